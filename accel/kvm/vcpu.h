@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu.h: one vCPU: its fd, its kvm_run, its thread, and the run/pause/kick
+ * state machine.  The exit decoder (exit.c) turns a kvm_run into an
+ * exit_action without making any ioctl, so unit tests feed it hand-built
+ * structs.
+ *
+ * Lock model: vcpu->lock guards `state` and `request`; it is never held
+ * across KVM_RUN.  The machine's pause_all() takes each vcpu->lock in index
+ * order.
+ */
+#ifndef ACCEL_KVM_VCPU_H
+#define ACCEL_KVM_VCPU_H
+
+#include "util/common.h"
+#include "util/error.h"
+
+#include <pthread.h>
+#include <linux/kvm.h>
+
+struct machine;
+struct x86_cpu;
+
+enum exit_action {
+    EXIT_CONTINUE = 0, /* run again */
+    EXIT_PAUSE,        /* stop this vCPU until resumed (e.g. debug) */
+    EXIT_RESET,        /* request a system reset (triple fault, i8042) */
+    EXIT_SHUTDOWN,     /* request a system shutdown (guest poweroff) */
+    EXIT_FATAL,        /* stop the VM with a register dump */
+};
+
+enum vcpu_state {
+    VCPU_CREATED = 0,
+    VCPU_RUNNING,
+    VCPU_PAUSED,
+    VCPU_STOPPED, /* thread exited */
+};
+
+struct vcpu {
+    struct machine *m;
+    unsigned index;
+    int fd;
+    struct kvm_run *run;
+    struct x86_cpu *arch;
+    pthread_t thread;
+    bool thread_started;
+
+    GMutex lock;
+    GCond cond;
+    enum vcpu_state state;
+    bool want_pause; /* main thread asks to pause */
+    bool want_exit;  /* main thread asks the thread to end */
+
+    /* Filled by the exit decoder for EXIT_FATAL and messages. */
+    char *fatal_reason;
+    /* Counters for `info cpus`/benchmarks. */
+    uint64_t exits;
+};
+
+/* Pure decode of run->exit_reason; dispatches IO/MMIO to the machine's
+ * address spaces.  Makes no ioctl. */
+enum exit_action kvm_exit_dispatch(struct vcpu *cpu, struct kvm_run *run);
+/* Human name of an exit reason ("IO", "MMIO", "HLT", ...). */
+const char *kvm_exit_reason_name(uint32_t reason);
+
+/* Creates the vCPU fd and its architectural state. */
+struct vcpu *vcpu_new(struct machine *m, unsigned index, Error **errp);
+void vcpu_free(struct vcpu *cpu);
+/* Starts the thread; it runs as soon as the machine is resumed. */
+bool vcpu_start(struct vcpu *cpu, Error **errp);
+/* Asks the thread to leave KVM_RUN (immediate_exit + signal). */
+void vcpu_kick(struct vcpu *cpu);
+/* Blocks until the vCPU is out of KVM_RUN and parked. */
+void vcpu_pause(struct vcpu *cpu);
+void vcpu_resume(struct vcpu *cpu);
+/* Ends the thread and joins it. */
+void vcpu_stop_thread(struct vcpu *cpu);
+/* Installs the kick signal handler; call once before threads start. */
+void vcpu_signals_init(void);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chardev.h: character backends (-chardev, and what -serial/-qmp/-monitor
+ * generate): stdio (raw mode, Ctrl-A x quits, optional mux with a monitor),
+ * file, socket (unix/tcp, server or client), pty, null.
+ *
+ * A frontend (UART, monitor) attaches with callbacks; input is delivered on
+ * the main loop.  chardev_write() never blocks a vCPU: output a backend
+ * cannot take now is buffered up to a bound and then dropped (and counted).
+ */
+#ifndef HW_CHAR_CHARDEV_H
+#define HW_CHAR_CHARDEV_H
+
+#include "util/common.h"
+#include "util/error.h"
+
+struct machine;
+struct chardev;
+
+enum chardev_event {
+    CHARDEV_OPENED,  /* a client connected */
+    CHARDEV_CLOSED,  /* the client went away */
+    CHARDEV_BREAK,   /* Ctrl-A b on a mux */
+};
+
+struct chardev_frontend {
+    /* How many bytes the frontend can take now (0: stop reading). */
+    size_t (*can_read)(void *opaque);
+    void (*read)(void *opaque, const uint8_t *buf, size_t len);
+    void (*event)(void *opaque, enum chardev_event ev);
+    void *opaque;
+};
+
+/* Parses a -chardev text ("socket,id=x,path=...") and opens it. */
+struct chardev *chardev_new(struct machine *m, const char *text,
+                            Error **errp);
+void chardev_free(struct chardev *c);
+const char *chardev_id(const struct chardev *c);
+const char *chardev_backend_name(const struct chardev *c);
+/* "filename" as query-chardev reports it (e.g. "unix:/path,server=on"). */
+char *chardev_filename(const struct chardev *c);
+bool chardev_is_connected(const struct chardev *c);
+/* Fails if a frontend is attached already (unless the chardev is a mux). */
+bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
+                    Error **errp);
+void chardev_detach(struct chardev *c, void *opaque);
+/* Any thread.  Returns bytes accepted (all of them unless dropped). */
+size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len);
+/* Nudges the backend to poll frontends' can_read again. */
+void chardev_accept_input(struct chardev *c);
+/* Puts stdio back to its original mode (at exit and on signals). */
+void chardev_restore_terminals(struct machine *m);
+
+#endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmstate.h: declarative description of guest-visible state.  Every device
+ * and the CPU list their fields here; the migration engine (vmstate.c)
+ * saves and loads them, `needed()` subsections carry optional state, and
+ * post_load validates (a stream never makes a device inconsistent).
+ * Our stream format, not QEMU's: no per-field versions.
+ */
+#ifndef MIGRATION_VMSTATE_H
+#define MIGRATION_VMSTATE_H
+
+#include "util/common.h"
+#include "util/error.h"
+
+enum vmstate_type {
+    VMS_T_END = 0,
+    VMS_T_U8,
+    VMS_T_U16,
+    VMS_T_U32,
+    VMS_T_U64,
+    VMS_T_BOOL,
+    VMS_T_BUFFER, /* fixed-size byte array */
+    VMS_T_STRUCT, /* nested vmstate_desc */
+};
+
+struct vmstate_desc;
+
+struct vmstate_field {
+    const char *name;
+    enum vmstate_type type;
+    size_t offset;
+    size_t size;    /* element size (BUFFER: total bytes) */
+    size_t count;   /* array elements; 1 for scalars */
+    const struct vmstate_desc *vmsd; /* VMS_T_STRUCT */
+};
+
+struct vmstate_desc {
+    const char *name;
+    unsigned version; /* MAJOR of this section's layout */
+    const struct vmstate_field *fields;
+    const struct vmstate_desc *const *subsections;
+    bool (*needed)(void *opaque);
+    int (*pre_save)(void *opaque);
+    /* Validates what was loaded; fails naming the bad value. */
+    bool (*post_load)(void *opaque, Error **errp);
+};
+
+#define VMS_FIELD(st, f, t, n)                                                 \
+    {#f, t, offsetof(st, f), sizeof(((st *)0)->f) / (n), n, NULL}
+#define VMS_U8(st, f) VMS_FIELD(st, f, VMS_T_U8, 1)
+#define VMS_U16(st, f) VMS_FIELD(st, f, VMS_T_U16, 1)
+#define VMS_U32(st, f) VMS_FIELD(st, f, VMS_T_U32, 1)
+#define VMS_U64(st, f) VMS_FIELD(st, f, VMS_T_U64, 1)
+#define VMS_BOOL(st, f) VMS_FIELD(st, f, VMS_T_BOOL, 1)
+#define VMS_U8_ARRAY(st, f, n) VMS_FIELD(st, f, VMS_T_U8, n)
+#define VMS_U32_ARRAY(st, f, n) VMS_FIELD(st, f, VMS_T_U32, n)
+#define VMS_U64_ARRAY(st, f, n) VMS_FIELD(st, f, VMS_T_U64, n)
+#define VMS_BUFFER(st, f)                                                      \
+    {#f, VMS_T_BUFFER, offsetof(st, f), sizeof(((st *)0)->f), 1, NULL}
+#define VMS_END {NULL, VMS_T_END, 0, 0, 0, NULL}
+
+/* Serialises opaque as described into out (appends). */
+bool vmstate_save(const struct vmstate_desc *d, void *opaque,
+                  GByteArray *out, Error **errp);
+/* Loads from [*pos, len) of buf, advancing *pos; runs post_load. */
+bool vmstate_load(const struct vmstate_desc *d, void *opaque,
+                  const uint8_t *buf, size_t len, size_t *pos, Error **errp);
+
+#endif

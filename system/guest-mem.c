@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guest-mem.c: memfd-backed guest RAM and ROM regions; see guest-mem.h.
+ */
+#include "util/common.h"
+#include "system/guest-mem.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct guest_mem *gm_new(uint64_t ram_size, Error **errp)
+{
+    struct guest_mem *gm = g_new0(struct guest_mem, 1);
+
+    gm->regions = g_ptr_array_new();
+    gm->memfd = memfd_create("vireo-ram", MFD_CLOEXEC);
+    if (gm->memfd < 0) {
+        error_setg_errno(errp, errno, "memfd_create for guest RAM failed");
+        goto fail;
+    }
+    if (ftruncate(gm->memfd, (off_t)ram_size) < 0) {
+        error_setg_errno(errp, errno,
+                         "cannot size guest RAM to %" PRIu64 " bytes",
+                         ram_size);
+        goto fail;
+    }
+    gm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_NORESERVE, gm->memfd, 0);
+    if (gm->ram == MAP_FAILED) {
+        gm->ram = NULL;
+        error_setg_errno(errp, errno, "cannot map %" PRIu64 " bytes of RAM",
+                         ram_size);
+        goto fail;
+    }
+    gm->ram_size = ram_size;
+    return gm;
+fail:
+    gm_free(gm);
+    return NULL;
+}
+
+void gm_free(struct guest_mem *gm)
+{
+    if (!gm) {
+        return;
+    }
+    for (guint i = 0; i < gm->regions->len; i++) {
+        struct gm_region *r = g_ptr_array_index(gm->regions, i);
+        /* ROM buffers are process-lifetime mappings; the process exit
+         * returns them. */
+        g_free(r->name);
+        g_free(r);
+    }
+    g_ptr_array_free(gm->regions, TRUE);
+    if (gm->ram) {
+        munmap(gm->ram, gm->ram_size);
+    }
+    if (gm->memfd >= 0) {
+        close(gm->memfd);
+    }
+    g_free(gm);
+}
+
+static gint cmp_region(gconstpointer a, gconstpointer b)
+{
+    const struct gm_region *x = *(struct gm_region *const *)a;
+    const struct gm_region *y = *(struct gm_region *const *)b;
+
+    return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+static bool add_region(struct guest_mem *gm, struct gm_region *n,
+                       Error **errp)
+{
+    if (n->size == 0 || n->gpa + n->size - 1 < n->gpa) {
+        error_setg(errp, "memory region '%s' has a bad size", n->name);
+        goto fail;
+    }
+    for (guint i = 0; i < gm->regions->len; i++) {
+        struct gm_region *r = g_ptr_array_index(gm->regions, i);
+        if (n->gpa <= r->gpa + r->size - 1 && r->gpa <= n->gpa + n->size - 1) {
+            error_setg(errp, "memory region '%s' overlaps '%s'", n->name,
+                       r->name);
+            goto fail;
+        }
+    }
+    g_ptr_array_add(gm->regions, n);
+    g_ptr_array_sort(gm->regions, cmp_region);
+    return true;
+fail:
+    g_free(n->name);
+    g_free(n);
+    return false;
+}
+
+bool gm_add_ram(struct guest_mem *gm, uint64_t gpa, uint64_t ram_offset,
+                uint64_t size, const char *name, Error **errp)
+{
+    struct gm_region *n = g_new0(struct gm_region, 1);
+
+    if (ram_offset > gm->ram_size || size > gm->ram_size - ram_offset) {
+        error_setg(errp, "RAM region '%s' lies outside guest RAM", name);
+        g_free(n);
+        return false;
+    }
+    n->gpa = gpa;
+    n->size = size;
+    n->hva = gm->ram + ram_offset;
+    n->fd_offset = ram_offset;
+    n->name = g_strdup(name);
+    return add_region(gm, n, errp);
+}
+
+uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
+                    const char *name, Error **errp)
+{
+    struct gm_region *n = g_new0(struct gm_region, 1);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED) {
+        error_setg_errno(errp, errno, "cannot allocate ROM '%s'", name);
+        g_free(n);
+        return NULL;
+    }
+    n->gpa = gpa;
+    n->size = size;
+    n->hva = p;
+    n->fd_offset = UINT64_MAX;
+    n->readonly = true;
+    n->name = g_strdup(name);
+    if (!add_region(gm, n, errp)) {
+        munmap(p, size);
+        return NULL;
+    }
+    return p;
+}
+
+bool gm_add_alias(struct guest_mem *gm, uint64_t gpa, uint8_t *hva,
+                  uint64_t size, bool readonly, const char *name,
+                  Error **errp)
+{
+    struct gm_region *n = g_new0(struct gm_region, 1);
+
+    n->gpa = gpa;
+    n->size = size;
+    n->hva = hva;
+    n->fd_offset = UINT64_MAX;
+    n->readonly = readonly;
+    n->name = g_strdup(name);
+    return add_region(gm, n, errp);
+}
+
+static struct gm_region *find(struct guest_mem *gm, uint64_t gpa,
+                              uint64_t len)
+{
+    guint lo = 0, hi = gm->regions->len;
+
+    if (len == 0 || gpa + len - 1 < gpa) {
+        return NULL;
+    }
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        struct gm_region *r = g_ptr_array_index(gm->regions, mid);
+        if (gpa < r->gpa) {
+            hi = mid;
+        } else if (gpa - r->gpa >= r->size) {
+            lo = mid + 1;
+        } else {
+            return (len <= r->size - (gpa - r->gpa)) ? r : NULL;
+        }
+    }
+    return NULL;
+}
+
+void *gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool write)
+{
+    struct gm_region *r = find(gm, gpa, len);
+
+    if (!r || (write && r->readonly)) {
+        return NULL;
+    }
+    return r->hva + (gpa - r->gpa);
+}
+
+bool gm_read(struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len)
+{
+    void *p = gm_map(gm, gpa, len, false);
+
+    if (!p) {
+        return false;
+    }
+    memcpy(buf, p, len);
+    return true;
+}
+
+bool gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf,
+              uint64_t len)
+{
+    void *p = gm_map(gm, gpa, len, true);
+
+    if (!p) {
+        return false;
+    }
+    memcpy(p, buf, len);
+    return true;
+}
+
+bool gm_write_any(struct guest_mem *gm, uint64_t gpa, const void *buf,
+                  uint64_t len)
+{
+    struct gm_region *r = find(gm, gpa, len);
+
+    if (!r) {
+        return false;
+    }
+    memcpy(r->hva + (gpa - r->gpa), buf, len);
+    return true;
+}
+
+static uint64_t ram_in(const struct guest_mem *gm, uint64_t lo, uint64_t hi)
+{
+    uint64_t total = 0;
+
+    for (guint i = 0; i < gm->regions->len; i++) {
+        struct gm_region *r = g_ptr_array_index(gm->regions, i);
+        if (r->fd_offset == UINT64_MAX) {
+            continue;
+        }
+        if (r->gpa >= lo && r->gpa < hi) {
+            total += r->size;
+        }
+    }
+    return total;
+}
+
+uint64_t gm_ram_below_4g(const struct guest_mem *gm)
+{
+    return ram_in(gm, 0, 4 * GiB);
+}
+
+uint64_t gm_ram_above_4g(const struct guest_mem *gm)
+{
+    return ram_in(gm, 4 * GiB, UINT64_MAX);
+}

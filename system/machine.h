@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machine.h: the configuration the command line produces (struct
+ * machine_config, filled by system/vl.c) and the running machine (struct
+ * machine) that every layer hangs its state off (house rule: no mutable
+ * globals).
+ *
+ * Threads: the main thread runs the GLib main loop (chardev input, QMP,
+ * signals, requests); each vCPU has its own thread.  vCPU threads never
+ * act on machine-wide events themselves: they post a request with
+ * machine_request() and the main loop carries it out (pause all, reset
+ * devices and CPUs, resume), so reset and shutdown have one code path.
+ */
+#ifndef SYSTEM_MACHINE_H
+#define SYSTEM_MACHINE_H
+
+#include "util/common.h"
+#include "util/error.h"
+#include "util/log.h"
+
+struct kvm_accel;
+struct guest_mem;
+struct address_space;
+struct vcpu;
+struct device;
+struct chardev;
+
+enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
+
+struct mon_spec {
+    char *chardev_id;
+    enum mon_mode mode;
+    bool pretty;
+};
+
+struct machine_config {
+    char *machine_type; /* "microvm" */
+    char *machine_opts; /* the rest of -machine after type, keyval text */
+    char *accel;        /* "kvm" */
+    char *cpu_model;    /* full -cpu text: "max,+x2apic,-cx16" */
+    unsigned smp_cpus, smp_sockets, smp_dies, smp_cores, smp_threads;
+    unsigned smp_maxcpus;
+    uint64_t ram_size;
+    char *bios, *kernel, *initrd, *append, *dtb;
+    GPtrArray *chardevs;   /* char *: -chardev texts, generated ones too */
+    GPtrArray *serials;    /* char *: chardev ids for COM1..COM4 */
+    GPtrArray *devices;    /* char *: -device texts */
+    GPtrArray *monitors;   /* struct mon_spec * */
+    GPtrArray *add_fds;    /* char *: -add-fd texts */
+    bool nographic, display_none, nodefaults, no_user_config;
+    bool start_paused, no_reboot, no_shutdown, daemonize;
+    char *name;
+    bool has_uuid;
+    uint8_t uuid[16];
+    char *pidfile;
+    char *logfile;
+    unsigned log_mask;
+    bool sandbox;
+    char *rtc_base; /* "utc" | "localtime" | date */
+    char **argv;    /* the command line as given */
+};
+
+void machine_config_init(struct machine_config *cfg);
+void machine_config_clear(struct machine_config *cfg);
+
+enum run_state {
+    RUN_STATE_PRELAUNCH = 0,
+    RUN_STATE_RUNNING,
+    RUN_STATE_PAUSED,
+    RUN_STATE_SHUTDOWN,
+    RUN_STATE_INTERNAL_ERROR,
+    RUN_STATE_GUEST_PANICKED,
+};
+const char *run_state_name(enum run_state s);
+
+/* Requests posted from any thread, carried out by the main loop. */
+enum machine_req {
+    REQ_NONE = 0,
+    REQ_SHUTDOWN = 1u << 0,      /* guest asked to power off */
+    REQ_RESET = 1u << 1,         /* guest or host asked for reset */
+    REQ_QUIT = 1u << 2,          /* host asked to quit (signal, monitor) */
+    REQ_INTERNAL_ERROR = 1u << 3,/* a vCPU hit a fatal exit */
+    REQ_DEBUG_EXIT = 1u << 4,    /* isa-debug-exit: exit_status is set */
+    REQ_POWERDOWN = 1u << 5,     /* press the ACPI power button */
+};
+
+enum shutdown_cause {
+    SHUTDOWN_CAUSE_NONE = 0,
+    SHUTDOWN_CAUSE_HOST_ERROR,
+    SHUTDOWN_CAUSE_HOST_QMP_QUIT,
+    SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET,
+    SHUTDOWN_CAUSE_HOST_SIGNAL,
+    SHUTDOWN_CAUSE_HOST_UI,
+    SHUTDOWN_CAUSE_GUEST_SHUTDOWN,
+    SHUTDOWN_CAUSE_GUEST_RESET,
+    SHUTDOWN_CAUSE_GUEST_PANIC,
+    SHUTDOWN_CAUSE_SUBSYSTEM_RESET,
+};
+const char *shutdown_cause_name(enum shutdown_cause c);
+
+/* Observer of run-state changes and events (QMP events hook in here). */
+struct machine_listener {
+    void (*event)(void *opaque, const char *name, const char *data_json);
+    void *opaque;
+};
+
+struct machine {
+    const struct machine_config *cfg;
+    struct vlog log;
+    struct kvm_accel *kvm;
+    struct guest_mem *gm;
+    struct address_space *pio;
+    struct address_space *mmio;
+    struct vcpu **vcpus;
+    unsigned nr_vcpus;
+    GPtrArray *devices;  /* struct device * */
+    GPtrArray *chardevs; /* struct chardev * */
+    GPtrArray *listeners;/* struct machine_listener * */
+    GMainContext *ctx;
+    GMainLoop *loop;
+
+    GMutex req_lock;
+    unsigned requests;   /* enum machine_req bits, under req_lock */
+    enum shutdown_cause req_cause;
+    int req_event_fd;    /* wakes the main loop */
+
+    enum run_state state; /* main thread only */
+    int exit_status;
+    bool quitting;
+
+    /* Firmware image (kept for reset) */
+    uint8_t *bios_rom;
+    uint64_t bios_size;
+    /* boot entry state written by loaders for the BSP at reset */
+    void *boot_state; /* struct x86_boot_state *, target-i386/cpu.h */
+};
+
+/* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */
+struct machine *machine_new(const struct machine_config *cfg, Error **errp);
+void machine_free(struct machine *m);
+/* Runs the main loop until the machine quits; returns the exit status. */
+int machine_run(struct machine *m);
+
+/* Any thread.  cause is recorded for the SHUTDOWN event. */
+void machine_request(struct machine *m, enum machine_req req,
+                     enum shutdown_cause cause);
+/* isa-debug-exit: exit with this status after stopping the vCPUs. */
+void machine_request_exit(struct machine *m, int status);
+
+/* Main thread only. */
+void machine_pause(struct machine *m);  /* "stop" */
+void machine_resume(struct machine *m); /* "cont" */
+bool machine_reset(struct machine *m, Error **errp);
+void machine_emit_event(struct machine *m, const char *name,
+                        const char *data_json);
+void machine_add_listener(struct machine *m,
+                          const struct machine_listener *l);
+
+struct chardev *machine_find_chardev(struct machine *m, const char *id);
+
+#endif

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memory.c: PIO/MMIO dispatch with size enforcement and a re-entrancy guard;
+ * see memory.h.  Regions are kept sorted in an array and found by binary
+ * search: machines have tens of regions, and the exit path stays cheap.
+ */
+#include "util/common.h"
+#include "system/memory.h"
+#include "util/log.h"
+
+struct io_region {
+    uint64_t base, len;
+    const struct io_ops *ops;
+    void *opaque;
+    GMutex *lock;
+    char *name;
+};
+
+/*
+ * The handlers this thread is inside, innermost last.  A device whose
+ * handler (directly or through another device) reaches itself again is
+ * refused instead of deadlocking on its own lock or corrupting its state.
+ * Thread-local by nature: it describes this thread's call stack.
+ */
+#define AS_MAX_NESTING 4
+static _Thread_local const void *active_handlers[AS_MAX_NESTING];
+static _Thread_local unsigned active_depth;
+
+struct address_space {
+    char *name;
+    struct vlog *log;
+    GRWLock rw;
+    GArray *regions; /* struct io_region, sorted by base */
+};
+
+struct address_space *as_new(const char *name, struct vlog *log)
+{
+    struct address_space *as = g_new0(struct address_space, 1);
+
+    as->name = g_strdup(name);
+    as->log = log;
+    g_rw_lock_init(&as->rw);
+    as->regions = g_array_new(FALSE, TRUE, sizeof(struct io_region));
+    return as;
+}
+
+void as_free(struct address_space *as)
+{
+    if (!as) {
+        return;
+    }
+    for (guint i = 0; i < as->regions->len; i++) {
+        g_free(g_array_index(as->regions, struct io_region, i).name);
+    }
+    g_array_free(as->regions, TRUE);
+    g_rw_lock_clear(&as->rw);
+    g_free(as->name);
+    g_free(as);
+}
+
+bool as_map(struct address_space *as, uint64_t base, uint64_t len,
+            const struct io_ops *ops, void *opaque, GMutex *lock,
+            const char *name, Error **errp)
+{
+    struct io_region r = {
+        .base = base, .len = len, .ops = ops, .opaque = opaque, .lock = lock};
+    guint i;
+
+    if (len == 0 || base + len - 1 < base) {
+        error_setg(errp, "%s: region '%s' at 0x%" PRIx64 " has a bad size",
+                   as->name, name, base);
+        return false;
+    }
+    g_rw_lock_writer_lock(&as->rw);
+    for (i = 0; i < as->regions->len; i++) {
+        struct io_region *o = &g_array_index(as->regions, struct io_region, i);
+        if (base <= o->base + o->len - 1 && o->base <= base + len - 1) {
+            error_setg(errp,
+                       "%s: region '%s' [0x%" PRIx64 ",+0x%" PRIx64
+                       ") overlaps '%s'",
+                       as->name, name, base, len, o->name);
+            g_rw_lock_writer_unlock(&as->rw);
+            return false;
+        }
+        if (o->base > base) {
+            break;
+        }
+    }
+    r.name = g_strdup(name);
+    g_array_insert_val(as->regions, i, r);
+    g_rw_lock_writer_unlock(&as->rw);
+    return true;
+}
+
+bool as_unmap(struct address_space *as, uint64_t base)
+{
+    bool found = false;
+
+    g_rw_lock_writer_lock(&as->rw);
+    for (guint i = 0; i < as->regions->len; i++) {
+        struct io_region *o = &g_array_index(as->regions, struct io_region, i);
+        if (o->base == base) {
+            g_free(o->name);
+            g_array_remove_index(as->regions, i);
+            found = true;
+            break;
+        }
+    }
+    g_rw_lock_writer_unlock(&as->rw);
+    return found;
+}
+
+/* Copies the region found for addr into *out; false when unmapped. */
+static bool lookup(struct address_space *as, uint64_t addr,
+                   struct io_region *out)
+{
+    guint lo = 0, hi;
+    bool found = false;
+
+    g_rw_lock_reader_lock(&as->rw);
+    hi = as->regions->len;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        struct io_region *r =
+            &g_array_index(as->regions, struct io_region, mid);
+        if (addr < r->base) {
+            hi = mid;
+        } else if (addr - r->base >= r->len) {
+            lo = mid + 1;
+        } else {
+            *out = *r;
+            found = true;
+            break;
+        }
+    }
+    g_rw_lock_reader_unlock(&as->rw);
+    return found;
+}
+
+static uint64_t load_le(const uint8_t *p, unsigned len)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < len; i++) {
+        v |= (uint64_t)p[i] << (8 * i);
+    }
+    return v;
+}
+
+static void store_le(uint8_t *p, uint64_t v, unsigned len)
+{
+    for (unsigned i = 0; i < len; i++) {
+        p[i] = v >> (8 * i);
+    }
+}
+
+/* One access of `size` bytes at off, already within the region.  Splits or
+ * widens it to what the device accepts. */
+static void region_access(struct address_space *as, struct io_region *r,
+                          uint64_t off, uint8_t *data, unsigned size,
+                          bool is_write)
+{
+    unsigned min = r->ops->min_size ? r->ops->min_size : 1;
+    unsigned max = r->ops->max_size ? r->ops->max_size : 8;
+    bool aligned = (off & (size - 1)) == 0;
+
+    if ((size & (size - 1)) || size > max || (!aligned && !r->ops->unaligned_ok)) {
+        /* Split into the largest naturally aligned pieces allowed. */
+        unsigned done = 0;
+        while (done < size) {
+            unsigned piece = max;
+            while (piece > 1 && (((off + done) & (piece - 1)) ||
+                                 piece > size - done)) {
+                piece >>= 1;
+            }
+            if (piece < min) {
+                piece = min;
+            }
+            if (piece > size - done || off + done + piece > r->len) {
+                vlog_guest_error(as->log,
+                                 "%s: %s access of %u bytes at '%s'+0x%" PRIx64
+                                 " cannot be split into its access sizes",
+                                 as->name, is_write ? "write" : "read", size,
+                                 r->name, off);
+                if (!is_write) {
+                    memset(data + done, 0xff, size - done);
+                }
+                return;
+            }
+            region_access(as, r, off + done, data + done, piece, is_write);
+            done += piece;
+        }
+        return;
+    }
+    if (size < min) {
+        /* Widen a narrow read; a narrow write cannot be done safely. */
+        uint64_t woff = ALIGN_DOWN(off, (uint64_t)min);
+        uint8_t wide[8];
+        if (is_write || woff + min > r->len) {
+            vlog_guest_error(as->log,
+                             "%s: %u-byte %s at '%s'+0x%" PRIx64
+                             " is narrower than the device allows (%u)",
+                             as->name, size, is_write ? "write" : "read",
+                             r->name, off, min);
+            if (!is_write) {
+                memset(data, 0xff, size);
+            }
+            return;
+        }
+        region_access(as, r, woff, wide, min, false);
+        memcpy(data, wide + (off - woff), size);
+        return;
+    }
+    for (unsigned i = 0; i < active_depth; i++) {
+        if (active_handlers[i] == r->opaque) {
+            goto refuse;
+        }
+    }
+    if (active_depth == AS_MAX_NESTING) {
+        goto refuse;
+    }
+    if (r->lock) {
+        g_mutex_lock(r->lock);
+    }
+    active_handlers[active_depth++] = r->opaque;
+    if (is_write) {
+        if (r->ops->write) {
+            r->ops->write(r->opaque, off, load_le(data, size), size);
+        }
+    } else {
+        uint64_t v = r->ops->read ? r->ops->read(r->opaque, off, size)
+                                  : UINT64_MAX;
+        store_le(data, v, size);
+    }
+    active_depth--;
+    if (r->lock) {
+        g_mutex_unlock(r->lock);
+    }
+    return;
+refuse:
+    vlog_guest_error(as->log, "%s: re-entrant access to '%s' refused",
+                     as->name, r->name);
+    if (!is_write) {
+        memset(data, 0xff, size);
+    }
+}
+
+static void dispatch(struct address_space *as, uint64_t addr, uint8_t *data,
+                     unsigned len, bool is_write)
+{
+    struct io_region r;
+
+    if (len == 0 || len > 8) {
+        vlog_guest_error(as->log, "%s: bad access size %u at 0x%" PRIx64,
+                         as->name, len, addr);
+        if (!is_write && len) {
+            memset(data, 0xff, len > 8 ? 8 : len);
+        }
+        return;
+    }
+    if (!lookup(as, addr, &r)) {
+        if (is_write) {
+            vlog_guest_error(as->log,
+                             "%s: write of %u bytes to unmapped 0x%" PRIx64
+                             " dropped",
+                             as->name, len, addr);
+        } else {
+            memset(data, 0xff, len);
+        }
+        return;
+    }
+    if (addr - r.base + len > r.len) {
+        /* Straddles the end of the region: do byte by byte. */
+        for (unsigned i = 0; i < len; i++) {
+            dispatch(as, addr + i, data + i, 1, is_write);
+        }
+        return;
+    }
+    region_access(as, &r, addr - r.base, data, len, is_write);
+}
+
+void as_read(struct address_space *as, uint64_t addr, void *data,
+             unsigned len)
+{
+    dispatch(as, addr, data, len, false);
+}
+
+void as_write(struct address_space *as, uint64_t addr, const void *data,
+              unsigned len)
+{
+    uint8_t buf[8];
+
+    memcpy(buf, data, len > 8 ? 8 : len);
+    dispatch(as, addr, buf, len, true);
+}
+
+void as_describe(struct address_space *as, GString *out)
+{
+    g_rw_lock_reader_lock(&as->rw);
+    for (guint i = 0; i < as->regions->len; i++) {
+        struct io_region *r = &g_array_index(as->regions, struct io_region, i);
+        g_string_append_printf(out, "%016" PRIx64 "-%016" PRIx64 " %s\n",
+                               r->base, r->base + r->len - 1, r->name);
+    }
+    g_rw_lock_reader_unlock(&as->rw);
+}

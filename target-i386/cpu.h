@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cpu.h: the x86 vCPU state layer over KVM.  The whole architectural state
+ * of a vCPU is kept in register groups; each group has an `avail` bit (the
+ * cached copy matches KVM) and a `dirty` bit (the cached copy must be
+ * written before the next KVM_RUN).  Exit handlers fetch only the groups
+ * they read (x86_cpu_get), and x86_cpu_put writes exactly the dirty groups
+ * at RUNTIME level, or everything at RESET/FULL level.
+ *
+ * Every register ioctl is checked; failures name the ioctl, the vCPU and
+ * errno.  EFER is normalised after every get (SEV-ES: LMA synthesised when
+ * LME and CR0.PG are set) and the state is checked for consistency before
+ * every set (LMA without LME, long-mode CS without LMA, PG without PE...).
+ */
+#ifndef TARGET_I386_CPU_H
+#define TARGET_I386_CPU_H
+
+#include "util/common.h"
+#include "util/error.h"
+
+#include <linux/kvm.h>
+
+struct kvm_accel;
+
+enum x86_group {
+    X86_REGS = 1u << 0,
+    X86_SREGS = 1u << 1,
+    X86_MSRS = 1u << 2,
+    X86_XSAVE = 1u << 3,
+    X86_XCRS = 1u << 4,
+    X86_EVENTS = 1u << 5,
+    X86_DEBUGREGS = 1u << 6,
+    X86_LAPIC = 1u << 7,
+    X86_MP_STATE = 1u << 8,
+    X86_ALL = (1u << 9) - 1,
+};
+
+enum x86_put_level {
+    X86_PUT_RUNTIME = 1, /* dirty groups only */
+    X86_PUT_RESET = 2,   /* all groups, plus TSC/kvmclock MSRs, mp_state */
+    X86_PUT_FULL = 3,    /* everything (after incoming migration) */
+};
+
+/* A parsed -cpu: model name plus +feat/-feat, resolved against KVM. */
+struct x86_cpu_model;
+
+struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
+                                        unsigned nr_cpus, unsigned sockets,
+                                        unsigned cores, unsigned threads,
+                                        Error **errp);
+void x86_cpu_model_free(struct x86_cpu_model *model);
+const char *x86_cpu_model_name(const struct x86_cpu_model *model);
+/* Text for "-cpu help". */
+char *x86_cpu_model_help(void);
+/* For query-cpu-definitions: NULL-terminated list of model names. */
+const char *const *x86_cpu_model_names(void);
+
+struct x86_cpu;
+
+/* Sets CPUID for this vCPU and learns its MSR list. */
+struct x86_cpu *x86_cpu_new(struct kvm_accel *k, int vcpu_fd, unsigned index,
+                            const struct x86_cpu_model *model, Error **errp);
+void x86_cpu_free(struct x86_cpu *c);
+
+/* Architectural power-on/INIT state (BSP runnable at the reset vector,
+ * APs waiting for SIPI); marks every group dirty. */
+void x86_cpu_reset(struct x86_cpu *c, bool is_bsp);
+/* Fetches the groups in `groups` that are not avail. */
+bool x86_cpu_get(struct x86_cpu *c, unsigned groups, Error **errp);
+bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp);
+/* After KVM_RUN the cache is stale: clears every avail bit (dirty groups
+ * were written before the run, so none are dirty here). */
+void x86_cpu_invalidate(struct x86_cpu *c);
+unsigned x86_cpu_avail(const struct x86_cpu *c);
+unsigned x86_cpu_dirty(const struct x86_cpu *c);
+
+/* Access to the cached groups.  The caller must have fetched the group
+ * (x86_cpu_get) first; *_mut marks the group dirty. */
+const struct kvm_regs *x86_cpu_regs(const struct x86_cpu *c);
+struct kvm_regs *x86_cpu_regs_mut(struct x86_cpu *c);
+const struct kvm_sregs2 *x86_cpu_sregs(const struct x86_cpu *c);
+struct kvm_sregs2 *x86_cpu_sregs_mut(struct x86_cpu *c);
+struct kvm_mp_state *x86_cpu_mp_state_mut(struct x86_cpu *c);
+/* MSR value from the cached MSR group; false if not in the list. */
+bool x86_cpu_msr(const struct x86_cpu *c, uint32_t index, uint64_t *val);
+bool x86_cpu_set_msr(struct x86_cpu *c, uint32_t index, uint64_t val);
+
+/* SEV-ES guests: KVM never sees EFER.LMA; the layer synthesises it. */
+void x86_cpu_set_sev_es(struct x86_cpu *c, bool on);
+
+/* QEMU-style register dump (fetches what it needs; on failure says so). */
+void x86_cpu_dump(struct x86_cpu *c, GString *out);
+
+#endif
