@@ -88,6 +88,16 @@ bool x86_cpu_set_msr(struct x86_cpu *c, uint32_t index, uint64_t val);
 /* SEV-ES guests: KVM never sees EFER.LMA; the layer synthesises it. */
 void x86_cpu_set_sev_es(struct x86_cpu *c, bool on);
 
+/* Entry state a loader (bzImage/PVH/multiboot) wants for the BSP instead
+ * of the reset vector; applied after x86_cpu_reset() on every reset. */
+struct x86_boot_state {
+    struct kvm_regs regs;
+    struct kvm_sregs2 sregs;
+};
+/* Copies b into the regs and sregs groups and marks them dirty. */
+void x86_cpu_apply_boot_state(struct x86_cpu *c,
+                              const struct x86_boot_state *b);
+
 /* QEMU-style register dump (fetches what it needs; on failure says so). */
 void x86_cpu_dump(struct x86_cpu *c, GString *out);
 
