@@ -58,6 +58,9 @@ struct machine_config {
     bool sandbox;
     char *rtc_base; /* "utc" | "localtime" | date */
     char **argv;    /* the command line as given */
+    /* -machine help, -cpu help, -device help: "machine", "cpu", "device",
+     * "device:NAME"; main prints the owning module's list and exits 0. */
+    char *help_request;
 };
 
 void machine_config_init(struct machine_config *cfg);
