@@ -58,6 +58,7 @@ struct machine_config {
     bool sandbox;
     char *rtc_base; /* "utc" | "localtime" | date */
     char **argv;    /* the command line as given */
+    char *help_request; /* "machine", "cpu", "device", "device:NAME" */
 };
 
 void machine_config_init(struct machine_config *cfg);
@@ -133,6 +134,12 @@ struct machine {
     uint64_t bios_size;
     /* boot entry state written by loaders for the BSP at reset */
     void *boot_state; /* struct x86_boot_state *, target-i386/cpu.h */
+    const struct machine_type *type;
+    struct x86_cpu_model *cpu_model;
+    /* ACPI power button / sleep state (hardware-reduced ACPI) */
+    GMutex acpi_lock;
+    uint8_t acpi_sleep_sts;
+    uint32_t ged_events;
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */
@@ -157,5 +164,25 @@ void machine_add_listener(struct machine *m,
                           const struct machine_listener *l);
 
 struct chardev *machine_find_chardev(struct machine *m, const char *id);
+
+/* Sets up the request eventfd, signal handlers and main context. */
+bool machine_runstate_init(struct machine *m, Error **errp);
+/* Presses the ACPI power button (system_powerdown). */
+void machine_press_power_button(struct machine *m);
+/* Paused vCPU state dump for HMP "info registers" (main thread). */
+bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
+                      Error **errp);
+
+/* Machine types (-machine TYPE). */
+struct machine_type {
+    const char *name;
+    const char *desc;
+    bool is_default;
+    /* Builds RAM, devices, firmware for this type; vCPUs come after. */
+    bool (*init)(struct machine *m, Error **errp);
+};
+extern const struct machine_type *const machine_types[];
+const struct machine_type *machine_type_find(const char *name);
+char *machine_types_help(void);
 
 #endif
