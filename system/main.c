@@ -32,8 +32,9 @@ static int print_help_request(const char *req)
     } else if (g_str_has_prefix(req, "device:")) {
         text = device_help(req + strlen("device:"));
         if (!text) {
-            fprintf(stderr, "vireo: -device: '%s' is not a valid device "
-                            "model name\n",
+            fprintf(stderr,
+                    "vireo: -device: '%s' is not a valid device "
+                    "model name\n",
                     req + strlen("device:"));
             return 1;
         }
@@ -116,8 +117,9 @@ static bool write_pidfile(const char *path, Error **errp)
         return false;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        error_setg(errp, "cannot lock pid file '%s': another instance is "
-                         "running",
+        error_setg(errp,
+                   "cannot lock pid file '%s': another instance is "
+                   "running",
                    path);
         close(fd);
         return false;

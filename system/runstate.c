@@ -211,8 +211,7 @@ static void handle_requests(struct machine *m)
         return;
     }
     if (req & REQ_SHUTDOWN ||
-        (req & REQ_RESET && m->cfg->no_reboot &&
-         cause_is_guest(cause))) {
+        (req & REQ_RESET && m->cfg->no_reboot && cause_is_guest(cause))) {
         data = g_strdup_printf("{\"guest\": %s, \"reason\": \"%s\"}",
                                cause_is_guest(cause) ? "true" : "false",
                                shutdown_cause_name(cause));

@@ -59,13 +59,13 @@ static enum exit_action handle_io(struct vcpu *cpu, struct kvm_run *run)
     /* The kernel fills these, but a corrupted run page must not make us
      * read outside the mapping. */
     if ((size != 1 && size != 2 && size != 4) || run->io.count == 0 ||
-        run->io.data_offset < sizeof(*run) ||
-        run->io.data_offset > map || total > map - run->io.data_offset) {
-        return fatal(cpu, g_strdup_printf(
-                              "malformed KVM_EXIT_IO: port 0x%x size %u "
-                              "count %u offset 0x%llx",
-                              run->io.port, size, run->io.count,
-                              (unsigned long long)run->io.data_offset));
+        run->io.data_offset < sizeof(*run) || run->io.data_offset > map ||
+        total > map - run->io.data_offset) {
+        return fatal(cpu,
+                     g_strdup_printf("malformed KVM_EXIT_IO: port 0x%x size %u "
+                                     "count %u offset 0x%llx",
+                                     run->io.port, size, run->io.count,
+                                     (unsigned long long)run->io.data_offset));
     }
     for (uint32_t i = 0; i < run->io.count; i++) {
         if (run->io.direction == KVM_EXIT_IO_OUT) {
@@ -83,9 +83,9 @@ static enum exit_action handle_mmio(struct vcpu *cpu, struct kvm_run *run)
     unsigned len = run->mmio.len;
 
     if (len == 0 || len > sizeof(run->mmio.data)) {
-        return fatal(cpu, g_strdup_printf(
-                              "malformed KVM_EXIT_MMIO: len %u at 0x%llx",
-                              len, (unsigned long long)run->mmio.phys_addr));
+        return fatal(
+            cpu, g_strdup_printf("malformed KVM_EXIT_MMIO: len %u at 0x%llx",
+                                 len, (unsigned long long)run->mmio.phys_addr));
     }
     if (run->mmio.is_write) {
         as_write(cpu->m->mmio, run->mmio.phys_addr, run->mmio.data, len);
@@ -115,7 +115,8 @@ static enum exit_action handle_internal_error(struct vcpu *cpu,
                                               struct kvm_run *run)
 {
     GString *s = g_string_new(NULL);
-    uint32_t n = MIN(run->internal.ndata, (uint32_t)ARRAY_SIZE(run->internal.data));
+    uint32_t n =
+        MIN(run->internal.ndata, (uint32_t)ARRAY_SIZE(run->internal.data));
 
     g_string_append_printf(s, "KVM internal error. Suberror: %u",
                            run->internal.suberror);
@@ -155,14 +156,14 @@ enum exit_action kvm_exit_dispatch(struct vcpu *cpu, struct kvm_run *run)
     case KVM_EXIT_INTERNAL_ERROR:
         return handle_internal_error(cpu, run);
     case KVM_EXIT_FAIL_ENTRY:
-        return fatal(cpu, g_strdup_printf(
-                              "KVM: entry failed, hardware error 0x%llx",
-                              (unsigned long long)run->fail_entry
-                                  .hardware_entry_failure_reason));
+        return fatal(cpu,
+                     g_strdup_printf("KVM: entry failed, hardware error 0x%llx",
+                                     (unsigned long long)run->fail_entry
+                                         .hardware_entry_failure_reason));
     default:
-        return fatal(cpu, g_strdup_printf("unhandled KVM exit reason %u (%s)",
-                                          run->exit_reason,
-                                          kvm_exit_reason_name(
-                                              run->exit_reason)));
+        return fatal(cpu,
+                     g_strdup_printf("unhandled KVM exit reason %u (%s)",
+                                     run->exit_reason,
+                                     kvm_exit_reason_name(run->exit_reason)));
     }
 }

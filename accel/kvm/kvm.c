@@ -197,9 +197,8 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be, Error **errp)
                            "(is the kvm module loaded and virtualization "
                            "enabled?)");
             } else if (e == EACCES || e == EPERM) {
-                error_setg(errp,
-                           "no permission to open /dev/kvm (add yourself "
-                           "to the 'kvm' group)");
+                error_setg(errp, "no permission to open /dev/kvm (add yourself "
+                                 "to the 'kvm' group)");
             } else {
                 error_setg_errno(errp, e, "cannot open /dev/kvm");
             }
@@ -341,8 +340,8 @@ bool kvm_set_memory(struct kvm_accel *k, struct guest_mem *gm, Error **errp)
     return set_slots(k, gm, false, true, errp);
 }
 
-bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm,
-                           bool on, Error **errp)
+bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
+                           Error **errp)
 {
     return set_slots(k, gm, on, false, errp);
 }
@@ -354,8 +353,8 @@ bool kvm_set_irq(struct kvm_accel *k, unsigned gsi, bool level)
     return kvm_ioctl(k, k->vm_fd, KVM_IRQ_LINE, &irq) >= 0;
 }
 
-int kvm_create_vcpu(struct kvm_accel *k, unsigned index,
-                    struct kvm_run **run, Error **errp)
+int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,
+                    Error **errp)
 {
     int fd = kvm_ioctl(k, k->vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)index);
     void *p;

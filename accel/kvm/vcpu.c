@@ -199,8 +199,8 @@ static void *vcpu_thread(void *opaque)
             machine_request(m, REQ_SHUTDOWN, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
             break;
         case EXIT_FATAL:
-            report_fatal(cpu, cpu->fatal_reason ? cpu->fatal_reason
-                                                : "fatal exit");
+            report_fatal(cpu,
+                         cpu->fatal_reason ? cpu->fatal_reason : "fatal exit");
             self_pause(cpu);
             machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
             break;
@@ -220,8 +220,7 @@ bool vcpu_start(struct vcpu *cpu, Error **errp)
     int r = pthread_create(&cpu->thread, NULL, vcpu_thread, cpu);
 
     if (r) {
-        error_setg_errno(errp, r, "vCPU %u: cannot create thread",
-                         cpu->index);
+        error_setg_errno(errp, r, "vCPU %u: cannot create thread", cpu->index);
         return false;
     }
     snprintf(name, sizeof(name), "CPU %u/KVM", cpu->index);

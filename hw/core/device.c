@@ -19,8 +19,8 @@ const struct device_class *device_class_find(const char *name)
     return NULL;
 }
 
-static bool set_prop(struct device *dev, const struct prop *p,
-                     const char *val, Error **errp)
+static bool set_prop(struct device *dev, const struct prop *p, const char *val,
+                     Error **errp)
 {
     uint8_t *base = (uint8_t *)dev + p->offset;
     uint64_t v = 0;
@@ -79,8 +79,8 @@ range:
                dev->cls->name, p->name, val);
     return false;
 bad:
-    error_setg(errp, "%s: property '%s' does not accept '%s'",
-               dev->cls->name, p->name, val);
+    error_setg(errp, "%s: property '%s' does not accept '%s'", dev->cls->name,
+               p->name, val);
     return false;
 }
 
@@ -243,11 +243,10 @@ char *device_help(const char *name)
     }
     g_string_append_printf(s, "%s options:\n", cls->name);
     for (const struct prop *p = cls->props; p && p->name; p++) {
-        g_string_append_printf(s, "  %s=<%s>%s%s%s%s\n", p->name,
-                               prop_type_name(p->type),
-                               p->desc ? " - " : "", p->desc ? p->desc : "",
-                               p->defval ? " (default: " : "",
-                               p->defval ? p->defval : "");
+        g_string_append_printf(
+            s, "  %s=<%s>%s%s%s%s\n", p->name, prop_type_name(p->type),
+            p->desc ? " - " : "", p->desc ? p->desc : "",
+            p->defval ? " (default: " : "", p->defval ? p->defval : "");
         if (p->defval) {
             s->str[s->len - 1] = ')';
             g_string_append_c(s, '\n');

@@ -36,21 +36,19 @@ static bool setup_ram(struct machine *m, bool bios_alias, Error **errp)
     }
     if (bios_alias && below > MICROVM_BIOS_LOW_BASE) {
         /* The BIOS alias sits at 0xe0000..0xfffff: RAM goes around it. */
-        if (!gm_add_ram(m->gm, 0, 0, MICROVM_BIOS_LOW_BASE, "ram-low",
-                        errp)) {
+        if (!gm_add_ram(m->gm, 0, 0, MICROVM_BIOS_LOW_BASE, "ram-low", errp)) {
             return false;
         }
         if (below > 1 * MiB &&
-            !gm_add_ram(m->gm, 1 * MiB, 1 * MiB, below - 1 * MiB, "ram-below-4g",
-                        errp)) {
+            !gm_add_ram(m->gm, 1 * MiB, 1 * MiB, below - 1 * MiB,
+                        "ram-below-4g", errp)) {
             return false;
         }
     } else if (!gm_add_ram(m->gm, 0, 0, below, "ram-below-4g", errp)) {
         return false;
     }
-    if (size > below &&
-        !gm_add_ram(m->gm, MICROVM_HIGHMEM_BASE, below, size - below,
-                    "ram-above-4g", errp)) {
+    if (size > below && !gm_add_ram(m->gm, MICROVM_HIGHMEM_BASE, below,
+                                    size - below, "ram-above-4g", errp)) {
         return false;
     }
     return true;
@@ -79,8 +77,8 @@ static bool load_bios(struct machine *m, const char *path, Error **errp)
         return false;
     }
     if (len > BIOS_MAX_SIZE) {
-        error_setg(errp, "-bios: '%s' is %zu bytes; the limit is 16 MiB",
-                   path, (size_t)len);
+        error_setg(errp, "-bios: '%s' is %zu bytes; the limit is 16 MiB", path,
+                   (size_t)len);
         g_free(data);
         return false;
     }
@@ -134,8 +132,7 @@ static void acpi_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
             ((val >> 2) & 7) == MICROVM_ACPI_SLP_TYP_S5) {
             machine_request(m, REQ_SHUTDOWN, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
         } else if (val & MICROVM_ACPI_SLP_EN) {
-            vlog_guest_error(&m->log,
-                             "acpi: sleep type %u is not supported",
+            vlog_guest_error(&m->log, "acpi: sleep type %u is not supported",
                              (unsigned)((val >> 2) & 7));
         }
         break;
