@@ -108,6 +108,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
 
     m->cfg = cfg;
     m->req_event_fd = -1;
+    m->signal_fd = -1;
     vlog_init(&m->log);
     m->log.mask = cfg->log_mask;
     g_mutex_init(&m->acpi_lock);
@@ -213,6 +214,9 @@ void machine_free(struct machine *m)
     }
     if (m->req_event_fd >= 0) {
         close(m->req_event_fd);
+    }
+    if (m->signal_fd >= 0) {
+        close(m->signal_fd);
     }
     vlog_close(&m->log);
     g_free(m);
