@@ -239,6 +239,20 @@ static void usage(GString *out)
                     "mon:SPEC\n");
 }
 
+/* keyval_check_all_used() without its "what: " prefix: vl_parse() puts
+ * the option name in front of every message already. */
+static bool check_all_used(const struct keyval *kv, Error **errp)
+{
+    Error *err = NULL;
+
+    if (keyval_check_all_used(kv, "x", &err)) {
+        return true;
+    }
+    error_setg(errp, "%s", error_get_pretty(err) + 3);
+    error_free(err);
+    return false;
+}
+
 /* ---- -machine / -accel ---------------------------------------------- */
 
 static bool check_accel(const char *a, Error **errp)
@@ -325,7 +339,7 @@ static bool opt_accel(struct vl_state *st, const char *arg, Error **errp)
         st->exit_ok = true;
         ok = true;
     } else if (check_accel(a, errp) &&
-               keyval_check_all_used(kv, "kvm accelerator", errp)) {
+               check_all_used(kv, errp)) {
         set_str(&st->cfg->accel, a);
         ok = true;
     }
@@ -378,7 +392,7 @@ static bool opt_smp(struct vl_state *st, const char *arg, Error **errp)
         !get_topo(kv, "cores", &cores, errp) ||
         !get_topo(kv, "threads", &threads, errp) ||
         !get_topo(kv, "maxcpus", &maxcpus, errp) ||
-        !keyval_check_all_used(kv, "smp", errp)) {
+        !check_all_used(kv, errp)) {
         goto out;
     }
     if (dies > 1) {
@@ -465,10 +479,10 @@ static bool opt_m(struct vl_state *st, const char *arg, Error **errp)
         error_setg(errp, "memory hotplug (slots=, maxmem=) is not supported");
         goto out;
     }
-    if (!keyval_check_all_used(kv, "m", errp)) {
+    s = keyval_get(kv, "size");
+    if (!check_all_used(kv, errp)) {
         goto out;
     }
-    s = keyval_get(kv, "size");
     if (!s) {
         error_setg(errp, "missing 'size' parameter");
         goto out;
@@ -683,7 +697,7 @@ static bool opt_mon(struct vl_state *st, const char *arg, Error **errp)
     id = keyval_get(kv, "chardev");
     mode = keyval_get(kv, "mode");
     if (!keyval_get_bool(kv, "pretty", false, &pretty, errp) ||
-        !keyval_check_all_used(kv, "mon", errp)) {
+        !check_all_used(kv, errp)) {
         goto out;
     }
     if (!id || !*id) {
@@ -778,7 +792,7 @@ static bool opt_add_fd(struct vl_state *st, const char *arg, Error **errp)
     }
     if (!keyval_get_u64(kv, "fd", 0, &fd, errp) ||
         !keyval_get_u64(kv, "set", 0, &set, errp) ||
-        !keyval_check_all_used(kv, "add-fd", errp)) {
+        !check_all_used(kv, errp)) {
         goto out;
     }
     if (fd <= STDERR_FILENO || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0) {
@@ -817,7 +831,7 @@ static bool opt_display(struct vl_state *st, const char *arg, Error **errp)
                    type ? type : "");
         goto out;
     }
-    if (!keyval_check_all_used(kv, "display", errp)) {
+    if (!check_all_used(kv, errp)) {
         goto out;
     }
     st->cfg->display_none = true;
@@ -845,7 +859,7 @@ static bool opt_name(struct vl_state *st, const char *arg, Error **errp)
         error_setg(errp, "parameter 'process' is not supported");
         goto out;
     }
-    if (!keyval_check_all_used(kv, "name", errp)) {
+    if (!check_all_used(kv, errp)) {
         goto out;
     }
     if (name) {
@@ -919,7 +933,7 @@ static bool opt_rtc(struct vl_state *st, const char *arg, Error **errp)
     base = keyval_get(kv, "base");
     clock = keyval_get(kv, "clock");
     drift = keyval_get(kv, "driftfix");
-    if (!keyval_check_all_used(kv, "rtc", errp)) {
+    if (!check_all_used(kv, errp)) {
         goto out;
     }
     /* clock=host and driftfix=none are what vireo does: accepted. */
@@ -976,7 +990,7 @@ static bool opt_sandbox(struct vl_state *st, const char *arg, Error **errp)
             goto out;
         }
     }
-    if (!keyval_check_all_used(kv, "sandbox", errp)) {
+    if (!check_all_used(kv, errp)) {
         goto out;
     }
     st->cfg->sandbox = on;
@@ -1158,7 +1172,7 @@ static bool finish(struct vl_state *st, Error **errp)
     for (guint i = 0; i < st->serial_specs->len; i++) {
         const char *spec = g_ptr_array_index(st->serial_specs, i);
         if (!resolve_serial(st, spec, errp)) {
-            error_prepend(errp, "-serial %s: ", spec);
+            error_prepend(errp, "-serial: ");
             return false;
         }
     }

@@ -8,6 +8,15 @@
 #include <unistd.h>
 #include "system/vl.h"
 
+/* hw/char/chardev.c (linked for chardev_parse_check) calls this on Ctrl-A x;
+ * the parser never does.  Defined here so the test does not pull in the
+ * whole machine. */
+void machine_request(struct machine *m, enum machine_req req,
+                     enum shutdown_cause cause)
+{
+    g_assert_not_reached();
+}
+
 struct parsed {
     enum vl_result r;
     struct machine_config cfg;
@@ -127,10 +136,10 @@ static void test_machine(void)
     g_assert_cmpstr(p.cfg.help_request, ==, "machine");
     parsed_clear(&p);
 
-    err_line("-machine pc", "-machine pc: unsupported machine type 'pc'");
-    err_line("-M q35,accel=kvm", "-M q35,accel=kvm: unsupported machine");
+    err_line("-machine pc", "-machine: unsupported machine type 'pc'");
+    err_line("-M q35,accel=kvm", "-M: unsupported machine");
     err_line("-machine microvm,accel=tcg", "invalid accelerator tcg");
-    err_line("-machine microvm,,", "-machine microvm,,:");
+    err_line("-machine microvm,", "-machine: trailing");
     err_line("-machine microvm,rtc=on,rtc=off", "given twice");
 }
 
@@ -148,10 +157,10 @@ static void test_accel(void)
     g_assert_cmpint(p.r, ==, VL_EXIT_OK);
     g_assert_nonnull(strstr(p.out->str, "kvm"));
     parsed_clear(&p);
-    err_line("-accel tcg", "-accel tcg: invalid accelerator tcg");
+    err_line("-accel tcg", "-accel: invalid accelerator tcg");
     err_line("-accel hvf", "invalid accelerator hvf");
     err_line("-accel kvm,thread=single", "invalid parameter 'thread'");
-    err_line("-accel type=kvm", "invalid parameter 'type'");
+    err_line("-accel type=kvm", "parameter 'accel' is missing");
 }
 
 static void test_cpu(void)
@@ -205,7 +214,7 @@ static void test_smp(void)
         parsed_clear(&p);
         g_free(line);
     }
-    err_line("-smp 0", "-smp 0: CPU topology parameters must be greater");
+    err_line("-smp 0", "-smp: CPU topology parameters must be greater");
     err_line("-smp 2,cores=0", "greater than zero ('cores')");
     err_line("-smp 4,cores=3",
              "product of the hierarchy must match maxcpus: sockets (1) * "
@@ -217,8 +226,8 @@ static void test_smp(void)
                                  "== maxcpus (1) < smp_cpus (2)");
     err_line("-smp 300", "Invalid SMP CPUs 300. The max CPUs supported by "
                          "machine 'microvm' is 288");
-    err_line("-smp foo", "-smp foo: parameter 'cpus' expects a number");
-    err_line("-smp 2,bogus=1", "-smp 2,bogus=1: smp: invalid parameter "
+    err_line("-smp foo", "-smp: parameter 'cpus' expects a number");
+    err_line("-smp 2,bogus=1", "-smp: invalid parameter "
                                "'bogus'");
     err_line("-smp 4,dies=2", "dies not supported");
     err_line("-smp 99999999999", "too large");
@@ -245,9 +254,9 @@ static void test_m(void)
         parsed_clear(&p);
         g_free(line);
     }
-    err_line("-m abc", "-m abc: invalid RAM size 'abc'");
+    err_line("-m abc", "-m: invalid RAM size 'abc'");
     err_line("-m size=abc", "invalid RAM size 'abc'");
-    err_line("-m 0", "-m 0: invalid RAM size '0'");
+    err_line("-m 0", "-m: invalid RAM size '0'");
     err_line("-m -5", "invalid RAM size '-5'");
     err_line("-m 4097G", "too large");
     err_line("-m 16E", "invalid RAM size '16E'");
@@ -284,7 +293,7 @@ static void test_serial(void)
 {
     struct parsed p;
 
-    ok_line(&p, "-serial file:/tmp/a,,b -serial unix:/tmp/s,server=on,wait=off"
+    ok_line(&p, "-serial file:/tmp/a,b -serial unix:/tmp/s,server=on,wait=off"
                 " -serial tcp::4444,server=on,wait=off -serial "
                 "tcp:127.0.0.1:5555");
     g_assert_cmpuint(p.cfg.serials->len, ==, 4);
@@ -323,10 +332,10 @@ static void test_serial(void)
     g_assert_cmpint(mon_at(&p, 0)->mode, ==, MON_MODE_READLINE);
     parsed_clear(&p);
 
-    err_line("-serial bogus", "-serial bogus: 'bogus' is not a valid char "
+    err_line("-serial bogus", "-serial: 'bogus' is not a valid char "
                               "driver");
     err_line("-serial vc", "'vc' is not a valid char driver");
-    err_line("-serial chardev:nosuch", "-serial chardev:nosuch: chardev "
+    err_line("-serial chardev:nosuch", "-serial: chardev "
                                        "'nosuch' not found");
     err_line("-serial unix:/tmp/s,bogus=1", "invalid parameter 'bogus'");
     err_line("-serial unix:", "missing socket path");
@@ -336,7 +345,7 @@ static void test_serial(void)
     err_line("-serial mon:mon:stdio", "'mon:' given twice");
     err_line("-serial null -serial null -serial null -serial null -serial "
              "null",
-             "-serial null: too many serial ports");
+             "-serial: too many serial ports");
     err_line("-serial stdio -serial stdio",
              "cannot use stdio by multiple character devices");
     err_line("-serial stdio -monitor stdio",
@@ -382,7 +391,7 @@ static void test_chardev(void)
     g_assert_nonnull(strstr(p.out->str, "socket"));
     parsed_clear(&p);
 
-    err_line("-chardev stdio", "-chardev stdio: chardev: no id specified");
+    err_line("-chardev stdio", "-chardev: chardev: no id specified");
     err_line("-chardev foo,id=a", "'foo' is not a valid char driver name");
     err_line("-chardev null,id=a,bogus=1",
              "chardev 'a': invalid parameter 'bogus'");
@@ -444,7 +453,7 @@ static void test_monitors(void)
     err_line("-mon mode=control", "parameter 'chardev' is missing");
     err_line("-mon x,bogus=1", "invalid parameter 'bogus'");
     err_line("-chardev null,id=x -mon x,pretty=perhaps", "'pretty' expects");
-    err_line("-qmp bogus", "-qmp bogus: 'bogus' is not a valid char driver");
+    err_line("-qmp bogus", "-qmp: 'bogus' is not a valid char driver");
     err_line("-monitor chardev:nope", "chardev \"nope\" not found");
     err_line("-qmp unix:/tmp/q,server=on,bogus=1", "invalid parameter 'bogus'");
 }
@@ -510,7 +519,7 @@ static void test_display_and_flags(void)
     g_assert_cmpint(p.r, ==, VL_EXIT_OK);
     g_assert_nonnull(strstr(p.out->str, "none"));
     parsed_clear(&p);
-    err_line("-display gtk", "-display gtk: display 'gtk' is not supported");
+    err_line("-display gtk", "-display: display 'gtk' is not supported");
     err_line("-display none,foo=1", "invalid parameter 'foo'");
     err_line("-display none,foo", "expected 'key=value'");
 }
@@ -554,7 +563,7 @@ static void test_name_uuid(void)
     g_assert_true(p.cfg.has_uuid);
     g_assert_cmpmem(p.cfg.uuid, 16, want, 16);
     parsed_clear(&p);
-    err_line("-uuid xyz", "-uuid xyz: failed to parse UUID string");
+    err_line("-uuid xyz", "-uuid: failed to parse UUID string");
     err_line("-uuid 12345678-9abc-def0-1234-56789abcdefg", "wrong format");
     err_line("-uuid 123456789-abc-def0-1234-56789abcdef0", "wrong format");
     err_line("-uuid 12345678-9abc-def0-1234-56789abcdef00", "wrong format");
@@ -610,33 +619,31 @@ static void test_device(void)
 
 static void test_rtc(void)
 {
-    static const char *const ok[] = {
-        "base=utc", "base=localtime", "base=2006-06-17",
-        "base=2006-06-17T16:01:21", "base=utc,clock=host,driftfix=none",
+    static const struct {
+        const char *arg, *base;
+    } ok[] = {
+        {"base=utc", "utc"},
+        {"base=localtime", "localtime"},
+        {"base=2006-06-17", "2006-06-17"},
+        {"base=2006-06-17T16:01:21", "2006-06-17T16:01:21"},
+        {"base=localtime,clock=host,driftfix=none", "localtime"},
+        {"clock=host", "utc"},
     };
     struct parsed p;
 
     for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
-        char *line = g_strdup_printf("-rtc %s", ok[i]);
+        char *line = g_strdup_printf("-rtc %s", ok[i].arg);
         ok_line(&p, line);
-        g_assert_cmpstr(p.cfg.rtc_base, ==, strchr(ok[i], '=') + 1 == NULL
-                                                ? ""
-                                                : p.cfg.rtc_base);
+        g_assert_cmpstr(p.cfg.rtc_base, ==, ok[i].base);
         parsed_clear(&p);
         g_free(line);
     }
-    ok_line(&p, "-rtc base=localtime");
-    g_assert_cmpstr(p.cfg.rtc_base, ==, "localtime");
-    parsed_clear(&p);
-    ok_line(&p, "-rtc base=2006-06-17T16:01:21");
-    g_assert_cmpstr(p.cfg.rtc_base, ==, "2006-06-17T16:01:21");
-    parsed_clear(&p);
     err_line("-rtc base=foo", "invalid datetime format 'foo'");
     err_line("-rtc base=2006-13-01", "invalid datetime format");
     err_line("-rtc base=2006-06-17T25:00:00", "invalid datetime format");
     err_line("-rtc clock=vm", "clock=vm is not supported");
     err_line("-rtc driftfix=slew", "driftfix=slew is not supported");
-    err_line("-rtc base=utc,foo=1", "rtc: invalid parameter 'foo'");
+    err_line("-rtc base=utc,foo=1", "-rtc: invalid parameter 'foo'");
     err_line("-rtc utc", "expected 'key=value'");
 }
 
@@ -654,7 +661,7 @@ static void test_sandbox(void)
     err_line("-sandbox maybe", "'enable' expects 'on' or 'off'");
     err_line("-sandbox on,spawn=allow", "spawn=allow is not supported");
     err_line("-sandbox obsolete=deny", "parameter 'enable' is missing");
-    err_line("-sandbox on,foo=1", "sandbox: invalid parameter 'foo'");
+    err_line("-sandbox on,foo=1", "-sandbox: invalid parameter 'foo'");
 }
 
 static void test_add_fd(void)
@@ -680,7 +687,7 @@ static void test_add_fd(void)
     err_line("-add-fd fd=1,set=1", "fd 1 is not valid");
     err_line("-add-fd set=1", "parameter 'fd' is missing");
     err_line("-add-fd fd=x,set=1", "'fd' expects a number");
-    err_line("-add-fd fd=3,set=1,foo=2", "add-fd: invalid parameter 'foo'");
+    err_line("-add-fd fd=3,set=1,foo=2", "-add-fd: invalid parameter 'foo'");
     err_line("-add-fd 3", "expected 'key=value'");
 }
 
@@ -732,7 +739,7 @@ static void test_syntax(void)
     err_line("disk.img", "disk.img: a disk image without an option");
     err_line("-", "-: a disk image without an option");
     /* errors stop at the first bad option */
-    err_line("-m abc -foo", "-m abc:");
+    err_line("-m abc -foo", "-m: invalid RAM size 'abc'");
 }
 
 int main(int argc, char **argv)
