@@ -487,6 +487,8 @@ static const char *const main_syscalls[] = {
     /* threads and signals */
     "set_robust_list", "get_robust_list", "rt_sigaction", "rt_sigpending",
     "rt_sigsuspend", "signalfd", "signalfd4", "prctl", "arch_prctl",
+    /* a thread started later installs its own (stricter) filter */
+    "seccomp",
     /* time */
     "timerfd_create", "timerfd_settime", "timerfd_gettime", "timer_create",
     "timer_settime", "timer_gettime", "timer_delete", "timer_getoverrun",
