@@ -452,80 +452,236 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 
 /* Allowed in every class. */
 static const char *const common_syscalls[] = {
-    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv",
-    "pwritev", "preadv2", "pwritev2", "lseek", "close", "fstat",
-    "newfstatat", "fcntl", "futex", "futex_waitv", "rt_sigreturn",
-    "rt_sigprocmask", "rt_sigtimedwait", "sigaltstack", "tgkill", "tkill",
-    "getpid", "gettid", "mmap", "munmap", "mprotect", "madvise", "mremap",
-    "brk", "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep",
-    "gettimeofday", "time", "exit", "exit_group", "sched_yield",
-    "sched_getaffinity", "poll", "ppoll", "sendto", "sendmsg", "recvfrom",
-    "recvmsg", "getrandom", "rseq", "membarrier", "restart_syscall", "fsync",
-    "fdatasync", "fallocate",
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "preadv",
+    "pwritev",
+    "preadv2",
+    "pwritev2",
+    "lseek",
+    "close",
+    "fstat",
+    "newfstatat",
+    "fcntl",
+    "futex",
+    "futex_waitv",
+    "rt_sigreturn",
+    "rt_sigprocmask",
+    "rt_sigtimedwait",
+    "sigaltstack",
+    "tgkill",
+    "tkill",
+    "getpid",
+    "gettid",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "madvise",
+    "mremap",
+    "brk",
+    "clock_gettime",
+    "clock_getres",
+    "clock_nanosleep",
+    "nanosleep",
+    "gettimeofday",
+    "time",
+    "exit",
+    "exit_group",
+    "sched_yield",
+    "sched_getaffinity",
+    "poll",
+    "ppoll",
+    "sendto",
+    "sendmsg",
+    "recvfrom",
+    "recvmsg",
+    "getrandom",
+    "rseq",
+    "membarrier",
+    "restart_syscall",
+    "fsync",
+    "fdatasync",
+    "fallocate",
 };
 
 /* Main loop / I/O thread on top of the common list. */
 static const char *const main_syscalls[] = {
     /* files (on fds, and the few opens GLib, pthread_setname_np or a QMP
      * command writing a file need) */
-    "open", "openat", "close_range", "stat", "lstat", "statx", "access",
-    "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd",
-    "getdents64", "fstatfs", "statfs", "unlink", "unlinkat", "ftruncate",
-    "sync_file_range", "splice", "tee", "sendfile", "copy_file_range",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "open",
+    "openat",
+    "close_range",
+    "stat",
+    "lstat",
+    "statx",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "readlink",
+    "readlinkat",
+    "getcwd",
+    "getdents64",
+    "fstatfs",
+    "statfs",
+    "unlink",
+    "unlinkat",
+    "ftruncate",
+    "sync_file_range",
+    "splice",
+    "tee",
+    "sendfile",
+    "copy_file_range",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
     /* polling, events, pipes */
-    "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
-    "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2",
-    "pipe", "pipe2", "dup", "dup2", "dup3",
+    "select",
+    "pselect6",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "eventfd",
+    "eventfd2",
+    "pipe",
+    "pipe2",
+    "dup",
+    "dup2",
+    "dup3",
     /* sockets (socket() itself is filtered by family below) */
-    "socketpair", "connect", "accept", "accept4", "bind", "listen",
-    "getsockname", "getpeername", "getsockopt", "setsockopt", "sendmmsg",
-    "recvmmsg", "shutdown",
+    "socketpair",
+    "connect",
+    "accept",
+    "accept4",
+    "bind",
+    "listen",
+    "getsockname",
+    "getpeername",
+    "getsockopt",
+    "setsockopt",
+    "sendmmsg",
+    "recvmmsg",
+    "shutdown",
     /* memory */
-    "mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore",
-    "msync", "memfd_create",
+    "mlock",
+    "mlock2",
+    "munlock",
+    "mlockall",
+    "munlockall",
+    "mincore",
+    "msync",
+    "memfd_create",
     /* threads and signals */
-    "set_robust_list", "get_robust_list", "rt_sigaction", "rt_sigpending",
-    "rt_sigsuspend", "signalfd", "signalfd4", "prctl", "arch_prctl",
+    "set_robust_list",
+    "get_robust_list",
+    "rt_sigaction",
+    "rt_sigpending",
+    "rt_sigsuspend",
+    "signalfd",
+    "signalfd4",
+    "prctl",
+    "arch_prctl",
     /* a thread started later installs its own (stricter) filter */
     "seccomp",
     /* time */
-    "timerfd_create", "timerfd_settime", "timerfd_gettime", "timer_create",
-    "timer_settime", "timer_gettime", "timer_delete", "timer_getoverrun",
-    "alarm", "setitimer", "getitimer",
+    "timerfd_create",
+    "timerfd_settime",
+    "timerfd_gettime",
+    "timer_create",
+    "timer_settime",
+    "timer_gettime",
+    "timer_delete",
+    "timer_getoverrun",
+    "alarm",
+    "setitimer",
+    "getitimer",
     /* identity and limits (read-only) */
-    "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups",
-    "getresuid", "getresgid", "getpgrp", "getsid", "uname", "sysinfo",
-    "getrlimit", "prlimit64", "getrusage", "times", "sched_getparam",
-    "sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min",
+    "getppid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getgroups",
+    "getresuid",
+    "getresgid",
+    "getpgrp",
+    "getsid",
+    "uname",
+    "sysinfo",
+    "getrlimit",
+    "prlimit64",
+    "getrusage",
+    "times",
+    "sched_getparam",
+    "sched_getscheduler",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
 };
 
 /* The ioctls a vCPU thread may issue: its own registers and run loop, and
  * the VM-level calls device emulation makes while handling an exit. */
 static const unsigned long vcpu_ioctls[] = {
-    KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
+    KVM_RUN,
+    KVM_GET_REGS,
+    KVM_SET_REGS,
+    KVM_GET_SREGS,
+    KVM_SET_SREGS,
 #ifdef KVM_GET_SREGS2
-    KVM_GET_SREGS2, KVM_SET_SREGS2,
+    KVM_GET_SREGS2,
+    KVM_SET_SREGS2,
 #endif
-    KVM_GET_MSRS, KVM_SET_MSRS, KVM_GET_FPU, KVM_SET_FPU, KVM_GET_XSAVE,
+    KVM_GET_MSRS,
+    KVM_SET_MSRS,
+    KVM_GET_FPU,
+    KVM_SET_FPU,
+    KVM_GET_XSAVE,
     KVM_SET_XSAVE,
 #ifdef KVM_GET_XSAVE2
     KVM_GET_XSAVE2,
 #endif
-    KVM_GET_XCRS, KVM_SET_XCRS, KVM_GET_LAPIC, KVM_SET_LAPIC,
-    KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_GET_DEBUGREGS,
-    KVM_SET_DEBUGREGS, KVM_GET_MP_STATE, KVM_SET_MP_STATE, KVM_INTERRUPT,
-    KVM_NMI, KVM_SET_SIGNAL_MASK, KVM_SET_CPUID2, KVM_GET_CPUID2,
-    KVM_TRANSLATE, KVM_SET_GUEST_DEBUG, KVM_KVMCLOCK_CTRL, KVM_GET_TSC_KHZ,
-    KVM_SET_TSC_KHZ, KVM_TPR_ACCESS_REPORTING,
+    KVM_GET_XCRS,
+    KVM_SET_XCRS,
+    KVM_GET_LAPIC,
+    KVM_SET_LAPIC,
+    KVM_GET_VCPU_EVENTS,
+    KVM_SET_VCPU_EVENTS,
+    KVM_GET_DEBUGREGS,
+    KVM_SET_DEBUGREGS,
+    KVM_GET_MP_STATE,
+    KVM_SET_MP_STATE,
+    KVM_INTERRUPT,
+    KVM_NMI,
+    KVM_SET_SIGNAL_MASK,
+    KVM_SET_CPUID2,
+    KVM_GET_CPUID2,
+    KVM_TRANSLATE,
+    KVM_SET_GUEST_DEBUG,
+    KVM_KVMCLOCK_CTRL,
+    KVM_GET_TSC_KHZ,
+    KVM_SET_TSC_KHZ,
+    KVM_TPR_ACCESS_REPORTING,
     /* VM fd, from device emulation on an exit */
-    KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI, KVM_IOEVENTFD,
-    KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SET_USER_MEMORY_REGION,
-    KVM_GET_IRQCHIP, KVM_SET_IRQCHIP, KVM_GET_CLOCK, KVM_CHECK_EXTENSION,
+    KVM_IRQ_LINE,
+    KVM_IRQ_LINE_STATUS,
+    KVM_SIGNAL_MSI,
+    KVM_IOEVENTFD,
+    KVM_IRQFD,
+    KVM_SET_GSI_ROUTING,
+    KVM_SET_USER_MEMORY_REGION,
+    KVM_GET_IRQCHIP,
+    KVM_SET_IRQCHIP,
+    KVM_GET_CLOCK,
+    KVM_CHECK_EXTENSION,
 };
 
-static bool allow_names(scmp_filter_ctx ctx, const char *const *names,
-                        size_t n, Error **errp)
+static bool allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n,
+                        Error **errp)
 {
     for (size_t i = 0; i < n; i++) {
         int nr = seccomp_syscall_resolve_name(names[i]);
@@ -567,8 +723,7 @@ static bool main_rules(scmp_filter_ctx ctx, Error **errp)
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
-        if (!check_rc("socket", rc,
-                      errp)) {
+        if (!check_rc("socket", rc, errp)) {
             return false;
         }
     }
@@ -576,23 +731,21 @@ static bool main_rules(scmp_filter_ctx ctx, Error **errp)
         rc = seccomp_rule_add(
             ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, ioctl_types[i] << 8));
-        if (!check_rc("ioctl", rc,
-                      errp)) {
+        if (!check_rc("ioctl", rc, errp)) {
             return false;
         }
     }
     /* threads only: fork and vfork stay out */
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                          SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-                                  CLONE_THREAD));
+    rc = seccomp_rule_add(
+        ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+        SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
     if (!check_rc("clone", rc, errp)) {
         return false;
     }
     /* clone3 passes its flags in memory a filter cannot read: ENOSYS makes
      * glibc fall back to clone, which is checked above. */
     rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    if (!check_rc("clone3", rc,
-                  errp)) {
+    if (!check_rc("clone3", rc, errp)) {
         return false;
     }
     /* signals to ourselves only (raise/abort); tgkill covers threads */
@@ -607,8 +760,7 @@ static bool vcpu_rules(scmp_filter_ctx ctx, Error **errp)
         int rc = seccomp_rule_add(
             ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
             SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)vcpu_ioctls[i]));
-        if (!check_rc("ioctl", rc,
-                      errp)) {
+        if (!check_rc("ioctl", rc, errp)) {
             return false;
         }
     }
@@ -639,8 +791,7 @@ bool sandbox_install(enum sandbox_class cls, Error **errp)
         error_setg(errp, "seccomp: cannot create a filter");
         return false;
     }
-    if (!allow_names(ctx, common_syscalls, ARRAY_SIZE(common_syscalls),
-                     errp)) {
+    if (!allow_names(ctx, common_syscalls, ARRAY_SIZE(common_syscalls), errp)) {
         goto out;
     }
     if (!(cls == SANDBOX_MAIN ? main_rules(ctx, errp)

@@ -223,8 +223,8 @@ static void set_str(char **dst, const char *v)
 static void usage(GString *out)
 {
     g_string_append(out, "usage: vireo [options]\n"
-                          "vireo " VIREO_VERSION
-                          ": a QEMU-compatible VMM for x86_64 on KVM\n\n");
+                         "vireo " VIREO_VERSION
+                         ": a QEMU-compatible VMM for x86_64 on KVM\n\n");
     for (size_t i = 0; i < ARRAY_SIZE(vl_options); i++) {
         const struct vl_option *o = &vl_options[i];
         char *left = g_strdup_printf("-%s%s%s", o->name, o->args ? " " : "",
@@ -232,11 +232,10 @@ static void usage(GString *out)
         g_string_append_printf(out, "%-40s %s\n", left, o->help);
         g_free(left);
     }
-    g_string_append(out,
-                    "\nSerial/monitor specs: stdio, null, none, pty, "
-                    "file:PATH, unix:PATH[,server=on][,wait=off],\n"
-                    "tcp:[HOST]:PORT[,server=on][,wait=off], chardev:ID, "
-                    "mon:SPEC\n");
+    g_string_append(out, "\nSerial/monitor specs: stdio, null, none, pty, "
+                         "file:PATH, unix:PATH[,server=on][,wait=off],\n"
+                         "tcp:[HOST]:PORT[,server=on][,wait=off], chardev:ID, "
+                         "mon:SPEC\n");
 }
 
 /* keyval_check_all_used() without its "what: " prefix: vl_parse() puts
@@ -258,8 +257,7 @@ static bool check_all_used(const struct keyval *kv, Error **errp)
 static bool check_accel(const char *a, Error **errp)
 {
     if (strcmp(a, "kvm") != 0) {
-        error_setg(errp, "invalid accelerator %s (vireo supports only kvm)",
-                   a);
+        error_setg(errp, "invalid accelerator %s (vireo supports only kvm)", a);
         return false;
     }
     return true;
@@ -338,8 +336,7 @@ static bool opt_accel(struct vl_state *st, const char *arg, Error **errp)
         g_string_append(st->out, "Accelerators supported in vireo:\nkvm\n");
         st->exit_ok = true;
         ok = true;
-    } else if (check_accel(a, errp) &&
-               check_all_used(kv, errp)) {
+    } else if (check_accel(a, errp) && check_all_used(kv, errp)) {
         set_str(&st->cfg->accel, a);
         ok = true;
     }
@@ -391,8 +388,7 @@ static bool opt_smp(struct vl_state *st, const char *arg, Error **errp)
         !get_topo(kv, "dies", &dies, errp) ||
         !get_topo(kv, "cores", &cores, errp) ||
         !get_topo(kv, "threads", &threads, errp) ||
-        !get_topo(kv, "maxcpus", &maxcpus, errp) ||
-        !check_all_used(kv, errp)) {
+        !get_topo(kv, "maxcpus", &maxcpus, errp) || !check_all_used(kv, errp)) {
         goto out;
     }
     if (dies > 1) {
@@ -492,13 +488,12 @@ static bool opt_m(struct vl_state *st, const char *arg, Error **errp)
         goto out;
     }
     if (size == 0) {
-        error_setg(errp, "invalid RAM size '%s': must be greater than zero",
-                   s);
+        error_setg(errp, "invalid RAM size '%s': must be greater than zero", s);
         goto out;
     }
     if (size > VL_MAX_RAM) {
-        error_setg(errp, "RAM size '%s' is too large (at most %" PRIu64
-                   " GiB)", s, (uint64_t)(VL_MAX_RAM / GiB));
+        error_setg(errp, "RAM size '%s' is too large (at most %" PRIu64 " GiB)",
+                   s, (uint64_t)(VL_MAX_RAM / GiB));
         goto out;
     }
     /* QEMU rounds up as well; KVM memslots are page granular. */
@@ -739,8 +734,7 @@ static bool opt_serial(struct vl_state *st, const char *arg, Error **errp)
     return true;
 }
 
-static bool resolve_serial(struct vl_state *st, const char *spec,
-                           Error **errp)
+static bool resolve_serial(struct vl_state *st, const char *spec, Error **errp)
 {
     struct machine_config *cfg = st->cfg;
     char *id, *text;
@@ -985,8 +979,10 @@ static bool opt_sandbox(struct vl_state *st, const char *arg, Error **errp)
     for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
         const char *v = keyval_get(kv, groups[i]);
         if (v && strcmp(v, "deny") != 0) {
-            error_setg(errp, "%s=%s is not supported (vireo's filter always "
-                       "denies it)", groups[i], v);
+            error_setg(errp,
+                       "%s=%s is not supported (vireo's filter always "
+                       "denies it)",
+                       groups[i], v);
             goto out;
         }
     }
@@ -1213,9 +1209,8 @@ static bool finish(struct vl_state *st, Error **errp)
         }
         if (!strcmp(backend, "stdio")) {
             if (cfg->daemonize) {
-                error_setg(errp,
-                           "chardev '%s': cannot use stdio with -daemonize",
-                           id);
+                error_setg(
+                    errp, "chardev '%s': cannot use stdio with -daemonize", id);
             } else if (stdio_seen) {
                 error_setg(errp,
                            "chardev '%s': cannot use stdio by multiple "

@@ -46,7 +46,7 @@ enum chardev_backend {
 };
 
 static const char *const backend_names[] = {
-    [BE_NULL] = "null",   [BE_STDIO] = "stdio", [BE_FILE] = "file",
+    [BE_NULL] = "null",     [BE_STDIO] = "stdio", [BE_FILE] = "file",
     [BE_SOCKET] = "socket", [BE_PTY] = "pty",
 };
 
@@ -54,13 +54,13 @@ struct chardev_opts {
     char *id;
     enum chardev_backend be;
     bool mux;
-    bool signal;    /* stdio */
-    char *path;     /* file, socket (unix) */
-    bool append;    /* file */
-    char *host;     /* socket (tcp) */
-    char *port;     /* socket (tcp) */
+    bool signal; /* stdio */
+    char *path;  /* file, socket (unix) */
+    bool append; /* file */
+    char *host;  /* socket (tcp) */
+    char *port;  /* socket (tcp) */
     bool server, wait, nodelay;
-    int fd;         /* socket: pre-opened, -1 when absent */
+    int fd; /* socket: pre-opened, -1 when absent */
 };
 
 struct chardev {
@@ -225,8 +225,7 @@ static bool parse_opts(const char *text, struct chardev_opts *o, Error **errp)
         }
         if (o->path &&
             strlen(o->path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-            error_setg(errp, "%s: socket path '%s' is too long", what,
-                       o->path);
+            error_setg(errp, "%s: socket path '%s' is too long", what, o->path);
             goto out;
         }
         break;
@@ -247,8 +246,8 @@ out:
     return ok;
 }
 
-bool chardev_parse_check(const char *text, char **id, char **backend,
-                         bool *mux, Error **errp)
+bool chardev_parse_check(const char *text, char **id, char **backend, bool *mux,
+                         Error **errp)
 {
     struct chardev_opts o;
 
@@ -294,8 +293,8 @@ static void out_watch_locked(struct chardev *c)
         return;
     }
     c->out_src = g_unix_fd_source_new(c->out_fd, G_IO_OUT | G_IO_ERR);
-    g_source_set_callback(c->out_src, (GSourceFunc)(void (*)(void))out_ready,
-                          c, NULL);
+    g_source_set_callback(c->out_src, (GSourceFunc)(void (*)(void))out_ready, c,
+                          NULL);
     g_source_attach(c->out_src, c->ctx);
 }
 
@@ -413,12 +412,11 @@ static size_t input_room(struct chardev *c)
     return fe->can_read(fe->opaque);
 }
 
-static const char mux_help[] =
-    "\r\nC-a h    print this help\r\n"
-    "C-a x    exit emulator\r\n"
-    "C-a b    send break\r\n"
-    "C-a c    switch between console and monitor\r\n"
-    "C-a C-a  sends C-a\r\n";
+static const char mux_help[] = "\r\nC-a h    print this help\r\n"
+                               "C-a x    exit emulator\r\n"
+                               "C-a b    send break\r\n"
+                               "C-a c    switch between console and monitor\r\n"
+                               "C-a C-a  sends C-a\r\n";
 
 /* Returns true when the byte goes to the focused frontend. */
 static bool mux_byte(struct chardev *c, uint8_t ch)
@@ -798,8 +796,8 @@ static bool open_socket(struct chardev *c, Error **errp)
                 return false;
             }
             cl = accept4(s, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        } while (cl < 0 && (errno == EAGAIN || errno == EINTR ||
-                            errno == ECONNABORTED));
+        } while (cl < 0 &&
+                 (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED));
         if (cl < 0) {
             error_setg_errno(errp, errno, "accept");
             return false;
@@ -815,8 +813,8 @@ static bool open_socket(struct chardev *c, Error **errp)
 
 static void raw_mode(struct termios *t, bool keep_signals)
 {
-    t->c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
-                    IXON);
+    t->c_iflag &=
+        ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
     t->c_oflag |= OPOST;
     t->c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);
     if (!keep_signals) {
@@ -904,8 +902,8 @@ static bool open_pty(struct chardev *c, Error **errp)
      * pty and then is dropped by our bound). */
     slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0) {
-        error_setg_errno(errp, errno, "chardev '%s': cannot open '%s'",
-                         c->o.id, name);
+        error_setg_errno(errp, errno, "chardev '%s': cannot open '%s'", c->o.id,
+                         name);
         close(master);
         return false;
     }
@@ -923,8 +921,7 @@ static bool open_pty(struct chardev *c, Error **errp)
     c->in_fd = master;
     c->out_fd = master;
     c->out_owned = true;
-    fprintf(stderr, "char device redirected to %s (label %s)\n", name,
-            c->o.id);
+    fprintf(stderr, "char device redirected to %s (label %s)\n", name, c->o.id);
     return true;
 }
 
@@ -1043,8 +1040,8 @@ char *chardev_filename(const struct chardev *c)
                                    c->o.server ? ",server=on" : "");
         }
         if (c->o.server && c->bound_host) {
-            return g_strdup_printf("%stcp:%s:%u,server=on", pre,
-                                   c->bound_host, c->bound_port);
+            return g_strdup_printf("%stcp:%s:%u,server=on", pre, c->bound_host,
+                                   c->bound_port);
         }
         return g_strdup_printf("%stcp:%s:%s%s", pre,
                                c->o.host && *c->o.host ? c->o.host
@@ -1072,8 +1069,10 @@ bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
         return false;
     }
     if (c->nfe && !c->o.mux) {
-        error_setg(errp, "chardev '%s' is already in use (add mux=on to share "
-                   "it)", c->o.id);
+        error_setg(errp,
+                   "chardev '%s' is already in use (add mux=on to share "
+                   "it)",
+                   c->o.id);
         return false;
     }
     if (c->nfe == CHARDEV_MAX_FE) {

@@ -54,8 +54,8 @@ void chardev_restore_terminals(struct machine *m);
 /* Validates a -chardev text without opening anything: backend, id= and
  * every key.  Used by the command line so errors come before any guest
  * runs.  Each output may be NULL; the caller frees the strings. */
-bool chardev_parse_check(const char *text, char **id, char **backend,
-                         bool *mux, Error **errp);
+bool chardev_parse_check(const char *text, char **id, char **backend, bool *mux,
+                         Error **errp);
 /* Output bytes dropped because the backend could not keep up. */
 uint64_t chardev_dropped(const struct chardev *c);
 /* pty: the slave's path ("/dev/pts/N"); NULL for other backends. */

@@ -209,8 +209,8 @@ static void test_parse_check(void)
     g_assert_true(mux);
     g_free(id);
     g_free(be);
-    g_assert_false(chardev_parse_check("stdio,id=s,path=/x", NULL, NULL, NULL,
-                                       &err));
+    g_assert_false(
+        chardev_parse_check("stdio,id=s,path=/x", NULL, NULL, NULL, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "invalid parameter 'path'"));
     error_free(err);
 }
@@ -224,8 +224,9 @@ static void test_errors(void)
     machine_setup(&m);
     expect_error(&m, "foo,id=a", "'foo' is not a valid char driver name");
     expect_error(&m, "null", "no id specified");
-    expect_error(&m, "null,id=n,bogus=1", "chardev 'n': invalid parameter "
-                                          "'bogus'");
+    expect_error(&m, "null,id=n,bogus=1",
+                 "chardev 'n': invalid parameter "
+                 "'bogus'");
     expect_error(&m, "file,id=f,path=/nonexistent-dir/x",
                  "could not open '/nonexistent-dir/x'");
     expect_error(&m, "file,id=f,path=/tmp/x,append=sometimes",
@@ -481,8 +482,8 @@ static void test_tcp(void)
 
     /* and the client side, to our own server */
     {
-        char *text = g_strdup_printf("socket,id=t1,host=127.0.0.1,port=%u",
-                                     port);
+        char *text =
+            g_strdup_printf("socket,id=t1,host=127.0.0.1,port=%u", port);
         struct chardev *c1 = new_ok(&m, text);
         g_free(text);
         SPIN_UNTIL(&m, r.opened == 2);
@@ -719,8 +720,8 @@ static void test_mux(void)
     machine_setup(&m);
     rec_init(&a);
     rec_init(&b);
-    text = g_strdup_printf("socket,id=m0,path=%s,server=on,wait=off,mux=on",
-                           path);
+    text =
+        g_strdup_printf("socket,id=m0,path=%s,server=on,wait=off,mux=on", path);
     c = new_ok(&m, text);
     g_free(text);
     fa = rec_fe(&a);

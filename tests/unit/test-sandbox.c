@@ -227,8 +227,7 @@ static void main_allowed(void)
     g_source_attach(src, ctx);
     g_source_unref(src);
     src = g_unix_fd_source_new(p[0], G_IO_IN);
-    g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_fd, &done,
-                          NULL);
+    g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_fd, &done, NULL);
     g_source_attach(src, ctx);
     g_source_unref(src);
     while (done != 3) {

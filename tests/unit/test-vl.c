@@ -72,8 +72,8 @@ static void err_line(const char *line, const char *want)
 
     parse_line(&p, line);
     if (p.r != VL_ERROR || !strstr(p.err, want)) {
-        g_error("'%s': expected an error containing \"%s\", got %d (%s)",
-                line, want, p.r, p.err ? p.err : "no error");
+        g_error("'%s': expected an error containing \"%s\", got %d (%s)", line,
+                want, p.r, p.err ? p.err : "no error");
     }
     parsed_clear(&p);
 }
@@ -185,16 +185,11 @@ struct smp_case {
 static void test_smp(void)
 {
     static const struct smp_case ok[] = {
-        {"4", 4, 1, 4, 1, 4},
-        {"cpus=4", 4, 1, 4, 1, 4},
-        {"4,sockets=2", 4, 2, 2, 1, 4},
-        {"cores=2,threads=2", 4, 1, 2, 2, 4},
-        {"sockets=2", 2, 2, 1, 1, 2},
-        {"maxcpus=4", 4, 1, 4, 1, 4},
-        {"2,maxcpus=4", 2, 1, 4, 1, 4},
-        {"8,sockets=2,cores=2", 8, 2, 2, 2, 8},
-        {"8,cores=4", 8, 2, 4, 1, 8},
-        {"4,dies=1", 4, 1, 4, 1, 4},
+        {"4", 4, 1, 4, 1, 4},           {"cpus=4", 4, 1, 4, 1, 4},
+        {"4,sockets=2", 4, 2, 2, 1, 4}, {"cores=2,threads=2", 4, 1, 2, 2, 4},
+        {"sockets=2", 2, 2, 1, 1, 2},   {"maxcpus=4", 4, 1, 4, 1, 4},
+        {"2,maxcpus=4", 2, 1, 4, 1, 4}, {"8,sockets=2,cores=2", 8, 2, 2, 2, 8},
+        {"8,cores=4", 8, 2, 4, 1, 8},   {"4,dies=1", 4, 1, 4, 1, 4},
         {"288", 288, 1, 288, 1, 288},
     };
     struct parsed p;
@@ -240,8 +235,8 @@ static void test_m(void)
         const char *arg;
         uint64_t size;
     } ok[] = {
-        {"512", 512 * MiB}, {"1G", GiB},          {"1g", GiB},
-        {"size=2G", 2 * GiB}, {"1.5G", 3 * GiB / 2}, {"65536K", 64 * MiB},
+        {"512", 512 * MiB},    {"1G", GiB},           {"1g", GiB},
+        {"size=2G", 2 * GiB},  {"1.5G", 3 * GiB / 2}, {"65536K", 64 * MiB},
         {"1001k", 1028096}, /* rounded up to 4 KiB */
         {"4096G", 4096 * GiB},
     };
@@ -694,12 +689,25 @@ static void test_add_fd(void)
 static void test_help_version(void)
 {
     static const char *const opts[] = {
-        "-machine", "-M", "-accel", "-enable-kvm", "-cpu", "-smp", "-m ",
-        "-bios", "-kernel", "-initrd", "-append", "-dtb", "-serial",
-        "-chardev", "-qmp", "-monitor", "-mon ", "-add-fd", "-nographic",
-        "-display", "-nodefaults", "-no-user-config", "-name", "-uuid",
-        "-S ", "-no-reboot", "-no-shutdown", "-daemonize", "-pidfile", "-D ",
-        "-d ", "-device", "-rtc", "-sandbox", "-version", "-h ", "-help",
+        "-machine",     "-M",
+        "-accel",       "-enable-kvm",
+        "-cpu",         "-smp",
+        "-m ",          "-bios",
+        "-kernel",      "-initrd",
+        "-append",      "-dtb",
+        "-serial",      "-chardev",
+        "-qmp",         "-monitor",
+        "-mon ",        "-add-fd",
+        "-nographic",   "-display",
+        "-nodefaults",  "-no-user-config",
+        "-name",        "-uuid",
+        "-S ",          "-no-reboot",
+        "-no-shutdown", "-daemonize",
+        "-pidfile",     "-D ",
+        "-d ",          "-device",
+        "-rtc",         "-sandbox",
+        "-version",     "-h ",
+        "-help",
     };
     static const char *const helps[] = {"-h", "-help", "--help"};
     struct parsed p;
