@@ -187,7 +187,6 @@ struct vl_state {
     struct machine_config *cfg;
     GString *out;
     bool default_serial, default_monitor;
-    bool serial_none;
     unsigned compat_monitors;
     GPtrArray *serial_specs; /* char *: -serial specs, resolved at the end */
     GPtrArray *mon_refs;     /* char *: "-opt: id" kept for messages */
@@ -722,8 +721,10 @@ out:
 static bool opt_serial(struct vl_state *st, const char *arg, Error **errp)
 {
     st->default_serial = false;
+    if (g_str_has_prefix(arg, "mon:")) {
+        st->default_monitor = false; /* the serial carries the monitor */
+    }
     if (!strcmp(arg, "none")) {
-        st->serial_none = true;
         return true;
     }
     if (st->serial_specs->len >= VL_MAX_SERIALS) {
@@ -1150,6 +1151,25 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
     g_assert_not_reached();
 }
 
+static bool stdio_in_use(struct machine_config *cfg)
+{
+    for (guint i = 0; i < cfg->chardevs->len; i++) {
+        char *be = NULL;
+        bool stdio;
+
+        if (!chardev_parse_check(g_ptr_array_index(cfg->chardevs, i), NULL, &be,
+                                 NULL, NULL)) {
+            continue;
+        }
+        stdio = !strcmp(be, "stdio");
+        g_free(be);
+        if (stdio) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Checks after every option is known: defaults, references, conflicts. */
 static bool finish(struct vl_state *st, Error **errp)
 {
@@ -1187,9 +1207,12 @@ static bool finish(struct vl_state *st, Error **errp)
             }
         }
     } else if (st->default_serial) {
-        /* QEMU's default serial is a graphical console; without one, stdio
-         * (and nothing when detached, as QEMU's console would show it). */
-        if (!resolve_serial(st, cfg->daemonize ? "null" : "stdio", errp)) {
+        /* QEMU's default serial is a graphical console.  vireo has none:
+         * stdio, unless detached or stdio is taken (e.g. -monitor stdio),
+         * where QEMU's console would not be seen either. */
+        bool stdio_free = !cfg->daemonize && !stdio_in_use(cfg);
+
+        if (!resolve_serial(st, stdio_free ? "stdio" : "null", errp)) {
             return false;
         }
     }

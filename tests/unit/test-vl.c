@@ -436,6 +436,13 @@ static void test_monitors(void)
     g_assert_cmpuint(p.cfg.chardevs->len, ==, 1);
     parsed_clear(&p);
 
+    /* stdio taken by a monitor: the default serial goes nowhere, as
+     * QEMU's (invisible) graphical console would */
+    ok_line(&p, "-monitor stdio");
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=compat_monitor0");
+    g_assert_cmpstr(chardev_at(&p, 1), ==, "null,id=serial0");
+    parsed_clear(&p);
+
     ok_line(&p, "-qmp stdio -nodefaults");
     g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=compat_monitor0");
     parsed_clear(&p);
@@ -478,6 +485,13 @@ static void test_nographic(void)
     ok_line(&p, "-nographic -serial null");
     g_assert_cmpstr(chardev_at(&p, 0), ==, "null,id=serial0");
     g_assert_cmpstr(chardev_at(&p, 1), ==, "stdio,id=compat_monitor0");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 1);
+    parsed_clear(&p);
+
+    /* -serial mon:... carries the monitor: no second one on stdio */
+    ok_line(&p, "-nographic -serial mon:stdio");
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 1);
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=serial0,mux=on");
     g_assert_cmpuint(p.cfg.monitors->len, ==, 1);
     parsed_clear(&p);
 
