@@ -746,6 +746,70 @@ static void test_help_version(void)
     parsed_clear(&p);
 }
 
+/* True if a ".TP" header line of the man page names the option (roff
+ * text, "\-name"), not just a longer one starting the same way. */
+static bool man_documents(gchar **lines, const char *roff)
+{
+    for (gchar **l = lines; *l && l[1]; l++) {
+        const char *hit;
+
+        if (strcmp(*l, ".TP") != 0) {
+            continue;
+        }
+        for (hit = strstr(l[1], roff); hit; hit = strstr(hit + 1, roff)) {
+            char next = hit[strlen(roff)];
+            if (!g_ascii_isalnum(next) && next != '\\') {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* docs/vireo.1 documents every option -h lists. */
+static void test_man_page(void)
+{
+    char *dir = g_path_get_dirname(__FILE__);
+    char *path = g_build_filename(dir, "..", "..", "docs", "vireo.1", NULL);
+    char *man = NULL;
+    struct parsed p;
+    gchar **lines, **man_lines;
+
+    if (!g_file_get_contents(path, &man, NULL, NULL)) {
+        g_test_skip("docs/vireo.1 not found from the build directory");
+        g_free(path);
+        g_free(dir);
+        return;
+    }
+    man_lines = g_strsplit(man, "\n", -1);
+    parse_line(&p, "-h");
+    lines = g_strsplit(p.out->str, "\n", -1);
+    for (gchar **l = lines; *l; l++) {
+        gchar **parts;
+        char *opt, *roff;
+
+        if ((*l)[0] != '-') {
+            continue;
+        }
+        opt = g_strndup(*l, strcspn(*l, " "));
+        /* roff writes the dashes of an option name as "\-" */
+        parts = g_strsplit(opt, "-", -1);
+        roff = g_strjoinv("\\-", parts);
+        g_strfreev(parts);
+        if (!man_documents(man_lines, roff)) {
+            g_error("docs/vireo.1 does not document %s", opt);
+        }
+        g_free(roff);
+        g_free(opt);
+    }
+    g_strfreev(lines);
+    g_strfreev(man_lines);
+    parsed_clear(&p);
+    g_free(man);
+    g_free(path);
+    g_free(dir);
+}
+
 static void test_syntax(void)
 {
     struct parsed p;
@@ -789,5 +853,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vl/add-fd", test_add_fd);
     g_test_add_func("/vl/help-version", test_help_version);
     g_test_add_func("/vl/syntax", test_syntax);
+    g_test_add_func("/vl/man-page", test_man_page);
     return g_test_run();
 }
