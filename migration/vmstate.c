@@ -31,8 +31,8 @@ struct vms_loader {
     const uint8_t *buf;
     size_t len; /* end of the readable window */
     size_t pos;
-    bool store;          /* false: validate only */
-    bool run_post_load;  /* false: restoring a snapshot */
+    bool store;         /* false: validate only */
+    bool run_post_load; /* false: restoring a snapshot */
 };
 
 static unsigned type_width(enum vmstate_type t)
@@ -55,9 +55,9 @@ static unsigned type_width(enum vmstate_type t)
 static const char *type_name(enum vmstate_type t)
 {
     static const char *const names[] = {
-        [VMS_T_END] = "end",     [VMS_T_U8] = "u8",
-        [VMS_T_U16] = "u16",     [VMS_T_U32] = "u32",
-        [VMS_T_U64] = "u64",     [VMS_T_BOOL] = "bool",
+        [VMS_T_END] = "end",       [VMS_T_U8] = "u8",
+        [VMS_T_U16] = "u16",       [VMS_T_U32] = "u32",
+        [VMS_T_U64] = "u64",       [VMS_T_BOOL] = "bool",
         [VMS_T_BUFFER] = "buffer", [VMS_T_STRUCT] = "struct",
     };
     return (unsigned)t < ARRAY_SIZE(names) && names[t] ? names[t] : "?";
@@ -71,8 +71,8 @@ static bool field_check(const struct vmstate_desc *d,
     unsigned w = type_width(f->type);
 
     if (f->count == 0) {
-        error_setg(errp, "vmstate '%s': field '%s' has no elements",
-                   d->name, f->name);
+        error_setg(errp, "vmstate '%s': field '%s' has no elements", d->name,
+                   f->name);
         return false;
     }
     if (w && f->size != w) {
@@ -192,13 +192,12 @@ static bool save_body(struct vms_saver *s, const struct vmstate_desc *d,
     if (!s->all_subsections && d->pre_save) {
         int r = d->pre_save(base);
         if (r < 0) {
-            error_setg(errp, "vmstate '%s': pre_save failed (%d)", d->name,
-                       r);
+            error_setg(errp, "vmstate '%s': pre_save failed (%d)", d->name, r);
             return false;
         }
     }
-    for (const struct vmstate_field *f = d->fields;
-         f && f->type != VMS_T_END; f++) {
+    for (const struct vmstate_field *f = d->fields; f && f->type != VMS_T_END;
+         f++) {
         if (!save_field(s, d, f, base, depth, errp)) {
             return false;
         }
@@ -213,8 +212,10 @@ static bool save_body(struct vms_saver *s, const struct vmstate_desc *d,
             continue;
         }
         if (name_len == 0 || name_len > 255) {
-            error_setg(errp, "vmstate '%s': subsection name '%s' is not "
-                       "1..255 bytes", d->name, sd->name);
+            error_setg(errp,
+                       "vmstate '%s': subsection name '%s' is not "
+                       "1..255 bytes",
+                       d->name, sd->name);
             return false;
         }
         g_byte_array_append(s->out, &tag, 1);
@@ -241,8 +242,8 @@ static bool save_body(struct vms_saver *s, const struct vmstate_desc *d,
     return true;
 }
 
-bool vmstate_save(const struct vmstate_desc *d, void *opaque,
-                  GByteArray *out, Error **errp)
+bool vmstate_save(const struct vmstate_desc *d, void *opaque, GByteArray *out,
+                  Error **errp)
 {
     struct vms_saver s = {.out = out};
     guint start = out->len;
@@ -255,9 +256,8 @@ bool vmstate_save(const struct vmstate_desc *d, void *opaque,
 }
 
 /* Takes n bytes from the stream or fails naming what was being read. */
-static const uint8_t *take(struct vms_loader *l, size_t n,
-                           const char *sect, const char *what,
-                           Error **errp)
+static const uint8_t *take(struct vms_loader *l, size_t n, const char *sect,
+                           const char *what, Error **errp)
 {
     const uint8_t *p;
 
@@ -307,8 +307,8 @@ static bool load_field(struct vms_loader *l, const struct vmstate_desc *d,
             }
             continue;
         }
-        src = take(l, f->type == VMS_T_BUFFER ? f->size : w, d->name,
-                   f->name, errp);
+        src = take(l, f->type == VMS_T_BUFFER ? f->size : w, d->name, f->name,
+                   errp);
         if (!src) {
             return false;
         }
@@ -351,9 +351,8 @@ static const struct vmstate_desc *find_sub(const struct vmstate_desc *d,
     return NULL;
 }
 
-static bool load_subsections(struct vms_loader *l,
-                             const struct vmstate_desc *d, uint8_t *base,
-                             unsigned depth, Error **errp)
+static bool load_subsections(struct vms_loader *l, const struct vmstate_desc *d,
+                             uint8_t *base, unsigned depth, Error **errp)
 {
     /* Bit i: subsection i seen already.  Tables are small. */
     uint64_t seen = 0;
@@ -395,8 +394,8 @@ static bool load_subsections(struct vms_loader *l,
                 shown[i] = g_ascii_isprint(name[i]) ? name[i] : '?';
             }
             shown[n] = 0;
-            error_setg(errp, "vmstate '%s': unknown subsection '%s'",
-                       d->name, shown);
+            error_setg(errp, "vmstate '%s': unknown subsection '%s'", d->name,
+                       shown);
             return false;
         }
         if (idx < 64) {
@@ -442,8 +441,8 @@ static bool load_body(struct vms_loader *l, const struct vmstate_desc *d,
         error_setg(errp, "vmstate '%s': tables nest too deep", d->name);
         return false;
     }
-    for (const struct vmstate_field *f = d->fields;
-         f && f->type != VMS_T_END; f++) {
+    for (const struct vmstate_field *f = d->fields; f && f->type != VMS_T_END;
+         f++) {
         if (!load_field(l, d, f, base, depth, errp)) {
             return false;
         }
@@ -489,15 +488,17 @@ bool vmstate_load(const struct vmstate_desc *d, void *opaque,
         g_byte_array_unref(snap);
         return false;
     }
-    l = (struct vms_loader){
-        .buf = buf, .len = len, .pos = *pos, .store = true,
-        .run_post_load = true};
+    l = (struct vms_loader){.buf = buf,
+                            .len = len,
+                            .pos = *pos,
+                            .store = true,
+                            .run_post_load = true};
     ok = load_body(&l, d, opaque, 0, errp);
     if (ok) {
         *pos = l.pos;
     } else {
-        struct vms_loader undo = {.buf = snap->data, .len = snap->len,
-                                  .store = true};
+        struct vms_loader undo = {
+            .buf = snap->data, .len = snap->len, .store = true};
         /* Cannot fail: the bytes came from save_body with these tables. */
         load_body(&undo, d, opaque, 0, NULL);
     }

@@ -127,7 +127,7 @@ static const uint8_t expected_plain[] = {
     0x77, 0x66, 0x55, 0x44,                         /* u32 */
     0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, /* u64 */
     0x01,                                           /* flag */
-    'x', 'y', 'z',                                  /* buf */
+    'x',  'y',  'z',                                /* buf */
     0x04, 0x03, 0x02, 0x01, 0x08, 0x07, 0x06, 0x05, /* arr */
     0xa2, 0xa1, 0xb1, 0x00,                         /* in (+ its end) */
     0x00,                                           /* end */
@@ -153,8 +153,8 @@ static void test_subsection_layout(void)
     struct sample s;
     GByteArray *out = g_byte_array_new();
     static const uint8_t tail[] = {
-        0x01, 12, 's', 'a', 'm', 'p', 'l', 'e', '/', 'e', 'x', 't', 'r', 'a',
-        5,    0,  0,   0,   /* body length */
+        0x01, 12,   's',  'a',  'm',  'p', 'l', 'e', '/',
+        'e',  'x',  't',  'r',  'a',  5,   0,   0,   0, /* body length */
         0x0d, 0xf0, 0xad, 0x0b, 0x00, /* extra, end of its subsections */
         0x00,
     };
@@ -166,8 +166,8 @@ static void test_subsection_layout(void)
     g_assert_cmpuint(out->len, ==, sizeof(expected_plain) - 1 + sizeof(tail));
     g_assert_cmpmem(out->data, sizeof(expected_plain) - 1, expected_plain,
                     sizeof(expected_plain) - 1);
-    g_assert_cmpmem(out->data + sizeof(expected_plain) - 1, sizeof(tail),
-                    tail, sizeof(tail));
+    g_assert_cmpmem(out->data + sizeof(expected_plain) - 1, sizeof(tail), tail,
+                    sizeof(tail));
     g_byte_array_unref(out);
 }
 
@@ -215,8 +215,8 @@ static void test_subsection_absent_keeps_value(void)
     g_assert_true(vmstate_save(&sample_vmsd, &a, out, NULL));
     memset(&b, 0, sizeof(b));
     b.extra = 7;
-    g_assert_true(vmstate_load(&sample_vmsd, &b, out->data, out->len, &pos,
-                               NULL));
+    g_assert_true(
+        vmstate_load(&sample_vmsd, &b, out->data, out->len, &pos, NULL));
     g_assert_cmpuint(b.extra, ==, 7);
     g_byte_array_unref(out);
 }
@@ -284,8 +284,7 @@ static void expect_garbage(GByteArray *s, const char *needle)
     memset(&b, 0, sizeof(b));
     b.u8 = 1;
     memcpy(&before, &b, sizeof(b));
-    g_assert_false(vmstate_load(&sample_vmsd, &b, s->data, s->len, &pos,
-                                &err));
+    g_assert_false(vmstate_load(&sample_vmsd, &b, s->data, s->len, &pos, &err));
     g_assert_nonnull(err);
     if (!strstr(error_get_pretty(err), needle)) {
         g_test_message("got: %s", error_get_pretty(err));
@@ -436,8 +435,8 @@ static void test_bad_start(void)
     size_t pos = 5;
     Error *err = NULL;
 
-    g_assert_false(vmstate_load(&sample_vmsd, &b, buf, sizeof(buf), &pos,
-                                &err));
+    g_assert_false(
+        vmstate_load(&sample_vmsd, &b, buf, sizeof(buf), &pos, &err));
     g_assert_nonnull(err);
     error_free(err);
 }
