@@ -87,6 +87,8 @@ struct kvm_sregs2 *x86_cpu_sregs_mut(struct x86_cpu *c);
 struct kvm_mp_state *x86_cpu_mp_state_mut(struct x86_cpu *c);
 /* MSR value from the cached MSR group; false if not in the list. */
 bool x86_cpu_msr(const struct x86_cpu *c, uint32_t index, uint64_t *val);
+/* Marks the MSR group dirty; a RUNTIME put writes just the MSRs set this
+ * way, RESET/FULL write them all (TSC and kvmclock only there). */
 bool x86_cpu_set_msr(struct x86_cpu *c, uint32_t index, uint64_t val);
 
 /* MSRs KVM refused when the vCPU was created (dropped with a warning). */

@@ -41,7 +41,11 @@
 struct msr_slot {
     uint32_t index;
     unsigned flags;
-    bool changed; /* set by x86_cpu_set_msr: written even if RESET_ONLY */
+    /* Set by x86_cpu_set_msr.  A RUNTIME put writes only these: writing
+     * back an unchanged value can only undo what KVM did since the get
+     * (a TSC deadline that fired, kvmclock updates), which is also why
+     * TSC and kvmclock (RESET_ONLY) are otherwise left to RESET/FULL. */
+    bool changed;
     uint64_t value;
 };
 
@@ -218,8 +222,7 @@ static bool msrs_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
     for (size_t i = 0; i < c->msrs->len; i++) {
         const struct msr_slot *s = &g_array_index(c->msrs, struct msr_slot, i);
 
-        if (level >= X86_PUT_RESET || !(s->flags & MSR_F_RESET_ONLY) ||
-            s->changed) {
+        if (level >= X86_PUT_RESET || s->changed) {
             sel[n++] = i;
         }
     }

@@ -246,14 +246,15 @@ static void test_short_msr_write(void)
 
     fixture_ready(&x, "qemu64");
     g_assert_true(x86_cpu_get(x.cpu, X86_MSRS, &err));
+    g_assert_true(x86_cpu_set_msr(x.cpu, 0x174, 0x10));
     g_assert_true(x86_cpu_set_msr(x.cpu, 0xc0000081, 0xdead0000beef));
-    /* KVM takes STAR's predecessors, then stops at STAR. */
+    /* KVM takes SYSENTER_CS, then stops at STAR. */
     fake_kvm_refuse_msr(&x.f, 0xc0000081, false, true);
     g_assert_false(x86_cpu_put(x.cpu, X86_PUT_RUNTIME, &err));
     g_assert_nonnull(err);
     g_assert_nonnull(strstr(error_get_pretty(err),
                             "vCPU 0: KVM_SET_MSRS refused MSR 0xc0000081 "
-                            "(STAR) value 0xdead0000beef: set 4 of"));
+                            "(STAR) value 0xdead0000beef: set 1 of 2"));
     error_free(err);
     err = NULL;
     g_assert_cmphex(x86_cpu_dirty(x.cpu), ==, X86_MSRS);
@@ -303,10 +304,13 @@ static void test_msr_levels(void)
     g_assert_true(fake_kvm_msr(&x.f, 0x277, &v));
     g_assert_cmphex(v, ==, 0x0007040600070406ULL);
 
-    /* RUNTIME: not the reset-only ones... */
+    /* RUNTIME: exactly the MSRs that were set, not the reset-only ones
+     * nor a TSC deadline KVM may have cleared since the get... */
     g_assert_true(x86_cpu_set_msr(x.cpu, 0xc0000082, 0xffffffff81000000));
     g_assert_true(x86_cpu_put(x.cpu, X86_PUT_RUNTIME, NULL));
+    g_assert_cmpuint(x.f.last_set_msrs->len, ==, 1);
     g_assert_true(in_set(&x, 0xc0000082));
+    g_assert_false(in_set(&x, 0x6e0));
     g_assert_false(in_set(&x, 0x10));
     g_assert_false(in_set(&x, 0x4b564d01));
     g_assert_false(in_set(&x, 0x2ff));
@@ -314,6 +318,7 @@ static void test_msr_levels(void)
     g_assert_true(x86_cpu_set_msr(x.cpu, 0x10, 12345));
     g_assert_true(x86_cpu_put(x.cpu, X86_PUT_RUNTIME, NULL));
     g_assert_true(in_set(&x, 0x10));
+    g_assert_cmpuint(x.f.last_set_msrs->len, ==, 1);
     g_assert_true(fake_kvm_msr(&x.f, 0x10, &v));
     g_assert_cmpuint(v, ==, 12345);
     g_assert_true(x86_cpu_set_msr(x.cpu, 0xc0000082, 1));
