@@ -3,7 +3,7 @@
  * cpu-internal.h: what the target-i386 files share among themselves and
  * nobody else needs: the resolved CPU model (feature words after -cpu
  * parsing and filtering against KVM), the CPUID table builder, the MSR
- * candidate table and the ioctl-name table used in messages.
+ * candidate table.
  *
  * Feature words follow QEMU's split of CPUID registers so that -cpu
  * flags map one to one onto (word, bit).
@@ -100,8 +100,5 @@ uint64_t x86_msr_reset_value(uint32_t index);
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_PAT_DEFAULT 0x0007040600070406ULL
-
-/* Name of a KVM ioctl for messages (until accel/kvm has one). */
-const char *x86_kvm_ioctl_name(unsigned long req);
 
 #endif

@@ -649,3 +649,8 @@ bool x86_cpu_model_has_feature(const struct x86_cpu_model *m, const char *name)
     }
     return true;
 }
+
+uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *m, unsigned index)
+{
+    return x86_cpuid_apic_id(m, index);
+}

@@ -54,6 +54,11 @@ const char *x86_cpu_model_name(const struct x86_cpu_model *model);
 char *x86_cpu_model_help(void);
 /* For query-cpu-definitions: NULL-terminated list of model names. */
 const char *const *x86_cpu_model_names(void);
+/* APIC id of vCPU `index` under the model's sockets/cores/threads (packed
+ * fields, so not dense when a count is not a power of two).  Use it as the
+ * KVM vCPU id (KVM_CREATE_VCPU): KVM's LAPIC and the guest's CPUID agree. */
+uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *model,
+                               unsigned index);
 /* True when every bit of flag `name` (QEMU spelling) survived parsing and
  * filtering against KVM; false for unknown flags. */
 bool x86_cpu_model_has_feature(const struct x86_cpu_model *model,

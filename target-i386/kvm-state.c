@@ -73,62 +73,6 @@ struct x86_cpu {
     GArray *dropped; /* uint32_t: MSRs KVM refused at creation */
 };
 
-const char *x86_kvm_ioctl_name(unsigned long req)
-{
-    switch (req) {
-    case KVM_GET_REGS:
-        return "KVM_GET_REGS";
-    case KVM_SET_REGS:
-        return "KVM_SET_REGS";
-    case KVM_GET_SREGS:
-        return "KVM_GET_SREGS";
-    case KVM_SET_SREGS:
-        return "KVM_SET_SREGS";
-    case KVM_GET_SREGS2:
-        return "KVM_GET_SREGS2";
-    case KVM_SET_SREGS2:
-        return "KVM_SET_SREGS2";
-    case KVM_GET_MSRS:
-        return "KVM_GET_MSRS";
-    case KVM_SET_MSRS:
-        return "KVM_SET_MSRS";
-    case KVM_GET_XSAVE:
-        return "KVM_GET_XSAVE";
-    case KVM_GET_XSAVE2:
-        return "KVM_GET_XSAVE2";
-    case KVM_SET_XSAVE:
-        return "KVM_SET_XSAVE";
-    case KVM_GET_XCRS:
-        return "KVM_GET_XCRS";
-    case KVM_SET_XCRS:
-        return "KVM_SET_XCRS";
-    case KVM_GET_VCPU_EVENTS:
-        return "KVM_GET_VCPU_EVENTS";
-    case KVM_SET_VCPU_EVENTS:
-        return "KVM_SET_VCPU_EVENTS";
-    case KVM_GET_DEBUGREGS:
-        return "KVM_GET_DEBUGREGS";
-    case KVM_SET_DEBUGREGS:
-        return "KVM_SET_DEBUGREGS";
-    case KVM_GET_LAPIC:
-        return "KVM_GET_LAPIC";
-    case KVM_SET_LAPIC:
-        return "KVM_SET_LAPIC";
-    case KVM_GET_MP_STATE:
-        return "KVM_GET_MP_STATE";
-    case KVM_SET_MP_STATE:
-        return "KVM_SET_MP_STATE";
-    case KVM_SET_CPUID2:
-        return "KVM_SET_CPUID2";
-    case KVM_GET_SUPPORTED_CPUID:
-        return "KVM_GET_SUPPORTED_CPUID";
-    case KVM_GET_MSR_INDEX_LIST:
-        return "KVM_GET_MSR_INDEX_LIST";
-    default:
-        return "KVM ioctl";
-    }
-}
-
 static bool vcpu_ioctl(struct x86_cpu *c, unsigned long req, void *arg,
                        Error **errp)
 {
@@ -136,7 +80,7 @@ static bool vcpu_ioctl(struct x86_cpu *c, unsigned long req, void *arg,
 
     if (r < 0) {
         error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
-                         x86_kvm_ioctl_name(req));
+                         kvm_ioctl_name(req));
         return false;
     }
     return true;
@@ -176,7 +120,7 @@ static int msr_xfer(struct x86_cpu *c, unsigned long req, GArray *slots,
     r = kvm_ioctl(c->k, c->fd, req, b);
     if (r < 0) {
         error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
-                         x86_kvm_ioctl_name(req));
+                         kvm_ioctl_name(req));
         return r;
     }
     if (req == KVM_GET_MSRS) {

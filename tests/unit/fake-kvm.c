@@ -6,16 +6,6 @@
 #include "tests/unit/fake-kvm.h"
 #include "target-i386/cpu-internal.h"
 
-/*
- * accel/kvm/kvm.c owns kvm_ioctl(); until it is on main this weak copy lets
- * the tests link.  A strong definition in libvireo wins when it exists.
- */
-__attribute__((weak)) int kvm_ioctl(struct kvm_accel *k, int fd,
-                                    unsigned long req, void *arg)
-{
-    return k->be->ioctl(k->be->opaque, fd, req, arg);
-}
-
 static int find_msr(struct fake_kvm *f, uint32_t index)
 {
     for (unsigned i = 0; i < f->nmsrs; i++) {
@@ -386,7 +376,7 @@ char *fake_kvm_log(const struct fake_kvm *f)
     for (unsigned i = 0; i < f->calls->len; i++) {
         g_string_append_printf(
             s, "%s%s", i ? " " : "",
-            x86_kvm_ioctl_name(g_array_index(f->calls, unsigned long, i)));
+            kvm_ioctl_name(g_array_index(f->calls, unsigned long, i)));
     }
     return g_string_free(s, FALSE);
 }

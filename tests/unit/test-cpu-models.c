@@ -200,6 +200,8 @@ static void test_topology(void)
     m = x86_cpu_model_new(&f.accel, "host", 6, 2, 3, 1, &err);
     g_assert_null(err);
     g_assert_cmphex(cpuid_of(&f, m, 3, 1, 0, 1) >> 24, ==, 4);
+    g_assert_cmpuint(x86_cpu_model_apic_id(m, 3), ==, 4);
+    g_assert_cmpuint(x86_cpu_model_apic_id(m, 5), ==, 6);
     g_assert_cmphex(cpuid_of(&f, m, 2, 1, 0, 1) >> 24, ==, 2);
     /* host keeps KVM's cache geometry, rewrites the sharing fields. */
     g_assert_cmphex(cpuid_of(&f, m, 2, 4, 2, 0) & 0x3fff, ==, 0x143);

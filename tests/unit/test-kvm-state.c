@@ -769,15 +769,6 @@ static void test_dump(void)
 
 /* ---- real /dev/kvm ---- */
 
-static int real_ioctl(void *opaque, int fd, unsigned long req, void *arg)
-{
-    int r = ioctl(fd, req, arg);
-
-    return r < 0 ? -errno : r;
-}
-
-static const struct kvm_backend real_be = {.ioctl = real_ioctl};
-
 static void test_real_kvm(void)
 {
     struct kvm_accel k = {0};
@@ -800,7 +791,7 @@ static void test_real_kvm(void)
     vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
     g_assert_cmpint(vcpu, >=, 0);
 
-    k.be = &real_be;
+    k.be = &kvm_real_backend;
     k.sys_fd = sys;
     k.vm_fd = vm;
     k.has_sregs2 = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_SREGS2) > 0;
