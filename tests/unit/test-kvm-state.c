@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define EFER_LME (1ULL << 8)
@@ -769,6 +770,16 @@ static void test_dump(void)
 
 /* ---- real /dev/kvm ---- */
 
+static uint32_t cpuid_signature(const struct kvm_cpuid2 *t)
+{
+    for (uint32_t i = 0; i < t->nent; i++) {
+        if (t->entries[i].function == 1) {
+            return t->entries[i].eax;
+        }
+    }
+    return 0;
+}
+
 static void test_real_kvm(void)
 {
     struct kvm_accel k = {0};
@@ -848,6 +859,41 @@ static void test_real_kvm(void)
     g_assert_cmphex(x86_cpu_sregs(c)->cr0, ==, 0x60000010);
     g_assert_cmphex(x86_cpu_sregs(c)->apic_base, ==, 0xfee00900);
 
+    /* And the guest really starts at the reset vector 0xfffffff0 with the
+     * CPUID signature in EDX: "mov al, 0x42; out 0x80, al" there. */
+    {
+        static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x80};
+        struct kvm_userspace_memory_region mr = {0};
+        int mmap_size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+        struct kvm_run *run;
+        uint8_t *page;
+
+        page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        g_assert_true(page != MAP_FAILED);
+        memcpy(page + 0xff0, code, sizeof(code));
+        mr.guest_phys_addr = 0xfffff000;
+        mr.memory_size = 4096;
+        mr.userspace_addr = (uintptr_t)page;
+        g_assert_cmpint(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mr), ==, 0);
+        run =
+            mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+        g_assert_true(run != MAP_FAILED);
+        g_assert_cmpint(ioctl(vcpu, KVM_RUN, 0), ==, 0);
+        g_assert_cmpuint(run->exit_reason, ==, KVM_EXIT_IO);
+        g_assert_cmphex(run->io.port, ==, 0x80);
+        g_assert_cmphex(((uint8_t *)run)[run->io.data_offset], ==, 0x42);
+        x86_cpu_invalidate(c);
+        g_assert_true(x86_cpu_get(c, X86_REGS, &err));
+        g_assert_cmphex(x86_cpu_regs(c)->rip, ==, 0xfff4);
+        g_assert_cmphex(x86_cpu_regs(c)->rdx, ==,
+                        cpuid_signature(x86_cpu_cpuid(c)));
+        munmap(run, mmap_size);
+        mr.memory_size = 0;
+        g_assert_cmpint(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mr), ==, 0);
+        munmap(page, 4096);
+    }
+
     /* Long-mode sregs round trip. */
     want = *x86_cpu_sregs(c);
     want.cr0 = CR0_PE | CR0_PG | (1u << 4) | (1u << 16);
@@ -889,6 +935,32 @@ static void test_real_kvm(void)
     g_assert_false(x86_cpu_put(c, X86_PUT_RUNTIME, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "without EFER.LMA"));
     error_free(err);
+
+    /* An AP with the default model: its CPUID table, MSR set and reset
+     * state are accepted by the real kernel too. */
+    {
+        struct x86_cpu_model *m2 =
+            x86_cpu_model_new(&k, "qemu64", 2, 1, 2, 1, &err);
+        int vcpu1 = ioctl(vm, KVM_CREATE_VCPU, 1);
+        struct x86_cpu *c1;
+        uint64_t pat = 0;
+
+        g_assert_null(err);
+        g_assert_cmpint(vcpu1, >=, 0);
+        c1 = x86_cpu_new(&k, vcpu1, 1, m2, &err);
+        g_assert_null(err);
+        x86_cpu_reset(c1, false);
+        g_assert_true(x86_cpu_put(c1, X86_PUT_RESET, &err));
+        g_assert_null(err);
+        x86_cpu_invalidate(c1);
+        g_assert_true(x86_cpu_get(c1, X86_ALL, &err));
+        g_assert_cmphex(x86_cpu_sregs(c1)->apic_base, ==, 0xfee00800);
+        g_assert_true(x86_cpu_msr(c1, 0x277, &pat));
+        g_assert_cmphex(pat, ==, 0x0007040600070406ULL);
+        x86_cpu_free(c1);
+        x86_cpu_model_free(m2);
+        close(vcpu1);
+    }
 
     x86_cpu_free(c);
     x86_cpu_model_free(m);
