@@ -895,6 +895,7 @@ static void test_real_kvm(void)
     }
 
     /* Long-mode sregs round trip. */
+    g_assert_true(x86_cpu_get(c, X86_SREGS, &err));
     want = *x86_cpu_sregs(c);
     want.cr0 = CR0_PE | CR0_PG | (1u << 4) | (1u << 16);
     want.cr4 = CR4_PAE;
@@ -935,6 +936,7 @@ static void test_real_kvm(void)
     g_assert_false(x86_cpu_put(c, X86_PUT_RUNTIME, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "without EFER.LMA"));
     error_free(err);
+    err = NULL;
 
     /* An AP with the default model: its CPUID table, MSR set and reset
      * state are accepted by the real kernel too. */
@@ -945,7 +947,9 @@ static void test_real_kvm(void)
         struct x86_cpu *c1;
         uint64_t pat = 0;
 
-        g_assert_null(err);
+        if (err) {
+            g_error("%s", error_get_pretty(err));
+        }
         g_assert_cmpint(vcpu1, >=, 0);
         c1 = x86_cpu_new(&k, vcpu1, 1, m2, &err);
         g_assert_null(err);
@@ -953,7 +957,9 @@ static void test_real_kvm(void)
         g_assert_true(x86_cpu_put(c1, X86_PUT_RESET, &err));
         g_assert_null(err);
         x86_cpu_invalidate(c1);
-        g_assert_true(x86_cpu_get(c1, X86_ALL, &err));
+        if (!x86_cpu_get(c1, X86_ALL, &err)) {
+            g_error("%s", error_get_pretty(err));
+        }
         g_assert_cmphex(x86_cpu_sregs(c1)->apic_base, ==, 0xfee00800);
         g_assert_true(x86_cpu_msr(c1, 0x277, &pat));
         g_assert_cmphex(pat, ==, 0x0007040600070406ULL);
