@@ -13,8 +13,7 @@
 struct hmp_cmd {
     const char *name;
     const char *help;
-    void (*run)(struct machine *m, const char *args, int64_t cpu,
-                GString *out);
+    void (*run)(struct machine *m, const char *args, int64_t cpu, GString *out);
 };
 
 static void report(GString *out, Error *err)
@@ -38,8 +37,7 @@ static void hmp_info_status(struct machine *m, const char *args, int64_t cpu,
     g_string_append_printf(out, "VM status: %s",
                            st->running ? "running" : "paused");
     if (!st->running && st->status != QAPI_RUN_STATE_PAUSED) {
-        g_string_append_printf(out, " (%s)",
-                               qapi_run_state_str(st->status));
+        g_string_append_printf(out, " (%s)", qapi_run_state_str(st->status));
     }
     g_string_append_c(out, '\n');
     qapi_status_info_free(st);
@@ -57,10 +55,9 @@ static void hmp_info_cpus(struct machine *m, const char *args, int64_t cpu,
     }
     for (guint i = 0; i < cpus->len; i++) {
         struct qapi_cpu_info_fast *c = g_ptr_array_index(cpus, i);
-        g_string_append_printf(out, "%c CPU #%" PRId64 ": thread_id=%" PRId64
-                               "\n",
-                               c->cpu_index == (cpu < 0 ? 0 : cpu) ? '*'
-                                                                     : ' ',
+        g_string_append_printf(out,
+                               "%c CPU #%" PRId64 ": thread_id=%" PRId64 "\n",
+                               c->cpu_index == (cpu < 0 ? 0 : cpu) ? '*' : ' ',
                                c->cpu_index, c->thread_id);
     }
     qapi_list_cpu_info_fast_free(cpus);
@@ -76,8 +73,8 @@ static void dump_one(struct machine *m, unsigned idx, GString *out)
     }
 }
 
-static void hmp_info_registers(struct machine *m, const char *args,
-                               int64_t cpu, GString *out)
+static void hmp_info_registers(struct machine *m, const char *args, int64_t cpu,
+                               GString *out)
 {
     unsigned idx = cpu < 0 ? 0 : (unsigned)cpu;
 
@@ -88,8 +85,7 @@ static void hmp_info_registers(struct machine *m, const char *args,
         return;
     }
     if (args && *args) {
-        g_string_append_printf(out, "info registers: unexpected '%s'\n",
-                               args);
+        g_string_append_printf(out, "info registers: unexpected '%s'\n", args);
         return;
     }
     if (idx >= m->nr_vcpus) {
@@ -186,8 +182,8 @@ char *hmp_run(struct machine *m, const char *line, int64_t cpu_index)
         for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++) {
             if (strcmp(w[0], hmp_cmds[i].name) == 0) {
                 const char *rest = w[1] ? g_strstrip(w[1]) : "";
-                if (hmp_cmds[i].run != hmp_info && hmp_cmds[i].run != hmp_help &&
-                    *rest) {
+                if (hmp_cmds[i].run != hmp_info &&
+                    hmp_cmds[i].run != hmp_help && *rest) {
                     g_string_append_printf(out, "%s: extra parameter '%s'\n",
                                            w[0], rest);
                 } else {

@@ -9,9 +9,9 @@
 
 enum js_state {
     JS_NORMAL = 0,
-    JS_STRING,  /* inside a string, quote in `quote` */
-    JS_ESCAPE,  /* after a backslash inside a string */
-    JS_SCALAR,  /* inside a bare top-level token (number, literal) */
+    JS_STRING, /* inside a string, quote in `quote` */
+    JS_ESCAPE, /* after a backslash inside a string */
+    JS_SCALAR, /* inside a bare top-level token (number, literal) */
 };
 
 struct json_stream {

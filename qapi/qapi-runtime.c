@@ -59,8 +59,7 @@ enum qapi_alt_kind qapi_node_kind(JsonNode *node)
     }
 }
 
-JsonObject *qapi_expect_object(JsonNode *node, const char *path,
-                               Error **errp)
+JsonObject *qapi_expect_object(JsonNode *node, const char *path, Error **errp)
 {
     if (!node || !JSON_NODE_HOLDS_OBJECT(node)) {
         qapi_error_type(path, "object", errp);
@@ -88,9 +87,8 @@ static bool in_list(const char *const *keys, const char *k)
     return false;
 }
 
-bool qapi_check_keys(JsonObject *o, const char *path,
-                     const char *const *keys, const char *const *keys2,
-                     Error **errp)
+bool qapi_check_keys(JsonObject *o, const char *path, const char *const *keys,
+                     const char *const *keys2, Error **errp)
 {
     JsonObjectIter it;
     const char *k;
@@ -114,8 +112,7 @@ static bool is_value(JsonNode *node, GType t)
            json_node_get_value_type(node) == t;
 }
 
-bool qapi_parse_str(JsonNode *node, const char *path, char **out,
-                    Error **errp)
+bool qapi_parse_str(JsonNode *node, const char *path, char **out, Error **errp)
 {
     if (!is_value(node, G_TYPE_STRING)) {
         qapi_error_type(path, "string", errp);
@@ -125,8 +122,7 @@ bool qapi_parse_str(JsonNode *node, const char *path, char **out,
     return true;
 }
 
-bool qapi_parse_bool(JsonNode *node, const char *path, bool *out,
-                     Error **errp)
+bool qapi_parse_bool(JsonNode *node, const char *path, bool *out, Error **errp)
 {
     if (!is_value(node, G_TYPE_BOOLEAN)) {
         qapi_error_type(path, "boolean", errp);
@@ -151,8 +147,7 @@ bool qapi_parse_number(JsonNode *node, const char *path, double *out,
     return true;
 }
 
-bool qapi_parse_null(JsonNode *node, const char *path, bool *out,
-                     Error **errp)
+bool qapi_parse_null(JsonNode *node, const char *path, bool *out, Error **errp)
 {
     if (!node || !JSON_NODE_HOLDS_NULL(node)) {
         qapi_error_type(path, "null", errp);
@@ -173,9 +168,8 @@ bool qapi_parse_any(JsonNode *node, const char *path, JsonNode **out,
  * json-glib reads integers that overflow int64 as doubles; QEMU calls those
  * a type error too ("expected: integer"), so only G_TYPE_INT64 passes.
  */
-bool qapi_parse_int(JsonNode *node, const char *path, int64_t min,
-                    int64_t max, const char *tname, int64_t *out,
-                    Error **errp)
+bool qapi_parse_int(JsonNode *node, const char *path, int64_t min, int64_t max,
+                    const char *tname, int64_t *out, Error **errp)
 {
     int64_t v;
 
@@ -185,8 +179,7 @@ bool qapi_parse_int(JsonNode *node, const char *path, int64_t min,
     }
     v = json_node_get_int(node);
     if (v < min || v > max) {
-        error_setg(errp, "Parameter '%s' expects %s", path ? path : "",
-                   tname);
+        error_setg(errp, "Parameter '%s' expects %s", path ? path : "", tname);
         return false;
     }
     *out = v;
@@ -194,8 +187,8 @@ bool qapi_parse_int(JsonNode *node, const char *path, int64_t min,
 }
 
 bool qapi_parse_int_into(JsonNode *node, const char *path, int64_t min,
-                         int64_t max, const char *tname, void *out,
-                         size_t size, Error **errp)
+                         int64_t max, const char *tname, void *out, size_t size,
+                         Error **errp)
 {
     int64_t v;
 
@@ -255,8 +248,8 @@ bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
     return false;
 }
 
-int qapi_parse_enum(JsonNode *node, const char *path,
-                    const char *const *names, int count, Error **errp)
+int qapi_parse_enum(JsonNode *node, const char *path, const char *const *names,
+                    int count, Error **errp)
 {
     const char *s;
 

@@ -55,38 +55,32 @@ void qapi_error_missing(const char *path, Error **errp);
 /* "Invalid parameter type for 'path', expected: what" */
 void qapi_error_type(const char *path, const char *what, Error **errp);
 
-JsonObject *qapi_expect_object(JsonNode *node, const char *path,
-                               Error **errp);
+JsonObject *qapi_expect_object(JsonNode *node, const char *path, Error **errp);
 JsonArray *qapi_expect_array(JsonNode *node, const char *path, Error **errp);
 /* Fails with "Parameter 'x' is unexpected" for a member of o that is in
  * neither NULL-terminated list (either may be NULL). */
-bool qapi_check_keys(JsonObject *o, const char *path,
-                     const char *const *keys, const char *const *keys2,
-                     Error **errp);
+bool qapi_check_keys(JsonObject *o, const char *path, const char *const *keys,
+                     const char *const *keys2, Error **errp);
 
-bool qapi_parse_str(JsonNode *node, const char *path, char **out,
-                    Error **errp);
-bool qapi_parse_bool(JsonNode *node, const char *path, bool *out,
-                     Error **errp);
+bool qapi_parse_str(JsonNode *node, const char *path, char **out, Error **errp);
+bool qapi_parse_bool(JsonNode *node, const char *path, bool *out, Error **errp);
 bool qapi_parse_number(JsonNode *node, const char *path, double *out,
                        Error **errp);
-bool qapi_parse_null(JsonNode *node, const char *path, bool *out,
-                     Error **errp);
+bool qapi_parse_null(JsonNode *node, const char *path, bool *out, Error **errp);
 /* Takes a new reference. */
 bool qapi_parse_any(JsonNode *node, const char *path, JsonNode **out,
                     Error **errp);
-bool qapi_parse_int(JsonNode *node, const char *path, int64_t min,
-                    int64_t max, const char *tname, int64_t *out,
-                    Error **errp);
+bool qapi_parse_int(JsonNode *node, const char *path, int64_t min, int64_t max,
+                    const char *tname, int64_t *out, Error **errp);
 /* Range-checks, then stores into an integer of `size` bytes. */
 bool qapi_parse_int_into(JsonNode *node, const char *path, int64_t min,
-                         int64_t max, const char *tname, void *out,
-                         size_t size, Error **errp);
+                         int64_t max, const char *tname, void *out, size_t size,
+                         Error **errp);
 bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
                        Error **errp);
 /* Returns the index of the node's string in names, or -1 with errp set. */
-int qapi_parse_enum(JsonNode *node, const char *path,
-                    const char *const *names, int count, Error **errp);
+int qapi_parse_enum(JsonNode *node, const char *path, const char *const *names,
+                    int count, Error **errp);
 
 JsonNode *qapi_str_node(const char *s);
 JsonNode *qapi_bool_node(bool b);

@@ -159,11 +159,11 @@ struct qapi_uuid_info *qmp_query_uuid(struct machine *m, Error **errp)
     struct qapi_uuid_info *u = g_new0(struct qapi_uuid_info, 1);
     const uint8_t *b = m->cfg->uuid;
 
-    u->UUID = g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                              "%02x%02x%02x%02x%02x%02x",
-                              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                              b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                              b[15]);
+    u->UUID =
+        g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                        "%02x%02x%02x%02x%02x%02x",
+                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8],
+                        b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return u;
 }
 
@@ -248,8 +248,8 @@ GPtrArray *qmp_query_cpu_definitions(struct machine *m, Error **errp)
     for (size_t i = 0; names && names[i]; i++) {
         struct qapi_cpu_definition_info *d =
             g_new0(struct qapi_cpu_definition_info, 1);
-        bool dynamic = strcmp(names[i], "host") == 0 ||
-                       strcmp(names[i], "max") == 0;
+        bool dynamic =
+            strcmp(names[i], "host") == 0 || strcmp(names[i], "max") == 0;
 
         d->name = g_strdup(names[i]);
         d->typename = g_strdup_printf("%s-x86_64-cpu", names[i]);
@@ -301,9 +301,8 @@ static const struct cl_param machine_params[] = {
     {NULL, 0, NULL},
 };
 static const struct cl_param smp_params[] = {
-    {"cpus", P_NUM, NULL},    {"maxcpus", P_NUM, NULL},
-    {"sockets", P_NUM, NULL}, {"dies", P_NUM, NULL},
-    {"cores", P_NUM, NULL},   {"threads", P_NUM, NULL},
+    {"cpus", P_NUM, NULL}, {"maxcpus", P_NUM, NULL}, {"sockets", P_NUM, NULL},
+    {"dies", P_NUM, NULL}, {"cores", P_NUM, NULL},   {"threads", P_NUM, NULL},
     {NULL, 0, NULL},
 };
 static const struct cl_param memory_params[] = {
@@ -311,11 +310,11 @@ static const struct cl_param memory_params[] = {
     {NULL, 0, NULL},
 };
 static const struct cl_param chardev_params[] = {
-    {"backend", P_STR, NULL}, {"path", P_STR, NULL},
-    {"host", P_STR, NULL},    {"port", P_STR, NULL},
-    {"fd", P_STR, NULL},      {"server", P_BOOL, NULL},
-    {"wait", P_BOOL, NULL},   {"mux", P_BOOL, NULL},
-    {"signal", P_BOOL, NULL}, {"logfile", P_STR, NULL},
+    {"backend", P_STR, NULL},    {"path", P_STR, NULL},
+    {"host", P_STR, NULL},       {"port", P_STR, NULL},
+    {"fd", P_STR, NULL},         {"server", P_BOOL, NULL},
+    {"wait", P_BOOL, NULL},      {"mux", P_BOOL, NULL},
+    {"signal", P_BOOL, NULL},    {"logfile", P_STR, NULL},
     {"logappend", P_BOOL, NULL}, {NULL, 0, NULL},
 };
 static const struct cl_param mon_params[] = {
@@ -330,12 +329,9 @@ static const struct cl_param name_params[] = {
     {NULL, 0, NULL},
 };
 static const struct cl_param sandbox_params[] = {
-    {"enable", P_BOOL, NULL},
-    {"obsolete", P_STR, NULL},
-    {"elevateprivileges", P_STR, NULL},
-    {"spawn", P_STR, NULL},
-    {"resourcecontrol", P_STR, NULL},
-    {NULL, 0, NULL},
+    {"enable", P_BOOL, NULL},           {"obsolete", P_STR, NULL},
+    {"elevateprivileges", P_STR, NULL}, {"spawn", P_STR, NULL},
+    {"resourcecontrol", P_STR, NULL},   {NULL, 0, NULL},
 };
 static const struct cl_param add_fd_params[] = {
     {"fd", P_NUM, "file descriptor of which a duplicate is added to fd set"},

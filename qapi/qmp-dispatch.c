@@ -49,8 +49,7 @@ const char *qmp_error_class_name(enum error_class cls)
     }
 }
 
-JsonNode *qmp_error_reply(enum error_class cls, const char *desc,
-                          JsonNode *id)
+JsonNode *qmp_error_reply(enum error_class cls, const char *desc, JsonNode *id)
 {
     JsonObject *err = json_object_new();
     JsonObject *o = json_object_new();
@@ -66,8 +65,8 @@ JsonNode *qmp_error_reply(enum error_class cls, const char *desc,
 
 static JsonNode *reply_err(Error *err, JsonNode *id)
 {
-    JsonNode *r = qmp_error_reply(error_get_class(err),
-                                  error_get_pretty(err), id);
+    JsonNode *r =
+        qmp_error_reply(error_get_class(err), error_get_pretty(err), id);
     error_free(err);
     return r;
 }
@@ -170,8 +169,7 @@ JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req)
         return ret;
     }
     if (oob && !(cmd->flags & QMP_CMD_ALLOW_OOB)) {
-        char *m = g_strdup_printf("The command %s does not support OOB",
-                                  name);
+        char *m = g_strdup_printf("The command %s does not support OOB", name);
         ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, id);
         g_free(m);
         return ret;
@@ -350,8 +348,8 @@ static void put_node(GString *out, JsonNode *n, bool pretty, unsigned level)
         break;
     case G_TYPE_DOUBLE: {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append(out, g_ascii_dtostr(buf, sizeof(buf),
-                                            json_node_get_double(n)));
+        g_string_append(
+            out, g_ascii_dtostr(buf, sizeof(buf), json_node_get_double(n)));
         break;
     }
     case G_TYPE_BOOLEAN:

@@ -37,8 +37,7 @@ JsonNode *qmp_dispatch_text(struct qmp_dispatcher *d, const char *text,
 JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req);
 
 /* {"error": {"class": ..., "desc": ...}} with id (may be NULL). */
-JsonNode *qmp_error_reply(enum error_class cls, const char *desc,
-                          JsonNode *id);
+JsonNode *qmp_error_reply(enum error_class cls, const char *desc, JsonNode *id);
 const char *qmp_error_class_name(enum error_class cls);
 
 /*

@@ -30,7 +30,7 @@ struct monitor {
 
 struct monitor_set {
     struct machine *m;
-    GPtrArray *mons; /* struct monitor * */
+    GPtrArray *mons;                  /* struct monitor * */
     struct machine_listener listener; /* registered by pointer */
 };
 

@@ -67,8 +67,7 @@ struct qmp_session *qmp_session_new(struct machine *m,
     struct qmp_session *s = g_new0(struct qmp_session, 1);
 
     qmp_dispatcher_init(&s->disp, m, cmds, nr_cmds);
-    s->js = json_stream_new(QMP_MAX_MESSAGE, QMP_MAX_DEPTH, &session_js_ops,
-                            s);
+    s->js = json_stream_new(QMP_MAX_MESSAGE, QMP_MAX_DEPTH, &session_js_ops, s);
     s->pretty = pretty;
     s->write = write;
     s->opaque = opaque;
@@ -119,12 +118,11 @@ void qmp_session_event(struct qmp_session *s, const char *name,
         return;
     }
     e = g_string_sized_new(128);
-    g_string_append_printf(e,
-                           "{\"timestamp\": {\"seconds\": %" PRId64
-                           ", \"microseconds\": %" PRId64
-                           "}, \"event\": \"%s\"",
-                           now_us / G_USEC_PER_SEC, now_us % G_USEC_PER_SEC,
-                           name);
+    g_string_append_printf(
+        e,
+        "{\"timestamp\": {\"seconds\": %" PRId64 ", \"microseconds\": %" PRId64
+        "}, \"event\": \"%s\"",
+        now_us / G_USEC_PER_SEC, now_us % G_USEC_PER_SEC, name);
     if (data_json) {
         JsonNode *n = json_from_string(data_json, NULL);
         if (n) {

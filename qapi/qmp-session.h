@@ -27,8 +27,7 @@ struct qmp_session *qmp_session_new(struct machine *m,
 void qmp_session_free(struct qmp_session *s);
 /* New client: back to negotiation mode, send the greeting. */
 void qmp_session_greet(struct qmp_session *s);
-void qmp_session_input(struct qmp_session *s, const uint8_t *buf,
-                       size_t len);
+void qmp_session_input(struct qmp_session *s, const uint8_t *buf, size_t len);
 /* Sends an event if the session is negotiated.  data_json may be NULL. */
 void qmp_session_event(struct qmp_session *s, const char *name,
                        const char *data_json, gint64 now_us);
