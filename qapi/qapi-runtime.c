@@ -94,8 +94,8 @@ bool qapi_check_keys(JsonObject *o, const char *path, const char *const *keys,
     const char *k;
     JsonNode *v;
 
-    json_object_iter_init(&it, o);
-    while (json_object_iter_next(&it, &k, &v)) {
+    json_object_iter_init_ordered(&it, o);
+    while (json_object_iter_next_ordered(&it, &k, &v)) {
         if (!in_list(keys, k) && !in_list(keys2, k)) {
             char *p = qapi_path(path, k);
             error_setg(errp, "Parameter '%s' is unexpected", p);
@@ -219,9 +219,9 @@ bool qapi_parse_int_into(JsonNode *node, const char *path, int64_t min,
 }
 
 /*
- * uint64 above INT64_MAX: json-glib hands those over as doubles, so accept a
- * double that is integral and in range (the text had no fraction or
- * exponent is not knowable here; the range check is what matters).
+ * uint64 above INT64_MAX: the JSON splitter hands those over as doubles
+ * (see json-stream.c), so accept an integral double in [2^63, 2^64]; 2^64
+ * itself is what 2^64-1 rounds to and is read as UINT64_MAX.
  */
 bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
                        Error **errp)
@@ -238,9 +238,9 @@ bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
     }
     if (is_value(node, G_TYPE_DOUBLE)) {
         double d = json_node_get_double(node);
-        if (d >= 9223372036854775808.0 && d < 18446744073709551616.0 &&
+        if (d >= 9223372036854775808.0 && d <= 18446744073709551616.0 &&
             floor(d) == d) {
-            *out = (uint64_t)d;
+            *out = d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)d;
             return true;
         }
     }

@@ -107,8 +107,8 @@ JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req)
     o = json_node_get_object(req);
     id = json_object_get_member(o, "id");
 
-    json_object_iter_init(&it, o);
-    while (json_object_iter_next(&it, &key, &val)) {
+    json_object_iter_init_ordered(&it, o);
+    while (json_object_iter_next_ordered(&it, &key, &val)) {
         if (strcmp(key, "execute") == 0 ||
             (strcmp(key, "exec-oob") == 0 && d->oob)) {
             if (!JSON_NODE_HOLDS_VALUE(val) ||
@@ -294,8 +294,8 @@ static void put_node(GString *out, JsonNode *n, bool pretty, unsigned level)
         bool first = true;
 
         g_string_append_c(out, '{');
-        json_object_iter_init(&it, json_node_get_object(n));
-        while (json_object_iter_next(&it, &k, &v)) {
+        json_object_iter_init_ordered(&it, json_node_get_object(n));
+        while (json_object_iter_next_ordered(&it, &k, &v)) {
             if (!first) {
                 g_string_append_c(out, ',');
                 if (!pretty) {

@@ -44,6 +44,9 @@ static void on_message(void *opaque, const char *text, size_t len)
 {
     struct qmp_session *s = opaque;
 
+    if (s->stalled) {
+        return; /* the rest of this read is not served either */
+    }
     session_reply(s, qmp_dispatch_text(&s->disp, text, len));
 }
 

@@ -349,7 +349,7 @@ class Schema:
             base = self.all_members(self.types[t['base']]) \
                 if 'base' in t else []
             return base + t['members']
-        return t['members']
+        return t.get('members', [])
 
 
 # ---------------------------------------------------------------- C output
