@@ -159,10 +159,20 @@ static void set_event(void *opaque, const char *name, const char *data_json)
     }
 }
 
-struct monitor_set *monitor_init_all(struct machine *m, Error **errp)
+static void set_free(struct monitor_set *set)
+{
+    for (guint i = 0; i < set->mons->len; i++) {
+        monitor_free(g_ptr_array_index(set->mons, i));
+    }
+    g_ptr_array_free(set->mons, TRUE);
+    g_free(set);
+}
+
+bool monitor_init_all(struct machine *m, Error **errp)
 {
     struct monitor_set *set = g_new0(struct monitor_set, 1);
     GPtrArray *specs = m->cfg->monitors;
+    struct machine_listener l = {.event = set_event, .opaque = set};
 
     set->m = m;
     set->mons = g_ptr_array_new();
@@ -187,36 +197,31 @@ struct monitor_set *monitor_init_all(struct machine *m, Error **errp)
         mon->chr = machine_find_chardev(m, spec->chardev_id);
         if (!mon->chr) {
             error_setg(errp, "chardev \"%s\" not found", spec->chardev_id);
+        } else if (!chardev_attach(mon->chr, &fe, errp)) {
             mon->chr = NULL;
-            monitor_free(mon);
-            monitor_free_all(set);
-            return NULL;
         }
-        if (!chardev_attach(mon->chr, &fe, errp)) {
-            mon->chr = NULL;
+        if (!mon->chr) {
             monitor_free(mon);
-            monitor_free_all(set);
-            return NULL;
+            set_free(set);
+            return false;
         }
+        /* chardev_attach() reported CHARDEV_OPENED if a client is
+         * already there (stdio), which sent the greeting */
         g_ptr_array_add(set->mons, mon);
-        if (chardev_is_connected(mon->chr)) {
-            mon_greet(mon);
-        }
     }
-    set->listener.event = set_event;
-    set->listener.opaque = set;
-    machine_add_listener(m, &set->listener);
-    return set;
+    /* the machine keeps a copy of l; its opaque owns the monitors */
+    machine_add_listener(m, &l);
+    return true;
 }
 
-void monitor_free_all(struct monitor_set *set)
+void monitor_free_all(struct machine *m)
 {
-    if (!set) {
-        return;
+    for (guint i = 0; m->listeners && i < m->listeners->len; i++) {
+        struct machine_listener *l = g_ptr_array_index(m->listeners, i);
+        if (l->event == set_event) {
+            set_free(l->opaque);
+            g_ptr_array_remove_index(m->listeners, i);
+            return;
+        }
     }
-    for (guint i = 0; i < set->mons->len; i++) {
-        monitor_free(g_ptr_array_index(set->mons, i));
-    }
-    g_ptr_array_free(set->mons, TRUE);
-    g_free(set);
 }
