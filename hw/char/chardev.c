@@ -1080,9 +1080,10 @@ bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
                    c->o.id, CHARDEV_MAX_FE);
         return false;
     }
-    c->fe[c->nfe] = *fe;
-    /* As in QEMU, the frontend attached last has the focus. */
-    c->focus = c->nfe++;
+    /* The first frontend keeps the focus: vireo realizes devices (the
+     * serial port) before it creates monitors, so with -nographic the
+     * guest console has the input first, as in QEMU. */
+    c->fe[c->nfe++] = *fe;
     if (chardev_is_connected(c) && fe->event) {
         fe->event(fe->opaque, CHARDEV_OPENED);
     }

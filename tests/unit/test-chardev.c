@@ -726,12 +726,12 @@ static void test_mux(void)
     g_free(text);
     fa = rec_fe(&a);
     fb = rec_fe(&b);
-    g_assert_true(chardev_attach(c, &fa, NULL));
     g_assert_true(chardev_attach(c, &fb, NULL));
+    g_assert_true(chardev_attach(c, &fa, NULL));
     cl = unix_connect(path);
     SPIN_UNTIL(&m, a.opened == 1 && b.opened == 1);
 
-    /* the frontend attached last has the focus */
+    /* the frontend attached first (the serial port) has the focus */
     g_assert_cmpint(write(cl, "ab", 2), ==, 2);
     SPIN_UNTIL(&m, b.data->len == 2);
     g_assert_true(rec_has(&b, "ab"));
