@@ -69,6 +69,7 @@ struct chardev {
     struct chardev_opts o;
 
     struct chardev_frontend fe[CHARDEV_MAX_FE];
+    bool fe_open[CHARDEV_MAX_FE]; /* CHARDEV_OPENED delivered */
     unsigned nfe;
     unsigned focus;
     bool escape_pending;
@@ -389,11 +390,37 @@ uint64_t chardev_dropped(const struct chardev *c)
 
 /* ---- frontends and the mux ------------------------------------------ */
 
-static void fe_event(struct chardev *c, enum chardev_event ev)
+/* On a mux, CHARDEV_OPENED reaches a frontend when it first has the
+ * focus: a monitor sharing the terminal with the serial port greets the
+ * user when switched to (Ctrl-A c), not over the guest's boot output, which
+ * is what QEMU shows. */
+static void fe_open_one(struct chardev *c, unsigned i)
+{
+    if (i >= c->nfe || c->fe_open[i] || !chardev_is_connected(c) ||
+        (c->o.mux && i != c->focus)) {
+        return;
+    }
+    c->fe_open[i] = true;
+    if (c->fe[i].event) {
+        c->fe[i].event(c->fe[i].opaque, CHARDEV_OPENED);
+    }
+}
+
+static void fe_opened(struct chardev *c)
 {
     for (unsigned i = 0; i < c->nfe; i++) {
-        if (c->fe[i].event) {
-            c->fe[i].event(c->fe[i].opaque, ev);
+        fe_open_one(c, i);
+    }
+}
+
+static void fe_closed(struct chardev *c)
+{
+    for (unsigned i = 0; i < c->nfe; i++) {
+        if (c->fe_open[i]) {
+            c->fe_open[i] = false;
+            if (c->fe[i].event) {
+                c->fe[i].event(c->fe[i].opaque, CHARDEV_CLOSED);
+            }
         }
     }
 }
@@ -445,6 +472,7 @@ static bool mux_byte(struct chardev *c, uint8_t ch)
     case 'c':
         if (c->nfe) {
             c->focus = (c->focus + 1) % c->nfe;
+            fe_open_one(c, c->focus);
         }
         break;
     case 'b':
@@ -612,7 +640,7 @@ static void socket_connected(struct chardev *c, int fd)
     g_mutex_unlock(&c->lock);
     listen_stop(c); /* one client at a time */
     input_start(c);
-    fe_event(c, CHARDEV_OPENED);
+    fe_opened(c);
 }
 
 static void socket_disconnect(struct chardev *c)
@@ -631,7 +659,7 @@ static void socket_disconnect(struct chardev *c)
     c->conn_fd = -1;
     c->in_fd = -1;
     close(fd);
-    fe_event(c, CHARDEV_CLOSED);
+    fe_closed(c);
     listen_start(c);
 }
 
@@ -1083,10 +1111,10 @@ bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
     /* The first frontend keeps the focus: vireo realizes devices (the
      * serial port) before it creates monitors, so with -nographic the
      * guest console has the input first, as in QEMU. */
-    c->fe[c->nfe++] = *fe;
-    if (chardev_is_connected(c) && fe->event) {
-        fe->event(fe->opaque, CHARDEV_OPENED);
-    }
+    c->fe[c->nfe] = *fe;
+    c->fe_open[c->nfe] = false;
+    c->nfe++;
+    fe_open_one(c, c->nfe - 1);
     input_start(c);
     return true;
 }
@@ -1097,10 +1125,13 @@ void chardev_detach(struct chardev *c, void *opaque)
         if (c->fe[i].opaque == opaque) {
             memmove(&c->fe[i], &c->fe[i + 1],
                     (c->nfe - i - 1) * sizeof(c->fe[0]));
+            memmove(&c->fe_open[i], &c->fe_open[i + 1],
+                    (c->nfe - i - 1) * sizeof(c->fe_open[0]));
             c->nfe--;
-            if (c->focus >= c->nfe) {
-                c->focus = c->nfe ? c->nfe - 1 : 0;
+            if (c->focus > i || c->focus >= c->nfe) {
+                c->focus = c->focus ? c->focus - 1 : 0;
             }
+            fe_open_one(c, c->focus);
             return;
         }
     }

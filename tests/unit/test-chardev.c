@@ -729,15 +729,19 @@ static void test_mux(void)
     g_assert_true(chardev_attach(c, &fb, NULL));
     g_assert_true(chardev_attach(c, &fa, NULL));
     cl = unix_connect(path);
-    SPIN_UNTIL(&m, a.opened == 1 && b.opened == 1);
+    SPIN_UNTIL(&m, b.opened == 1);
 
-    /* the frontend attached first (the serial port) has the focus */
+    /* the frontend attached first (the serial port) has the focus; the
+     * other is told the chardev is open only once it gets the focus */
+    g_assert_cmpint(a.opened, ==, 0);
     g_assert_cmpint(write(cl, "ab", 2), ==, 2);
     SPIN_UNTIL(&m, b.data->len == 2);
     g_assert_true(rec_has(&b, "ab"));
     /* Ctrl-A c switches to the other frontend */
     g_assert_cmpint(write(cl, "\001cxy", 4), ==, 4);
     SPIN_UNTIL(&m, a.data->len == 2);
+    g_assert_cmpint(a.opened, ==, 1);
+    g_assert_cmpint(b.opened, ==, 1);
     g_assert_true(rec_has(&a, "xy"));
     /* Ctrl-A Ctrl-A sends one Ctrl-A; unknown escapes vanish */
     g_assert_cmpint(write(cl, "1\001\0012\001z3", 7), ==, 7);
@@ -777,6 +781,7 @@ static void test_mux(void)
     SPIN_UNTIL(&m, a.data->len == 7);
     close(cl);
     SPIN_UNTIL(&m, a.closed == 1);
+    g_assert_cmpint(b.closed, ==, 0); /* detached before */
     free_all(&m);
     tmp_path_free(path);
     rec_clear(&a);
