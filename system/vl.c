@@ -478,10 +478,7 @@ static bool opt_m(struct vl_state *st, const char *arg, Error **errp)
     if (!check_all_used(kv, errp)) {
         goto out;
     }
-    if (!s) {
-        error_setg(errp, "missing 'size' parameter");
-        goto out;
-    }
+    g_assert(s); /* the only key left, and keyval never yields none */
     if (!parse_size(s, MiB, &size)) {
         error_setg(errp, "invalid RAM size '%s'", s);
         goto out;

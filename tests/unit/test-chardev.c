@@ -239,6 +239,18 @@ static void test_errors(void)
     expect_error(&m, "socket,id=s,host=127.0.0.1", "exactly one of");
     expect_error(&m, "socket,id=s,path=/a,nodelay=x", "'nodelay' expects");
     expect_error(&m, "stdio,id=s,signal=x", "'signal' expects");
+    expect_error(&m, "null,id=n,mux=perhaps", "chardev 'n': parameter 'mux'");
+    expect_error(&m, "socket,id=s,path=", "empty socket path");
+    text = g_strdup_printf("socket,id=s,path=/tmp/%0200d", 0);
+    expect_error(&m, text, "is too long");
+    g_free(text);
+    expect_error(&m, "socket,id=s,path=/nonexistent-dir/s,server=on,wait=off",
+                 "failed to listen on '/nonexistent-dir/s'");
+    expect_error(&m, "socket,id=s,host=no-such-host.invalid,port=1",
+                 "address resolution failed for no-such-host.invalid:1");
+    /* port 1 on loopback: nothing listens there */
+    expect_error(&m, "socket,id=s,host=127.0.0.1,port=1",
+                 "failed to connect to 127.0.0.1:1");
     tmp_path_free(path);
     machine_teardown(&m);
 }
@@ -485,12 +497,23 @@ static void test_tcp(void)
         char *text =
             g_strdup_printf("socket,id=t1,host=127.0.0.1,port=%u", port);
         struct chardev *c1 = new_ok(&m, text);
+        char *want = g_strdup_printf("tcp:127.0.0.1:%u", port);
         g_free(text);
+        text = chardev_filename(c1);
+        g_assert_cmpstr(text, ==, want);
+        g_free(text);
+        g_free(want);
         SPIN_UNTIL(&m, r.opened == 2);
         chardev_write(c1, (const uint8_t *)"loop", 4);
         SPIN_UNTIL(&m, r.data->len == 8);
         g_assert_true(rec_has(&r, "tcp!loop"));
     }
+    free_all(&m);
+    /* "tcp::PORT" (no host) listens on every IPv4 address */
+    c = new_ok(&m, "socket,id=t2,port=0,server=on,wait=off");
+    fn = chardev_filename(c);
+    g_assert_true(g_str_has_prefix(fn, "disconnected:tcp:0.0.0.0:"));
+    g_free(fn);
     free_all(&m);
     rec_clear(&r);
     machine_teardown(&m);
@@ -511,6 +534,10 @@ static void test_fd_server(void)
     ls = unix_listen(path);
     text = g_strdup_printf("socket,id=f0,fd=%d,server=on,wait=off", ls);
     c = new_ok(&m, text);
+    g_free(text);
+    text = chardev_filename(c);
+    g_assert_true(g_str_has_prefix(text, "disconnected:fd:"));
+    g_assert_true(g_str_has_suffix(text, ",server=on"));
     g_free(text);
     fe = rec_fe(&r);
     chardev_attach(c, &fe, NULL);
@@ -609,6 +636,77 @@ static void test_never_blocks(void)
     SPIN_UNTIL(&m, r.closed == 1);
     g_assert_cmpuint(chardev_write(f.c, (const uint8_t *)"x", 1), ==, 1);
     free_all(&m);
+    tmp_path_free(path);
+    rec_clear(&r);
+    machine_teardown(&m);
+}
+
+/* Output a client cannot take at once is kept (up to the bound) and
+ * flushed in order by the main loop once it reads again; what is beyond
+ * the bound is dropped, so the client sees exactly a prefix. */
+static void test_flush(void)
+{
+    struct machine m;
+    char *path = tmp_path("flush.sock");
+    char *text;
+    struct fe_rec r;
+    struct chardev_frontend fe;
+    struct chardev *c;
+    enum { TOTAL = 1024 * 1024 };
+    uint8_t *pattern = g_malloc(TOTAL), *got = g_malloc(TOTAL);
+    size_t accepted = 0, received = 0;
+    int cl;
+
+    for (size_t i = 0; i < TOTAL; i++) {
+        pattern[i] = (uint8_t)(i % 251);
+    }
+    machine_setup(&m);
+    rec_init(&r);
+    text = g_strdup_printf("socket,id=s0,path=%s,server=on,wait=off", path);
+    c = new_ok(&m, text);
+    g_free(text);
+    fe = rec_fe(&r);
+    chardev_attach(c, &fe, NULL);
+    cl = unix_connect(path);
+    SPIN_UNTIL(&m, r.opened == 1);
+    for (size_t off = 0; off < TOTAL; off += 4096) {
+        accepted += chardev_write(c, pattern + off, 4096);
+    }
+    g_assert_cmpuint(accepted, <, TOTAL);
+    g_assert_cmpuint(chardev_dropped(c), ==, TOTAL - accepted);
+    g_assert_cmpint(fcntl(cl, F_SETFL, O_NONBLOCK), ==, 0);
+    {
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (received < accepted) {
+            ssize_t n = read(cl, got + received, TOTAL - received);
+            if (n > 0) {
+                received += (size_t)n;
+            }
+            g_main_context_iteration(m.ctx, FALSE);
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        }
+    }
+    g_assert_cmpuint(received, ==, accepted);
+    g_assert_cmpmem(got, received, pattern, accepted);
+    /* drained: direct writes again */
+    g_assert_cmpuint(chardev_write(c, (const uint8_t *)"end", 3), ==, 3);
+    read_exact(cl, (char *)got, 3);
+    g_assert_cmpmem(got, 3, "end", 3);
+
+    /* the peer is gone and the main loop has not noticed yet: the write
+     * fails at once (EPIPE, no SIGPIPE), counted as dropped */
+    close(cl);
+    {
+        uint64_t before = chardev_dropped(c);
+        size_t n = chardev_write(c, (const uint8_t *)"gone", 4);
+        g_assert_cmpuint(n + (chardev_dropped(c) - before), ==, 4);
+    }
+    SPIN_UNTIL(&m, r.closed == 1);
+    /* a pending resume is cancelled by free */
+    chardev_accept_input(c);
+    free_all(&m);
+    g_free(pattern);
+    g_free(got);
     tmp_path_free(path);
     rec_clear(&r);
     machine_teardown(&m);
@@ -850,6 +948,36 @@ static void test_stdio(void)
         g_assert_cmpint(after.c_iflag, ==, before.c_iflag);
         dup2(saved_out, 1);
 
+        /* stdout a socket (send, non-blocking per call) or a regular file
+         * (written directly) */
+        {
+            int sv[2];
+            char *path = tmp_path("stdout.txt");
+            char *contents;
+            int f;
+
+            g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+            dup2(sv[0], 1);
+            c = new_ok(&m, "stdio,id=s3");
+            chardev_write(c, (const uint8_t *)"sock", 4);
+            read_exact(sv[1], buf, 4);
+            g_assert_cmpmem(buf, 4, "sock", 4);
+            free_all(&m);
+            close(sv[0]);
+            close(sv[1]);
+            f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            dup2(f, 1);
+            close(f);
+            c = new_ok(&m, "stdio,id=s4");
+            chardev_write(c, (const uint8_t *)"file", 4);
+            free_all(&m);
+            g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+            g_assert_cmpstr(contents, ==, "file");
+            g_free(contents);
+            tmp_path_free(path);
+            dup2(saved_out, 1);
+        }
+
         /* signal=off drops ISIG; stdin at EOF is not polled forever */
         {
             int devnull = open("/dev/null", O_RDONLY);
@@ -888,6 +1016,7 @@ int main(int argc, char **argv)
     g_test_add_func("/chardev/fd-server", test_fd_server);
     g_test_add_func("/chardev/wait-on", test_wait_on);
     g_test_add_func("/chardev/never-blocks", test_never_blocks);
+    g_test_add_func("/chardev/flush", test_flush);
     g_test_add_func("/chardev/can-read", test_can_read);
     g_test_add_func("/chardev/pty", test_pty);
     g_test_add_func("/chardev/mux", test_mux);

@@ -175,6 +175,20 @@ static void test_cpu(void)
     g_assert_cmpstr(p.cfg.help_request, ==, "cpu");
     parsed_clear(&p);
     err_line("-cpu", "-cpu: requires an argument");
+    {
+        char *argv[] = {"vireo", "-cpu", "", NULL};
+        struct machine_config cfg;
+        GString *out = g_string_new(NULL);
+        Error *err = NULL;
+
+        machine_config_init(&cfg);
+        g_assert_cmpint(vl_parse(3, argv, &cfg, out, &err), ==, VL_ERROR);
+        g_assert_cmpstr(error_get_pretty(err), ==,
+                        "-cpu: missing CPU model name");
+        error_free(err);
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
 }
 
 struct smp_case {
@@ -226,6 +240,7 @@ static void test_smp(void)
                                "'bogus'");
     err_line("-smp 4,dies=2", "dies not supported");
     err_line("-smp 99999999999", "too large");
+    err_line("-smp sockets=65536,cores=65536,threads=2", "too large");
     err_line("-smp", "-smp: requires an argument");
 }
 
@@ -694,6 +709,11 @@ static void test_add_fd(void)
     err_line(line, "is not valid or already in use");
     g_free(line);
     err_line("-add-fd fd=1,set=1", "fd 1 is not valid");
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    line = g_strdup_printf("-add-fd fd=%d,set=18446744073709551615", fd);
+    err_line(line, "out of range");
+    g_free(line);
+    close(fd);
     err_line("-add-fd set=1", "parameter 'fd' is missing");
     err_line("-add-fd fd=x,set=1", "'fd' expects a number");
     err_line("-add-fd fd=3,set=1,foo=2", "-add-fd: invalid parameter 'foo'");
