@@ -606,21 +606,91 @@ static bool chardev_id_exists(struct machine_config *cfg, const char *id)
     return false;
 }
 
-/* Validates and records a chardev text (user-given or generated). */
-static bool add_chardev(struct vl_state *st, const char *text, Error **errp)
+/*
+ * QEMU 7.2 still accepts (with a deprecation warning) the short forms of
+ * boolean chardev keys: "server" for server=on, "nowait" for wait=off.
+ * Tutorials are full of "tcp::4444,server,nowait", so vireo rewrites them
+ * with the same warning.  Anything else without '=' is left for the parser
+ * to refuse.
+ */
+static char *expand_short_bools(const char *text)
 {
+    static const char *const bools[] = {"server", "wait", "nodelay",
+                                        "append", "mux",  "signal"};
+    GString *out = g_string_new(NULL);
+    const char *p = text;
+    bool first = true;
+
+    while (true) {
+        GString *tok = g_string_new(NULL);
+        bool has_eq = false;
+
+        while (*p && !(*p == ',' && p[1] != ',')) {
+            if (*p == ',') { /* ",," stays escaped */
+                g_string_append(tok, ",,");
+                p += 2;
+                continue;
+            }
+            has_eq |= *p == '=';
+            g_string_append_c(tok, *p++);
+        }
+        if (!first) {
+            g_string_append_c(out, ',');
+        }
+        if (!first && !has_eq) {
+            const char *name = tok->str;
+            bool neg = g_str_has_prefix(name, "no");
+            bool known = false;
+
+            for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
+                if (!strcmp(name, bools[i])) {
+                    known = true;
+                    neg = false;
+                } else if (neg && !strcmp(name + 2, bools[i])) {
+                    known = true;
+                }
+            }
+            if (known) {
+                const char *key = neg ? name + 2 : name;
+                warn_report("short-form boolean option '%s' deprecated: use "
+                            "%s=%s",
+                            name, key, neg ? "off" : "on");
+                g_string_append_printf(out, "%s=%s", key, neg ? "off" : "on");
+                g_string_free(tok, TRUE);
+                tok = NULL;
+            }
+        }
+        if (tok) {
+            g_string_append(out, tok->str);
+            g_string_free(tok, TRUE);
+        }
+        first = false;
+        if (!*p) {
+            break;
+        }
+        p++; /* the separating ',' */
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Validates and records a chardev text (user-given or generated). */
+static bool add_chardev(struct vl_state *st, const char *given, Error **errp)
+{
+    char *text = expand_short_bools(given);
     char *id = NULL;
 
     if (!chardev_parse_check(text, &id, NULL, NULL, errp)) {
+        g_free(text);
         return false;
     }
     if (chardev_id_exists(st->cfg, id)) {
         error_setg(errp, "duplicate ID '%s' for chardev", id);
         g_free(id);
+        g_free(text);
         return false;
     }
     g_free(id);
-    g_ptr_array_add(st->cfg->chardevs, g_strdup(text));
+    g_ptr_array_add(st->cfg->chardevs, text);
     return true;
 }
 

@@ -396,6 +396,24 @@ static void test_chardev(void)
     g_assert_cmpuint(p.cfg.serials->len, ==, 0);
     parsed_clear(&p);
 
+    /* QEMU 7.2's deprecated short-form booleans still work */
+    ok_line(&p, "-nodefaults -chardev socket,id=c,path=/tmp/a,,b,server,nowait"
+                " -serial tcp::4444,server,nowait,nodelay -serial "
+                "file:/tmp/f,noappend");
+    g_assert_cmpstr(chardev_at(&p, 0), ==,
+                    "socket,id=c,path=/tmp/a,,b,server=on,wait=off");
+    g_assert_cmpstr(chardev_at(&p, 1), ==,
+                    "socket,id=serial0,port=4444,server=on,wait=off,"
+                    "nodelay=on");
+    /* file: takes the rest as the path, commas included */
+    g_assert_cmpstr(chardev_at(&p, 2), ==,
+                    "file,id=serial1,path=/tmp/f,,noappend");
+    parsed_clear(&p);
+    err_line("-chardev socket,id=c,path=/a,server,bogus",
+             "expected 'key=value' but found 'bogus'");
+    err_line("-chardev socket,id=c,path=/a,nonsense",
+             "expected 'key=value' but found 'nonsense'");
+
     parse_line(&p, "-chardev help");
     g_assert_cmpint(p.r, ==, VL_EXIT_OK);
     g_assert_nonnull(strstr(p.out->str, "socket"));
