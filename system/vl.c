@@ -569,6 +569,12 @@ char *vl_compat_chardev(const char *spec, const char *id, bool *mux,
             goto fail;
         }
         host = g_strndup(p, colon - p);
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+            /* tcp:[::1]:PORT: an IPv6 address in brackets */
+            char *bare = g_strndup(host + 1, strlen(host) - 2);
+            g_free(host);
+            host = bare;
+        }
         g_string_append_printf(s, "socket,id=%s", id);
         if (*host) {
             g_string_append(s, ",host=");

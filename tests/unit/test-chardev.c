@@ -509,6 +509,21 @@ static void test_tcp(void)
         g_assert_true(rec_has(&r, "tcp!loop"));
     }
     free_all(&m);
+    /* IPv6 loopback, as "-serial tcp:[::1]:0,server=on" produces */
+    {
+        Error *err = NULL;
+        c = chardev_new(&m, "socket,id=t3,host=::1,port=0,server=on,wait=off",
+                        &err);
+        if (c) { /* hosts without IPv6 cannot bind ::1 */
+            g_ptr_array_add(m.chardevs, c);
+            fn = chardev_filename(c);
+            g_assert_true(g_str_has_prefix(fn, "disconnected:tcp:::1:"));
+            g_free(fn);
+            free_all(&m);
+        } else {
+            error_free(err);
+        }
+    }
     /* "tcp::PORT" (no host) listens on every IPv4 address */
     c = new_ok(&m, "socket,id=t2,port=0,server=on,wait=off");
     fn = chardev_filename(c);

@@ -375,7 +375,7 @@ static void test_compat(void)
     g_free(t);
     t = vl_compat_chardev("tcp:[::1]:44,server=on", "m1", &mux, &err);
     g_assert_false(mux);
-    g_assert_cmpstr(t, ==, "socket,id=m1,host=[::1],port=44,server=on");
+    g_assert_cmpstr(t, ==, "socket,id=m1,host=::1,port=44,server=on");
     g_free(t);
     g_assert_null(vl_compat_chardev("telnet:x:1", "m2", &mux, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "not a valid char"));
