@@ -50,6 +50,9 @@ struct vcpu {
     enum vcpu_state state;
     bool want_pause; /* main thread asks to pause */
     bool want_exit;  /* main thread asks the thread to end */
+    /* Architectural reset (and boot state) to apply on this vCPU's own
+     * thread before it next enters the guest. */
+    bool pending_reset;
 
     /* Filled by the exit decoder for EXIT_FATAL and messages. */
     char *fatal_reason;

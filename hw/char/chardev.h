@@ -18,9 +18,9 @@ struct machine;
 struct chardev;
 
 enum chardev_event {
-    CHARDEV_OPENED,  /* a client connected */
-    CHARDEV_CLOSED,  /* the client went away */
-    CHARDEV_BREAK,   /* Ctrl-A b on a mux */
+    CHARDEV_OPENED, /* a client connected */
+    CHARDEV_CLOSED, /* the client went away */
+    CHARDEV_BREAK,  /* Ctrl-A b on a mux */
 };
 
 struct chardev_frontend {
@@ -32,8 +32,7 @@ struct chardev_frontend {
 };
 
 /* Parses a -chardev text ("socket,id=x,path=...") and opens it. */
-struct chardev *chardev_new(struct machine *m, const char *text,
-                            Error **errp);
+struct chardev *chardev_new(struct machine *m, const char *text, Error **errp);
 void chardev_free(struct chardev *c);
 const char *chardev_id(const struct chardev *c);
 const char *chardev_backend_name(const struct chardev *c);
