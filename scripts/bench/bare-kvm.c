@@ -37,8 +37,8 @@ static void die(const char *what)
     exit(2);
 }
 
-static void set_slot(int vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
-                     void *host)
+static void set_slot(int vm, uint32_t slot, uint32_t flags, uint64_t gpa,
+                     uint64_t size, void *host)
 {
     struct kvm_userspace_memory_region r = {
         .slot = slot,
@@ -70,7 +70,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc - 1 || ram_size <= LOW_HOLE_END || ram_size > 0xc0000000ULL) {
+    if (optind != argc - 1 || ram_size <= LOW_HOLE_END ||
+        ram_size > 0xc0000000ULL) {
         fprintf(stderr, "usage: bare-kvm [-m MiB (2..3072)] [-v] BIOS\n");
         return 2;
     }
@@ -82,8 +83,10 @@ int main(int argc, char **argv)
     }
     uint64_t bios_size = (uint64_t)st.st_size;
     if (bios_size == 0 || bios_size % 65536 || bios_size > MAX_BIOS) {
-        fprintf(stderr, "bare-kvm: %s: size must be a multiple of 64 KiB up to 16 MiB\n",
-                argv[optind]);
+        fprintf(
+            stderr,
+            "bare-kvm: %s: size must be a multiple of 64 KiB up to 16 MiB\n",
+            argv[optind]);
         return 2;
     }
     void *bios = mmap(NULL, bios_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -111,7 +114,8 @@ int main(int argc, char **argv)
     }
     uint64_t alias = bios_size < 0x20000 ? bios_size : 0x20000;
     set_slot(vm, 0, 0, 0, LOW_HOLE_START, ram);
-    set_slot(vm, 1, 0, LOW_HOLE_END, ram_size - LOW_HOLE_END, ram + LOW_HOLE_END);
+    set_slot(vm, 1, 0, LOW_HOLE_END, ram_size - LOW_HOLE_END,
+             ram + LOW_HOLE_END);
     set_slot(vm, 2, KVM_MEM_READONLY, GiB4 - bios_size, bios_size, bios);
     set_slot(vm, 3, KVM_MEM_READONLY, LOW_HOLE_END - alias, alias,
              (uint8_t *)bios + bios_size - alias);
@@ -124,8 +128,8 @@ int main(int argc, char **argv)
     if (run_size < 0) {
         die("KVM_GET_VCPU_MMAP_SIZE");
     }
-    struct kvm_run *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                               vcpu, 0);
+    struct kvm_run *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE,
+                               MAP_SHARED, vcpu, 0);
     if (run == MAP_FAILED) {
         die("mmap kvm_run");
     }
@@ -155,8 +159,10 @@ int main(int argc, char **argv)
                         break;
                     case 0xf4:
                         if (verbose) {
-                            fprintf(stderr, "bare-kvm: %lu exits, %lu port 0x80 writes\n",
-                                    exits, port80);
+                            fprintf(
+                                stderr,
+                                "bare-kvm: %lu exits, %lu port 0x80 writes\n",
+                                exits, port80);
                         }
                         return (data[0] << 1) | 1;
                     case 0x600:
@@ -166,7 +172,8 @@ int main(int argc, char **argv)
                         break;
                     }
                 } else {
-                    memset(data, run->io.port == 0x3fd ? 0x60 : 0xff, run->io.size);
+                    memset(data, run->io.port == 0x3fd ? 0x60 : 0xff,
+                           run->io.size);
                 }
             }
             break;
@@ -183,7 +190,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "bare-kvm: guest shutdown (triple fault)\n");
             return 0;
         default:
-            fprintf(stderr, "bare-kvm: unhandled exit reason %u\n", run->exit_reason);
+            fprintf(stderr, "bare-kvm: unhandled exit reason %u\n",
+                    run->exit_reason);
             return 2;
         }
     }

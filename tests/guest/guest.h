@@ -9,7 +9,7 @@
 #define TESTS_GUEST_GUEST_H
 
 #define ROM_BASE 0xffff0000
-#define RM(x) ((x) - ROM_BASE)
+#define RM(x) ((x)-ROM_BASE)
 
 #define COM1 0x3f8
 #define COM1_LSR (COM1 + 5)
