@@ -546,25 +546,17 @@ char *vl_compat_chardev(const char *spec, const char *id, bool *mux,
         }
         g_string_append_printf(s, "socket,id=%s,path=%s", id, p);
     } else if ((p = g_str_has_prefix(spec, "tcp:") ? spec + 4 : NULL)) {
-        const char *colon = strrchr(p, ':');
-        const char *comma;
+        /* tcp:HOST:PORT[,opts]: the port ends at the first comma */
+        const char *end = p + strcspn(p, ",");
+        const char *colon = NULL;
         char *host;
 
-        /* tcp:HOST:PORT[,opts]; the port ends at the first comma */
-        comma = strchr(p, ',');
-        if (comma && colon && colon > comma) {
-            colon = NULL;
-        }
-        if (comma) {
-            const char *c2 = NULL;
-            for (const char *q = p; q < comma; q++) {
-                if (*q == ':') {
-                    c2 = q;
-                }
+        for (const char *q = p; q < end; q++) {
+            if (*q == ':') {
+                colon = q;
             }
-            colon = c2;
         }
-        if (!colon || colon[1] == '\0' || colon[1] == ',') {
+        if (!colon || colon + 1 == end) {
             error_setg(errp, "'%s': expected tcp:HOST:PORT", spec);
             goto fail;
         }
