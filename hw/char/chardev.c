@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -839,6 +840,21 @@ static bool open_socket(struct chardev *c, Error **errp)
 
 /* ---- stdio, file, pty ----------------------------------------------- */
 
+/* A reader of a pipe we write (stdout into "| less", a FIFO as file path)
+ * may go away: that must be an EPIPE for the writer, not a SIGPIPE that
+ * kills the VM.  Sockets use MSG_NOSIGNAL; for pipes the disposition is
+ * process-wide, as QEMU has it too (it ignores SIGPIPE at start-up). */
+static void ignore_sigpipe_for(int fd)
+{
+    struct stat st;
+    struct sigaction sa = {.sa_handler = SIG_IGN};
+
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+}
+
 static void raw_mode(struct termios *t, bool keep_signals)
 {
     t->c_iflag &=
@@ -876,6 +892,7 @@ static bool open_stdio(struct chardev *c, Error **errp)
     } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
         int fd = open("/proc/self/fd/1",
                       O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        ignore_sigpipe_for(STDOUT_FILENO);
         if (fd >= 0) {
             c->out_fd = fd;
             c->out_owned = true;
@@ -904,6 +921,7 @@ static bool open_file(struct chardev *c, Error **errp)
                          c->o.id, c->o.path);
         return false;
     }
+    ignore_sigpipe_for(fd);
     c->out_fd = fd;
     c->out_owned = true;
     return true;

@@ -963,6 +963,23 @@ static void test_stdio(void)
         g_assert_cmpint(after.c_iflag, ==, before.c_iflag);
         dup2(saved_out, 1);
 
+        /* the reader of a stdout pipe goes away: EPIPE, not SIGPIPE */
+        {
+            int pp[2];
+            uint64_t before;
+
+            g_assert_cmpint(pipe(pp), ==, 0);
+            dup2(pp[1], 1);
+            close(pp[1]);
+            c = new_ok(&m, "stdio,id=s5");
+            close(pp[0]);
+            before = chardev_dropped(c);
+            g_assert_cmpuint(chardev_write(c, (const uint8_t *)"x", 1), ==, 0);
+            g_assert_cmpuint(chardev_dropped(c), ==, before + 1);
+            free_all(&m);
+            dup2(saved_out, 1);
+        }
+
         /* stdout a socket (send, non-blocking per call) or a regular file
          * (written directly) */
         {
