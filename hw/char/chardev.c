@@ -1106,6 +1106,11 @@ bool chardev_is_connected(const struct chardev *c)
     return true;
 }
 
+bool chardev_has_frontend(const struct chardev *c)
+{
+    return c->nfe > 0;
+}
+
 bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
                     Error **errp)
 {

@@ -296,7 +296,9 @@ static void test_null(void)
     g_assert_true(chardev_is_connected(c));
     g_assert_cmpuint(chardev_write(c, (const uint8_t *)"abc", 3), ==, 3);
     fe = rec_fe(&r);
+    g_assert_false(chardev_has_frontend(c));
     g_assert_true(chardev_attach(c, &fe, &err));
+    g_assert_true(chardev_has_frontend(c));
     g_assert_cmpint(r.opened, ==, 1);
     /* not a mux: a second frontend is refused */
     fe2 = rec_fe(&r2);
@@ -305,6 +307,7 @@ static void test_null(void)
     error_free(err);
     err = NULL;
     chardev_detach(c, &r);
+    g_assert_false(chardev_has_frontend(c));
     g_assert_true(chardev_attach(c, &fe2, &err));
     g_assert_null(chardev_pty_path(c));
     free_all(&m);
