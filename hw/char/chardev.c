@@ -78,6 +78,7 @@ struct chardev {
     /* input: main thread only */
     int in_fd;
     GSource *in_src;
+    GSource *retry_src; /* polls can_read while the frontend is full */
     bool in_eof;
 
     /* output: under lock */
@@ -527,6 +528,18 @@ static void deliver(struct chardev *c, const uint8_t *buf, size_t len)
 static void socket_disconnect(struct chardev *c);
 static void input_start(struct chardev *c);
 
+#define CHARDEV_RETRY_MS 200
+
+static gboolean retry_cb(gpointer opaque)
+{
+    struct chardev *c = opaque;
+
+    g_source_unref(c->retry_src);
+    c->retry_src = NULL;
+    input_start(c);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct chardev *c = opaque;
@@ -535,9 +548,17 @@ static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
     ssize_t n;
 
     if (room == 0) {
-        /* the frontend is full: wait for chardev_accept_input() */
+        /* The frontend is full: wait for chardev_accept_input(), and as a
+         * safety net look again now and then (QEMU re-checks can_read on
+         * every main loop iteration), so a frontend that forgets to call it
+         * is slow, not stuck. */
         g_source_unref(c->in_src);
         c->in_src = NULL;
+        if (!c->retry_src) {
+            c->retry_src = g_timeout_source_new(CHARDEV_RETRY_MS);
+            g_source_set_callback(c->retry_src, retry_cb, c, NULL);
+            g_source_attach(c->retry_src, c->ctx);
+        }
         return G_SOURCE_REMOVE;
     }
     do {
@@ -577,6 +598,11 @@ static void input_stop(struct chardev *c)
         g_source_destroy(c->in_src);
         g_source_unref(c->in_src);
         c->in_src = NULL;
+    }
+    if (c->retry_src) {
+        g_source_destroy(c->retry_src);
+        g_source_unref(c->retry_src);
+        c->retry_src = NULL;
     }
 }
 
