@@ -228,13 +228,17 @@ static void usage(GString *out)
         const struct vl_option *o = &vl_options[i];
         char *left = g_strdup_printf("-%s%s%s", o->name, o->args ? " " : "",
                                      o->args ? o->args : "");
-        g_string_append_printf(out, "%-40s %s\n", left, o->help);
+        if (strlen(left) < 40) {
+            g_string_append_printf(out, "%-40s %s\n", left, o->help);
+        } else {
+            g_string_append_printf(out, "%s\n%-40s %s\n", left, "", o->help);
+        }
         g_free(left);
     }
     g_string_append(out, "\nSerial/monitor specs: stdio, null, none, pty, "
-                         "file:PATH, unix:PATH[,server=on][,wait=off],\n"
-                         "tcp:[HOST]:PORT[,server=on][,wait=off], chardev:ID, "
-                         "mon:SPEC\n");
+                         "file:PATH, chardev:ID, mon:SPEC,\n"
+                         "  unix:PATH[,server=on][,wait=off], "
+                         "tcp:[HOST]:PORT[,server=on][,wait=off]\n");
 }
 
 /* keyval_check_all_used() without its "what: " prefix: vl_parse() puts
