@@ -87,6 +87,7 @@ struct chardev {
     bool out_is_socket;
     bool out_owned; /* we opened out_fd (stdio reopen) */
     GByteArray *outbuf;
+    size_t out_bound;
     GSource *out_src;
     GSource *resume_src;
     uint64_t dropped;
@@ -363,7 +364,9 @@ size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
             return 0;
         }
     }
-    take = MIN(len - done, CHARDEV_OUT_BOUND - c->outbuf->len);
+    take = c->outbuf->len < c->out_bound
+               ? MIN(len - done, c->out_bound - c->outbuf->len)
+               : 0;
     if (take) {
         g_byte_array_append(c->outbuf, buf + done, (guint)take);
     }
@@ -378,6 +381,13 @@ size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
 static void write_str(struct chardev *c, const char *s)
 {
     chardev_write(c, (const uint8_t *)s, strlen(s));
+}
+
+void chardev_set_out_bound(struct chardev *c, size_t bytes)
+{
+    g_mutex_lock(&c->lock);
+    c->out_bound = bytes;
+    g_mutex_unlock(&c->lock);
 }
 
 uint64_t chardev_dropped(const struct chardev *c)
@@ -1008,6 +1018,7 @@ struct chardev *chardev_new(struct machine *m, const char *text, Error **errp)
     c->ctx = m && m->ctx ? m->ctx : g_main_context_default();
     g_mutex_init(&c->lock);
     c->outbuf = g_byte_array_new();
+    c->out_bound = CHARDEV_OUT_BOUND;
     c->in_fd = c->out_fd = c->listen_fd = c->conn_fd = c->pty_slave_fd = -1;
     if (!parse_opts(text, &c->o, errp)) {
         c->o.fd = -1;

@@ -65,5 +65,8 @@ const char *chardev_pty_path(const struct chardev *c);
 bool chardev_has_frontend(const struct chardev *c);
 /* Most output bytes buffered while a backend cannot take them. */
 #define CHARDEV_OUT_BOUND (64 * 1024)
+/* Changes that bound for one chardev (e.g. a QMP monitor whose replies
+ * are larger than a UART's bursts).  Any thread. */
+void chardev_set_out_bound(struct chardev *c, size_t bytes);
 
 #endif

@@ -646,6 +646,21 @@ static void test_never_blocks(void)
     g_assert_cmpuint(f.accepted, >=, CHARDEV_OUT_BOUND);
     g_assert_cmpuint(chardev_dropped(f.c), ==, 8 * 1024 * 1024 - f.accepted);
 
+    /* a larger bound for this chardev takes more, then refuses again */
+    {
+        uint8_t big[8192] = {0};
+        size_t took = 0;
+
+        chardev_set_out_bound(f.c, 256 * 1024);
+        for (int i = 0; i < 64; i++) {
+            took += chardev_write(f.c, big, sizeof(big));
+        }
+        g_assert_cmpuint(took, ==, 256 * 1024 - CHARDEV_OUT_BOUND);
+        /* shrinking below what is buffered refuses everything new */
+        chardev_set_out_bound(f.c, 1024);
+        g_assert_cmpuint(chardev_write(f.c, big, 1), ==, 0);
+    }
+
     /* the client vanishes: writes still return at once, no SIGPIPE */
     close(cl);
     f.accepted = 0;
