@@ -759,6 +759,7 @@ static bool opt_mon(struct vl_state *st, const char *arg, Error **errp)
     }
     id = keyval_get(kv, "chardev");
     mode = keyval_get(kv, "mode");
+    keyval_get(kv, "id"); /* libvirt names its monitor; nothing refers to it */
     if (!keyval_get_bool(kv, "pretty", false, &pretty, errp) ||
         !check_all_used(kv, errp)) {
         goto out;

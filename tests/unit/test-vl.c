@@ -476,6 +476,13 @@ static void test_monitors(void)
     g_assert_cmpstr(chardev_at(&p, 1), ==, "null,id=serial0");
     parsed_clear(&p);
 
+    /* libvirt's form */
+    ok_line(&p, "-nodefaults -chardev socket,id=charmonitor,path=/tmp/m,"
+                "server=on,wait=off -mon chardev=charmonitor,id=monitor,"
+                "mode=control");
+    g_assert_cmpint(mon_at(&p, 0)->mode, ==, MON_MODE_CONTROL);
+    parsed_clear(&p);
+
     ok_line(&p, "-qmp stdio -nodefaults");
     g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=compat_monitor0");
     parsed_clear(&p);
