@@ -302,11 +302,18 @@ static bool opt_machine(struct vl_state *st, const char *arg, Error **errp)
             continue;
         }
         if (!strcmp(k, "accel")) {
-            if (!check_accel(v, errp)) {
+            /* QEMU's "accel=kvm:tcg" tries the list in order: with KVM
+             * first vireo does the same, and fails loudly instead of
+             * falling back when /dev/kvm is missing. */
+            char *first = g_strndup(v, strcspn(v, ":"));
+            bool ok_accel = check_accel(first, errp);
+
+            g_free(first);
+            if (!ok_accel) {
                 g_string_free(opts, TRUE);
                 goto out;
             }
-            set_str(&cfg->accel, v);
+            set_str(&cfg->accel, "kvm");
             continue;
         }
         if (opts->len) {

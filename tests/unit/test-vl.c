@@ -139,6 +139,11 @@ static void test_machine(void)
     err_line("-machine pc", "-machine: unsupported machine type 'pc'");
     err_line("-M q35,accel=kvm", "-M: unsupported machine");
     err_line("-machine microvm,accel=tcg", "invalid accelerator tcg");
+    err_line("-machine microvm,accel=tcg:kvm", "invalid accelerator tcg");
+    ok_line(&p, "-machine microvm,accel=kvm:tcg");
+    g_assert_cmpstr(p.cfg.accel, ==, "kvm");
+    g_assert_cmpstr(p.cfg.machine_opts, ==, "");
+    parsed_clear(&p);
     err_line("-machine microvm,", "-machine: trailing");
     err_line("-machine microvm,rtc=on,rtc=off", "given twice");
 }
