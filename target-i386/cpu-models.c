@@ -462,7 +462,7 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
     struct x86_cpu_model *m;
     uint32_t on_mask[FEAT_NWORDS] = {0}, off_mask[FEAT_NWORDS] = {0};
     uint32_t plus[FEAT_NWORDS] = {0}, minus[FEAT_NWORDS] = {0};
-    bool enforce = false;
+    bool enforce = false, migratable = true;
     const char *name;
 
     if (!k->supported_cpuid) {
@@ -545,15 +545,10 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
             continue;
         }
         if (!strcmp(flag, "migratable")) {
-            /* Our host model has no unmigratable features but invtsc,
-             * which migratable=on (the default) drops as QEMU does. */
-            if (!eq || !parse_bool(eq + 1, &val)) {
+            if (!eq || !parse_bool(eq + 1, &migratable)) {
                 error_setg(errp, "-cpu migratable: expected on or off");
                 x86_cpu_model_free(m);
                 return NULL;
-            }
-            if (val) {
-                m->feat[FEAT_8000_0007_EDX] &= ~(1u << 8);
             }
             continue;
         }
@@ -577,6 +572,11 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
         apply_mask(val ? off_mask : on_mask, mask, false);
     }
 
+    /* The only unmigratable feature we pass through is invtsc: host drops
+     * it unless migratable=off (QEMU's default is on), or +invtsc. */
+    if (m->host && migratable) {
+        m->feat[FEAT_8000_0007_EDX] &= ~(1u << 8);
+    }
     apply_mask(m->feat, on_mask, true);
     apply_mask(m->feat, off_mask, false);
     apply_mask(m->feat, plus, true);

@@ -73,14 +73,20 @@ struct x86_cpu {
     GArray *dropped; /* uint32_t: MSRs KVM refused at creation */
 };
 
+static void ioctl_error(const struct x86_cpu *c, unsigned long req, int r,
+                        Error **errp)
+{
+    error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
+                     kvm_ioctl_name(req));
+}
+
 static bool vcpu_ioctl(struct x86_cpu *c, unsigned long req, void *arg,
                        Error **errp)
 {
     int r = kvm_ioctl(c->k, c->fd, req, arg);
 
     if (r < 0) {
-        error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
-                         kvm_ioctl_name(req));
+        ioctl_error(c, req, r, errp);
         return false;
     }
     return true;
@@ -117,10 +123,12 @@ static int msr_xfer(struct x86_cpu *c, unsigned long req, GArray *slots,
         b->entries[i].index = s->index;
         b->entries[i].data = s->value;
     }
+    if (n == 0) {
+        return 0; /* nothing to transfer: no ioctl */
+    }
     r = kvm_ioctl(c->k, c->fd, req, b);
     if (r < 0) {
-        error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
-                         kvm_ioctl_name(req));
+        ioctl_error(c, req, r, errp);
         return r;
     }
     if (req == KVM_GET_MSRS) {

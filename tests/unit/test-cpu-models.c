@@ -84,9 +84,12 @@ static void test_models(void)
     g_assert_true(has(&f, "max", "avx2"));
     g_assert_true(has(&f, "max", "rdtscp"));
     g_assert_false(has(&f, "host", "avx512f"));
-    /* migratable=on (default for libvirt's host-passthrough) drops invtsc */
+    /* migratable=on (QEMU's default) drops invtsc unless asked for. */
     g_assert_true(has(&f, "host,migratable=off", "invtsc"));
     g_assert_false(has(&f, "host,migratable=on", "invtsc"));
+    g_assert_false(has(&f, "host", "invtsc"));
+    g_assert_true(has(&f, "host,+invtsc", "invtsc"));
+    g_assert_true(has(&f, "host,+invtsc,migratable=on", "invtsc"));
     fake_kvm_destroy(&f);
 }
 
