@@ -531,6 +531,12 @@ bool x86_cpu_get(struct x86_cpu *c, unsigned groups, Error **errp)
 {
     unsigned want = groups & X86_ALL & ~c->avail;
 
+    /* KVM_GET_MP_STATE processes a pending INIT/SIPI, which rewrites CS,
+     * RIP and more: clean cached regs/sregs are re-read after it. */
+    if (want & X86_MP_STATE) {
+        want |= c->avail & ~c->dirty & (X86_REGS | X86_SREGS);
+    }
+
     for (size_t i = 0; i < ARRAY_SIZE(get_order); i++) {
         unsigned g = get_order[i];
 

@@ -437,6 +437,19 @@ static void test_dirty_rule(void)
                    "KVM_GET_LAPIC KVM_GET_DEBUGREGS");
     g_assert_null(err);
 
+    /* Fetching mp_state may change CS:RIP (SIPI): clean regs/sregs are
+     * read again after it, dirty ones are kept. */
+    x86_cpu_invalidate(x.cpu);
+    fake_kvm_clear_log(&x.f);
+    g_assert_true(x86_cpu_get(x.cpu, X86_REGS | X86_SREGS, &err));
+    x86_cpu_sregs_mut(x.cpu)->cr2 = 9;
+    g_assert_true(x86_cpu_get(x.cpu, X86_MP_STATE, &err));
+    assert_log(&x, "KVM_GET_REGS KVM_GET_SREGS2 KVM_GET_MP_STATE "
+                   "KVM_GET_REGS");
+    g_assert_cmphex(x86_cpu_sregs(x.cpu)->cr2, ==, 9);
+    g_assert_true(x86_cpu_put(x.cpu, X86_PUT_RUNTIME, &err));
+    g_assert_true(x86_cpu_get(x.cpu, X86_ALL, &err));
+
     /* mp_state dirty: written at RUNTIME too. */
     fake_kvm_clear_log(&x.f);
     x86_cpu_mp_state_mut(x.cpu)->mp_state = KVM_MP_STATE_HALTED;
