@@ -165,7 +165,16 @@ static const struct err_case err_cases[] = {
     {KVM_SET_DEBUGREGS, false, "KVM_SET_DEBUGREGS"},
     {KVM_SET_LAPIC, false, "KVM_SET_LAPIC"},
     {KVM_SET_MP_STATE, false, "KVM_SET_MP_STATE"},
+    /* Without KVM_CAP_SREGS2 / KVM_CAP_XSAVE2 (fallback = true below). */
+    {KVM_GET_SREGS, true, "KVM_GET_SREGS"},
+    {KVM_SET_SREGS, false, "KVM_SET_SREGS"},
+    {KVM_GET_XSAVE, true, "KVM_GET_XSAVE"},
 };
+
+static bool fallback_case(unsigned long req)
+{
+    return req == KVM_GET_SREGS || req == KVM_SET_SREGS || req == KVM_GET_XSAVE;
+}
 
 static void test_errors(void)
 {
@@ -181,6 +190,10 @@ static void test_errors(void)
             bool ok;
 
             fixture_init(&x);
+            if (fallback_case(c->req)) {
+                x.f.accel.has_sregs2 = false;
+                x.f.accel.has_xsave2 = false;
+            }
             fixture_setup_model(&x, "qemu64", 2);
             x86_cpu_reset(x.cpu, false);
             if (c->get) {
@@ -211,6 +224,25 @@ static void test_errors(void)
             fixture_fini(&x);
         }
     }
+}
+
+/* The fake fails the Nth call only; earlier and later ones work. */
+static void test_error_nth(void)
+{
+    struct fixture x;
+    Error *err = NULL;
+
+    fixture_ready(&x, "qemu64");
+    fake_kvm_fail(&x.f, KVM_GET_REGS, 2, EINTR);
+    g_assert_true(x86_cpu_get(x.cpu, X86_REGS, &err));
+    x86_cpu_invalidate(x.cpu);
+    g_assert_false(x86_cpu_get(x.cpu, X86_REGS, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vCPU 0: KVM_GET_REGS failed: Interrupted system call");
+    error_free(err);
+    g_assert_true(x86_cpu_get(x.cpu, X86_REGS, NULL));
+    g_assert_cmpuint(fake_kvm_count(&x.f, KVM_GET_REGS), ==, 3);
+    fixture_fini(&x);
 }
 
 static void test_error_cpuid_and_probe(void)
@@ -995,6 +1027,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kvm-state/sev-es-efer", test_sev_es_efer);
     g_test_add_func("/kvm-state/errors", test_errors);
+    g_test_add_func("/kvm-state/error-nth", test_error_nth);
     g_test_add_func("/kvm-state/error-cpuid-probe", test_error_cpuid_and_probe);
     g_test_add_func("/kvm-state/short-msr-write", test_short_msr_write);
     g_test_add_func("/kvm-state/msr-levels", test_msr_levels);
