@@ -469,8 +469,12 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
         error_setg(errp, "-cpu: KVM's supported CPUID is not known");
         return NULL;
     }
-    if (!nr_cpus || !sockets || !cores || !threads ||
-        (uint64_t)sockets * cores * threads < nr_cpus) {
+    /* Each APIC-id field must fit: 8 bits of xAPIC id are not a limit
+     * here (x2APIC), but 2^31 would overflow the packing. */
+    if (!nr_cpus || !sockets || !cores || !threads || sockets > 65536 ||
+        cores > 65536 || threads > 65536 ||
+        (uint64_t)sockets * cores * threads < nr_cpus ||
+        (uint64_t)sockets * cores * threads > (1u << 24)) {
         error_setg(errp,
                    "-cpu: bad topology: %u CPUs on %u sockets x %u cores x "
                    "%u threads",

@@ -154,6 +154,15 @@ static void test_errors(void)
     g_assert_null(x86_cpu_model_new(&f.accel, "qemu64", 8, 1, 2, 2, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "topology"));
     error_free(err);
+    err = NULL;
+    g_assert_null(
+        x86_cpu_model_new(&f.accel, "qemu64", 1, 1, 0x80000000u, 1, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "topology"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(x86_cpu_model_new(&f.accel, "qemu64", 0, 1, 1, 1, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "topology"));
+    error_free(err);
     fake_kvm_destroy(&f);
 }
 
