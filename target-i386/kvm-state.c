@@ -264,49 +264,26 @@ static void feature_msr_values(struct x86_cpu *c, GArray *slots)
 
 /* ---- sregs ---- */
 
+/* struct kvm_sregs2 is struct kvm_sregs up to apic_base, then flags and
+ * PDPTRs instead of the interrupt bitmap. */
+#define SREGS_COMMON offsetof(struct kvm_sregs, interrupt_bitmap)
+_Static_assert(offsetof(struct kvm_sregs2, apic_base) ==
+                   offsetof(struct kvm_sregs, apic_base),
+               "kvm_sregs2 must extend kvm_sregs");
+_Static_assert(offsetof(struct kvm_sregs2, flags) == SREGS_COMMON,
+               "kvm_sregs2 must extend kvm_sregs");
+
 static void sregs_from_v1(struct kvm_sregs2 *d, const struct kvm_sregs *s)
 {
     memset(d, 0, sizeof(*d));
-    d->cs = s->cs;
-    d->ds = s->ds;
-    d->es = s->es;
-    d->fs = s->fs;
-    d->gs = s->gs;
-    d->ss = s->ss;
-    d->tr = s->tr;
-    d->ldt = s->ldt;
-    d->gdt = s->gdt;
-    d->idt = s->idt;
-    d->cr0 = s->cr0;
-    d->cr2 = s->cr2;
-    d->cr3 = s->cr3;
-    d->cr4 = s->cr4;
-    d->cr8 = s->cr8;
-    d->efer = s->efer;
-    d->apic_base = s->apic_base;
+    memcpy(d, s, SREGS_COMMON);
 }
 
 static void sregs_to_v1(struct kvm_sregs *d, const struct kvm_sregs2 *s)
 {
     /* interrupt_bitmap stays zero: KVM_SET_VCPU_EVENTS always follows. */
     memset(d, 0, sizeof(*d));
-    d->cs = s->cs;
-    d->ds = s->ds;
-    d->es = s->es;
-    d->fs = s->fs;
-    d->gs = s->gs;
-    d->ss = s->ss;
-    d->tr = s->tr;
-    d->ldt = s->ldt;
-    d->gdt = s->gdt;
-    d->idt = s->idt;
-    d->cr0 = s->cr0;
-    d->cr2 = s->cr2;
-    d->cr3 = s->cr3;
-    d->cr4 = s->cr4;
-    d->cr8 = s->cr8;
-    d->efer = s->efer;
-    d->apic_base = s->apic_base;
+    memcpy(d, s, SREGS_COMMON);
 }
 
 static void normalise_efer(struct x86_cpu *c)
