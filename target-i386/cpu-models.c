@@ -239,10 +239,11 @@ static const char *bit_name(enum x86_feat_word w, unsigned bit)
 /* Leaf-1 EDX bits AMD mirrors into 0x80000001 EDX. */
 #define AMD_ALIASES 0x0183f3ffu
 /* QEMU's KVM defaults: kvmclock (both bits), nopiodelay, asyncpf,
- * steal-time, pv-eoi, kvmclock-stable-bit. */
+ * steal-time, pv-eoi, asyncpf-int (machine types >= 5.2),
+ * kvmclock-stable-bit.  None of them needs a hypercall. */
 #define KVM_DEFAULT_FEATS                                                      \
     ((1u << 0) | (1u << 3) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 6) |   \
-     (1u << 24))
+     (1u << 14) | (1u << 24))
 
 struct model_def {
     const char *name;

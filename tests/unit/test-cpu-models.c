@@ -70,6 +70,9 @@ static void test_models(void)
     g_assert_true(has(&f, "qemu64", "hypervisor"));
     g_assert_true(has(&f, "qemu64", "kvmclock"));
     g_assert_true(has(&f, "qemu64", "kvm-pv-eoi"));
+    g_assert_true(has(&f, "qemu64", "kvm-asyncpf-int"));
+    g_assert_true(has(&f, "qemu64", "kvmclock-stable-bit"));
+    g_assert_false(has(&f, "qemu64", "kvm-pv-ipi")); /* hypercall-based */
     g_assert_false(has(&f, "qemu64", "svm"));
     g_assert_false(has(&f, "qemu64", "avx"));
     g_assert_false(has(&f, "qemu64", "sse4.1"));
