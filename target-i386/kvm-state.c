@@ -371,6 +371,12 @@ static bool sregs_check(const struct x86_cpu *c, const struct kvm_sregs2 *s,
                    (uint64_t)s->cr4, s->cs.l, s->cs.db);
         return false;
     }
+    if (s->flags & ~(uint64_t)KVM_SREGS2_FLAGS_PDPTRS_VALID) {
+        error_setg(errp,
+                   "vCPU %u: refusing %s: unknown sregs2 flags 0x%" PRIx64,
+                   c->index, op, (uint64_t)s->flags);
+        return false;
+    }
     if (s->cr0 >> 32) {
         error_setg(errp,
                    "vCPU %u: refusing %s: CR0=0x%" PRIx64
