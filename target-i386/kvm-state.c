@@ -333,6 +333,15 @@ static const struct cr4_feature cr4_features[] = {
 /* Architecturally defined CR4 bits (0-14, 16-18, 20-24). */
 #define CR4_KNOWN 0x1f77fffULL
 
+/* MAXPHYADDR as KVM computes it from the guest's CPUID. */
+static unsigned phys_bits(const struct x86_cpu *c)
+{
+    const struct kvm_cpuid_entry2 *e =
+        x86_cpuid_find_const(c->cpuid, 0x80000008, 0);
+
+    return e && (e->eax & 0xff) ? e->eax & 0xff : 36;
+}
+
 /*
  * The rules KVM enforces on KVM_SET_SREGS* (plus one VM-entry rule, CS.L
  * with CS.D), checked here so that the failure names the rule.
@@ -369,6 +378,13 @@ static bool sregs_check(const struct x86_cpu *c, const struct kvm_sregs2 *s,
                    " CR4=0x%" PRIx64 " CS.L=%u CS.DB=%u)",
                    c->index, op, why, (uint64_t)s->efer, (uint64_t)s->cr0,
                    (uint64_t)s->cr4, s->cs.l, s->cs.db);
+        return false;
+    }
+    if (lme && pg && (s->cr3 >> phys_bits(c))) {
+        error_setg(errp,
+                   "vCPU %u: refusing %s: CR3=0x%" PRIx64
+                   " beyond the %u-bit physical address width",
+                   c->index, op, (uint64_t)s->cr3, phys_bits(c));
         return false;
     }
     if (s->flags & ~(uint64_t)KVM_SREGS2_FLAGS_PDPTRS_VALID) {

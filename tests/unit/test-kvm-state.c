@@ -592,6 +592,12 @@ static void bad_cr0_high(struct kvm_sregs2 *s)
     s->cr0 |= 1ULL << 40;
 }
 
+static void bad_cr3(struct kvm_sregs2 *s)
+{
+    long_mode_sregs(s);
+    s->cr3 = 1ULL << 40;
+}
+
 static void bad_flags(struct kvm_sregs2 *s)
 {
     s->flags = 2;
@@ -599,6 +605,7 @@ static void bad_flags(struct kvm_sregs2 *s)
 
 static const struct bad_sregs bad_cases[] = {
     {"unknown sregs2 flags 0x2", bad_flags},
+    {"CR3=0x10000000000 beyond the 39-bit physical address width", bad_cr3},
     {"EFER.LMA set without EFER.LME", bad_lma_no_lme},
     {"EFER.LMA set without CR0.PG", bad_lma_no_pg},
     {"CR0.PG set without CR0.PE", bad_pg_no_pe},
