@@ -7,10 +7,18 @@
 #include "hw/core/device.h"
 
 /* --- dev: serial, debug-exit, port80, i8042 --- */
+extern const struct device_class serial_isa_class;
+extern const struct device_class debug_exit_class;
+extern const struct device_class port80_class;
+extern const struct device_class i8042_class;
 /* --- boot: rtc --- */
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
+    &serial_isa_class,
+    &debug_exit_class,
+    &port80_class,
+    &i8042_class,
     /* --- boot --- */
     NULL,
 };

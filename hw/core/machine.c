@@ -12,6 +12,7 @@
 #include "accel/kvm/vcpu.h"
 #include "hw/char/chardev.h"
 #include "hw/core/device.h"
+#include "qapi/monitor.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
 #include "target-i386/cpu.h"
@@ -72,6 +73,26 @@ bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
     x86_cpu_dump(m->vcpus[index]->arch, out);
     if (running) {
         vcpu_resume(m->vcpus[index]);
+    }
+    return true;
+}
+
+int machine_vcpu_thread_id(struct machine *m, unsigned index)
+{
+    return index < m->nr_vcpus ? m->vcpus[index]->tid : 0;
+}
+
+bool machine_inject_nmi(struct machine *m, Error **errp)
+{
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        struct vcpu *cpu = m->vcpus[i];
+        g_mutex_lock(&cpu->lock);
+        cpu->pending_nmi = true;
+        g_mutex_unlock(&cpu->lock);
+        /* A paused vCPU takes the NMI when it runs again. */
+        if (m->state == RUN_STATE_RUNNING) {
+            vcpu_kick(cpu);
+        }
     }
     return true;
 }
