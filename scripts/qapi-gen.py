@@ -1316,9 +1316,23 @@ def gen_doc(schema):
         return lines + ['']
 
     def doc_text(ent):
-        lines = [ln for ln in ent.get('doc', [])
-                 if not ln.startswith('@%s:' % ent['name'])]
-        return [ln.rstrip() for ln in lines] + ['']
+        lines = []
+        for ln in ent.get('doc', []):
+            ln = ln.rstrip()
+            if ln.startswith('@%s:' % ent['name']):
+                continue
+            m = re.match(r'@([\w-]+):\s*(.*)', ln)
+            if m:
+                ln = '- `%s`: %s' % (m.group(1), m.group(2))
+            elif lines and lines[-1].startswith('- ') and ln.startswith(' '):
+                lines[-1] += ' ' + ln.strip()
+                continue
+            lines.append(ln)
+        while lines and not lines[0]:
+            lines.pop(0)
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines + [''] if lines else []
 
     out += ['## Commands', '']
     for c in schema.commands:

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""qmp-bench.py: QMP round-trip rate of query-status, vireo against QEMU on
+the same idle guest (tests/guest/hlt.bin, running), and the RSS growth of
+each process over a long run of commands (default 100000).
+
+Usage: scripts/bench/qmp-bench.py [--vireo PATH] [--qemu PATH]
+           [--guest hlt.bin] [--count 100000] [--warmup 1000]
+
+One client, one command in flight (send, wait for the reply), as libvirt
+drives QMP.  Reports round trips per second, mean and p99 latency in
+microseconds, and VmRSS before/after the run.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT / 'tests' / 'functional'))
+
+from qmp_client import VM, find_guest, find_qemu, find_vireo  # noqa: E402
+
+
+def bench(binary, guest, count, warmup, qemu):
+    vm = VM(binary, guest, qemu=qemu, paused=False)
+    try:
+        c = vm.qmp()
+        msg = b'{"execute": "query-status"}\r\n'
+        for _ in range(warmup):
+            c.send_raw(msg)
+            c.recv_line()
+        rss0 = vm.rss_kib()
+        lat = []
+        t0 = time.perf_counter()
+        for _ in range(count):
+            t = time.perf_counter()
+            c.send_raw(msg)
+            line = c.recv_line()
+            lat.append(time.perf_counter() - t)
+            if b'"return"' not in line:
+                raise RuntimeError('bad reply %r' % line)
+        elapsed = time.perf_counter() - t0
+        rss1 = vm.rss_kib()
+        lat.sort()
+        return {
+            'rate': count / elapsed,
+            'mean_us': 1e6 * sum(lat) / len(lat),
+            'p99_us': 1e6 * lat[int(len(lat) * 0.99)],
+            'rss0': rss0, 'rss1': rss1,
+        }
+    finally:
+        vm.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--vireo', default=None)
+    ap.add_argument('--qemu', default=None)
+    ap.add_argument('--guest', default=None)
+    ap.add_argument('--count', type=int, default=100000)
+    ap.add_argument('--warmup', type=int, default=1000)
+    args = ap.parse_args()
+    vireo = args.vireo or find_vireo()
+    qemu = args.qemu or find_qemu()
+    guest = args.guest or find_guest('hlt')
+    if not vireo or not guest:
+        sys.exit('need the vireo binary and tests/guest/hlt.bin (build first)')
+    rows = [('vireo', bench(vireo, guest, args.count, args.warmup, False))]
+    if qemu:
+        rows.append(('qemu', bench(qemu, guest, args.count, args.warmup,
+                                   True)))
+    print('%d x query-status, one in flight, idle guest %s' %
+          (args.count, os.path.basename(str(guest))))
+    print('%-6s %12s %10s %10s %10s %10s %10s' % (
+        'vmm', 'round-trip/s', 'mean us', 'p99 us', 'RSS0 KiB', 'RSS1 KiB',
+        'growth'))
+    for name, r in rows:
+        print('%-6s %12.0f %10.1f %10.1f %10d %10d %+10d' % (
+            name, r['rate'], r['mean_us'], r['p99_us'], r['rss0'], r['rss1'],
+            r['rss1'] - r['rss0']))
+    if len(rows) == 2:
+        print('vireo mean round trip = %.3f x QEMU\'s' %
+              (rows[0][1]['mean_us'] / rows[1][1]['mean_us']))
+
+
+if __name__ == '__main__':
+    main()
