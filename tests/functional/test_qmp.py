@@ -3,7 +3,9 @@
 greeting and negotiation, every command with its error paths, the events
 of stop/cont/reset/powerdown/quit, id echo, exec-oob, two monitors, and
 the human monitor (human-monitor-command and a readline monitor)."""
+import json
 import socket
+import subprocess
 import time
 
 import pytest
@@ -329,3 +331,72 @@ def test_readline_monitor(make_vm):
     s.sendall(b'quit\r\n')
     assert vm.wait(10) == 0
     s.close()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_qmp_over_tcp(make_vm):
+    port = free_port()
+    vm = make_vm(monitors=('qmp',),
+                 extra=['-chardev', 'socket,id=t,host=127.0.0.1,port=%d,'
+                        'server=on,wait=off' % port,
+                        '-mon', 'chardev=t,mode=control'])
+    vm.qmp()  # the unix one is up, so the tcp one is too
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    f = s.makefile('rb')
+    assert b'"QMP"' in f.readline()
+    s.sendall(b'{"execute": "qmp_capabilities"}\r\n'
+              b'{"execute": "query-target", "id": 1}\r\n')
+    assert json.loads(f.readline()) == {'return': {}}
+    assert json.loads(f.readline()) == {'return': {'arch': 'x86_64'},
+                                        'id': 1}
+    s.close()
+
+
+def test_pretty_monitor(make_vm, tmp_path):
+    path = str(tmp_path / 'pretty.sock')
+    vm2 = make_vm(monitors=('qmp',),
+                  extra=['-chardev', 'socket,id=p,path=%s,server=on,'
+                         'wait=off' % path,
+                         '-mon', 'chardev=p,mode=control,pretty=on'])
+    vm2.qmp()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.settimeout(5)
+    data = b''
+    s.sendall(b'{"execute": "qmp_capabilities"}\r\n'
+              b'{"execute": "query-target"}\r\n')
+    while data.count(b'\r\n') < 3:
+        data += s.recv(4096)
+    msgs = data.split(b'\r\n')
+    assert msgs[2] == b'{\n    "return": {\n        "arch": "x86_64"\n' \
+        b'    }\n}', msgs
+    s.close()
+
+
+def test_sigterm_sends_shutdown_event(make_vm):
+    vm = make_vm()
+    c = vm.qmp()
+    vm.proc.send_signal(15)
+    e = c.wait_event('SHUTDOWN')
+    assert e['data'] == {'guest': False, 'reason': 'host-signal'}
+    assert vm.wait(10) == 0
+
+
+def test_monitor_stdio(vireo_bin, idle_bios):
+    p = subprocess.run(
+        [str(vireo_bin), '-S', '-nodefaults', '-nographic', '-m', '16M',
+         '-serial', 'none', '-bios', str(idle_bios), '-monitor', 'stdio'],
+        input=b'info status\ncont\ninfo status\nquit\n',
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+    out = p.stdout.decode()
+    assert p.returncode == 0, p
+    assert 'QEMU 7.2.0 monitor' in out
+    assert 'VM status: paused' in out
+    assert 'VM status: running' in out, out
