@@ -1291,13 +1291,12 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
 
 # ---------------------------------------------------------------- docs
 
-def gen_doc(schema):
+def gen_doc(schema, intro=None):
     out = ['# QMP reference', '',
            'Generated from `qapi/schema/*.json` by `scripts/qapi-gen.py`; '
-           'do not edit.', '',
-           'Wire format and protocol: QEMU\'s QMP specification '
-           '(greeting, `qmp_capabilities`, `execute`/`exec-oob`, `id`). '
-           'Argument errors are `GenericError`s naming the member.', '']
+           'do not edit.', '']
+    if intro:
+        out += [intro.rstrip(), '']
 
     def tref(t):
         if isinstance(t, list):
@@ -1403,12 +1402,17 @@ def main():
     ap.add_argument('--handler-prefix', default='qmp_')
     ap.add_argument('--event-sink', default='machine_emit_event')
     ap.add_argument('--doc')
+    ap.add_argument('--doc-intro', help='Markdown put before the reference')
     args = ap.parse_args()
     s = Schema()
     try:
         s.load(args.schema)
         s.check()
-        doc = gen_doc(s) if args.doc else None
+        intro = None
+        if args.doc_intro:
+            with open(args.doc_intro, encoding='utf-8') as f:
+                intro = f.read()
+        doc = gen_doc(s, intro) if args.doc else None
         g = Gen(s, args.prefix, args.handler_prefix, args.event_sink,
                 args.stem)
         h, c = g.generate()

@@ -400,3 +400,36 @@ def test_monitor_stdio(vireo_bin, idle_bios):
     assert 'QEMU 7.2.0 monitor' in out
     assert 'VM status: paused' in out
     assert 'VM status: running' in out, out
+
+
+def test_inherited_listening_fd(vireo_bin, idle_bios, tmp_path):
+    """libvirt's way: it binds and listens itself, passes the fd, connects
+    by path, and reconnects after a hang-up.  (libvirt also passes
+    id=monitor to -mon, which system/vl.c refuses so far.)"""
+    path = str(tmp_path / 'monitor.sock')
+    lsock = socket.socket(socket.AF_UNIX)
+    lsock.bind(path)
+    lsock.listen(1)
+    fd = lsock.fileno()
+    p = subprocess.Popen(
+        [str(vireo_bin), '-S', '-nodefaults', '-nographic', '-m', '16M',
+         '-serial', 'none', '-bios', str(idle_bios), '-chardev',
+         'socket,id=charmonitor,fd=%d,server=on,wait=off' % fd, '-mon',
+         'chardev=charmonitor,mode=control'],
+        pass_fds=[fd], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    lsock.close()
+    try:
+        for _ in range(2):
+            c = QMPClient(path)
+            c.send_raw('{"execute":"query-status","id":"libvirt-2"}\r\n')
+            r = c.reply('libvirt-2')
+            assert r['return']['running'] is False
+            c.close()
+        c = QMPClient(path)
+        c.ok('quit')
+        assert p.wait(10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
