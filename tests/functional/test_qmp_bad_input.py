@@ -155,3 +155,11 @@ def test_client_never_reads(make_vm):
     time.sleep(0.2)
     c2 = vm.qmp()
     healthy(vm, c2)
+
+
+def test_duplicate_key(make_vm):
+    vm, c = running_vm(make_vm)
+    c.send_raw('{"execute": "query-status", "execute": "stop"}\r\n')
+    assert errors(c) == {'class': 'GenericError',
+                         'desc': 'JSON parse error, duplicate key'}
+    healthy(vm, c)  # and it did not stop

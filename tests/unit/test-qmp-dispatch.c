@@ -171,6 +171,15 @@ static void test_bad_requests(void)
         g_assert_true(g_str_has_suffix(r, "\"}}\r\n"));
         g_free(r);
     }
+    expect(&c, "{\"execute\": \"test-oob\", \"execute\": \"test-no-reply\"}",
+           "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON "
+           "parse error, duplicate key\"}}");
+    expect(&c,
+           "{\"execute\": \"test-ints\", \"arguments\": {\"i\": 1, "
+           "\"i\": 2}}",
+           "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON "
+           "parse error, duplicate key\"}}");
+    g_assert_cmpuint(c.tm.calls, ==, 0);
     /* after all that the session still works */
     expect(&c, "{\"execute\": \"test-oob\"}", "{\"return\": 42}");
     conn_close(&c);
