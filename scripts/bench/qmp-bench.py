@@ -11,10 +11,16 @@ One client, one command in flight (send, wait for the reply), as libvirt
 drives QMP.  Reports round trips per second, mean and p99 latency in
 microseconds, the rate with 100 commands pipelined per write (the
 server's own cost), and VmRSS before/after both runs (2 x count commands).
+The same client against an echo process that does no work gives the floor
+the client and kernel put under every figure (an upper bound: the echo
+process is Python too).
 """
 import argparse
+import multiprocessing
 import os
+import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,6 +78,48 @@ def bench(binary, guest, count, warmup, qemu):
         vm.stop()
 
 
+def echo_server(path, ready):
+    """A server that answers every line with a fixed reply: no parsing,
+    no dispatch.  Its round trip is the client+kernel floor."""
+    reply = (b'{"return": {"running": true, "singlestep": false, '
+             b'"status": "running"}}\r\n')
+    ls = socket.socket(socket.AF_UNIX)
+    ls.bind(path)
+    ls.listen(1)
+    ready.set()
+    c, _ = ls.accept()
+    while True:
+        d = c.recv(4096)
+        if not d:
+            return
+        c.sendall(reply * d.count(b'\n'))
+
+
+def bench_floor(count):
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, 'echo.sock')
+    ready = multiprocessing.Event()
+    proc = multiprocessing.Process(target=echo_server, args=(path, ready))
+    proc.start()
+    ready.wait()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    msg = b'{"execute": "query-status"}\r\n'
+    clock = time.perf_counter
+    t0 = clock()
+    for _ in range(count):
+        s.sendall(msg)
+        line = s.recv(4096)
+        while not line.endswith(b'\r\n'):
+            line += s.recv(4096)
+    mean = 1e6 * (clock() - t0) / count
+    s.close()
+    proc.join()
+    os.unlink(path)
+    os.rmdir(d)
+    return mean
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--vireo', default=None)
@@ -98,9 +146,14 @@ def main():
         print('%-6s %12.0f %10.1f %10.1f %12.0f %10d %10d %+8d' % (
             name, r['rate'], r['mean_us'], r['p99_us'], r['piped'],
             r['rss0'], r['rss1'], r['rss1'] - r['rss0']))
+    floor = bench_floor(args.count)
+    print('floor (same client, a Python echo process that does no work): '
+          '%.1f us' % floor)
     if len(rows) == 2:
-        print('vireo mean round trip = %.3f x QEMU\'s' %
-              (rows[0][1]['mean_us'] / rows[1][1]['mean_us']))
+        v, q = rows[0][1]['mean_us'], rows[1][1]['mean_us']
+        print('vireo mean round trip = %.3f x QEMU\'s; above the floor: '
+              '%.1f us vs %.1f us = %.3f x' %
+              (v / q, v - floor, q - floor, (v - floor) / (q - floor)))
 
 
 if __name__ == '__main__':
