@@ -7,7 +7,6 @@
 #include "util/common.h"
 #include "qapi/qapi-runtime.h"
 
-
 char *qapi_path(const char *path, const char *name)
 {
     if (!path || !*path) {
