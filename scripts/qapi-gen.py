@@ -102,17 +102,22 @@ def tokenize(text, fname):
             else:
                 break
 
+    def cur():
+        if pos >= n:
+            err('unexpected end of input')
+        return text[pos]
+
     def value():
         nonlocal pos
         skip_ws()
         if pos >= n:
             err('unexpected end of input')
-        c = text[pos]
+        c = cur()
         if c == '{':
             pos += 1
             obj = {}
             skip_ws()
-            if text[pos] == '}':
+            if cur() == '}':
                 pos += 1
                 return obj
             while True:
@@ -120,17 +125,17 @@ def tokenize(text, fname):
                 if not isinstance(k, str):
                     err('expected string key')
                 skip_ws()
-                if text[pos] != ':':
+                if cur() != ':':
                     err("expected ':'")
                 pos += 1
                 if k in obj:
                     err("duplicate key '%s'" % k)
                 obj[k] = value()
                 skip_ws()
-                if text[pos] == ',':
+                if cur() == ',':
                     pos += 1
                     continue
-                if text[pos] == '}':
+                if cur() == '}':
                     pos += 1
                     return obj
                 err("expected ',' or '}'")
@@ -138,16 +143,16 @@ def tokenize(text, fname):
             pos += 1
             arr = []
             skip_ws()
-            if text[pos] == ']':
+            if cur() == ']':
                 pos += 1
                 return arr
             while True:
                 arr.append(value())
                 skip_ws()
-                if text[pos] == ',':
+                if cur() == ',':
                     pos += 1
                     continue
-                if text[pos] == ']':
+                if cur() == ']':
                     pos += 1
                     return arr
                 err("expected ',' or ']'")
