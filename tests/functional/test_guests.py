@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """test_guests.py: each test guest under vireo: serial output, exit status
-and how it ends (ACPI poweroff, isa-debug-exit, HLT, triple fault, long
+and how it ends (ACPI poweroff, isa-debug-exit, HLT, triple fault, i8042
+reset, long
 mode with a -d cpu_reset register dump)."""
 import re
 import signal
@@ -136,3 +137,16 @@ def test_ok(vm_args, guest):
     r = run(vm_args(guest('ok')), timeout=10)
     assert serial_lines(r.serial) == ['OK'], r
     assert r.returncode == 1, r
+
+
+def test_i8042_reset_reboots(vm_args, guest, spawn):
+    vm = spawn(vm_args(guest('kbdreset')))
+    assert vm.wait_for('kbdreset: boot', count=3, timeout=20), vm.serial()
+    assert 'FAIL' not in vm.serial()
+    assert vm.terminate() == 0
+
+
+def test_i8042_reset_no_reboot(vm_args, guest):
+    r = run(vm_args(guest('kbdreset'), '-no-reboot'))
+    assert serial_lines(r.serial) == ['kbdreset: boot'], r
+    assert r.returncode == 0, r

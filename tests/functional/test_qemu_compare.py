@@ -73,3 +73,16 @@ def test_longmode_dump_reference(guest, qemu_args, spawn, tmp_path):
     assert vm.wait_for('longmode: boot', count=2, timeout=20), vm.serial()
     vm.terminate()
     _check_longmode_dump(_last_dump(log.read_text()))
+
+
+def test_i8042_reset_reference(guest, qemu, kvm, vm_args):
+    """QEMU microvm has no i8042; its pc machine does: 0xfe to port 0x64
+    resets, and with -no-reboot QEMU exits 0 after one boot, as vireo."""
+    q = run([qemu, '-M', 'pc,accel=kvm', '-nodefaults', '-nographic',
+             '-serial', 'stdio', '-m', '16M', '-no-reboot',
+             '-bios', guest('kbdreset')])
+    assert _norm(q.serial) == ['kbdreset: boot'], q
+    assert q.returncode == 0, q
+    v = run(vm_args(guest('kbdreset'), '-no-reboot'))
+    assert _norm(v.serial) == _norm(q.serial), v
+    assert v.returncode == q.returncode, v
