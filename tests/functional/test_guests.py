@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: MIT
 """test_guests.py: each test guest under vireo: serial output, exit status
 and how it ends (ACPI poweroff, isa-debug-exit, HLT, triple fault, i8042
-reset, long
-mode with a -d cpu_reset register dump)."""
+reset, long mode with a -d cpu_reset register dump)."""
 import re
 import signal
 import time
