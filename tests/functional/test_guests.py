@@ -6,6 +6,8 @@ import re
 import signal
 import time
 
+import pytest
+
 from conftest import serial_lines, run
 
 from conftest import BANNER_TEXT as BANNER
@@ -49,14 +51,25 @@ def test_mmio_unmapped(vm_args, guest):
     assert r.returncode == 0, r
 
 
-def test_hlt_keeps_running_then_sigterm(vm_args, guest, spawn):
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_hlt_keeps_running_then_signal(vm_args, guest, spawn, sig):
     vm = spawn(vm_args(guest('hlt')))
     assert vm.wait_for('hlt: halting with interrupts disabled', timeout=10), vm.serial()
     time.sleep(1.0)
     assert vm.alive(), 'vireo exited on a HLT with interrupts off'
-    # QEMU 7.2 exits 0 on SIGTERM ("terminating on signal 15")
-    assert vm.terminate(signal.SIGTERM) == 0
-    assert 'signal 15' in vm.stderr()
+    # QEMU 7.2 exits 0 on SIGTERM/SIGINT/SIGHUP ("terminating on signal N")
+    assert vm.terminate(sig) == 0
+    assert 'terminating on signal %d' % int(sig) in vm.stderr()
+
+
+def test_no_shutdown_stays(vm_args, guest, spawn):
+    """-no-shutdown: the guest's power off stops it but not the process."""
+    vm = spawn(vm_args(guest('hello'), '-no-shutdown', debug_exit=False))
+    assert vm.wait_for(BANNER, timeout=10), vm.serial()
+    time.sleep(1.0)
+    assert vm.alive(), 'vireo exited on power off despite -no-shutdown'
+    assert 'poweroff failed' not in vm.serial()
+    assert vm.terminate() == 0
 
 
 def test_triple_fault_resets(vm_args, guest, spawn):
