@@ -74,7 +74,7 @@ def test_no_shutdown_stays(vm_args, guest, spawn):
 
 def test_triple_fault_resets(vm_args, guest, spawn):
     vm = spawn(vm_args(guest('triple')))
-    assert vm.wait_for('triple: boot', count=3, timeout=20), vm.serial()
+    assert vm.wait_for('triple: boot', count=10, timeout=30), vm.serial()[-300:]
     assert 'FAIL' not in vm.serial()
     assert vm.alive()
     assert vm.terminate() == 0
@@ -152,8 +152,16 @@ def test_ok(vm_args, guest):
 
 
 def test_i8042_reset_reboots(vm_args, guest, spawn):
+    """Ten resets in a row.  The guest keeps reading LSR (I/O exits) after
+    the reset command, so the reset often lands while an IN is pending in
+    KVM: unless the VMM completes it first (KVM_RUN with immediate_exit)
+    the pending IN finishes after the reset and clobbers RIP/RAX, and the
+    guest wanders off (seen: stuck after 1-3 boots)."""
     vm = spawn(vm_args(guest('kbdreset')))
-    assert vm.wait_for('kbdreset: boot', count=3, timeout=20), vm.serial()
+    n = 10
+    ok = vm.wait_for('kbdreset: boot', count=n, timeout=30)
+    assert ok, 'only %d of %d boots: %r' % (
+        vm.serial().count('kbdreset: boot'), n, vm.serial()[-300:])
     assert 'FAIL' not in vm.serial()
     assert vm.terminate() == 0
 

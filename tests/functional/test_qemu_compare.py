@@ -75,6 +75,16 @@ def test_longmode_dump_reference(guest, qemu_args, spawn, tmp_path):
     _check_longmode_dump(_last_dump(log.read_text()))
 
 
+def test_i8042_reset_reboot_loop_reference(guest, qemu, kvm, spawn):
+    """The same guest resets again and again under QEMU pc (the check
+    vireo's test_i8042_reset_reboots applies)."""
+    vm = spawn([qemu, '-M', 'pc,accel=kvm', '-nodefaults', '-nographic',
+                '-serial', 'stdio', '-m', '16M', '-bios', guest('kbdreset')])
+    assert vm.wait_for('kbdreset: boot', count=10, timeout=30), vm.serial()[-300:]
+    assert 'FAIL' not in vm.serial()
+    assert vm.terminate() == 0
+
+
 def test_i8042_reset_reference(guest, qemu, kvm, vm_args):
     """QEMU microvm has no i8042; its pc machine does: 0xfe to port 0x64
     resets, and with -no-reboot QEMU exits 0 after one boot, as vireo."""
