@@ -96,3 +96,35 @@ def test_i8042_reset_reference(guest, qemu, kvm, vm_args):
     v = run(vm_args(guest('kbdreset'), '-no-reboot'))
     assert _norm(v.serial) == _norm(q.serial), v
     assert v.returncode == q.returncode, v
+
+
+def _dump_lines(dump):
+    """Register lines of a dump up to EFER, without QEMU's TCG-only
+    condition-code line (CCS=...) and the FPU/SSE lines after EFER."""
+    out = []
+    for line in dump.splitlines():
+        if line.startswith('CCS='):
+            continue
+        out.append(line.rstrip())
+        if line.startswith('EFER='):
+            break
+    return out
+
+
+def test_longmode_dump_same_as_qemu(guest, qemu_args, vm_args, spawn, tmp_path):
+    """The register dump at the long-mode triple fault is line for line
+    QEMU's (general registers, RIP/RFL, segments with their flag
+    decoding, descriptor tables, control and debug registers, EFER)."""
+    qlog = tmp_path / 'qemu.log'
+    vm = spawn(qemu_args(guest('longmode'), '-d', 'cpu_reset', '-D', qlog))
+    assert vm.wait_for('longmode: boot', count=2, timeout=20), vm.serial()
+    vm.terminate()
+    qd = [d for d in _last_dump(qlog.read_text()) if 'CS64' in d][-1]
+    vlog = tmp_path / 'vireo.log'
+    r = run(vm_args(guest('longmode'), '-no-reboot', '-d', 'cpu_reset',
+                    '-D', vlog))
+    assert r.returncode == 0, r
+    text = vlog.read_text() if vlog.exists() else r.stderr
+    vd = [d for d in _last_dump(text) if 'CS64' in d]
+    assert vd, text[-3000:]
+    assert _dump_lines(vd[-1]) == _dump_lines(qd)
