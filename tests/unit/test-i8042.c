@@ -203,6 +203,19 @@ static void test_aux_loop_and_irq(void)
     g_assert_true(h->level[I8042_LINE_AUX]);
     g_assert_false(h->level[I8042_LINE_KBD]);
     g_assert_cmphex(take(h, true), ==, 0x02);
+    /* each line has its own enable bit */
+    CMD(h, 0x60);
+    OUT(h, I8042_CCB_KBD_INT);
+    CMD(h, 0xd3);
+    OUT(h, 0x77);
+    g_assert_false(h->level[0] || h->level[1]);
+    g_assert_cmphex(take(h, true), ==, 0x77);
+    CMD(h, 0x60);
+    OUT(h, I8042_CCB_AUX_INT);
+    CMD(h, 0xd2);
+    OUT(h, 0x78);
+    g_assert_false(h->level[0] || h->level[1]);
+    g_assert_cmphex(take(h, false), ==, 0x78);
     g_free(h);
 }
 

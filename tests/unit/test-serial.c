@@ -279,6 +279,13 @@ static void test_fifo_trigger_levels(void)
         g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'Z');
         g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc1);
         g_assert_false(h->level);
+        /* a single byte below the level times out too */
+        if (t[i].level > 1) {
+            rx(h, "q");
+            g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xcc);
+            g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'q');
+            g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc1);
+        }
         h_free(h);
     }
 }
