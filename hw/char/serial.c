@@ -466,6 +466,7 @@ const struct vmstate_desc serial_core_vmsd = {
 
 struct serial_dev {
     struct device dev; /* first */
+    uint32_t index;
     uint32_t iobase;
     uint32_t irq;
     char *chardev_id;
@@ -476,6 +477,14 @@ struct serial_dev {
 };
 
 #define SERIAL_NR_PORTS 8
+/* "unset" for index, iobase and irq, as QEMU's -1 */
+#define SERIAL_AUTO UINT32_MAX
+
+/* COM1..COM4: where index=N puts a port whose iobase/irq are not given */
+static const struct {
+    uint16_t iobase;
+    uint8_t irq;
+} serial_com_ports[] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}};
 
 static uint64_t serial_io_read(void *opaque, uint64_t off, unsigned size)
 {
@@ -580,6 +589,29 @@ static bool serial_realize(struct device *dev, struct machine *m, Error **errp)
         .opaque = d,
     };
 
+    if (d->index == SERIAL_AUTO) {
+        /* The next COM port: as many as there are isa-serial already. */
+        d->index = 0;
+        for (guint i = 0; m->devices && i < m->devices->len; i++) {
+            struct device *o = g_ptr_array_index(m->devices, i);
+            d->index += o->cls == &serial_isa_class;
+        }
+    }
+    if (d->iobase == SERIAL_AUTO || d->irq == SERIAL_AUTO) {
+        if (d->index >= ARRAY_SIZE(serial_com_ports)) {
+            error_setg(errp,
+                       "isa-serial: max. supported number of ISA "
+                       "serial ports is %zu",
+                       ARRAY_SIZE(serial_com_ports));
+            return false;
+        }
+        if (d->iobase == SERIAL_AUTO) {
+            d->iobase = serial_com_ports[d->index].iobase;
+        }
+        if (d->irq == SERIAL_AUTO) {
+            d->irq = serial_com_ports[d->index].irq;
+        }
+    }
     if (d->iobase > 0x10000 - SERIAL_NR_PORTS) {
         error_setg(errp, "isa-serial: iobase 0x%" PRIx32 " is out of range",
                    d->iobase);
@@ -655,9 +687,12 @@ static const struct vmstate_desc serial_dev_vmsd = {
 };
 
 static const struct prop serial_props[] = {
-    {"iobase", PROP_U32, offsetof(struct serial_dev, iobase), "0x3f8",
-     "I/O port base"},
-    {"irq", PROP_U32, offsetof(struct serial_dev, irq), "4", "ISA IRQ"},
+    {"index", PROP_U32, offsetof(struct serial_dev, index), "0xffffffff",
+     "COM port number 0..3 (default: the next one)"},
+    {"iobase", PROP_U32, offsetof(struct serial_dev, iobase), "0xffffffff",
+     "I/O port base (default: from index)"},
+    {"irq", PROP_U32, offsetof(struct serial_dev, irq), "0xffffffff",
+     "ISA IRQ (default: from index)"},
     {"chardev", PROP_CHARDEV, offsetof(struct serial_dev, chardev_id), NULL,
      "ID of a chardev to use as a backend"},
     PROP_END,

@@ -8,6 +8,7 @@
 #include "util/common.h"
 #include "hw/char/serial.h"
 #include "migration/vmstate.h"
+#include "tests/unit/dev-harness.h"
 
 struct harness {
     struct serial_state s;
@@ -649,6 +650,132 @@ static void test_vmstate_validation(void)
     expect_refused(SV_THR, 2, "thr_ipending");
 }
 
+static bool mapped_at(struct machine *m, const char *line)
+{
+    GString *map = g_string_new(NULL);
+    bool found;
+
+    as_describe(m->pio, map);
+    found = strstr(map->str, line) != NULL;
+    g_string_free(map, TRUE);
+    return found;
+}
+
+/* The isa-serial glue on a port address space (no chardev, no KVM). */
+static void test_device_ports(void)
+{
+    struct machine *m = th_machine_new();
+    struct device *d = th_device_new(m, &serial_isa_class, NULL, NULL);
+
+    g_assert_nonnull(d);
+    g_assert_true(serial_isa_class.user_creatable);
+    g_assert_nonnull(serial_isa_class.vmsd);
+    g_assert_true(mapped_at(m, "00000000000003f8-00000000000003ff serial"));
+    g_assert_cmphex(th_in(m, 0x3fd, 1), ==, 0x60);
+    th_out(m, 0x3ff, 0x5a, 1);
+    g_assert_cmphex(th_in(m, 0x3ff, 1), ==, 0x5a);
+    /* a wide access is split into byte accesses: MSR then SCR */
+    g_assert_cmphex(th_in(m, 0x3fe, 2), ==, 0x5ab0);
+    /* transmitting without a chardev is fine (output dropped) */
+    th_out(m, 0x3f8, 'x', 1);
+    g_assert_cmphex(th_in(m, 0x3fd, 1), ==, 0x60);
+    th_reset(d);
+    g_assert_cmphex(th_in(m, 0x3ff, 1), ==, 0x00);
+    th_device_free(d);
+    g_assert_false(mapped_at(m, "serial"));
+    th_machine_free(m);
+}
+
+static void test_device_index(void)
+{
+    static const char *const com2[] = {"index", "1", NULL};
+    static const char *const com5[] = {"index", "4", NULL};
+    static const char *const com5_explicit[] = {"index", "4", "iobase", "0x100",
+                                                "irq",   "5", NULL};
+    struct machine *m = th_machine_new();
+    struct device *a, *b;
+    Error *err = NULL;
+
+    a = th_device_new(m, &serial_isa_class, com2, NULL);
+    g_assert_nonnull(a);
+    g_assert_true(mapped_at(m, "00000000000002f8-00000000000002ff serial"));
+    th_device_free(a);
+    /* without index: the next free COM number */
+    m->devices = g_ptr_array_new();
+    a = th_device_new(m, &serial_isa_class, NULL, NULL);
+    g_ptr_array_add(m->devices, a);
+    b = th_device_new(m, &serial_isa_class, NULL, NULL);
+    g_assert_nonnull(b);
+    g_assert_true(mapped_at(m, "00000000000002f8-00000000000002ff serial"));
+    th_device_free(b);
+    th_device_free(a);
+    g_ptr_array_free(m->devices, TRUE);
+    m->devices = NULL;
+    g_assert_null(th_device_new(m, &serial_isa_class, com5, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "is 4"));
+    error_free(err);
+    a = th_device_new(m, &serial_isa_class, com5_explicit, NULL);
+    g_assert_nonnull(a);
+    g_assert_true(mapped_at(m, "0000000000000100-0000000000000107 serial"));
+    th_device_free(a);
+    th_machine_free(m);
+}
+
+static void test_device_bad_config(void)
+{
+    static const char *const irq[] = {"irq", "16", NULL};
+    static const char *const base[] = {"iobase", "0xfffc", NULL};
+    static const char *const chr[] = {"chardev", "nope", NULL};
+    struct machine *m = th_machine_new();
+    Error *err = NULL;
+
+    g_assert_null(th_device_new(m, &serial_isa_class, irq, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "irq"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(th_device_new(m, &serial_isa_class, base, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "0xfffc"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(th_device_new(m, &serial_isa_class, chr, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "can't find value 'nope'"));
+    error_free(err);
+    /* nothing stayed mapped after the failures */
+    g_assert_false(mapped_at(m, "serial"));
+    th_machine_free(m);
+}
+
+static void test_device_vmstate(void)
+{
+    static const char *const com2[] = {"index", "1", NULL};
+    struct machine *m = th_machine_new();
+    struct device *a = th_device_new(m, &serial_isa_class, NULL, NULL);
+    struct device *b = th_device_new(m, &serial_isa_class, com2, NULL);
+    GByteArray *buf = g_byte_array_new();
+    size_t pos = 0;
+    Error *err = NULL;
+
+    th_out(m, 0x3ff, 0x99, 1);
+    th_out(m, 0x3fb, 0x03, 1);
+    g_assert_true(vmstate_save(serial_isa_class.vmsd, a, buf, &err));
+    g_assert_true(vmstate_load(serial_isa_class.vmsd, b, buf->data, buf->len,
+                               &pos, &err));
+    g_assert_null(err);
+    g_assert_cmphex(th_in(m, 0x2ff, 1), ==, 0x99);
+    g_assert_cmphex(th_in(m, 0x2fb, 1), ==, 0x03);
+    /* a bad stream is refused with the field path in the message */
+    buf->data[26] = 17; /* rx_count */
+    pos = 0;
+    g_assert_false(vmstate_load(serial_isa_class.vmsd, b, buf->data, buf->len,
+                                &pos, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "rx_count"));
+    error_free(err);
+    g_byte_array_unref(buf);
+    th_device_free(a);
+    th_device_free(b);
+    th_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -672,5 +799,9 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/random-ops", test_random_ops);
     g_test_add_func("/serial/vmstate-roundtrip", test_vmstate_roundtrip);
     g_test_add_func("/serial/vmstate-validation", test_vmstate_validation);
+    g_test_add_func("/serial/device-ports", test_device_ports);
+    g_test_add_func("/serial/device-index", test_device_index);
+    g_test_add_func("/serial/device-bad-config", test_device_bad_config);
+    g_test_add_func("/serial/device-vmstate", test_device_vmstate);
     return g_test_run();
 }
