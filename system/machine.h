@@ -124,6 +124,7 @@ struct machine {
     unsigned requests; /* enum machine_req bits, under req_lock */
     enum shutdown_cause req_cause;
     int req_event_fd; /* wakes the main loop */
+    int signal_fd;    /* SIGTERM/SIGINT/SIGHUP, via signalfd */
 
     enum run_state state; /* main thread only */
     int exit_status;

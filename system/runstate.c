@@ -16,7 +16,9 @@
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 const char *run_state_name(enum run_state s)
@@ -261,25 +263,45 @@ static gboolean on_request(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean on_signal(gpointer opaque)
+/*
+ * SIGTERM/SIGINT/SIGHUP arrive through a signalfd so we can say who sent
+ * them, as QEMU does; they are blocked in every thread (the mask is set
+ * before any thread starts and inherited).
+ */
+static gboolean on_signal(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct machine *m = opaque;
+    struct signalfd_siginfo si;
 
-    fprintf(stderr, "vireo: terminating on signal\n");
-    machine_request(m, REQ_QUIT, SHUTDOWN_CAUSE_HOST_SIGNAL);
+    while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+        fprintf(stderr, "vireo: terminating on signal %u from pid %u\n",
+                si.ssi_signo, si.ssi_pid);
+        machine_request(m, REQ_QUIT, SHUTDOWN_CAUSE_HOST_SIGNAL);
+    }
     return G_SOURCE_CONTINUE;
 }
 
 bool machine_runstate_init(struct machine *m, Error **errp)
 {
     GSource *src;
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    sigset_t set;
 
     g_mutex_init(&m->req_lock);
     m->listeners = g_ptr_array_new_with_free_func(g_free);
+    m->signal_fd = -1;
     m->req_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (m->req_event_fd < 0) {
         error_setg_errno(errp, errno, "eventfd failed");
+        return false;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    m->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (m->signal_fd < 0) {
+        error_setg_errno(errp, errno, "signalfd failed");
         return false;
     }
     m->ctx = g_main_context_ref(g_main_context_default());
@@ -289,12 +311,10 @@ bool machine_runstate_init(struct machine *m, Error **errp)
                           NULL);
     g_source_attach(src, m->ctx);
     g_source_unref(src);
-    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
-        src = g_unix_signal_source_new(sigs[i]);
-        g_source_set_callback(src, on_signal, m, NULL);
-        g_source_attach(src, m->ctx);
-        g_source_unref(src);
-    }
+    src = g_unix_fd_source_new(m->signal_fd, G_IO_IN);
+    g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_signal, m, NULL);
+    g_source_attach(src, m->ctx);
+    g_source_unref(src);
     return true;
 }
 

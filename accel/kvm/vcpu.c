@@ -118,6 +118,26 @@ static void report_fatal(struct vcpu *cpu, const char *what)
     g_string_free(s, TRUE);
 }
 
+static bool apply_pending_nmi(struct vcpu *cpu, Error **errp)
+{
+    bool nmi;
+    int r;
+
+    g_mutex_lock(&cpu->lock);
+    nmi = cpu->pending_nmi;
+    cpu->pending_nmi = false;
+    g_mutex_unlock(&cpu->lock);
+    if (!nmi) {
+        return true;
+    }
+    r = kvm_ioctl(cpu->m->kvm, cpu->fd, KVM_NMI, NULL);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "vCPU %u: KVM_NMI failed", cpu->index);
+        return false;
+    }
+    return true;
+}
+
 static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
 {
     struct machine *m = cpu->m;
@@ -140,6 +160,7 @@ static void *vcpu_thread(void *opaque)
     Error *err = NULL;
     sigset_t set;
 
+    cpu->tid = gettid();
     sigemptyset(&set);
     sigaddset(&set, SIG_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -154,7 +175,7 @@ static void *vcpu_thread(void *opaque)
         int r;
         enum exit_action act;
 
-        if (!apply_pending_reset(cpu, &err) ||
+        if (!apply_pending_reset(cpu, &err) || !apply_pending_nmi(cpu, &err) ||
             !x86_cpu_put(cpu->arch, X86_PUT_RUNTIME, &err)) {
             report_fatal(cpu, error_get_pretty(err));
             error_free(err);

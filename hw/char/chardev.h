@@ -50,4 +50,17 @@ void chardev_accept_input(struct chardev *c);
 /* Puts stdio back to its original mode (at exit and on signals). */
 void chardev_restore_terminals(struct machine *m);
 
+/* Additions (cli area). */
+/* Validates a -chardev text without opening anything: backend, id= and
+ * every key.  Used by the command line so errors come before any guest
+ * runs.  Each output may be NULL; the caller frees the strings. */
+bool chardev_parse_check(const char *text, char **id, char **backend, bool *mux,
+                         Error **errp);
+/* Output bytes dropped because the backend could not keep up. */
+uint64_t chardev_dropped(const struct chardev *c);
+/* pty: the slave's path ("/dev/pts/N"); NULL for other backends. */
+const char *chardev_pty_path(const struct chardev *c);
+/* Most output bytes buffered while a backend cannot take them. */
+#define CHARDEV_OUT_BOUND (64 * 1024)
+
 #endif

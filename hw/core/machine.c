@@ -12,6 +12,7 @@
 #include "accel/kvm/vcpu.h"
 #include "hw/char/chardev.h"
 #include "hw/core/device.h"
+#include "qapi/monitor.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
 #include "target-i386/cpu.h"
@@ -76,6 +77,26 @@ bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
     return true;
 }
 
+int machine_vcpu_thread_id(struct machine *m, unsigned index)
+{
+    return index < m->nr_vcpus ? m->vcpus[index]->tid : 0;
+}
+
+bool machine_inject_nmi(struct machine *m, Error **errp)
+{
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        struct vcpu *cpu = m->vcpus[i];
+        g_mutex_lock(&cpu->lock);
+        cpu->pending_nmi = true;
+        g_mutex_unlock(&cpu->lock);
+        /* A paused vCPU takes the NMI when it runs again. */
+        if (m->state == RUN_STATE_RUNNING) {
+            vcpu_kick(cpu);
+        }
+    }
+    return true;
+}
+
 static bool create_vcpus(struct machine *m, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
@@ -108,6 +129,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
 
     m->cfg = cfg;
     m->req_event_fd = -1;
+    m->signal_fd = -1;
     vlog_init(&m->log);
     m->log.mask = cfg->log_mask;
     g_mutex_init(&m->acpi_lock);
@@ -213,6 +235,9 @@ void machine_free(struct machine *m)
     }
     if (m->req_event_fd >= 0) {
         close(m->req_event_fd);
+    }
+    if (m->signal_fd >= 0) {
+        close(m->signal_fd);
     }
     vlog_close(&m->log);
     g_free(m);
