@@ -8,7 +8,12 @@
 #include "util/common.h"
 #include "hw/char/serial.h"
 #include "migration/vmstate.h"
+#include "hw/char/chardev.h"
 #include "tests/unit/dev-harness.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 struct harness {
     struct serial_state s;
@@ -776,6 +781,115 @@ static void test_device_vmstate(void)
     th_machine_free(m);
 }
 
+/* Runs the main context until expr holds; fails after 5 s. */
+#define SPIN_UNTIL(m, expr)                                                    \
+    do {                                                                       \
+        gint64 deadline_ = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;        \
+        while (!(expr)) {                                                      \
+            if (g_get_monotonic_time() > deadline_) {                          \
+                g_error("timed out waiting for %s", #expr);                    \
+            }                                                                  \
+            g_main_context_iteration((m)->ctx, FALSE);                         \
+            g_usleep(500);                                                     \
+        }                                                                      \
+    } while (0)
+
+/* isa-serial on a real unix-socket chardev: input reaches the RX FIFO
+ * through can_read/read on the main loop, the receiver's flow control
+ * (room 0 -> chardev_accept_input) loses nothing, THR writes reach the
+ * peer, and a socket client arriving raises no error. */
+static void test_device_chardev(void)
+{
+    static const char *const props[] = {"chardev", "s0", NULL};
+    struct machine *m = th_machine_new();
+    char *dir = g_dir_make_tmp("vireo-serial-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "sock", NULL);
+    char *text =
+        g_strdup_printf("socket,id=s0,path=%s,server=on,wait=off", path);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct chardev *c;
+    struct device *d;
+    Error *err = NULL;
+    char in[64], got[64];
+    int cl;
+
+    m->ctx = g_main_context_new();
+    m->chardevs = g_ptr_array_new();
+    c = chardev_new(m, text, &err);
+    g_assert_null(err);
+    g_assert_nonnull(c);
+    g_ptr_array_add(m->chardevs, c);
+    d = th_device_new(m, &serial_isa_class, props, &err);
+    g_assert_null(err);
+    g_assert_nonnull(d);
+    /* a second frontend on the same (non-mux) chardev is refused */
+    {
+        static const char *const com2[] = {"chardev", "s0", "index", "1", NULL};
+        g_assert_null(th_device_new(m, &serial_isa_class, com2, &err));
+        g_assert_nonnull(err);
+        error_free(err);
+        err = NULL;
+    }
+
+    cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    g_assert_cmpint(connect(cl, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    SPIN_UNTIL(m, chardev_is_connected(c));
+
+    /* 16450 mode: room for one byte at a time, yet nothing overruns */
+    for (unsigned i = 0; i < sizeof(in); i++) {
+        in[i] = 'A' + i % 26;
+    }
+    g_assert_cmpint(write(cl, in, sizeof(in)), ==, sizeof(in));
+    for (unsigned i = 0; i < sizeof(in); i++) {
+        SPIN_UNTIL(m, th_in(m, 0x3fd, 1) & SERIAL_LSR_DR);
+        g_assert_false(th_in(m, 0x3fd, 1) & SERIAL_LSR_OE);
+        got[i] = th_in(m, 0x3f8, 1);
+    }
+    g_assert_cmpmem(got, sizeof(in), in, sizeof(in));
+
+    /* output */
+    for (const char *p = "out!"; *p; p++) {
+        th_out(m, 0x3f8, *p, 1);
+    }
+    {
+        size_t n = 0;
+        while (n < 4) {
+            ssize_t r = read(cl, got + n, 4 - n);
+            g_assert_cmpint(r, >, 0);
+            n += r;
+        }
+        g_assert_cmpmem(got, 4, "out!", 4);
+    }
+    /* loopback keeps the line's bytes out of the FIFO */
+    th_out(m, 0x3fc, SERIAL_MCR_LOOP, 1);
+    g_assert_cmpint(write(cl, "zz", 2), ==, 2);
+    for (int i = 0; i < 50; i++) {
+        g_main_context_iteration(m->ctx, FALSE);
+        g_usleep(500);
+    }
+    g_assert_false(th_in(m, 0x3fd, 1) & SERIAL_LSR_DR);
+    th_out(m, 0x3fc, 0, 1);
+    SPIN_UNTIL(m, th_in(m, 0x3fd, 1) & SERIAL_LSR_DR);
+    g_assert_cmphex(th_in(m, 0x3f8, 1), ==, 'z');
+
+    close(cl);
+    th_device_free(d);
+    while (g_main_context_iteration(m->ctx, FALSE)) {
+    }
+    chardev_free(c);
+    g_ptr_array_unref(m->chardevs);
+    m->chardevs = NULL;
+    while (g_main_context_iteration(m->ctx, FALSE)) {
+    }
+    g_main_context_unref(m->ctx);
+    g_free(text);
+    g_free(path);
+    rmdir(dir);
+    g_free(dir);
+    th_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -803,5 +917,6 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/device-index", test_device_index);
     g_test_add_func("/serial/device-bad-config", test_device_bad_config);
     g_test_add_func("/serial/device-vmstate", test_device_vmstate);
+    g_test_add_func("/serial/device-chardev", test_device_chardev);
     return g_test_run();
 }
