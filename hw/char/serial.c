@@ -112,13 +112,20 @@ static void rx_clear(struct serial_state *s)
 /* One received character, from the line or from loopback. */
 static void rx_push(struct serial_state *s, uint8_t c)
 {
-    if (s->rx_count >= rx_capacity(s)) {
-        s->lsr |= SERIAL_LSR_OE;
-        if (!fifo_enabled(s)) {
-            /* 16450 mode: the new character overwrites the holding reg. */
-            s->rx_fifo[s->rx_head] = c;
+    if (!fifo_enabled(s)) {
+        /* 16450 mode: one holding register; a new character overwrites
+         * an unread one. */
+        if (s->rx_count) {
+            s->lsr |= SERIAL_LSR_OE;
         }
-        /* FIFO mode: the shift register is overwritten, FIFO kept. */
+        s->rbr = c;
+        s->rx_count = 1;
+        s->lsr |= SERIAL_LSR_DR;
+        return;
+    }
+    if (s->rx_count >= SERIAL_FIFO_LEN) {
+        /* The shift register is overwritten, the FIFO kept. */
+        s->lsr |= SERIAL_LSR_OE;
         return;
     }
     s->rx_fifo[(s->rx_head + s->rx_count) % SERIAL_FIFO_LEN] = c;
@@ -130,15 +137,20 @@ static uint8_t rx_pop(struct serial_state *s)
 {
     uint8_t c;
 
+    if (!fifo_enabled(s)) {
+        /* The holding register keeps its character after the read. */
+        s->rx_count = 0;
+        s->lsr &= ~(SERIAL_LSR_DR | SERIAL_LSR_BI); /* BI: as QEMU */
+        return s->rbr;
+    }
     if (!s->rx_count) {
-        /* Reading an empty RBR returns the last character again. */
-        return s->rx_fifo[(s->rx_head + SERIAL_FIFO_LEN - 1) % SERIAL_FIFO_LEN];
+        return 0; /* an empty FIFO reads 0, as in QEMU */
     }
     c = s->rx_fifo[s->rx_head];
     s->rx_head = (s->rx_head + 1) % SERIAL_FIFO_LEN;
     s->rx_count--;
     if (!s->rx_count) {
-        s->lsr &= ~SERIAL_LSR_DR;
+        s->lsr &= ~(SERIAL_LSR_DR | SERIAL_LSR_BI);
     }
     return c;
 }
@@ -190,10 +202,12 @@ void serial_core_reset(struct serial_state *s)
     s->ier = 0;
     s->fcr = 0;
     s->lcr = 0;
-    s->mcr = 0;
+    /* OUT2 set, as QEMU resets it (it does not gate the IRQ here). */
+    s->mcr = SERIAL_MCR_OUT2;
     s->lsr = SERIAL_LSR_THRE | SERIAL_LSR_TEMT;
     s->msr = MSR_IDLE_LINES;
     s->scr = 0;
+    s->rbr = 0;
     memset(s->rx_fifo, 0, sizeof(s->rx_fifo));
     s->rx_head = 0;
     s->rx_count = 0;
@@ -243,23 +257,24 @@ static void write_ier(struct serial_state *s, uint8_t val)
     }
 }
 
+/* QEMU's rules, which differ from the datasheet where FE=0: the clear
+ * bits act and the trigger/DMA bits are kept even then (they only matter
+ * once FE is set). */
 static void write_fcr(struct serial_state *s, uint8_t val)
 {
-    bool was = fifo_enabled(s);
-
-    if (!(val & SERIAL_FCR_FE)) {
-        /* FE=0: the other bits are not programmed; leaving FIFO mode
-         * clears both FIFOs. */
-        if (was) {
-            rx_clear(s);
-        }
-        s->fcr = 0;
-        return;
+    if ((val ^ s->fcr) & SERIAL_FCR_FE) {
+        /* Entering or leaving FIFO mode empties both FIFOs. */
+        val |= SERIAL_FCR_CLEAR_RX | SERIAL_FCR_CLEAR_TX;
     }
-    if (!was || (val & SERIAL_FCR_CLEAR_RX)) {
+    if (val & SERIAL_FCR_CLEAR_RX) {
         rx_clear(s);
+        s->lsr &= ~SERIAL_LSR_BI;
     }
-    /* CLEAR_TX: the transmitter is always empty here. */
+    if (val & SERIAL_FCR_CLEAR_TX) {
+        /* An emptied transmitter is a THR-empty event. */
+        s->lsr |= SERIAL_LSR_THRE;
+        s->thr_ipending = true;
+    }
     s->fcr = val & (SERIAL_FCR_FE | SERIAL_FCR_DMA | SERIAL_FCR_TRIGGER);
 }
 
@@ -400,8 +415,7 @@ static bool serial_core_post_load(void *opaque, Error **errp)
         error_setg(errp, "mcr 0x%02x has reserved bits set", s->mcr);
         return false;
     }
-    if (s->fcr & ~(SERIAL_FCR_FE | SERIAL_FCR_DMA | SERIAL_FCR_TRIGGER) ||
-        (s->fcr && !(s->fcr & SERIAL_FCR_FE))) {
+    if (s->fcr & ~(SERIAL_FCR_FE | SERIAL_FCR_DMA | SERIAL_FCR_TRIGGER)) {
         error_setg(errp, "fcr 0x%02x is not a value the UART can hold", s->fcr);
         return false;
     }
@@ -452,6 +466,7 @@ static const struct vmstate_field serial_core_fields[] = {
     VMS_U8(struct serial_state, rx_head),
     VMS_U8(struct serial_state, rx_count),
     VMS_BOOL(struct serial_state, thr_ipending),
+    VMS_U8(struct serial_state, rbr),
     VMS_END,
 };
 

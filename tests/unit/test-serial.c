@@ -87,7 +87,7 @@ static void test_reset_values(void)
     g_assert_cmphex(RD(h, SERIAL_IER), ==, 0x00);
     g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
     g_assert_cmphex(RD(h, SERIAL_LCR), ==, 0x00);
-    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x00);
+    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x08); /* OUT2, as QEMU */
     g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
     g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb0);
     g_assert_cmphex(RD(h, SERIAL_SCR), ==, 0x00);
@@ -327,17 +327,29 @@ static void test_fifo_clear(void)
     g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
     g_assert_cmpuint(h->s.rx_count, ==, 0);
     rx(h, "def");
+    /* TX clear leaves RX, and is a THR-empty event (as QEMU) */
+    WR(h, SERIAL_IER, SERIAL_IER_THRI);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc2);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc1);
     WR(h, SERIAL_IIR, 0x01 | SERIAL_FCR_CLEAR_TX);
-    g_assert_cmpuint(h->s.rx_count, ==, 3); /* TX clear leaves RX */
-    /* leaving FIFO mode clears, and FE=0 programs nothing else */
+    g_assert_cmpuint(h->s.rx_count, ==, 3);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc2);
+    WR(h, SERIAL_IER, 0);
+    /* leaving FIFO mode clears; the trigger bits stay (QEMU's rule) */
     WR(h, SERIAL_IIR, 0xc0);
     g_assert_cmpuint(h->s.rx_count, ==, 0);
-    g_assert_cmphex(h->s.fcr, ==, 0);
+    g_assert_cmphex(h->s.fcr, ==, 0xc0);
     g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
-    /* entering FIFO mode clears too */
+    /* without FIFO, CLEAR_RX still empties the holding register */
     rx(h, "g");
+    WR(h, SERIAL_IIR, SERIAL_FCR_CLEAR_RX);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    /* entering FIFO mode clears too */
+    rx(h, "h");
     WR(h, SERIAL_IIR, 0x01);
     g_assert_cmpuint(h->s.rx_count, ==, 0);
+    /* an empty FIFO reads 0 */
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 0);
     h_free(h);
 }
 
@@ -468,7 +480,7 @@ static void test_reset(void)
     g_assert_cmphex(RD(h, SERIAL_IER), ==, 0);
     g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
     g_assert_cmphex(RD(h, SERIAL_LCR), ==, 0);
-    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x08);
     g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
     g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb0);
     g_assert_cmphex(RD(h, SERIAL_SCR), ==, 0);
@@ -591,6 +603,18 @@ static void test_vmstate_roundtrip(void)
     g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'w');
     g_assert_cmphex(RD(b, SERIAL_LSR), ==, 0x60);
     g_byte_array_unref(buf);
+    /* 16450 mode: the holding register travels too */
+    WR(a, SERIAL_IIR, 0);
+    rx(a, "r");
+    buf = save(a);
+    pos = 0;
+    g_assert_true(vmstate_load(&serial_core_vmsd, &b->s, buf->data, buf->len,
+                               &pos, NULL));
+    g_assert_cmphex(RD(b, SERIAL_LSR), ==, 0x61);
+    g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'r');
+    g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'r'); /* kept after the read */
+    g_assert_cmphex(RD(b, SERIAL_LSR), ==, 0x60);
+    g_byte_array_unref(buf);
     h_free(a);
     h_free(b);
 }
@@ -618,7 +642,7 @@ static void expect_refused(size_t off, uint8_t val, const char *needle)
     WR(a, SERIAL_IIR, 0x01);
     rx(a, "ab");
     buf = save(a);
-    g_assert_cmpuint(buf->len, ==, 29);
+    g_assert_cmpuint(buf->len, ==, 30);
     buf->data[off] = val;
     WR(b, SERIAL_SCR, 0x42);
     before = b->s;
