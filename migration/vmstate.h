@@ -29,8 +29,8 @@ struct vmstate_field {
     const char *name;
     enum vmstate_type type;
     size_t offset;
-    size_t size;    /* element size (BUFFER: total bytes) */
-    size_t count;   /* array elements; 1 for scalars */
+    size_t size;                     /* element size (BUFFER: total bytes) */
+    size_t count;                    /* array elements; 1 for scalars */
     const struct vmstate_desc *vmsd; /* VMS_T_STRUCT */
 };
 
@@ -46,7 +46,9 @@ struct vmstate_desc {
 };
 
 #define VMS_FIELD(st, f, t, n)                                                 \
-    {#f, t, offsetof(st, f), sizeof(((st *)0)->f) / (n), n, NULL}
+    {                                                                          \
+#f, t, offsetof(st, f), sizeof(((st *)0)->f) / (n), n, NULL            \
+    }
 #define VMS_U8(st, f) VMS_FIELD(st, f, VMS_T_U8, 1)
 #define VMS_U16(st, f) VMS_FIELD(st, f, VMS_T_U16, 1)
 #define VMS_U32(st, f) VMS_FIELD(st, f, VMS_T_U32, 1)
@@ -56,12 +58,17 @@ struct vmstate_desc {
 #define VMS_U32_ARRAY(st, f, n) VMS_FIELD(st, f, VMS_T_U32, n)
 #define VMS_U64_ARRAY(st, f, n) VMS_FIELD(st, f, VMS_T_U64, n)
 #define VMS_BUFFER(st, f)                                                      \
-    {#f, VMS_T_BUFFER, offsetof(st, f), sizeof(((st *)0)->f), 1, NULL}
-#define VMS_END {NULL, VMS_T_END, 0, 0, 0, NULL}
+    {                                                                          \
+#f, VMS_T_BUFFER, offsetof(st, f), sizeof(((st *)0)->f), 1, NULL       \
+    }
+#define VMS_END                                                                \
+    {                                                                          \
+        NULL, VMS_T_END, 0, 0, 0, NULL                                         \
+    }
 
 /* Serialises opaque as described into out (appends). */
-bool vmstate_save(const struct vmstate_desc *d, void *opaque,
-                  GByteArray *out, Error **errp);
+bool vmstate_save(const struct vmstate_desc *d, void *opaque, GByteArray *out,
+                  Error **errp);
 /* Loads from [*pos, len) of buf, advancing *pos; runs post_load. */
 bool vmstate_load(const struct vmstate_desc *d, void *opaque,
                   const uint8_t *buf, size_t len, size_t *pos, Error **errp);

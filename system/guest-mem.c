@@ -69,8 +69,7 @@ static gint cmp_region(gconstpointer a, gconstpointer b)
     return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
-static bool add_region(struct guest_mem *gm, struct gm_region *n,
-                       Error **errp)
+static bool add_region(struct guest_mem *gm, struct gm_region *n, Error **errp)
 {
     if (n->size == 0 || n->gpa + n->size - 1 < n->gpa) {
         error_setg(errp, "memory region '%s' has a bad size", n->name);
@@ -137,8 +136,7 @@ uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
 }
 
 bool gm_add_alias(struct guest_mem *gm, uint64_t gpa, uint8_t *hva,
-                  uint64_t size, bool readonly, const char *name,
-                  Error **errp)
+                  uint64_t size, bool readonly, const char *name, Error **errp)
 {
     struct gm_region *n = g_new0(struct gm_region, 1);
 
@@ -151,8 +149,7 @@ bool gm_add_alias(struct guest_mem *gm, uint64_t gpa, uint8_t *hva,
     return add_region(gm, n, errp);
 }
 
-static struct gm_region *find(struct guest_mem *gm, uint64_t gpa,
-                              uint64_t len)
+static struct gm_region *find(struct guest_mem *gm, uint64_t gpa, uint64_t len)
 {
     guint lo = 0, hi = gm->regions->len;
 
@@ -194,8 +191,7 @@ bool gm_read(struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len)
     return true;
 }
 
-bool gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf,
-              uint64_t len)
+bool gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf, uint64_t len)
 {
     void *p = gm_map(gm, gpa, len, true);
 

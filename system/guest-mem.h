@@ -26,7 +26,7 @@ struct gm_region {
 
 struct guest_mem {
     int memfd;
-    uint8_t *ram;       /* the whole RAM mapping */
+    uint8_t *ram; /* the whole RAM mapping */
     uint64_t ram_size;
     GPtrArray *regions; /* struct gm_region *, sorted by gpa */
 };
@@ -42,8 +42,7 @@ uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
                     const char *name, Error **errp);
 /* Adds a ROM region aliasing the given host buffer (e.g. BIOS low alias). */
 bool gm_add_alias(struct guest_mem *gm, uint64_t gpa, uint8_t *hva,
-                  uint64_t size, bool readonly, const char *name,
-                  Error **errp);
+                  uint64_t size, bool readonly, const char *name, Error **errp);
 
 bool gm_read(struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len);
 /* Writes into RAM only (ROM is read-only to the guest and to devices). */

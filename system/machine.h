@@ -42,11 +42,11 @@ struct machine_config {
     unsigned smp_maxcpus;
     uint64_t ram_size;
     char *bios, *kernel, *initrd, *append, *dtb;
-    GPtrArray *chardevs;   /* char *: -chardev texts, generated ones too */
-    GPtrArray *serials;    /* char *: chardev ids for COM1..COM4 */
-    GPtrArray *devices;    /* char *: -device texts */
-    GPtrArray *monitors;   /* struct mon_spec * */
-    GPtrArray *add_fds;    /* char *: -add-fd texts */
+    GPtrArray *chardevs; /* char *: -chardev texts, generated ones too */
+    GPtrArray *serials;  /* char *: chardev ids for COM1..COM4 */
+    GPtrArray *devices;  /* char *: -device texts */
+    GPtrArray *monitors; /* struct mon_spec * */
+    GPtrArray *add_fds;  /* char *: -add-fd texts */
     bool nographic, display_none, nodefaults, no_user_config;
     bool start_paused, no_reboot, no_shutdown, daemonize;
     char *name;
@@ -56,8 +56,9 @@ struct machine_config {
     char *logfile;
     unsigned log_mask;
     bool sandbox;
-    char *rtc_base; /* "utc" | "localtime" | date */
-    char **argv;    /* the command line as given */
+    char *rtc_base;     /* "utc" | "localtime" | date */
+    char **argv;        /* the command line as given */
+    char *help_request; /* "machine", "cpu", "device", "device:NAME" */
 };
 
 void machine_config_init(struct machine_config *cfg);
@@ -76,12 +77,12 @@ const char *run_state_name(enum run_state s);
 /* Requests posted from any thread, carried out by the main loop. */
 enum machine_req {
     REQ_NONE = 0,
-    REQ_SHUTDOWN = 1u << 0,      /* guest asked to power off */
-    REQ_RESET = 1u << 1,         /* guest or host asked for reset */
-    REQ_QUIT = 1u << 2,          /* host asked to quit (signal, monitor) */
-    REQ_INTERNAL_ERROR = 1u << 3,/* a vCPU hit a fatal exit */
-    REQ_DEBUG_EXIT = 1u << 4,    /* isa-debug-exit: exit_status is set */
-    REQ_POWERDOWN = 1u << 5,     /* press the ACPI power button */
+    REQ_SHUTDOWN = 1u << 0,       /* guest asked to power off */
+    REQ_RESET = 1u << 1,          /* guest or host asked for reset */
+    REQ_QUIT = 1u << 2,           /* host asked to quit (signal, monitor) */
+    REQ_INTERNAL_ERROR = 1u << 3, /* a vCPU hit a fatal exit */
+    REQ_DEBUG_EXIT = 1u << 4,     /* isa-debug-exit: exit_status is set */
+    REQ_POWERDOWN = 1u << 5,      /* press the ACPI power button */
 };
 
 enum shutdown_cause {
@@ -113,16 +114,17 @@ struct machine {
     struct address_space *mmio;
     struct vcpu **vcpus;
     unsigned nr_vcpus;
-    GPtrArray *devices;  /* struct device * */
-    GPtrArray *chardevs; /* struct chardev * */
-    GPtrArray *listeners;/* struct machine_listener * */
+    GPtrArray *devices;   /* struct device * */
+    GPtrArray *chardevs;  /* struct chardev * */
+    GPtrArray *listeners; /* struct machine_listener * */
     GMainContext *ctx;
     GMainLoop *loop;
 
     GMutex req_lock;
-    unsigned requests;   /* enum machine_req bits, under req_lock */
+    unsigned requests; /* enum machine_req bits, under req_lock */
     enum shutdown_cause req_cause;
-    int req_event_fd;    /* wakes the main loop */
+    int req_event_fd; /* wakes the main loop */
+    int signal_fd;    /* SIGTERM/SIGINT/SIGHUP, via signalfd */
 
     enum run_state state; /* main thread only */
     int exit_status;
@@ -133,6 +135,12 @@ struct machine {
     uint64_t bios_size;
     /* boot entry state written by loaders for the BSP at reset */
     void *boot_state; /* struct x86_boot_state *, target-i386/cpu.h */
+    const struct machine_type *type;
+    struct x86_cpu_model *cpu_model;
+    /* ACPI power button / sleep state (hardware-reduced ACPI) */
+    GMutex acpi_lock;
+    uint8_t acpi_sleep_sts;
+    uint32_t ged_events;
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */
@@ -153,9 +161,28 @@ void machine_resume(struct machine *m); /* "cont" */
 bool machine_reset(struct machine *m, Error **errp);
 void machine_emit_event(struct machine *m, const char *name,
                         const char *data_json);
-void machine_add_listener(struct machine *m,
-                          const struct machine_listener *l);
+void machine_add_listener(struct machine *m, const struct machine_listener *l);
 
 struct chardev *machine_find_chardev(struct machine *m, const char *id);
+
+/* Sets up the request eventfd, signal handlers and main context. */
+bool machine_runstate_init(struct machine *m, Error **errp);
+/* Presses the ACPI power button (system_powerdown). */
+void machine_press_power_button(struct machine *m);
+/* Paused vCPU state dump for HMP "info registers" (main thread). */
+bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
+                      Error **errp);
+
+/* Machine types (-machine TYPE). */
+struct machine_type {
+    const char *name;
+    const char *desc;
+    bool is_default;
+    /* Builds RAM, devices, firmware for this type; vCPUs come after. */
+    bool (*init)(struct machine *m, Error **errp);
+};
+extern const struct machine_type *const machine_types[];
+const struct machine_type *machine_type_find(const char *name);
+char *machine_types_help(void);
 
 #endif

@@ -164,13 +164,14 @@ static void region_access(struct address_space *as, struct io_region *r,
     unsigned max = r->ops->max_size ? r->ops->max_size : 8;
     bool aligned = (off & (size - 1)) == 0;
 
-    if ((size & (size - 1)) || size > max || (!aligned && !r->ops->unaligned_ok)) {
+    if ((size & (size - 1)) || size > max ||
+        (!aligned && !r->ops->unaligned_ok)) {
         /* Split into the largest naturally aligned pieces allowed. */
         unsigned done = 0;
         while (done < size) {
             unsigned piece = max;
-            while (piece > 1 && (((off + done) & (piece - 1)) ||
-                                 piece > size - done)) {
+            while (piece > 1 &&
+                   (((off + done) & (piece - 1)) || piece > size - done)) {
                 piece >>= 1;
             }
             if (piece < min) {
@@ -228,8 +229,8 @@ static void region_access(struct address_space *as, struct io_region *r,
             r->ops->write(r->opaque, off, load_le(data, size), size);
         }
     } else {
-        uint64_t v = r->ops->read ? r->ops->read(r->opaque, off, size)
-                                  : UINT64_MAX;
+        uint64_t v =
+            r->ops->read ? r->ops->read(r->opaque, off, size) : UINT64_MAX;
         store_le(data, v, size);
     }
     active_depth--;
@@ -238,8 +239,8 @@ static void region_access(struct address_space *as, struct io_region *r,
     }
     return;
 refuse:
-    vlog_guest_error(as->log, "%s: re-entrant access to '%s' refused",
-                     as->name, r->name);
+    vlog_guest_error(as->log, "%s: re-entrant access to '%s' refused", as->name,
+                     r->name);
     if (!is_write) {
         memset(data, 0xff, size);
     }
@@ -279,8 +280,7 @@ static void dispatch(struct address_space *as, uint64_t addr, uint8_t *data,
     region_access(as, &r, addr - r.base, data, len, is_write);
 }
 
-void as_read(struct address_space *as, uint64_t addr, void *data,
-             unsigned len)
+void as_read(struct address_space *as, uint64_t addr, void *data, unsigned len)
 {
     dispatch(as, addr, data, len, false);
 }

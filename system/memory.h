@@ -39,8 +39,7 @@ bool as_map(struct address_space *as, uint64_t base, uint64_t len,
 bool as_unmap(struct address_space *as, uint64_t base);
 /* Guest-controlled: addr, len (1..8 from KVM, up to 8 here), data.
  * Data is little-endian in a byte buffer, as struct kvm_run carries it. */
-void as_read(struct address_space *as, uint64_t addr, void *data,
-             unsigned len);
+void as_read(struct address_space *as, uint64_t addr, void *data, unsigned len);
 void as_write(struct address_space *as, uint64_t addr, const void *data,
               unsigned len);
 /* Appends "base-end name" lines (for HMP "info mtree"-like dumps/tests). */

@@ -54,6 +54,15 @@ const char *x86_cpu_model_name(const struct x86_cpu_model *model);
 char *x86_cpu_model_help(void);
 /* For query-cpu-definitions: NULL-terminated list of model names. */
 const char *const *x86_cpu_model_names(void);
+/* APIC id of vCPU `index` under the model's sockets/cores/threads (packed
+ * fields, so not dense when a count is not a power of two).  Use it as the
+ * KVM vCPU id (KVM_CREATE_VCPU): KVM's LAPIC and the guest's CPUID agree. */
+uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *model,
+                               unsigned index);
+/* True when every bit of flag `name` (QEMU spelling) survived parsing and
+ * filtering against KVM; false for unknown flags. */
+bool x86_cpu_model_has_feature(const struct x86_cpu_model *model,
+                               const char *name);
 
 struct x86_cpu;
 
@@ -83,7 +92,14 @@ struct kvm_sregs2 *x86_cpu_sregs_mut(struct x86_cpu *c);
 struct kvm_mp_state *x86_cpu_mp_state_mut(struct x86_cpu *c);
 /* MSR value from the cached MSR group; false if not in the list. */
 bool x86_cpu_msr(const struct x86_cpu *c, uint32_t index, uint64_t *val);
+/* Marks the MSR group dirty; a RUNTIME put writes just the MSRs set this
+ * way, RESET/FULL write them all (TSC and kvmclock only there). */
 bool x86_cpu_set_msr(struct x86_cpu *c, uint32_t index, uint64_t val);
+
+/* MSRs KVM refused when the vCPU was created (dropped with a warning). */
+unsigned x86_cpu_dropped_msrs(const struct x86_cpu *c, const uint32_t **list);
+/* The CPUID table given to KVM_SET_CPUID2 (after any drop). */
+const struct kvm_cpuid2 *x86_cpu_cpuid(const struct x86_cpu *c);
 
 /* SEV-ES guests: KVM never sees EFER.LMA; the layer synthesises it. */
 void x86_cpu_set_sev_es(struct x86_cpu *c, bool on);

@@ -31,7 +31,7 @@
 #define GiB (1024ULL * MiB)
 #define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
 #define WARN_UNUSED __attribute__((warn_unused_result))
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
 
 #endif

@@ -60,8 +60,8 @@ struct keyval *keyval_parse(const char *str, const char *implied_key,
             error_setg(errp, "trailing ',' in '%s'", str);
             goto fail;
         } else {
-            error_setg(errp, "expected 'key=value' but found '%s' in '%s'",
-                       key, str);
+            error_setg(errp, "expected 'key=value' but found '%s' in '%s'", key,
+                       str);
             g_free(key);
             goto fail;
         }

@@ -40,8 +40,8 @@ const char *keyval_key_at(const struct keyval *kv, size_t i);
 const char *keyval_value_at(struct keyval *kv, size_t i);
 
 /* Parsers shared by the CLI, props and QMP. */
-bool parse_bool(const char *s, bool *out);            /* on/off/yes/no/true/false */
-bool parse_u64(const char *s, uint64_t *out);         /* dec, 0x hex, 0 octal */
+bool parse_bool(const char *s, bool *out);    /* on/off/yes/no/true/false */
+bool parse_u64(const char *s, uint64_t *out); /* dec, 0x hex, 0 octal */
 /* Size with optional K/M/G/T suffix; default_unit applies to a bare number
  * (1 for bytes, MiB for -m). */
 bool parse_size(const char *s, uint64_t default_unit, uint64_t *out);

@@ -105,8 +105,7 @@ void vlog_msg(struct vlog *l, unsigned kind, const char *fmt, ...)
     now = g_get_monotonic_time();
     if (now - l->window_start_us >= G_USEC_PER_SEC) {
         if (l->suppressed) {
-            fprintf(out, "vireo: %u log messages suppressed\n",
-                    l->suppressed);
+            fprintf(out, "vireo: %u log messages suppressed\n", l->suppressed);
         }
         l->window_start_us = now;
         l->in_window = 0;

@@ -30,11 +30,11 @@ struct kvm_accel {
     int sys_fd;
     int vm_fd;
     int vcpu_mmap_size;
-    int nr_slots;      /* KVM_CAP_NR_MEMSLOTS */
+    int nr_slots; /* KVM_CAP_NR_MEMSLOTS */
     int next_slot;
     bool has_sregs2;
     bool has_xsave2;
-    int xsave2_size;   /* KVM_CAP_XSAVE2 value, bytes */
+    int xsave2_size; /* KVM_CAP_XSAVE2 value, bytes */
     bool has_xcrs;
     bool has_debugregs;
     bool has_vcpu_events;
@@ -62,13 +62,13 @@ int kvm_check_extension(struct kvm_accel *k, long cap);
 /* Registers every region of gm with KVM (ROM read-only). */
 bool kvm_set_memory(struct kvm_accel *k, struct guest_mem *gm, Error **errp);
 /* Turns dirty logging on/off on every RAM slot. */
-bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm,
-                           bool on, Error **errp);
+bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
+                           Error **errp);
 
 /* Raises or lowers a GSI of the in-kernel irqchip.  Safe from any thread. */
 bool kvm_set_irq(struct kvm_accel *k, unsigned gsi, bool level);
 /* Creates a vCPU fd and maps its kvm_run; returns fd or -errno. */
-int kvm_create_vcpu(struct kvm_accel *k, unsigned index,
-                    struct kvm_run **run, Error **errp);
+int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,
+                    Error **errp);
 
 #endif

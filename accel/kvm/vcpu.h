@@ -50,6 +50,13 @@ struct vcpu {
     enum vcpu_state state;
     bool want_pause; /* main thread asks to pause */
     bool want_exit;  /* main thread asks the thread to end */
+    /* Architectural reset (and boot state) to apply on this vCPU's own
+     * thread before it next enters the guest. */
+    bool pending_reset;
+    /* NMI to inject (KVM_NMI) on the vCPU's own thread before next run. */
+    bool pending_nmi;
+    /* Host thread id, for query-cpus-fast "thread-id". */
+    int tid;
 
     /* Filled by the exit decoder for EXIT_FATAL and messages. */
     char *fatal_reason;

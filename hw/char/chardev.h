@@ -18,9 +18,9 @@ struct machine;
 struct chardev;
 
 enum chardev_event {
-    CHARDEV_OPENED,  /* a client connected */
-    CHARDEV_CLOSED,  /* the client went away */
-    CHARDEV_BREAK,   /* Ctrl-A b on a mux */
+    CHARDEV_OPENED, /* a client connected */
+    CHARDEV_CLOSED, /* the client went away */
+    CHARDEV_BREAK,  /* Ctrl-A b on a mux */
 };
 
 struct chardev_frontend {
@@ -32,8 +32,7 @@ struct chardev_frontend {
 };
 
 /* Parses a -chardev text ("socket,id=x,path=...") and opens it. */
-struct chardev *chardev_new(struct machine *m, const char *text,
-                            Error **errp);
+struct chardev *chardev_new(struct machine *m, const char *text, Error **errp);
 void chardev_free(struct chardev *c);
 const char *chardev_id(const struct chardev *c);
 const char *chardev_backend_name(const struct chardev *c);
@@ -50,5 +49,18 @@ size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len);
 void chardev_accept_input(struct chardev *c);
 /* Puts stdio back to its original mode (at exit and on signals). */
 void chardev_restore_terminals(struct machine *m);
+
+/* Additions (cli area). */
+/* Validates a -chardev text without opening anything: backend, id= and
+ * every key.  Used by the command line so errors come before any guest
+ * runs.  Each output may be NULL; the caller frees the strings. */
+bool chardev_parse_check(const char *text, char **id, char **backend, bool *mux,
+                         Error **errp);
+/* Output bytes dropped because the backend could not keep up. */
+uint64_t chardev_dropped(const struct chardev *c);
+/* pty: the slave's path ("/dev/pts/N"); NULL for other backends. */
+const char *chardev_pty_path(const struct chardev *c);
+/* Most output bytes buffered while a backend cannot take them. */
+#define CHARDEV_OUT_BOUND (64 * 1024)
 
 #endif

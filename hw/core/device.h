@@ -33,11 +33,14 @@ enum prop_type {
 struct prop {
     const char *name;
     enum prop_type type;
-    size_t offset; /* into the device struct */
+    size_t offset;      /* into the device struct */
     const char *defval; /* text, parsed like a user value; NULL: zero */
     const char *desc;
 };
-#define PROP_END {NULL, 0, 0, NULL, NULL}
+#define PROP_END                                                               \
+    {                                                                          \
+        NULL, 0, 0, NULL, NULL                                                 \
+    }
 
 struct device;
 

@@ -26,6 +26,13 @@
 #define MICROVM_ACPI_SLP_TYP_S5 5
 #define MICROVM_ACPI_SLP_EN 0x20
 
+/* Generic Event Device (ACPI hardware-reduced events): a 32-bit event
+ * selector at this port; reading returns pending events and clears them.
+ * Bit 0 (GED_PWR_DOWN_EVT) is the power button.  Raised on GSI 9. */
+#define MICROVM_ACPI_GED_PORT 0x604
+#define MICROVM_ACPI_GED_IRQ 9
+#define MICROVM_GED_PWR_DOWN_EVT 1
+
 /* Legacy ports */
 #define MICROVM_COM1_PORT 0x3f8
 #define MICROVM_COM1_IRQ 4

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvm.c: the KVM accelerator: /dev/kvm, API version and capability checks,
+ * the VM fd, memory slots, in-kernel irqchip + PIT, IRQ lines.  See kvm.h.
+ * Capabilities are checked up front, each missing one named, so a VM never
+ * half-starts on a kernel that cannot run it.
+ */
+#include "util/common.h"
+#include "accel/kvm/kvm.h"
+#include "system/guest-mem.h"
+#include "hw/i386/microvm-layout.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int real_ioctl(void *opaque, int fd, unsigned long req, void *arg)
+{
+    int r;
+
+    do {
+        r = ioctl(fd, req, arg);
+    } while (r < 0 && errno == EINTR && req != KVM_RUN);
+    return r < 0 ? -errno : r;
+}
+
+const struct kvm_backend kvm_real_backend = {.ioctl = real_ioctl};
+
+int kvm_ioctl(struct kvm_accel *k, int fd, unsigned long req, void *arg)
+{
+    return k->be->ioctl(k->be->opaque, fd, req, arg);
+}
+
+const char *kvm_ioctl_name(unsigned long req)
+{
+#define N(x)                                                                   \
+    case x:                                                                    \
+        return #x
+    switch (req) {
+        N(KVM_GET_API_VERSION);
+        N(KVM_CREATE_VM);
+        N(KVM_CHECK_EXTENSION);
+        N(KVM_GET_VCPU_MMAP_SIZE);
+        N(KVM_GET_SUPPORTED_CPUID);
+        N(KVM_GET_MSR_INDEX_LIST);
+        N(KVM_CREATE_VCPU);
+        N(KVM_SET_USER_MEMORY_REGION);
+        N(KVM_SET_TSS_ADDR);
+        N(KVM_SET_IDENTITY_MAP_ADDR);
+        N(KVM_CREATE_IRQCHIP);
+        N(KVM_CREATE_PIT2);
+        N(KVM_IRQ_LINE);
+        N(KVM_IRQ_LINE_STATUS);
+        N(KVM_GET_IRQCHIP);
+        N(KVM_SET_IRQCHIP);
+        N(KVM_RUN);
+        N(KVM_GET_REGS);
+        N(KVM_SET_REGS);
+        N(KVM_GET_SREGS);
+        N(KVM_SET_SREGS);
+        N(KVM_GET_SREGS2);
+        N(KVM_SET_SREGS2);
+        N(KVM_GET_MSRS);
+        N(KVM_SET_MSRS);
+        N(KVM_GET_FPU);
+        N(KVM_SET_FPU);
+        N(KVM_GET_XSAVE);
+        N(KVM_GET_XSAVE2);
+        N(KVM_SET_XSAVE);
+        N(KVM_GET_XCRS);
+        N(KVM_SET_XCRS);
+        N(KVM_GET_VCPU_EVENTS);
+        N(KVM_SET_VCPU_EVENTS);
+        N(KVM_GET_DEBUGREGS);
+        N(KVM_SET_DEBUGREGS);
+        N(KVM_GET_LAPIC);
+        N(KVM_SET_LAPIC);
+        N(KVM_GET_MP_STATE);
+        N(KVM_SET_MP_STATE);
+        N(KVM_SET_CPUID2);
+        N(KVM_GET_CPUID2);
+        N(KVM_NMI);
+        N(KVM_GET_DIRTY_LOG);
+        N(KVM_ENABLE_CAP);
+        N(KVM_SET_TSC_KHZ);
+        N(KVM_GET_TSC_KHZ);
+        N(KVM_IOEVENTFD);
+        N(KVM_IRQFD);
+        N(KVM_SET_GSI_ROUTING);
+        N(KVM_SIGNAL_MSI);
+        N(KVM_GET_CLOCK);
+        N(KVM_SET_CLOCK);
+        N(KVM_MEMORY_ENCRYPT_OP);
+    default:
+        return "KVM ioctl";
+    }
+#undef N
+}
+
+int kvm_check_extension(struct kvm_accel *k, long cap)
+{
+    int fd = k->vm_fd >= 0 ? k->vm_fd : k->sys_fd;
+    int r = kvm_ioctl(k, fd, KVM_CHECK_EXTENSION, (void *)cap);
+
+    return r < 0 ? 0 : r;
+}
+
+static const struct {
+    long cap;
+    const char *name;
+} required_caps[] = {
+    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+    {KVM_CAP_HLT, "KVM_CAP_HLT"},
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+    {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+    {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+    {KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE"},
+    {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+    {KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
+    {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+    {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+    {KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR"},
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+    {KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS"},
+    {KVM_CAP_DEBUGREGS, "KVM_CAP_DEBUGREGS"},
+    {KVM_CAP_XSAVE, "KVM_CAP_XSAVE"},
+    {KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM"},
+};
+
+static bool get_cpuid(struct kvm_accel *k, Error **errp)
+{
+    for (int n = 64; n <= 4096; n *= 2) {
+        struct kvm_cpuid2 *c =
+            g_malloc0(sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
+        int r;
+
+        c->nent = n;
+        r = kvm_ioctl(k, k->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
+        if (r == -E2BIG) {
+            g_free(c);
+            continue;
+        }
+        if (r < 0) {
+            g_free(c);
+            error_setg_errno(errp, -r, "KVM_GET_SUPPORTED_CPUID failed");
+            return false;
+        }
+        k->supported_cpuid = c;
+        return true;
+    }
+    error_setg(errp, "KVM_GET_SUPPORTED_CPUID: table too large");
+    return false;
+}
+
+static bool get_msr_list(struct kvm_accel *k, Error **errp)
+{
+    struct kvm_msr_list probe = {.nmsrs = 0};
+    struct kvm_msr_list *l;
+    int r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, &probe);
+    unsigned n;
+
+    if (r < 0 && r != -E2BIG) {
+        error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
+        return false;
+    }
+    /* Old kernels could write past nmsrs: leave room (1 KiB at least). */
+    n = MAX(probe.nmsrs, 256u);
+    l = g_malloc0(sizeof(*l) + n * sizeof(uint32_t));
+    l->nmsrs = n;
+    r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, l);
+    if (r < 0) {
+        g_free(l);
+        error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
+        return false;
+    }
+    k->msr_index_list = l;
+    return true;
+}
+
+struct kvm_accel *kvm_accel_new(const struct kvm_backend *be, Error **errp)
+{
+    struct kvm_accel *k = g_new0(struct kvm_accel, 1);
+    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+    uint64_t idmap = MICROVM_KVM_IDMAP_ADDR;
+    int r;
+
+    k->be = be ? be : &kvm_real_backend;
+    k->vm_fd = -1;
+    if (!be) {
+        k->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (k->sys_fd < 0) {
+            int e = errno;
+            if (e == ENOENT) {
+                error_setg(errp,
+                           "/dev/kvm does not exist: KVM is not available "
+                           "(is the kvm module loaded and virtualization "
+                           "enabled?)");
+            } else if (e == EACCES || e == EPERM) {
+                error_setg(errp, "no permission to open /dev/kvm (add yourself "
+                                 "to the 'kvm' group)");
+            } else {
+                error_setg_errno(errp, e, "cannot open /dev/kvm");
+            }
+            goto fail;
+        }
+    } else {
+        k->sys_fd = 0;
+    }
+    r = kvm_ioctl(k, k->sys_fd, KVM_GET_API_VERSION, NULL);
+    if (r != KVM_API_VERSION) {
+        error_setg(errp, "KVM API version %d, vireo needs %d", r,
+                   KVM_API_VERSION);
+        goto fail;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
+        if (!kvm_check_extension(k, required_caps[i].cap)) {
+            error_set(errp, ERROR_CLASS_KVM_MISSING_CAP,
+                      "KVM lacks a capability vireo needs: %s",
+                      required_caps[i].name);
+            goto fail;
+        }
+    }
+    k->vcpu_mmap_size = kvm_ioctl(k, k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+    if (k->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
+        error_setg(errp, "KVM_GET_VCPU_MMAP_SIZE returned %d",
+                   k->vcpu_mmap_size);
+        goto fail;
+    }
+    if (!get_cpuid(k, errp) || !get_msr_list(k, errp)) {
+        goto fail;
+    }
+    r = kvm_ioctl(k, k->sys_fd, KVM_CREATE_VM, (void *)0);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_CREATE_VM failed");
+        goto fail;
+    }
+    k->vm_fd = r;
+    k->nr_slots = kvm_check_extension(k, KVM_CAP_NR_MEMSLOTS);
+    if (k->nr_slots <= 0) {
+        k->nr_slots = 32;
+    }
+    k->has_sregs2 = kvm_check_extension(k, KVM_CAP_SREGS2) > 0;
+    k->xsave2_size = kvm_check_extension(k, KVM_CAP_XSAVE2);
+    k->has_xsave2 = k->xsave2_size > 0;
+    k->has_xcrs = kvm_check_extension(k, KVM_CAP_XCRS) > 0;
+    k->has_debugregs = true;
+    k->has_vcpu_events = true;
+    k->has_immediate_exit = true;
+    k->has_readonly_mem = true;
+    k->has_tsc_deadline = kvm_check_extension(k, KVM_CAP_TSC_DEADLINE_TIMER);
+    k->has_x2apic_api = kvm_check_extension(k, KVM_CAP_X2APIC_API) > 0;
+
+    r = kvm_ioctl(k, k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_SET_IDENTITY_MAP_ADDR failed");
+        goto fail;
+    }
+    r = kvm_ioctl(k, k->vm_fd, KVM_SET_TSS_ADDR,
+                  (void *)(uintptr_t)MICROVM_KVM_TSS_ADDR);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_SET_TSS_ADDR failed");
+        goto fail;
+    }
+    r = kvm_ioctl(k, k->vm_fd, KVM_CREATE_IRQCHIP, NULL);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_CREATE_IRQCHIP failed");
+        goto fail;
+    }
+    r = kvm_ioctl(k, k->vm_fd, KVM_CREATE_PIT2, &pit);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_CREATE_PIT2 failed");
+        goto fail;
+    }
+    return k;
+fail:
+    kvm_accel_free(k);
+    return NULL;
+}
+
+void kvm_accel_free(struct kvm_accel *k)
+{
+    if (!k) {
+        return;
+    }
+    if (k->be == &kvm_real_backend) {
+        if (k->vm_fd >= 0) {
+            close(k->vm_fd);
+        }
+        if (k->sys_fd >= 0) {
+            close(k->sys_fd);
+        }
+    }
+    g_free(k->supported_cpuid);
+    g_free(k->msr_index_list);
+    g_free(k);
+}
+
+static bool set_slots(struct kvm_accel *k, struct guest_mem *gm, bool log,
+                      bool initial, Error **errp)
+{
+    for (guint i = 0; i < gm->regions->len; i++) {
+        struct gm_region *r = g_ptr_array_index(gm->regions, i);
+        struct kvm_userspace_memory_region slot = {
+            .slot = i,
+            .guest_phys_addr = r->gpa,
+            .memory_size = r->size,
+            .userspace_addr = (uintptr_t)r->hva,
+        };
+        int ret;
+
+        if ((int)i >= k->nr_slots) {
+            error_setg(errp, "too many memory regions for KVM (%d slots)",
+                       k->nr_slots);
+            return false;
+        }
+        if (r->readonly) {
+            slot.flags |= KVM_MEM_READONLY;
+        } else if (log) {
+            slot.flags |= KVM_MEM_LOG_DIRTY_PAGES;
+        }
+        if (!initial && r->readonly) {
+            continue;
+        }
+        ret = kvm_ioctl(k, k->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret,
+                             "KVM_SET_USER_MEMORY_REGION for '%s' "
+                             "(0x%" PRIx64 "+0x%" PRIx64 ") failed",
+                             r->name, r->gpa, r->size);
+            return false;
+        }
+    }
+    k->next_slot = gm->regions->len;
+    return true;
+}
+
+bool kvm_set_memory(struct kvm_accel *k, struct guest_mem *gm, Error **errp)
+{
+    return set_slots(k, gm, false, true, errp);
+}
+
+bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
+                           Error **errp)
+{
+    return set_slots(k, gm, on, false, errp);
+}
+
+bool kvm_set_irq(struct kvm_accel *k, unsigned gsi, bool level)
+{
+    struct kvm_irq_level irq = {.irq = gsi, .level = level};
+
+    return kvm_ioctl(k, k->vm_fd, KVM_IRQ_LINE, &irq) >= 0;
+}
+
+int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,
+                    Error **errp)
+{
+    int fd = kvm_ioctl(k, k->vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)index);
+    void *p;
+
+    if (fd < 0) {
+        error_setg_errno(errp, -fd, "vCPU %u: KVM_CREATE_VCPU failed", index);
+        return fd;
+    }
+    p = mmap(NULL, k->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             0);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        error_setg_errno(errp, e, "vCPU %u: cannot map kvm_run", index);
+        close(fd);
+        return -e;
+    }
+    *run = p;
+    return fd;
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu.c: one thread per vCPU around KVM_RUN, and the pause/resume/kick
+ * protocol.  A kick sets kvm_run.immediate_exit under the vCPU lock and
+ * then signals the thread, so a vCPU either leaves KVM_RUN with EINTR or
+ * never enters it: there is no window where a pause request is missed.
+ * Machine-wide consequences of an exit (reset, shutdown, fatal error) are
+ * posted to the main loop; the vCPU parks itself until told to go on.
+ */
+#include "util/common.h"
+#include "accel/kvm/vcpu.h"
+#include "accel/kvm/kvm.h"
+#include "system/machine.h"
+#include "system/sandbox.h"
+#include "target-i386/cpu.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define SIG_KICK SIGUSR1
+
+static void kick_handler(int sig)
+{
+    /* Nothing to do: the signal exists to make KVM_RUN return EINTR. */
+}
+
+void vcpu_signals_init(void)
+{
+    struct sigaction sa = {0};
+
+    sa.sa_handler = kick_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: KVM_RUN must see EINTR */
+    sigaction(SIG_KICK, &sa, NULL);
+}
+
+struct vcpu *vcpu_new(struct machine *m, unsigned index, Error **errp)
+{
+    struct vcpu *cpu = g_new0(struct vcpu, 1);
+
+    cpu->m = m;
+    cpu->index = index;
+    cpu->fd = -1;
+    g_mutex_init(&cpu->lock);
+    g_cond_init(&cpu->cond);
+    cpu->want_pause = true;
+    cpu->pending_reset = true;
+    cpu->fd = kvm_create_vcpu(m->kvm, index, &cpu->run, errp);
+    if (cpu->fd < 0) {
+        goto fail;
+    }
+    return cpu;
+fail:
+    vcpu_free(cpu);
+    return NULL;
+}
+
+void vcpu_free(struct vcpu *cpu)
+{
+    if (!cpu) {
+        return;
+    }
+    vcpu_stop_thread(cpu);
+    if (cpu->arch) {
+        x86_cpu_free(cpu->arch);
+    }
+    if (cpu->run) {
+        munmap(cpu->run, cpu->m->kvm->vcpu_mmap_size);
+    }
+    if (cpu->fd >= 0) {
+        close(cpu->fd);
+    }
+    g_free(cpu->fatal_reason);
+    g_mutex_clear(&cpu->lock);
+    g_cond_clear(&cpu->cond);
+    g_free(cpu);
+}
+
+/* Parks the calling vCPU thread until resumed; false when it must end. */
+static bool wait_runnable(struct vcpu *cpu)
+{
+    bool ok;
+
+    g_mutex_lock(&cpu->lock);
+    while (cpu->want_pause && !cpu->want_exit) {
+        if (cpu->state != VCPU_PAUSED) {
+            cpu->state = VCPU_PAUSED;
+            g_cond_broadcast(&cpu->cond);
+        }
+        g_cond_wait(&cpu->cond, &cpu->lock);
+    }
+    ok = !cpu->want_exit;
+    if (ok) {
+        cpu->state = VCPU_RUNNING;
+        cpu->run->immediate_exit = 0;
+    }
+    g_mutex_unlock(&cpu->lock);
+    return ok;
+}
+
+/* Parks this vCPU (from its own thread) after an exit that needs the main
+ * loop, so it never runs the guest past a reset or shutdown point. */
+static void self_pause(struct vcpu *cpu)
+{
+    g_mutex_lock(&cpu->lock);
+    cpu->want_pause = true;
+    g_mutex_unlock(&cpu->lock);
+}
+
+static void report_fatal(struct vcpu *cpu, const char *what)
+{
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "vCPU %u: %s\n", cpu->index, what);
+    x86_cpu_dump(cpu->arch, s);
+    fputs(s->str, stderr);
+    g_string_free(s, TRUE);
+}
+
+static bool apply_pending_nmi(struct vcpu *cpu, Error **errp)
+{
+    bool nmi;
+    int r;
+
+    g_mutex_lock(&cpu->lock);
+    nmi = cpu->pending_nmi;
+    cpu->pending_nmi = false;
+    g_mutex_unlock(&cpu->lock);
+    if (!nmi) {
+        return true;
+    }
+    r = kvm_ioctl(cpu->m->kvm, cpu->fd, KVM_NMI, NULL);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "vCPU %u: KVM_NMI failed", cpu->index);
+        return false;
+    }
+    return true;
+}
+
+static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
+{
+    struct machine *m = cpu->m;
+
+    if (!cpu->pending_reset) {
+        return true;
+    }
+    cpu->pending_reset = false;
+    x86_cpu_reset(cpu->arch, cpu->index == 0);
+    if (cpu->index == 0 && m->boot_state) {
+        x86_cpu_apply_boot_state(cpu->arch, m->boot_state);
+    }
+    return x86_cpu_put(cpu->arch, X86_PUT_RESET, errp);
+}
+
+static void *vcpu_thread(void *opaque)
+{
+    struct vcpu *cpu = opaque;
+    struct machine *m = cpu->m;
+    Error *err = NULL;
+    sigset_t set;
+
+    cpu->tid = gettid();
+    sigemptyset(&set);
+    sigaddset(&set, SIG_KICK);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (m->cfg->sandbox && !sandbox_install(SANDBOX_VCPU, &err)) {
+        error_prepend(&err, "vCPU %u: ", cpu->index);
+        error_report_err(err);
+        machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+        goto out;
+    }
+
+    while (wait_runnable(cpu)) {
+        int r;
+        enum exit_action act;
+
+        if (!apply_pending_reset(cpu, &err) || !apply_pending_nmi(cpu, &err) ||
+            !x86_cpu_put(cpu->arch, X86_PUT_RUNTIME, &err)) {
+            report_fatal(cpu, error_get_pretty(err));
+            error_free(err);
+            err = NULL;
+            self_pause(cpu);
+            machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+            continue;
+        }
+        r = kvm_ioctl(m->kvm, cpu->fd, KVM_RUN, NULL);
+        x86_cpu_invalidate(cpu->arch);
+        if (r < 0) {
+            if (r == -EINTR || r == -EAGAIN) {
+                continue;
+            }
+            char *msg = g_strdup_printf("KVM_RUN failed: %s", g_strerror(-r));
+            report_fatal(cpu, msg);
+            g_free(msg);
+            self_pause(cpu);
+            machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+            continue;
+        }
+        act = kvm_exit_dispatch(cpu, cpu->run);
+        switch (act) {
+        case EXIT_CONTINUE:
+            break;
+        case EXIT_PAUSE:
+            self_pause(cpu);
+            break;
+        case EXIT_RESET:
+            if (m->log.mask & VLOG_CPU_RESET) {
+                GString *s = g_string_new(NULL);
+                g_string_append_printf(s, "CPU Reset (CPU %u)\n", cpu->index);
+                x86_cpu_dump(cpu->arch, s);
+                vlog_msg(&m->log, VLOG_CPU_RESET, "%s", s->str);
+                g_string_free(s, TRUE);
+            }
+            self_pause(cpu);
+            machine_request(m, REQ_RESET, SHUTDOWN_CAUSE_GUEST_RESET);
+            break;
+        case EXIT_SHUTDOWN:
+            self_pause(cpu);
+            machine_request(m, REQ_SHUTDOWN, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+            break;
+        case EXIT_FATAL:
+            report_fatal(cpu,
+                         cpu->fatal_reason ? cpu->fatal_reason : "fatal exit");
+            self_pause(cpu);
+            machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+            break;
+        }
+    }
+out:
+    g_mutex_lock(&cpu->lock);
+    cpu->state = VCPU_STOPPED;
+    g_cond_broadcast(&cpu->cond);
+    g_mutex_unlock(&cpu->lock);
+    return NULL;
+}
+
+bool vcpu_start(struct vcpu *cpu, Error **errp)
+{
+    char name[16];
+    int r = pthread_create(&cpu->thread, NULL, vcpu_thread, cpu);
+
+    if (r) {
+        error_setg_errno(errp, r, "vCPU %u: cannot create thread", cpu->index);
+        return false;
+    }
+    snprintf(name, sizeof(name), "CPU %u/KVM", cpu->index);
+    pthread_setname_np(cpu->thread, name);
+    cpu->thread_started = true;
+    return true;
+}
+
+void vcpu_kick(struct vcpu *cpu)
+{
+    g_mutex_lock(&cpu->lock);
+    cpu->run->immediate_exit = 1;
+    g_mutex_unlock(&cpu->lock);
+    if (cpu->thread_started && !pthread_equal(cpu->thread, pthread_self())) {
+        pthread_kill(cpu->thread, SIG_KICK);
+    }
+}
+
+void vcpu_pause(struct vcpu *cpu)
+{
+    g_mutex_lock(&cpu->lock);
+    cpu->want_pause = true;
+    cpu->run->immediate_exit = 1;
+    g_mutex_unlock(&cpu->lock);
+    if (!cpu->thread_started) {
+        return;
+    }
+    pthread_kill(cpu->thread, SIG_KICK);
+    g_mutex_lock(&cpu->lock);
+    while (cpu->state == VCPU_RUNNING || cpu->state == VCPU_CREATED) {
+        gint64 end = g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND;
+        if (!g_cond_wait_until(&cpu->cond, &cpu->lock, end)) {
+            /* The signal may have landed just before KVM_RUN while
+             * immediate_exit was being cleared; kick again. */
+            cpu->run->immediate_exit = 1;
+            pthread_kill(cpu->thread, SIG_KICK);
+        }
+    }
+    g_mutex_unlock(&cpu->lock);
+}
+
+void vcpu_resume(struct vcpu *cpu)
+{
+    g_mutex_lock(&cpu->lock);
+    cpu->want_pause = false;
+    g_cond_broadcast(&cpu->cond);
+    g_mutex_unlock(&cpu->lock);
+}
+
+void vcpu_stop_thread(struct vcpu *cpu)
+{
+    if (!cpu->thread_started) {
+        return;
+    }
+    g_mutex_lock(&cpu->lock);
+    cpu->want_exit = true;
+    cpu->run->immediate_exit = 1;
+    g_cond_broadcast(&cpu->cond);
+    g_mutex_unlock(&cpu->lock);
+    pthread_kill(cpu->thread, SIG_KICK);
+    pthread_join(cpu->thread, NULL);
+    cpu->thread_started = false;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * device-list.c: the table of device classes (no constructors, no
+ * registration magic: this list is the whole device model of vireo).
+ */
+#include "util/common.h"
+#include "hw/core/device.h"
+
+/* --- dev: serial, debug-exit, port80, i8042 --- */
+extern const struct device_class serial_isa_class;
+extern const struct device_class debug_exit_class;
+extern const struct device_class port80_class;
+extern const struct device_class i8042_class;
+/* --- boot: rtc --- */
+
+const struct device_class *const device_classes[] = {
+    /* --- dev --- */
+    &serial_isa_class,
+    &debug_exit_class,
+    &port80_class,
+    &i8042_class,
+    /* --- boot --- */
+    NULL,
+};

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machine.c: building a machine from its configuration, in the order the
+ * pieces depend on each other: log, main loop, KVM, address spaces,
+ * chardevs, CPU model, the machine type's board (RAM, firmware, devices),
+ * memory slots, vCPUs, monitors.  Any failure unwinds and names its cause
+ * before a guest instruction runs.
+ */
+#include "util/common.h"
+#include "system/machine.h"
+#include "accel/kvm/kvm.h"
+#include "accel/kvm/vcpu.h"
+#include "hw/char/chardev.h"
+#include "hw/core/device.h"
+#include "qapi/monitor.h"
+#include "system/guest-mem.h"
+#include "system/memory.h"
+#include "target-i386/cpu.h"
+
+#include <unistd.h>
+
+extern const struct machine_type microvm_machine_type;
+
+const struct machine_type *const machine_types[] = {
+    &microvm_machine_type,
+    NULL,
+};
+
+const struct machine_type *machine_type_find(const char *name)
+{
+    for (const struct machine_type *const *t = machine_types; *t; t++) {
+        if (!strcmp((*t)->name, name)) {
+            return *t;
+        }
+    }
+    return NULL;
+}
+
+char *machine_types_help(void)
+{
+    GString *s = g_string_new("Supported machines are:\n");
+
+    for (const struct machine_type *const *t = machine_types; *t; t++) {
+        g_string_append_printf(s, "%-20s %s%s\n", (*t)->name, (*t)->desc,
+                               (*t)->is_default ? " (default)" : "");
+    }
+    return g_string_free(s, FALSE);
+}
+
+struct chardev *machine_find_chardev(struct machine *m, const char *id)
+{
+    for (guint i = 0; m->chardevs && i < m->chardevs->len; i++) {
+        struct chardev *c = g_ptr_array_index(m->chardevs, i);
+        if (!strcmp(chardev_id(c), id)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
+                      Error **errp)
+{
+    if (index >= m->nr_vcpus) {
+        error_setg(errp, "CPU %u does not exist", index);
+        return false;
+    }
+    /* The vCPU must be out of KVM_RUN while we read its registers. */
+    bool running = m->state == RUN_STATE_RUNNING;
+    if (running) {
+        vcpu_pause(m->vcpus[index]);
+    }
+    x86_cpu_dump(m->vcpus[index]->arch, out);
+    if (running) {
+        vcpu_resume(m->vcpus[index]);
+    }
+    return true;
+}
+
+int machine_vcpu_thread_id(struct machine *m, unsigned index)
+{
+    return index < m->nr_vcpus ? m->vcpus[index]->tid : 0;
+}
+
+bool machine_inject_nmi(struct machine *m, Error **errp)
+{
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        struct vcpu *cpu = m->vcpus[i];
+        g_mutex_lock(&cpu->lock);
+        cpu->pending_nmi = true;
+        g_mutex_unlock(&cpu->lock);
+        /* A paused vCPU takes the NMI when it runs again. */
+        if (m->state == RUN_STATE_RUNNING) {
+            vcpu_kick(cpu);
+        }
+    }
+    return true;
+}
+
+static bool create_vcpus(struct machine *m, Error **errp)
+{
+    const struct machine_config *cfg = m->cfg;
+
+    m->cpu_model = x86_cpu_model_new(
+        m->kvm, cfg->cpu_model ? cfg->cpu_model : "qemu64", cfg->smp_cpus,
+        cfg->smp_sockets, cfg->smp_cores, cfg->smp_threads, errp);
+    if (!m->cpu_model) {
+        return false;
+    }
+    m->vcpus = g_new0(struct vcpu *, cfg->smp_cpus);
+    for (unsigned i = 0; i < cfg->smp_cpus; i++) {
+        struct vcpu *cpu = vcpu_new(m, i, errp);
+        if (!cpu) {
+            return false;
+        }
+        m->vcpus[m->nr_vcpus++] = cpu;
+        cpu->arch = x86_cpu_new(m->kvm, cpu->fd, i, m->cpu_model, errp);
+        if (!cpu->arch) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct machine *machine_new(const struct machine_config *cfg, Error **errp)
+{
+    struct machine *m = g_new0(struct machine, 1);
+    const char *type = cfg->machine_type ? cfg->machine_type : "microvm";
+
+    m->cfg = cfg;
+    m->req_event_fd = -1;
+    m->signal_fd = -1;
+    vlog_init(&m->log);
+    m->log.mask = cfg->log_mask;
+    g_mutex_init(&m->acpi_lock);
+    m->devices = g_ptr_array_new();
+    m->chardevs = g_ptr_array_new();
+    if (cfg->logfile && !vlog_set_file(&m->log, cfg->logfile, errp)) {
+        goto fail;
+    }
+    if (!machine_runstate_init(m, errp)) {
+        goto fail;
+    }
+    m->type = machine_type_find(type);
+    if (!m->type) {
+        error_setg(errp,
+                   "unsupported machine type '%s' (use -machine help to "
+                   "list supported machines)",
+                   type);
+        goto fail;
+    }
+    if (cfg->smp_cpus == 0) {
+        error_setg(errp, "-smp: the number of CPUs must be at least 1");
+        goto fail;
+    }
+    m->kvm = kvm_accel_new(NULL, errp);
+    if (!m->kvm) {
+        goto fail;
+    }
+    m->pio = as_new("I/O", &m->log);
+    m->mmio = as_new("memory", &m->log);
+    for (guint i = 0; i < cfg->chardevs->len; i++) {
+        struct chardev *c =
+            chardev_new(m, g_ptr_array_index(cfg->chardevs, i), errp);
+        if (!c) {
+            goto fail;
+        }
+        g_ptr_array_add(m->chardevs, c);
+    }
+    if (!m->type->init(m, errp)) {
+        goto fail;
+    }
+    for (guint i = 0; i < cfg->devices->len; i++) {
+        if (!device_create_from_text(m, g_ptr_array_index(cfg->devices, i),
+                                     errp)) {
+            goto fail;
+        }
+    }
+    if (!kvm_set_memory(m->kvm, m->gm, errp)) {
+        goto fail;
+    }
+    if (!create_vcpus(m, errp)) {
+        goto fail;
+    }
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        if (!vcpu_start(m->vcpus[i], errp)) {
+            goto fail;
+        }
+    }
+    return m;
+fail:
+    machine_free(m);
+    return NULL;
+}
+
+void machine_free(struct machine *m)
+{
+    if (!m) {
+        return;
+    }
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        vcpu_stop_thread(m->vcpus[i]);
+    }
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        vcpu_free(m->vcpus[i]);
+    }
+    g_free(m->vcpus);
+    if (m->cpu_model) {
+        x86_cpu_model_free(m->cpu_model);
+    }
+    for (guint i = m->devices->len; i > 0; i--) {
+        device_destroy(g_ptr_array_index(m->devices, i - 1));
+    }
+    g_ptr_array_free(m->devices, TRUE);
+    if (m->chardevs) {
+        chardev_restore_terminals(m);
+        for (guint i = 0; i < m->chardevs->len; i++) {
+            chardev_free(g_ptr_array_index(m->chardevs, i));
+        }
+        g_ptr_array_free(m->chardevs, TRUE);
+    }
+    as_free(m->pio);
+    as_free(m->mmio);
+    gm_free(m->gm);
+    kvm_accel_free(m->kvm);
+    g_free(m->boot_state);
+    if (m->loop) {
+        g_main_loop_unref(m->loop);
+    }
+    if (m->ctx) {
+        g_main_context_unref(m->ctx);
+    }
+    if (m->listeners) {
+        g_ptr_array_free(m->listeners, TRUE);
+    }
+    if (m->req_event_fd >= 0) {
+        close(m->req_event_fd);
+    }
+    if (m->signal_fd >= 0) {
+        close(m->signal_fd);
+    }
+    vlog_close(&m->log);
+    g_free(m);
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * microvm.c: vireo's "microvm" machine, after QEMU's: no PCI, no legacy
+ * chipset beyond what a firmware or kernel needs (COM ports, i8042 reset
+ * line, port 0x80, in-kernel PIC/IOAPIC/PIT/LAPIC), hardware-reduced ACPI
+ * (sleep control register for poweroff, a GED for the power button).
+ *
+ * Memory: RAM from 0 up to MICROVM_LOWMEM_END, the rest above 4 GiB.  A
+ * -bios image is mapped read-only just below 4 GiB with its last 128 KiB
+ * aliased below 1 MiB (QEMU's rule), so the reset vector finds it.
+ */
+#include "util/common.h"
+#include "system/machine.h"
+#include "accel/kvm/kvm.h"
+#include "hw/core/device.h"
+#include "hw/i386/microvm-layout.h"
+#include "system/guest-mem.h"
+#include "system/memory.h"
+#include "util/keyval.h"
+
+#define BIOS_MAX_SIZE (16 * MiB)
+
+static const struct {
+    uint16_t port;
+    uint8_t irq;
+} com_ports[] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}};
+
+static bool setup_ram(struct machine *m, bool bios_alias, Error **errp)
+{
+    uint64_t size = m->cfg->ram_size;
+    uint64_t below = MIN(size, MICROVM_LOWMEM_END);
+
+    m->gm = gm_new(size, errp);
+    if (!m->gm) {
+        return false;
+    }
+    if (bios_alias && below > MICROVM_BIOS_LOW_BASE) {
+        /* The BIOS alias sits at 0xe0000..0xfffff: RAM goes around it. */
+        if (!gm_add_ram(m->gm, 0, 0, MICROVM_BIOS_LOW_BASE, "ram-low", errp)) {
+            return false;
+        }
+        if (below > 1 * MiB &&
+            !gm_add_ram(m->gm, 1 * MiB, 1 * MiB, below - 1 * MiB,
+                        "ram-below-4g", errp)) {
+            return false;
+        }
+    } else if (!gm_add_ram(m->gm, 0, 0, below, "ram-below-4g", errp)) {
+        return false;
+    }
+    if (size > below && !gm_add_ram(m->gm, MICROVM_HIGHMEM_BASE, below,
+                                    size - below, "ram-above-4g", errp)) {
+        return false;
+    }
+    return true;
+}
+
+static bool load_bios(struct machine *m, const char *path, Error **errp)
+{
+    gchar *data = NULL;
+    gsize len = 0;
+    GError *gerr = NULL;
+    uint64_t isa_size;
+    uint8_t *rom;
+
+    if (!g_file_get_contents(path, &data, &len, &gerr)) {
+        error_setg(errp, "-bios: cannot read '%s': %s", path, gerr->message);
+        g_error_free(gerr);
+        return false;
+    }
+    /* QEMU's rule: a non-empty multiple of 64 KiB. */
+    if (len == 0 || len % (64 * KiB) != 0) {
+        error_setg(errp,
+                   "-bios: '%s' is %zu bytes; a firmware image must be a "
+                   "non-empty multiple of 64 KiB",
+                   path, (size_t)len);
+        g_free(data);
+        return false;
+    }
+    if (len > BIOS_MAX_SIZE) {
+        error_setg(errp, "-bios: '%s' is %zu bytes; the limit is 16 MiB", path,
+                   (size_t)len);
+        g_free(data);
+        return false;
+    }
+    rom = gm_add_rom(m->gm, 4 * GiB - len, len, "bios", errp);
+    if (!rom) {
+        g_free(data);
+        return false;
+    }
+    memcpy(rom, data, len);
+    g_free(data);
+    isa_size = MIN((uint64_t)len, MICROVM_BIOS_LOW_SIZE);
+    m->bios_rom = rom;
+    m->bios_size = len;
+    return gm_add_alias(m->gm, 1 * MiB - isa_size, rom + len - isa_size,
+                        isa_size, true, "isa-bios", errp);
+}
+
+/*
+ * Hardware-reduced ACPI: the sleep control register (write SLP_EN with
+ * SLP_TYP=S5 to power off) and the GED event selector (power button).
+ */
+static uint64_t acpi_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct machine *m = opaque;
+    uint64_t v = 0;
+
+    g_mutex_lock(&m->acpi_lock);
+    switch (off) {
+    case MICROVM_ACPI_SLEEP_STS_PORT - MICROVM_ACPI_SLEEP_CTL_PORT:
+        v = m->acpi_sleep_sts;
+        break;
+    case MICROVM_ACPI_GED_PORT - MICROVM_ACPI_SLEEP_CTL_PORT:
+        v = m->ged_events;
+        m->ged_events = 0;
+        kvm_set_irq(m->kvm, MICROVM_ACPI_GED_IRQ, false);
+        break;
+    default:
+        break;
+    }
+    g_mutex_unlock(&m->acpi_lock);
+    return v;
+}
+
+static void acpi_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    struct machine *m = opaque;
+
+    switch (off) {
+    case 0: /* sleep control */
+        if ((val & MICROVM_ACPI_SLP_EN) &&
+            ((val >> 2) & 7) == MICROVM_ACPI_SLP_TYP_S5) {
+            machine_request(m, REQ_SHUTDOWN, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+        } else if (val & MICROVM_ACPI_SLP_EN) {
+            vlog_guest_error(&m->log, "acpi: sleep type %u is not supported",
+                             (unsigned)((val >> 2) & 7));
+        }
+        break;
+    case 1: /* sleep status: write 1 to clear */
+        g_mutex_lock(&m->acpi_lock);
+        m->acpi_sleep_sts &= ~val;
+        g_mutex_unlock(&m->acpi_lock);
+        break;
+    default:
+        break;
+    }
+}
+
+static const struct io_ops acpi_ops = {
+    .read = acpi_read,
+    .write = acpi_write,
+    .min_size = 1,
+    .max_size = 4,
+};
+
+void machine_press_power_button(struct machine *m)
+{
+    g_mutex_lock(&m->acpi_lock);
+    m->ged_events |= MICROVM_GED_PWR_DOWN_EVT;
+    g_mutex_unlock(&m->acpi_lock);
+    kvm_set_irq(m->kvm, MICROVM_ACPI_GED_IRQ, true);
+}
+
+static bool add_device(struct machine *m, const char *text, Error **errp)
+{
+    struct keyval *kv = keyval_parse(text, "driver", errp);
+    struct device *dev;
+
+    if (!kv) {
+        return false;
+    }
+    dev = device_create(m, keyval_get(kv, "driver"), kv, errp);
+    keyval_free(kv);
+    return dev != NULL;
+}
+
+static bool check_machine_opts(struct machine *m, Error **errp)
+{
+    struct keyval *kv;
+    bool ok;
+
+    if (!m->cfg->machine_opts || !*m->cfg->machine_opts) {
+        return true;
+    }
+    kv = keyval_parse(m->cfg->machine_opts, NULL, errp);
+    if (!kv) {
+        error_prepend(errp, "-machine: ");
+        return false;
+    }
+    /* accel= was consumed by the command line; nothing else is known. */
+    keyval_get(kv, "accel");
+    ok = keyval_check_all_used(kv, "-machine microvm", errp);
+    keyval_free(kv);
+    return ok;
+}
+
+static bool microvm_init(struct machine *m, Error **errp)
+{
+    const struct machine_config *cfg = m->cfg;
+
+    if (!check_machine_opts(m, errp)) {
+        return false;
+    }
+    if (!cfg->bios && !cfg->kernel) {
+        error_setg(errp, "no firmware or kernel to boot: give -bios FILE "
+                         "or -kernel FILE");
+        return false;
+    }
+    if (!setup_ram(m, cfg->bios != NULL, errp)) {
+        return false;
+    }
+    if (cfg->bios && !load_bios(m, cfg->bios, errp)) {
+        return false;
+    }
+    if (!as_map(m->pio, MICROVM_ACPI_SLEEP_CTL_PORT,
+                MICROVM_ACPI_GED_PORT + 4 - MICROVM_ACPI_SLEEP_CTL_PORT,
+                &acpi_ops, m, NULL, "acpi", errp)) {
+        return false;
+    }
+    if (cfg->serials->len > ARRAY_SIZE(com_ports)) {
+        error_setg(errp, "-serial: at most %zu serial ports",
+                   ARRAY_SIZE(com_ports));
+        return false;
+    }
+    for (guint i = 0; i < cfg->serials->len; i++) {
+        const char *id = g_ptr_array_index(cfg->serials, i);
+        g_autofree char *text = NULL;
+        if (!id) {
+            continue; /* -serial none */
+        }
+        text = g_strdup_printf("isa-serial,chardev=%s,iobase=0x%x,irq=%u", id,
+                               com_ports[i].port, com_ports[i].irq);
+        if (!add_device(m, text, errp)) {
+            return false;
+        }
+    }
+    if (!add_device(m, "port80", errp) || !add_device(m, "i8042", errp)) {
+        return false;
+    }
+    return true;
+}
+
+const struct machine_type microvm_machine_type = {
+    .name = "microvm",
+    .desc = "microvm (i386): minimal machine, no PCI, hardware-reduced ACPI",
+    .is_default = true,
+    .init = microvm_init,
+};

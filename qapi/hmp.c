@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hmp.c: the human monitor.  Each command calls the same qmp_* handler QMP
+ * uses, so HMP and QMP cannot disagree; the output text follows QEMU's
+ * (libvirt and scripts parse "VM status: ...").  Used by
+ * human-monitor-command and by readline monitors (-monitor stdio).
+ */
+#include "util/common.h"
+#include "qapi/monitor.h"
+#include "qapi/qapi-gen-types.h"
+#include "system/machine.h"
+
+struct hmp_cmd {
+    const char *name;
+    const char *help;
+    void (*run)(struct machine *m, const char *args, int64_t cpu, GString *out);
+};
+
+static void report(GString *out, Error *err)
+{
+    if (err) {
+        g_string_append_printf(out, "Error: %s\n", error_get_pretty(err));
+        error_free(err);
+    }
+}
+
+static void hmp_info_status(struct machine *m, const char *args, int64_t cpu,
+                            GString *out)
+{
+    Error *err = NULL;
+    struct qapi_status_info *st = qmp_query_status(m, &err);
+
+    if (!st) {
+        report(out, err);
+        return;
+    }
+    g_string_append_printf(out, "VM status: %s",
+                           st->running ? "running" : "paused");
+    if (!st->running && st->status != QAPI_RUN_STATE_PAUSED) {
+        g_string_append_printf(out, " (%s)", qapi_run_state_str(st->status));
+    }
+    g_string_append_c(out, '\n');
+    qapi_status_info_free(st);
+}
+
+static void hmp_info_cpus(struct machine *m, const char *args, int64_t cpu,
+                          GString *out)
+{
+    Error *err = NULL;
+    GPtrArray *cpus = qmp_query_cpus_fast(m, &err);
+
+    if (!cpus) {
+        report(out, err);
+        return;
+    }
+    for (guint i = 0; i < cpus->len; i++) {
+        struct qapi_cpu_info_fast *c = g_ptr_array_index(cpus, i);
+        g_string_append_printf(out,
+                               "%c CPU #%" PRId64 ": thread_id=%" PRId64 "\n",
+                               c->cpu_index == (cpu < 0 ? 0 : cpu) ? '*' : ' ',
+                               c->cpu_index, c->thread_id);
+    }
+    qapi_list_cpu_info_fast_free(cpus);
+}
+
+static void dump_one(struct machine *m, unsigned idx, GString *out)
+{
+    Error *err = NULL;
+
+    g_string_append_printf(out, "\nCPU#%u\n", idx);
+    if (!machine_dump_cpu(m, idx, out, &err)) {
+        report(out, err);
+    }
+}
+
+static void hmp_info_registers(struct machine *m, const char *args, int64_t cpu,
+                               GString *out)
+{
+    unsigned idx = cpu < 0 ? 0 : (unsigned)cpu;
+
+    if (args && strcmp(args, "-a") == 0) {
+        for (unsigned i = 0; i < m->nr_vcpus; i++) {
+            dump_one(m, i, out);
+        }
+        return;
+    }
+    if (args && *args) {
+        g_string_append_printf(out, "info registers: unexpected '%s'\n", args);
+        return;
+    }
+    if (idx >= m->nr_vcpus) {
+        g_string_append_printf(out, "No CPU #%u\n", idx);
+        return;
+    }
+    dump_one(m, idx, out);
+}
+
+#define SIMPLE(fn, call)                                                       \
+    static void fn(struct machine *m, const char *args, int64_t cpu,           \
+                   GString *out)                                               \
+    {                                                                          \
+        Error *err = NULL;                                                     \
+        call(m, &err);                                                         \
+        report(out, err);                                                      \
+    }
+SIMPLE(hmp_stop, qmp_stop)
+SIMPLE(hmp_cont, qmp_cont)
+SIMPLE(hmp_system_reset, qmp_system_reset)
+SIMPLE(hmp_system_powerdown, qmp_system_powerdown)
+SIMPLE(hmp_quit, qmp_quit)
+
+static void hmp_help(struct machine *m, const char *args, int64_t cpu,
+                     GString *out);
+static void hmp_info(struct machine *m, const char *args, int64_t cpu,
+                     GString *out);
+
+static const struct hmp_cmd hmp_cmds[] = {
+    {"cont", "cont|c -- resume emulation", hmp_cont},
+    {"c", NULL, hmp_cont},
+    {"help", "help|? [cmd] -- show the help", hmp_help},
+    {"?", NULL, hmp_help},
+    {"info", "info [subcommand] -- show various information", hmp_info},
+    {"quit", "quit|q -- quit the emulator", hmp_quit},
+    {"q", NULL, hmp_quit},
+    {"stop", "stop|s -- stop emulation", hmp_stop},
+    {"s", NULL, hmp_stop},
+    {"system_powerdown", "system_powerdown -- send system power down event",
+     hmp_system_powerdown},
+    {"system_reset", "system_reset -- reset the system", hmp_system_reset},
+};
+
+static const struct hmp_cmd hmp_info_cmds[] = {
+    {"cpus", "info cpus -- show infos for each CPU", hmp_info_cpus},
+    {"registers", "info registers [-a] -- show the cpu registers",
+     hmp_info_registers},
+    {"status", "info status -- show the current VM status", hmp_info_status},
+};
+
+static void hmp_help(struct machine *m, const char *args, int64_t cpu,
+                     GString *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++) {
+        if (hmp_cmds[i].help) {
+            g_string_append_printf(out, "%s\n", hmp_cmds[i].help);
+        }
+    }
+}
+
+static void hmp_info(struct machine *m, const char *args, int64_t cpu,
+                     GString *out)
+{
+    char **w;
+
+    if (!args || !*args) {
+        for (size_t i = 0; i < ARRAY_SIZE(hmp_info_cmds); i++) {
+            g_string_append_printf(out, "%s\n", hmp_info_cmds[i].help);
+        }
+        return;
+    }
+    w = g_strsplit_set(args, " \t", 2);
+    for (size_t i = 0; i < ARRAY_SIZE(hmp_info_cmds); i++) {
+        if (strcmp(w[0], hmp_info_cmds[i].name) == 0) {
+            const char *rest = w[1] ? g_strstrip(w[1]) : "";
+            hmp_info_cmds[i].run(m, rest, cpu, out);
+            g_strfreev(w);
+            return;
+        }
+    }
+    g_string_append_printf(out, "unknown command: 'info %s'\n", w[0]);
+    g_strfreev(w);
+}
+
+char *hmp_run(struct machine *m, const char *line, int64_t cpu_index)
+{
+    GString *out = g_string_new(NULL);
+    GString *crlf;
+    char *copy = g_strstrip(g_strdup(line));
+    char **w = g_strsplit_set(copy, " \t", 2);
+    bool found = false;
+
+    if (w[0] && *w[0]) {
+        for (size_t i = 0; i < ARRAY_SIZE(hmp_cmds); i++) {
+            if (strcmp(w[0], hmp_cmds[i].name) == 0) {
+                const char *rest = w[1] ? g_strstrip(w[1]) : "";
+                if (hmp_cmds[i].run != hmp_info &&
+                    hmp_cmds[i].run != hmp_help && *rest) {
+                    g_string_append_printf(out, "%s: extra parameter '%s'\n",
+                                           w[0], rest);
+                } else {
+                    hmp_cmds[i].run(m, rest, cpu_index, out);
+                }
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            g_string_append_printf(out, "unknown command: '%s'\n", w[0]);
+        }
+    }
+    g_strfreev(w);
+    g_free(copy);
+
+    /* QEMU's monitor ends lines with CRLF */
+    crlf = g_string_sized_new(out->len + 16);
+    for (gsize i = 0; i < out->len; i++) {
+        if (out->str[i] == '\n' && (i == 0 || out->str[i - 1] != '\r')) {
+            g_string_append_c(crlf, '\r');
+        }
+        g_string_append_c(crlf, out->str[i]);
+    }
+    g_string_free(out, TRUE);
+    return g_string_free(crlf, FALSE);
+}

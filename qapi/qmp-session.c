@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qmp-session.c: a QMP conversation (see qmp-session.h).  Commands run to
+ * completion on the caller's thread (the main loop), so in-band replies
+ * come out in order and exec-oob needs no queue to jump.
+ */
+#include "util/common.h"
+#include "qapi/qmp-session.h"
+#include "qapi/json-stream.h"
+
+struct qmp_session {
+    struct qmp_dispatcher disp;
+    struct json_stream *js;
+    bool pretty;
+    bool stalled;
+    qmp_write_fn write;
+    void *opaque;
+    GString *out;
+};
+
+static void session_send(struct qmp_session *s, GString *text)
+{
+    g_string_append(text, "\r\n");
+    if (s->stalled) {
+        return;
+    }
+    if (!s->write(s->opaque, text->str, text->len)) {
+        s->stalled = true;
+    }
+}
+
+static void session_reply(struct qmp_session *s, JsonNode *reply)
+{
+    if (!reply) {
+        return;
+    }
+    g_string_truncate(s->out, 0);
+    qmp_json_append(s->out, reply, s->pretty);
+    json_node_unref(reply);
+    session_send(s, s->out);
+}
+
+static void on_message(void *opaque, const char *text, size_t len)
+{
+    struct qmp_session *s = opaque;
+
+    if (s->stalled) {
+        return; /* the rest of this read is not served either */
+    }
+    session_reply(s, qmp_dispatch_text(&s->disp, text, len));
+}
+
+static void on_error(void *opaque, const char *msg)
+{
+    struct qmp_session *s = opaque;
+
+    session_reply(s, qmp_error_reply(ERROR_CLASS_GENERIC, msg, NULL));
+}
+
+static const struct json_stream_ops session_js_ops = {
+    .message = on_message,
+    .error = on_error,
+};
+
+struct qmp_session *qmp_session_new(struct machine *m,
+                                    const struct qmp_command_def *cmds,
+                                    size_t nr_cmds, bool pretty,
+                                    qmp_write_fn write, void *opaque)
+{
+    struct qmp_session *s = g_new0(struct qmp_session, 1);
+
+    qmp_dispatcher_init(&s->disp, m, cmds, nr_cmds);
+    s->js = json_stream_new(QMP_MAX_MESSAGE, QMP_MAX_DEPTH, &session_js_ops, s);
+    s->pretty = pretty;
+    s->write = write;
+    s->opaque = opaque;
+    s->out = g_string_sized_new(256);
+    return s;
+}
+
+void qmp_session_free(struct qmp_session *s)
+{
+    if (s) {
+        json_stream_free(s->js);
+        g_string_free(s->out, TRUE);
+        g_free(s);
+    }
+}
+
+void qmp_session_greet(struct qmp_session *s)
+{
+    GString *g = g_string_new(NULL);
+
+    qmp_dispatcher_reset(&s->disp);
+    json_stream_reset(s->js);
+    s->stalled = false;
+    g_string_printf(g,
+                    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": %d, "
+                    "\"minor\": %d, \"major\": %d}, \"package\": "
+                    "\"vireo-%s\"}, \"capabilities\": [\"oob\"]}}",
+                    VIREO_QEMU_MICRO, VIREO_QEMU_MINOR, VIREO_QEMU_MAJOR,
+                    VIREO_VERSION);
+    session_send(s, g);
+    g_string_free(g, TRUE);
+}
+
+void qmp_session_input(struct qmp_session *s, const uint8_t *buf, size_t len)
+{
+    if (s->stalled) {
+        return; /* a client that does not read gets no more service */
+    }
+    json_stream_feed(s->js, buf, len);
+}
+
+void qmp_session_event(struct qmp_session *s, const char *name,
+                       const char *data_json, gint64 now_us)
+{
+    GString *e;
+
+    if (!s->disp.negotiated) {
+        return;
+    }
+    e = g_string_sized_new(128);
+    g_string_append_printf(
+        e,
+        "{\"timestamp\": {\"seconds\": %" PRId64 ", \"microseconds\": %" PRId64
+        "}, \"event\": \"%s\"",
+        now_us / G_USEC_PER_SEC, now_us % G_USEC_PER_SEC, name);
+    if (data_json) {
+        JsonNode *n = json_from_string(data_json, NULL);
+        if (n) {
+            g_string_append(e, ", \"data\": ");
+            qmp_json_append(e, n, false);
+            json_node_unref(n);
+        }
+    }
+    g_string_append_c(e, '}');
+    session_send(s, e);
+    g_string_free(e, TRUE);
+}
+
+bool qmp_session_negotiated(const struct qmp_session *s)
+{
+    return s->disp.negotiated;
+}
+
+bool qmp_session_stalled(const struct qmp_session *s)
+{
+    return s->stalled;
+}

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""run.py: start-up, exit-cost and memory benchmark of vireo against QEMU
+and against bare-kvm (the minimal KVM program beside this file).
+
+Each VMM runs each guest N times (16 MiB guest), through the measure wrapper
+(measure.c): ok.bin (prints OK,
+isa-debug-exit: start-to-exit time) and port80.bin (100000 port 0x80
+writes: exit-heavy).  For every run: wall time, CPU time (user+sys from
+wait4) and peak RSS (ru_maxrss); the output and the exit status are
+checked, a wrong one makes the cell an error.  Prints a markdown table
+(medians; ratios vireo/QEMU and vireo/bare) and the targets.  Stdlib only.
+
+usage: scripts/bench/run.py [--build DIR] [--runs N] [--qemu PATH]
+"""
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+GUESTS = {
+    # name: (expected exit status, text that must be in the output)
+    'ok': (1, 'OK'),
+    'port80': (1, 'port80: done'),
+}
+DEBUG_EXIT = ['-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+COMMON = ['-nodefaults', '-nographic', '-serial', 'stdio', '-m', '16M'] + DEBUG_EXIT
+
+
+def commands(args):
+    vmms = {}
+    vireo = Path(args.build) / 'vireo'
+    vmms['vireo'] = lambda img: [str(vireo)] + COMMON + ['-bios', str(img)]
+    qemu = args.qemu or shutil.which('qemu-system-x86_64')
+    if qemu:
+        vmms['qemu'] = lambda img: ([qemu, '-M', 'microvm,accel=kvm'] + COMMON
+                                    + ['-bios', str(img)])
+    bare = Path(args.build) / 'scripts' / 'bench' / 'bare-kvm'
+    vmms['bare'] = lambda img: [str(bare), '-m', '16', str(img)]
+    return vmms
+
+
+def run_once(argv, timeout, measure):
+    """One run through the measure wrapper:
+    (wall s, cpu s, maxrss KiB, status, output)."""
+    with tempfile.TemporaryFile() as out, \
+            tempfile.NamedTemporaryFile('r') as res:
+        try:
+            subprocess.run([str(measure), res.name] + argv,
+                           stdin=subprocess.DEVNULL, stdout=out,
+                           stderr=subprocess.STDOUT, timeout=timeout, check=True)
+        except subprocess.TimeoutExpired:
+            return 0, 0, 0, 'timeout', ''
+        out.seek(0)
+        text = out.read().decode(errors='replace')
+        wall, cpu, rss, code = res.read().split()
+    return float(wall), float(cpu), int(rss), int(code), text
+
+
+def bench(name, argv, guest, runs, timeout, measure):
+    want_status, want_text = GUESTS[guest]
+    walls, cpus, rss = [], [], []
+    for _ in range(runs):
+        wall, cpu, maxrss, code, text = run_once(argv, timeout, measure)
+        if code != want_status or want_text not in text:
+            return {'error': 'status %s, output %r' % (code, text[-200:])}
+        walls.append(wall)
+        cpus.append(cpu)
+        rss.append(maxrss)
+    return {'wall': statistics.median(walls), 'wall_min': min(walls),
+            'cpu': statistics.median(cpus), 'rss': statistics.median(rss)}
+
+
+def fmt(v, unit):
+    if unit == 'ms':
+        return '%.1f ms' % (v * 1000)
+    return '%.1f MiB' % (v / 1024)
+
+
+def ratio(a, b):
+    return '%.2f' % (a / b) if b else 'n/a'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default='build', help='meson build dir')
+    ap.add_argument('--runs', type=int, default=10)
+    ap.add_argument('--qemu', default=None)
+    ap.add_argument('--timeout', type=float, default=60)
+    args = ap.parse_args()
+
+    vmms = commands(args)
+    measure = Path(args.build) / 'scripts' / 'bench' / 'measure'
+    if not measure.exists():
+        sys.exit('run.py: %s missing (build first: ninja -C %s)' % (measure, args.build))
+    gdir = Path(args.build) / 'tests' / 'guest'
+    results = {}
+    for guest in GUESTS:
+        img = gdir / (guest + '.bin')
+        if not img.exists():
+            sys.exit('run.py: %s missing (build first: ninja -C %s)' % (img, args.build))
+        for vmm, mk in vmms.items():
+            # one warm-up run (page cache, /dev/kvm module state)
+            run_once(mk(img), args.timeout, measure)
+            results[guest, vmm] = bench(vmm, mk(img), guest, args.runs,
+                                        args.timeout, measure)
+            print('%-7s %-6s %s' % (guest, vmm, results[guest, vmm]), file=sys.stderr)
+
+    names = list(vmms)
+    print('Date: %s  ' % datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
+    print('Machine: %s, %s, %d CPUs, kernel %s  ' % (
+        platform.node() or 'unknown', _cpu_model(), os.cpu_count(), platform.release()))
+    print('Command: `%s`  ' % ' '.join(['scripts/bench/run.py'] + sys.argv[1:]))
+    print('Medians of %d runs, 16 MiB guest.\n' % args.runs)
+    hdr = ['guest', 'metric'] + names
+    if 'qemu' in names:
+        hdr.append('vireo/QEMU')
+    hdr.append('vireo/bare')
+    print('| ' + ' | '.join(hdr) + ' |')
+    print('|' + '---|' * len(hdr))
+    for guest in GUESTS:
+        for metric, unit in (('wall', 'ms'), ('cpu', 'ms'), ('rss', 'MiB')):
+            row = [guest + '.bin', {'wall': 'wall', 'cpu': 'CPU (user+sys)',
+                                    'rss': 'peak RSS'}[metric]]
+            for vmm in names:
+                r = results[guest, vmm]
+                row.append('error' if 'error' in r else fmt(r[metric], unit))
+            v = results[guest, 'vireo']
+            for other in (['qemu'] if 'qemu' in names else []) + ['bare']:
+                o = results[guest, other]
+                row.append('n/a' if 'error' in v or 'error' in o
+                           else ratio(v[metric], o[metric]))
+            print('| ' + ' | '.join(row) + ' |')
+    for (guest, vmm), r in results.items():
+        if 'error' in r:
+            print('\n%s on %s failed: %s' % (vmm, guest, r['error']))
+    print()
+    print('Targets:')
+    v, b = results['ok', 'vireo'], results['ok', 'bare']
+    q = results.get(('ok', 'qemu'))
+    ok = 'error' not in v
+    _target('start-to-exit wall <= 2x bare', ok and v['wall'] <= 2 * b['wall'])
+    if q and 'error' not in q:
+        _target('start-to-exit wall < 1/4 QEMU', ok and v['wall'] < q['wall'] / 4)
+    _target('peak RSS < 8 MiB (16 MiB guest)', ok and v['rss'] < 8 * 1024)
+    vh, bh = results['port80', 'vireo'], results['port80', 'bare']
+    _target('exit-heavy wall <= 1.05x bare',
+            'error' not in vh and vh['wall'] <= 1.05 * bh['wall'])
+
+
+def _target(text, met):
+    print('- %s: %s' % (text, 'met' if met else 'NOT met'))
+
+
+def _cpu_model():
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+if __name__ == '__main__':
+    main()

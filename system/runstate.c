@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runstate.c: the machine's life cycle on the main loop: requests posted by
+ * vCPU threads and devices (reset, shutdown, exit), stop/cont, reset, the
+ * QMP-visible run state and events, and QEMU's exit statuses.
+ *
+ * Every machine-wide transition happens here on the main thread: vCPUs are
+ * paused first, so devices and CPU state are never reset under a running
+ * guest.  Lock model: req_lock guards `requests`/`req_cause` only.
+ */
+#include "util/common.h"
+#include "system/machine.h"
+#include "accel/kvm/vcpu.h"
+#include "hw/core/device.h"
+#include "target-i386/cpu.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+const char *run_state_name(enum run_state s)
+{
+    switch (s) {
+    case RUN_STATE_PRELAUNCH:
+        return "prelaunch";
+    case RUN_STATE_RUNNING:
+        return "running";
+    case RUN_STATE_PAUSED:
+        return "paused";
+    case RUN_STATE_SHUTDOWN:
+        return "shutdown";
+    case RUN_STATE_INTERNAL_ERROR:
+        return "internal-error";
+    case RUN_STATE_GUEST_PANICKED:
+        return "guest-panicked";
+    }
+    return "unknown";
+}
+
+const char *shutdown_cause_name(enum shutdown_cause c)
+{
+    static const char *const names[] = {
+        [SHUTDOWN_CAUSE_NONE] = "none",
+        [SHUTDOWN_CAUSE_HOST_ERROR] = "host-error",
+        [SHUTDOWN_CAUSE_HOST_QMP_QUIT] = "host-qmp-quit",
+        [SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET] = "host-qmp-system-reset",
+        [SHUTDOWN_CAUSE_HOST_SIGNAL] = "host-signal",
+        [SHUTDOWN_CAUSE_HOST_UI] = "host-ui",
+        [SHUTDOWN_CAUSE_GUEST_SHUTDOWN] = "guest-shutdown",
+        [SHUTDOWN_CAUSE_GUEST_RESET] = "guest-reset",
+        [SHUTDOWN_CAUSE_GUEST_PANIC] = "guest-panic",
+        [SHUTDOWN_CAUSE_SUBSYSTEM_RESET] = "subsystem-reset",
+    };
+
+    return c < ARRAY_SIZE(names) ? names[c] : "none";
+}
+
+static bool cause_is_guest(enum shutdown_cause c)
+{
+    return c == SHUTDOWN_CAUSE_GUEST_SHUTDOWN ||
+           c == SHUTDOWN_CAUSE_GUEST_RESET || c == SHUTDOWN_CAUSE_GUEST_PANIC;
+}
+
+void machine_add_listener(struct machine *m, const struct machine_listener *l)
+{
+    g_ptr_array_add(m->listeners, g_memdup2(l, sizeof(*l)));
+}
+
+void machine_emit_event(struct machine *m, const char *name,
+                        const char *data_json)
+{
+    for (guint i = 0; i < m->listeners->len; i++) {
+        struct machine_listener *l = g_ptr_array_index(m->listeners, i);
+        l->event(l->opaque, name, data_json);
+    }
+}
+
+void machine_request(struct machine *m, enum machine_req req,
+                     enum shutdown_cause cause)
+{
+    uint64_t one = 1;
+
+    g_mutex_lock(&m->req_lock);
+    m->requests |= req;
+    if (cause != SHUTDOWN_CAUSE_NONE) {
+        m->req_cause = cause;
+    }
+    g_mutex_unlock(&m->req_lock);
+    if (write(m->req_event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+        /* The eventfd counter cannot overflow in practice; nothing else
+         * can make this write fail. */
+    }
+}
+
+void machine_request_exit(struct machine *m, int status)
+{
+    g_mutex_lock(&m->req_lock);
+    m->exit_status = status;
+    g_mutex_unlock(&m->req_lock);
+    /* Stop every vCPU now: QEMU's isa-debug-exit ends the process at the
+     * write, so the guest must not run on past it. */
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        struct vcpu *cpu = m->vcpus[i];
+        g_mutex_lock(&cpu->lock);
+        cpu->want_pause = true;
+        cpu->run->immediate_exit = 1;
+        g_mutex_unlock(&cpu->lock);
+    }
+    machine_request(m, REQ_DEBUG_EXIT, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+}
+
+static void pause_vcpus(struct machine *m)
+{
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        vcpu_pause(m->vcpus[i]);
+    }
+}
+
+static void resume_vcpus(struct machine *m)
+{
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        vcpu_resume(m->vcpus[i]);
+    }
+}
+
+void machine_pause(struct machine *m)
+{
+    if (m->state != RUN_STATE_RUNNING) {
+        if (m->state == RUN_STATE_PRELAUNCH) {
+            m->state = RUN_STATE_PAUSED;
+        }
+        return;
+    }
+    pause_vcpus(m);
+    m->state = RUN_STATE_PAUSED;
+    machine_emit_event(m, "STOP", NULL);
+}
+
+void machine_resume(struct machine *m)
+{
+    if (m->state == RUN_STATE_RUNNING) {
+        return;
+    }
+    m->state = RUN_STATE_RUNNING;
+    resume_vcpus(m);
+    machine_emit_event(m, "RESUME", NULL);
+}
+
+bool machine_reset(struct machine *m, Error **errp)
+{
+    bool was_running = m->state == RUN_STATE_RUNNING;
+
+    pause_vcpus(m);
+    for (guint i = 0; i < m->devices->len; i++) {
+        device_reset(g_ptr_array_index(m->devices, i));
+    }
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        m->vcpus[i]->pending_reset = true;
+    }
+    if (was_running) {
+        resume_vcpus(m);
+    }
+    return true;
+}
+
+static void do_quit(struct machine *m)
+{
+    pause_vcpus(m);
+    m->quitting = true;
+    g_main_loop_quit(m->loop);
+}
+
+static void handle_requests(struct machine *m)
+{
+    unsigned req;
+    enum shutdown_cause cause;
+    char *data;
+
+    g_mutex_lock(&m->req_lock);
+    req = m->requests;
+    cause = m->req_cause;
+    m->requests = 0;
+    m->req_cause = SHUTDOWN_CAUSE_NONE;
+    g_mutex_unlock(&m->req_lock);
+
+    if (req & REQ_DEBUG_EXIT) {
+        do_quit(m);
+        return;
+    }
+    if (req & REQ_INTERNAL_ERROR) {
+        pause_vcpus(m);
+        m->state = RUN_STATE_INTERNAL_ERROR;
+        machine_emit_event(m, "STOP", NULL);
+        if (m->cfg->monitors->len == 0) {
+            /* Nobody can inspect or resume the VM: report and exit. */
+            m->exit_status = 1;
+            do_quit(m);
+        }
+        return;
+    }
+    if (req & REQ_QUIT) {
+        if (cause == SHUTDOWN_CAUSE_NONE) {
+            cause = SHUTDOWN_CAUSE_HOST_QMP_QUIT;
+        }
+        data = g_strdup_printf("{\"guest\": false, \"reason\": \"%s\"}",
+                               shutdown_cause_name(cause));
+        machine_emit_event(m, "SHUTDOWN", data);
+        g_free(data);
+        do_quit(m);
+        return;
+    }
+    if (req & REQ_SHUTDOWN ||
+        (req & REQ_RESET && m->cfg->no_reboot && cause_is_guest(cause))) {
+        data = g_strdup_printf("{\"guest\": %s, \"reason\": \"%s\"}",
+                               cause_is_guest(cause) ? "true" : "false",
+                               shutdown_cause_name(cause));
+        machine_emit_event(m, "SHUTDOWN", data);
+        g_free(data);
+        if (m->cfg->no_shutdown) {
+            pause_vcpus(m);
+            m->state = RUN_STATE_SHUTDOWN;
+            machine_emit_event(m, "STOP", NULL);
+            return;
+        }
+        do_quit(m);
+        return;
+    }
+    if (req & REQ_RESET) {
+        Error *err = NULL;
+        if (cause == SHUTDOWN_CAUSE_NONE) {
+            cause = SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET;
+        }
+        if (!machine_reset(m, &err)) {
+            error_report_err(err);
+        }
+        data = g_strdup_printf("{\"guest\": %s, \"reason\": \"%s\"}",
+                               cause_is_guest(cause) ? "true" : "false",
+                               shutdown_cause_name(cause));
+        machine_emit_event(m, "RESET", data);
+        g_free(data);
+        /* A guest-triggered reset parked the vCPUs; run them again. */
+        if (m->state == RUN_STATE_RUNNING) {
+            resume_vcpus(m);
+        }
+    }
+    if (req & REQ_POWERDOWN) {
+        machine_emit_event(m, "POWERDOWN", NULL);
+        machine_press_power_button(m);
+    }
+}
+
+static gboolean on_request(gint fd, GIOCondition cond, gpointer opaque)
+{
+    uint64_t v;
+
+    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+        return G_SOURCE_CONTINUE;
+    }
+    handle_requests(opaque);
+    return G_SOURCE_CONTINUE;
+}
+
+/*
+ * SIGTERM/SIGINT/SIGHUP arrive through a signalfd so we can say who sent
+ * them, as QEMU does; they are blocked in every thread (the mask is set
+ * before any thread starts and inherited).
+ */
+static gboolean on_signal(gint fd, GIOCondition cond, gpointer opaque)
+{
+    struct machine *m = opaque;
+    struct signalfd_siginfo si;
+
+    while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+        fprintf(stderr, "vireo: terminating on signal %u from pid %u\n",
+                si.ssi_signo, si.ssi_pid);
+        machine_request(m, REQ_QUIT, SHUTDOWN_CAUSE_HOST_SIGNAL);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+bool machine_runstate_init(struct machine *m, Error **errp)
+{
+    GSource *src;
+    sigset_t set;
+
+    g_mutex_init(&m->req_lock);
+    m->listeners = g_ptr_array_new_with_free_func(g_free);
+    m->signal_fd = -1;
+    m->req_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m->req_event_fd < 0) {
+        error_setg_errno(errp, errno, "eventfd failed");
+        return false;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    m->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (m->signal_fd < 0) {
+        error_setg_errno(errp, errno, "signalfd failed");
+        return false;
+    }
+    m->ctx = g_main_context_ref(g_main_context_default());
+    m->loop = g_main_loop_new(m->ctx, FALSE);
+    src = g_unix_fd_source_new(m->req_event_fd, G_IO_IN);
+    g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_request, m,
+                          NULL);
+    g_source_attach(src, m->ctx);
+    g_source_unref(src);
+    src = g_unix_fd_source_new(m->signal_fd, G_IO_IN);
+    g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_signal, m, NULL);
+    g_source_attach(src, m->ctx);
+    g_source_unref(src);
+    return true;
+}
+
+int machine_run(struct machine *m)
+{
+    m->state = RUN_STATE_PRELAUNCH;
+    if (m->cfg->start_paused) {
+        m->state = RUN_STATE_PAUSED;
+    } else {
+        m->state = RUN_STATE_RUNNING;
+        resume_vcpus(m);
+    }
+    g_main_loop_run(m->loop);
+    return m->exit_status;
+}

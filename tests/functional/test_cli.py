@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+"""test_cli.py: command-line handling.  Bad options fail before anything
+runs: a clear message on stderr naming the culprit, exit status 1, and
+the guest (hello.bin, which would print its banner) never starts.
+Informational options (-version, -h, -machine help, -cpu help) print and
+exit 0 without needing /dev/kvm."""
+import pytest
+
+from conftest import BANNER_TEXT, run
+
+
+def _bad(vireo, guest, extra, expect_in_msg, tmp_path=None, bios=None):
+    argv = [vireo, '-nodefaults', '-nographic', '-serial', 'stdio', '-m', '16M']
+    argv += ['-bios', bios if bios is not None else guest('hello')]
+    argv += extra
+    r = run(argv, timeout=10)
+    assert r.returncode == 1, r
+    assert BANNER_TEXT not in r.stdout, r
+    msg = r.stderr.strip()
+    assert msg, 'no error message: %r' % r
+    for word in expect_in_msg:
+        assert word.lower() in msg.lower(), r
+    # one clear message, not a dump
+    assert len(msg.splitlines()) <= 4, r
+    return r
+
+
+def test_unknown_option(vireo, guest):
+    _bad(vireo, guest, ['-frobnicate'], ['-frobnicate'])
+
+
+@pytest.mark.parametrize('value', ['foo', '-5', '12Q'])
+def test_bad_memory_size(vireo, guest, value):
+    _bad(vireo, guest, ['-m', value], [value])
+
+
+@pytest.mark.parametrize('value', ['foo', '9999', 'cpus=2,sockets=0x'])
+def test_bad_smp(vireo, guest, value):
+    _bad(vireo, guest, ['-smp', value], ['smp'])
+
+
+def test_missing_option_argument(vireo, guest):
+    r = run([vireo, '-nodefaults', '-nographic', '-bios', guest('hello'), '-m'],
+            timeout=10)
+    assert r.returncode == 1, r
+    assert '-m' in r.stderr, r
+    assert BANNER_TEXT not in r.stdout, r
+
+
+def test_missing_bios_file(vireo, guest, tmp_path):
+    missing = tmp_path / 'no-such-bios.bin'
+    _bad(vireo, guest, [], [str(missing)], bios=missing)
+
+
+@pytest.mark.parametrize('size', [0, 1000, 4096, 64 * 1024 + 4096,
+                                  16 * 1024 * 1024 + 64 * 1024])
+def test_bad_bios_size(vireo, guest, tmp_path, size):
+    """QEMU's rule: the -bios image size must be a non-zero multiple of
+    64 KiB; vireo also caps it at 16 MiB (the flash window below 4 GiB)."""
+    bios = tmp_path / ('bios-%d.bin' % size)
+    with open(bios, 'wb') as f:
+        f.truncate(size)
+    _bad(vireo, guest, [], [bios.name], bios=bios)
+
+
+def test_version(vireo):
+    r = run([vireo, '-version'], timeout=10)
+    assert r.returncode == 0, r
+    assert 'version' in r.stdout.lower(), r
+    assert 'vireo' in r.stdout.lower(), r
+
+
+def test_help(vireo):
+    r = run([vireo, '-h'], timeout=10)
+    assert r.returncode == 0, r
+    out = r.stdout
+    assert 'usage' in out.lower(), r
+    for opt in ('-bios', '-m ', '-smp', '-serial', '-nographic', '-S',
+                '-no-reboot', '-daemonize', '-pidfile', '-chardev', '-device'):
+        assert opt in out, 'option %s missing from -h' % opt
+
+
+def test_machine_help(vireo):
+    r = run([vireo, '-machine', 'help'], timeout=10)
+    assert r.returncode == 0, r
+    assert 'microvm' in r.stdout, r
+
+
+def test_cpu_help(vireo):
+    r = run([vireo, '-cpu', 'help'], timeout=10)
+    assert r.returncode == 0, r
+    assert 'host' in r.stdout or 'max' in r.stdout, r

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev-harness.h: a bare struct machine (port address space, request
+ * fields, log) and a way to create one device class on it with props set
+ * from text, without the device table, KVM or chardevs.  For the device
+ * unit tests of the dev area (debug-exit, port80, i8042).
+ */
+#ifndef TESTS_UNIT_DEV_HARNESS_H
+#define TESTS_UNIT_DEV_HARNESS_H
+
+#include "util/common.h"
+#include "hw/core/device.h"
+#include "system/machine.h"
+#include "system/memory.h"
+#include "util/keyval.h"
+#include "util/log.h"
+
+static inline struct machine *th_machine_new(void)
+{
+    struct machine *m = g_new0(struct machine, 1);
+
+    vlog_init(&m->log);
+    m->pio = as_new("pio", &m->log);
+    g_mutex_init(&m->req_lock);
+    m->req_event_fd = -1; /* requests are only recorded */
+    return m;
+}
+
+static inline void th_machine_free(struct machine *m)
+{
+    as_free(m->pio);
+    g_mutex_clear(&m->req_lock);
+    vlog_close(&m->log);
+    g_free(m);
+}
+
+static inline bool th_set_prop(struct device *dev, const char *name,
+                               const char *val)
+{
+    for (const struct prop *p = dev->cls->props; p && p->name; p++) {
+        uint8_t *base = (uint8_t *)dev + p->offset;
+        uint64_t v = 0;
+
+        if (strcmp(p->name, name)) {
+            continue;
+        }
+        if (p->type == PROP_STR || p->type == PROP_CHARDEV) {
+            g_free(*(char **)base);
+            *(char **)base = g_strdup(val);
+            return true;
+        }
+        if (p->type == PROP_BOOL) {
+            return parse_bool(val, (bool *)base);
+        }
+        if (!parse_u64(val, &v)) {
+            return false;
+        }
+        switch (p->type) {
+        case PROP_U8:
+            *(uint8_t *)base = v;
+            break;
+        case PROP_U16:
+            *(uint16_t *)base = v;
+            break;
+        case PROP_U32:
+            *(uint32_t *)base = v;
+            break;
+        default:
+            *(uint64_t *)base = v;
+            break;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* props: NULL-terminated name, value, name, value... over the defaults. */
+static inline struct device *th_device_new(struct machine *m,
+                                           const struct device_class *cls,
+                                           const char *const *props,
+                                           Error **errp)
+{
+    struct device *dev = g_malloc0(cls->size);
+
+    dev->cls = cls;
+    dev->m = m;
+    g_mutex_init(&dev->lock);
+    for (const struct prop *p = cls->props; p && p->name; p++) {
+        if (p->defval) {
+            g_assert_true(th_set_prop(dev, p->name, p->defval));
+        }
+    }
+    for (; props && props[0]; props += 2) {
+        g_assert_true(th_set_prop(dev, props[0], props[1]));
+    }
+    if (cls->realize && !cls->realize(dev, m, errp)) {
+        g_mutex_clear(&dev->lock);
+        g_free(dev);
+        return NULL;
+    }
+    dev->realized = true;
+    return dev;
+}
+
+static inline void th_device_free(struct device *dev)
+{
+    if (dev->cls->unrealize) {
+        dev->cls->unrealize(dev);
+    }
+    for (const struct prop *p = dev->cls->props; p && p->name; p++) {
+        if (p->type == PROP_STR || p->type == PROP_CHARDEV) {
+            g_free(*(char **)((uint8_t *)dev + p->offset));
+        }
+    }
+    g_mutex_clear(&dev->lock);
+    g_free(dev);
+}
+
+static inline void th_reset(struct device *dev)
+{
+    g_mutex_lock(&dev->lock);
+    dev->cls->reset(dev);
+    g_mutex_unlock(&dev->lock);
+}
+
+static inline uint64_t th_in(struct machine *m, uint64_t port, unsigned len)
+{
+    uint8_t b[8] = {0};
+    uint64_t v = 0;
+
+    as_read(m->pio, port, b, len);
+    for (unsigned i = 0; i < len; i++) {
+        v |= (uint64_t)b[i] << (8 * i);
+    }
+    return v;
+}
+
+static inline void th_out(struct machine *m, uint64_t port, uint64_t v,
+                          unsigned len)
+{
+    uint8_t b[8];
+
+    for (unsigned i = 0; i < len; i++) {
+        b[i] = v >> (8 * i);
+    }
+    as_write(m->pio, port, b, len);
+}
+
+/* Takes the pending requests (what the main loop would act on). */
+static inline unsigned th_take_requests(struct machine *m,
+                                        enum shutdown_cause *cause)
+{
+    unsigned r;
+
+    g_mutex_lock(&m->req_lock);
+    r = m->requests;
+    m->requests = 0;
+    if (cause) {
+        *cause = m->req_cause;
+    }
+    m->req_cause = SHUTDOWN_CAUSE_NONE;
+    g_mutex_unlock(&m->req_lock);
+    return r;
+}
+
+#endif

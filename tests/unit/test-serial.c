@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-serial.c: the 16550A core of hw/char/serial.c, driven directly
+ * (no chardev, no KVM): every register, the interrupt priority and THRE
+ * rules Linux's 8250 driver relies on, FIFO trigger levels, overrun,
+ * loopback, break, reset, hostile register values and the vmstate checks.
+ */
+#include "util/common.h"
+#include "hw/char/serial.h"
+#include "migration/vmstate.h"
+
+struct harness {
+    struct serial_state s;
+    bool level;
+    unsigned rises, falls, irq_calls;
+    GByteArray *out;
+    unsigned accepts;
+};
+
+static void h_set_irq(void *opaque, bool level)
+{
+    struct harness *h = opaque;
+
+    h->irq_calls++;
+    if (level && !h->level) {
+        h->rises++;
+    }
+    if (!level && h->level) {
+        h->falls++;
+    }
+    h->level = level;
+}
+
+static void h_output(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct harness *h = opaque;
+
+    g_byte_array_append(h->out, buf, len);
+}
+
+static void h_accept(void *opaque)
+{
+    struct harness *h = opaque;
+
+    h->accepts++;
+}
+
+static const struct serial_ops h_ops = {
+    .set_irq = h_set_irq,
+    .output = h_output,
+    .accept_input = h_accept,
+};
+
+static struct harness *h_new(void)
+{
+    struct harness *h = g_new0(struct harness, 1);
+
+    h->out = g_byte_array_new();
+    serial_core_init(&h->s, &h_ops, h);
+    return h;
+}
+
+static void h_free(struct harness *h)
+{
+    g_byte_array_unref(h->out);
+    g_free(h);
+}
+
+#define RD(h, r) serial_core_read(&(h)->s, (r))
+#define WR(h, r, v) serial_core_write(&(h)->s, (r), (v))
+
+static void rx(struct harness *h, const char *text)
+{
+    serial_core_receive(&h->s, (const uint8_t *)text, strlen(text));
+}
+
+static void test_reset_values(void)
+{
+    struct harness *h = h_new();
+
+    g_assert_cmphex(RD(h, SERIAL_IER), ==, 0x00);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
+    g_assert_cmphex(RD(h, SERIAL_LCR), ==, 0x00);
+    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x00);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb0);
+    g_assert_cmphex(RD(h, SERIAL_SCR), ==, 0x00);
+    g_assert_false(h->level);
+    h_free(h);
+}
+
+static void test_scratch_and_ier(void)
+{
+    struct harness *h = h_new();
+
+    for (unsigned v = 0; v < 256; v++) {
+        WR(h, SERIAL_SCR, v);
+        g_assert_cmphex(RD(h, SERIAL_SCR), ==, v);
+    }
+    /* Linux's probe: IER keeps only its low nibble */
+    WR(h, SERIAL_IER, 0xff);
+    g_assert_cmphex(RD(h, SERIAL_IER), ==, 0x0f);
+    WR(h, SERIAL_IER, 0x00);
+    g_assert_cmphex(RD(h, SERIAL_IER), ==, 0x00);
+    /* LSR and MSR ignore writes */
+    WR(h, SERIAL_LSR, 0x00);
+    WR(h, SERIAL_MSR, 0x0f);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb0);
+    h_free(h);
+}
+
+static void test_dlab(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_IER, 0x05);
+    WR(h, SERIAL_LCR, 0x83);
+    WR(h, SERIAL_RBR, 0x34);
+    WR(h, SERIAL_IER, 0x12);
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 0x34);
+    g_assert_cmphex(RD(h, SERIAL_IER), ==, 0x12);
+    g_assert_cmphex(h->s.divisor, ==, 0x1234);
+    g_assert_cmphex(RD(h, SERIAL_LCR), ==, 0x83);
+    /* DLL writes did not transmit, DLM writes left IER alone */
+    g_assert_cmpuint(h->out->len, ==, 0);
+    WR(h, SERIAL_LCR, 0x03);
+    g_assert_cmphex(RD(h, SERIAL_IER), ==, 0x05);
+    WR(h, SERIAL_RBR, 'Q');
+    g_assert_cmpuint(h->out->len, ==, 1);
+    g_assert_cmphex(h->s.divisor, ==, 0x1234);
+    h_free(h);
+}
+
+static void test_transmit(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_RBR, 'h');
+    WR(h, SERIAL_RBR, 'i');
+    g_assert_cmpmem(h->out->data, h->out->len, "hi", 2);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    /* no interrupt with IER clear */
+    g_assert_false(h->level);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
+    h_free(h);
+}
+
+static void test_thre_interrupt(void)
+{
+    struct harness *h = h_new();
+
+    /* enabling THRI with THR empty raises it at once */
+    WR(h, SERIAL_IER, SERIAL_IER_THRI);
+    g_assert_true(h->level);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x02);
+    /* the IIR read that reported it cleared it */
+    g_assert_false(h->level);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
+    /* a THR write makes THR empty again: a new THRE interrupt */
+    WR(h, SERIAL_RBR, 'x');
+    g_assert_true(h->level);
+    /* a THR write while pending gives a fresh edge */
+    h->rises = h->falls = 0;
+    WR(h, SERIAL_RBR, 'y');
+    g_assert_cmpuint(h->falls, ==, 1);
+    g_assert_cmpuint(h->rises, ==, 1);
+    g_assert_true(h->level);
+    /* disabling THRI drops it; re-enabling raises it again */
+    WR(h, SERIAL_IER, 0);
+    g_assert_false(h->level);
+    g_assert_false(h->s.thr_ipending);
+    WR(h, SERIAL_IER, SERIAL_IER_THRI);
+    g_assert_true(h->level);
+    /* reading IIR when something of higher priority shows keeps THRE */
+    WR(h, SERIAL_IER, SERIAL_IER_THRI | SERIAL_IER_RDI);
+    rx(h, "a");
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x04);
+    g_assert_true(h->s.thr_ipending);
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'a');
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x02);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
+    h_free(h);
+}
+
+/* The sequence serial8250_do_startup() uses to detect UART_BUG_THRE:
+ * both IIR reads must show the interrupt. */
+static void test_linux_thre_probe(void)
+{
+    struct harness *h = h_new();
+    uint8_t iir1, iir, lsr;
+
+    WR(h, SERIAL_IER, 0);
+    lsr = RD(h, SERIAL_LSR);
+    WR(h, SERIAL_IER, SERIAL_IER_THRI);
+    iir1 = RD(h, SERIAL_IIR);
+    WR(h, SERIAL_IER, 0);
+    WR(h, SERIAL_IER, SERIAL_IER_THRI);
+    iir = RD(h, SERIAL_IIR);
+    WR(h, SERIAL_IER, 0);
+    g_assert_true(lsr & SERIAL_LSR_TEMT);
+    g_assert_false(iir1 & SERIAL_IIR_NO_INT);
+    g_assert_false(iir & SERIAL_IIR_NO_INT);
+    h_free(h);
+}
+
+/* autoconfig(): with the FIFO enabled IIR reads 0xc1 (16550A). */
+static void test_linux_autoconfig(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_IIR, SERIAL_FCR_FE);
+    g_assert_cmphex(RD(h, SERIAL_IIR) >> 6, ==, 3);
+    WR(h, SERIAL_IIR, 0);
+    g_assert_cmphex(RD(h, SERIAL_IIR) >> 6, ==, 0);
+    /* loopback test: MCR = LOOP|OUT2|RTS gives MSR 0x90 */
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP | 0x0a);
+    g_assert_cmphex(RD(h, SERIAL_MSR) & 0xf0, ==, 0x90);
+    h_free(h);
+}
+
+static void test_receive_nofifo(void)
+{
+    struct harness *h = h_new();
+
+    g_assert_cmpuint(serial_core_can_receive(&h->s), ==, 1);
+    WR(h, SERIAL_IER, SERIAL_IER_RDI);
+    rx(h, "k");
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x61);
+    g_assert_true(h->level);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x04);
+    g_assert_cmpuint(serial_core_can_receive(&h->s), ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'k');
+    g_assert_false(h->level);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    /* the backend that was told 0 is told to try again */
+    g_assert_cmpuint(h->accepts, ==, 1);
+    /* a second read of an empty RBR gives the last byte */
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'k');
+    /* overrun in 16450 mode: the new byte replaces the old one */
+    rx(h, "ab");
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x63);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x61); /* OE clears on read */
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'b');
+    h_free(h);
+}
+
+static void test_fifo_trigger_levels(void)
+{
+    static const struct {
+        uint8_t fcr;
+        unsigned level;
+    } t[] = {{0x01, 1}, {0x41, 4}, {0x81, 8}, {0xc1, 14}};
+
+    for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+        struct harness *h = h_new();
+        char buf[32];
+
+        WR(h, SERIAL_IER, SERIAL_IER_RDI);
+        WR(h, SERIAL_IIR, t[i].fcr);
+        g_assert_cmpuint(serial_core_can_receive(&h->s), ==, 16);
+        for (unsigned k = 0; k < t[i].level - 1; k++) {
+            buf[k] = 'a' + k;
+        }
+        buf[t[i].level - 1] = 0;
+        rx(h, buf);
+        if (t[i].level > 1) {
+            /* below the trigger level, line idle: character timeout */
+            g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xcc);
+            g_assert_true(h->level);
+        }
+        rx(h, "Z");
+        g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc4);
+        g_assert_true(h->level);
+        g_assert_cmpuint(serial_core_can_receive(&h->s), ==, 16 - t[i].level);
+        for (unsigned k = 0; k < t[i].level - 1; k++) {
+            g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'a' + k);
+        }
+        g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'Z');
+        g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc1);
+        g_assert_false(h->level);
+        h_free(h);
+    }
+}
+
+static void test_fifo_overrun_and_rls(void)
+{
+    struct harness *h = h_new();
+    const char *in = "0123456789abcdefXYZW";
+
+    WR(h, SERIAL_IIR, 0xc1);
+    WR(h, SERIAL_IER, SERIAL_IER_RDI | SERIAL_IER_RLSI);
+    rx(h, in);
+    g_assert_cmpuint(h->s.rx_count, ==, 16);
+    /* line status outranks received data */
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc6);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x63);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc4);
+    for (unsigned k = 0; k < 16; k++) {
+        g_assert_cmphex(RD(h, SERIAL_RBR), ==, in[k]);
+    }
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    g_assert_false(h->level);
+    h_free(h);
+}
+
+static void test_fifo_clear(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_IIR, 0x01);
+    rx(h, "abc");
+    WR(h, SERIAL_IIR, 0x01 | SERIAL_FCR_CLEAR_RX);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    g_assert_cmpuint(h->s.rx_count, ==, 0);
+    rx(h, "def");
+    WR(h, SERIAL_IIR, 0x01 | SERIAL_FCR_CLEAR_TX);
+    g_assert_cmpuint(h->s.rx_count, ==, 3); /* TX clear leaves RX */
+    /* leaving FIFO mode clears, and FE=0 programs nothing else */
+    WR(h, SERIAL_IIR, 0xc0);
+    g_assert_cmpuint(h->s.rx_count, ==, 0);
+    g_assert_cmphex(h->s.fcr, ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
+    /* entering FIFO mode clears too */
+    rx(h, "g");
+    WR(h, SERIAL_IIR, 0x01);
+    g_assert_cmpuint(h->s.rx_count, ==, 0);
+    h_free(h);
+}
+
+static void test_loopback(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_IIR, 0x41); /* trigger level 4 */
+    WR(h, SERIAL_IER, SERIAL_IER_RDI);
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP);
+    /* the receiver is off the line */
+    g_assert_cmpuint(serial_core_can_receive(&h->s), ==, 0);
+    rx(h, "ext");
+    g_assert_cmpuint(h->s.rx_count, ==, 0);
+    /* transmitted bytes come back and do not leave */
+    WR(h, SERIAL_RBR, 'L');
+    WR(h, SERIAL_RBR, 'B');
+    g_assert_cmpuint(h->out->len, ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x61);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xcc);
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'L');
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'B');
+    /* overrun through loopback */
+    for (unsigned k = 0; k < 17; k++) {
+        WR(h, SERIAL_RBR, k);
+    }
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x63);
+    /* leaving loopback restores the line and output */
+    WR(h, SERIAL_MCR, 0);
+    WR(h, SERIAL_IIR, 0x03);
+    g_assert_cmpuint(h->accepts, >=, 1);
+    WR(h, SERIAL_RBR, 'o');
+    g_assert_cmpmem(h->out->data, h->out->len, "o", 1);
+    g_assert_cmpuint(serial_core_can_receive(&h->s), ==, 16);
+    h_free(h);
+}
+
+static void test_modem_status(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_IER, SERIAL_IER_MSI);
+    /* entering loopback with MCR=0: CTS, DSR and DCD drop */
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP);
+    g_assert_true(h->level);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x00);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0x0b);
+    g_assert_false(h->level);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0x00);
+    /* each output maps to its input */
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP | SERIAL_MCR_RTS);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0x11);
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP | SERIAL_MCR_RTS | SERIAL_MCR_DTR);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0x32);
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP | 0x03 | SERIAL_MCR_OUT2);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb8);
+    /* RI: only the trailing edge is latched */
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP | 0x0b | SERIAL_MCR_OUT1);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xf0);
+    g_assert_false(h->level);
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP | 0x0b);
+    g_assert_true(h->level);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb4);
+    /* MCR keeps 5 bits */
+    WR(h, SERIAL_MCR, 0xff);
+    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x1f);
+    /* leaving loopback: the idle lines come back */
+    WR(h, SERIAL_MCR, 0);
+    g_assert_cmphex(RD(h, SERIAL_MSR) & 0xf0, ==, 0xb0);
+    h_free(h);
+}
+
+/* All four sources at once: they are reported in priority order. */
+static void test_priority(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP);
+    WR(h, SERIAL_RBR, 'a');
+    WR(h, SERIAL_RBR, 'b');                              /* overrun (no FIFO) */
+    WR(h, SERIAL_MCR, SERIAL_MCR_LOOP | SERIAL_MCR_RTS); /* DCTS */
+    WR(h, SERIAL_IER, 0x0f);
+    g_assert_true(h->s.thr_ipending);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x06);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x06); /* no side effect */
+    RD(h, SERIAL_LSR);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x04);
+    RD(h, SERIAL_RBR);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x02);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x00);
+    g_assert_true(h->level);
+    RD(h, SERIAL_MSR);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
+    g_assert_false(h->level);
+    h_free(h);
+}
+
+static void test_break(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_IER, SERIAL_IER_RLSI);
+    serial_core_break(&h->s);
+    g_assert_true(h->level);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x06);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x71);
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 0x00);
+    g_assert_false(h->level);
+    h_free(h);
+}
+
+static void test_reset(void)
+{
+    struct harness *h = h_new();
+
+    WR(h, SERIAL_IIR, 0xc1);
+    WR(h, SERIAL_LCR, 0x9b);
+    WR(h, SERIAL_RBR, 1);
+    WR(h, SERIAL_LCR, 0x1b);
+    WR(h, SERIAL_MCR, 0x1f);
+    WR(h, SERIAL_SCR, 0x55);
+    WR(h, SERIAL_IER, 0x0f);
+    WR(h, SERIAL_MCR, 0x0f);
+    rx(h, "abc");
+    g_assert_true(h->level);
+    serial_core_reset(&h->s);
+    g_assert_false(h->level);
+    g_assert_cmphex(RD(h, SERIAL_IER), ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
+    g_assert_cmphex(RD(h, SERIAL_LCR), ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb0);
+    g_assert_cmphex(RD(h, SERIAL_SCR), ==, 0);
+    g_assert_cmpuint(h->s.rx_count, ==, 0);
+    g_assert_cmpuint(serial_core_can_receive(&h->s), ==, 1);
+    h_free(h);
+}
+
+/* Receiving more than can_receive allowed is overrun, not a buffer
+ * overflow; out-of-range registers read 0xff and ignore writes. */
+static void test_hostile(void)
+{
+    struct harness *h = h_new();
+    uint8_t big[4096];
+    struct serial_state before;
+
+    memset(big, 'x', sizeof(big));
+    WR(h, SERIAL_IIR, 0x01);
+    serial_core_receive(&h->s, big, sizeof(big));
+    g_assert_cmpuint(h->s.rx_count, ==, 16);
+    g_assert_true(h->s.lsr & SERIAL_LSR_OE);
+    memcpy(&before, &h->s, sizeof(before));
+    for (unsigned r = 8; r < 300; r += 7) {
+        g_assert_cmphex(RD(h, r), ==, 0xff);
+        WR(h, r, 0xaa);
+    }
+    g_assert_cmpmem(&h->s, sizeof(before), &before, sizeof(before));
+    h_free(h);
+}
+
+static void check_invariants(struct harness *h)
+{
+    const struct serial_state *s = &h->s;
+    uint8_t iir = serial_core_peek_iir(s);
+
+    g_assert_cmpuint(s->rx_count, <=, SERIAL_FIFO_LEN);
+    g_assert_cmpuint(s->rx_head, <, SERIAL_FIFO_LEN);
+    if (!(s->fcr & SERIAL_FCR_FE)) {
+        g_assert_cmpuint(s->rx_count, <=, 1);
+    }
+    g_assert_cmpuint(!!(s->lsr & SERIAL_LSR_DR), ==, s->rx_count > 0);
+    g_assert_cmphex(s->lsr & 0x60, ==, 0x60);
+    g_assert_cmphex(s->ier & 0xf0, ==, 0);
+    g_assert_true((iir & 0x0f) == 0x01 || (iir & 0x0f) == 0x00 ||
+                  (iir & 0x0f) == 0x02 || (iir & 0x0f) == 0x04 ||
+                  (iir & 0x0f) == 0x06 || (iir & 0x0f) == 0x0c);
+    g_assert_cmpuint(h->level, ==, !(iir & 1));
+}
+
+static void test_random_ops(void)
+{
+    GRand *r = g_rand_new_with_seed(42);
+    struct harness *h = h_new();
+
+    for (int i = 0; i < 200000; i++) {
+        unsigned op = g_rand_int_range(r, 0, 10);
+        unsigned reg = g_rand_int_range(r, 0, 9);
+        uint8_t v = g_rand_int(r);
+
+        if (op < 4) {
+            WR(h, reg, v);
+        } else if (op < 8) {
+            RD(h, reg);
+        } else if (op == 8) {
+            uint8_t buf[20];
+            size_t n = g_rand_int_range(r, 0, sizeof(buf));
+            memset(buf, v, n);
+            serial_core_receive(&h->s, buf, n);
+        } else if (v < 8) {
+            serial_core_break(&h->s);
+        } else if (v == 8) {
+            serial_core_reset(&h->s);
+        }
+        check_invariants(h);
+    }
+    h_free(h);
+    g_rand_free(r);
+}
+
+static GByteArray *save(struct harness *h)
+{
+    GByteArray *b = g_byte_array_new();
+    Error *err = NULL;
+
+    g_assert_true(vmstate_save(&serial_core_vmsd, &h->s, b, &err));
+    g_assert_null(err);
+    return b;
+}
+
+static void test_vmstate_roundtrip(void)
+{
+    struct harness *a = h_new(), *b = h_new();
+    GByteArray *buf;
+    size_t pos = 0;
+    Error *err = NULL;
+
+    WR(a, SERIAL_IIR, 0x81);
+    WR(a, SERIAL_LCR, 0x80);
+    WR(a, SERIAL_RBR, 0x01);
+    WR(a, SERIAL_IER, 0x00);
+    WR(a, SERIAL_LCR, 0x03);
+    WR(a, SERIAL_IER, 0x05);
+    WR(a, SERIAL_SCR, 0x77);
+    rx(a, "xyz");
+    RD(a, SERIAL_RBR);
+    rx(a, "w");
+    g_assert_true(a->level);
+    buf = save(a);
+    g_assert_true(vmstate_load(&serial_core_vmsd, &b->s, buf->data, buf->len,
+                               &pos, &err));
+    g_assert_null(err);
+    g_assert_cmpuint(pos, ==, buf->len);
+    /* the IRQ line follows the loaded state */
+    g_assert_true(b->level);
+    g_assert_cmphex(b->s.divisor, ==, 1);
+    g_assert_cmphex(RD(b, SERIAL_SCR), ==, 0x77);
+    g_assert_cmphex(RD(b, SERIAL_IIR), ==, 0xcc);
+    g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'y');
+    g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'z');
+    g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'w');
+    g_assert_cmphex(RD(b, SERIAL_LSR), ==, 0x60);
+    g_byte_array_unref(buf);
+    h_free(a);
+    h_free(b);
+}
+
+/* Field offsets in the saved stream (see serial_core_fields). */
+enum {
+    SV_DIVISOR = 0,
+    SV_IER = 2,
+    SV_FCR = 3,
+    SV_MCR = 5,
+    SV_LSR = 6,
+    SV_HEAD = 25,
+    SV_COUNT = 26,
+    SV_THR = 27,
+};
+
+static void expect_refused(size_t off, uint8_t val, const char *needle)
+{
+    struct harness *a = h_new(), *b = h_new();
+    GByteArray *buf;
+    struct serial_state before;
+    size_t pos = 0;
+    Error *err = NULL;
+
+    WR(a, SERIAL_IIR, 0x01);
+    rx(a, "ab");
+    buf = save(a);
+    g_assert_cmpuint(buf->len, ==, 29);
+    buf->data[off] = val;
+    WR(b, SERIAL_SCR, 0x42);
+    before = b->s;
+    g_assert_false(vmstate_load(&serial_core_vmsd, &b->s, buf->data, buf->len,
+                                &pos, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), needle)) {
+        g_test_message("got: %s", error_get_pretty(err));
+    }
+    g_assert_nonnull(strstr(error_get_pretty(err), needle));
+    /* the target is untouched */
+    g_assert_cmpmem(b->s.rx_fifo, sizeof(b->s.rx_fifo), before.rx_fifo,
+                    sizeof(before.rx_fifo));
+    g_assert_cmpuint(b->s.rx_count, ==, before.rx_count);
+    g_assert_cmphex(b->s.scr, ==, 0x42);
+    error_free(err);
+    g_byte_array_unref(buf);
+    h_free(a);
+    h_free(b);
+}
+
+static void test_vmstate_validation(void)
+{
+    expect_refused(SV_COUNT, 17, "rx_count");
+    expect_refused(SV_HEAD, 16, "rx_head");
+    expect_refused(SV_HEAD, 0xff, "rx_head");
+    expect_refused(SV_COUNT, 0, "disagrees");
+    expect_refused(SV_IER, 0x10, "ier");
+    expect_refused(SV_MCR, 0x20, "mcr");
+    expect_refused(SV_FCR, 0x02, "fcr");
+    expect_refused(SV_FCR, 0x00, "rx_count"); /* 2 bytes without FIFO */
+    expect_refused(SV_LSR, 0x01, "transmitter busy");
+    expect_refused(SV_LSR, 0xe1, "FIFO error");
+    expect_refused(SV_THR, 2, "thr_ipending");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/serial/reset-values", test_reset_values);
+    g_test_add_func("/serial/scratch-ier", test_scratch_and_ier);
+    g_test_add_func("/serial/dlab", test_dlab);
+    g_test_add_func("/serial/transmit", test_transmit);
+    g_test_add_func("/serial/thre-interrupt", test_thre_interrupt);
+    g_test_add_func("/serial/linux-thre-probe", test_linux_thre_probe);
+    g_test_add_func("/serial/linux-autoconfig", test_linux_autoconfig);
+    g_test_add_func("/serial/receive-nofifo", test_receive_nofifo);
+    g_test_add_func("/serial/fifo-trigger-levels", test_fifo_trigger_levels);
+    g_test_add_func("/serial/fifo-overrun-rls", test_fifo_overrun_and_rls);
+    g_test_add_func("/serial/fifo-clear", test_fifo_clear);
+    g_test_add_func("/serial/loopback", test_loopback);
+    g_test_add_func("/serial/modem-status", test_modem_status);
+    g_test_add_func("/serial/priority", test_priority);
+    g_test_add_func("/serial/break", test_break);
+    g_test_add_func("/serial/reset", test_reset);
+    g_test_add_func("/serial/hostile", test_hostile);
+    g_test_add_func("/serial/random-ops", test_random_ops);
+    g_test_add_func("/serial/vmstate-roundtrip", test_vmstate_roundtrip);
+    g_test_add_func("/serial/vmstate-validation", test_vmstate_validation);
+    return g_test_run();
+}

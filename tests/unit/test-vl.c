@@ -1,0 +1,858 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-vl.c: the command line (system/vl.c): every option, QEMU's defaults
+ * for serial/monitor, -smp topology rules and every error path.  No KVM.
+ */
+#include "util/common.h"
+#include <fcntl.h>
+#include <unistd.h>
+#include "system/vl.h"
+
+/* hw/char/chardev.c (linked for chardev_parse_check) calls this on Ctrl-A x;
+ * the parser never does.  Defined here so the test does not pull in the
+ * whole machine. */
+void machine_request(struct machine *m, enum machine_req req,
+                     enum shutdown_cause cause)
+{
+    g_assert_not_reached();
+}
+
+struct parsed {
+    enum vl_result r;
+    struct machine_config cfg;
+    GString *out;
+    char *err;
+};
+
+/* Parses "vireo" + args split on spaces (a "\x1f" stands for a space
+ * inside one argument). */
+static void parse_line(struct parsed *p, const char *line)
+{
+    gchar **words = g_strsplit(line, " ", -1);
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    Error *err = NULL;
+
+    g_ptr_array_add(argv, g_strdup("vireo"));
+    for (gchar **w = words; *w; w++) {
+        if (**w) {
+            g_ptr_array_add(argv, g_strdelimit(g_strdup(*w), "\x1f", ' '));
+        }
+    }
+    g_ptr_array_add(argv, NULL);
+    machine_config_init(&p->cfg);
+    p->out = g_string_new(NULL);
+    p->r = vl_parse((int)argv->len - 1, (char **)argv->pdata, &p->cfg, p->out,
+                    &err);
+    p->err = err ? g_strdup(error_get_pretty(err)) : NULL;
+    g_assert_true((p->r == VL_ERROR) == (err != NULL));
+    error_free(err);
+    g_ptr_array_unref(argv);
+    g_strfreev(words);
+}
+
+static void parsed_clear(struct parsed *p)
+{
+    machine_config_clear(&p->cfg);
+    g_string_free(p->out, TRUE);
+    g_free(p->err);
+}
+
+static void ok_line(struct parsed *p, const char *line)
+{
+    parse_line(p, line);
+    if (p->r != VL_RUN) {
+        g_error("'%s': expected VL_RUN, got %d (%s)", line, p->r,
+                p->err ? p->err : "");
+    }
+}
+
+static void err_line(const char *line, const char *want)
+{
+    struct parsed p;
+
+    parse_line(&p, line);
+    if (p.r != VL_ERROR || !strstr(p.err, want)) {
+        g_error("'%s': expected an error containing \"%s\", got %d (%s)", line,
+                want, p.r, p.err ? p.err : "no error");
+    }
+    parsed_clear(&p);
+}
+
+static const char *chardev_at(struct parsed *p, guint i)
+{
+    g_assert_cmpuint(i, <, p->cfg.chardevs->len);
+    return g_ptr_array_index(p->cfg.chardevs, i);
+}
+
+static struct mon_spec *mon_at(struct parsed *p, guint i)
+{
+    g_assert_cmpuint(i, <, p->cfg.monitors->len);
+    return g_ptr_array_index(p->cfg.monitors, i);
+}
+
+static void test_defaults(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "");
+    g_assert_cmpstr(p.cfg.machine_type, ==, "microvm");
+    g_assert_cmpstr(p.cfg.machine_opts, ==, "");
+    g_assert_cmpstr(p.cfg.accel, ==, "kvm");
+    g_assert_null(p.cfg.cpu_model);
+    g_assert_cmpuint(p.cfg.ram_size, ==, 128 * MiB);
+    g_assert_cmpuint(p.cfg.smp_cpus, ==, 1);
+    g_assert_cmpuint(p.cfg.smp_maxcpus, ==, 1);
+    g_assert_true(p.cfg.sandbox);
+    g_assert_cmpstr(p.cfg.rtc_base, ==, "utc");
+    /* QEMU without -nodefaults: serial0 on stdio, no monitor here */
+    g_assert_cmpuint(p.cfg.serials->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(p.cfg.serials, 0), ==, "serial0");
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 1);
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=serial0");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 0);
+    g_assert_cmpstr(p.cfg.argv[0], ==, "vireo");
+    g_assert_null(p.cfg.argv[1]);
+    g_assert_null(p.cfg.help_request);
+    parsed_clear(&p);
+}
+
+static void test_machine(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-machine microvm,accel=kvm,x-option-roms=off,pic=off");
+    g_assert_cmpstr(p.cfg.machine_type, ==, "microvm");
+    g_assert_cmpstr(p.cfg.accel, ==, "kvm");
+    g_assert_cmpstr(p.cfg.machine_opts, ==, "x-option-roms=off,pic=off");
+    parsed_clear(&p);
+
+    /* -M, repeated -machine merge, ',,' escapes survive */
+    ok_line(&p, "-M microvm -machine rtc=on,,x --machine type=microvm,isa=off");
+    g_assert_cmpstr(p.cfg.machine_opts, ==, "rtc=on,,x,isa=off");
+    parsed_clear(&p);
+
+    parse_line(&p, "-machine help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_cmpstr(p.cfg.help_request, ==, "machine");
+    parsed_clear(&p);
+
+    err_line("-machine pc", "-machine: unsupported machine type 'pc'");
+    err_line("-M q35,accel=kvm", "-M: unsupported machine");
+    err_line("-machine microvm,accel=tcg", "invalid accelerator tcg");
+    err_line("-machine microvm,", "-machine: trailing");
+    err_line("-machine microvm,rtc=on,rtc=off", "given twice");
+}
+
+static void test_accel(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-accel kvm");
+    g_assert_cmpstr(p.cfg.accel, ==, "kvm");
+    parsed_clear(&p);
+    ok_line(&p, "-enable-kvm");
+    g_assert_cmpstr(p.cfg.accel, ==, "kvm");
+    parsed_clear(&p);
+    parse_line(&p, "-accel help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_nonnull(strstr(p.out->str, "kvm"));
+    parsed_clear(&p);
+    err_line("-accel tcg", "-accel: invalid accelerator tcg");
+    err_line("-accel hvf", "invalid accelerator hvf");
+    err_line("-accel kvm,thread=single", "invalid parameter 'thread'");
+    err_line("-accel type=kvm", "parameter 'accel' is missing");
+}
+
+static void test_cpu(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-cpu max,+x2apic,-cx16");
+    g_assert_cmpstr(p.cfg.cpu_model, ==, "max,+x2apic,-cx16");
+    parsed_clear(&p);
+    parse_line(&p, "-cpu help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_cmpstr(p.cfg.help_request, ==, "cpu");
+    parsed_clear(&p);
+    err_line("-cpu", "-cpu: requires an argument");
+}
+
+struct smp_case {
+    const char *arg;
+    unsigned cpus, sockets, cores, threads, maxcpus;
+};
+
+static void test_smp(void)
+{
+    static const struct smp_case ok[] = {
+        {"4", 4, 1, 4, 1, 4},           {"cpus=4", 4, 1, 4, 1, 4},
+        {"4,sockets=2", 4, 2, 2, 1, 4}, {"cores=2,threads=2", 4, 1, 2, 2, 4},
+        {"sockets=2", 2, 2, 1, 1, 2},   {"maxcpus=4", 4, 1, 4, 1, 4},
+        {"2,maxcpus=4", 2, 1, 4, 1, 4}, {"8,sockets=2,cores=2", 8, 2, 2, 2, 8},
+        {"8,cores=4", 8, 2, 4, 1, 8},   {"4,dies=1", 4, 1, 4, 1, 4},
+        {"288", 288, 1, 288, 1, 288},
+    };
+    struct parsed p;
+
+    for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+        char *line = g_strdup_printf("-smp %s", ok[i].arg);
+        ok_line(&p, line);
+        if (p.cfg.smp_cpus != ok[i].cpus ||
+            p.cfg.smp_sockets != ok[i].sockets ||
+            p.cfg.smp_cores != ok[i].cores ||
+            p.cfg.smp_threads != ok[i].threads ||
+            p.cfg.smp_maxcpus != ok[i].maxcpus || p.cfg.smp_dies != 1) {
+            g_error("-smp %s: got %u cpus %u/%u/%u max %u", ok[i].arg,
+                    p.cfg.smp_cpus, p.cfg.smp_sockets, p.cfg.smp_cores,
+                    p.cfg.smp_threads, p.cfg.smp_maxcpus);
+        }
+        parsed_clear(&p);
+        g_free(line);
+    }
+    err_line("-smp 0", "-smp: CPU topology parameters must be greater");
+    err_line("-smp 2,cores=0", "greater than zero ('cores')");
+    err_line("-smp 4,cores=3",
+             "product of the hierarchy must match maxcpus: sockets (1) * "
+             "cores (3) * threads (1) != maxcpus (4)");
+    err_line("-smp sockets=2,cores=2,threads=2,maxcpus=4",
+             "sockets (2) * cores (2) * threads (2) != maxcpus (4)");
+    err_line("-smp 2,maxcpus=1", "maxcpus must be equal to or greater than "
+                                 "smp: sockets (1) * cores (1) * threads (1) "
+                                 "== maxcpus (1) < smp_cpus (2)");
+    err_line("-smp 300", "Invalid SMP CPUs 300. The max CPUs supported by "
+                         "machine 'microvm' is 288");
+    err_line("-smp foo", "-smp: parameter 'cpus' expects a number");
+    err_line("-smp 2,bogus=1", "-smp: invalid parameter "
+                               "'bogus'");
+    err_line("-smp 4,dies=2", "dies not supported");
+    err_line("-smp 99999999999", "too large");
+    err_line("-smp", "-smp: requires an argument");
+}
+
+static void test_m(void)
+{
+    static const struct {
+        const char *arg;
+        uint64_t size;
+    } ok[] = {
+        {"512", 512 * MiB},    {"1G", GiB},           {"1g", GiB},
+        {"size=2G", 2 * GiB},  {"1.5G", 3 * GiB / 2}, {"65536K", 64 * MiB},
+        {"1001k", 1028096}, /* rounded up to 4 KiB */
+        {"4096G", 4096 * GiB},
+    };
+    struct parsed p;
+
+    for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+        char *line = g_strdup_printf("-m %s", ok[i].arg);
+        ok_line(&p, line);
+        g_assert_cmpuint(p.cfg.ram_size, ==, ok[i].size);
+        parsed_clear(&p);
+        g_free(line);
+    }
+    err_line("-m abc", "-m: invalid RAM size 'abc'");
+    err_line("-m size=abc", "invalid RAM size 'abc'");
+    err_line("-m 0", "-m: invalid RAM size '0'");
+    err_line("-m -5", "invalid RAM size '-5'");
+    err_line("-m 4097G", "too large");
+    err_line("-m 16E", "invalid RAM size '16E'");
+    err_line("-m 99999999999999999999", "invalid RAM size");
+    err_line("-m 2G,maxmem=4G", "memory hotplug");
+    err_line("-m 2G,slots=2", "memory hotplug");
+    err_line("-m 2G,foo=1", "invalid parameter 'foo'");
+    err_line("-m", "-m: requires an argument");
+}
+
+static void test_boot_files(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-bios /b.bin -kernel /k -initrd /i -append a\x1f"
+                "b -dtb /d.dtb");
+    g_assert_cmpstr(p.cfg.bios, ==, "/b.bin");
+    g_assert_cmpstr(p.cfg.kernel, ==, "/k");
+    g_assert_cmpstr(p.cfg.initrd, ==, "/i");
+    g_assert_cmpstr(p.cfg.append, ==, "a b");
+    g_assert_cmpstr(p.cfg.dtb, ==, "/d.dtb");
+    parsed_clear(&p);
+    /* the last one wins, as in QEMU */
+    ok_line(&p, "-kernel /a -kernel /b");
+    g_assert_cmpstr(p.cfg.kernel, ==, "/b");
+    parsed_clear(&p);
+    err_line("-initrd /i", "-initrd only allowed with -kernel option");
+    err_line("-append x", "-append only allowed with -kernel option");
+    err_line("-dtb /d", "-dtb only allowed with -kernel option");
+    err_line("-kernel", "-kernel: requires an argument");
+}
+
+static void test_serial(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-serial file:/tmp/a,b -serial unix:/tmp/s,server=on,wait=off"
+                " -serial tcp::4444,server=on,wait=off -serial "
+                "tcp:127.0.0.1:5555");
+    g_assert_cmpuint(p.cfg.serials->len, ==, 4);
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "file,id=serial0,path=/tmp/a,,b");
+    g_assert_cmpstr(chardev_at(&p, 1), ==,
+                    "socket,id=serial1,path=/tmp/s,server=on,wait=off");
+    g_assert_cmpstr(chardev_at(&p, 2), ==,
+                    "socket,id=serial2,port=4444,server=on,wait=off");
+    g_assert_cmpstr(chardev_at(&p, 3), ==,
+                    "socket,id=serial3,host=127.0.0.1,port=5555");
+    g_assert_cmpstr(g_ptr_array_index(p.cfg.serials, 3), ==, "serial3");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 0);
+    parsed_clear(&p);
+
+    ok_line(&p, "-serial pty -serial null");
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "pty,id=serial0");
+    g_assert_cmpstr(chardev_at(&p, 1), ==, "null,id=serial1");
+    parsed_clear(&p);
+
+    ok_line(&p, "-serial none");
+    g_assert_cmpuint(p.cfg.serials->len, ==, 0);
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 0);
+    parsed_clear(&p);
+
+    /* chardev: may name a -chardev given later */
+    ok_line(&p, "-serial chardev:c0 -chardev null,id=c0");
+    g_assert_cmpuint(p.cfg.serials->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(p.cfg.serials, 0), ==, "c0");
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 1);
+    parsed_clear(&p);
+
+    ok_line(&p, "-serial mon:stdio");
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=serial0,mux=on");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 1);
+    g_assert_cmpstr(mon_at(&p, 0)->chardev_id, ==, "serial0");
+    g_assert_cmpint(mon_at(&p, 0)->mode, ==, MON_MODE_READLINE);
+    parsed_clear(&p);
+
+    err_line("-serial bogus", "-serial: 'bogus' is not a valid char "
+                              "driver");
+    err_line("-serial vc", "'vc' is not a valid char driver");
+    err_line("-serial chardev:nosuch", "-serial: chardev "
+                                       "'nosuch' not found");
+    err_line("-serial unix:/tmp/s,bogus=1", "invalid parameter 'bogus'");
+    err_line("-serial unix:", "missing socket path");
+    err_line("-serial file:", "missing file name");
+    err_line("-serial tcp:4444", "expected tcp:HOST:PORT");
+    err_line("-serial tcp:host:", "expected tcp:HOST:PORT");
+    err_line("-serial mon:mon:stdio", "'mon:' given twice");
+    err_line("-serial null -serial null -serial null -serial null -serial "
+             "null",
+             "-serial: too many serial ports");
+    err_line("-serial stdio -serial stdio",
+             "cannot use stdio by multiple character devices");
+    err_line("-serial stdio -monitor stdio",
+             "cannot use stdio by multiple character devices");
+}
+
+static void test_compat(void)
+{
+    Error *err = NULL;
+    bool mux;
+    char *t;
+
+    t = vl_compat_chardev("mon:unix:/s,server=on", "m0", &mux, &err);
+    g_assert_no_error((GError *)err);
+    g_assert_true(mux);
+    g_assert_cmpstr(t, ==, "socket,id=m0,path=/s,server=on,mux=on");
+    g_free(t);
+    t = vl_compat_chardev("tcp:[::1]:44,server=on", "m1", &mux, &err);
+    g_assert_false(mux);
+    g_assert_cmpstr(t, ==, "socket,id=m1,host=[::1],port=44,server=on");
+    g_free(t);
+    g_assert_null(vl_compat_chardev("telnet:x:1", "m2", &mux, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "not a valid char"));
+    error_free(err);
+}
+
+static void test_chardev(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-nodefaults -chardev socket,id=c,path=/tmp/s,server=on,"
+                "wait=off -chardev file,id=f,path=/tmp/f,append=on "
+                "-chardev pty,id=p -chardev null,id=n -chardev stdio,id=s,"
+                "signal=off,mux=on");
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 5);
+    g_assert_cmpstr(chardev_at(&p, 0), ==,
+                    "socket,id=c,path=/tmp/s,server=on,wait=off");
+    g_assert_cmpuint(p.cfg.serials->len, ==, 0);
+    parsed_clear(&p);
+
+    parse_line(&p, "-chardev help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_nonnull(strstr(p.out->str, "socket"));
+    parsed_clear(&p);
+
+    err_line("-chardev stdio", "-chardev: chardev: no id specified");
+    err_line("-chardev foo,id=a", "'foo' is not a valid char driver name");
+    err_line("-chardev null,id=a,bogus=1",
+             "chardev 'a': invalid parameter 'bogus'");
+    err_line("-chardev null,id=a -chardev null,id=a",
+             "duplicate ID 'a' for chardev");
+    err_line("-chardev socket,id=x", "socket needs exactly one of");
+    err_line("-chardev socket,id=x,path=/a,port=3", "exactly one of");
+    err_line("-chardev socket,id=x,path=/a,wait=off",
+             "'wait' option is incompatible");
+    err_line("-chardev socket,id=x,path=/a,server=maybe",
+             "parameter 'server' expects 'on' or 'off'");
+    err_line("-chardev file,id=x", "file backend requires path=");
+    err_line("-chardev id=x", "chardev: missing backend");
+    err_line("-nodefaults -chardev stdio,id=a -chardev stdio,id=b",
+             "cannot use stdio by multiple");
+}
+
+static void test_monitors(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-qmp unix:/tmp/q,server=on,wait=off -monitor "
+                "tcp::4445,server=on,wait=off -qmp-pretty null");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 3);
+    g_assert_cmpstr(chardev_at(&p, 0), ==,
+                    "socket,id=compat_monitor0,path=/tmp/q,server=on,wait=off");
+    g_assert_cmpstr(mon_at(&p, 0)->chardev_id, ==, "compat_monitor0");
+    g_assert_cmpint(mon_at(&p, 0)->mode, ==, MON_MODE_CONTROL);
+    g_assert_false(mon_at(&p, 0)->pretty);
+    g_assert_cmpstr(mon_at(&p, 1)->chardev_id, ==, "compat_monitor1");
+    g_assert_cmpint(mon_at(&p, 1)->mode, ==, MON_MODE_READLINE);
+    g_assert_cmpstr(mon_at(&p, 2)->chardev_id, ==, "compat_monitor2");
+    g_assert_true(mon_at(&p, 2)->pretty);
+    /* the default serial is still there */
+    g_assert_cmpuint(p.cfg.serials->len, ==, 1);
+    parsed_clear(&p);
+
+    ok_line(&p, "-nodefaults -chardev socket,id=q,path=/tmp/q,server=on,"
+                "wait=off -mon chardev=q,mode=control,pretty=on -mon q "
+                "-monitor chardev:q -monitor none");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 3);
+    g_assert_cmpstr(mon_at(&p, 0)->chardev_id, ==, "q");
+    g_assert_cmpint(mon_at(&p, 0)->mode, ==, MON_MODE_CONTROL);
+    g_assert_true(mon_at(&p, 0)->pretty);
+    g_assert_cmpint(mon_at(&p, 1)->mode, ==, MON_MODE_READLINE);
+    g_assert_cmpint(mon_at(&p, 2)->mode, ==, MON_MODE_READLINE);
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 1);
+    parsed_clear(&p);
+
+    /* stdio taken by a monitor: the default serial goes nowhere, as
+     * QEMU's (invisible) graphical console would */
+    ok_line(&p, "-monitor stdio");
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=compat_monitor0");
+    g_assert_cmpstr(chardev_at(&p, 1), ==, "null,id=serial0");
+    parsed_clear(&p);
+
+    ok_line(&p, "-qmp stdio -nodefaults");
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=compat_monitor0");
+    parsed_clear(&p);
+
+    err_line("-mon chardev=x", "-mon: chardev \"x\" not found");
+    err_line("-chardev null,id=x -mon chardev=x,mode=foo",
+             "parameter 'mode' does not accept value 'foo'");
+    err_line("-chardev null,id=x -mon chardev=x,mode=readline,pretty=on",
+             "'pretty' is not compatible with HMP monitors");
+    err_line("-mon mode=control", "parameter 'chardev' is missing");
+    err_line("-mon x,bogus=1", "invalid parameter 'bogus'");
+    err_line("-chardev null,id=x -mon x,pretty=perhaps", "'pretty' expects");
+    err_line("-qmp bogus", "-qmp: 'bogus' is not a valid char driver");
+    err_line("-monitor chardev:nope", "chardev \"nope\" not found");
+    err_line("-qmp unix:/tmp/q,server=on,bogus=1", "invalid parameter 'bogus'");
+}
+
+static void test_nographic(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-nographic");
+    g_assert_true(p.cfg.nographic);
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 1);
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=serial0,mux=on");
+    g_assert_cmpuint(p.cfg.serials->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(p.cfg.serials, 0), ==, "serial0");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 1);
+    g_assert_cmpstr(mon_at(&p, 0)->chardev_id, ==, "serial0");
+    g_assert_cmpint(mon_at(&p, 0)->mode, ==, MON_MODE_READLINE);
+    parsed_clear(&p);
+
+    /* with a -qmp the default monitor goes: serial alone on stdio */
+    ok_line(&p, "-nographic -qmp unix:/tmp/q,server=on,wait=off");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 1);
+    g_assert_cmpstr(chardev_at(&p, 1), ==, "stdio,id=serial0");
+    parsed_clear(&p);
+
+    /* with a -serial, the default monitor is on stdio */
+    ok_line(&p, "-nographic -serial null");
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "null,id=serial0");
+    g_assert_cmpstr(chardev_at(&p, 1), ==, "stdio,id=compat_monitor0");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 1);
+    parsed_clear(&p);
+
+    /* -serial mon:... carries the monitor: no second one on stdio */
+    ok_line(&p, "-nographic -serial mon:stdio");
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 1);
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=serial0,mux=on");
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 1);
+    parsed_clear(&p);
+
+    ok_line(&p, "-nographic -nodefaults");
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 0);
+    g_assert_cmpuint(p.cfg.monitors->len, ==, 0);
+    parsed_clear(&p);
+
+    err_line("-nographic -serial stdio", "cannot use stdio by multiple");
+}
+
+static void test_display_and_flags(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-display none -nodefaults -no-user-config -S -no-reboot "
+                "-no-shutdown -pidfile /run/v.pid -D /tmp/log");
+    g_assert_true(p.cfg.display_none);
+    g_assert_true(p.cfg.nodefaults);
+    g_assert_true(p.cfg.no_user_config);
+    g_assert_true(p.cfg.start_paused);
+    g_assert_true(p.cfg.no_reboot);
+    g_assert_true(p.cfg.no_shutdown);
+    g_assert_false(p.cfg.daemonize);
+    g_assert_cmpstr(p.cfg.pidfile, ==, "/run/v.pid");
+    g_assert_cmpstr(p.cfg.logfile, ==, "/tmp/log");
+    g_assert_cmpuint(p.cfg.serials->len, ==, 0);
+    parsed_clear(&p);
+
+    ok_line(&p, "--display type=none");
+    g_assert_true(p.cfg.display_none);
+    parsed_clear(&p);
+    parse_line(&p, "-display help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_nonnull(strstr(p.out->str, "none"));
+    parsed_clear(&p);
+    err_line("-display gtk", "-display: display 'gtk' is not supported");
+    err_line("-display none,foo=1", "invalid parameter 'foo'");
+    err_line("-display none,foo", "expected 'key=value'");
+}
+
+static void test_daemonize(void)
+{
+    struct parsed p;
+
+    /* QEMU's default serial would be a console: nothing on stdio */
+    ok_line(&p, "-daemonize");
+    g_assert_true(p.cfg.daemonize);
+    g_assert_cmpstr(chardev_at(&p, 0), ==, "null,id=serial0");
+    parsed_clear(&p);
+    ok_line(&p, "-daemonize -nographic -nodefaults");
+    parsed_clear(&p);
+    err_line("-daemonize -serial stdio", "cannot use stdio with -daemonize");
+    err_line("-daemonize -nodefaults -qmp stdio",
+             "chardev 'compat_monitor0': cannot use stdio with -daemonize");
+    err_line("-nographic -daemonize",
+             "-nographic cannot be used with -daemonize");
+}
+
+static void test_name_uuid(void)
+{
+    static const uint8_t want[16] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
+                                     0xde, 0xf0, 0x12, 0x34, 0x56, 0x78,
+                                     0x9a, 0xbc, 0xde, 0xf0};
+    struct parsed p;
+
+    ok_line(&p, "-name foo");
+    g_assert_cmpstr(p.cfg.name, ==, "foo");
+    parsed_clear(&p);
+    ok_line(&p, "-name guest=bar,debug-threads=on");
+    g_assert_cmpstr(p.cfg.name, ==, "bar");
+    parsed_clear(&p);
+    err_line("-name guest=foo,bar=1", "invalid parameter 'bar'");
+    err_line("-name foo,process=x", "parameter 'process' is not supported");
+    err_line("-name foo,debug-threads=maybe", "'debug-threads' expects");
+
+    ok_line(&p, "-uuid 12345678-9abc-DEF0-1234-56789abcdef0");
+    g_assert_true(p.cfg.has_uuid);
+    g_assert_cmpmem(p.cfg.uuid, 16, want, 16);
+    parsed_clear(&p);
+    err_line("-uuid xyz", "-uuid: failed to parse UUID string");
+    err_line("-uuid 12345678-9abc-def0-1234-56789abcdefg", "wrong format");
+    err_line("-uuid 123456789-abc-def0-1234-56789abcdef0", "wrong format");
+    err_line("-uuid 12345678-9abc-def0-1234-56789abcdef00", "wrong format");
+}
+
+static void test_log(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-d guest_errors,unimp");
+    g_assert_cmpuint(p.cfg.log_mask, ==, VLOG_GUEST_ERROR | VLOG_UNIMP);
+    parsed_clear(&p);
+    parse_line(&p, "-d help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_nonnull(strstr(p.out->str, "guest_errors"));
+    parsed_clear(&p);
+    err_line("-d foo", "-d: unknown log item 'foo'");
+}
+
+static void test_device(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-device virtio-rng-device,id=r0 -device isa-debug-exit");
+    g_assert_cmpuint(p.cfg.devices->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(p.cfg.devices, 0), ==,
+                    "virtio-rng-device,id=r0");
+    parsed_clear(&p);
+    parse_line(&p, "-device help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_cmpstr(p.cfg.help_request, ==, "device");
+    parsed_clear(&p);
+    parse_line(&p, "-device isa-serial,help");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_cmpstr(p.cfg.help_request, ==, "device:isa-serial");
+    parsed_clear(&p);
+    err_line("-device", "-device: requires an argument");
+    {
+        /* an empty argument cannot be written with parse_line */
+        char *argv[] = {"vireo", "-device", "", NULL};
+        struct machine_config cfg;
+        GString *out = g_string_new(NULL);
+        Error *err = NULL;
+
+        machine_config_init(&cfg);
+        g_assert_cmpint(vl_parse(3, argv, &cfg, out, &err), ==, VL_ERROR);
+        g_assert_nonnull(strstr(error_get_pretty(err), "missing driver"));
+        error_free(err);
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
+}
+
+static void test_rtc(void)
+{
+    static const struct {
+        const char *arg, *base;
+    } ok[] = {
+        {"base=utc", "utc"},
+        {"base=localtime", "localtime"},
+        {"base=2006-06-17", "2006-06-17"},
+        {"base=2006-06-17T16:01:21", "2006-06-17T16:01:21"},
+        {"base=localtime,clock=host,driftfix=none", "localtime"},
+        {"clock=host", "utc"},
+    };
+    struct parsed p;
+
+    for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+        char *line = g_strdup_printf("-rtc %s", ok[i].arg);
+        ok_line(&p, line);
+        g_assert_cmpstr(p.cfg.rtc_base, ==, ok[i].base);
+        parsed_clear(&p);
+        g_free(line);
+    }
+    err_line("-rtc base=foo", "invalid datetime format 'foo'");
+    err_line("-rtc base=2006-13-01", "invalid datetime format");
+    err_line("-rtc base=2006-06-17T25:00:00", "invalid datetime format");
+    err_line("-rtc clock=vm", "clock=vm is not supported");
+    err_line("-rtc driftfix=slew", "driftfix=slew is not supported");
+    err_line("-rtc base=utc,foo=1", "-rtc: invalid parameter 'foo'");
+    err_line("-rtc utc", "expected 'key=value'");
+}
+
+static void test_sandbox(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-sandbox off");
+    g_assert_false(p.cfg.sandbox);
+    parsed_clear(&p);
+    ok_line(&p, "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+                "resourcecontrol=deny");
+    g_assert_true(p.cfg.sandbox);
+    parsed_clear(&p);
+    err_line("-sandbox maybe", "'enable' expects 'on' or 'off'");
+    err_line("-sandbox on,spawn=allow", "spawn=allow is not supported");
+    err_line("-sandbox obsolete=deny", "parameter 'enable' is missing");
+    err_line("-sandbox on,foo=1", "-sandbox: invalid parameter 'foo'");
+}
+
+static void test_add_fd(void)
+{
+    struct parsed p;
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    char *line;
+
+    g_assert_cmpint(fd, >, 2);
+    line = g_strdup_printf("-add-fd fd=%d,set=2,opaque=rdonly", fd);
+    ok_line(&p, line);
+    g_assert_cmpuint(p.cfg.add_fds->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(p.cfg.add_fds, 0), ==, line + 8);
+    parsed_clear(&p);
+    g_free(line);
+    line = g_strdup_printf("-add-fd fd=%d", fd);
+    err_line(line, "parameter 'set' is missing");
+    g_free(line);
+    close(fd);
+    line = g_strdup_printf("-add-fd fd=%d,set=1", fd);
+    err_line(line, "is not valid or already in use");
+    g_free(line);
+    err_line("-add-fd fd=1,set=1", "fd 1 is not valid");
+    err_line("-add-fd set=1", "parameter 'fd' is missing");
+    err_line("-add-fd fd=x,set=1", "'fd' expects a number");
+    err_line("-add-fd fd=3,set=1,foo=2", "-add-fd: invalid parameter 'foo'");
+    err_line("-add-fd 3", "expected 'key=value'");
+}
+
+static void test_help_version(void)
+{
+    static const char *const opts[] = {
+        "-machine",     "-M",
+        "-accel",       "-enable-kvm",
+        "-cpu",         "-smp",
+        "-m ",          "-bios",
+        "-kernel",      "-initrd",
+        "-append",      "-dtb",
+        "-serial",      "-chardev",
+        "-qmp",         "-monitor",
+        "-mon ",        "-add-fd",
+        "-nographic",   "-display",
+        "-nodefaults",  "-no-user-config",
+        "-name",        "-uuid",
+        "-S ",          "-no-reboot",
+        "-no-shutdown", "-daemonize",
+        "-pidfile",     "-D ",
+        "-d ",          "-device",
+        "-rtc",         "-sandbox",
+        "-version",     "-h ",
+        "-help",
+    };
+    static const char *const helps[] = {"-h", "-help", "--help"};
+    struct parsed p;
+
+    for (size_t h = 0; h < ARRAY_SIZE(helps); h++) {
+        parse_line(&p, helps[h]);
+        g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+        for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+            if (!strstr(p.out->str, opts[i])) {
+                g_error("%s does not list %s", helps[h], opts[i]);
+            }
+        }
+        parsed_clear(&p);
+    }
+    parse_line(&p, "-version");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    g_assert_true(g_str_has_prefix(p.out->str, "QEMU emulator version 7.2.0"));
+    parsed_clear(&p);
+    /* the first -version wins over later errors, as QEMU exits there */
+    parse_line(&p, "--version -foo");
+    g_assert_cmpint(p.r, ==, VL_EXIT_OK);
+    parsed_clear(&p);
+}
+
+/* True if a ".TP" header line of the man page names the option (roff
+ * text, "\-name"), not just a longer one starting the same way. */
+static bool man_documents(gchar **lines, const char *roff)
+{
+    for (gchar **l = lines; *l && l[1]; l++) {
+        const char *hit;
+
+        if (strcmp(*l, ".TP") != 0) {
+            continue;
+        }
+        for (hit = strstr(l[1], roff); hit; hit = strstr(hit + 1, roff)) {
+            char next = hit[strlen(roff)];
+            if (!g_ascii_isalnum(next) && next != '\\') {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* docs/vireo.1 documents every option -h lists. */
+static void test_man_page(void)
+{
+    char *dir = g_path_get_dirname(__FILE__);
+    char *path = g_build_filename(dir, "..", "..", "docs", "vireo.1", NULL);
+    char *man = NULL;
+    struct parsed p;
+    gchar **lines, **man_lines;
+
+    if (!g_file_get_contents(path, &man, NULL, NULL)) {
+        g_test_skip("docs/vireo.1 not found from the build directory");
+        g_free(path);
+        g_free(dir);
+        return;
+    }
+    man_lines = g_strsplit(man, "\n", -1);
+    parse_line(&p, "-h");
+    lines = g_strsplit(p.out->str, "\n", -1);
+    for (gchar **l = lines; *l; l++) {
+        gchar **parts;
+        char *opt, *roff;
+
+        if ((*l)[0] != '-') {
+            continue;
+        }
+        opt = g_strndup(*l, strcspn(*l, " "));
+        /* roff writes the dashes of an option name as "\-" */
+        parts = g_strsplit(opt, "-", -1);
+        roff = g_strjoinv("\\-", parts);
+        g_strfreev(parts);
+        if (!man_documents(man_lines, roff)) {
+            g_error("docs/vireo.1 does not document %s", opt);
+        }
+        g_free(roff);
+        g_free(opt);
+    }
+    g_strfreev(lines);
+    g_strfreev(man_lines);
+    parsed_clear(&p);
+    g_free(man);
+    g_free(path);
+    g_free(dir);
+}
+
+static void test_syntax(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "--m 256 --smp 2");
+    g_assert_cmpuint(p.cfg.ram_size, ==, 256 * MiB);
+    g_assert_cmpuint(p.cfg.smp_cpus, ==, 2);
+    parsed_clear(&p);
+    err_line("-foo", "-foo: invalid option");
+    err_line("--foo", "--foo: invalid option");
+    err_line("-m=100", "-m=100: invalid option");
+    err_line("---m 100", "---m: invalid option");
+    err_line("disk.img", "disk.img: a disk image without an option");
+    err_line("-", "-: a disk image without an option");
+    /* errors stop at the first bad option */
+    err_line("-m abc -foo", "-m: invalid RAM size 'abc'");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/vl/defaults", test_defaults);
+    g_test_add_func("/vl/machine", test_machine);
+    g_test_add_func("/vl/accel", test_accel);
+    g_test_add_func("/vl/cpu", test_cpu);
+    g_test_add_func("/vl/smp", test_smp);
+    g_test_add_func("/vl/m", test_m);
+    g_test_add_func("/vl/boot-files", test_boot_files);
+    g_test_add_func("/vl/serial", test_serial);
+    g_test_add_func("/vl/compat", test_compat);
+    g_test_add_func("/vl/chardev", test_chardev);
+    g_test_add_func("/vl/monitors", test_monitors);
+    g_test_add_func("/vl/nographic", test_nographic);
+    g_test_add_func("/vl/display-flags", test_display_and_flags);
+    g_test_add_func("/vl/daemonize", test_daemonize);
+    g_test_add_func("/vl/name-uuid", test_name_uuid);
+    g_test_add_func("/vl/log", test_log);
+    g_test_add_func("/vl/device", test_device);
+    g_test_add_func("/vl/rtc", test_rtc);
+    g_test_add_func("/vl/sandbox", test_sandbox);
+    g_test_add_func("/vl/add-fd", test_add_fd);
+    g_test_add_func("/vl/help-version", test_help_version);
+    g_test_add_func("/vl/syntax", test_syntax);
+    g_test_add_func("/vl/man-page", test_man_page);
+    return g_test_run();
+}
