@@ -168,6 +168,7 @@ static GByteArray *aml_device(const char *name, GByteArray *body)
     return aml_pkg(op, 2, b);
 }
 
+/* nargs: argument count, | 8 for Serialized */
 static GByteArray *aml_method(const char *name, unsigned nargs,
                               GByteArray *body)
 {
@@ -175,23 +176,63 @@ static GByteArray *aml_method(const char *name, unsigned nargs,
     GByteArray *b = aml_new();
 
     aml_name_string(b, name);
-    aml_byte(b, (uint8_t)(nargs & 7)); /* NotSerialized, SyncLevel 0 */
+    aml_byte(b, (uint8_t)(nargs & 0xf)); /* args | Serialized(8) */
     aml_add(b, body);
     return aml_pkg(op, 1, b);
 }
 
-/* If (LEqual (Arg<n>, value)) { body } */
-static GByteArray *aml_if_arg_equal(unsigned arg, uint64_t value,
-                                    GByteArray *body)
+/* If (LEqual (And (Local0, mask, Zero), mask)) { body } */
+static GByteArray *aml_if_local0_has(uint64_t mask, GByteArray *body)
 {
     static const uint8_t op[] = {0xa0};
     GByteArray *b = aml_new();
 
     aml_byte(b, 0x93); /* LEqualOp */
-    aml_byte(b, (uint8_t)(0x68 + arg));
-    aml_add(b, aml_int(value));
+    aml_byte(b, 0x7b); /* AndOp */
+    aml_byte(b, 0x60); /* Local0 */
+    aml_add(b, aml_int(mask));
+    aml_byte(b, 0x00); /* NullName: no target */
+    aml_add(b, aml_int(mask));
     aml_add(b, body);
     return aml_pkg(op, 1, b);
+}
+
+/* Store (name, Local0) */
+static GByteArray *aml_store_local0(const char *name)
+{
+    GByteArray *a = aml_new();
+
+    aml_byte(a, 0x70); /* StoreOp */
+    aml_name_string(a, name);
+    aml_byte(a, 0x60);
+    return a;
+}
+
+/* OperationRegion (name, SystemIO, port, len) */
+static GByteArray *aml_io_region(const char *name, uint16_t port, uint8_t len)
+{
+    GByteArray *a = aml_new();
+
+    aml_byte(a, 0x5b);
+    aml_byte(a, 0x80);
+    aml_name_string(a, name);
+    aml_byte(a, 0x01); /* SystemIO */
+    aml_add(a, aml_int(port));
+    aml_add(a, aml_int(len));
+    return a;
+}
+
+/* Field (region, DWordAcc, NoLock, WriteAsZeros) { name, 32 } */
+static GByteArray *aml_field_dword(const char *region, const char *name)
+{
+    static const uint8_t op[] = {0x5b, 0x81};
+    GByteArray *b = aml_new();
+
+    aml_name_string(b, region);
+    aml_byte(b, 0x43); /* DWordAcc | NoLock | WriteAsZeros */
+    g_byte_array_append(b, (const guint8 *)name, 4);
+    aml_byte(b, 32); /* PkgLength-encoded bit width */
+    return aml_pkg(op, 2, b);
 }
 
 static GByteArray *aml_notify(const char *target, uint64_t value)
@@ -244,10 +285,10 @@ static void res_irq(GByteArray *r, unsigned irq)
     g_byte_array_append(r, d, sizeof(d));
 }
 
-/* Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {gsi} */
-static void res_ext_irq_edge(GByteArray *r, uint32_t gsi)
+/* Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) {gsi} */
+static void res_ext_irq_level(GByteArray *r, uint32_t gsi)
 {
-    uint8_t d[9] = {0x89, 6, 0, 0x03, 1};
+    uint8_t d[9] = {0x89, 6, 0, 0x01, 1};
     st_le32(d + 5, gsi);
     g_byte_array_append(r, d, sizeof(d));
 }
@@ -283,17 +324,24 @@ static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
     aml_add(dev, aml_name("_UID", aml_int(0)));
     aml_add(sb, aml_device("PWRB", dev));
 
-    /* Generic Event Device: hardware-reduced ACPI's event source */
+    /* Generic Event Device: hardware-reduced ACPI's event source.  Its
+     * interrupt is level-triggered; reading the event selector returns the
+     * pending events, clears them and lowers the line. */
     dev = aml_new();
     aml_add(dev, aml_name("_HID", aml_string("ACPI0013")));
     aml_add(dev, aml_name("_UID", aml_int(0)));
     res = aml_new();
-    res_ext_irq_edge(res, ACPI_GED_PWRBTN_GSI);
+    res_ext_irq_level(res, MICROVM_ACPI_GED_IRQ);
     aml_add(dev, aml_name("_CRS", aml_resources(res)));
-    aml_add(dev,
-            aml_method("_EVT", 1,
-                       aml_if_arg_equal(0, ACPI_GED_PWRBTN_GSI,
-                                        aml_notify("\\_SB.PWRB", 0x80))));
+    aml_add(dev, aml_io_region("EREG", MICROVM_ACPI_GED_PORT, 4));
+    aml_add(dev, aml_field_dword("EREG", "ESEL"));
+    {
+        GByteArray *body = aml_store_local0("ESEL");
+        aml_add(body,
+                aml_if_local0_has(MICROVM_GED_PWR_DOWN_EVT,
+                                  aml_notify("\\_SB.PWRB", 0x80)));
+        aml_add(dev, aml_method("_EVT", 1 | 8, body)); /* Serialized */
+    }
     aml_add(sb, aml_device("GED", dev));
 
     aml_add(top, aml_scope("\\_SB", sb));

@@ -16,9 +16,9 @@
 
 struct machine;
 
-/* The power button is wired to this IOAPIC input (edge, active high); the
- * GED's _EVT notifies \_SB.PWRB when it fires.  Pulse it to press. */
-#define ACPI_GED_PWRBTN_GSI 23
+/* The power button: the machine sets MICROVM_GED_PWR_DOWN_EVT in the GED
+ * event selector (MICROVM_ACPI_GED_PORT) and raises MICROVM_ACPI_GED_IRQ;
+ * the GED's _EVT reads the selector and notifies \_SB.PWRB. */
 /* Where the tables go in guest memory: the legacy BIOS area, so the RSDP
  * is found by the 0xE0000-0xFFFFF scan too.  At most this many bytes. */
 #define ACPI_TABLES_ADDR 0xe0000ULL
