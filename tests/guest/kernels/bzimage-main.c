@@ -31,5 +31,15 @@ void bz_main(u32 bp, u32 mode)
         bi.e820[i].type = rd32(e + 16);
         bi.n_e820++;
     }
+    /* setup_data chain: print it so the host can check what it passed */
+    {
+        u64 sd = rd64(bp + 0x250);
+        for (int i = 0; sd && sd < 0x100000000ULL && i < 16; i++) {
+            u32 a = (u32)sd;
+            bz_print_setup_data(rd32(a + 8), rd32(a + 12),
+                                rd32(a + 12) >= 8 ? rd32(a + 16) : 0);
+            sd = rd64(a);
+        }
+    }
     check_run(&bi);
 }

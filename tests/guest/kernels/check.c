@@ -7,6 +7,9 @@
  *   expect_mem=MIB           usable e820 RAM within [MIB-4 MiB, MIB MiB]
  *   expect_cpus=N            enabled processors in the MADT
  *   expect_initrd=SIZE,SUM   initrd length and checksum (hex, see below)
+ *   poweroff=1               when every check passed, power off through
+ *                            ACPI (\_S5 and the FADT sleep control register
+ *                            or PM1a control block) instead of debug-exit
  * Output: "PASS <check> ..." / "FAIL <check> ..." lines on COM1 (0x3f8,
  * polling LSR), then "DONE pass=P fail=F", then isa-debug-exit at 0xf4.
  */
@@ -109,6 +112,17 @@ static void result(int ok, const char *name)
     } else {
         nfail++;
     }
+}
+
+void bz_print_setup_data(u32 type, u32 len, u32 first)
+{
+    puts_("setup_data type ");
+    putdec(type);
+    puts_(" len ");
+    putdec(len);
+    puts_(" first ");
+    puthex(first);
+    puts_("\n");
 }
 
 /* ---- command line ---- */
@@ -219,6 +233,65 @@ static int table_ok(u32 a, const char *sig)
     return len >= 36 && len < 0x100000 && sum_ok(a, len);
 }
 
+static u32 g_fadt, g_dsdt;
+
+static inline void outw(u16 port, u16 v)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+/* SLP_TYP for S5 from the DSDT's \_S5 package: Name (_S5, Package () {a,
+ * ...}): "_S5_" 0x12 PkgLength NumElements then the first element. */
+static int s5_type(u32 *typ)
+{
+    u32 len = g_dsdt ? rd32(g_dsdt + 4) : 0;
+
+    for (u32 p = g_dsdt + 36; p + 8 < g_dsdt + len; p++) {
+        if (sig_is(p, "_S5_") && rd8(p + 4) == 0x12) {
+            u32 q = p + 5;
+            q += 1 + (rd8(q) >> 6); /* PkgLength */
+            q += 1;                 /* NumElements */
+            if (rd8(q) == 0x0a) {
+                *typ = rd8(q + 1);
+            } else if (rd8(q) <= 1) {
+                *typ = rd8(q);
+            } else {
+                return 0;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void poweroff(void)
+{
+    u32 typ;
+
+    if (!g_fadt || !s5_type(&typ)) {
+        puts_("FAIL poweroff no FADT or \\_S5\n");
+        return;
+    }
+    puts_("poweroff: S5 SLP_TYP=");
+    putdec(typ);
+    puts_("\n");
+    if ((rd32(g_fadt + 112) & (1u << 20)) && rd32(g_fadt + 4) >= 268) {
+        /* hardware-reduced: sleep control register, I/O or memory */
+        u8 v = (u8)((typ & 7) << 2 | 0x20);
+        if (rd8(g_fadt + 244) == 1) {
+            outb((u16)rd64(g_fadt + 248), v);
+        } else if (rd8(g_fadt + 244) == 0) {
+            *(volatile u8 *)(u32)rd64(g_fadt + 248) = v;
+        }
+    } else if (rd32(g_fadt + 64)) {
+        outw((u16)rd32(g_fadt + 64), (u16)((typ & 7) << 10 | 1u << 13));
+    }
+    /* The VMM acts on the write asynchronously: give it time. */
+    for (volatile u32 i = 0; i < 3000000; i++) {
+    }
+    puts_("FAIL poweroff still running\n");
+}
+
 static void check_acpi(struct bootinfo *bi, const char *cmd)
 {
     u32 rsdp = (u32)bi->rsdp, root, n, esz, fadt = 0, madt = 0, cpus = 0;
@@ -254,6 +327,7 @@ static void check_acpi(struct bootinfo *bi, const char *cmd)
             madt = t;
         }
     }
+    g_fadt = table_ok(fadt, "FACP") ? fadt : 0;
     result(table_ok(fadt, "FACP"), "fadt");
     puthex(fadt);
     puts_("\n");
@@ -262,6 +336,7 @@ static void check_acpi(struct bootinfo *bi, const char *cmd)
         if (rd32(fadt + 4) >= 148 && rd64(fadt + 140)) {
             dsdt = (u32)rd64(fadt + 140);
         }
+        g_dsdt = table_ok(dsdt, "DSDT") ? dsdt : 0;
         result(table_ok(dsdt, "DSDT"), "dsdt");
         puthex(dsdt);
         puts_("\n");
@@ -406,6 +481,10 @@ void check_run(struct bootinfo *bi)
     puts_(" fail=");
     putdec(nfail);
     puts_("\n");
+    if (!nfail && find_arg(cmd, "poweroff")) {
+        poweroff();
+        nfail++;
+    }
     outl(0xf4, nfail ? 0x11 : 0x10);
     for (;;) {
         __asm__ volatile("cli; hlt");

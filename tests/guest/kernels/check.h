@@ -53,4 +53,7 @@ static inline u64 rd64(u32 a)
 
 extern char __kernel_start[], _end[];
 
+/* "setup_data type T len L first 0x..." on COM1 */
+void bz_print_setup_data(u32 type, u32 len, u32 first);
+
 #endif
