@@ -52,8 +52,9 @@ static bool in_file(uint64_t off, uint64_t len, size_t size)
 
 bool elf_is_elf(const uint8_t *buf, size_t size)
 {
-    return size >= 4 && memcmp(buf, "\x7f"
-                                    "ELF",
+    return size >= 4 && memcmp(buf,
+                               "\x7f"
+                               "ELF",
                                4) == 0;
 }
 
@@ -205,8 +206,9 @@ int elf_find_note(const uint8_t *buf, size_t size, const struct elf_image *e,
 
             off += 12;
             if (npad > end - off || dpad > end - off - npad) {
-                error_setg(errp, "ELF note at file offset 0x%" PRIx64
-                                 " runs past its segment",
+                error_setg(errp,
+                           "ELF note at file offset 0x%" PRIx64
+                           " runs past its segment",
                            off - 12);
                 return -1;
             }
@@ -352,9 +354,8 @@ int multiboot_find(const uint8_t *buf, size_t size,
         flags = ld_le32(buf + off + 4);
         sum = ld_le32(buf + off + 8);
         if ((uint32_t)(magic + flags + sum) != 0) {
-            error_setg(errp,
-                       "multiboot header at 0x%zx: bad checksum 0x%08x", off,
-                       sum);
+            error_setg(errp, "multiboot header at 0x%zx: bad checksum 0x%08x",
+                       off, sum);
             return -1;
         }
         out->offset = off;
@@ -385,8 +386,7 @@ int multiboot_find(const uint8_t *buf, size_t size,
 
 bool multiboot_aout_range(const struct multiboot_header *h, size_t size,
                           uint64_t *file_off, uint64_t *load_size,
-                          uint64_t *load_addr, uint64_t *mem_size,
-                          Error **errp)
+                          uint64_t *load_addr, uint64_t *mem_size, Error **errp)
 {
     uint64_t hdr_file_off = h->offset;
     uint64_t end, bss_end;
@@ -401,11 +401,12 @@ bool multiboot_aout_range(const struct multiboot_header *h, size_t size,
     }
     *file_off = hdr_file_off - (h->header_addr - h->load_addr);
     *load_addr = h->load_addr;
-    end = h->load_end_addr ? h->load_end_addr
-                           : h->load_addr + (size - *file_off);
+    end =
+        h->load_end_addr ? h->load_end_addr : h->load_addr + (size - *file_off);
     if (end < h->load_addr) {
-        error_setg(errp, "multiboot a.out kludge: load_end_addr 0x%" PRIx64
-                         " below load_addr 0x%x",
+        error_setg(errp,
+                   "multiboot a.out kludge: load_end_addr 0x%" PRIx64
+                   " below load_addr 0x%x",
                    end, h->load_addr);
         return false;
     }
@@ -419,15 +420,17 @@ bool multiboot_aout_range(const struct multiboot_header *h, size_t size,
     }
     bss_end = h->bss_end_addr ? h->bss_end_addr : end;
     if (bss_end < end) {
-        error_setg(errp, "multiboot a.out kludge: bss_end_addr 0x%x below "
-                         "the loaded end 0x%" PRIx64,
+        error_setg(errp,
+                   "multiboot a.out kludge: bss_end_addr 0x%x below "
+                   "the loaded end 0x%" PRIx64,
                    h->bss_end_addr, end);
         return false;
     }
     *mem_size = bss_end - h->load_addr;
     if (h->entry_addr < h->load_addr || h->entry_addr >= bss_end) {
-        error_setg(errp, "multiboot a.out kludge: entry_addr 0x%x outside "
-                         "the image",
+        error_setg(errp,
+                   "multiboot a.out kludge: entry_addr 0x%x outside "
+                   "the image",
                    h->entry_addr);
         return false;
     }

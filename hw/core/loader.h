@@ -141,9 +141,9 @@ void elf_paddr_range(const struct elf_image *e, uint64_t *lo, uint64_t *hi);
 
 struct bzimage {
     uint16_t version;
-    size_t setup_size;  /* (setup_sects + 1) * 512: real-mode part */
-    size_t header_end;  /* end of the setup header in the file */
-    size_t kernel_off;  /* protected-mode kernel in the file */
+    size_t setup_size; /* (setup_sects + 1) * 512: real-mode part */
+    size_t header_end; /* end of the setup header in the file */
+    size_t kernel_off; /* protected-mode kernel in the file */
     size_t kernel_size;
     uint8_t loadflags;
     uint16_t xloadflags;

@@ -98,10 +98,9 @@ static GByteArray *aml_string(const char *s)
 /* EISA id "PNP0501" compressed into a DWord. */
 static GByteArray *aml_eisaid(const char *id)
 {
-    uint32_t v = ((uint32_t)(id[0] - '@') << 26) |
-                 ((uint32_t)(id[1] - '@') << 21) |
-                 ((uint32_t)(id[2] - '@') << 16) |
-                 (uint32_t)strtoul(id + 3, NULL, 16);
+    uint32_t v =
+        ((uint32_t)(id[0] - '@') << 26) | ((uint32_t)(id[1] - '@') << 21) |
+        ((uint32_t)(id[2] - '@') << 16) | (uint32_t)strtoul(id + 3, NULL, 16);
     GByteArray *a = aml_new();
     uint8_t b[4];
 
@@ -273,8 +272,10 @@ static GByteArray *aml_resources(GByteArray *res)
 /* IO (Decode16, base, base, 0, len) */
 static void res_io(GByteArray *r, uint16_t base, uint8_t len)
 {
-    uint8_t d[8] = {0x47, 0x01, (uint8_t)base,       (uint8_t)(base >> 8),
-                    (uint8_t)base, (uint8_t)(base >> 8), 0x01, len};
+    uint8_t d[8] = {0x47,          0x01,
+                    (uint8_t)base, (uint8_t)(base >> 8),
+                    (uint8_t)base, (uint8_t)(base >> 8),
+                    0x01,          len};
     g_byte_array_append(r, d, sizeof(d));
 }
 
@@ -337,9 +338,8 @@ static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
     aml_add(dev, aml_field_dword("EREG", "ESEL"));
     {
         GByteArray *body = aml_store_local0("ESEL");
-        aml_add(body,
-                aml_if_local0_has(MICROVM_GED_PWR_DOWN_EVT,
-                                  aml_notify("\\_SB.PWRB", 0x80)));
+        aml_add(body, aml_if_local0_has(MICROVM_GED_PWR_DOWN_EVT,
+                                        aml_notify("\\_SB.PWRB", 0x80)));
         aml_add(dev, aml_method("_EVT", 1 | 8, body)); /* Serialized */
     }
     aml_add(sb, aml_device("GED", dev));
@@ -423,15 +423,15 @@ static void put32(GByteArray *b, uint32_t v)
 /* Generic Address Structure: system I/O, byte access. */
 static void gas_io8(uint8_t *p, uint16_t port)
 {
-    p[0] = 1;  /* SystemIO */
-    p[1] = 8;  /* bit width */
-    p[2] = 0;  /* bit offset */
-    p[3] = 1;  /* byte access */
+    p[0] = 1; /* SystemIO */
+    p[1] = 8; /* bit width */
+    p[2] = 0; /* bit offset */
+    p[3] = 1; /* byte access */
     st_le64(p + 4, port);
 }
 
-bool acpi_build_tables(const struct acpi_build_params *p,
-                       struct acpi_tables *t, Error **errp)
+bool acpi_build_tables(const struct acpi_build_params *p, struct acpi_tables *t,
+                       Error **errp)
 {
     GByteArray *b = g_byte_array_new();
     size_t rsdp = 0, fadt, dsdt, madt, xsdt, rsdt;
@@ -468,7 +468,7 @@ bool acpi_build_tables(const struct acpi_build_params *p,
     memset(f + HDR_LEN, 0, 276 - HDR_LEN);
     st_le32(f + 40, (uint32_t)(p->base + dsdt)); /* DSDT */
     st_le16(f + 109, (uint16_t)((p->has_i8042 ? 1u << 1 : 0) |
-                                (1u << 2))); /* 8042, VGA not present */
+                                (1u << 2)));  /* 8042, VGA not present */
     st_le32(f + 112, (1u << 20) | (1u << 0)); /* HW_REDUCED_ACPI, WBINVD */
     f[131] = 3;                               /* FADT minor version */
     st_le64(f + 140, p->base + dsdt);         /* X_DSDT */
@@ -585,7 +585,7 @@ bool x86_acpi_build_at(struct machine *m, uint64_t *rsdp, Error **errp)
 {
     struct acpi_build_params p = {
         .base = ACPI_TABLES_ADDR,
-        .nr_cpus = m->nr_vcpus ? m->nr_vcpus
+        .nr_cpus = m->nr_vcpus        ? m->nr_vcpus
                    : m->cfg->smp_cpus ? m->cfg->smp_cpus
                                       : 1,
         .has_i8042 = false,

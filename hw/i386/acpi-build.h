@@ -25,21 +25,21 @@ struct machine;
 #define ACPI_TABLES_MAX 0x10000ULL
 
 struct acpi_build_params {
-    uint64_t base;     /* guest-physical address of the blob */
-    unsigned nr_cpus;  /* LAPIC ids 0..nr_cpus-1 */
-    bool has_i8042;    /* FADT IAPC_BOOT_ARCH 8042 flag */
+    uint64_t base;    /* guest-physical address of the blob */
+    unsigned nr_cpus; /* LAPIC ids 0..nr_cpus-1 */
+    bool has_i8042;   /* FADT IAPC_BOOT_ARCH 8042 flag */
 };
 
 struct acpi_tables {
-    GByteArray *blob;  /* RSDP first, then the tables */
-    uint64_t rsdp;     /* guest-physical addresses */
+    GByteArray *blob; /* RSDP first, then the tables */
+    uint64_t rsdp;    /* guest-physical addresses */
     uint64_t xsdt, rsdt, fadt, dsdt, madt;
 };
 
 /* Builds the tables into t->blob (allocated here).  Checksums and lengths
  * are final. */
-bool acpi_build_tables(const struct acpi_build_params *p,
-                       struct acpi_tables *t, Error **errp);
+bool acpi_build_tables(const struct acpi_build_params *p, struct acpi_tables *t,
+                       Error **errp);
 void acpi_tables_clear(struct acpi_tables *t);
 /* Table at guest address gpa inside the blob: pointer and length (from its
  * header), or NULL. */

@@ -88,8 +88,7 @@ full:
     return false;
 }
 
-bool e820_build(struct e820_table *t, const struct guest_mem *gm,
-                Error **errp)
+bool e820_build(struct e820_table *t, const struct guest_mem *gm, Error **errp)
 {
     e820_init(t);
     for (guint i = 0; i < gm->regions->len; i++) {

@@ -46,8 +46,7 @@ bool e820_set(struct e820_table *t, uint64_t addr, uint64_t size,
               enum e820_type type, Error **errp);
 /* Builds the map for gm: RAM regions usable; then the BIOS area and the
  * KVM TSS/identity-map pages reserved. */
-bool e820_build(struct e820_table *t, const struct guest_mem *gm,
-                Error **errp);
+bool e820_build(struct e820_table *t, const struct guest_mem *gm, Error **errp);
 /* Sum of the sizes of entries of this type. */
 uint64_t e820_sum(const struct e820_table *t, enum e820_type type);
 /* Highest usable address range [lo, hi) of at least size bytes, below

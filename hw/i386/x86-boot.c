@@ -64,8 +64,8 @@ static bool blob_apply(struct machine *m, const struct x86_boot_blob *b,
     }
     if (!ok) {
         error_setg(errp,
-                   "cannot write 0x%" PRIx64 " bytes at guest address 0x%" PRIx64
-                   ": not RAM",
+                   "cannot write 0x%" PRIx64
+                   " bytes at guest address 0x%" PRIx64 ": not RAM",
                    b->len, b->gpa);
     }
     return ok;
@@ -155,7 +155,7 @@ static void state_long64(struct x86_boot_state *st, uint64_t entry,
     s->ds = s->es = s->fs = s->gs = s->ss = seg(X86_BOOT_DS, 0x3, false, true);
     s->cr0 = 0x80000033; /* PG, NE, ET, MP, PE */
     s->cr3 = X86_BOOT_PML4_ADDR;
-    s->cr4 = 0x20; /* PAE */
+    s->cr4 = 0x20;   /* PAE */
     s->efer = 0x500; /* LME, LMA */
     st->regs.rip = entry;
     st->regs.rsi = zero_page;
@@ -197,8 +197,8 @@ static bool write_page_tables(struct machine *m, struct x86_boot *xb,
 
 /* ---- common pieces ---- */
 
-static bool check_ram(const struct e820_table *t, uint64_t addr,
-                      uint64_t size, const char *what, Error **errp)
+static bool check_ram(const struct e820_table *t, uint64_t addr, uint64_t size,
+                      const char *what, Error **errp)
 {
     if (!e820_is_usable(t, addr, size)) {
         error_setg(errp,
@@ -224,12 +224,11 @@ static bool put_cmdline(struct machine *m, struct x86_boot *xb,
         return false;
     }
     if (len + 1 > X86_BOOT_CMDLINE_MAX) {
-        error_setg(errp, "kernel command line is %zu bytes, over %" PRIu64,
-                   len, (uint64_t)X86_BOOT_CMDLINE_MAX - 1);
+        error_setg(errp, "kernel command line is %zu bytes, over %" PRIu64, len,
+                   (uint64_t)X86_BOOT_CMDLINE_MAX - 1);
         return false;
     }
-    return check_ram(t, X86_BOOT_CMDLINE_ADDR, len + 1, "command line",
-                     errp) &&
+    return check_ram(t, X86_BOOT_CMDLINE_ADDR, len + 1, "command line", errp) &&
            put_blob(m, xb, X86_BOOT_CMDLINE_ADDR, cmdline, len + 1, errp);
 }
 
@@ -268,8 +267,8 @@ static bool put_module(struct machine *m, struct x86_boot *xb,
 /* ---- bzImage ---- */
 
 static bool add_setup_data(uint8_t *area, uint64_t *used, uint64_t *prev_next,
-                           uint8_t *zero_page, uint32_t type,
-                           const void *data, uint32_t len, Error **errp)
+                           uint8_t *zero_page, uint32_t type, const void *data,
+                           uint32_t len, Error **errp)
 {
     uint64_t off = ALIGN_UP(*used, 8);
     uint64_t cap = X86_BOOT_SETUP_DATA_END - X86_BOOT_SETUP_DATA_ADDR;
@@ -337,8 +336,7 @@ static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
     xb->kernel_addr = load;
     xb->kernel_end = load + bz.init_size;
     xb->entry = load + 0x200;
-    if (!put_blob(m, xb, load, k->data + bz.kernel_off, bz.kernel_size,
-                  errp)) {
+    if (!put_blob(m, xb, load, k->data + bz.kernel_off, bz.kernel_size, errp)) {
         return false;
     }
 
@@ -351,8 +349,8 @@ static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
     st_le32(zp + BZ_CODE32_START, (uint32_t)load);
     st_le16(zp + BZ_HEAP_END_PTR, 0xfe00);
 
-    if (!put_cmdline(m, xb, t, cfg->append ? cfg->append : "",
-                     bz.cmdline_size, errp)) {
+    if (!put_cmdline(m, xb, t, cfg->append ? cfg->append : "", bz.cmdline_size,
+                     errp)) {
         return false;
     }
     st_le32(zp + BZ_CMD_LINE_PTR, (uint32_t)X86_BOOT_CMDLINE_ADDR);
@@ -372,8 +370,9 @@ static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
     if (cfg->dtb) {
         struct loader_file d;
         if (bz.version < 0x209) {
-            error_setg(errp, "-dtb needs boot protocol 2.09 (setup_data), "
-                             "kernel has %u.%02u",
+            error_setg(errp,
+                       "-dtb needs boot protocol 2.09 (setup_data), "
+                       "kernel has %u.%02u",
                        bz.version >> 8, bz.version & 0xff);
             return false;
         }
@@ -405,8 +404,7 @@ static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
         }
     }
     if (sd_used &&
-        (!check_ram(t, X86_BOOT_SETUP_DATA_ADDR, sd_used, "setup_data",
-                    errp) ||
+        (!check_ram(t, X86_BOOT_SETUP_DATA_ADDR, sd_used, "setup_data", errp) ||
          !put_blob(m, xb, X86_BOOT_SETUP_DATA_ADDR, sd, sd_used, errp))) {
         return false;
     }
@@ -442,10 +440,9 @@ static bool load_elf(struct machine *m, struct x86_boot *xb,
         g_autofree char *what = g_strdup_printf("kernel segment %u", i);
 
         if (!check_ram(t, s->paddr, s->memsz, what, errp) ||
-            !put_blob(m, xb, s->paddr, k->data + s->offset, s->filesz,
-                      errp) ||
-            !put_blob(m, xb, s->paddr + s->filesz, NULL,
-                      s->memsz - s->filesz, errp)) {
+            !put_blob(m, xb, s->paddr, k->data + s->offset, s->filesz, errp) ||
+            !put_blob(m, xb, s->paddr + s->filesz, NULL, s->memsz - s->filesz,
+                      errp)) {
             return false;
         }
     }
@@ -522,13 +519,13 @@ static bool boot_multiboot(struct machine *m, struct x86_boot *xb,
                            const struct e820_table *t, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
-    uint64_t info = X86_BOOT_INFO_ADDR, mods = info + 0x80,
-             mmap = info + 0x100, strs = X86_BOOT_ZERO_PAGE_ADDR;
+    uint64_t info = X86_BOOT_INFO_ADDR, mods = info + 0x80, mmap = info + 0x100,
+             strs = X86_BOOT_ZERO_PAGE_ADDR;
     uint8_t mi[0x80] = {0}, md[16 * MB_MAX_MODS] = {0};
     g_autofree uint8_t *mm = g_malloc0(24 * E820_MAX_ENTRIES);
     GString *str = g_string_new("vireo");
-    uint32_t flags = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP |
-                     MB_INFO_LOADER_NAME;
+    uint32_t flags =
+        MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MMAP | MB_INFO_LOADER_NAME;
     bool ok = false;
 
     g_string_append_c(str, '\0');
@@ -550,8 +547,9 @@ static bool boot_multiboot(struct machine *m, struct x86_boot *xb,
             goto out;
         }
         if (e.is64) {
-            error_setg(errp, "multiboot kernel '%s' is ELF64: multiboot "
-                             "needs a 32-bit ELF or the a.out kludge",
+            error_setg(errp,
+                       "multiboot kernel '%s' is ELF64: multiboot "
+                       "needs a 32-bit ELF or the a.out kludge",
                        k->path);
             goto out;
         }

@@ -167,8 +167,7 @@ static void test_iasl(void)
     for (unsigned i = 0; i < ARRAY_SIZE(tabs); i++) {
         uint32_t len;
         const uint8_t *p = acpi_tables_get(&t, tabs[i].gpa, &len);
-        g_autofree char *path =
-            g_strdup_printf("%s/%s.dat", dir, tabs[i].name);
+        g_autofree char *path = g_strdup_printf("%s/%s.dat", dir, tabs[i].name);
         g_autofree char *out = NULL, *err = NULL, *dsl = NULL;
         g_autofree char *dslpath =
             g_strdup_printf("%s/%s.dsl", dir, tabs[i].name);
@@ -177,8 +176,8 @@ static void test_iasl(void)
 
         g_assert_nonnull(p);
         g_assert_true(g_file_set_contents(path, (const char *)p, len, NULL));
-        g_assert_true(g_spawn_sync(dir, argv, NULL, G_SPAWN_DEFAULT, NULL,
-                                   NULL, &out, &err, &status, NULL));
+        g_assert_true(g_spawn_sync(dir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                   &out, &err, &status, NULL));
         g_test_message("iasl %s:\n%s%s", tabs[i].name, out, err);
         g_assert_true(g_spawn_check_wait_status(status, NULL));
         g_assert_null(strstr(out, "Error"));

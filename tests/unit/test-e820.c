@@ -11,8 +11,7 @@
 static void check_sorted(const struct e820_table *t)
 {
     for (unsigned i = 1; i < t->n; i++) {
-        g_assert_cmpuint(t->e[i - 1].addr + t->e[i - 1].size, <=,
-                         t->e[i].addr);
+        g_assert_cmpuint(t->e[i - 1].addr + t->e[i - 1].size, <=, t->e[i].addr);
     }
 }
 
@@ -22,8 +21,8 @@ static void test_set_split(void)
 
     e820_init(&t);
     g_assert_true(e820_set(&t, 0, 0x1000000, E820_RAM, NULL));
-    g_assert_true(e820_set(&t, 0x9fc00, 0x100000 - 0x9fc00, E820_RESERVED,
-                           NULL));
+    g_assert_true(
+        e820_set(&t, 0x9fc00, 0x100000 - 0x9fc00, E820_RESERVED, NULL));
     g_assert_cmpuint(t.n, ==, 3);
     g_assert_cmphex(t.e[0].addr, ==, 0);
     g_assert_cmphex(t.e[0].size, ==, 0x9fc00);

@@ -120,22 +120,23 @@ static uint8_t *make_elf32(size_t *size, bool note, uint32_t entry)
     unsigned phnum = note ? 2 : 1;
     uint8_t *ph = b + 52;
 
-    memcpy(b, "\x7f"
-              "ELF",
+    memcpy(b,
+           "\x7f"
+           "ELF",
            4);
     b[4] = 1; /* ELFCLASS32 */
     b[5] = 1; /* LSB */
     b[6] = 1;
-    st_le16(b + 16, 2);  /* ET_EXEC */
-    st_le16(b + 18, 3);  /* EM_386 */
+    st_le16(b + 16, 2); /* ET_EXEC */
+    st_le16(b + 18, 3); /* EM_386 */
     st_le32(b + 20, 1);
     st_le32(b + 24, entry);
     st_le32(b + 28, 52); /* phoff */
     st_le16(b + 40, 52);
     st_le16(b + 42, 32); /* phentsize */
     st_le16(b + 44, (uint16_t)phnum);
-    st_le32(ph, 1);           /* PT_LOAD */
-    st_le32(ph + 4, 0x1000);  /* offset */
+    st_le32(ph, 1);          /* PT_LOAD */
+    st_le32(ph + 4, 0x1000); /* offset */
     st_le32(ph + 8, 0x200000);
     st_le32(ph + 12, 0x200000);
     st_le32(ph + 16, 0x400);  /* filesz */
@@ -214,7 +215,7 @@ static void put_mb_header(uint8_t *p, uint32_t flags)
 {
     st_le32(p, MB_HEADER_MAGIC);
     st_le32(p + 4, flags);
-    st_le32(p + 8, (uint32_t)-(MB_HEADER_MAGIC + flags));
+    st_le32(p + 8, (uint32_t) - (MB_HEADER_MAGIC + flags));
 }
 
 static void test_multiboot_find(void)
@@ -240,11 +241,11 @@ static void test_multiboot_find(void)
     error_free(err);
     /* a.out kludge */
     put_mb_header(b + 0x100, MB_FLAG_AOUT_KLUDGE);
-    st_le32(b + 0x10c, 0x100100);           /* header_addr */
-    st_le32(b + 0x110, 0x100000);           /* load_addr */
-    st_le32(b + 0x114, 0x102000);           /* load_end_addr */
-    st_le32(b + 0x118, 0x104000);           /* bss_end_addr */
-    st_le32(b + 0x11c, 0x100200);           /* entry */
+    st_le32(b + 0x10c, 0x100100); /* header_addr */
+    st_le32(b + 0x110, 0x100000); /* load_addr */
+    st_le32(b + 0x114, 0x102000); /* load_end_addr */
+    st_le32(b + 0x118, 0x104000); /* bss_end_addr */
+    st_le32(b + 0x11c, 0x100200); /* entry */
     g_assert_cmpint(multiboot_find(b, sizeof(b), &h, NULL), ==, 1);
     g_assert_true(
         multiboot_aout_range(&h, sizeof(b), &off, &lsz, &la, &msz, NULL));
@@ -402,8 +403,8 @@ static void test_boot_bzimage(void)
     memset(gm_map(f.m.gm, X86_BOOT_ZERO_PAGE_ADDR, 16, true), 0, 16);
     g_assert_true(x86_boot_reset(&f.m, NULL));
     g_assert_cmpmem(gpa(&f, 0x1000000, KSIZE), KSIZE, b + 5 * 512, KSIZE);
-    g_assert_cmpmem(gpa(&f, X86_BOOT_ZERO_PAGE_ADDR + BZ_HEADER, 4), 4,
-                    "HdrS", 4);
+    g_assert_cmpmem(gpa(&f, X86_BOOT_ZERO_PAGE_ADDR + BZ_HEADER, 4), 4, "HdrS",
+                    4);
     x86_boot_free(&f.m);
 
     /* a command line over the kernel's limit */

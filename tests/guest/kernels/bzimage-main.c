@@ -13,8 +13,8 @@ void bz_main(u32 bp, u32 mode)
 {
     u32 n = rd8(bp + 0x1e8);
 
-    bi.format = mode == 64 ? "bzImage (64-bit entry)"
-                           : "bzImage (32-bit entry)";
+    bi.format =
+        mode == 64 ? "bzImage (64-bit entry)" : "bzImage (32-bit entry)";
     bi.kernel_start = (u32)__kernel_start;
     bi.kernel_end = (u32)_end;
     bi.cmdline = (const char *)rd32(bp + 0x228);

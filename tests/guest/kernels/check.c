@@ -389,8 +389,8 @@ void check_run(struct bootinfo *bi)
         for (unsigned i = 0; ok && want[i]; i++) {
             ok = magic[i] == want[i];
         }
-        ok = ok && (magic[sizeof(want) - 1] == ' ' ||
-                    magic[sizeof(want) - 1] == 0);
+        ok = ok &&
+             (magic[sizeof(want) - 1] == ' ' || magic[sizeof(want) - 1] == 0);
         result(ok, "cmdline");
         puts_("\n");
     }
@@ -461,8 +461,7 @@ void check_run(struct bootinfo *bi)
                     sum = sum * 31 + rd8(bi->initrd_addr + i);
                 }
             }
-            result(bi->has_initrd && bi->initrd_size == size &&
-                       sum == want_sum,
+            result(bi->has_initrd && bi->initrd_size == size && sum == want_sum,
                    "initrd");
             puts_("addr=");
             puthex(bi->initrd_addr);
