@@ -235,7 +235,8 @@ static bool microvm_init(struct machine *m, Error **errp)
             return false;
         }
     }
-    if (!add_device(m, "port80", errp) || !add_device(m, "i8042", errp)) {
+    if (!add_device(m, "port80", errp) || !add_device(m, "i8042", errp) ||
+        !add_device(m, "mc146818rtc", errp)) {
         return false;
     }
     /* -kernel: load it, write boot info and ACPI, set the BSP entry. */
