@@ -261,3 +261,21 @@ def test_dtb_setup_data(vireo, kvm, kernel, initrd, tmp_path):
     assert 'setup_data type 2 len %d first 0xedfe0dd0' % len(fdt_empty()) \
         in r.serial, r
     assert 'setup_data type 9 len 32' in r.serial, r
+
+
+@pytest.mark.parametrize('base,year', [('utc', None), ('2006-06-17', 2006),
+                                       ('2031-01-02T03:04:05', 2031)])
+def test_rtc_year(vireo, qemu, kvm, kernel, initrd, base, year):
+    """The CMOS RTC reports the host's year or the -rtc base= date, the
+    same under vireo and QEMU."""
+    import datetime
+    if year is None:
+        year = datetime.datetime.now(datetime.timezone.utc).year
+    args = boot_args(kernel('pvh'), initrd, 64, 1,
+                     ' expect_year=%d' % year) + ['-rtc', 'base=' + base]
+    # QEMU's microvm leaves the RTC out under -nodefaults unless asked
+    qargs = ['microvm,rtc=on' if a == 'microvm' else a for a in args]
+    for argv in ([vireo] + args, [qemu, '-accel', 'kvm'] + qargs):
+        r = run(argv)
+        assert 'PASS rtc-year %d' % year in r.serial, r
+        assert_all_pass(r, argv[0])

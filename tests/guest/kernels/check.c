@@ -7,6 +7,7 @@
  *   expect_mem=MIB           usable e820 RAM within [MIB-4 MiB, MIB MiB]
  *   expect_cpus=N            enabled processors in the MADT
  *   expect_initrd=SIZE,SUM   initrd length and checksum (hex, see below)
+ *   expect_year=YYYY         the CMOS RTC's year (BCD, century at 0x32)
  *   poweroff=1               when every check passed, power off through
  *                            ACPI (\_S5 and the FADT sleep control register
  *                            or PM1a control block) instead of debug-exit
@@ -474,6 +475,31 @@ void check_run(struct bootinfo *bi)
     }
 
     check_acpi(bi, cmd);
+
+    /* CMOS RTC: wait out update-in-progress, read year and century */
+    {
+        u32 want;
+        if (parse_num(find_arg(cmd, "expect_year"), &want, 10)) {
+            u32 year, i;
+            for (i = 0; i < 1000000; i++) {
+                outb(0x70, 0x0a);
+                if (!(inb(0x71) & 0x80)) {
+                    break;
+                }
+            }
+            outb(0x70, 0x09);
+            year = inb(0x71);
+            outb(0x70, 0x32);
+            year += (u32)inb(0x71) << 8;
+            year = ((year >> 12) & 15) * 1000 + ((year >> 8) & 15) * 100 +
+                   ((year >> 4) & 15) * 10 + (year & 15);
+            result(year == want, "rtc-year");
+            putdec(year);
+            puts_(" expected=");
+            putdec(want);
+            puts_("\n");
+        }
+    }
 
     puts_("DONE pass=");
     putdec(npass);
