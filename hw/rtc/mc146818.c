@@ -271,7 +271,6 @@ static bool parse_base(struct rtc *s, const char *base, Error **errp)
     }
     if (!strcmp(base, "localtime")) {
         s->localtime = true;
-        tzset(); /* read the zone now, before the sandbox */
         return true;
     }
     end = strptime(base, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -296,6 +295,9 @@ static bool rtc_realize(struct device *dev, struct machine *m, Error **errp)
     struct rtc *s = (struct rtc *)dev;
 
     s->m = m;
+    /* glibc reads the zone (even for gmtime_r) on first use: do it now,
+     * in the main thread, before the vCPU threads' seccomp filter. */
+    tzset();
     if (!parse_base(s, m->cfg ? m->cfg->rtc_base : NULL, errp)) {
         return false;
     }
