@@ -80,9 +80,14 @@ def extract_vmlinux(bzimage):
     setup = ((d[0x1f1] or 4) + 1) * 512
     off, length = struct.unpack_from('<II', d, 0x248)
     payload = d[setup + off:setup + off + length]
+    if length < 8 or setup + off + length > len(d):
+        raise SystemExit('%s: bad payload_offset/payload_length' % bzimage)
     out = bzimage.parent / 'vmlinux'
     comp = bzimage.parent / 'payload'
-    comp.write_bytes(payload)
+    # The kernel build appends the decompressed size (4 bytes) after the
+    # stream; unlz4 calls that trailing garbage, so leave it out.
+    comp.write_bytes(payload[:-4] if payload[:4] == b'\x02\x21\x4c\x18'
+                     else payload)
     if payload[:4] == b'\x02\x21\x4c\x18':
         cmd = ['unlz4', '-f', '-q', str(comp), str(out)]
     elif payload[:2] == b'\x1f\x8b':
@@ -133,10 +138,12 @@ def prepare(cache):
     return vmlinux, initrd
 
 
-def boot(argv, timeout):
+def boot(argv, timeout, idle=20):
     """Runs argv with the serial console on stdout; returns
     ({milestone: seconds}, output, status) and stops the VMM once the last
-    milestone is seen, on exit, or at timeout."""
+    milestone is seen, on exit, at timeout, or when it has printed nothing
+    for `idle` seconds after the FXSAVE line (the guest is stuck at the
+    emulator's int3: QEMU then spins forever)."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -145,12 +152,16 @@ def boot(argv, timeout):
     sel.register(proc.stdout, selectors.EVENT_READ)
     out = b''
     seen = {}
+    last = start
     try:
         while time.monotonic() - start < timeout:
             if not sel.select(timeout=0.5):
                 if proc.poll() is not None:
                     break
+                if 'fxsave' in seen and time.monotonic() - last > idle:
+                    break
                 continue
+            last = time.monotonic()
             chunk = os.read(proc.stdout.fileno(), 65536)
             if not chunk:
                 break
