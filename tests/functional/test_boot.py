@@ -279,3 +279,23 @@ def test_rtc_year(vireo, qemu, kvm, kernel, initrd, base, year):
         r = run(argv)
         assert 'PASS rtc-year %d' % year in r.serial, r
         assert_all_pass(r, argv[0])
+
+
+@pytest.mark.parametrize('fmt', sorted(KERNELS))
+def test_reboot_reloads_kernel(vireo, kvm, kernel, initrd, fmt):
+    """The guest spoils its command line and initrd, then resets through
+    the i8042: vireo loads everything again, the second boot passes."""
+    r = run([vireo] + boot_args(kernel(fmt), initrd, 64, 1, ' reboot=1'))
+    assert 'boot count 0, rebooting' in r.serial, r
+    assert 'boot count 1' in r.serial, r
+    assert_all_pass(r, 'vireo %s after reboot' % fmt)
+
+
+def test_no_reboot(vireo, kvm, kernel, initrd):
+    """-no-reboot: the guest's reset ends vireo (status 0), no second
+    boot."""
+    r = run([vireo] + boot_args(kernel('pvh'), initrd, 64, 1, ' reboot=1') +
+            ['-no-reboot'])
+    assert 'boot count 0, rebooting' in r.serial, r
+    assert 'boot count 1' not in r.serial, r
+    assert r.returncode == 0, r

@@ -8,6 +8,9 @@
  *   expect_cpus=N            enabled processors in the MADT
  *   expect_initrd=SIZE,SUM   initrd length and checksum (hex, see below)
  *   expect_year=YYYY         the CMOS RTC's year (BCD, century at 0x32)
+ *   reboot=1                 first boot: count it in CMOS byte 0x40 and reset
+ *                            through the i8042 (0xfe to port 0x64); the
+ *                            second boot (count 1) runs the checks
  *   poweroff=1               when every check passed, power off through
  *                            ACPI (\_S5 and the FADT sleep control register
  *                            or PM1a control block) instead of debug-exit
@@ -377,6 +380,26 @@ void check_run(struct bootinfo *bi)
     u32 want_mib, kstart = bi->kernel_start, kend = bi->kernel_end;
     int sorted = 1, kernel_in_ram = 0;
 
+    if (find_arg(cmd, "reboot")) {
+        outb(0x70, 0x40);
+        u8 count = inb(0x71);
+        puts_("\nboot count ");
+        putdec(count);
+        if (count == 0) {
+            outb(0x70, 0x40);
+            outb(0x71, 1);
+            /* Spoil what the loader wrote: the VMM must write it again. */
+            *(char *)cmd = 'X';
+            if (bi->has_initrd && bi->initrd_size) {
+                *(volatile u8 *)bi->initrd_addr ^= 0xff;
+            }
+            puts_(", rebooting\n");
+            outb(0x64, 0xfe);
+            for (;;) {
+                __asm__ volatile("cli; hlt");
+            }
+        }
+    }
     puts_("\nfake kernel: ");
     puts_(bi->format);
     puts_("\ncmdline: ");
