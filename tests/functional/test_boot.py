@@ -299,3 +299,28 @@ def test_no_reboot(vireo, kvm, kernel, initrd):
     assert 'boot count 0, rebooting' in r.serial, r
     assert 'boot count 1' not in r.serial, r
     assert r.returncode == 0, r
+
+
+@pytest.mark.parametrize('fmt', sorted(KERNELS))
+def test_smp_aps_report_apic_ids(vireo, kvm, qemu, kernel, initrd, fmt):
+    """-smp 4: the fake kernel starts the APs with INIT/SIPI/SIPI through
+    the in-kernel LAPIC; each reports its APIC id (1, 2, 3 in any order).
+    Same under QEMU where it can boot the format."""
+    args = boot_args(kernel(fmt), initrd, 64, 4, ' smp=1')
+    runs = [[vireo] + args]
+    if fmt != 'bzimage':
+        runs.append([qemu, '-accel', 'kvm'] + args)
+    for argv in runs:
+        r = run(argv)
+        ids = sorted(int(x) for x in re.findall(r'AP apic id (\d+)',
+                                                r.serial))
+        assert ids == [1, 2, 3], r
+        assert 'PASS smp-aps 3 APs of 3' in r.serial, r
+        assert_all_pass(r, argv[0])
+    # one CPU fewer than expected: the check fails
+    argv = [vireo] + boot_args(kernel(fmt), initrd, 64, 3, ' smp=1')
+    i = argv.index('-append') + 1
+    argv[i] = argv[i].replace('expect_cpus=3', 'expect_cpus=4')
+    r = run(argv)
+    assert 'FAIL smp-aps 2 APs of 3' in r.serial, r
+    assert r.returncode == FAIL_RC, r

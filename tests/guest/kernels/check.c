@@ -11,6 +11,9 @@
  *   reboot=1                 first boot: count it in CMOS byte 0x40 and reset
  *                            through the i8042 (0xfe to port 0x64); the
  *                            second boot (count 1) runs the checks
+ *   smp=1                    start the APs (INIT, SIPI, SIPI through the
+ *                            LAPIC) and check every one reports its APIC
+ *                            id (1..expect_cpus-1)
  *   poweroff=1               when every check passed, power off through
  *                            ACPI (\_S5 and the FADT sleep control register
  *                            or PM1a control block) instead of debug-exit
@@ -370,6 +373,62 @@ static void check_acpi(struct bootinfo *bi, const char *cmd)
     }
 }
 
+/* ---- SMP: wake the APs, collect their APIC ids (smp.S) ---- */
+
+extern const char ap_trampoline[], ap_trampoline_end[];
+extern volatile u32 ap_count, ap_ids[64];
+
+#define LAPIC 0xfee00000u
+
+static void lapic_w(u32 reg, u32 v)
+{
+    *(volatile u32 *)(LAPIC + reg) = v;
+}
+
+static void delay(u32 n)
+{
+    for (volatile u32 i = 0; i < n; i++) {
+    }
+}
+
+static void check_smp(const char *cmd)
+{
+    u32 want, seen = 0, bad = 0;
+
+    if (!find_arg(cmd, "smp") ||
+        !parse_num(find_arg(cmd, "expect_cpus"), &want, 10)) {
+        return;
+    }
+    memcpy((void *)0x8000, ap_trampoline,
+           (unsigned long)(ap_trampoline_end - ap_trampoline));
+    lapic_w(0xf0, 0x1ff); /* software enable */
+    lapic_w(0x310, 0);
+    lapic_w(0x300, 0x000c4500); /* INIT, all but self */
+    delay(100000);
+    for (int i = 0; i < 2; i++) {
+        lapic_w(0x310, 0);
+        lapic_w(0x300, 0x000c4608); /* SIPI, vector 0x08 */
+        delay(20000);
+    }
+    for (u32 i = 0; i < 3000000 && ap_count < want - 1; i++) {
+    }
+    for (u32 i = 0; i < ap_count && i < 64; i++) {
+        puts_("  AP apic id ");
+        putdec(ap_ids[i]);
+        puts_("\n");
+        if (ap_ids[i] == 0 || ap_ids[i] >= want || (seen & (1u << ap_ids[i]))) {
+            bad = 1;
+        } else {
+            seen |= 1u << ap_ids[i];
+        }
+    }
+    result(!bad && ap_count == want - 1, "smp-aps");
+    putdec(ap_count);
+    puts_(" APs of ");
+    putdec(want - 1);
+    puts_("\n");
+}
+
 /* ---- the checks ---- */
 
 void check_run(struct bootinfo *bi)
@@ -498,6 +557,7 @@ void check_run(struct bootinfo *bi)
     }
 
     check_acpi(bi, cmd);
+    check_smp(cmd);
 
     /* CMOS RTC: wait out update-in-progress, read year and century */
     {
