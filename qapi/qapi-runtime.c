@@ -7,8 +7,6 @@
 #include "util/common.h"
 #include "qapi/qapi-runtime.h"
 
-#include <math.h>
-
 char *qapi_path(const char *path, const char *name)
 {
     if (!path || !*path) {
@@ -238,9 +236,14 @@ bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
     }
     if (is_value(node, G_TYPE_DOUBLE)) {
         double d = json_node_get_double(node);
-        if (d >= 9223372036854775808.0 && d <= 18446744073709551616.0 &&
-            floor(d) == d) {
-            *out = d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)d;
+        if (d == 18446744073709551616.0) {
+            *out = UINT64_MAX;
+            return true;
+        }
+        /* integral: the conversion is exact in this range iff it is */
+        if (d >= 9223372036854775808.0 && d < 18446744073709551616.0 &&
+            (double)(uint64_t)d == d) {
+            *out = (uint64_t)d;
             return true;
         }
     }

@@ -203,24 +203,62 @@ JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req)
     return ret;
 }
 
+/*
+ * json-glib keeps the last of duplicate keys silently; QMP refuses them
+ * (otherwise {"execute": "query-status", "execute": "quit"} quits).  The
+ * parser's signals tell how many members were read into each object; an
+ * object that ends up smaller had a duplicate.
+ */
+struct dup_check {
+    GHashTable *counts; /* JsonObject * -> members read */
+    bool dup;
+};
+
+static void on_member(JsonParser *p, JsonObject *o, const char *name,
+                      gpointer opaque)
+{
+    struct dup_check *d = opaque;
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(d->counts, o)) + 1;
+
+    g_hash_table_insert(d->counts, o, GUINT_TO_POINTER(n));
+}
+
+static void on_object_end(JsonParser *p, JsonObject *o, gpointer opaque)
+{
+    struct dup_check *d = opaque;
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(d->counts, o));
+
+    if (n != json_object_get_size(o)) {
+        d->dup = true;
+    }
+    g_hash_table_remove(d->counts, o);
+}
+
 JsonNode *qmp_dispatch_text(struct qmp_dispatcher *d, const char *text,
                             size_t len)
 {
     JsonParser *p = json_parser_new();
     GError *gerr = NULL;
     JsonNode *ret;
+    struct dup_check dc = {g_hash_table_new(NULL, NULL), false};
 
+    g_signal_connect(p, "object-member", G_CALLBACK(on_member), &dc);
+    g_signal_connect(p, "object-end", G_CALLBACK(on_object_end), &dc);
     if (!json_parser_load_from_data(p, text, (gssize)len, &gerr)) {
         char *m = g_strdup_printf("JSON parse error, %s", gerr->message);
         ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, NULL);
         g_free(m);
         g_error_free(gerr);
+    } else if (dc.dup) {
+        ret = qmp_error_reply(ERROR_CLASS_GENERIC,
+                              "JSON parse error, duplicate key", NULL);
     } else if (!json_parser_get_root(p)) {
         ret = qmp_error_reply(ERROR_CLASS_GENERIC,
                               "JSON parse error, expecting value", NULL);
     } else {
         ret = qmp_dispatch(d, json_parser_get_root(p));
     }
+    g_hash_table_destroy(dc.counts);
     g_object_unref(p);
     return ret;
 }

@@ -6,9 +6,9 @@
  * one machine listener.
  *
  * A client that stops reading: chardev_write() buffers up to its bound and
- * then refuses bytes; the session is then marked stalled and gets neither
- * replies nor service until it reconnects, so it costs bounded memory and
- * never holds up the VM or the other monitors.
+ * then refuses bytes; the session is then marked stalled: its input is
+ * read and dropped and it gets no replies until it reconnects, so it costs
+ * bounded memory and never holds up the VM or the other monitors.
  */
 #include "util/common.h"
 #include "qapi/monitor.h"
@@ -41,13 +41,13 @@ static bool mon_write(void *opaque, const char *data, size_t len)
     return chardev_write(mon->chr, (const uint8_t *)data, len) == len;
 }
 
+/*
+ * Always willing: a stalled session drops its input (qmp_session_input),
+ * and reading on is what lets the chardev see the client hang up and
+ * accept the next one.
+ */
 static size_t mon_can_read(void *opaque)
 {
-    struct monitor *mon = opaque;
-
-    if (mon->control && qmp_session_stalled(mon->qmp)) {
-        return 0;
-    }
     return 64 * 1024;
 }
 

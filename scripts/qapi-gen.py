@@ -102,17 +102,22 @@ def tokenize(text, fname):
             else:
                 break
 
+    def cur():
+        if pos >= n:
+            err('unexpected end of input')
+        return text[pos]
+
     def value():
         nonlocal pos
         skip_ws()
         if pos >= n:
             err('unexpected end of input')
-        c = text[pos]
+        c = cur()
         if c == '{':
             pos += 1
             obj = {}
             skip_ws()
-            if text[pos] == '}':
+            if cur() == '}':
                 pos += 1
                 return obj
             while True:
@@ -120,17 +125,17 @@ def tokenize(text, fname):
                 if not isinstance(k, str):
                     err('expected string key')
                 skip_ws()
-                if text[pos] != ':':
+                if cur() != ':':
                     err("expected ':'")
                 pos += 1
                 if k in obj:
                     err("duplicate key '%s'" % k)
                 obj[k] = value()
                 skip_ws()
-                if text[pos] == ',':
+                if cur() == ',':
                     pos += 1
                     continue
-                if text[pos] == '}':
+                if cur() == '}':
                     pos += 1
                     return obj
                 err("expected ',' or '}'")
@@ -138,16 +143,16 @@ def tokenize(text, fname):
             pos += 1
             arr = []
             skip_ws()
-            if text[pos] == ']':
+            if cur() == ']':
                 pos += 1
                 return arr
             while True:
                 arr.append(value())
                 skip_ws()
-                if text[pos] == ',':
+                if cur() == ',':
                     pos += 1
                     continue
-                if text[pos] == ']':
+                if cur() == ']':
                     pos += 1
                     return arr
                 err("expected ',' or ']'")
@@ -1291,13 +1296,12 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
 
 # ---------------------------------------------------------------- docs
 
-def gen_doc(schema):
+def gen_doc(schema, intro=None):
     out = ['# QMP reference', '',
            'Generated from `qapi/schema/*.json` by `scripts/qapi-gen.py`; '
-           'do not edit.', '',
-           'Wire format and protocol: QEMU\'s QMP specification '
-           '(greeting, `qmp_capabilities`, `execute`/`exec-oob`, `id`). '
-           'Argument errors are `GenericError`s naming the member.', '']
+           'do not edit.', '']
+    if intro:
+        out += [intro.rstrip(), '']
 
     def tref(t):
         if isinstance(t, list):
@@ -1316,9 +1320,23 @@ def gen_doc(schema):
         return lines + ['']
 
     def doc_text(ent):
-        lines = [ln for ln in ent.get('doc', [])
-                 if not ln.startswith('@%s:' % ent['name'])]
-        return [ln.rstrip() for ln in lines] + ['']
+        lines = []
+        for ln in ent.get('doc', []):
+            ln = ln.rstrip()
+            if ln.startswith('@%s:' % ent['name']):
+                continue
+            m = re.match(r'@([\w-]+):\s*(.*)', ln)
+            if m:
+                ln = '- `%s`: %s' % (m.group(1), m.group(2))
+            elif lines and lines[-1].startswith('- ') and ln.startswith(' '):
+                lines[-1] += ' ' + ln.strip()
+                continue
+            lines.append(ln)
+        while lines and not lines[0]:
+            lines.pop(0)
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines + [''] if lines else []
 
     out += ['## Commands', '']
     for c in schema.commands:
@@ -1389,12 +1407,17 @@ def main():
     ap.add_argument('--handler-prefix', default='qmp_')
     ap.add_argument('--event-sink', default='machine_emit_event')
     ap.add_argument('--doc')
+    ap.add_argument('--doc-intro', help='Markdown put before the reference')
     args = ap.parse_args()
     s = Schema()
     try:
         s.load(args.schema)
         s.check()
-        doc = gen_doc(s) if args.doc else None
+        intro = None
+        if args.doc_intro:
+            with open(args.doc_intro, encoding='utf-8') as f:
+                intro = f.read()
+        doc = gen_doc(s, intro) if args.doc else None
         g = Gen(s, args.prefix, args.handler_prefix, args.event_sink,
                 args.stem)
         h, c = g.generate()

@@ -79,15 +79,39 @@ void machine_emit_event(struct machine *m, const char *name,
     }
 }
 
+/*
+ * Stops every vCPU at its next exit without waiting (callable from a vCPU
+ * thread): after a guest asks for power-off, reset or exit it must not run
+ * on and change the outcome (e.g. a debug-exit write after S5).
+ */
+static void park_vcpus(struct machine *m)
+{
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
+        struct vcpu *cpu = m->vcpus[i];
+        g_mutex_lock(&cpu->lock);
+        cpu->want_pause = true;
+        cpu->run->immediate_exit = 1;
+        g_mutex_unlock(&cpu->lock);
+        vcpu_kick(cpu);
+    }
+}
+
 void machine_request(struct machine *m, enum machine_req req,
                      enum shutdown_cause cause)
 {
     uint64_t one = 1;
 
+    if (req & (REQ_SHUTDOWN | REQ_RESET | REQ_QUIT | REQ_INTERNAL_ERROR |
+               REQ_DEBUG_EXIT)) {
+        park_vcpus(m);
+    }
     g_mutex_lock(&m->req_lock);
-    m->requests |= req;
-    if (cause != SHUTDOWN_CAUSE_NONE) {
-        m->req_cause = cause;
+    if (!(m->requests & (REQ_SHUTDOWN | REQ_QUIT | REQ_DEBUG_EXIT))) {
+        /* The first terminal request decides the outcome. */
+        m->requests |= req;
+        if (cause != SHUTDOWN_CAUSE_NONE) {
+            m->req_cause = cause;
+        }
     }
     g_mutex_unlock(&m->req_lock);
     if (write(m->req_event_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
@@ -99,17 +123,10 @@ void machine_request(struct machine *m, enum machine_req req,
 void machine_request_exit(struct machine *m, int status)
 {
     g_mutex_lock(&m->req_lock);
-    m->exit_status = status;
-    g_mutex_unlock(&m->req_lock);
-    /* Stop every vCPU now: QEMU's isa-debug-exit ends the process at the
-     * write, so the guest must not run on past it. */
-    for (unsigned i = 0; i < m->nr_vcpus; i++) {
-        struct vcpu *cpu = m->vcpus[i];
-        g_mutex_lock(&cpu->lock);
-        cpu->want_pause = true;
-        cpu->run->immediate_exit = 1;
-        g_mutex_unlock(&cpu->lock);
+    if (!(m->requests & (REQ_SHUTDOWN | REQ_QUIT | REQ_DEBUG_EXIT))) {
+        m->exit_status = status;
     }
+    g_mutex_unlock(&m->req_lock);
     machine_request(m, REQ_DEBUG_EXIT, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
 }
 
@@ -130,9 +147,7 @@ static void resume_vcpus(struct machine *m)
 void machine_pause(struct machine *m)
 {
     if (m->state != RUN_STATE_RUNNING) {
-        if (m->state == RUN_STATE_PRELAUNCH) {
-            m->state = RUN_STATE_PAUSED;
-        }
+        /* As QEMU: stop in prelaunch (-S) stays in prelaunch. */
         return;
     }
     pause_vcpus(m);
@@ -325,10 +340,9 @@ bool machine_runstate_init(struct machine *m, Error **errp)
 
 int machine_run(struct machine *m)
 {
+    /* -S: stay in prelaunch (QEMU's state name) until the first cont. */
     m->state = RUN_STATE_PRELAUNCH;
-    if (m->cfg->start_paused) {
-        m->state = RUN_STATE_PAUSED;
-    } else {
+    if (!m->cfg->start_paused) {
         m->state = RUN_STATE_RUNNING;
         resume_vcpus(m);
     }

@@ -12,10 +12,10 @@
  * sandbox_install() unblocks it on the calling thread.
  *
  * Order in main: daemonize, write the pidfile, open logs and chardevs,
- * then sandbox_install(SANDBOX_MAIN) before creating vCPU threads; each
- * vCPU thread calls sandbox_install(SANDBOX_VCPU) after its KVM_CREATE_VCPU
- * and mmap of kvm_run, before the first KVM_RUN (filters stack: a vCPU
- * thread is limited by both lists).
+ * then sandbox_install(SANDBOX_MAIN).  Each vCPU thread calls
+ * sandbox_install(SANDBOX_VCPU) itself before its first KVM_RUN.  A vCPU
+ * thread created after the main filter inherits it and stacks the vCPU
+ * one (both must allow a call; the main list allows seccomp() for that).
  */
 #ifndef SYSTEM_SANDBOX_H
 #define SYSTEM_SANDBOX_H

@@ -228,13 +228,17 @@ static void usage(GString *out)
         const struct vl_option *o = &vl_options[i];
         char *left = g_strdup_printf("-%s%s%s", o->name, o->args ? " " : "",
                                      o->args ? o->args : "");
-        g_string_append_printf(out, "%-40s %s\n", left, o->help);
+        if (strlen(left) < 40) {
+            g_string_append_printf(out, "%-40s %s\n", left, o->help);
+        } else {
+            g_string_append_printf(out, "%s\n%-40s %s\n", left, "", o->help);
+        }
         g_free(left);
     }
     g_string_append(out, "\nSerial/monitor specs: stdio, null, none, pty, "
-                         "file:PATH, unix:PATH[,server=on][,wait=off],\n"
-                         "tcp:[HOST]:PORT[,server=on][,wait=off], chardev:ID, "
-                         "mon:SPEC\n");
+                         "file:PATH, chardev:ID, mon:SPEC,\n"
+                         "  unix:PATH[,server=on][,wait=off], "
+                         "tcp:[HOST]:PORT[,server=on][,wait=off]\n");
 }
 
 /* keyval_check_all_used() without its "what: " prefix: vl_parse() puts
@@ -298,11 +302,18 @@ static bool opt_machine(struct vl_state *st, const char *arg, Error **errp)
             continue;
         }
         if (!strcmp(k, "accel")) {
-            if (!check_accel(v, errp)) {
+            /* QEMU's "accel=kvm:tcg" tries the list in order: with KVM
+             * first vireo does the same, and fails loudly instead of
+             * falling back when /dev/kvm is missing. */
+            char *first = g_strndup(v, strcspn(v, ":"));
+            bool ok_accel = check_accel(first, errp);
+
+            g_free(first);
+            if (!ok_accel) {
                 g_string_free(opts, TRUE);
                 goto out;
             }
-            set_str(&cfg->accel, v);
+            set_str(&cfg->accel, "kvm");
             continue;
         }
         if (opts->len) {
@@ -478,10 +489,7 @@ static bool opt_m(struct vl_state *st, const char *arg, Error **errp)
     if (!check_all_used(kv, errp)) {
         goto out;
     }
-    if (!s) {
-        error_setg(errp, "missing 'size' parameter");
-        goto out;
-    }
+    g_assert(s); /* the only key left, and keyval never yields none */
     if (!parse_size(s, MiB, &size)) {
         error_setg(errp, "invalid RAM size '%s'", s);
         goto out;
@@ -549,29 +557,27 @@ char *vl_compat_chardev(const char *spec, const char *id, bool *mux,
         }
         g_string_append_printf(s, "socket,id=%s,path=%s", id, p);
     } else if ((p = g_str_has_prefix(spec, "tcp:") ? spec + 4 : NULL)) {
-        const char *colon = strrchr(p, ':');
-        const char *comma;
+        /* tcp:HOST:PORT[,opts]: the port ends at the first comma */
+        const char *end = p + strcspn(p, ",");
+        const char *colon = NULL;
         char *host;
 
-        /* tcp:HOST:PORT[,opts]; the port ends at the first comma */
-        comma = strchr(p, ',');
-        if (comma && colon && colon > comma) {
-            colon = NULL;
-        }
-        if (comma) {
-            const char *c2 = NULL;
-            for (const char *q = p; q < comma; q++) {
-                if (*q == ':') {
-                    c2 = q;
-                }
+        for (const char *q = p; q < end; q++) {
+            if (*q == ':') {
+                colon = q;
             }
-            colon = c2;
         }
-        if (!colon || colon[1] == '\0' || colon[1] == ',') {
+        if (!colon || colon + 1 == end) {
             error_setg(errp, "'%s': expected tcp:HOST:PORT", spec);
             goto fail;
         }
         host = g_strndup(p, colon - p);
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+            /* tcp:[::1]:PORT: an IPv6 address in brackets */
+            char *bare = g_strndup(host + 1, strlen(host) - 2);
+            g_free(host);
+            host = bare;
+        }
         g_string_append_printf(s, "socket,id=%s", id);
         if (*host) {
             g_string_append(s, ",host=");
@@ -609,21 +615,91 @@ static bool chardev_id_exists(struct machine_config *cfg, const char *id)
     return false;
 }
 
-/* Validates and records a chardev text (user-given or generated). */
-static bool add_chardev(struct vl_state *st, const char *text, Error **errp)
+/*
+ * QEMU 7.2 still accepts (with a deprecation warning) the short forms of
+ * boolean chardev keys: "server" for server=on, "nowait" for wait=off.
+ * Tutorials are full of "tcp::4444,server,nowait", so vireo rewrites them
+ * with the same warning.  Anything else without '=' is left for the parser
+ * to refuse.
+ */
+static char *expand_short_bools(const char *text)
 {
+    static const char *const bools[] = {"server", "wait", "nodelay",
+                                        "append", "mux",  "signal"};
+    GString *out = g_string_new(NULL);
+    const char *p = text;
+    bool first = true;
+
+    while (true) {
+        GString *tok = g_string_new(NULL);
+        bool has_eq = false;
+
+        while (*p && !(*p == ',' && p[1] != ',')) {
+            if (*p == ',') { /* ",," stays escaped */
+                g_string_append(tok, ",,");
+                p += 2;
+                continue;
+            }
+            has_eq |= *p == '=';
+            g_string_append_c(tok, *p++);
+        }
+        if (!first) {
+            g_string_append_c(out, ',');
+        }
+        if (!first && !has_eq) {
+            const char *name = tok->str;
+            bool neg = g_str_has_prefix(name, "no");
+            bool known = false;
+
+            for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
+                if (!strcmp(name, bools[i])) {
+                    known = true;
+                    neg = false;
+                } else if (neg && !strcmp(name + 2, bools[i])) {
+                    known = true;
+                }
+            }
+            if (known) {
+                const char *key = neg ? name + 2 : name;
+                warn_report("short-form boolean option '%s' deprecated: use "
+                            "%s=%s",
+                            name, key, neg ? "off" : "on");
+                g_string_append_printf(out, "%s=%s", key, neg ? "off" : "on");
+                g_string_free(tok, TRUE);
+                tok = NULL;
+            }
+        }
+        if (tok) {
+            g_string_append(out, tok->str);
+            g_string_free(tok, TRUE);
+        }
+        first = false;
+        if (!*p) {
+            break;
+        }
+        p++; /* the separating ',' */
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Validates and records a chardev text (user-given or generated). */
+static bool add_chardev(struct vl_state *st, const char *given, Error **errp)
+{
+    char *text = expand_short_bools(given);
     char *id = NULL;
 
     if (!chardev_parse_check(text, &id, NULL, NULL, errp)) {
+        g_free(text);
         return false;
     }
     if (chardev_id_exists(st->cfg, id)) {
         error_setg(errp, "duplicate ID '%s' for chardev", id);
         g_free(id);
+        g_free(text);
         return false;
     }
     g_free(id);
-    g_ptr_array_add(st->cfg->chardevs, g_strdup(text));
+    g_ptr_array_add(st->cfg->chardevs, text);
     return true;
 }
 
@@ -690,6 +766,7 @@ static bool opt_mon(struct vl_state *st, const char *arg, Error **errp)
     }
     id = keyval_get(kv, "chardev");
     mode = keyval_get(kv, "mode");
+    keyval_get(kv, "id"); /* libvirt names its monitor; nothing refers to it */
     if (!keyval_get_bool(kv, "pretty", false, &pretty, errp) ||
         !check_all_used(kv, errp)) {
         goto out;

@@ -239,10 +239,11 @@ static const char *bit_name(enum x86_feat_word w, unsigned bit)
 /* Leaf-1 EDX bits AMD mirrors into 0x80000001 EDX. */
 #define AMD_ALIASES 0x0183f3ffu
 /* QEMU's KVM defaults: kvmclock (both bits), nopiodelay, asyncpf,
- * steal-time, pv-eoi, kvmclock-stable-bit. */
+ * steal-time, pv-eoi, asyncpf-int (machine types >= 5.2),
+ * kvmclock-stable-bit.  None of them needs a hypercall. */
 #define KVM_DEFAULT_FEATS                                                      \
     ((1u << 0) | (1u << 3) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 6) |   \
-     (1u << 24))
+     (1u << 14) | (1u << 24))
 
 struct model_def {
     const char *name;
@@ -462,15 +463,19 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
     struct x86_cpu_model *m;
     uint32_t on_mask[FEAT_NWORDS] = {0}, off_mask[FEAT_NWORDS] = {0};
     uint32_t plus[FEAT_NWORDS] = {0}, minus[FEAT_NWORDS] = {0};
-    bool enforce = false;
+    bool enforce = false, migratable = true;
     const char *name;
 
     if (!k->supported_cpuid) {
         error_setg(errp, "-cpu: KVM's supported CPUID is not known");
         return NULL;
     }
-    if (!nr_cpus || !sockets || !cores || !threads ||
-        (uint64_t)sockets * cores * threads < nr_cpus) {
+    /* Each APIC-id field must fit: 8 bits of xAPIC id are not a limit
+     * here (x2APIC), but 2^31 would overflow the packing. */
+    if (!nr_cpus || !sockets || !cores || !threads || sockets > 65536 ||
+        cores > 65536 || threads > 65536 ||
+        (uint64_t)sockets * cores * threads < nr_cpus ||
+        (uint64_t)sockets * cores * threads > (1u << 24)) {
         error_setg(errp,
                    "-cpu: bad topology: %u CPUs on %u sockets x %u cores x "
                    "%u threads",
@@ -545,15 +550,10 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
             continue;
         }
         if (!strcmp(flag, "migratable")) {
-            /* Our host model has no unmigratable features but invtsc,
-             * which migratable=on (the default) drops as QEMU does. */
-            if (!eq || !parse_bool(eq + 1, &val)) {
+            if (!eq || !parse_bool(eq + 1, &migratable)) {
                 error_setg(errp, "-cpu migratable: expected on or off");
                 x86_cpu_model_free(m);
                 return NULL;
-            }
-            if (val) {
-                m->feat[FEAT_8000_0007_EDX] &= ~(1u << 8);
             }
             continue;
         }
@@ -577,6 +577,11 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
         apply_mask(val ? off_mask : on_mask, mask, false);
     }
 
+    /* The only unmigratable feature we pass through is invtsc: host drops
+     * it unless migratable=off (QEMU's default is on), or +invtsc. */
+    if (m->host && migratable) {
+        m->feat[FEAT_8000_0007_EDX] &= ~(1u << 8);
+    }
     apply_mask(m->feat, on_mask, true);
     apply_mask(m->feat, off_mask, false);
     apply_mask(m->feat, plus, true);

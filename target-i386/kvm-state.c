@@ -73,14 +73,20 @@ struct x86_cpu {
     GArray *dropped; /* uint32_t: MSRs KVM refused at creation */
 };
 
+static void ioctl_error(const struct x86_cpu *c, unsigned long req, int r,
+                        Error **errp)
+{
+    error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
+                     kvm_ioctl_name(req));
+}
+
 static bool vcpu_ioctl(struct x86_cpu *c, unsigned long req, void *arg,
                        Error **errp)
 {
     int r = kvm_ioctl(c->k, c->fd, req, arg);
 
     if (r < 0) {
-        error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
-                         kvm_ioctl_name(req));
+        ioctl_error(c, req, r, errp);
         return false;
     }
     return true;
@@ -117,10 +123,12 @@ static int msr_xfer(struct x86_cpu *c, unsigned long req, GArray *slots,
         b->entries[i].index = s->index;
         b->entries[i].data = s->value;
     }
+    if (n == 0) {
+        return 0; /* nothing to transfer: no ioctl */
+    }
     r = kvm_ioctl(c->k, c->fd, req, b);
     if (r < 0) {
-        error_setg_errno(errp, -r, "vCPU %u: %s failed", c->index,
-                         kvm_ioctl_name(req));
+        ioctl_error(c, req, r, errp);
         return r;
     }
     if (req == KVM_GET_MSRS) {
@@ -256,49 +264,26 @@ static void feature_msr_values(struct x86_cpu *c, GArray *slots)
 
 /* ---- sregs ---- */
 
+/* struct kvm_sregs2 is struct kvm_sregs up to apic_base, then flags and
+ * PDPTRs instead of the interrupt bitmap. */
+#define SREGS_COMMON offsetof(struct kvm_sregs, interrupt_bitmap)
+_Static_assert(offsetof(struct kvm_sregs2, apic_base) ==
+                   offsetof(struct kvm_sregs, apic_base),
+               "kvm_sregs2 must extend kvm_sregs");
+_Static_assert(offsetof(struct kvm_sregs2, flags) == SREGS_COMMON,
+               "kvm_sregs2 must extend kvm_sregs");
+
 static void sregs_from_v1(struct kvm_sregs2 *d, const struct kvm_sregs *s)
 {
     memset(d, 0, sizeof(*d));
-    d->cs = s->cs;
-    d->ds = s->ds;
-    d->es = s->es;
-    d->fs = s->fs;
-    d->gs = s->gs;
-    d->ss = s->ss;
-    d->tr = s->tr;
-    d->ldt = s->ldt;
-    d->gdt = s->gdt;
-    d->idt = s->idt;
-    d->cr0 = s->cr0;
-    d->cr2 = s->cr2;
-    d->cr3 = s->cr3;
-    d->cr4 = s->cr4;
-    d->cr8 = s->cr8;
-    d->efer = s->efer;
-    d->apic_base = s->apic_base;
+    memcpy(d, s, SREGS_COMMON);
 }
 
 static void sregs_to_v1(struct kvm_sregs *d, const struct kvm_sregs2 *s)
 {
     /* interrupt_bitmap stays zero: KVM_SET_VCPU_EVENTS always follows. */
     memset(d, 0, sizeof(*d));
-    d->cs = s->cs;
-    d->ds = s->ds;
-    d->es = s->es;
-    d->fs = s->fs;
-    d->gs = s->gs;
-    d->ss = s->ss;
-    d->tr = s->tr;
-    d->ldt = s->ldt;
-    d->gdt = s->gdt;
-    d->idt = s->idt;
-    d->cr0 = s->cr0;
-    d->cr2 = s->cr2;
-    d->cr3 = s->cr3;
-    d->cr4 = s->cr4;
-    d->cr8 = s->cr8;
-    d->efer = s->efer;
-    d->apic_base = s->apic_base;
+    memcpy(d, s, SREGS_COMMON);
 }
 
 static void normalise_efer(struct x86_cpu *c)
@@ -348,6 +333,15 @@ static const struct cr4_feature cr4_features[] = {
 /* Architecturally defined CR4 bits (0-14, 16-18, 20-24). */
 #define CR4_KNOWN 0x1f77fffULL
 
+/* MAXPHYADDR as KVM computes it from the guest's CPUID. */
+static unsigned phys_bits(const struct x86_cpu *c)
+{
+    const struct kvm_cpuid_entry2 *e =
+        x86_cpuid_find_const(c->cpuid, 0x80000008, 0);
+
+    return e && (e->eax & 0xff) ? e->eax & 0xff : 36;
+}
+
 /*
  * The rules KVM enforces on KVM_SET_SREGS* (plus one VM-entry rule, CS.L
  * with CS.D), checked here so that the failure names the rule.
@@ -384,6 +378,19 @@ static bool sregs_check(const struct x86_cpu *c, const struct kvm_sregs2 *s,
                    " CR4=0x%" PRIx64 " CS.L=%u CS.DB=%u)",
                    c->index, op, why, (uint64_t)s->efer, (uint64_t)s->cr0,
                    (uint64_t)s->cr4, s->cs.l, s->cs.db);
+        return false;
+    }
+    if (lme && pg && (s->cr3 >> phys_bits(c))) {
+        error_setg(errp,
+                   "vCPU %u: refusing %s: CR3=0x%" PRIx64
+                   " beyond the %u-bit physical address width",
+                   c->index, op, (uint64_t)s->cr3, phys_bits(c));
+        return false;
+    }
+    if (s->flags & ~(uint64_t)KVM_SREGS2_FLAGS_PDPTRS_VALID) {
+        error_setg(errp,
+                   "vCPU %u: refusing %s: unknown sregs2 flags 0x%" PRIx64,
+                   c->index, op, (uint64_t)s->flags);
         return false;
     }
     if (s->cr0 >> 32) {
@@ -522,6 +529,12 @@ static const unsigned put_order[] = {
 bool x86_cpu_get(struct x86_cpu *c, unsigned groups, Error **errp)
 {
     unsigned want = groups & X86_ALL & ~c->avail;
+
+    /* KVM_GET_MP_STATE processes a pending INIT/SIPI, which rewrites CS,
+     * RIP and more: clean cached regs/sregs are re-read after it. */
+    if (want & X86_MP_STATE) {
+        want |= c->avail & ~c->dirty & (X86_REGS | X86_SREGS);
+    }
 
     for (size_t i = 0; i < ARRAY_SIZE(get_order); i++) {
         unsigned g = get_order[i];

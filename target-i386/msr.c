@@ -42,9 +42,11 @@ static const struct x86_msr_def msr_defs[] = {
      GATE(0x40000001, EAX, 3)},
     {0x12, "KVM_SYSTEM_TIME", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 0)},
     {0x11, "KVM_WALL_CLOCK", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 0)},
-    {0x4b564d02, "KVM_ASYNC_PF_EN", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 4)},
+    /* The vector before the enable bit (QEMU's order): once ASYNC_PF_EN
+     * turns on interrupt delivery KVM uses the ASYNC_PF_INT vector. */
     {0x4b564d06, "KVM_ASYNC_PF_INT", MSR_F_RESET_ONLY,
      GATE(0x40000001, EAX, 14)},
+    {0x4b564d02, "KVM_ASYNC_PF_EN", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 4)},
     {0x4b564d03, "KVM_STEAL_TIME", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 5)},
     {0x4b564d04, "KVM_PV_EOI_EN", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 6)},
     {0x2ff, "MTRRdefType", MSR_F_ALWAYS | MSR_F_RESET_ONLY, GATE(1, EDX, 12)},

@@ -35,7 +35,8 @@ void vcpu_signals_init(void)
     sigaction(SIG_KICK, &sa, NULL);
 }
 
-struct vcpu *vcpu_new(struct machine *m, unsigned index, Error **errp)
+struct vcpu *vcpu_new(struct machine *m, unsigned index, uint32_t apic_id,
+                      Error **errp)
 {
     struct vcpu *cpu = g_new0(struct vcpu, 1);
 
@@ -46,7 +47,7 @@ struct vcpu *vcpu_new(struct machine *m, unsigned index, Error **errp)
     g_cond_init(&cpu->cond);
     cpu->want_pause = true;
     cpu->pending_reset = true;
-    cpu->fd = kvm_create_vcpu(m->kvm, index, &cpu->run, errp);
+    cpu->fd = kvm_create_vcpu(m->kvm, apic_id, &cpu->run, errp);
     if (cpu->fd < 0) {
         goto fail;
     }
@@ -138,6 +139,33 @@ static bool apply_pending_nmi(struct vcpu *cpu, Error **errp)
     return true;
 }
 
+/*
+ * KVM finishes an IN or MMIO read on the next KVM_RUN by writing the data
+ * into the guest's registers.  Before we overwrite the registers (reset),
+ * that completion must happen, or it would clobber the reset state: run
+ * once with immediate_exit set, which completes the I/O and returns.
+ */
+static bool complete_pending_io(struct vcpu *cpu, Error **errp)
+{
+    int r;
+
+    if (cpu->run->exit_reason != KVM_EXIT_IO &&
+        cpu->run->exit_reason != KVM_EXIT_MMIO) {
+        return true;
+    }
+    cpu->run->immediate_exit = 1;
+    r = kvm_ioctl(cpu->m->kvm, cpu->fd, KVM_RUN, NULL);
+    cpu->run->immediate_exit = 0;
+    cpu->run->exit_reason = KVM_EXIT_INTR;
+    x86_cpu_invalidate(cpu->arch);
+    if (r < 0 && r != -EINTR) {
+        error_setg_errno(errp, -r, "vCPU %u: completing I/O before reset",
+                         cpu->index);
+        return false;
+    }
+    return true;
+}
+
 static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
 {
     struct machine *m = cpu->m;
@@ -146,6 +174,9 @@ static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
         return true;
     }
     cpu->pending_reset = false;
+    if (!complete_pending_io(cpu, errp)) {
+        return false;
+    }
     x86_cpu_reset(cpu->arch, cpu->index == 0);
     if (cpu->index == 0 && m->boot_state) {
         x86_cpu_apply_boot_state(cpu->arch, m->boot_state);

@@ -71,7 +71,9 @@ enum exit_action kvm_exit_dispatch(struct vcpu *cpu, struct kvm_run *run);
 const char *kvm_exit_reason_name(uint32_t reason);
 
 /* Creates the vCPU fd and its architectural state. */
-struct vcpu *vcpu_new(struct machine *m, unsigned index, Error **errp);
+/* apic_id is the KVM vCPU id: it must match the APIC id CPUID reports. */
+struct vcpu *vcpu_new(struct machine *m, unsigned index, uint32_t apic_id,
+                      Error **errp);
 void vcpu_free(struct vcpu *cpu);
 /* Starts the thread; it runs as soon as the machine is resumed. */
 bool vcpu_start(struct vcpu *cpu, Error **errp);

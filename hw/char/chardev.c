@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -69,6 +70,7 @@ struct chardev {
     struct chardev_opts o;
 
     struct chardev_frontend fe[CHARDEV_MAX_FE];
+    bool fe_open[CHARDEV_MAX_FE]; /* CHARDEV_OPENED delivered */
     unsigned nfe;
     unsigned focus;
     bool escape_pending;
@@ -76,6 +78,7 @@ struct chardev {
     /* input: main thread only */
     int in_fd;
     GSource *in_src;
+    GSource *retry_src; /* polls can_read while the frontend is full */
     bool in_eof;
 
     /* output: under lock */
@@ -84,6 +87,7 @@ struct chardev {
     bool out_is_socket;
     bool out_owned; /* we opened out_fd (stdio reopen) */
     GByteArray *outbuf;
+    size_t out_bound;
     GSource *out_src;
     GSource *resume_src;
     uint64_t dropped;
@@ -360,7 +364,9 @@ size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
             return 0;
         }
     }
-    take = MIN(len - done, CHARDEV_OUT_BOUND - c->outbuf->len);
+    take = c->outbuf->len < c->out_bound
+               ? MIN(len - done, c->out_bound - c->outbuf->len)
+               : 0;
     if (take) {
         g_byte_array_append(c->outbuf, buf + done, (guint)take);
     }
@@ -377,6 +383,13 @@ static void write_str(struct chardev *c, const char *s)
     chardev_write(c, (const uint8_t *)s, strlen(s));
 }
 
+void chardev_set_out_bound(struct chardev *c, size_t bytes)
+{
+    g_mutex_lock(&c->lock);
+    c->out_bound = bytes;
+    g_mutex_unlock(&c->lock);
+}
+
 uint64_t chardev_dropped(const struct chardev *c)
 {
     uint64_t d;
@@ -389,11 +402,37 @@ uint64_t chardev_dropped(const struct chardev *c)
 
 /* ---- frontends and the mux ------------------------------------------ */
 
-static void fe_event(struct chardev *c, enum chardev_event ev)
+/* On a mux, CHARDEV_OPENED reaches a frontend when it first has the
+ * focus: a monitor sharing the terminal with the serial port greets the
+ * user when switched to (Ctrl-A c), not over the guest's boot output, which
+ * is what QEMU shows. */
+static void fe_open_one(struct chardev *c, unsigned i)
+{
+    if (i >= c->nfe || c->fe_open[i] || !chardev_is_connected(c) ||
+        (c->o.mux && i != c->focus)) {
+        return;
+    }
+    c->fe_open[i] = true;
+    if (c->fe[i].event) {
+        c->fe[i].event(c->fe[i].opaque, CHARDEV_OPENED);
+    }
+}
+
+static void fe_opened(struct chardev *c)
 {
     for (unsigned i = 0; i < c->nfe; i++) {
-        if (c->fe[i].event) {
-            c->fe[i].event(c->fe[i].opaque, ev);
+        fe_open_one(c, i);
+    }
+}
+
+static void fe_closed(struct chardev *c)
+{
+    for (unsigned i = 0; i < c->nfe; i++) {
+        if (c->fe_open[i]) {
+            c->fe_open[i] = false;
+            if (c->fe[i].event) {
+                c->fe[i].event(c->fe[i].opaque, CHARDEV_CLOSED);
+            }
         }
     }
 }
@@ -445,6 +484,7 @@ static bool mux_byte(struct chardev *c, uint8_t ch)
     case 'c':
         if (c->nfe) {
             c->focus = (c->focus + 1) % c->nfe;
+            fe_open_one(c, c->focus);
         }
         break;
     case 'b':
@@ -498,6 +538,18 @@ static void deliver(struct chardev *c, const uint8_t *buf, size_t len)
 static void socket_disconnect(struct chardev *c);
 static void input_start(struct chardev *c);
 
+#define CHARDEV_RETRY_MS 200
+
+static gboolean retry_cb(gpointer opaque)
+{
+    struct chardev *c = opaque;
+
+    g_source_unref(c->retry_src);
+    c->retry_src = NULL;
+    input_start(c);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct chardev *c = opaque;
@@ -506,9 +558,17 @@ static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
     ssize_t n;
 
     if (room == 0) {
-        /* the frontend is full: wait for chardev_accept_input() */
+        /* The frontend is full: wait for chardev_accept_input(), and as a
+         * safety net look again now and then (QEMU re-checks can_read on
+         * every main loop iteration), so a frontend that forgets to call it
+         * is slow, not stuck. */
         g_source_unref(c->in_src);
         c->in_src = NULL;
+        if (!c->retry_src) {
+            c->retry_src = g_timeout_source_new(CHARDEV_RETRY_MS);
+            g_source_set_callback(c->retry_src, retry_cb, c, NULL);
+            g_source_attach(c->retry_src, c->ctx);
+        }
         return G_SOURCE_REMOVE;
     }
     do {
@@ -548,6 +608,11 @@ static void input_stop(struct chardev *c)
         g_source_destroy(c->in_src);
         g_source_unref(c->in_src);
         c->in_src = NULL;
+    }
+    if (c->retry_src) {
+        g_source_destroy(c->retry_src);
+        g_source_unref(c->retry_src);
+        c->retry_src = NULL;
     }
 }
 
@@ -612,7 +677,7 @@ static void socket_connected(struct chardev *c, int fd)
     g_mutex_unlock(&c->lock);
     listen_stop(c); /* one client at a time */
     input_start(c);
-    fe_event(c, CHARDEV_OPENED);
+    fe_opened(c);
 }
 
 static void socket_disconnect(struct chardev *c)
@@ -631,7 +696,7 @@ static void socket_disconnect(struct chardev *c)
     c->conn_fd = -1;
     c->in_fd = -1;
     close(fd);
-    fe_event(c, CHARDEV_CLOSED);
+    fe_closed(c);
     listen_start(c);
 }
 
@@ -811,6 +876,21 @@ static bool open_socket(struct chardev *c, Error **errp)
 
 /* ---- stdio, file, pty ----------------------------------------------- */
 
+/* A reader of a pipe we write (stdout into "| less", a FIFO as file path)
+ * may go away: that must be an EPIPE for the writer, not a SIGPIPE that
+ * kills the VM.  Sockets use MSG_NOSIGNAL; for pipes the disposition is
+ * process-wide, as QEMU has it too (it ignores SIGPIPE at start-up). */
+static void ignore_sigpipe_for(int fd)
+{
+    struct stat st;
+    struct sigaction sa = {.sa_handler = SIG_IGN};
+
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+}
+
 static void raw_mode(struct termios *t, bool keep_signals)
 {
     t->c_iflag &=
@@ -848,6 +928,7 @@ static bool open_stdio(struct chardev *c, Error **errp)
     } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
         int fd = open("/proc/self/fd/1",
                       O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        ignore_sigpipe_for(STDOUT_FILENO);
         if (fd >= 0) {
             c->out_fd = fd;
             c->out_owned = true;
@@ -876,6 +957,7 @@ static bool open_file(struct chardev *c, Error **errp)
                          c->o.id, c->o.path);
         return false;
     }
+    ignore_sigpipe_for(fd);
     c->out_fd = fd;
     c->out_owned = true;
     return true;
@@ -936,6 +1018,7 @@ struct chardev *chardev_new(struct machine *m, const char *text, Error **errp)
     c->ctx = m && m->ctx ? m->ctx : g_main_context_default();
     g_mutex_init(&c->lock);
     c->outbuf = g_byte_array_new();
+    c->out_bound = CHARDEV_OUT_BOUND;
     c->in_fd = c->out_fd = c->listen_fd = c->conn_fd = c->pty_slave_fd = -1;
     if (!parse_opts(text, &c->o, errp)) {
         c->o.fd = -1;
@@ -1060,6 +1143,11 @@ bool chardev_is_connected(const struct chardev *c)
     return true;
 }
 
+bool chardev_has_frontend(const struct chardev *c)
+{
+    return c->nfe > 0;
+}
+
 bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
                     Error **errp)
 {
@@ -1080,12 +1168,13 @@ bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
                    c->o.id, CHARDEV_MAX_FE);
         return false;
     }
+    /* The first frontend keeps the focus: vireo realizes devices (the
+     * serial port) before it creates monitors, so with -nographic the
+     * guest console has the input first, as in QEMU. */
     c->fe[c->nfe] = *fe;
-    /* As in QEMU, the frontend attached last has the focus. */
-    c->focus = c->nfe++;
-    if (chardev_is_connected(c) && fe->event) {
-        fe->event(fe->opaque, CHARDEV_OPENED);
-    }
+    c->fe_open[c->nfe] = false;
+    c->nfe++;
+    fe_open_one(c, c->nfe - 1);
     input_start(c);
     return true;
 }
@@ -1096,10 +1185,13 @@ void chardev_detach(struct chardev *c, void *opaque)
         if (c->fe[i].opaque == opaque) {
             memmove(&c->fe[i], &c->fe[i + 1],
                     (c->nfe - i - 1) * sizeof(c->fe[0]));
+            memmove(&c->fe_open[i], &c->fe_open[i + 1],
+                    (c->nfe - i - 1) * sizeof(c->fe_open[0]));
             c->nfe--;
-            if (c->focus >= c->nfe) {
-                c->focus = c->nfe ? c->nfe - 1 : 0;
+            if (c->focus > i || c->focus >= c->nfe) {
+                c->focus = c->focus ? c->focus - 1 : 0;
             }
+            fe_open_one(c, c->focus);
             return;
         }
     }

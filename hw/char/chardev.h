@@ -60,7 +60,13 @@ bool chardev_parse_check(const char *text, char **id, char **backend, bool *mux,
 uint64_t chardev_dropped(const struct chardev *c);
 /* pty: the slave's path ("/dev/pts/N"); NULL for other backends. */
 const char *chardev_pty_path(const struct chardev *c);
+/* A frontend is attached: what query-chardev reports as "frontend-open"
+ * (QEMU: false for a chardev nothing uses, whatever its connection). */
+bool chardev_has_frontend(const struct chardev *c);
 /* Most output bytes buffered while a backend cannot take them. */
 #define CHARDEV_OUT_BOUND (64 * 1024)
+/* Changes that bound for one chardev (e.g. a QMP monitor whose replies
+ * are larger than a UART's bursts).  Any thread. */
+void chardev_set_out_bound(struct chardev *c, size_t bytes);
 
 #endif

@@ -110,7 +110,8 @@ static bool create_vcpus(struct machine *m, Error **errp)
     }
     m->vcpus = g_new0(struct vcpu *, cfg->smp_cpus);
     for (unsigned i = 0; i < cfg->smp_cpus; i++) {
-        struct vcpu *cpu = vcpu_new(m, i, errp);
+        struct vcpu *cpu =
+            vcpu_new(m, i, x86_cpu_model_apic_id(m->cpu_model, i), errp);
         if (!cpu) {
             return false;
         }
@@ -201,6 +202,9 @@ void machine_free(struct machine *m)
     }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         vcpu_stop_thread(m->vcpus[i]);
+    }
+    if (m->listeners) {
+        monitor_free_all(m);
     }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         vcpu_free(m->vcpus[i]);

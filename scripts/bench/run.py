@@ -6,9 +6,11 @@ and against bare-kvm (the minimal KVM program beside this file).
 Each VMM runs each guest N times (16 MiB guest), through the measure wrapper
 (measure.c): ok.bin (prints OK,
 isa-debug-exit: start-to-exit time) and port80.bin (100000 port 0x80
-writes: exit-heavy).  For every run: wall time, CPU time (user+sys from
+writes: exit-heavy).  bare-kvm runs twice: as is, and with -i (in-kernel
+irqchip and PIT, as vireo and QEMU have).  For every run: wall time, CPU time (user+sys from
 wait4) and peak RSS (ru_maxrss); the output and the exit status are
-checked, a wrong one makes the cell an error.  Prints a markdown table
+checked, a wrong one makes the cell an error.  The VMMs' runs are
+interleaved so that load from elsewhere hits them alike.  Prints a markdown table
 (medians; ratios vireo/QEMU and vireo/bare) and the targets.  Stdlib only.
 
 usage: scripts/bench/run.py [--build DIR] [--runs N] [--qemu PATH]
@@ -43,6 +45,10 @@ def commands(args):
                                     + ['-bios', str(img)])
     bare = Path(args.build) / 'scripts' / 'bench' / 'bare-kvm'
     vmms['bare'] = lambda img: [str(bare), '-m', '16', str(img)]
+    # the same with KVM's in-kernel irqchip and PIT, which vireo and QEMU
+    # create: KVM's set-up and teardown of those cost wall time (SRCU
+    # grace periods), not CPU time
+    vmms['bare-irq'] = lambda img: [str(bare), '-m', '16', '-i', str(img)]
     return vmms
 
 
@@ -63,18 +69,33 @@ def run_once(argv, timeout, measure):
     return float(wall), float(cpu), int(rss), int(code), text
 
 
-def bench(name, argv, guest, runs, timeout, measure):
+def bench(vmms, img, guest, runs, timeout, measure):
+    """Runs every VMM on img, interleaved (run i of each VMM back to back),
+    so that load from elsewhere on the machine hits all of them alike.
+    Returns {vmm: {'wall', 'wall_min', 'cpu', 'rss'} or {'error'}}."""
     want_status, want_text = GUESTS[guest]
-    walls, cpus, rss = [], [], []
+    samples = {vmm: ([], [], []) for vmm in vmms}
+    errors = {}
+    for vmm, mk in vmms.items():
+        run_once(mk(img), timeout, measure)  # warm-up (page cache, KVM)
     for _ in range(runs):
-        wall, cpu, maxrss, code, text = run_once(argv, timeout, measure)
-        if code != want_status or want_text not in text:
-            return {'error': 'status %s, output %r' % (code, text[-200:])}
-        walls.append(wall)
-        cpus.append(cpu)
-        rss.append(maxrss)
-    return {'wall': statistics.median(walls), 'wall_min': min(walls),
-            'cpu': statistics.median(cpus), 'rss': statistics.median(rss)}
+        for vmm, mk in vmms.items():
+            if vmm in errors:
+                continue
+            wall, cpu, maxrss, code, text = run_once(mk(img), timeout, measure)
+            if code != want_status or want_text not in text:
+                errors[vmm] = 'status %s, output %r' % (code, text[-200:])
+                continue
+            for lst, v in zip(samples[vmm], (wall, cpu, maxrss)):
+                lst.append(v)
+    res = {}
+    for vmm, (walls, cpus, rss) in samples.items():
+        if vmm in errors:
+            res[vmm] = {'error': errors[vmm]}
+        else:
+            res[vmm] = {'wall': statistics.median(walls), 'wall_min': min(walls),
+                        'cpu': statistics.median(cpus), 'rss': statistics.median(rss)}
+    return res
 
 
 def fmt(v, unit):
@@ -105,23 +126,22 @@ def main():
         img = gdir / (guest + '.bin')
         if not img.exists():
             sys.exit('run.py: %s missing (build first: ninja -C %s)' % (img, args.build))
-        for vmm, mk in vmms.items():
-            # one warm-up run (page cache, /dev/kvm module state)
-            run_once(mk(img), args.timeout, measure)
-            results[guest, vmm] = bench(vmm, mk(img), guest, args.runs,
-                                        args.timeout, measure)
-            print('%-7s %-6s %s' % (guest, vmm, results[guest, vmm]), file=sys.stderr)
+        for vmm, r in bench(vmms, img, guest, args.runs, args.timeout,
+                            measure).items():
+            results[guest, vmm] = r
+            print('%-7s %-6s %s' % (guest, vmm, r), file=sys.stderr)
 
     names = list(vmms)
     print('Date: %s  ' % datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
     print('Machine: %s, %s, %d CPUs, kernel %s  ' % (
         platform.node() or 'unknown', _cpu_model(), os.cpu_count(), platform.release()))
     print('Command: `%s`  ' % ' '.join(['scripts/bench/run.py'] + sys.argv[1:]))
-    print('Medians of %d runs, 16 MiB guest.\n' % args.runs)
+    print('Medians of %d runs (VMMs interleaved), 16 MiB guest; load average '
+          'at the end: %.2f.\n' % (args.runs, os.getloadavg()[0]))
     hdr = ['guest', 'metric'] + names
     if 'qemu' in names:
         hdr.append('vireo/QEMU')
-    hdr.append('vireo/bare')
+    hdr += ['vireo/bare', 'vireo/bare-irq']
     print('| ' + ' | '.join(hdr) + ' |')
     print('|' + '---|' * len(hdr))
     for guest in GUESTS:
@@ -132,7 +152,7 @@ def main():
                 r = results[guest, vmm]
                 row.append('error' if 'error' in r else fmt(r[metric], unit))
             v = results[guest, 'vireo']
-            for other in (['qemu'] if 'qemu' in names else []) + ['bare']:
+            for other in (['qemu'] if 'qemu' in names else []) + ['bare', 'bare-irq']:
                 o = results[guest, other]
                 row.append('n/a' if 'error' in v or 'error' in o
                            else ratio(v[metric], o[metric]))

@@ -73,3 +73,58 @@ def test_longmode_dump_reference(guest, qemu_args, spawn, tmp_path):
     assert vm.wait_for('longmode: boot', count=2, timeout=20), vm.serial()
     vm.terminate()
     _check_longmode_dump(_last_dump(log.read_text()))
+
+
+def test_i8042_reset_reboot_loop_reference(guest, qemu, kvm, spawn):
+    """The same guest resets again and again under QEMU pc (the check
+    vireo's test_i8042_reset_reboots applies)."""
+    vm = spawn([qemu, '-M', 'pc,accel=kvm', '-nodefaults', '-nographic',
+                '-serial', 'stdio', '-m', '16M', '-bios', guest('kbdreset')])
+    assert vm.wait_for('kbdreset: boot', count=10, timeout=30), vm.serial()[-300:]
+    assert 'FAIL' not in vm.serial()
+    assert vm.terminate() == 0
+
+
+def test_i8042_reset_reference(guest, qemu, kvm, vm_args):
+    """QEMU microvm has no i8042; its pc machine does: 0xfe to port 0x64
+    resets, and with -no-reboot QEMU exits 0 after one boot, as vireo."""
+    q = run([qemu, '-M', 'pc,accel=kvm', '-nodefaults', '-nographic',
+             '-serial', 'stdio', '-m', '16M', '-no-reboot',
+             '-bios', guest('kbdreset')])
+    assert _norm(q.serial) == ['kbdreset: boot'], q
+    assert q.returncode == 0, q
+    v = run(vm_args(guest('kbdreset'), '-no-reboot'))
+    assert _norm(v.serial) == _norm(q.serial), v
+    assert v.returncode == q.returncode, v
+
+
+def _dump_lines(dump):
+    """Register lines of a dump up to EFER, without QEMU's TCG-only
+    condition-code line (CCS=...) and the FPU/SSE lines after EFER."""
+    out = []
+    for line in dump.splitlines():
+        if line.startswith('CCS='):
+            continue
+        out.append(line.rstrip())
+        if line.startswith('EFER='):
+            break
+    return out
+
+
+def test_longmode_dump_same_as_qemu(guest, qemu_args, vm_args, spawn, tmp_path):
+    """The register dump at the long-mode triple fault is line for line
+    QEMU's (general registers, RIP/RFL, segments with their flag
+    decoding, descriptor tables, control and debug registers, EFER)."""
+    qlog = tmp_path / 'qemu.log'
+    vm = spawn(qemu_args(guest('longmode'), '-d', 'cpu_reset', '-D', qlog))
+    assert vm.wait_for('longmode: boot', count=2, timeout=20), vm.serial()
+    vm.terminate()
+    qd = [d for d in _last_dump(qlog.read_text()) if 'CS64' in d][-1]
+    vlog = tmp_path / 'vireo.log'
+    r = run(vm_args(guest('longmode'), '-no-reboot', '-d', 'cpu_reset',
+                    '-D', vlog))
+    assert r.returncode == 0, r
+    text = vlog.read_text() if vlog.exists() else r.stderr
+    vd = [d for d in _last_dump(text) if 'CS64' in d]
+    assert vd, text[-3000:]
+    assert _dump_lines(vd[-1]) == _dump_lines(qd)

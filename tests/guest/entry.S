@@ -89,6 +89,14 @@ poweroff16:
     movw $ACPI_SLEEP_CTL_PORT, %dx
     movb $ACPI_S5_VALUE, %al
     outb %al, %dx
+    /* A VMM may carry the power off out asynchronously (the vCPU keeps
+     * running until the main loop stops it): give it POWEROFF_GRACE LSR
+     * reads (each one an exit) before trying the fallbacks. */
+    movl $POWEROFF_GRACE, %ecx
+    movw $COM1_LSR, %dx
+1:  inb %dx, %al
+    decl %ecx
+    jnz 1b
     xorb %al, %al
     outb %al, $DEBUG_EXIT_PORT
     movw $RM(msg_nopoweroff), %si

@@ -19,6 +19,8 @@
 /* ACPI hardware-reduced sleep control: SLP_TYP=5 (S5) | SLP_EN. */
 #define ACPI_SLEEP_CTL_PORT 0x600
 #define ACPI_S5_VALUE ((5 << 2) | 0x20)
+/* LSR reads between the S5 write and the fallbacks (see entry.S). */
+#define POWEROFF_GRACE 10000
 
 /* Selectors of the flat GDT in pm32.S */
 #define SEL_CODE32 0x08

@@ -87,13 +87,18 @@ poweroff32:
     movw $ACPI_SLEEP_CTL_PORT, %dx
     movb $ACPI_S5_VALUE, %al
     outb %al, %dx
+    movl $POWEROFF_GRACE, %ecx      /* see poweroff16 */
+    movw $COM1_LSR, %dx
+1:  inb %dx, %al
+    decl %ecx
+    jnz 1b
     xorb %al, %al
     outb %al, $DEBUG_EXIT_PORT
     movl $msg_nopoweroff32, %esi
     call puts32
     cli
-1:  hlt
-    jmp 1b
+2:  hlt
+    jmp 2b
 
     .section .rodata
 msg_nopoweroff32:

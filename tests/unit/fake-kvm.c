@@ -34,6 +34,9 @@ static bool sregs_valid(const struct kvm_sregs2 *s)
         if (!(s->cr4 & (1u << 5)) || !lma) {
             return false;
         }
+        if (s->cr3 >> 39) { /* the fake host's MAXPHYADDR */
+            return false;
+        }
     } else if (lma || s->cs.l) {
         return false;
     }

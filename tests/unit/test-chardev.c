@@ -239,6 +239,18 @@ static void test_errors(void)
     expect_error(&m, "socket,id=s,host=127.0.0.1", "exactly one of");
     expect_error(&m, "socket,id=s,path=/a,nodelay=x", "'nodelay' expects");
     expect_error(&m, "stdio,id=s,signal=x", "'signal' expects");
+    expect_error(&m, "null,id=n,mux=perhaps", "chardev 'n': parameter 'mux'");
+    expect_error(&m, "socket,id=s,path=", "empty socket path");
+    text = g_strdup_printf("socket,id=s,path=/tmp/%0200d", 0);
+    expect_error(&m, text, "is too long");
+    g_free(text);
+    expect_error(&m, "socket,id=s,path=/nonexistent-dir/s,server=on,wait=off",
+                 "failed to listen on '/nonexistent-dir/s'");
+    expect_error(&m, "socket,id=s,host=no-such-host.invalid,port=1",
+                 "address resolution failed for no-such-host.invalid:1");
+    /* port 1 on loopback: nothing listens there */
+    expect_error(&m, "socket,id=s,host=127.0.0.1,port=1",
+                 "failed to connect to 127.0.0.1:1");
     tmp_path_free(path);
     machine_teardown(&m);
 }
@@ -284,7 +296,9 @@ static void test_null(void)
     g_assert_true(chardev_is_connected(c));
     g_assert_cmpuint(chardev_write(c, (const uint8_t *)"abc", 3), ==, 3);
     fe = rec_fe(&r);
+    g_assert_false(chardev_has_frontend(c));
     g_assert_true(chardev_attach(c, &fe, &err));
+    g_assert_true(chardev_has_frontend(c));
     g_assert_cmpint(r.opened, ==, 1);
     /* not a mux: a second frontend is refused */
     fe2 = rec_fe(&r2);
@@ -293,6 +307,7 @@ static void test_null(void)
     error_free(err);
     err = NULL;
     chardev_detach(c, &r);
+    g_assert_false(chardev_has_frontend(c));
     g_assert_true(chardev_attach(c, &fe2, &err));
     g_assert_null(chardev_pty_path(c));
     free_all(&m);
@@ -485,12 +500,38 @@ static void test_tcp(void)
         char *text =
             g_strdup_printf("socket,id=t1,host=127.0.0.1,port=%u", port);
         struct chardev *c1 = new_ok(&m, text);
+        char *want = g_strdup_printf("tcp:127.0.0.1:%u", port);
         g_free(text);
+        text = chardev_filename(c1);
+        g_assert_cmpstr(text, ==, want);
+        g_free(text);
+        g_free(want);
         SPIN_UNTIL(&m, r.opened == 2);
         chardev_write(c1, (const uint8_t *)"loop", 4);
         SPIN_UNTIL(&m, r.data->len == 8);
         g_assert_true(rec_has(&r, "tcp!loop"));
     }
+    free_all(&m);
+    /* IPv6 loopback, as "-serial tcp:[::1]:0,server=on" produces */
+    {
+        Error *err = NULL;
+        c = chardev_new(&m, "socket,id=t3,host=::1,port=0,server=on,wait=off",
+                        &err);
+        if (c) { /* hosts without IPv6 cannot bind ::1 */
+            g_ptr_array_add(m.chardevs, c);
+            fn = chardev_filename(c);
+            g_assert_true(g_str_has_prefix(fn, "disconnected:tcp:::1:"));
+            g_free(fn);
+            free_all(&m);
+        } else {
+            error_free(err);
+        }
+    }
+    /* "tcp::PORT" (no host) listens on every IPv4 address */
+    c = new_ok(&m, "socket,id=t2,port=0,server=on,wait=off");
+    fn = chardev_filename(c);
+    g_assert_true(g_str_has_prefix(fn, "disconnected:tcp:0.0.0.0:"));
+    g_free(fn);
     free_all(&m);
     rec_clear(&r);
     machine_teardown(&m);
@@ -511,6 +552,10 @@ static void test_fd_server(void)
     ls = unix_listen(path);
     text = g_strdup_printf("socket,id=f0,fd=%d,server=on,wait=off", ls);
     c = new_ok(&m, text);
+    g_free(text);
+    text = chardev_filename(c);
+    g_assert_true(g_str_has_prefix(text, "disconnected:fd:"));
+    g_assert_true(g_str_has_suffix(text, ",server=on"));
     g_free(text);
     fe = rec_fe(&r);
     chardev_attach(c, &fe, NULL);
@@ -601,6 +646,21 @@ static void test_never_blocks(void)
     g_assert_cmpuint(f.accepted, >=, CHARDEV_OUT_BOUND);
     g_assert_cmpuint(chardev_dropped(f.c), ==, 8 * 1024 * 1024 - f.accepted);
 
+    /* a larger bound for this chardev takes more, then refuses again */
+    {
+        uint8_t big[8192] = {0};
+        size_t took = 0;
+
+        chardev_set_out_bound(f.c, 256 * 1024);
+        for (int i = 0; i < 64; i++) {
+            took += chardev_write(f.c, big, sizeof(big));
+        }
+        g_assert_cmpuint(took, ==, 256 * 1024 - CHARDEV_OUT_BOUND);
+        /* shrinking below what is buffered refuses everything new */
+        chardev_set_out_bound(f.c, 1024);
+        g_assert_cmpuint(chardev_write(f.c, big, 1), ==, 0);
+    }
+
     /* the client vanishes: writes still return at once, no SIGPIPE */
     close(cl);
     f.accepted = 0;
@@ -609,6 +669,77 @@ static void test_never_blocks(void)
     SPIN_UNTIL(&m, r.closed == 1);
     g_assert_cmpuint(chardev_write(f.c, (const uint8_t *)"x", 1), ==, 1);
     free_all(&m);
+    tmp_path_free(path);
+    rec_clear(&r);
+    machine_teardown(&m);
+}
+
+/* Output a client cannot take at once is kept (up to the bound) and
+ * flushed in order by the main loop once it reads again; what is beyond
+ * the bound is dropped, so the client sees exactly a prefix. */
+static void test_flush(void)
+{
+    struct machine m;
+    char *path = tmp_path("flush.sock");
+    char *text;
+    struct fe_rec r;
+    struct chardev_frontend fe;
+    struct chardev *c;
+    enum { TOTAL = 1024 * 1024 };
+    uint8_t *pattern = g_malloc(TOTAL), *got = g_malloc(TOTAL);
+    size_t accepted = 0, received = 0;
+    int cl;
+
+    for (size_t i = 0; i < TOTAL; i++) {
+        pattern[i] = (uint8_t)(i % 251);
+    }
+    machine_setup(&m);
+    rec_init(&r);
+    text = g_strdup_printf("socket,id=s0,path=%s,server=on,wait=off", path);
+    c = new_ok(&m, text);
+    g_free(text);
+    fe = rec_fe(&r);
+    chardev_attach(c, &fe, NULL);
+    cl = unix_connect(path);
+    SPIN_UNTIL(&m, r.opened == 1);
+    for (size_t off = 0; off < TOTAL; off += 4096) {
+        accepted += chardev_write(c, pattern + off, 4096);
+    }
+    g_assert_cmpuint(accepted, <, TOTAL);
+    g_assert_cmpuint(chardev_dropped(c), ==, TOTAL - accepted);
+    g_assert_cmpint(fcntl(cl, F_SETFL, O_NONBLOCK), ==, 0);
+    {
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (received < accepted) {
+            ssize_t n = read(cl, got + received, TOTAL - received);
+            if (n > 0) {
+                received += (size_t)n;
+            }
+            g_main_context_iteration(m.ctx, FALSE);
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        }
+    }
+    g_assert_cmpuint(received, ==, accepted);
+    g_assert_cmpmem(got, received, pattern, accepted);
+    /* drained: direct writes again */
+    g_assert_cmpuint(chardev_write(c, (const uint8_t *)"end", 3), ==, 3);
+    read_exact(cl, (char *)got, 3);
+    g_assert_cmpmem(got, 3, "end", 3);
+
+    /* the peer is gone and the main loop has not noticed yet: the write
+     * fails at once (EPIPE, no SIGPIPE), counted as dropped */
+    close(cl);
+    {
+        uint64_t before = chardev_dropped(c);
+        size_t n = chardev_write(c, (const uint8_t *)"gone", 4);
+        g_assert_cmpuint(n + (chardev_dropped(c) - before), ==, 4);
+    }
+    SPIN_UNTIL(&m, r.closed == 1);
+    /* a pending resume is cancelled by free */
+    chardev_accept_input(c);
+    free_all(&m);
+    g_free(pattern);
+    g_free(got);
     tmp_path_free(path);
     rec_clear(&r);
     machine_teardown(&m);
@@ -648,14 +779,19 @@ static void test_can_read(void)
     g_assert_cmpuint(r.data->len, ==, 0); /* the frontend is full */
     r.room = 3;
     g_thread_join(g_thread_new("kick", accept_input_thread, c));
-    SPIN_UNTIL(&m, r.data->len == 3);
+    /* the kick is served at once, well before the safety-net poll */
+    for (int i = 0; i < 50 && r.data->len < 3; i++) {
+        g_main_context_iteration(m.ctx, FALSE);
+    }
+    g_assert_cmpuint(r.data->len, ==, 3);
     for (int i = 0; i < 20; i++) {
         g_main_context_iteration(m.ctx, FALSE);
         g_usleep(1000);
     }
     g_assert_cmpuint(r.data->len, ==, 3); /* never more than can_read */
+    /* a frontend that has room again but never says so still gets its
+     * input, a little later */
     r.room = 100;
-    chardev_accept_input(c);
     SPIN_UNTIL(&m, r.data->len == 8);
     g_assert_true(rec_has(&r, "abcdefgh"));
     close(cl);
@@ -726,18 +862,22 @@ static void test_mux(void)
     g_free(text);
     fa = rec_fe(&a);
     fb = rec_fe(&b);
-    g_assert_true(chardev_attach(c, &fa, NULL));
     g_assert_true(chardev_attach(c, &fb, NULL));
+    g_assert_true(chardev_attach(c, &fa, NULL));
     cl = unix_connect(path);
-    SPIN_UNTIL(&m, a.opened == 1 && b.opened == 1);
+    SPIN_UNTIL(&m, b.opened == 1);
 
-    /* the frontend attached last has the focus */
+    /* the frontend attached first (the serial port) has the focus; the
+     * other is told the chardev is open only once it gets the focus */
+    g_assert_cmpint(a.opened, ==, 0);
     g_assert_cmpint(write(cl, "ab", 2), ==, 2);
     SPIN_UNTIL(&m, b.data->len == 2);
     g_assert_true(rec_has(&b, "ab"));
     /* Ctrl-A c switches to the other frontend */
     g_assert_cmpint(write(cl, "\001cxy", 4), ==, 4);
     SPIN_UNTIL(&m, a.data->len == 2);
+    g_assert_cmpint(a.opened, ==, 1);
+    g_assert_cmpint(b.opened, ==, 1);
     g_assert_true(rec_has(&a, "xy"));
     /* Ctrl-A Ctrl-A sends one Ctrl-A; unknown escapes vanish */
     g_assert_cmpint(write(cl, "1\001\0012\001z3", 7), ==, 7);
@@ -777,6 +917,7 @@ static void test_mux(void)
     SPIN_UNTIL(&m, a.data->len == 7);
     close(cl);
     SPIN_UNTIL(&m, a.closed == 1);
+    g_assert_cmpint(b.closed, ==, 0); /* detached before */
     free_all(&m);
     tmp_path_free(path);
     rec_clear(&a);
@@ -845,6 +986,53 @@ static void test_stdio(void)
         g_assert_cmpint(after.c_iflag, ==, before.c_iflag);
         dup2(saved_out, 1);
 
+        /* the reader of a stdout pipe goes away: EPIPE, not SIGPIPE */
+        {
+            int pp[2];
+            uint64_t before;
+
+            g_assert_cmpint(pipe(pp), ==, 0);
+            dup2(pp[1], 1);
+            close(pp[1]);
+            c = new_ok(&m, "stdio,id=s5");
+            close(pp[0]);
+            before = chardev_dropped(c);
+            g_assert_cmpuint(chardev_write(c, (const uint8_t *)"x", 1), ==, 0);
+            g_assert_cmpuint(chardev_dropped(c), ==, before + 1);
+            free_all(&m);
+            dup2(saved_out, 1);
+        }
+
+        /* stdout a socket (send, non-blocking per call) or a regular file
+         * (written directly) */
+        {
+            int sv[2];
+            char *path = tmp_path("stdout.txt");
+            char *contents;
+            int f;
+
+            g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+            dup2(sv[0], 1);
+            c = new_ok(&m, "stdio,id=s3");
+            chardev_write(c, (const uint8_t *)"sock", 4);
+            read_exact(sv[1], buf, 4);
+            g_assert_cmpmem(buf, 4, "sock", 4);
+            free_all(&m);
+            close(sv[0]);
+            close(sv[1]);
+            f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            dup2(f, 1);
+            close(f);
+            c = new_ok(&m, "stdio,id=s4");
+            chardev_write(c, (const uint8_t *)"file", 4);
+            free_all(&m);
+            g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+            g_assert_cmpstr(contents, ==, "file");
+            g_free(contents);
+            tmp_path_free(path);
+            dup2(saved_out, 1);
+        }
+
         /* signal=off drops ISIG; stdin at EOF is not polled forever */
         {
             int devnull = open("/dev/null", O_RDONLY);
@@ -883,6 +1071,7 @@ int main(int argc, char **argv)
     g_test_add_func("/chardev/fd-server", test_fd_server);
     g_test_add_func("/chardev/wait-on", test_wait_on);
     g_test_add_func("/chardev/never-blocks", test_never_blocks);
+    g_test_add_func("/chardev/flush", test_flush);
     g_test_add_func("/chardev/can-read", test_can_read);
     g_test_add_func("/chardev/pty", test_pty);
     g_test_add_func("/chardev/mux", test_mux);

@@ -70,6 +70,9 @@ static void test_models(void)
     g_assert_true(has(&f, "qemu64", "hypervisor"));
     g_assert_true(has(&f, "qemu64", "kvmclock"));
     g_assert_true(has(&f, "qemu64", "kvm-pv-eoi"));
+    g_assert_true(has(&f, "qemu64", "kvm-asyncpf-int"));
+    g_assert_true(has(&f, "qemu64", "kvmclock-stable-bit"));
+    g_assert_false(has(&f, "qemu64", "kvm-pv-ipi")); /* hypercall-based */
     g_assert_false(has(&f, "qemu64", "svm"));
     g_assert_false(has(&f, "qemu64", "avx"));
     g_assert_false(has(&f, "qemu64", "sse4.1"));
@@ -84,9 +87,12 @@ static void test_models(void)
     g_assert_true(has(&f, "max", "avx2"));
     g_assert_true(has(&f, "max", "rdtscp"));
     g_assert_false(has(&f, "host", "avx512f"));
-    /* migratable=on (default for libvirt's host-passthrough) drops invtsc */
+    /* migratable=on (QEMU's default) drops invtsc unless asked for. */
     g_assert_true(has(&f, "host,migratable=off", "invtsc"));
     g_assert_false(has(&f, "host,migratable=on", "invtsc"));
+    g_assert_false(has(&f, "host", "invtsc"));
+    g_assert_true(has(&f, "host,+invtsc", "invtsc"));
+    g_assert_true(has(&f, "host,+invtsc,migratable=on", "invtsc"));
     fake_kvm_destroy(&f);
 }
 
@@ -149,6 +155,15 @@ static void test_errors(void)
     g_assert_nonnull(strstr(e7, "migratable"));
     /* Bad topology. */
     g_assert_null(x86_cpu_model_new(&f.accel, "qemu64", 8, 1, 2, 2, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "topology"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(
+        x86_cpu_model_new(&f.accel, "qemu64", 1, 1, 0x80000000u, 1, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "topology"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(x86_cpu_model_new(&f.accel, "qemu64", 0, 1, 1, 1, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "topology"));
     error_free(err);
     fake_kvm_destroy(&f);

@@ -15,7 +15,6 @@
 #include "tests/unit/fake-kvm.h"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -165,7 +164,16 @@ static const struct err_case err_cases[] = {
     {KVM_SET_DEBUGREGS, false, "KVM_SET_DEBUGREGS"},
     {KVM_SET_LAPIC, false, "KVM_SET_LAPIC"},
     {KVM_SET_MP_STATE, false, "KVM_SET_MP_STATE"},
+    /* Without KVM_CAP_SREGS2 / KVM_CAP_XSAVE2 (fallback = true below). */
+    {KVM_GET_SREGS, true, "KVM_GET_SREGS"},
+    {KVM_SET_SREGS, false, "KVM_SET_SREGS"},
+    {KVM_GET_XSAVE, true, "KVM_GET_XSAVE"},
 };
+
+static bool fallback_case(unsigned long req)
+{
+    return req == KVM_GET_SREGS || req == KVM_SET_SREGS || req == KVM_GET_XSAVE;
+}
 
 static void test_errors(void)
 {
@@ -181,6 +189,10 @@ static void test_errors(void)
             bool ok;
 
             fixture_init(&x);
+            if (fallback_case(c->req)) {
+                x.f.accel.has_sregs2 = false;
+                x.f.accel.has_xsave2 = false;
+            }
             fixture_setup_model(&x, "qemu64", 2);
             x86_cpu_reset(x.cpu, false);
             if (c->get) {
@@ -211,6 +223,25 @@ static void test_errors(void)
             fixture_fini(&x);
         }
     }
+}
+
+/* The fake fails the Nth call only; earlier and later ones work. */
+static void test_error_nth(void)
+{
+    struct fixture x;
+    Error *err = NULL;
+
+    fixture_ready(&x, "qemu64");
+    fake_kvm_fail(&x.f, KVM_GET_REGS, 2, EINTR);
+    g_assert_true(x86_cpu_get(x.cpu, X86_REGS, &err));
+    x86_cpu_invalidate(x.cpu);
+    g_assert_false(x86_cpu_get(x.cpu, X86_REGS, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vCPU 0: KVM_GET_REGS failed: Interrupted system call");
+    error_free(err);
+    g_assert_true(x86_cpu_get(x.cpu, X86_REGS, NULL));
+    g_assert_cmpuint(fake_kvm_count(&x.f, KVM_GET_REGS), ==, 3);
+    fixture_fini(&x);
 }
 
 static void test_error_cpuid_and_probe(void)
@@ -437,6 +468,19 @@ static void test_dirty_rule(void)
                    "KVM_GET_LAPIC KVM_GET_DEBUGREGS");
     g_assert_null(err);
 
+    /* Fetching mp_state may change CS:RIP (SIPI): clean regs/sregs are
+     * read again after it, dirty ones are kept. */
+    x86_cpu_invalidate(x.cpu);
+    fake_kvm_clear_log(&x.f);
+    g_assert_true(x86_cpu_get(x.cpu, X86_REGS | X86_SREGS, &err));
+    x86_cpu_sregs_mut(x.cpu)->cr2 = 9;
+    g_assert_true(x86_cpu_get(x.cpu, X86_MP_STATE, &err));
+    assert_log(&x, "KVM_GET_REGS KVM_GET_SREGS2 KVM_GET_MP_STATE "
+                   "KVM_GET_REGS");
+    g_assert_cmphex(x86_cpu_sregs(x.cpu)->cr2, ==, 9);
+    g_assert_true(x86_cpu_put(x.cpu, X86_PUT_RUNTIME, &err));
+    g_assert_true(x86_cpu_get(x.cpu, X86_ALL, &err));
+
     /* mp_state dirty: written at RUNTIME too. */
     fake_kvm_clear_log(&x.f);
     x86_cpu_mp_state_mut(x.cpu)->mp_state = KVM_MP_STATE_HALTED;
@@ -548,7 +592,20 @@ static void bad_cr0_high(struct kvm_sregs2 *s)
     s->cr0 |= 1ULL << 40;
 }
 
+static void bad_cr3(struct kvm_sregs2 *s)
+{
+    long_mode_sregs(s);
+    s->cr3 = 1ULL << 40;
+}
+
+static void bad_flags(struct kvm_sregs2 *s)
+{
+    s->flags = 2;
+}
+
 static const struct bad_sregs bad_cases[] = {
+    {"unknown sregs2 flags 0x2", bad_flags},
+    {"CR3=0x10000000000 beyond the 39-bit physical address width", bad_cr3},
     {"EFER.LMA set without EFER.LME", bad_lma_no_lme},
     {"EFER.LMA set without CR0.PG", bad_lma_no_pg},
     {"CR0.PG set without CR0.PE", bad_pg_no_pe},
@@ -782,54 +839,34 @@ static uint32_t cpuid_signature(const struct kvm_cpuid2 *t)
 
 static void test_real_kvm(void)
 {
-    struct kvm_accel k = {0};
+    struct kvm_accel *k;
     struct x86_cpu_model *m = NULL;
     struct x86_cpu *c = NULL;
+    struct kvm_run *run = NULL, *run1 = NULL;
     struct kvm_sregs2 want;
     Error *err = NULL;
-    int sys, vm = -1, vcpu = -1, n;
+    int probe, vcpu;
     const uint32_t *dropped;
     unsigned ndropped;
 
-    sys = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (sys < 0) {
+    probe = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (probe < 0) {
         g_test_skip("/dev/kvm cannot be opened");
         return;
     }
-    vm = ioctl(sys, KVM_CREATE_VM, 0);
-    g_assert_cmpint(vm, >=, 0);
-    g_assert_cmpint(ioctl(vm, KVM_CREATE_IRQCHIP, 0), ==, 0);
-    vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    g_assert_cmpint(vcpu, >=, 0);
-
-    k.be = &kvm_real_backend;
-    k.sys_fd = sys;
-    k.vm_fd = vm;
-    k.has_sregs2 = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_SREGS2) > 0;
-    n = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
-    k.has_xsave2 = n > 0;
-    k.xsave2_size = n;
-    k.has_xcrs = ioctl(sys, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
-    k.has_debugregs = ioctl(sys, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
-    k.has_vcpu_events =
-        ioctl(sys, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_EVENTS) > 0;
-    k.has_tsc_deadline =
-        ioctl(sys, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
-    k.supported_cpuid = g_malloc0(sizeof(struct kvm_cpuid2) +
-                                  256 * sizeof(struct kvm_cpuid_entry2));
-    k.supported_cpuid->nent = 256;
-    g_assert_cmpint(ioctl(sys, KVM_GET_SUPPORTED_CPUID, k.supported_cpuid), ==,
-                    0);
-    k.msr_index_list =
-        g_malloc0(sizeof(struct kvm_msr_list) + 1024 * sizeof(uint32_t));
-    k.msr_index_list->nmsrs = 1024;
-    g_assert_cmpint(ioctl(sys, KVM_GET_MSR_INDEX_LIST, k.msr_index_list), ==,
-                    0);
+    close(probe);
+    /* The production path: accel/kvm's start-up and vCPU creation. */
+    k = kvm_accel_new(NULL, &err);
+    if (!k) {
+        g_error("kvm_accel_new: %s", error_get_pretty(err));
+    }
+    vcpu = kvm_create_vcpu(k, 0, &run, &err);
+    g_assert_null(err);
 
     /* -cpu host: SET_CPUID2 and the MSR probe against the real kernel. */
-    m = x86_cpu_model_new(&k, "host", 1, 1, 1, 1, &err);
+    m = x86_cpu_model_new(k, "host", 1, 1, 1, 1, &err);
     g_assert_null(err);
-    c = x86_cpu_new(&k, vcpu, 0, m, &err);
+    c = x86_cpu_new(k, vcpu, 0, m, &err);
     g_assert_null(err);
     ndropped = x86_cpu_dropped_msrs(c, &dropped);
     for (unsigned i = 0; i < ndropped; i++) {
@@ -864,8 +901,6 @@ static void test_real_kvm(void)
     {
         static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x80};
         struct kvm_userspace_memory_region mr = {0};
-        int mmap_size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-        struct kvm_run *run;
         uint8_t *page;
 
         page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -875,11 +910,9 @@ static void test_real_kvm(void)
         mr.guest_phys_addr = 0xfffff000;
         mr.memory_size = 4096;
         mr.userspace_addr = (uintptr_t)page;
-        g_assert_cmpint(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mr), ==, 0);
-        run =
-            mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-        g_assert_true(run != MAP_FAILED);
-        g_assert_cmpint(ioctl(vcpu, KVM_RUN, 0), ==, 0);
+        g_assert_cmpint(kvm_ioctl(k, k->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr),
+                        ==, 0);
+        g_assert_cmpint(kvm_ioctl(k, vcpu, KVM_RUN, NULL), ==, 0);
         g_assert_cmpuint(run->exit_reason, ==, KVM_EXIT_IO);
         g_assert_cmphex(run->io.port, ==, 0x80);
         g_assert_cmphex(((uint8_t *)run)[run->io.data_offset], ==, 0x42);
@@ -888,9 +921,9 @@ static void test_real_kvm(void)
         g_assert_cmphex(x86_cpu_regs(c)->rip, ==, 0xfff4);
         g_assert_cmphex(x86_cpu_regs(c)->rdx, ==,
                         cpuid_signature(x86_cpu_cpuid(c)));
-        munmap(run, mmap_size);
         mr.memory_size = 0;
-        g_assert_cmpint(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mr), ==, 0);
+        g_assert_cmpint(kvm_ioctl(k, k->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr),
+                        ==, 0);
         munmap(page, 4096);
     }
 
@@ -942,39 +975,35 @@ static void test_real_kvm(void)
      * state are accepted by the real kernel too. */
     {
         struct x86_cpu_model *m2 =
-            x86_cpu_model_new(&k, "qemu64", 2, 1, 2, 1, &err);
-        int vcpu1 = ioctl(vm, KVM_CREATE_VCPU, 1);
+            x86_cpu_model_new(k, "qemu64", 2, 1, 2, 1, &err);
+        int vcpu1 = kvm_create_vcpu(k, 1, &run1, &err);
         struct x86_cpu *c1;
         uint64_t pat = 0;
 
-        if (err) {
-            g_error("%s", error_get_pretty(err));
-        }
+        g_assert_null(err);
         g_assert_cmpint(vcpu1, >=, 0);
-        c1 = x86_cpu_new(&k, vcpu1, 1, m2, &err);
+        c1 = x86_cpu_new(k, vcpu1, 1, m2, &err);
         g_assert_null(err);
         x86_cpu_reset(c1, false);
         g_assert_true(x86_cpu_put(c1, X86_PUT_RESET, &err));
         g_assert_null(err);
         x86_cpu_invalidate(c1);
-        if (!x86_cpu_get(c1, X86_ALL, &err)) {
-            g_error("%s", error_get_pretty(err));
-        }
+        g_assert_true(x86_cpu_get(c1, X86_ALL, &err));
+        g_assert_null(err);
         g_assert_cmphex(x86_cpu_sregs(c1)->apic_base, ==, 0xfee00800);
         g_assert_true(x86_cpu_msr(c1, 0x277, &pat));
         g_assert_cmphex(pat, ==, 0x0007040600070406ULL);
         x86_cpu_free(c1);
         x86_cpu_model_free(m2);
+        munmap(run1, k->vcpu_mmap_size);
         close(vcpu1);
     }
 
     x86_cpu_free(c);
     x86_cpu_model_free(m);
-    g_free(k.supported_cpuid);
-    g_free(k.msr_index_list);
+    munmap(run, k->vcpu_mmap_size);
     close(vcpu);
-    close(vm);
-    close(sys);
+    kvm_accel_free(k);
 }
 
 int main(int argc, char **argv)
@@ -982,6 +1011,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kvm-state/sev-es-efer", test_sev_es_efer);
     g_test_add_func("/kvm-state/errors", test_errors);
+    g_test_add_func("/kvm-state/error-nth", test_error_nth);
     g_test_add_func("/kvm-state/error-cpuid-probe", test_error_cpuid_and_probe);
     g_test_add_func("/kvm-state/short-msr-write", test_short_msr_write);
     g_test_add_func("/kvm-state/msr-levels", test_msr_levels);

@@ -8,7 +8,7 @@
 #define TESTS_UNIT_TEST_QMP_HANDLERS_H
 
 #include "util/common.h"
-#include "test-qapi-gen-types.h"
+#include "tests/unit/test-qapi-gen-types.h"
 
 struct tq_machine {
     GPtrArray *events; /* char *: "NAME data" */

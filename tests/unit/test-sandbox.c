@@ -12,12 +12,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
+#include "hw/char/chardev.h"
+#include "system/machine.h"
 #include "system/sandbox.h"
 
 typedef void (*child_fn)(void);
@@ -135,6 +138,32 @@ static void vcpu_allowed(void)
     _exit(0);
 }
 
+/* What a UART on a vCPU thread does through a chardev: writes that fill
+ * the socket and get buffered (a GLib source attached from this thread),
+ * and accept_input kicks (an idle source). */
+static void vcpu_chardev(void)
+{
+    struct machine m = {0};
+    struct chardev *c;
+    char *text;
+    uint8_t buf[4096] = {0};
+    int sv[2];
+
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    m.ctx = g_main_context_new();
+    text = g_strdup_printf("socket,id=s,fd=%d", sv[0]);
+    c = chardev_new(&m, text, NULL);
+    CHECK(c != NULL);
+    install(SANDBOX_VCPU);
+    for (int i = 0; i < 256; i++) {
+        chardev_write(c, buf, sizeof(buf));
+    }
+    CHECK(chardev_dropped(c) > 0);
+    chardev_accept_input(c);
+    g_main_context_wakeup(m.ctx);
+    _exit(0);
+}
+
 static void vcpu_socket(void)
 {
     install(SANDBOX_VCPU);
@@ -178,6 +207,7 @@ static void vcpu_clone_thread(void)
 static void test_vcpu(void)
 {
     expect_ok(vcpu_allowed);
+    expect_ok(vcpu_chardev);
     expect_killed(vcpu_socket, SYS_socket, "socket");
     expect_killed(vcpu_open, SYS_openat, "openat");
     expect_killed(vcpu_execve, SYS_execve, "execve");
@@ -261,6 +291,54 @@ static void main_allowed(void)
     _exit(0);
 }
 
+static void ev_count(void *opaque, enum chardev_event ev)
+{
+    ((int *)opaque)[ev == CHARDEV_OPENED ? 0 : 1]++;
+}
+
+static void nop_read(void *opaque, const uint8_t *buf, size_t len)
+{
+}
+
+/* A chardev server's life on the main thread under the filter: accept,
+ * I/O, hang-up, listening again, and the unlink of its socket at free. */
+static void main_chardev(void)
+{
+    struct machine m = {0};
+    struct chardev *c;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    /* the parent makes and removes the directory: rmdir is not allowed */
+    char *path = g_build_filename(g_getenv("VIREO_TEST_DIR"), "s.sock", NULL);
+    char *text =
+        g_strdup_printf("socket,id=s,path=%s,server=on,wait=off", path);
+    int events[2] = {0, 0};
+    struct chardev_frontend fe = {
+        .read = nop_read, .event = ev_count, .opaque = events};
+    char buf[4];
+    int cl;
+
+    m.ctx = g_main_context_new();
+    c = chardev_new(&m, text, NULL);
+    CHECK(c != NULL);
+    CHECK(chardev_attach(c, &fe, NULL));
+    install(SANDBOX_MAIN);
+    cl = socket(AF_UNIX, SOCK_STREAM, 0);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    CHECK(connect(cl, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    while (events[0] != 1) {
+        g_main_context_iteration(m.ctx, TRUE);
+    }
+    CHECK(chardev_write(c, (const uint8_t *)"out", 3) == 3);
+    CHECK(read(cl, buf, 3) == 3);
+    close(cl);
+    while (events[1] != 1) {
+        g_main_context_iteration(m.ctx, TRUE);
+    }
+    chardev_free(c);
+    CHECK(!g_file_test(path, G_FILE_TEST_EXISTS));
+    _exit(0);
+}
+
 static void main_fork(void)
 {
     install(SANDBOX_MAIN);
@@ -313,6 +391,14 @@ static void main_then_vcpu(void)
 static void test_main(void)
 {
     expect_ok(main_allowed);
+    {
+        char *dir = g_dir_make_tmp("vireo-sandbox-XXXXXX", NULL);
+
+        g_setenv("VIREO_TEST_DIR", dir, TRUE);
+        expect_ok(main_chardev);
+        g_assert_cmpint(rmdir(dir), ==, 0); /* the socket file is gone */
+        g_free(dir);
+    }
     expect_killed(main_fork, SYS_clone, "clone");
     expect_killed(main_execve, SYS_execve, "execve");
     expect_killed(main_setuid, SYS_setuid, "setuid");

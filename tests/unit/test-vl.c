@@ -139,6 +139,11 @@ static void test_machine(void)
     err_line("-machine pc", "-machine: unsupported machine type 'pc'");
     err_line("-M q35,accel=kvm", "-M: unsupported machine");
     err_line("-machine microvm,accel=tcg", "invalid accelerator tcg");
+    err_line("-machine microvm,accel=tcg:kvm", "invalid accelerator tcg");
+    ok_line(&p, "-machine microvm,accel=kvm:tcg");
+    g_assert_cmpstr(p.cfg.accel, ==, "kvm");
+    g_assert_cmpstr(p.cfg.machine_opts, ==, "");
+    parsed_clear(&p);
     err_line("-machine microvm,", "-machine: trailing");
     err_line("-machine microvm,rtc=on,rtc=off", "given twice");
 }
@@ -175,6 +180,20 @@ static void test_cpu(void)
     g_assert_cmpstr(p.cfg.help_request, ==, "cpu");
     parsed_clear(&p);
     err_line("-cpu", "-cpu: requires an argument");
+    {
+        char *argv[] = {"vireo", "-cpu", "", NULL};
+        struct machine_config cfg;
+        GString *out = g_string_new(NULL);
+        Error *err = NULL;
+
+        machine_config_init(&cfg);
+        g_assert_cmpint(vl_parse(3, argv, &cfg, out, &err), ==, VL_ERROR);
+        g_assert_cmpstr(error_get_pretty(err), ==,
+                        "-cpu: missing CPU model name");
+        error_free(err);
+        machine_config_clear(&cfg);
+        g_string_free(out, TRUE);
+    }
 }
 
 struct smp_case {
@@ -226,6 +245,7 @@ static void test_smp(void)
                                "'bogus'");
     err_line("-smp 4,dies=2", "dies not supported");
     err_line("-smp 99999999999", "too large");
+    err_line("-smp sockets=65536,cores=65536,threads=2", "too large");
     err_line("-smp", "-smp: requires an argument");
 }
 
@@ -360,7 +380,7 @@ static void test_compat(void)
     g_free(t);
     t = vl_compat_chardev("tcp:[::1]:44,server=on", "m1", &mux, &err);
     g_assert_false(mux);
-    g_assert_cmpstr(t, ==, "socket,id=m1,host=[::1],port=44,server=on");
+    g_assert_cmpstr(t, ==, "socket,id=m1,host=::1,port=44,server=on");
     g_free(t);
     g_assert_null(vl_compat_chardev("telnet:x:1", "m2", &mux, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "not a valid char"));
@@ -380,6 +400,24 @@ static void test_chardev(void)
                     "socket,id=c,path=/tmp/s,server=on,wait=off");
     g_assert_cmpuint(p.cfg.serials->len, ==, 0);
     parsed_clear(&p);
+
+    /* QEMU 7.2's deprecated short-form booleans still work */
+    ok_line(&p, "-nodefaults -chardev socket,id=c,path=/tmp/a,,b,server,nowait"
+                " -serial tcp::4444,server,nowait,nodelay -serial "
+                "file:/tmp/f,noappend");
+    g_assert_cmpstr(chardev_at(&p, 0), ==,
+                    "socket,id=c,path=/tmp/a,,b,server=on,wait=off");
+    g_assert_cmpstr(chardev_at(&p, 1), ==,
+                    "socket,id=serial0,port=4444,server=on,wait=off,"
+                    "nodelay=on");
+    /* file: takes the rest as the path, commas included */
+    g_assert_cmpstr(chardev_at(&p, 2), ==,
+                    "file,id=serial1,path=/tmp/f,,noappend");
+    parsed_clear(&p);
+    err_line("-chardev socket,id=c,path=/a,server,bogus",
+             "expected 'key=value' but found 'bogus'");
+    err_line("-chardev socket,id=c,path=/a,nonsense",
+             "expected 'key=value' but found 'nonsense'");
 
     parse_line(&p, "-chardev help");
     g_assert_cmpint(p.r, ==, VL_EXIT_OK);
@@ -441,6 +479,13 @@ static void test_monitors(void)
     ok_line(&p, "-monitor stdio");
     g_assert_cmpstr(chardev_at(&p, 0), ==, "stdio,id=compat_monitor0");
     g_assert_cmpstr(chardev_at(&p, 1), ==, "null,id=serial0");
+    parsed_clear(&p);
+
+    /* libvirt's form */
+    ok_line(&p, "-nodefaults -chardev socket,id=charmonitor,path=/tmp/m,"
+                "server=on,wait=off -mon chardev=charmonitor,id=monitor,"
+                "mode=control");
+    g_assert_cmpint(mon_at(&p, 0)->mode, ==, MON_MODE_CONTROL);
     parsed_clear(&p);
 
     ok_line(&p, "-qmp stdio -nodefaults");
@@ -694,6 +739,11 @@ static void test_add_fd(void)
     err_line(line, "is not valid or already in use");
     g_free(line);
     err_line("-add-fd fd=1,set=1", "fd 1 is not valid");
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    line = g_strdup_printf("-add-fd fd=%d,set=18446744073709551615", fd);
+    err_line(line, "out of range");
+    g_free(line);
+    close(fd);
     err_line("-add-fd set=1", "parameter 'fd' is missing");
     err_line("-add-fd fd=x,set=1", "'fd' expects a number");
     err_line("-add-fd fd=3,set=1,foo=2", "-add-fd: invalid parameter 'foo'");
