@@ -9,6 +9,7 @@
  * guest.  Lock model: req_lock guards `requests`/`req_cause` only.
  */
 #include "util/common.h"
+#include "hw/i386/x86-boot.h"
 #include "system/machine.h"
 #include "accel/kvm/vcpu.h"
 #include "hw/core/device.h"
@@ -171,6 +172,10 @@ bool machine_reset(struct machine *m, Error **errp)
     pause_vcpus(m);
     for (guint i = 0; i < m->devices->len; i++) {
         device_reset(g_ptr_array_index(m->devices, i));
+    }
+    /* A directly booted kernel has overwritten itself: load it again. */
+    if (!x86_boot_reset(m, errp)) {
+        return false;
     }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         m->vcpus[i]->pending_reset = true;

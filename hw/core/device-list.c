@@ -12,6 +12,7 @@ extern const struct device_class debug_exit_class;
 extern const struct device_class port80_class;
 extern const struct device_class i8042_class;
 /* --- boot: rtc --- */
+extern const struct device_class mc146818_rtc_class;
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
@@ -20,5 +21,6 @@ const struct device_class *const device_classes[] = {
     &port80_class,
     &i8042_class,
     /* --- boot --- */
+    &mc146818_rtc_class,
     NULL,
 };

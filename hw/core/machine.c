@@ -7,6 +7,7 @@
  * before a guest instruction runs.
  */
 #include "util/common.h"
+#include "hw/i386/x86-boot.h"
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
 #include "accel/kvm/vcpu.h"
@@ -227,7 +228,7 @@ void machine_free(struct machine *m)
     as_free(m->mmio);
     gm_free(m->gm);
     kvm_accel_free(m->kvm);
-    g_free(m->boot_state);
+    x86_boot_free(m);
     if (m->loop) {
         g_main_loop_unref(m->loop);
     }

@@ -14,6 +14,7 @@
 #include "accel/kvm/kvm.h"
 #include "hw/core/device.h"
 #include "hw/i386/microvm-layout.h"
+#include "hw/i386/x86-boot.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
 #include "util/keyval.h"
@@ -234,7 +235,12 @@ static bool microvm_init(struct machine *m, Error **errp)
             return false;
         }
     }
-    if (!add_device(m, "port80", errp) || !add_device(m, "i8042", errp)) {
+    if (!add_device(m, "port80", errp) || !add_device(m, "i8042", errp) ||
+        !add_device(m, "mc146818rtc", errp)) {
+        return false;
+    }
+    /* -kernel: load it, write boot info and ACPI, set the BSP entry. */
+    if (cfg->kernel && !x86_boot_setup(m, errp)) {
         return false;
     }
     return true;

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mc146818.c: the CMOS RTC (see mc146818.h).  The clock is the host's
+ * CLOCK_REALTIME plus an offset: the offset comes from -rtc base= (utc,
+ * localtime or a date) and changes when the guest sets the time (SET bit
+ * in register B).  Time registers are computed at each read, in BCD or
+ * binary and 12 or 24 hour mode as register B says.  The update-in-
+ * progress flag (register A bit 7) is set for the last 244 us of every
+ * second, as the chip does before its update cycle.
+ *
+ * Interrupts (periodic, alarm, update-ended) are not generated: a guest
+ * enabling them is logged as a guest error, and register C reads 0.
+ *
+ * Lock model: dev->lock (taken by system/memory.c around accesses).
+ */
+#include "util/common.h"
+#include "hw/rtc/mc146818.h"
+#include "hw/core/device.h"
+#include "migration/vmstate.h"
+#include "system/guest-mem.h"
+#include "system/machine.h"
+#include "system/memory.h"
+
+#include <time.h>
+
+struct rtc {
+    struct device dev; /* first */
+    struct machine *m;
+    bool mapped;
+    bool localtime;
+    uint8_t index;
+    uint8_t cmos[128];
+    int64_t offset_us; /* guest clock = host realtime + offset */
+    /* While SET is on the time registers hold what the guest wrote. */
+};
+
+static bool is_time_reg(unsigned r)
+{
+    return r <= RTC_YEAR || r == RTC_CENTURY;
+}
+
+static uint8_t to_bcd(unsigned v)
+{
+    return (uint8_t)(((v / 10) << 4) | (v % 10));
+}
+
+static unsigned from_bcd(uint8_t v)
+{
+    return (v >> 4) * 10 + (v & 15);
+}
+
+static uint8_t enc(struct rtc *s, unsigned v)
+{
+    return (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY) ? (uint8_t)v : to_bcd(v);
+}
+
+static unsigned dec(struct rtc *s, uint8_t v)
+{
+    return (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY) ? v : from_bcd(v);
+}
+
+static int64_t host_now_us(void)
+{
+    return g_get_real_time();
+}
+
+/* Broken-down guest time for t (seconds since the epoch). */
+static void guest_tm(struct rtc *s, time_t t, struct tm *tm)
+{
+    if (s->localtime) {
+        localtime_r(&t, tm);
+    } else {
+        gmtime_r(&t, tm);
+    }
+}
+
+static void fill_time_regs(struct rtc *s)
+{
+    int64_t now = host_now_us() + s->offset_us;
+    struct tm tm;
+    unsigned hour;
+    uint8_t h;
+
+    guest_tm(s, (time_t)(now / 1000000), &tm);
+    s->cmos[RTC_SECONDS] = enc(s, (unsigned)tm.tm_sec);
+    s->cmos[RTC_MINUTES] = enc(s, (unsigned)tm.tm_min);
+    hour = (unsigned)tm.tm_hour;
+    if (s->cmos[RTC_REG_B] & RTC_B_24H) {
+        h = enc(s, hour);
+    } else {
+        h = enc(s, hour % 12 ? hour % 12 : 12);
+        if (hour >= 12) {
+            h |= 0x80;
+        }
+    }
+    s->cmos[RTC_HOURS] = h;
+    s->cmos[RTC_DAY_OF_WEEK] = enc(s, (unsigned)tm.tm_wday + 1);
+    s->cmos[RTC_DAY_OF_MONTH] = enc(s, (unsigned)tm.tm_mday);
+    s->cmos[RTC_MONTH] = enc(s, (unsigned)tm.tm_mon + 1);
+    s->cmos[RTC_YEAR] = enc(s, (unsigned)(tm.tm_year + 1900) % 100);
+    s->cmos[RTC_CENTURY] = enc(s, (unsigned)(tm.tm_year + 1900) / 100);
+}
+
+/* The guest cleared SET: its time registers become the clock. */
+static void latch_guest_time(struct rtc *s)
+{
+    struct tm tm = {0};
+    uint8_t h = s->cmos[RTC_HOURS];
+    unsigned hour;
+    time_t t;
+
+    tm.tm_sec = (int)dec(s, s->cmos[RTC_SECONDS]);
+    tm.tm_min = (int)dec(s, s->cmos[RTC_MINUTES]);
+    if (s->cmos[RTC_REG_B] & RTC_B_24H) {
+        hour = dec(s, h);
+    } else {
+        hour = dec(s, h & 0x7f) % 12 + ((h & 0x80) ? 12 : 0);
+    }
+    tm.tm_hour = (int)hour;
+    tm.tm_mday = (int)dec(s, s->cmos[RTC_DAY_OF_MONTH]);
+    tm.tm_mon = (int)dec(s, s->cmos[RTC_MONTH]) - 1;
+    tm.tm_year =
+        (int)(dec(s, s->cmos[RTC_CENTURY]) * 100 + dec(s, s->cmos[RTC_YEAR])) -
+        1900;
+    tm.tm_isdst = -1;
+    t = s->localtime ? mktime(&tm) : timegm(&tm);
+    if (t == (time_t)-1) {
+        vlog_guest_error(&s->m->log, "rtc: guest set an invalid date");
+        return;
+    }
+    s->offset_us = (int64_t)t * 1000000 - host_now_us();
+}
+
+static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct rtc *s = opaque;
+    unsigned r = s->index;
+    uint8_t v;
+
+    if (off == 0) {
+        return 0xff; /* the index register is write-only */
+    }
+    if (is_time_reg(r) && !(s->cmos[RTC_REG_B] & RTC_B_SET)) {
+        fill_time_regs(s);
+    }
+    v = s->cmos[r];
+    switch (r) {
+    case RTC_REG_A:
+        v &= (uint8_t)~RTC_A_UIP;
+        if (!(s->cmos[RTC_REG_B] & RTC_B_SET) &&
+            (host_now_us() + s->offset_us) % 1000000 >= 1000000 - 244) {
+            v |= RTC_A_UIP;
+        }
+        break;
+    case RTC_REG_C:
+        s->cmos[RTC_REG_C] = 0; /* read clears the flags */
+        break;
+    default:
+        break;
+    }
+    return v;
+}
+
+static void rtc_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    struct rtc *s = opaque;
+    uint8_t v = (uint8_t)val;
+    unsigned r = s->index;
+
+    if (off == 0) {
+        s->index = v & 0x7f; /* bit 7: NMI mask, nothing to mask here */
+        return;
+    }
+    switch (r) {
+    case RTC_REG_A:
+        s->cmos[r] = (uint8_t)((s->cmos[r] & RTC_A_UIP) | (v & 0x7f));
+        break;
+    case RTC_REG_B:
+        if (v & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)) {
+            vlog_guest_error(&s->m->log,
+                             "rtc: interrupts (register B 0x%02x) are not "
+                             "implemented",
+                             v);
+        }
+        if ((v & RTC_B_SET) && !(s->cmos[RTC_REG_B] & RTC_B_SET)) {
+            fill_time_regs(s); /* freeze the current time for editing */
+        }
+        if (!(v & RTC_B_SET) && (s->cmos[RTC_REG_B] & RTC_B_SET)) {
+            s->cmos[RTC_REG_B] = v | RTC_B_SET; /* decode with old mode */
+            latch_guest_time(s);
+        }
+        s->cmos[RTC_REG_B] = v;
+        break;
+    case RTC_REG_C:
+    case RTC_REG_D:
+        break; /* read-only */
+    default:
+        if (is_time_reg(r) && !(s->cmos[RTC_REG_B] & RTC_B_SET)) {
+            /* Writing a time register without SET: the chip accepts it;
+             * take the whole clock from the registers at once. */
+            fill_time_regs(s);
+            s->cmos[r] = v;
+            latch_guest_time(s);
+            break;
+        }
+        s->cmos[r] = v;
+        break;
+    }
+}
+
+static const struct io_ops rtc_ops = {
+    .read = rtc_read,
+    .write = rtc_write,
+    .min_size = 1,
+    .max_size = 1,
+};
+
+static void put16(struct rtc *s, unsigned r, uint64_t v, uint64_t max)
+{
+    v = MIN(v, max);
+    s->cmos[r] = (uint8_t)v;
+    s->cmos[r + 1] = (uint8_t)(v >> 8);
+}
+
+/* Memory sizes as the BIOS conventions lay them out. */
+static void fill_nvram(struct rtc *s)
+{
+    const struct machine_config *cfg = s->m->cfg;
+    uint64_t below = cfg ? MIN(cfg->ram_size, 0xc0000000ULL) : 0;
+    uint64_t above = cfg ? cfg->ram_size - below : 0;
+    uint64_t ext;
+    unsigned cpus = cfg && cfg->smp_cpus ? cfg->smp_cpus : 1;
+
+    if (s->m->gm) {
+        below = gm_ram_below_4g(s->m->gm);
+        above = gm_ram_above_4g(s->m->gm);
+    }
+    put16(s, CMOS_BASE_MEM_LO, 640, 640);
+    ext = below > 1 * MiB ? (below - 1 * MiB) / KiB : 0;
+    put16(s, CMOS_EXT_MEM_LO, ext, 0xffff);
+    put16(s, CMOS_EXT_MEM2_LO, ext, 0xffff);
+    ext = below > 16 * MiB ? (below - 16 * MiB) / (64 * KiB) : 0;
+    put16(s, CMOS_MEM_16M_LO, ext, 0xffff);
+    ext = MIN(above / (64 * KiB), 0xffffffULL);
+    s->cmos[CMOS_MEM_4G_LO] = (uint8_t)ext;
+    s->cmos[CMOS_MEM_4G_LO + 1] = (uint8_t)(ext >> 8);
+    s->cmos[CMOS_MEM_4G_LO + 2] = (uint8_t)(ext >> 16);
+    s->cmos[CMOS_NR_CPUS_M1] = (uint8_t)(cpus - 1);
+}
+
+static void rtc_reset(struct device *dev)
+{
+    struct rtc *s = (struct rtc *)dev;
+
+    /* The clock and the NVRAM survive a reset; the control bits do not. */
+    s->cmos[RTC_REG_A] = 0x26; /* 32.768 kHz base, 1024 Hz rate */
+    s->cmos[RTC_REG_B] = RTC_B_24H;
+    s->cmos[RTC_REG_C] = 0;
+    s->cmos[RTC_REG_D] = RTC_D_VRT;
+}
+
+/* -rtc base=utc|localtime|YYYY-MM-DD[THH:MM:SS] */
+static bool parse_base(struct rtc *s, const char *base, Error **errp)
+{
+    struct tm tm = {0};
+    const char *end;
+    time_t t;
+
+    if (!base || !strcmp(base, "utc")) {
+        return true;
+    }
+    if (!strcmp(base, "localtime")) {
+        s->localtime = true;
+        return true;
+    }
+    end = strptime(base, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end || *end) {
+        memset(&tm, 0, sizeof(tm));
+        end = strptime(base, "%Y-%m-%d", &tm);
+    }
+    if (!end || *end) {
+        error_setg(errp,
+                   "-rtc base=%s: expected utc, localtime or a date "
+                   "YYYY-MM-DD[THH:MM:SS]",
+                   base);
+        return false;
+    }
+    t = timegm(&tm);
+    s->offset_us = (int64_t)t * 1000000 - host_now_us();
+    return true;
+}
+
+static bool rtc_realize(struct device *dev, struct machine *m, Error **errp)
+{
+    struct rtc *s = (struct rtc *)dev;
+
+    s->m = m;
+    /* glibc reads the zone (even for gmtime_r) on first use: do it now,
+     * in the main thread, before the vCPU threads' seccomp filter. */
+    tzset();
+    if (!parse_base(s, m->cfg ? m->cfg->rtc_base : NULL, errp)) {
+        return false;
+    }
+    fill_nvram(s);
+    rtc_reset(dev);
+    if (!as_map(m->pio, RTC_ISA_BASE, 2, &rtc_ops, s, &dev->lock, "mc146818rtc",
+                errp)) {
+        return false;
+    }
+    s->mapped = true;
+    return true;
+}
+
+static void rtc_unrealize(struct device *dev)
+{
+    struct rtc *s = (struct rtc *)dev;
+
+    if (s->mapped) {
+        as_unmap(s->m->pio, RTC_ISA_BASE);
+        s->mapped = false;
+    }
+}
+
+static bool rtc_post_load(void *opaque, Error **errp)
+{
+    struct rtc *s = opaque;
+
+    if (s->index > 0x7f) {
+        error_setg(errp, "mc146818rtc: index 0x%x out of range", s->index);
+        return false;
+    }
+    return true;
+}
+
+static const struct vmstate_field rtc_fields[] = {
+    VMS_U8(struct rtc, index),
+    VMS_U8_ARRAY(struct rtc, cmos, 128),
+    VMS_U64(struct rtc, offset_us),
+    VMS_END,
+};
+
+static const struct vmstate_desc rtc_vmsd = {
+    .name = "mc146818rtc",
+    .version = 1,
+    .fields = rtc_fields,
+    .post_load = rtc_post_load,
+};
+
+static const struct prop rtc_props[] = {
+    PROP_END,
+};
+
+const struct device_class mc146818_rtc_class = {
+    .name = "mc146818rtc",
+    .desc = "CMOS real-time clock and NVRAM (ports 0x70-0x71)",
+    .size = sizeof(struct rtc),
+    .props = rtc_props,
+    .user_creatable = false, /* the machine creates it */
+    .realize = rtc_realize,
+    .reset = rtc_reset,
+    .unrealize = rtc_unrealize,
+    .vmsd = &rtc_vmsd,
+};

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-acpi.c: the ACPI tables vireo builds: signatures, lengths,
+ * checksums, the pointers between tables, MADT contents, FADT sleep
+ * registers; and a disassembly of every table with `iasl -d` (acpica-tools)
+ * that must report no error and no warning.  Set VIREO_ACPI_DUMP=DIR to
+ * keep the table files.
+ */
+#include "util/common.h"
+#include "hw/core/loader.h"
+#include "hw/i386/acpi-build.h"
+#include "hw/i386/microvm-layout.h"
+
+#include <glib/gstdio.h>
+
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+    uint8_t s = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        s = (uint8_t)(s + p[i]);
+    }
+    return s;
+}
+
+static const uint8_t *table(const struct acpi_tables *t, uint64_t gpa,
+                            const char *sig, uint32_t *len)
+{
+    const uint8_t *p = acpi_tables_get(t, gpa, len);
+
+    g_assert_nonnull(p);
+    g_assert_cmpmem(p, 4, sig, 4);
+    g_assert_cmpuint(sum(p, *len), ==, 0);
+    return p;
+}
+
+static void build(unsigned cpus, struct acpi_tables *t)
+{
+    struct acpi_build_params p = {
+        .base = ACPI_TABLES_ADDR, .nr_cpus = cpus, .has_i8042 = true};
+
+    g_assert_true(acpi_build_tables(&p, t, NULL));
+    g_assert_cmpuint(t->blob->len, <=, ACPI_TABLES_MAX);
+}
+
+static void test_structure(void)
+{
+    struct acpi_tables t;
+    const uint8_t *rsdp, *x, *f, *m, *d;
+    uint32_t len, xlen, mlen;
+    unsigned lapics = 0, ioapics = 0, isos = 0;
+
+    build(4, &t);
+    rsdp = t.blob->data;
+    g_assert_cmpuint(t.rsdp, ==, ACPI_TABLES_ADDR);
+    g_assert_cmpmem(rsdp, 8, "RSD PTR ", 8);
+    g_assert_cmpuint(sum(rsdp, 20), ==, 0);
+    g_assert_cmpuint(sum(rsdp, 36), ==, 0);
+    g_assert_cmpuint(rsdp[15], ==, 2);
+    g_assert_cmpuint(ld_le64(rsdp + 24), ==, t.xsdt);
+
+    x = table(&t, t.xsdt, "XSDT", &xlen);
+    g_assert_cmpuint(xlen, ==, 36 + 16);
+    g_assert_cmphex(ld_le64(x + 36), ==, t.fadt);
+    g_assert_cmphex(ld_le64(x + 44), ==, t.madt);
+    table(&t, ld_le32(rsdp + 16), "RSDT", &len);
+
+    f = table(&t, t.fadt, "FACP", &len);
+    g_assert_cmpuint(len, ==, 276);
+    g_assert_true(ld_le32(f + 112) & (1u << 20)); /* HW_REDUCED_ACPI */
+    g_assert_cmphex(ld_le64(f + 140), ==, t.dsdt);
+    g_assert_cmpuint(f[244], ==, 1); /* SystemIO */
+    g_assert_cmphex(ld_le64(f + 248), ==, MICROVM_ACPI_SLEEP_CTL_PORT);
+    g_assert_cmphex(ld_le64(f + 260), ==, MICROVM_ACPI_SLEEP_STS_PORT);
+
+    d = table(&t, t.dsdt, "DSDT", &len);
+    /* \_S5 package carries the SLP_TYP the sleep device expects */
+    g_assert_nonnull(memmem(d, len, "_S5_", 4));
+    g_assert_nonnull(memmem(d, len, "PWRB", 4));
+    g_assert_nonnull(memmem(d, len, "ACPI0013", 8));
+
+    m = table(&t, t.madt, "APIC", &mlen);
+    g_assert_cmphex(ld_le32(m + 36), ==, MICROVM_LAPIC_ADDR);
+    for (uint32_t off = 44; off < mlen;) {
+        g_assert_cmpuint(m[off + 1], >=, 2);
+        g_assert_cmpuint(off + m[off + 1], <=, mlen);
+        switch (m[off]) {
+        case 0:
+            g_assert_cmpuint(m[off + 3], ==, lapics);
+            g_assert_cmpuint(ld_le32(m + off + 4) & 1, ==, 1);
+            lapics++;
+            break;
+        case 1:
+            g_assert_cmpuint(m[off + 2], ==, 4); /* id = nr_cpus */
+            g_assert_cmphex(ld_le32(m + off + 4), ==, MICROVM_IOAPIC_ADDR);
+            ioapics++;
+            break;
+        case 2:
+            if (m[off + 3] == 0) {
+                g_assert_cmpuint(ld_le32(m + off + 4), ==, 2);
+            } else {
+                g_assert_cmpuint(m[off + 3], ==, 9);
+                g_assert_cmphex(ld_le16(m + off + 8), ==, 0xd);
+            }
+            isos++;
+            break;
+        }
+        off += m[off + 1];
+    }
+    g_assert_cmpuint(lapics, ==, 4);
+    g_assert_cmpuint(ioapics, ==, 1);
+    g_assert_cmpuint(isos, ==, 2);
+    acpi_tables_clear(&t);
+}
+
+static void test_bad_params(void)
+{
+    struct acpi_build_params p = {.base = ACPI_TABLES_ADDR, .nr_cpus = 0};
+    struct acpi_tables t;
+    Error *err = NULL;
+
+    g_assert_false(acpi_build_tables(&p, &t, &err));
+    g_assert_nonnull(err);
+    error_free(err);
+    err = NULL;
+    p.nr_cpus = 1;
+    p.base = ACPI_TABLES_ADDR + 4;
+    g_assert_false(acpi_build_tables(&p, &t, &err));
+    g_assert_nonnull(err);
+    error_free(err);
+}
+
+/* Writes each table to dir/NAME.dat and disassembles it with iasl. */
+static void test_iasl(void)
+{
+    struct acpi_tables t;
+    const char *keep = g_getenv("VIREO_ACPI_DUMP");
+    g_autofree char *dir = NULL;
+    g_autofree char *iasl = g_find_program_in_path("iasl");
+    struct {
+        const char *name;
+        uint64_t gpa;
+    } tabs[5];
+
+    if (!iasl) {
+        g_test_skip("iasl (acpica-tools) not installed");
+        return;
+    }
+    build(2, &t);
+    tabs[0].name = "dsdt";
+    tabs[0].gpa = t.dsdt;
+    tabs[1].name = "facp";
+    tabs[1].gpa = t.fadt;
+    tabs[2].name = "apic";
+    tabs[2].gpa = t.madt;
+    tabs[3].name = "xsdt";
+    tabs[3].gpa = t.xsdt;
+    tabs[4].name = "rsdt";
+    tabs[4].gpa = t.rsdt;
+    if (keep) {
+        g_mkdir_with_parents(keep, 0755);
+        dir = g_strdup(keep);
+    } else {
+        dir = g_dir_make_tmp("vireo-acpi-XXXXXX", NULL);
+    }
+    g_assert_nonnull(dir);
+    for (unsigned i = 0; i < ARRAY_SIZE(tabs); i++) {
+        uint32_t len;
+        const uint8_t *p = acpi_tables_get(&t, tabs[i].gpa, &len);
+        g_autofree char *path = g_strdup_printf("%s/%s.dat", dir, tabs[i].name);
+        g_autofree char *out = NULL, *err = NULL, *dsl = NULL;
+        g_autofree char *dslpath =
+            g_strdup_printf("%s/%s.dsl", dir, tabs[i].name);
+        char *argv[] = {iasl, "-d", path, NULL};
+        gint status;
+
+        g_assert_nonnull(p);
+        g_assert_true(g_file_set_contents(path, (const char *)p, len, NULL));
+        g_assert_true(g_spawn_sync(dir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                   &out, &err, &status, NULL));
+        g_test_message("iasl %s:\n%s%s", tabs[i].name, out, err);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_assert_null(strstr(out, "Error"));
+        g_assert_null(strstr(out, "Warning"));
+        g_assert_null(strstr(err, "Error"));
+        g_assert_null(strstr(err, "Warning"));
+        g_assert_null(strstr(err, "Invalid"));
+        g_assert_true(g_file_get_contents(dslpath, &dsl, NULL, NULL));
+        g_assert_null(strstr(dsl, "Invalid"));
+        g_assert_null(strstr(dsl, "Error"));
+        g_assert_null(strstr(dsl, "Warning"));
+        if (!keep) {
+            g_unlink(path);
+            g_unlink(dslpath);
+        }
+    }
+    if (!keep) {
+        g_rmdir(dir);
+    }
+    acpi_tables_clear(&t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/acpi/structure", test_structure);
+    g_test_add_func("/acpi/bad-params", test_bad_params);
+    g_test_add_func("/acpi/iasl", test_iasl);
+    return g_test_run();
+}

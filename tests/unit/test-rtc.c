@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-rtc.c: the mc146818 CMOS RTC through its ports: host date in BCD
+ * and binary, 12/24 hour modes, -rtc base= (utc, localtime, a date), the
+ * guest setting the clock, update-in-progress, the NVRAM memory-size bytes
+ * and the vmstate round trip.
+ */
+#include "util/common.h"
+#include "hw/rtc/mc146818.h"
+#include "migration/vmstate.h"
+#include "dev-harness.h"
+
+#include <time.h>
+
+extern const struct device_class mc146818_rtc_class;
+
+struct fx {
+    struct machine *m;
+    struct machine_config cfg;
+    struct device *dev;
+};
+
+static void fx_init(struct fx *f, uint64_t ram, unsigned cpus, const char *base)
+{
+    memset(f, 0, sizeof(*f));
+    f->m = th_machine_new();
+    f->cfg.ram_size = ram;
+    f->cfg.smp_cpus = cpus;
+    f->cfg.rtc_base = (char *)base;
+    f->m->cfg = &f->cfg;
+    f->dev = th_device_new(f->m, &mc146818_rtc_class, NULL, NULL);
+    g_assert_nonnull(f->dev);
+}
+
+static void fx_clear(struct fx *f)
+{
+    th_device_free(f->dev);
+    th_machine_free(f->m);
+}
+
+static uint8_t rd(struct fx *f, uint8_t reg)
+{
+    th_out(f->m, 0x70, reg, 1);
+    return (uint8_t)th_in(f->m, 0x71, 1);
+}
+
+static void wr(struct fx *f, uint8_t reg, uint8_t v)
+{
+    th_out(f->m, 0x70, reg, 1);
+    th_out(f->m, 0x71, v, 1);
+}
+
+static unsigned bcd(uint8_t v)
+{
+    return (v >> 4) * 10 + (v & 15);
+}
+
+/* Guest time (seconds since the epoch, UTC fields) read in BCD 24h. */
+static time_t read_clock(struct fx *f)
+{
+    struct tm tm = {0};
+
+    tm.tm_sec = (int)bcd(rd(f, RTC_SECONDS));
+    tm.tm_min = (int)bcd(rd(f, RTC_MINUTES));
+    tm.tm_hour = (int)bcd(rd(f, RTC_HOURS));
+    tm.tm_mday = (int)bcd(rd(f, RTC_DAY_OF_MONTH));
+    tm.tm_mon = (int)bcd(rd(f, RTC_MONTH)) - 1;
+    tm.tm_year =
+        (int)(bcd(rd(f, RTC_CENTURY)) * 100 + bcd(rd(f, RTC_YEAR))) - 1900;
+    return timegm(&tm);
+}
+
+static void test_host_date(void)
+{
+    struct fx f;
+    time_t now, got;
+    struct tm tm;
+
+    fx_init(&f, 128 * MiB, 1, NULL);
+    now = time(NULL);
+    got = read_clock(&f);
+    g_assert_cmpint(llabs((long long)(got - now)), <=, 2);
+    /* status registers after reset */
+    g_assert_cmphex(rd(&f, RTC_REG_A) & 0x7f, ==, 0x26);
+    g_assert_cmphex(rd(&f, RTC_REG_B), ==, RTC_B_24H);
+    g_assert_cmphex(rd(&f, RTC_REG_D), ==, RTC_D_VRT);
+    /* day of week: 1 = Sunday */
+    gmtime_r(&now, &tm);
+    g_assert_cmpuint(bcd(rd(&f, RTC_DAY_OF_WEEK)), ==,
+                     (unsigned)tm.tm_wday + 1);
+    fx_clear(&f);
+}
+
+static void test_binary_12h(void)
+{
+    struct fx f;
+    uint8_t h24, h12;
+
+    fx_init(&f, 128 * MiB, 1, "2006-06-17T16:01:21");
+    g_assert_cmphex(rd(&f, RTC_YEAR), ==, 0x06);
+    g_assert_cmphex(rd(&f, RTC_CENTURY), ==, 0x20);
+    g_assert_cmphex(rd(&f, RTC_MONTH), ==, 0x06);
+    g_assert_cmphex(rd(&f, RTC_DAY_OF_MONTH), ==, 0x17);
+    h24 = rd(&f, RTC_HOURS);
+    g_assert_cmphex(h24, ==, 0x16);
+    /* binary */
+    wr(&f, RTC_REG_B, RTC_B_24H | RTC_B_DM_BINARY);
+    g_assert_cmpuint(rd(&f, RTC_HOURS), ==, 16);
+    g_assert_cmpuint(rd(&f, RTC_DAY_OF_MONTH), ==, 17);
+    /* 12 hour, BCD: 4 PM */
+    wr(&f, RTC_REG_B, 0);
+    h12 = rd(&f, RTC_HOURS);
+    g_assert_cmphex(h12, ==, 0x80 | 0x04);
+    fx_clear(&f);
+}
+
+static void test_bad_base(void)
+{
+    struct fx f;
+    Error *err = NULL;
+
+    memset(&f, 0, sizeof(f));
+    f.m = th_machine_new();
+    f.cfg.rtc_base = "yesterday";
+    f.m->cfg = &f.cfg;
+    g_assert_null(th_device_new(f.m, &mc146818_rtc_class, NULL, &err));
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(error_get_pretty(err), "yesterday"));
+    error_free(err);
+    th_machine_free(f.m);
+}
+
+static void test_localtime(void)
+{
+    struct fx f;
+    const char *old = g_getenv("TZ");
+    g_autofree char *saved = g_strdup(old);
+    time_t now;
+    struct tm tm;
+
+    g_setenv("TZ", "EST5", TRUE);
+    tzset();
+    fx_init(&f, 128 * MiB, 1, "localtime");
+    now = time(NULL);
+    localtime_r(&now, &tm);
+    /* the hour read is the zone's, 5 hours behind UTC */
+    g_assert_cmpuint(bcd(rd(&f, RTC_HOURS)), ==, (unsigned)tm.tm_hour);
+    g_assert_cmpint(llabs((long long)(read_clock(&f) - (now - 5 * 3600))), <=,
+                    2);
+    fx_clear(&f);
+    if (saved) {
+        g_setenv("TZ", saved, TRUE);
+    } else {
+        g_unsetenv("TZ");
+    }
+    tzset();
+}
+
+static void test_guest_sets_time(void)
+{
+    struct fx f;
+    struct tm tm = {0};
+    time_t want;
+
+    fx_init(&f, 128 * MiB, 1, NULL);
+    wr(&f, RTC_REG_B, RTC_B_24H | RTC_B_SET);
+    wr(&f, RTC_YEAR, 0x99);
+    wr(&f, RTC_CENTURY, 0x19);
+    wr(&f, RTC_MONTH, 0x12);
+    wr(&f, RTC_DAY_OF_MONTH, 0x31);
+    wr(&f, RTC_HOURS, 0x23);
+    wr(&f, RTC_MINUTES, 0x59);
+    wr(&f, RTC_SECONDS, 0x30);
+    /* frozen while SET */
+    g_assert_cmphex(rd(&f, RTC_SECONDS), ==, 0x30);
+    wr(&f, RTC_REG_B, RTC_B_24H);
+    tm.tm_year = 99;
+    tm.tm_mon = 11;
+    tm.tm_mday = 31;
+    tm.tm_hour = 23;
+    tm.tm_min = 59;
+    tm.tm_sec = 30;
+    want = timegm(&tm);
+    g_assert_cmpint(llabs((long long)(read_clock(&f) - want)), <=, 2);
+    /* a reset keeps the clock */
+    th_reset(f.dev);
+    g_assert_cmpint(llabs((long long)(read_clock(&f) - want)), <=, 2);
+    fx_clear(&f);
+}
+
+static void test_uip(void)
+{
+    struct fx f;
+    gint64 end;
+    bool seen = false, clear = false;
+    unsigned polls = 0;
+
+    fx_init(&f, 128 * MiB, 1, NULL);
+    end = g_get_monotonic_time() + 3500 * 1000; /* 3 windows, under load */
+    while (g_get_monotonic_time() < end && !(seen && clear)) {
+        polls++;
+        if (rd(&f, RTC_REG_A) & RTC_A_UIP) {
+            seen = true;
+        } else {
+            clear = true;
+        }
+    }
+    g_test_message("uip: %u polls, seen %d clear %d", polls, seen, clear);
+    g_assert_true(seen);
+    g_assert_true(clear);
+    fx_clear(&f);
+}
+
+static void test_nvram(void)
+{
+    struct fx f;
+
+    fx_init(&f, 5 * GiB, 4, NULL);
+    g_assert_cmpuint(rd(&f, 0x15) | rd(&f, 0x16) << 8, ==, 640);
+    g_assert_cmpuint(rd(&f, 0x17) | rd(&f, 0x18) << 8, ==, 0xffff);
+    g_assert_cmpuint(rd(&f, 0x30) | rd(&f, 0x31) << 8, ==, 0xffff);
+    g_assert_cmphex(rd(&f, 0x34) | rd(&f, 0x35) << 8, ==,
+                    (3 * GiB - 16 * MiB) / (64 * KiB));
+    g_assert_cmphex(rd(&f, 0x5b) | rd(&f, 0x5c) << 8 | rd(&f, 0x5d) << 16, ==,
+                    2 * GiB / (64 * KiB));
+    g_assert_cmpuint(rd(&f, 0x5f), ==, 3);
+    fx_clear(&f);
+
+    fx_init(&f, 32 * MiB, 1, NULL);
+    g_assert_cmpuint(rd(&f, 0x17) | rd(&f, 0x18) << 8, ==, 31 * 1024);
+    g_assert_cmpuint(rd(&f, 0x34) | rd(&f, 0x35) << 8, ==, 256);
+    g_assert_cmpuint(rd(&f, 0x5b), ==, 0);
+    /* NVRAM is plain storage for the guest */
+    wr(&f, 0x40, 0xa5);
+    g_assert_cmphex(rd(&f, 0x40), ==, 0xa5);
+    /* index bit 7 is the NMI mask, not part of the index */
+    th_out(f.m, 0x70, 0x80 | 0x40, 1);
+    g_assert_cmphex(th_in(f.m, 0x71, 1), ==, 0xa5);
+    fx_clear(&f);
+}
+
+static void test_vmstate(void)
+{
+    struct fx a, b;
+    GByteArray *buf = g_byte_array_new();
+    size_t pos = 0;
+
+    fx_init(&a, 64 * MiB, 1, "2010-01-01");
+    fx_init(&b, 64 * MiB, 1, NULL);
+    wr(&a, 0x41, 0x5a);
+    g_assert_true(vmstate_save(a.dev->cls->vmsd, a.dev, buf, NULL));
+    g_assert_true(
+        vmstate_load(b.dev->cls->vmsd, b.dev, buf->data, buf->len, &pos, NULL));
+    g_assert_cmphex(rd(&b, 0x41), ==, 0x5a);
+    g_assert_cmphex(rd(&b, RTC_YEAR), ==, 0x10);
+    g_byte_array_unref(buf);
+    fx_clear(&a);
+    fx_clear(&b);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/rtc/host-date", test_host_date);
+    g_test_add_func("/rtc/binary-12h", test_binary_12h);
+    g_test_add_func("/rtc/bad-base", test_bad_base);
+    g_test_add_func("/rtc/localtime", test_localtime);
+    g_test_add_func("/rtc/guest-sets-time", test_guest_sets_time);
+    g_test_add_func("/rtc/uip", test_uip);
+    g_test_add_func("/rtc/nvram", test_nvram);
+    g_test_add_func("/rtc/vmstate", test_vmstate);
+    return g_test_run();
+}
