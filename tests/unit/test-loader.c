@@ -548,6 +548,12 @@ static void test_boot_pvh(void)
     g_assert_cmpuint(usable, ==, 64 * MiB - (0x100000 - 0x9fc00));
     x86_boot_free(&f.m);
 
+    /* -dtb is for bzImages only */
+    f.cfg.dtb = "/nonexistent.dtb";
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "only supported with a bzImage");
+    f.cfg.dtb = NULL;
+
     /* a segment outside RAM */
     st_le32(b + 52 + 12, 0x7f000000);
     g_free(f.cfg.kernel);
@@ -590,7 +596,11 @@ static void test_boot_multiboot(void)
     g_assert_cmphex(ld_le32(mi) & 0x24d, ==, 0x24d);
     g_assert_cmpuint(ld_le32(mi + 4), ==, 639);
     g_assert_cmpuint(ld_le32(mi + 8), ==, 63 * 1024);
-    g_assert_cmpstr((char *)gpa(&f, ld_le32(mi + 16), 8), ==, "mb args");
+    {
+        g_autofree char *want = g_strdup_printf("%s mb args", f.cfg.kernel);
+        g_assert_cmpstr((char *)gpa(&f, ld_le32(mi + 16), strlen(want) + 1), ==,
+                        want);
+    }
     g_assert_cmpuint(ld_le32(mi + 20), ==, 1);
     mod = gpa(&f, ld_le32(mi + 24), 16);
     g_assert_cmpuint(ld_le32(mod + 4) - ld_le32(mod), ==, 10);
