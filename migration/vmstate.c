@@ -14,6 +14,7 @@
  */
 #include "util/common.h"
 #include "migration/vmstate.h"
+#include "util/bytes.h"
 
 #define VMS_TAG_END 0x00
 #define VMS_TAG_SUBSECTION 0x01
@@ -144,9 +145,7 @@ static void put_le(GByteArray *out, uint64_t v, unsigned w)
 {
     uint8_t b[8];
 
-    for (unsigned i = 0; i < w; i++) {
-        b[i] = v >> (8 * i);
-    }
+    le_store(b, v, w);
     g_byte_array_append(out, b, w);
 }
 
@@ -274,16 +273,6 @@ static const uint8_t *take(struct vms_loader *l, size_t n, const char *sect,
     return p;
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned w)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < w; i++) {
-        v |= (uint64_t)p[i] << (8 * i);
-    }
-    return v;
-}
-
 static bool load_body(struct vms_loader *l, const struct vmstate_desc *d,
                       uint8_t *base, unsigned depth, Error **errp);
 
@@ -329,7 +318,7 @@ static bool load_field(struct vms_loader *l, const struct vmstate_desc *d,
                 memcpy(p, &b, 1);
             }
         } else if (l->store) {
-            mem_put(p, w, get_le(src, w));
+            mem_put(p, w, le_load(src, w));
         }
     }
     return true;
@@ -410,7 +399,7 @@ static bool load_subsections(struct vms_loader *l, const struct vmstate_desc *d,
         if (!p) {
             return false;
         }
-        body_len = get_le(p, 4);
+        body_len = le_load(p, 4);
         if (body_len > l->len - l->pos) {
             error_setg(errp,
                        "vmstate '%s': length %" PRIu32 " overruns the stream "

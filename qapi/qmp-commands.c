@@ -272,7 +272,7 @@ GPtrArray *qmp_query_chardev(struct machine *m, Error **errp)
 
         ci->label = g_strdup(chardev_id(c));
         ci->filename = chardev_filename(c);
-        ci->frontend_open = chardev_is_connected(c);
+        ci->frontend_open = chardev_has_frontend(c);
         g_ptr_array_add(list, ci);
     }
     return list;

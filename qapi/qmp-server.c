@@ -26,6 +26,7 @@ struct monitor {
     struct qmp_session *qmp; /* control */
     GString *line;           /* readline */
     bool line_overflow;
+    GSource *cut_src; /* pending disconnect of a stalled client */
 };
 
 struct monitor_set {
@@ -34,11 +35,34 @@ struct monitor_set {
     struct machine_listener listener; /* registered by pointer */
 };
 
+static gboolean cut_client(gpointer opaque)
+{
+    struct monitor *mon = opaque;
+
+    g_source_unref(mon->cut_src);
+    mon->cut_src = NULL;
+    chardev_disconnect(mon->chr);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * A client that does not read its replies fills the chardev's bounded
+ * buffer; once a reply is refused the client is disconnected (from an idle
+ * callback, outside the write's call chain) so the next one can connect.
+ */
 static bool mon_write(void *opaque, const char *data, size_t len)
 {
     struct monitor *mon = opaque;
 
-    return chardev_write(mon->chr, (const uint8_t *)data, len) == len;
+    if (chardev_write(mon->chr, (const uint8_t *)data, len) == len) {
+        return true;
+    }
+    if (mon->control && !mon->cut_src) {
+        mon->cut_src = g_idle_source_new();
+        g_source_set_callback(mon->cut_src, cut_client, mon, NULL);
+        g_source_attach(mon->cut_src, mon->m->ctx);
+    }
+    return false;
 }
 
 /*
@@ -135,6 +159,10 @@ static void monitor_free(struct monitor *mon)
 {
     if (!mon) {
         return;
+    }
+    if (mon->cut_src) {
+        g_source_destroy(mon->cut_src);
+        g_source_unref(mon->cut_src);
     }
     if (mon->chr) {
         chardev_detach(mon->chr, mon);

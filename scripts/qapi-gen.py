@@ -1338,18 +1338,18 @@ def gen_doc(schema, intro=None):
             lines.pop()
         return lines + [''] if lines else []
 
+    def entry(e, label):
+        # heading, doc text and the arguments (or event data) of e
+        res = ['### %s' % e['name'], ''] + doc_text(e)
+        if e['arg_type']:
+            res += ['%s: %s' % (label, tref(e['arg_type'])), '']
+        else:
+            res += ['%s:' % label, ''] + members_table(e['arg_members'])
+        return res
+
     out += ['## Commands', '']
     for c in schema.commands:
-        out.append('### %s' % c['name'])
-        out.append('')
-        out += doc_text(c)
-        if c['arg_type']:
-            out.append('Arguments: %s' % tref(c['arg_type']))
-            out.append('')
-        else:
-            out.append('Arguments:')
-            out.append('')
-            out += members_table(c['arg_members'])
+        out += entry(c, 'Arguments')
         r = c.get('returns')
         out.append('Returns: %s' % (tref(r) if r is not None else '`{}`'))
         flags = [f for f in ('allow-oob', 'allow-preconfig') if c.get(f)]
@@ -1359,16 +1359,7 @@ def gen_doc(schema, intro=None):
         out.append('')
     out += ['## Events', '']
     for e in schema.events:
-        out.append('### %s' % e['name'])
-        out.append('')
-        out += doc_text(e)
-        if e['arg_type']:
-            out.append('Data: %s' % tref(e['arg_type']))
-            out.append('')
-        else:
-            out.append('Data:')
-            out.append('')
-            out += members_table(e['arg_members'])
+        out += entry(e, 'Data')
     out += ['## Types', '']
     for t in schema.types.values():
         if t['name'].startswith('q_obj_'):

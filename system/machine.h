@@ -97,7 +97,6 @@ enum shutdown_cause {
     SHUTDOWN_CAUSE_GUEST_PANIC,
     SHUTDOWN_CAUSE_SUBSYSTEM_RESET,
 };
-const char *shutdown_cause_name(enum shutdown_cause c);
 
 /* Observer of run-state changes and events (QMP events hook in here). */
 struct machine_listener {

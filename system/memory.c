@@ -6,6 +6,7 @@
  */
 #include "util/common.h"
 #include "system/memory.h"
+#include "util/bytes.h"
 #include "util/log.h"
 
 struct io_region {
@@ -137,23 +138,6 @@ static bool lookup(struct address_space *as, uint64_t addr,
     return found;
 }
 
-static uint64_t load_le(const uint8_t *p, unsigned len)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < len; i++) {
-        v |= (uint64_t)p[i] << (8 * i);
-    }
-    return v;
-}
-
-static void store_le(uint8_t *p, uint64_t v, unsigned len)
-{
-    for (unsigned i = 0; i < len; i++) {
-        p[i] = v >> (8 * i);
-    }
-}
-
 /* One access of `size` bytes at off, already within the region.  Splits or
  * widens it to what the device accepts. */
 static void region_access(struct address_space *as, struct io_region *r,
@@ -226,12 +210,12 @@ static void region_access(struct address_space *as, struct io_region *r,
     active_handlers[active_depth++] = r->opaque;
     if (is_write) {
         if (r->ops->write) {
-            r->ops->write(r->opaque, off, load_le(data, size), size);
+            r->ops->write(r->opaque, off, le_load(data, size), size);
         }
     } else {
         uint64_t v =
             r->ops->read ? r->ops->read(r->opaque, off, size) : UINT64_MAX;
-        store_le(data, v, size);
+        le_store(data, v, size);
     }
     active_depth--;
     if (r->lock) {

@@ -11,6 +11,7 @@
 #include "util/common.h"
 #include "hw/i386/x86-boot.h"
 #include "system/machine.h"
+#include "qapi/qapi-gen-types.h"
 #include "accel/kvm/vcpu.h"
 #include "hw/core/device.h"
 #include "target-i386/cpu.h"
@@ -41,22 +42,15 @@ const char *run_state_name(enum run_state s)
     return "unknown";
 }
 
-const char *shutdown_cause_name(enum shutdown_cause c)
-{
-    static const char *const names[] = {
-        [SHUTDOWN_CAUSE_NONE] = "none",
-        [SHUTDOWN_CAUSE_HOST_ERROR] = "host-error",
-        [SHUTDOWN_CAUSE_HOST_QMP_QUIT] = "host-qmp-quit",
-        [SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET] = "host-qmp-system-reset",
-        [SHUTDOWN_CAUSE_HOST_SIGNAL] = "host-signal",
-        [SHUTDOWN_CAUSE_HOST_UI] = "host-ui",
-        [SHUTDOWN_CAUSE_GUEST_SHUTDOWN] = "guest-shutdown",
-        [SHUTDOWN_CAUSE_GUEST_RESET] = "guest-reset",
-        [SHUTDOWN_CAUSE_GUEST_PANIC] = "guest-panic",
-        [SHUTDOWN_CAUSE_SUBSYSTEM_RESET] = "subsystem-reset",
-    };
+/* Our causes are QAPI's ShutdownCause values, in the same order. */
+G_STATIC_ASSERT((int)SHUTDOWN_CAUSE_SUBSYSTEM_RESET ==
+                (int)QAPI_SHUTDOWN_CAUSE_SUBSYSTEM_RESET);
+G_STATIC_ASSERT((int)SHUTDOWN_CAUSE_HOST_ERROR ==
+                (int)QAPI_SHUTDOWN_CAUSE_HOST_ERROR);
 
-    return c < ARRAY_SIZE(names) ? names[c] : "none";
+static enum qapi_shutdown_cause qapi_cause(enum shutdown_cause c)
+{
+    return (enum qapi_shutdown_cause)c;
 }
 
 static bool cause_is_guest(enum shutdown_cause c)
@@ -152,7 +146,7 @@ void machine_pause(struct machine *m)
     }
     pause_vcpus(m);
     m->state = RUN_STATE_PAUSED;
-    machine_emit_event(m, "STOP", NULL);
+    qapi_event_send_stop(m);
 }
 
 void machine_resume(struct machine *m)
@@ -162,7 +156,7 @@ void machine_resume(struct machine *m)
     }
     m->state = RUN_STATE_RUNNING;
     resume_vcpus(m);
-    machine_emit_event(m, "RESUME", NULL);
+    qapi_event_send_resume(m);
 }
 
 bool machine_reset(struct machine *m, Error **errp)
@@ -197,7 +191,6 @@ static void handle_requests(struct machine *m)
 {
     unsigned req;
     enum shutdown_cause cause;
-    char *data;
 
     g_mutex_lock(&m->req_lock);
     req = m->requests;
@@ -213,7 +206,7 @@ static void handle_requests(struct machine *m)
     if (req & REQ_INTERNAL_ERROR) {
         pause_vcpus(m);
         m->state = RUN_STATE_INTERNAL_ERROR;
-        machine_emit_event(m, "STOP", NULL);
+        qapi_event_send_stop(m);
         if (m->cfg->monitors->len == 0) {
             /* Nobody can inspect or resume the VM: report and exit. */
             m->exit_status = 1;
@@ -225,24 +218,17 @@ static void handle_requests(struct machine *m)
         if (cause == SHUTDOWN_CAUSE_NONE) {
             cause = SHUTDOWN_CAUSE_HOST_QMP_QUIT;
         }
-        data = g_strdup_printf("{\"guest\": false, \"reason\": \"%s\"}",
-                               shutdown_cause_name(cause));
-        machine_emit_event(m, "SHUTDOWN", data);
-        g_free(data);
+        qapi_event_send_shutdown(m, false, qapi_cause(cause));
         do_quit(m);
         return;
     }
     if (req & REQ_SHUTDOWN ||
         (req & REQ_RESET && m->cfg->no_reboot && cause_is_guest(cause))) {
-        data = g_strdup_printf("{\"guest\": %s, \"reason\": \"%s\"}",
-                               cause_is_guest(cause) ? "true" : "false",
-                               shutdown_cause_name(cause));
-        machine_emit_event(m, "SHUTDOWN", data);
-        g_free(data);
+        qapi_event_send_shutdown(m, cause_is_guest(cause), qapi_cause(cause));
         if (m->cfg->no_shutdown) {
             pause_vcpus(m);
             m->state = RUN_STATE_SHUTDOWN;
-            machine_emit_event(m, "STOP", NULL);
+            qapi_event_send_stop(m);
             return;
         }
         do_quit(m);
@@ -256,18 +242,14 @@ static void handle_requests(struct machine *m)
         if (!machine_reset(m, &err)) {
             error_report_err(err);
         }
-        data = g_strdup_printf("{\"guest\": %s, \"reason\": \"%s\"}",
-                               cause_is_guest(cause) ? "true" : "false",
-                               shutdown_cause_name(cause));
-        machine_emit_event(m, "RESET", data);
-        g_free(data);
+        qapi_event_send_reset(m, cause_is_guest(cause), qapi_cause(cause));
         /* A guest-triggered reset parked the vCPUs; run them again. */
         if (m->state == RUN_STATE_RUNNING) {
             resume_vcpus(m);
         }
     }
     if (req & REQ_POWERDOWN) {
-        machine_emit_event(m, "POWERDOWN", NULL);
+        qapi_event_send_powerdown(m);
         machine_press_power_button(m);
     }
 }

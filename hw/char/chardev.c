@@ -700,6 +700,15 @@ static void socket_disconnect(struct chardev *c)
     listen_start(c);
 }
 
+bool chardev_disconnect(struct chardev *c)
+{
+    if (c->o.be != BE_SOCKET || c->conn_fd < 0) {
+        return false;
+    }
+    socket_disconnect(c);
+    return true;
+}
+
 static gboolean listen_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct chardev *c = opaque;

@@ -45,6 +45,9 @@ bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
 void chardev_detach(struct chardev *c, void *opaque);
 /* Any thread.  Returns bytes accepted (all of them unless dropped). */
 size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len);
+/* Main loop only.  Drops the connected client of a socket chardev (a
+ * server then accepts the next one); false if there is none. */
+bool chardev_disconnect(struct chardev *c);
 /* Nudges the backend to poll frontends' can_read again. */
 void chardev_accept_input(struct chardev *c);
 /* Puts stdio back to its original mode (at exit and on signals). */

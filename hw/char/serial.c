@@ -112,13 +112,20 @@ static void rx_clear(struct serial_state *s)
 /* One received character, from the line or from loopback. */
 static void rx_push(struct serial_state *s, uint8_t c)
 {
-    if (s->rx_count >= rx_capacity(s)) {
-        s->lsr |= SERIAL_LSR_OE;
-        if (!fifo_enabled(s)) {
-            /* 16450 mode: the new character overwrites the holding reg. */
-            s->rx_fifo[s->rx_head] = c;
+    if (!fifo_enabled(s)) {
+        /* 16450 mode: one holding register; a new character overwrites
+         * an unread one. */
+        if (s->rx_count) {
+            s->lsr |= SERIAL_LSR_OE;
         }
-        /* FIFO mode: the shift register is overwritten, FIFO kept. */
+        s->rbr = c;
+        s->rx_count = 1;
+        s->lsr |= SERIAL_LSR_DR;
+        return;
+    }
+    if (s->rx_count >= SERIAL_FIFO_LEN) {
+        /* The shift register is overwritten, the FIFO kept. */
+        s->lsr |= SERIAL_LSR_OE;
         return;
     }
     s->rx_fifo[(s->rx_head + s->rx_count) % SERIAL_FIFO_LEN] = c;
@@ -130,15 +137,20 @@ static uint8_t rx_pop(struct serial_state *s)
 {
     uint8_t c;
 
+    if (!fifo_enabled(s)) {
+        /* The holding register keeps its character after the read. */
+        s->rx_count = 0;
+        s->lsr &= ~(SERIAL_LSR_DR | SERIAL_LSR_BI); /* BI: as QEMU */
+        return s->rbr;
+    }
     if (!s->rx_count) {
-        /* Reading an empty RBR returns the last character again. */
-        return s->rx_fifo[(s->rx_head + SERIAL_FIFO_LEN - 1) % SERIAL_FIFO_LEN];
+        return 0; /* an empty FIFO reads 0, as in QEMU */
     }
     c = s->rx_fifo[s->rx_head];
     s->rx_head = (s->rx_head + 1) % SERIAL_FIFO_LEN;
     s->rx_count--;
     if (!s->rx_count) {
-        s->lsr &= ~SERIAL_LSR_DR;
+        s->lsr &= ~(SERIAL_LSR_DR | SERIAL_LSR_BI);
     }
     return c;
 }
@@ -190,10 +202,12 @@ void serial_core_reset(struct serial_state *s)
     s->ier = 0;
     s->fcr = 0;
     s->lcr = 0;
-    s->mcr = 0;
+    /* OUT2 set, as QEMU resets it (it does not gate the IRQ here). */
+    s->mcr = SERIAL_MCR_OUT2;
     s->lsr = SERIAL_LSR_THRE | SERIAL_LSR_TEMT;
     s->msr = MSR_IDLE_LINES;
     s->scr = 0;
+    s->rbr = 0;
     memset(s->rx_fifo, 0, sizeof(s->rx_fifo));
     s->rx_head = 0;
     s->rx_count = 0;
@@ -243,23 +257,24 @@ static void write_ier(struct serial_state *s, uint8_t val)
     }
 }
 
+/* QEMU's rules, which differ from the datasheet where FE=0: the clear
+ * bits act and the trigger/DMA bits are kept even then (they only matter
+ * once FE is set). */
 static void write_fcr(struct serial_state *s, uint8_t val)
 {
-    bool was = fifo_enabled(s);
-
-    if (!(val & SERIAL_FCR_FE)) {
-        /* FE=0: the other bits are not programmed; leaving FIFO mode
-         * clears both FIFOs. */
-        if (was) {
-            rx_clear(s);
-        }
-        s->fcr = 0;
-        return;
+    if ((val ^ s->fcr) & SERIAL_FCR_FE) {
+        /* Entering or leaving FIFO mode empties both FIFOs. */
+        val |= SERIAL_FCR_CLEAR_RX | SERIAL_FCR_CLEAR_TX;
     }
-    if (!was || (val & SERIAL_FCR_CLEAR_RX)) {
+    if (val & SERIAL_FCR_CLEAR_RX) {
         rx_clear(s);
+        s->lsr &= ~SERIAL_LSR_BI;
     }
-    /* CLEAR_TX: the transmitter is always empty here. */
+    if (val & SERIAL_FCR_CLEAR_TX) {
+        /* An emptied transmitter is a THR-empty event. */
+        s->lsr |= SERIAL_LSR_THRE;
+        s->thr_ipending = true;
+    }
     s->fcr = val & (SERIAL_FCR_FE | SERIAL_FCR_DMA | SERIAL_FCR_TRIGGER);
 }
 
@@ -400,8 +415,7 @@ static bool serial_core_post_load(void *opaque, Error **errp)
         error_setg(errp, "mcr 0x%02x has reserved bits set", s->mcr);
         return false;
     }
-    if (s->fcr & ~(SERIAL_FCR_FE | SERIAL_FCR_DMA | SERIAL_FCR_TRIGGER) ||
-        (s->fcr && !(s->fcr & SERIAL_FCR_FE))) {
+    if (s->fcr & ~(SERIAL_FCR_FE | SERIAL_FCR_DMA | SERIAL_FCR_TRIGGER)) {
         error_setg(errp, "fcr 0x%02x is not a value the UART can hold", s->fcr);
         return false;
     }
@@ -452,6 +466,7 @@ static const struct vmstate_field serial_core_fields[] = {
     VMS_U8(struct serial_state, rx_head),
     VMS_U8(struct serial_state, rx_count),
     VMS_BOOL(struct serial_state, thr_ipending),
+    VMS_U8(struct serial_state, rbr),
     VMS_END,
 };
 
@@ -466,6 +481,7 @@ const struct vmstate_desc serial_core_vmsd = {
 
 struct serial_dev {
     struct device dev; /* first */
+    uint32_t index;
     uint32_t iobase;
     uint32_t irq;
     char *chardev_id;
@@ -476,6 +492,14 @@ struct serial_dev {
 };
 
 #define SERIAL_NR_PORTS 8
+/* "unset" for index, iobase and irq, as QEMU's -1 */
+#define SERIAL_AUTO UINT32_MAX
+
+/* COM1..COM4: where index=N puts a port whose iobase/irq are not given */
+static const struct {
+    uint16_t iobase;
+    uint8_t irq;
+} serial_com_ports[] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}};
 
 static uint64_t serial_io_read(void *opaque, uint64_t off, unsigned size)
 {
@@ -580,6 +604,29 @@ static bool serial_realize(struct device *dev, struct machine *m, Error **errp)
         .opaque = d,
     };
 
+    if (d->index == SERIAL_AUTO) {
+        /* The next COM port: as many as there are isa-serial already. */
+        d->index = 0;
+        for (guint i = 0; m->devices && i < m->devices->len; i++) {
+            struct device *o = g_ptr_array_index(m->devices, i);
+            d->index += o->cls == &serial_isa_class;
+        }
+    }
+    if (d->iobase == SERIAL_AUTO || d->irq == SERIAL_AUTO) {
+        if (d->index >= ARRAY_SIZE(serial_com_ports)) {
+            error_setg(errp,
+                       "isa-serial: max. supported number of ISA "
+                       "serial ports is %zu",
+                       ARRAY_SIZE(serial_com_ports));
+            return false;
+        }
+        if (d->iobase == SERIAL_AUTO) {
+            d->iobase = serial_com_ports[d->index].iobase;
+        }
+        if (d->irq == SERIAL_AUTO) {
+            d->irq = serial_com_ports[d->index].irq;
+        }
+    }
     if (d->iobase > 0x10000 - SERIAL_NR_PORTS) {
         error_setg(errp, "isa-serial: iobase 0x%" PRIx32 " is out of range",
                    d->iobase);
@@ -655,9 +702,12 @@ static const struct vmstate_desc serial_dev_vmsd = {
 };
 
 static const struct prop serial_props[] = {
-    {"iobase", PROP_U32, offsetof(struct serial_dev, iobase), "0x3f8",
-     "I/O port base"},
-    {"irq", PROP_U32, offsetof(struct serial_dev, irq), "4", "ISA IRQ"},
+    {"index", PROP_U32, offsetof(struct serial_dev, index), "0xffffffff",
+     "COM port number 0..3 (default: the next one)"},
+    {"iobase", PROP_U32, offsetof(struct serial_dev, iobase), "0xffffffff",
+     "I/O port base (default: from index)"},
+    {"irq", PROP_U32, offsetof(struct serial_dev, irq), "0xffffffff",
+     "ISA IRQ (default: from index)"},
     {"chardev", PROP_CHARDEV, offsetof(struct serial_dev, chardev_id), NULL,
      "ID of a chardev to use as a backend"},
     PROP_END,

@@ -101,9 +101,10 @@ struct serial_state {
     /* Guest-visible state (all in serial_core_vmsd). */
     uint16_t divisor;
     uint8_t ier, fcr, lcr, mcr, lsr, msr, scr;
-    uint8_t rx_fifo[SERIAL_FIFO_LEN]; /* ring; capacity 1 without FIFO */
-    uint8_t rx_head, rx_count;
+    uint8_t rx_fifo[SERIAL_FIFO_LEN]; /* ring, FIFO mode */
+    uint8_t rx_head, rx_count;        /* without FIFO: count 0/1 of rbr */
     bool thr_ipending; /* THRE interrupt latched (cleared by IIR read) */
+    uint8_t rbr;       /* 16450-mode holding register */
 
     /* Host side, not migrated. */
     bool irq_level;

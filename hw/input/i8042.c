@@ -389,12 +389,8 @@ static void write_data(struct i8042_state *s, uint8_t v)
     s->pending = 0;
     switch (pending) {
     case CMD_WRITE_CCB:
+        /* The status SYS flag comes from the self test only (QEMU). */
         s->ccb = v;
-        if (v & I8042_CCB_SYS) {
-            s->status |= I8042_STS_SYS;
-        } else {
-            s->status &= ~I8042_STS_SYS;
-        }
         break;
     case CMD_WRITE_OUTPUT:
         write_outport(s, v);
@@ -406,9 +402,12 @@ static void write_data(struct i8042_state *s, uint8_t v)
         aux_reply(s, v); /* AUX loopback: Linux's probe relies on it */
         break;
     case CMD_WRITE_AUX:
+        /* Writing to a device enables its port (as the 8042 and QEMU). */
+        s->ccb &= ~I8042_CCB_AUX_DISABLE;
         aux_write(s, v);
         break;
     default:
+        s->ccb &= ~I8042_CCB_KBD_DISABLE;
         kbd_write(s, v);
         break;
     }

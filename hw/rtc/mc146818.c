@@ -31,6 +31,9 @@ struct rtc {
     uint8_t index;
     uint8_t cmos[128];
     int64_t offset_us; /* guest clock = host realtime + offset */
+    /* Host clock (tests substitute a fake one); NULL: g_get_real_time. */
+    int64_t (*now_fn)(void *opaque);
+    void *now_opaque;
     /* While SET is on the time registers hold what the guest wrote. */
 };
 
@@ -59,9 +62,18 @@ static unsigned dec(struct rtc *s, uint8_t v)
     return (s->cmos[RTC_REG_B] & RTC_B_DM_BINARY) ? v : from_bcd(v);
 }
 
-static int64_t host_now_us(void)
+static int64_t host_now_us(struct rtc *s)
 {
-    return g_get_real_time();
+    return s->now_fn ? s->now_fn(s->now_opaque) : g_get_real_time();
+}
+
+void mc146818_set_clock(struct device *dev, int64_t (*now_us)(void *opaque),
+                        void *opaque)
+{
+    struct rtc *s = (struct rtc *)dev;
+
+    s->now_fn = now_us;
+    s->now_opaque = opaque;
 }
 
 /* Broken-down guest time for t (seconds since the epoch). */
@@ -76,7 +88,7 @@ static void guest_tm(struct rtc *s, time_t t, struct tm *tm)
 
 static void fill_time_regs(struct rtc *s)
 {
-    int64_t now = host_now_us() + s->offset_us;
+    int64_t now = host_now_us(s) + s->offset_us;
     struct tm tm;
     unsigned hour;
     uint8_t h;
@@ -128,7 +140,7 @@ static void latch_guest_time(struct rtc *s)
         vlog_guest_error(&s->m->log, "rtc: guest set an invalid date");
         return;
     }
-    s->offset_us = (int64_t)t * 1000000 - host_now_us();
+    s->offset_us = (int64_t)t * 1000000 - host_now_us(s);
 }
 
 static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
@@ -148,7 +160,7 @@ static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
     case RTC_REG_A:
         v &= (uint8_t)~RTC_A_UIP;
         if (!(s->cmos[RTC_REG_B] & RTC_B_SET) &&
-            (host_now_us() + s->offset_us) % 1000000 >= 1000000 - 244) {
+            (host_now_us(s) + s->offset_us) % 1000000 >= 1000000 - 244) {
             v |= RTC_A_UIP;
         }
         break;
@@ -286,7 +298,7 @@ static bool parse_base(struct rtc *s, const char *base, Error **errp)
         return false;
     }
     t = timegm(&tm);
-    s->offset_us = (int64_t)t * 1000000 - host_now_us();
+    s->offset_us = (int64_t)t * 1000000 - host_now_us(s);
     return true;
 }
 

@@ -7,6 +7,11 @@
 #ifndef HW_RTC_MC146818_H
 #define HW_RTC_MC146818_H
 
+struct device;
+/* Replaces the host clock (microseconds since the epoch) for tests. */
+void mc146818_set_clock(struct device *dev, int64_t (*now_us)(void *opaque),
+                        void *opaque);
+
 #define RTC_ISA_BASE 0x70
 #define RTC_ISA_IRQ 8
 

@@ -135,14 +135,19 @@ def test_client_never_reads(make_vm):
     c.sock.setblocking(False)
     msg = b'{"execute": "query-qmp-schema"}' * 64
     sent = 0
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and sent < 64 * (1 << 20):
+    cut = False
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sent < 256 * (1 << 20):
         try:
             sent += c.sock.send(msg)
         except BlockingIOError:
             time.sleep(0.001)
-    # far more replies were asked for than any buffer holds
-    assert sent > 8 * (1 << 20), sent
+        except (BrokenPipeError, ConnectionResetError):
+            cut = True
+            break
+    # vireo cut the client off once its replies stopped fitting in the
+    # bounded output buffer (QEMU would keep queueing them)
+    assert cut, 'client never disconnected after %d bytes' % sent
     # meanwhile the VM and the other monitor are fine
     t0 = time.monotonic()
     assert other.ok('query-status')['running'] is True
@@ -150,9 +155,8 @@ def test_client_never_reads(make_vm):
     assert vm.alive()
     grown = vm.rss_kib() - rss0
     assert grown < 40 * 1024, 'RSS grew by %d KiB' % grown
-    # once it goes away, the monitor serves a new client normally
+    # and the monitor serves a new client normally
     c.close()
-    time.sleep(0.2)
     c2 = vm.qmp()
     healthy(vm, c2)
 

@@ -94,6 +94,11 @@ static inline struct device *th_device_new(struct machine *m,
         g_assert_true(th_set_prop(dev, props[0], props[1]));
     }
     if (cls->realize && !cls->realize(dev, m, errp)) {
+        for (const struct prop *p = cls->props; p && p->name; p++) {
+            if (p->type == PROP_STR || p->type == PROP_CHARDEV) {
+                g_free(*(char **)((uint8_t *)dev + p->offset));
+            }
+        }
         g_mutex_clear(&dev->lock);
         g_free(dev);
         return NULL;

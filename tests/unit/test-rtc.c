@@ -188,26 +188,36 @@ static void test_guest_sets_time(void)
     fx_clear(&f);
 }
 
+static int64_t fake_now(void *opaque)
+{
+    return *(int64_t *)opaque;
+}
+
+/* UIP is set in the last 244 us before each second boundary, and only then
+ * (a fake clock makes this exact instead of racing the host's). */
 static void test_uip(void)
 {
     struct fx f;
-    gint64 end;
-    bool seen = false, clear = false;
-    unsigned polls = 0;
+    int64_t now = (int64_t)1700000000 * 1000000;
 
     fx_init(&f, 128 * MiB, 1, NULL);
-    end = g_get_monotonic_time() + 3500 * 1000; /* 3 windows, under load */
-    while (g_get_monotonic_time() < end && !(seen && clear)) {
-        polls++;
-        if (rd(&f, RTC_REG_A) & RTC_A_UIP) {
-            seen = true;
-        } else {
-            clear = true;
-        }
-    }
-    g_test_message("uip: %u polls, seen %d clear %d", polls, seen, clear);
-    g_assert_true(seen);
-    g_assert_true(clear);
+    mc146818_set_clock(f.dev, fake_now, &now);
+    /* Re-anchor the guest clock on a whole fake second: setting the time
+     * (SET on, then off) takes the registers as the time from now on. */
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) | RTC_B_SET);
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) & ~RTC_B_SET);
+    now += 500000;
+    g_assert_cmphex(rd(&f, RTC_REG_A) & RTC_A_UIP, ==, 0);
+    now = (int64_t)1700000000 * 1000000 + 999800;
+    g_assert_cmphex(rd(&f, RTC_REG_A) & RTC_A_UIP, ==, RTC_A_UIP);
+    now = (int64_t)1700000000 * 1000000 + 1000000 - 245;
+    g_assert_cmphex(rd(&f, RTC_REG_A) & RTC_A_UIP, ==, 0);
+    now = (int64_t)1700000001 * 1000000;
+    g_assert_cmphex(rd(&f, RTC_REG_A) & RTC_A_UIP, ==, 0);
+    /* with SET on, the clock does not update: UIP never shows */
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) | RTC_B_SET);
+    now = (int64_t)1700000001 * 1000000 + 999900;
+    g_assert_cmphex(rd(&f, RTC_REG_A) & RTC_A_UIP, ==, 0);
     fx_clear(&f);
 }
 

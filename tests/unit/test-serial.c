@@ -8,6 +8,12 @@
 #include "util/common.h"
 #include "hw/char/serial.h"
 #include "migration/vmstate.h"
+#include "hw/char/chardev.h"
+#include "tests/unit/dev-harness.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 struct harness {
     struct serial_state s;
@@ -81,7 +87,7 @@ static void test_reset_values(void)
     g_assert_cmphex(RD(h, SERIAL_IER), ==, 0x00);
     g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
     g_assert_cmphex(RD(h, SERIAL_LCR), ==, 0x00);
-    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x00);
+    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x08); /* OUT2, as QEMU */
     g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
     g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb0);
     g_assert_cmphex(RD(h, SERIAL_SCR), ==, 0x00);
@@ -279,6 +285,13 @@ static void test_fifo_trigger_levels(void)
         g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'Z');
         g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc1);
         g_assert_false(h->level);
+        /* a single byte below the level times out too */
+        if (t[i].level > 1) {
+            rx(h, "q");
+            g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xcc);
+            g_assert_cmphex(RD(h, SERIAL_RBR), ==, 'q');
+            g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc1);
+        }
         h_free(h);
     }
 }
@@ -314,17 +327,29 @@ static void test_fifo_clear(void)
     g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
     g_assert_cmpuint(h->s.rx_count, ==, 0);
     rx(h, "def");
+    /* TX clear leaves RX, and is a THR-empty event (as QEMU) */
+    WR(h, SERIAL_IER, SERIAL_IER_THRI);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc2);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc1);
     WR(h, SERIAL_IIR, 0x01 | SERIAL_FCR_CLEAR_TX);
-    g_assert_cmpuint(h->s.rx_count, ==, 3); /* TX clear leaves RX */
-    /* leaving FIFO mode clears, and FE=0 programs nothing else */
+    g_assert_cmpuint(h->s.rx_count, ==, 3);
+    g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0xc2);
+    WR(h, SERIAL_IER, 0);
+    /* leaving FIFO mode clears; the trigger bits stay (QEMU's rule) */
     WR(h, SERIAL_IIR, 0xc0);
     g_assert_cmpuint(h->s.rx_count, ==, 0);
-    g_assert_cmphex(h->s.fcr, ==, 0);
+    g_assert_cmphex(h->s.fcr, ==, 0xc0);
     g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
-    /* entering FIFO mode clears too */
+    /* without FIFO, CLEAR_RX still empties the holding register */
     rx(h, "g");
+    WR(h, SERIAL_IIR, SERIAL_FCR_CLEAR_RX);
+    g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
+    /* entering FIFO mode clears too */
+    rx(h, "h");
     WR(h, SERIAL_IIR, 0x01);
     g_assert_cmpuint(h->s.rx_count, ==, 0);
+    /* an empty FIFO reads 0 */
+    g_assert_cmphex(RD(h, SERIAL_RBR), ==, 0);
     h_free(h);
 }
 
@@ -455,7 +480,7 @@ static void test_reset(void)
     g_assert_cmphex(RD(h, SERIAL_IER), ==, 0);
     g_assert_cmphex(RD(h, SERIAL_IIR), ==, 0x01);
     g_assert_cmphex(RD(h, SERIAL_LCR), ==, 0);
-    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0);
+    g_assert_cmphex(RD(h, SERIAL_MCR), ==, 0x08);
     g_assert_cmphex(RD(h, SERIAL_LSR), ==, 0x60);
     g_assert_cmphex(RD(h, SERIAL_MSR), ==, 0xb0);
     g_assert_cmphex(RD(h, SERIAL_SCR), ==, 0);
@@ -578,6 +603,18 @@ static void test_vmstate_roundtrip(void)
     g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'w');
     g_assert_cmphex(RD(b, SERIAL_LSR), ==, 0x60);
     g_byte_array_unref(buf);
+    /* 16450 mode: the holding register travels too */
+    WR(a, SERIAL_IIR, 0);
+    rx(a, "r");
+    buf = save(a);
+    pos = 0;
+    g_assert_true(vmstate_load(&serial_core_vmsd, &b->s, buf->data, buf->len,
+                               &pos, NULL));
+    g_assert_cmphex(RD(b, SERIAL_LSR), ==, 0x61);
+    g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'r');
+    g_assert_cmphex(RD(b, SERIAL_RBR), ==, 'r'); /* kept after the read */
+    g_assert_cmphex(RD(b, SERIAL_LSR), ==, 0x60);
+    g_byte_array_unref(buf);
     h_free(a);
     h_free(b);
 }
@@ -605,7 +642,7 @@ static void expect_refused(size_t off, uint8_t val, const char *needle)
     WR(a, SERIAL_IIR, 0x01);
     rx(a, "ab");
     buf = save(a);
-    g_assert_cmpuint(buf->len, ==, 29);
+    g_assert_cmpuint(buf->len, ==, 30);
     buf->data[off] = val;
     WR(b, SERIAL_SCR, 0x42);
     before = b->s;
@@ -642,6 +679,241 @@ static void test_vmstate_validation(void)
     expect_refused(SV_THR, 2, "thr_ipending");
 }
 
+static bool mapped_at(struct machine *m, const char *line)
+{
+    GString *map = g_string_new(NULL);
+    bool found;
+
+    as_describe(m->pio, map);
+    found = strstr(map->str, line) != NULL;
+    g_string_free(map, TRUE);
+    return found;
+}
+
+/* The isa-serial glue on a port address space (no chardev, no KVM). */
+static void test_device_ports(void)
+{
+    struct machine *m = th_machine_new();
+    struct device *d = th_device_new(m, &serial_isa_class, NULL, NULL);
+
+    g_assert_nonnull(d);
+    g_assert_true(serial_isa_class.user_creatable);
+    g_assert_nonnull(serial_isa_class.vmsd);
+    g_assert_true(mapped_at(m, "00000000000003f8-00000000000003ff serial"));
+    g_assert_cmphex(th_in(m, 0x3fd, 1), ==, 0x60);
+    th_out(m, 0x3ff, 0x5a, 1);
+    g_assert_cmphex(th_in(m, 0x3ff, 1), ==, 0x5a);
+    /* a wide access is split into byte accesses: MSR then SCR */
+    g_assert_cmphex(th_in(m, 0x3fe, 2), ==, 0x5ab0);
+    /* transmitting without a chardev is fine (output dropped) */
+    th_out(m, 0x3f8, 'x', 1);
+    g_assert_cmphex(th_in(m, 0x3fd, 1), ==, 0x60);
+    th_reset(d);
+    g_assert_cmphex(th_in(m, 0x3ff, 1), ==, 0x00);
+    th_device_free(d);
+    g_assert_false(mapped_at(m, "serial"));
+    th_machine_free(m);
+}
+
+static void test_device_index(void)
+{
+    static const char *const com2[] = {"index", "1", NULL};
+    static const char *const com5[] = {"index", "4", NULL};
+    static const char *const com5_explicit[] = {"index", "4", "iobase", "0x100",
+                                                "irq",   "5", NULL};
+    struct machine *m = th_machine_new();
+    struct device *a, *b;
+    Error *err = NULL;
+
+    a = th_device_new(m, &serial_isa_class, com2, NULL);
+    g_assert_nonnull(a);
+    g_assert_true(mapped_at(m, "00000000000002f8-00000000000002ff serial"));
+    th_device_free(a);
+    /* without index: the next free COM number */
+    m->devices = g_ptr_array_new();
+    a = th_device_new(m, &serial_isa_class, NULL, NULL);
+    g_ptr_array_add(m->devices, a);
+    b = th_device_new(m, &serial_isa_class, NULL, NULL);
+    g_assert_nonnull(b);
+    g_assert_true(mapped_at(m, "00000000000002f8-00000000000002ff serial"));
+    th_device_free(b);
+    th_device_free(a);
+    g_ptr_array_free(m->devices, TRUE);
+    m->devices = NULL;
+    g_assert_null(th_device_new(m, &serial_isa_class, com5, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "is 4"));
+    error_free(err);
+    a = th_device_new(m, &serial_isa_class, com5_explicit, NULL);
+    g_assert_nonnull(a);
+    g_assert_true(mapped_at(m, "0000000000000100-0000000000000107 serial"));
+    th_device_free(a);
+    th_machine_free(m);
+}
+
+static void test_device_bad_config(void)
+{
+    static const char *const irq[] = {"irq", "16", NULL};
+    static const char *const base[] = {"iobase", "0xfffc", NULL};
+    static const char *const chr[] = {"chardev", "nope", NULL};
+    struct machine *m = th_machine_new();
+    Error *err = NULL;
+
+    g_assert_null(th_device_new(m, &serial_isa_class, irq, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "irq"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(th_device_new(m, &serial_isa_class, base, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "0xfffc"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(th_device_new(m, &serial_isa_class, chr, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "can't find value 'nope'"));
+    error_free(err);
+    /* nothing stayed mapped after the failures */
+    g_assert_false(mapped_at(m, "serial"));
+    th_machine_free(m);
+}
+
+static void test_device_vmstate(void)
+{
+    static const char *const com2[] = {"index", "1", NULL};
+    struct machine *m = th_machine_new();
+    struct device *a = th_device_new(m, &serial_isa_class, NULL, NULL);
+    struct device *b = th_device_new(m, &serial_isa_class, com2, NULL);
+    GByteArray *buf = g_byte_array_new();
+    size_t pos = 0;
+    Error *err = NULL;
+
+    th_out(m, 0x3ff, 0x99, 1);
+    th_out(m, 0x3fb, 0x03, 1);
+    g_assert_true(vmstate_save(serial_isa_class.vmsd, a, buf, &err));
+    g_assert_true(vmstate_load(serial_isa_class.vmsd, b, buf->data, buf->len,
+                               &pos, &err));
+    g_assert_null(err);
+    g_assert_cmphex(th_in(m, 0x2ff, 1), ==, 0x99);
+    g_assert_cmphex(th_in(m, 0x2fb, 1), ==, 0x03);
+    /* a bad stream is refused with the field path in the message */
+    buf->data[26] = 17; /* rx_count */
+    pos = 0;
+    g_assert_false(vmstate_load(serial_isa_class.vmsd, b, buf->data, buf->len,
+                                &pos, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "rx_count"));
+    error_free(err);
+    g_byte_array_unref(buf);
+    th_device_free(a);
+    th_device_free(b);
+    th_machine_free(m);
+}
+
+/* Runs the main context until expr holds; fails after 5 s. */
+#define SPIN_UNTIL(m, expr)                                                    \
+    do {                                                                       \
+        gint64 deadline_ = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;        \
+        while (!(expr)) {                                                      \
+            if (g_get_monotonic_time() > deadline_) {                          \
+                g_error("timed out waiting for %s", #expr);                    \
+            }                                                                  \
+            g_main_context_iteration((m)->ctx, FALSE);                         \
+            g_usleep(500);                                                     \
+        }                                                                      \
+    } while (0)
+
+/* isa-serial on a real unix-socket chardev: input reaches the RX FIFO
+ * through can_read/read on the main loop, the receiver's flow control
+ * (room 0 -> chardev_accept_input) loses nothing, THR writes reach the
+ * peer, and a socket client arriving raises no error. */
+static void test_device_chardev(void)
+{
+    static const char *const props[] = {"chardev", "s0", NULL};
+    struct machine *m = th_machine_new();
+    char *dir = g_dir_make_tmp("vireo-serial-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "sock", NULL);
+    char *text =
+        g_strdup_printf("socket,id=s0,path=%s,server=on,wait=off", path);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct chardev *c;
+    struct device *d;
+    Error *err = NULL;
+    char in[64], got[64];
+    int cl;
+
+    m->ctx = g_main_context_new();
+    m->chardevs = g_ptr_array_new();
+    c = chardev_new(m, text, &err);
+    g_assert_null(err);
+    g_assert_nonnull(c);
+    g_ptr_array_add(m->chardevs, c);
+    d = th_device_new(m, &serial_isa_class, props, &err);
+    g_assert_null(err);
+    g_assert_nonnull(d);
+    /* a second frontend on the same (non-mux) chardev is refused */
+    {
+        static const char *const com2[] = {"chardev", "s0", "index", "1", NULL};
+        g_assert_null(th_device_new(m, &serial_isa_class, com2, &err));
+        g_assert_nonnull(err);
+        error_free(err);
+        err = NULL;
+    }
+
+    cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    g_assert_cmpint(connect(cl, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    SPIN_UNTIL(m, chardev_is_connected(c));
+
+    /* 16450 mode: room for one byte at a time, yet nothing overruns */
+    for (unsigned i = 0; i < sizeof(in); i++) {
+        in[i] = 'A' + i % 26;
+    }
+    g_assert_cmpint(write(cl, in, sizeof(in)), ==, sizeof(in));
+    for (unsigned i = 0; i < sizeof(in); i++) {
+        SPIN_UNTIL(m, th_in(m, 0x3fd, 1) & SERIAL_LSR_DR);
+        g_assert_false(th_in(m, 0x3fd, 1) & SERIAL_LSR_OE);
+        got[i] = th_in(m, 0x3f8, 1);
+    }
+    g_assert_cmpmem(got, sizeof(in), in, sizeof(in));
+
+    /* output */
+    for (const char *p = "out!"; *p; p++) {
+        th_out(m, 0x3f8, *p, 1);
+    }
+    {
+        size_t n = 0;
+        while (n < 4) {
+            ssize_t r = read(cl, got + n, 4 - n);
+            g_assert_cmpint(r, >, 0);
+            n += r;
+        }
+        g_assert_cmpmem(got, 4, "out!", 4);
+    }
+    /* loopback keeps the line's bytes out of the FIFO */
+    th_out(m, 0x3fc, SERIAL_MCR_LOOP, 1);
+    g_assert_cmpint(write(cl, "zz", 2), ==, 2);
+    for (int i = 0; i < 50; i++) {
+        g_main_context_iteration(m->ctx, FALSE);
+        g_usleep(500);
+    }
+    g_assert_false(th_in(m, 0x3fd, 1) & SERIAL_LSR_DR);
+    th_out(m, 0x3fc, 0, 1);
+    SPIN_UNTIL(m, th_in(m, 0x3fd, 1) & SERIAL_LSR_DR);
+    g_assert_cmphex(th_in(m, 0x3f8, 1), ==, 'z');
+
+    close(cl);
+    th_device_free(d);
+    while (g_main_context_iteration(m->ctx, FALSE)) {
+    }
+    chardev_free(c);
+    g_ptr_array_unref(m->chardevs);
+    m->chardevs = NULL;
+    while (g_main_context_iteration(m->ctx, FALSE)) {
+    }
+    g_main_context_unref(m->ctx);
+    g_free(text);
+    g_free(path);
+    rmdir(dir);
+    g_free(dir);
+    th_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -665,5 +937,10 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/random-ops", test_random_ops);
     g_test_add_func("/serial/vmstate-roundtrip", test_vmstate_roundtrip);
     g_test_add_func("/serial/vmstate-validation", test_vmstate_validation);
+    g_test_add_func("/serial/device-ports", test_device_ports);
+    g_test_add_func("/serial/device-index", test_device_index);
+    g_test_add_func("/serial/device-bad-config", test_device_bad_config);
+    g_test_add_func("/serial/device-vmstate", test_device_vmstate);
+    g_test_add_func("/serial/device-chardev", test_device_chardev);
     return g_test_run();
 }
