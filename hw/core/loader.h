@@ -14,6 +14,7 @@
 
 #include "util/common.h"
 #include "util/error.h"
+#include "util/bytes.h"
 
 /* A whole file read into memory. */
 struct loader_file {
@@ -25,34 +26,31 @@ struct loader_file {
 bool loader_file_load(struct loader_file *f, const char *path, Error **errp);
 void loader_file_clear(struct loader_file *f);
 
-/* Little-endian field readers; the caller has checked the bounds. */
+/* Little-endian fields of images and boot structures, on util/bytes.h;
+ * the caller has checked the bounds. */
 static inline uint16_t ld_le16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] | p[1] << 8);
+    return (uint16_t)le_load(p, 2);
 }
 static inline uint32_t ld_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    return (uint32_t)le_load(p, 4);
 }
 static inline uint64_t ld_le64(const uint8_t *p)
 {
-    return ld_le32(p) | (uint64_t)ld_le32(p + 4) << 32;
+    return le_load(p, 8);
 }
 static inline void st_le16(uint8_t *p, uint16_t v)
 {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
+    le_store(p, v, 2);
 }
 static inline void st_le32(uint8_t *p, uint32_t v)
 {
-    st_le16(p, (uint16_t)v);
-    st_le16(p + 2, (uint16_t)(v >> 16));
+    le_store(p, v, 4);
 }
 static inline void st_le64(uint8_t *p, uint64_t v)
 {
-    st_le32(p, (uint32_t)v);
-    st_le32(p + 4, (uint32_t)(v >> 32));
+    le_store(p, v, 8);
 }
 
 /* ---- ELF ---- */

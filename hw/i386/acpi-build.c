@@ -588,7 +588,9 @@ bool x86_acpi_build_at(struct machine *m, uint64_t *rsdp, Error **errp)
         .nr_cpus = m->nr_vcpus        ? m->nr_vcpus
                    : m->cfg->smp_cpus ? m->cfg->smp_cpus
                                       : 1,
-        .has_i8042 = false,
+        /* microvm always has vireo's i8042 (reset line); without the
+         * flag Linux would not look for it. */
+        .has_i8042 = true,
     };
     struct acpi_tables t;
 

@@ -47,7 +47,9 @@ const uint8_t *acpi_tables_get(const struct acpi_tables *t, uint64_t gpa,
                                uint32_t *len);
 
 /* Builds the tables for m and writes them at ACPI_TABLES_ADDR; *rsdp (may
- * be NULL) receives the RSDP address. */
+ * be NULL) receives the RSDP address.  Writes into whatever is mapped
+ * there: RAM, or with -bios the firmware's low alias (a direct boot never
+ * runs the firmware; a firmware boot should not call this). */
 bool x86_acpi_build_at(struct machine *m, uint64_t *rsdp, Error **errp);
 bool x86_acpi_build(struct machine *m, Error **errp);
 

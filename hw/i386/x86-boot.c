@@ -558,9 +558,15 @@ static bool boot_multiboot(struct machine *m, struct x86_boot *xb,
         }
         xb->entry = e.entry;
     }
-    if (!put_cmdline(m, xb, t, cfg->append ? cfg->append : "",
-                     X86_BOOT_CMDLINE_MAX - 1, errp)) {
-        goto out;
+    {
+        /* As QEMU does, the kernel's file name comes first (the multiboot
+         * convention: the command line names the image). */
+        g_autofree char *cmd =
+            g_strdup_printf("%s%s%s", cfg->kernel, cfg->append ? " " : "",
+                            cfg->append ? cfg->append : "");
+        if (!put_cmdline(m, xb, t, cmd, X86_BOOT_CMDLINE_MAX - 1, errp)) {
+            goto out;
+        }
     }
     if (cfg->initrd) {
         gchar **list = g_strsplit(cfg->initrd, ",", -1);
@@ -669,6 +675,11 @@ bool x86_boot_setup(struct machine *m, Error **errp)
     xb->blobs = g_ptr_array_new_with_free_func(blob_free);
 
     if (!x86_acpi_build_at(m, &xb->rsdp, &err) || !write_gdt(m, xb, &err)) {
+        goto out;
+    }
+    if (cfg->dtb && !bzimage_detect(k.data, k.size)) {
+        error_setg(&err, "-dtb is only supported with a bzImage (it is "
+                         "passed as setup_data)");
         goto out;
     }
     if (bzimage_detect(k.data, k.size)) {

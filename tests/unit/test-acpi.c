@@ -3,8 +3,8 @@
  * test-acpi.c: the ACPI tables vireo builds: signatures, lengths,
  * checksums, the pointers between tables, MADT contents, FADT sleep
  * registers; and a disassembly of every table with `iasl -d` (acpica-tools)
- * that must report no error and no warning.  Set VIREO_ACPI_DUMP=DIR to
- * keep the table files.
+ * that must report no error and no warning, the DSDT's recompiled too.  Set
+ * VIREO_ACPI_DUMP=DIR to keep the table files.
  */
 #include "util/common.h"
 #include "hw/core/loader.h"
@@ -189,6 +189,22 @@ static void test_iasl(void)
         g_assert_null(strstr(dsl, "Invalid"));
         g_assert_null(strstr(dsl, "Error"));
         g_assert_null(strstr(dsl, "Warning"));
+        if (!strcmp(tabs[i].name, "dsdt")) {
+            /* and the AML survives a round trip through the compiler */
+            g_autofree char *rout = NULL, *rerr = NULL;
+            g_autofree char *amlbase = g_strdup_printf("%s/dsdt-rt", dir);
+            g_autofree char *aml = g_strdup_printf("%s.aml", amlbase);
+            char *cargv[] = {iasl, "-p", amlbase, dslpath, NULL};
+
+            g_assert_true(g_spawn_sync(dir, cargv, NULL, G_SPAWN_DEFAULT, NULL,
+                                       NULL, &rout, &rerr, &status, NULL));
+            g_test_message("iasl compile:\n%s%s", rout, rerr);
+            g_assert_true(g_spawn_check_wait_status(status, NULL));
+            g_assert_nonnull(strstr(rout, "0 Errors, 0 Warnings"));
+            if (!keep) {
+                g_unlink(aml);
+            }
+        }
         if (!keep) {
             g_unlink(path);
             g_unlink(dslpath);

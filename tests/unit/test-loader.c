@@ -160,6 +160,48 @@ static uint8_t *make_elf32(size_t *size, bool note, uint32_t entry)
     return b;
 }
 
+/* ELF64 like a Linux vmlinux: PT_LOAD at 16 MiB, PT_NOTE whose Xen entry
+ * note carries an 8-byte descriptor (_ASM_PTR). */
+static uint8_t *make_elf64(size_t *size, uint64_t entry)
+{
+    size_t sz = 0x2000;
+    uint8_t *b = g_malloc0(sz);
+    uint8_t *ph = b + 64, *n = b + 0x300;
+
+    memcpy(b,
+           "\x7f"
+           "ELF",
+           4);
+    b[4] = 2;
+    b[5] = 1;
+    b[6] = 1;
+    st_le16(b + 16, 2);
+    st_le16(b + 18, 62); /* EM_X86_64 */
+    st_le64(b + 24, 0xffffffff81000000ULL);
+    st_le64(b + 32, 64);
+    st_le16(b + 52, 64);
+    st_le16(b + 54, 56);
+    st_le16(b + 56, 2);
+    st_le32(ph, 1);
+    st_le64(ph + 8, 0x1000);
+    st_le64(ph + 16, 0xffffffff81000000ULL);
+    st_le64(ph + 24, 0x1000000);
+    st_le64(ph + 32, 0x800);
+    st_le64(ph + 40, 0x10000);
+    ph += 56;
+    st_le32(ph, 4);
+    st_le64(ph + 8, 0x300);
+    st_le64(ph + 32, 24);
+    st_le32(n, 4);
+    st_le32(n + 4, 8);
+    st_le32(n + 8, XEN_ELFNOTE_PHYS32_ENTRY);
+    memcpy(n + 12, "Xen", 4);
+    st_le64(n + 16, entry);
+    memset(b + 0x1000, 0x90, 0x800);
+    *size = sz;
+    return b;
+}
+
 static void test_elf_parse(void)
 {
     size_t size;
@@ -506,6 +548,12 @@ static void test_boot_pvh(void)
     g_assert_cmpuint(usable, ==, 64 * MiB - (0x100000 - 0x9fc00));
     x86_boot_free(&f.m);
 
+    /* -dtb is for bzImages only */
+    f.cfg.dtb = "/nonexistent.dtb";
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "only supported with a bzImage");
+    f.cfg.dtb = NULL;
+
     /* a segment outside RAM */
     st_le32(b + 52 + 12, 0x7f000000);
     g_free(f.cfg.kernel);
@@ -548,7 +596,11 @@ static void test_boot_multiboot(void)
     g_assert_cmphex(ld_le32(mi) & 0x24d, ==, 0x24d);
     g_assert_cmpuint(ld_le32(mi + 4), ==, 639);
     g_assert_cmpuint(ld_le32(mi + 8), ==, 63 * 1024);
-    g_assert_cmpstr((char *)gpa(&f, ld_le32(mi + 16), 8), ==, "mb args");
+    {
+        g_autofree char *want = g_strdup_printf("%s mb args", f.cfg.kernel);
+        g_assert_cmpstr((char *)gpa(&f, ld_le32(mi + 16), strlen(want) + 1), ==,
+                        want);
+    }
     g_assert_cmpuint(ld_le32(mi + 20), ==, 1);
     mod = gpa(&f, ld_le32(mi + 24), 16);
     g_assert_cmpuint(ld_le32(mod + 4) - ld_le32(mod), ==, 10);
@@ -557,6 +609,34 @@ static void test_boot_multiboot(void)
     g_assert_nonnull(strstr((char *)gpa(&f, ld_le32(mod + 8), 1), " arg1"));
     g_assert_cmpuint(ld_le32(mi + 44) % 24, ==, 0);
     g_assert_cmpstr((char *)gpa(&f, ld_le32(mi + 64), 6), ==, "vireo");
+    fx_clear(&f);
+}
+
+static void test_boot_pvh_elf64(void)
+{
+    struct fixture f;
+    size_t size;
+    g_autofree uint8_t *b = make_elf64(&size, 0x1000100);
+    struct x86_boot *xb;
+    Error *err = NULL;
+
+    fx_init(&f, 64 * MiB);
+    f.cfg.kernel = fx_file(&f, "vmlinux", b, size);
+    g_assert_true(x86_boot_setup(&f.m, NULL));
+    xb = f.m.boot_state;
+    g_assert_cmpint(xb->format, ==, X86_BOOT_PVH);
+    g_assert_cmphex(xb->state.regs.rip, ==, 0x1000100);
+    g_assert_cmphex(xb->kernel_addr, ==, 0x1000000);
+    g_assert_cmphex(xb->kernel_end, ==, 0x1010000);
+    g_assert_cmpuint(gpa(&f, 0x1000000, 1)[0], ==, 0x90);
+    g_assert_cmpuint(gpa(&f, 0x1000800, 1)[0], ==, 0);
+    x86_boot_free(&f.m);
+    /* an entry above 4 GiB cannot be reached in 32-bit mode */
+    g_free(b);
+    b = make_elf64(&size, 0x100000000ULL);
+    g_free(f.cfg.kernel);
+    f.cfg.kernel = fx_file(&f, "vmlinux", b, size);
+    expect_error(x86_boot_setup(&f.m, &err), &err, "above 4 GiB");
     fx_clear(&f);
 }
 
@@ -569,6 +649,7 @@ int main(int argc, char **argv)
     g_test_add_func("/loader/boot-bzimage", test_boot_bzimage);
     g_test_add_func("/loader/boot-bzimage-errors", test_boot_bzimage_errors);
     g_test_add_func("/loader/boot-pvh", test_boot_pvh);
+    g_test_add_func("/loader/boot-pvh-elf64", test_boot_pvh_elf64);
     g_test_add_func("/loader/boot-multiboot", test_boot_multiboot);
     return g_test_run();
 }
