@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define MAX_SAMPLES 1000000
+
 struct conn {
     int fd;
     char buf[65536];
@@ -102,6 +104,7 @@ int main(int argc, char **argv)
     static const char req[] = "{\"execute\": \"query-status\"}\r\n";
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     long n = argc > 2 ? atol(argv[2]) : 100000;
+    static double samples[MAX_SAMPLES];
     double *t, sum = 0;
     static struct conn c;
     int fd;
@@ -109,7 +112,8 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "--echo")) {
         return echo_server(argv[2]);
     }
-    if (argc < 2 || n <= 0 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+    if (argc < 2 || n <= 0 || n > MAX_SAMPLES ||
+        strlen(argv[1]) >= sizeof(sa.sun_path)) {
         fprintf(stderr, "usage: qmp-rtt SOCKET [N]\n");
         return 2;
     }
@@ -125,7 +129,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "qmp-rtt: negotiation failed\n");
         return 1;
     }
-    t = calloc((size_t)n, sizeof(*t));
+    t = samples;
     for (long i = 0; i < n; i++) {
         double t0 = now_us();
         long len;
