@@ -51,9 +51,8 @@ static int print_help_request(const char *req)
  * machine (or failed) and exits with the child's verdict, so a caller
  * that sees status 0 knows the VM is up.
  */
-static int daemon_fd = -1;
-
-static bool daemonize_start(Error **errp)
+/* Returns the pipe to report readiness on (in the child), or -1. */
+static int daemonize_start(Error **errp)
 {
     int fds[2];
     pid_t pid;
@@ -61,12 +60,12 @@ static bool daemonize_start(Error **errp)
 
     if (pipe2(fds, O_CLOEXEC) < 0) {
         error_setg_errno(errp, errno, "-daemonize: pipe failed");
-        return false;
+        return -1;
     }
     pid = fork();
     if (pid < 0) {
         error_setg_errno(errp, errno, "-daemonize: fork failed");
-        return false;
+        return -1;
     }
     if (pid > 0) {
         close(fds[1]);
@@ -79,16 +78,16 @@ static bool daemonize_start(Error **errp)
     }
     close(fds[0]);
     setsid();
-    daemon_fd = fds[1];
-    return true;
+    return fds[1];
 }
 
-static void daemonize_done(int status)
+/* Tells the waiting parent the outcome; *fd is closed and set to -1. */
+static void daemonize_done(int *fd, int status)
 {
     char c = status;
     int null;
 
-    if (daemon_fd < 0) {
+    if (*fd < 0) {
         return;
     }
     if (status == 0) {
@@ -100,11 +99,11 @@ static void daemonize_done(int status)
             close(null);
         }
     }
-    if (write(daemon_fd, &c, 1) < 0) {
+    if (write(*fd, &c, 1) < 0) {
         /* the parent is gone; nothing to tell */
     }
-    close(daemon_fd);
-    daemon_fd = -1;
+    close(*fd);
+    *fd = -1;
 }
 
 static bool write_pidfile(const char *path, Error **errp)
@@ -141,6 +140,8 @@ int main(int argc, char **argv)
     Error *err = NULL;
     struct machine *m = NULL;
     int status = 1;
+    int daemon_fd = -1;
+    bool own_pidfile = false;
 
     machine_config_init(&cfg);
     switch (vl_parse(argc, argv, &cfg, out, &err)) {
@@ -154,28 +155,34 @@ int main(int argc, char **argv)
     case VL_RUN:
         break;
     }
-    if (cfg.daemonize && !daemonize_start(&err)) {
-        error_report_err(err);
-        goto done;
+    if (cfg.daemonize) {
+        daemon_fd = daemonize_start(&err);
+        if (daemon_fd < 0) {
+            error_report_err(err);
+            goto done;
+        }
     }
-    if (cfg.pidfile && !write_pidfile(cfg.pidfile, &err)) {
-        error_report_err(err);
-        daemonize_done(1);
-        goto done;
+    if (cfg.pidfile) {
+        if (!write_pidfile(cfg.pidfile, &err)) {
+            error_report_err(err);
+            daemonize_done(&daemon_fd, 1);
+            goto done;
+        }
+        own_pidfile = true;
     }
     vcpu_signals_init();
     m = machine_new(&cfg, &err);
     if (!m || !monitor_init_all(m, &err) ||
         (cfg.sandbox && !sandbox_install(SANDBOX_MAIN, &err))) {
         error_report_err(err);
-        daemonize_done(1);
+        daemonize_done(&daemon_fd, 1);
         goto done;
     }
-    daemonize_done(0);
+    daemonize_done(&daemon_fd, 0);
     status = machine_run(m);
 done:
     machine_free(m);
-    if (cfg.pidfile && status != 1) {
+    if (own_pidfile) {
         unlink(cfg.pidfile);
     }
     machine_config_clear(&cfg);

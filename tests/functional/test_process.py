@@ -139,3 +139,31 @@ def test_chardev_socket_server(vireo, kvm, guest, spawn, tmp_path):
         s.close()
     assert BANNER_TEXT.encode() in buf, buf
     assert vm.proc.wait(timeout=10) == 0
+
+
+def test_pidfile_removed_at_exit_and_locked(vireo, kvm, guest, spawn,
+                                            tmp_path):
+    """The pidfile is removed when vireo ends, also on a guest-chosen exit
+    status; a second instance on the same pidfile is refused and must not
+    remove the first one's file (only the owner removes it)."""
+    pidfile = tmp_path / 'vireo.pid'
+    r = run([vireo, '-nodefaults', '-display', 'none', '-m', '16M',
+             '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+             '-pidfile', pidfile, '-bios', guest('debugexit')], timeout=15)
+    assert r.returncode not in (0, 1), r
+    assert not pidfile.exists(), r
+
+    first = spawn([vireo, '-nodefaults', '-display', 'none', '-m', '16M',
+                   '-pidfile', str(pidfile), '-bios', guest('hlt')])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (
+            pidfile.exists() and pidfile.read_text().strip()):
+        time.sleep(0.05)
+    assert pidfile.read_text().strip() == str(first.proc.pid)
+    second = run([vireo, '-nodefaults', '-display', 'none', '-m', '16M',
+                  '-pidfile', pidfile, '-bios', guest('hlt')], timeout=15)
+    assert second.returncode == 1, second
+    assert 'another instance' in second.stderr, second
+    assert pidfile.read_text().strip() == str(first.proc.pid)
+    first.terminate()
+    assert not pidfile.exists()
