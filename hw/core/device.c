@@ -155,19 +155,17 @@ struct device *device_create_from_text(struct machine *m, const char *text,
     const struct device_class *cls;
 
     if (!kv) {
-        error_prepend(errp, "-device: ");
         return NULL;
     }
     driver = keyval_get(kv, "driver");
     if (!driver) {
-        error_setg(errp, "-device: parameter 'driver' is missing");
+        error_setg(errp, "parameter 'driver' is missing");
         keyval_free(kv);
         return NULL;
     }
     cls = device_class_find(driver);
     if (cls && !cls->user_creatable) {
-        error_setg(errp, "-device: '%s' cannot be created with -device",
-                   driver);
+        error_setg(errp, "'%s' cannot be created with -device", driver);
         keyval_free(kv);
         return NULL;
     }

@@ -173,8 +173,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         goto fail;
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
-        if (!device_create_from_text(m, g_ptr_array_index(cfg->devices, i),
-                                     errp)) {
+        const char *text = g_ptr_array_index(cfg->devices, i);
+        if (!device_create_from_text(m, text, errp)) {
+            /* QEMU's form: "-device TEXT: reason" */
+            error_prepend(errp, "-device %s: ", text);
             goto fail;
         }
     }

@@ -39,6 +39,21 @@ def test_bad_smp(vireo, guest, value):
     _bad(vireo, guest, ['-smp', value], ['smp'])
 
 
+@pytest.mark.parametrize('text,why', [
+    ('nosuch', "'nosuch' is not a valid device model name"),
+    ('isa-debug-exit,bogus=1', "invalid parameter 'bogus'"),
+    ('isa-debug-exit,iobase=zz', "property 'iobase' does not accept 'zz'"),
+    ('isa-debug-exit,iobase=0x1ffff', 'outside the 64 KiB I/O space'),
+    ('isa-debug-exit,iosize=0x100000000', 'out of range'),
+    ('port80', 'cannot be created with -device'),
+    ('isa-serial,chardev=nope', 'nope'),
+])
+def test_bad_device(vireo, guest, text, why):
+    """QEMU's form: '-device TEXT: reason', before the guest runs."""
+    r = _bad(vireo, guest, ['-device', text], [why])
+    assert ('-device %s: ' % text) in r.stderr, r
+
+
 def test_missing_option_argument(vireo, guest):
     r = run([vireo, '-nodefaults', '-nographic', '-bios', guest('hello'), '-m'],
             timeout=10)
