@@ -5,6 +5,7 @@
  */
 #include "util/common.h"
 #include "qapi/qmp-dispatch.h"
+#include "qapi/json-parse.h"
 
 void qmp_dispatcher_init(struct qmp_dispatcher *d, struct machine *m,
                          const struct qmp_command_def *cmds, size_t nr)
@@ -203,63 +204,25 @@ JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req)
     return ret;
 }
 
-/*
- * json-glib keeps the last of duplicate keys silently; QMP refuses them
- * (otherwise {"execute": "query-status", "execute": "quit"} quits).  The
- * parser's signals tell how many members were read into each object; an
- * object that ends up smaller had a duplicate.
- */
-struct dup_check {
-    GHashTable *counts; /* JsonObject * -> members read */
-    bool dup;
-};
-
-static void on_member(JsonParser *p, JsonObject *o, const char *name,
-                      gpointer opaque)
-{
-    struct dup_check *d = opaque;
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(d->counts, o)) + 1;
-
-    g_hash_table_insert(d->counts, o, GUINT_TO_POINTER(n));
-}
-
-static void on_object_end(JsonParser *p, JsonObject *o, gpointer opaque)
-{
-    struct dup_check *d = opaque;
-    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(d->counts, o));
-
-    if (n != json_object_get_size(o)) {
-        d->dup = true;
-    }
-    g_hash_table_remove(d->counts, o);
-}
-
+/* Parses one complete message (from the splitter) and dispatches it.
+ * json_parse() refuses duplicate keys, which json-glib's parser would
+ * silently collapse ({"execute": "query-status", "execute": "quit"}). */
 JsonNode *qmp_dispatch_text(struct qmp_dispatcher *d, const char *text,
                             size_t len)
 {
-    JsonParser *p = json_parser_new();
-    GError *gerr = NULL;
+    char *err = NULL;
+    JsonNode *root = json_parse(text, len, &err);
     JsonNode *ret;
-    struct dup_check dc = {g_hash_table_new(NULL, NULL), false};
 
-    g_signal_connect(p, "object-member", G_CALLBACK(on_member), &dc);
-    g_signal_connect(p, "object-end", G_CALLBACK(on_object_end), &dc);
-    if (!json_parser_load_from_data(p, text, (gssize)len, &gerr)) {
-        char *m = g_strdup_printf("JSON parse error, %s", gerr->message);
+    if (!root) {
+        char *m = g_strdup_printf("JSON parse error, %s", err);
         ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, NULL);
         g_free(m);
-        g_error_free(gerr);
-    } else if (dc.dup) {
-        ret = qmp_error_reply(ERROR_CLASS_GENERIC,
-                              "JSON parse error, duplicate key", NULL);
-    } else if (!json_parser_get_root(p)) {
-        ret = qmp_error_reply(ERROR_CLASS_GENERIC,
-                              "JSON parse error, expecting value", NULL);
-    } else {
-        ret = qmp_dispatch(d, json_parser_get_root(p));
+        g_free(err);
+        return ret;
     }
-    g_hash_table_destroy(dc.counts);
-    g_object_unref(p);
+    ret = qmp_dispatch(d, root);
+    json_node_unref(root);
     return ret;
 }
 

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json-parse.c: recursive-descent JSON parser into JsonNode trees; see
+ * json-parse.h.  Input is untrusted: every read is bounds-checked, depth
+ * is limited, strings must be valid UTF-8 without NUL, and errors name
+ * what was expected.
+ */
+#include "util/common.h"
+#include "qapi/json-parse.h"
+
+struct jp {
+    const char *p, *end;
+    unsigned depth;
+    char *err;
+};
+
+static void fail(struct jp *j, const char *fmt, ...) PRINTF_FMT(2, 3);
+
+static void fail(struct jp *j, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (j->err) {
+        return;
+    }
+    va_start(ap, fmt);
+    j->err = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+}
+
+static void skip_ws(struct jp *j)
+{
+    while (j->p < j->end &&
+           (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) {
+        j->p++;
+    }
+}
+
+static bool literal(struct jp *j, const char *word)
+{
+    size_t n = strlen(word);
+
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n)) {
+        return false;
+    }
+    j->p += n;
+    return true;
+}
+
+static int hex4(struct jp *j)
+{
+    int v = 0;
+
+    if (j->end - j->p < 4) {
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        int c = j->p[i], d;
+        if (c >= '0' && c <= '9') {
+            d = c - '0';
+        } else if (c >= 'a' && c <= 'f') {
+            d = c - 'a' + 10;
+        } else if (c >= 'A' && c <= 'F') {
+            d = c - 'A' + 10;
+        } else {
+            return -1;
+        }
+        v = v * 16 + d;
+    }
+    j->p += 4;
+    return v;
+}
+
+/* At the opening quote; returns the decoded string or NULL. */
+static char *parse_string(struct jp *j)
+{
+    GString *s = g_string_new(NULL);
+    const char *run;
+
+    j->p++; /* the quote */
+    for (;;) {
+        run = j->p;
+        while (j->p < j->end && *j->p != '"' && *j->p != '\\' &&
+               (unsigned char)*j->p >= 0x20) {
+            j->p++;
+        }
+        g_string_append_len(s, run, j->p - run);
+        if (j->p >= j->end) {
+            fail(j, "unterminated string");
+            goto bad;
+        }
+        if (*j->p == '"') {
+            j->p++;
+            break;
+        }
+        if (*j->p != '\\') {
+            fail(j, "control character in string");
+            goto bad;
+        }
+        j->p++;
+        if (j->p >= j->end) {
+            fail(j, "unterminated string");
+            goto bad;
+        }
+        switch (*j->p++) {
+        case '"':
+            g_string_append_c(s, '"');
+            break;
+        case '\\':
+            g_string_append_c(s, '\\');
+            break;
+        case '/':
+            g_string_append_c(s, '/');
+            break;
+        case 'b':
+            g_string_append_c(s, '\b');
+            break;
+        case 'f':
+            g_string_append_c(s, '\f');
+            break;
+        case 'n':
+            g_string_append_c(s, '\n');
+            break;
+        case 'r':
+            g_string_append_c(s, '\r');
+            break;
+        case 't':
+            g_string_append_c(s, '\t');
+            break;
+        case 'u': {
+            int cp = hex4(j);
+            if (cp < 0) {
+                fail(j, "invalid \\u escape");
+                goto bad;
+            }
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                int lo;
+                if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u') {
+                    fail(j, "unpaired surrogate in \\u escape");
+                    goto bad;
+                }
+                j->p += 2;
+                lo = hex4(j);
+                if (lo < 0xdc00 || lo > 0xdfff) {
+                    fail(j, "unpaired surrogate in \\u escape");
+                    goto bad;
+                }
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                fail(j, "unpaired surrogate in \\u escape");
+                goto bad;
+            }
+            if (cp == 0) {
+                fail(j, "\\u0000 is not supported");
+                goto bad;
+            }
+            g_string_append_unichar(s, (gunichar)cp);
+            break;
+        }
+        default:
+            fail(j, "invalid escape '\\%c'", j->p[-1]);
+            goto bad;
+        }
+    }
+    if (!g_utf8_validate(s->str, (gssize)s->len, NULL)) {
+        fail(j, "invalid UTF-8 sequence");
+        goto bad;
+    }
+    return g_string_free(s, FALSE);
+bad:
+    g_string_free(s, TRUE);
+    return NULL;
+}
+
+static JsonNode *parse_number(struct jp *j)
+{
+    const char *start = j->p;
+    bool is_int = true;
+    char buf[64];
+    size_t n;
+    JsonNode *node;
+
+    if (j->p < j->end && *j->p == '-') {
+        j->p++;
+    }
+    if (j->p >= j->end || !g_ascii_isdigit(*j->p)) {
+        goto bad;
+    }
+    if (*j->p == '0') {
+        j->p++;
+        if (j->p < j->end && g_ascii_isdigit(*j->p)) {
+            goto bad; /* leading zeros */
+        }
+    } else {
+        while (j->p < j->end && g_ascii_isdigit(*j->p)) {
+            j->p++;
+        }
+    }
+    if (j->p < j->end && *j->p == '.') {
+        is_int = false;
+        j->p++;
+        if (j->p >= j->end || !g_ascii_isdigit(*j->p)) {
+            goto bad;
+        }
+        while (j->p < j->end && g_ascii_isdigit(*j->p)) {
+            j->p++;
+        }
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        is_int = false;
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-')) {
+            j->p++;
+        }
+        if (j->p >= j->end || !g_ascii_isdigit(*j->p)) {
+            goto bad;
+        }
+        while (j->p < j->end && g_ascii_isdigit(*j->p)) {
+            j->p++;
+        }
+    }
+    n = (size_t)(j->p - start);
+    if (n >= sizeof(buf)) {
+        /* too many digits for any int64; keep it as a double */
+        char *big = g_strndup(start, n);
+        node =
+            json_node_init_double(json_node_alloc(), g_ascii_strtod(big, NULL));
+        g_free(big);
+        return node;
+    }
+    memcpy(buf, start, n);
+    buf[n] = '\0';
+    if (is_int) {
+        gint64 v;
+        errno = 0;
+        v = g_ascii_strtoll(buf, NULL, 10);
+        if (errno != ERANGE) {
+            return json_node_init_int(json_node_alloc(), v);
+        }
+    }
+    return json_node_init_double(json_node_alloc(), g_ascii_strtod(buf, NULL));
+bad:
+    fail(j, "invalid number");
+    return NULL;
+}
+
+static JsonNode *parse_value(struct jp *j);
+
+static JsonNode *parse_object(struct jp *j)
+{
+    JsonObject *o = json_object_new();
+
+    j->p++; /* { */
+    skip_ws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        return json_node_init_object(json_node_alloc(), o);
+    }
+    for (;;) {
+        char *key;
+        JsonNode *v;
+
+        skip_ws(j);
+        if (j->p >= j->end || *j->p != '"') {
+            fail(j, "expecting a string as object key");
+            goto bad;
+        }
+        key = parse_string(j);
+        if (!key) {
+            goto bad;
+        }
+        skip_ws(j);
+        if (j->p >= j->end || *j->p != ':') {
+            g_free(key);
+            fail(j, "expecting ':' after object key");
+            goto bad;
+        }
+        j->p++;
+        v = parse_value(j);
+        if (!v) {
+            g_free(key);
+            goto bad;
+        }
+        if (json_object_has_member(o, key)) {
+            /* json-glib would keep the last; QMP must refuse */
+            g_free(key);
+            json_node_unref(v);
+            fail(j, "duplicate key");
+            goto bad;
+        }
+        json_object_set_member(o, key, v);
+        g_free(key);
+        skip_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->end && *j->p == '}') {
+            j->p++;
+            return json_node_init_object(json_node_alloc(), o);
+        }
+        fail(j, "expecting ',' or '}'");
+        goto bad;
+    }
+bad:
+    json_object_unref(o);
+    return NULL;
+}
+
+static JsonNode *parse_array(struct jp *j)
+{
+    JsonArray *a = json_array_new();
+
+    j->p++; /* [ */
+    skip_ws(j);
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        return json_node_init_array(json_node_alloc(), a);
+    }
+    for (;;) {
+        JsonNode *v = parse_value(j);
+        if (!v) {
+            goto bad;
+        }
+        json_array_add_element(a, v);
+        skip_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->end && *j->p == ']') {
+            j->p++;
+            return json_node_init_array(json_node_alloc(), a);
+        }
+        fail(j, "expecting ',' or ']'");
+        goto bad;
+    }
+bad:
+    json_array_unref(a);
+    return NULL;
+}
+
+static JsonNode *parse_value(struct jp *j)
+{
+    JsonNode *n = NULL;
+    char *s;
+
+    skip_ws(j);
+    if (j->p >= j->end) {
+        fail(j, "expecting value");
+        return NULL;
+    }
+    switch (*j->p) {
+    case '{':
+    case '[':
+        if (++j->depth > JSON_PARSE_MAX_DEPTH) {
+            fail(j, "nesting too deep");
+            return NULL;
+        }
+        n = *j->p == '{' ? parse_object(j) : parse_array(j);
+        j->depth--;
+        return n;
+    case '"':
+        s = parse_string(j);
+        if (!s) {
+            return NULL;
+        }
+        n = json_node_init_string(json_node_alloc(), s);
+        g_free(s);
+        return n;
+    case 't':
+        if (literal(j, "true")) {
+            return json_node_init_boolean(json_node_alloc(), TRUE);
+        }
+        break;
+    case 'f':
+        if (literal(j, "false")) {
+            return json_node_init_boolean(json_node_alloc(), FALSE);
+        }
+        break;
+    case 'n':
+        if (literal(j, "null")) {
+            return json_node_init_null(json_node_alloc());
+        }
+        break;
+    default:
+        if (*j->p == '-' || g_ascii_isdigit(*j->p)) {
+            return parse_number(j);
+        }
+        break;
+    }
+    fail(j, "expecting value");
+    return NULL;
+}
+
+JsonNode *json_parse(const char *text, size_t len, char **err)
+{
+    struct jp j = {.p = text, .end = text + len};
+    JsonNode *n = parse_value(&j);
+
+    if (n) {
+        skip_ws(&j);
+        if (j.p != j.end) {
+            json_node_unref(n);
+            n = NULL;
+            fail(&j, "unexpected data after the value");
+        }
+    }
+    if (!n) {
+        *err = j.err ? j.err : g_strdup("expecting value");
+    } else {
+        g_free(j.err);
+    }
+    return n;
+}
