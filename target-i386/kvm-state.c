@@ -884,7 +884,7 @@ static uint32_t seg_flags(const struct kvm_segment *s)
 }
 
 static void dump_seg(GString *o, const char *name, const struct kvm_segment *s,
-                     bool pe, bool lma)
+                     bool pe, bool lma, bool cs64)
 {
     static const char *const sys_type[2][16] = {
         {"Reserved", "TSS16-avl", "LDT", "TSS16-busy", "CallGate16", "TaskGate",
@@ -896,8 +896,13 @@ static void dump_seg(GString *o, const char *name, const struct kvm_segment *s,
     };
     uint32_t fl = seg_flags(s);
 
-    g_string_append_printf(o, "%-3s=%04x %016" PRIx64 " %08x %08x", name,
-                           s->selector, (uint64_t)s->base, s->limit, fl);
+    if (cs64) {
+        g_string_append_printf(o, "%-3s=%04x %016" PRIx64 " %08x %08x", name,
+                               s->selector, (uint64_t)s->base, s->limit, fl);
+    } else {
+        g_string_append_printf(o, "%-3s=%04x %08x %08x %08x", name, s->selector,
+                               (uint32_t)s->base, s->limit, fl);
+    }
     if (pe && (fl & (1u << 15))) {
         g_string_append_printf(o, " DPL=%u ", s->dpl);
         if (s->s) {
@@ -928,7 +933,7 @@ void x86_cpu_dump(struct x86_cpu *c, GString *o)
     const struct kvm_sregs2 *s = &c->sregs;
     uint64_t v[16];
     uint64_t fl;
-    bool pe, lma;
+    bool pe, lma, cs64;
     unsigned cpl;
 
     if (!x86_cpu_get(
@@ -943,41 +948,65 @@ void x86_cpu_dump(struct x86_cpu *c, GString *o)
     v[4] = r->rsi, v[5] = r->rdi, v[6] = r->rbp, v[7] = r->rsp;
     v[8] = r->r8, v[9] = r->r9, v[10] = r->r10, v[11] = r->r11;
     v[12] = r->r12, v[13] = r->r13, v[14] = r->r14, v[15] = r->r15;
-    for (int i = 0; i < 16; i++) {
-        g_string_append_printf(o, "%-3s=%016" PRIx64 "%c", gpr[i], v[i],
-                               (i % 4 == 3) ? '\n' : ' ');
-    }
     fl = r->rflags;
     pe = s->cr0 & CR0_PE;
     lma = s->efer & EFER_LMA;
+    /* QEMU's rule: the 64-bit layout only while running 64-bit code;
+     * real, protected and compatibility mode get the 32-bit one. */
+    cs64 = lma && s->cs.l;
     cpl = !pe ? 0 : (fl & (1u << 17)) ? 3 : s->ss.dpl;
+    if (cs64) {
+        for (int i = 0; i < 16; i++) {
+            g_string_append_printf(o, "%-3s=%016" PRIx64 "%c", gpr[i], v[i],
+                                   (i % 4 == 3) ? '\n' : ' ');
+        }
+        g_string_append_printf(o, "RIP=%016" PRIx64 " RFL=%08" PRIx64,
+                               (uint64_t)r->rip, fl);
+    } else {
+        for (int i = 0; i < 8; i++) {
+            /* EAX..ESP: the register names without the leading R */
+            g_string_append_printf(o, "E%s=%08" PRIx32 "%c", gpr[i] + 1,
+                                   (uint32_t)v[i], (i % 4 == 3) ? '\n' : ' ');
+        }
+        g_string_append_printf(o, "EIP=%08" PRIx32 " EFL=%08" PRIx64,
+                               (uint32_t)r->rip, fl);
+    }
     g_string_append_printf(
-        o,
-        "RIP=%016" PRIx64 " RFL=%08" PRIx64
-        " [%c%c%c%c%c%c%c] CPL=%u II=%u A20=1 SMM=%u HLT=%u\n",
-        (uint64_t)r->rip, fl, (fl & 0x400) ? 'D' : '-',
-        (fl & 0x800) ? 'O' : '-', (fl & 0x80) ? 'S' : '-',
-        (fl & 0x40) ? 'Z' : '-', (fl & 0x10) ? 'A' : '-',
-        (fl & 0x4) ? 'P' : '-', (fl & 0x1) ? 'C' : '-', cpl,
-        c->events.interrupt.shadow ? 1 : 0, c->events.smi.smm,
+        o, " [%c%c%c%c%c%c%c] CPL=%u II=%u A20=1 SMM=%u HLT=%u\n",
+        (fl & 0x400) ? 'D' : '-', (fl & 0x800) ? 'O' : '-',
+        (fl & 0x80) ? 'S' : '-', (fl & 0x40) ? 'Z' : '-',
+        (fl & 0x10) ? 'A' : '-', (fl & 0x4) ? 'P' : '-', (fl & 0x1) ? 'C' : '-',
+        cpl, c->events.interrupt.shadow ? 1 : 0, c->events.smi.smm,
         c->mp.mp_state == KVM_MP_STATE_HALTED);
-    dump_seg(o, "ES", &s->es, pe, lma);
-    dump_seg(o, "CS", &s->cs, pe, lma);
-    dump_seg(o, "SS", &s->ss, pe, lma);
-    dump_seg(o, "DS", &s->ds, pe, lma);
-    dump_seg(o, "FS", &s->fs, pe, lma);
-    dump_seg(o, "GS", &s->gs, pe, lma);
-    dump_seg(o, "LDT", &s->ldt, pe, lma);
-    dump_seg(o, "TR", &s->tr, pe, lma);
-    g_string_append_printf(o, "GDT=     %016" PRIx64 " %08x\n",
-                           (uint64_t)s->gdt.base, s->gdt.limit);
-    g_string_append_printf(o, "IDT=     %016" PRIx64 " %08x\n",
-                           (uint64_t)s->idt.base, s->idt.limit);
-    g_string_append_printf(o,
-                           "CR0=%08" PRIx64 " CR2=%016" PRIx64
-                           " CR3=%016" PRIx64 " CR4=%08" PRIx64 "\n",
-                           (uint64_t)s->cr0, (uint64_t)s->cr2, (uint64_t)s->cr3,
-                           (uint64_t)s->cr4);
+    dump_seg(o, "ES", &s->es, pe, lma, cs64);
+    dump_seg(o, "CS", &s->cs, pe, lma, cs64);
+    dump_seg(o, "SS", &s->ss, pe, lma, cs64);
+    dump_seg(o, "DS", &s->ds, pe, lma, cs64);
+    dump_seg(o, "FS", &s->fs, pe, lma, cs64);
+    dump_seg(o, "GS", &s->gs, pe, lma, cs64);
+    dump_seg(o, "LDT", &s->ldt, pe, lma, cs64);
+    dump_seg(o, "TR", &s->tr, pe, lma, cs64);
+    if (cs64) {
+        g_string_append_printf(o, "GDT=     %016" PRIx64 " %08x\n",
+                               (uint64_t)s->gdt.base, s->gdt.limit);
+        g_string_append_printf(o, "IDT=     %016" PRIx64 " %08x\n",
+                               (uint64_t)s->idt.base, s->idt.limit);
+        g_string_append_printf(o,
+                               "CR0=%08" PRIx64 " CR2=%016" PRIx64
+                               " CR3=%016" PRIx64 " CR4=%08" PRIx64 "\n",
+                               (uint64_t)s->cr0, (uint64_t)s->cr2,
+                               (uint64_t)s->cr3, (uint64_t)s->cr4);
+    } else {
+        g_string_append_printf(o, "GDT=     %08" PRIx32 " %08x\n",
+                               (uint32_t)s->gdt.base, s->gdt.limit);
+        g_string_append_printf(o, "IDT=     %08" PRIx32 " %08x\n",
+                               (uint32_t)s->idt.base, s->idt.limit);
+        g_string_append_printf(o,
+                               "CR0=%08" PRIx32 " CR2=%08" PRIx32
+                               " CR3=%08" PRIx32 " CR4=%08" PRIx32 "\n",
+                               (uint32_t)s->cr0, (uint32_t)s->cr2,
+                               (uint32_t)s->cr3, (uint32_t)s->cr4);
+    }
     for (int i = 0; i < 4; i++) {
         g_string_append_printf(o, "DR%d=%016" PRIx64 " ", i,
                                (uint64_t)c->dbg.db[i]);

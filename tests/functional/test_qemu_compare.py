@@ -128,3 +128,25 @@ def test_longmode_dump_same_as_qemu(guest, qemu_args, vm_args, spawn, tmp_path):
     vd = [d for d in _last_dump(text) if 'CS64' in d]
     assert vd, text[-3000:]
     assert _dump_lines(vd[-1]) == _dump_lines(qd)
+
+
+def test_protected_mode_dump_same_as_qemu(guest, qemu_args, vm_args, spawn,
+                                          tmp_path):
+    """Outside 64-bit code QEMU switches to its 32-bit layout (EAX=...,
+    EIP=, 8-digit segment bases, GDT/IDT and CR2/CR3); the dump at the
+    32-bit protected-mode triple fault must be line for line QEMU's."""
+    qlog = tmp_path / 'qemu.log'
+    vm = spawn(qemu_args(guest('triple'), '-d', 'cpu_reset', '-D', qlog))
+    assert vm.wait_for('triple: boot', count=2, timeout=20), vm.serial()
+    vm.terminate()
+    qd = [d for d in _last_dump(qlog.read_text()) if 'CS32' in d][-1]
+    vlog = tmp_path / 'vireo.log'
+    r = run(vm_args(guest('triple'), '-no-reboot', '-d', 'cpu_reset',
+                    '-D', vlog))
+    assert r.returncode == 0, r
+    text = vlog.read_text() if vlog.exists() else r.stderr
+    vd = [d for d in _last_dump(text) if 'CS32' in d]
+    assert vd, text[-3000:]
+    assert _dump_lines(vd[-1]) == _dump_lines(qd)
+    first = [l for l in _dump_lines(vd[-1]) if l][0]
+    assert first.startswith('EAX='), vd[-1]
