@@ -79,7 +79,10 @@ void vcpu_free(struct vcpu *cpu)
 }
 
 /* Parks the calling vCPU thread until resumed; false when it must end. */
-static bool wait_runnable(struct vcpu *cpu)
+/* Parks until runnable; false when the thread must end.  *nmi takes
+ * (and clears) a pending NMI in the same locked section, so the exit path
+ * takes the vCPU lock once per KVM_RUN. */
+static bool wait_runnable(struct vcpu *cpu, bool *nmi)
 {
     bool ok;
 
@@ -96,6 +99,8 @@ static bool wait_runnable(struct vcpu *cpu)
         cpu->state = VCPU_RUNNING;
         cpu->run->immediate_exit = 0;
     }
+    *nmi = cpu->pending_nmi;
+    cpu->pending_nmi = false;
     g_mutex_unlock(&cpu->lock);
     return ok;
 }
@@ -119,15 +124,10 @@ static void report_fatal(struct vcpu *cpu, const char *what)
     g_string_free(s, TRUE);
 }
 
-static bool apply_pending_nmi(struct vcpu *cpu, Error **errp)
+static bool inject_nmi(struct vcpu *cpu, bool nmi, Error **errp)
 {
-    bool nmi;
     int r;
 
-    g_mutex_lock(&cpu->lock);
-    nmi = cpu->pending_nmi;
-    cpu->pending_nmi = false;
-    g_mutex_unlock(&cpu->lock);
     if (!nmi) {
         return true;
     }
@@ -189,6 +189,7 @@ static void *vcpu_thread(void *opaque)
     struct vcpu *cpu = opaque;
     struct machine *m = cpu->m;
     Error *err = NULL;
+    bool nmi = false;
     sigset_t set;
 
     cpu->tid = gettid();
@@ -202,11 +203,11 @@ static void *vcpu_thread(void *opaque)
         goto out;
     }
 
-    while (wait_runnable(cpu)) {
+    while (wait_runnable(cpu, &nmi)) {
         int r;
         enum exit_action act;
 
-        if (!apply_pending_reset(cpu, &err) || !apply_pending_nmi(cpu, &err) ||
+        if (!apply_pending_reset(cpu, &err) || !inject_nmi(cpu, nmi, &err) ||
             !x86_cpu_put(cpu->arch, X86_PUT_RUNTIME, &err)) {
             report_fatal(cpu, error_get_pretty(err));
             error_free(err);
