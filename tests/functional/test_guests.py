@@ -20,7 +20,8 @@ def test_hello(vm_args, guest):
     # and the guest's fallback paths are never reached.
     assert 'poweroff failed' not in r.serial, r
     assert r.returncode == 0, r
-    assert r.elapsed < 5, r
+    # How fast is the benchmark's business (scripts/bench), not a test's;
+    # run()'s timeout still fails a hang.
 
 
 def test_hello_default_serial_nographic(vireo, kvm, guest):

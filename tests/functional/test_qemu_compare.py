@@ -111,23 +111,33 @@ def _dump_lines(dump):
     return out
 
 
+def _fault_dumps(name, cs_kind, guest, qemu_args, vm_args, spawn, tmp_path):
+    """The register lines (up to EFER) that QEMU and vireo log with
+    -d cpu_reset when guest `name` triple-faults with a cs_kind code
+    segment ('CS64' or 'CS32').  QEMU does not log with -no-reboot, so its
+    dump comes from the reboot; vireo's from the fault with -no-reboot."""
+    qlog = tmp_path / 'qemu.log'
+    vm = spawn(qemu_args(guest(name), '-d', 'cpu_reset', '-D', qlog))
+    assert vm.wait_for('%s: boot' % name, count=2, timeout=20), vm.serial()
+    vm.terminate()
+    qd = [d for d in _last_dump(qlog.read_text()) if cs_kind in d][-1]
+    vlog = tmp_path / 'vireo.log'
+    r = run(vm_args(guest(name), '-no-reboot', '-d', 'cpu_reset',
+                    '-D', vlog))
+    assert r.returncode == 0, r
+    text = vlog.read_text() if vlog.exists() else r.stderr
+    vd = [d for d in _last_dump(text) if cs_kind in d]
+    assert vd, text[-3000:]
+    return _dump_lines(vd[-1]), _dump_lines(qd)
+
+
 def test_longmode_dump_same_as_qemu(guest, qemu_args, vm_args, spawn, tmp_path):
     """The register dump at the long-mode triple fault is line for line
     QEMU's (general registers, RIP/RFL, segments with their flag
     decoding, descriptor tables, control and debug registers, EFER)."""
-    qlog = tmp_path / 'qemu.log'
-    vm = spawn(qemu_args(guest('longmode'), '-d', 'cpu_reset', '-D', qlog))
-    assert vm.wait_for('longmode: boot', count=2, timeout=20), vm.serial()
-    vm.terminate()
-    qd = [d for d in _last_dump(qlog.read_text()) if 'CS64' in d][-1]
-    vlog = tmp_path / 'vireo.log'
-    r = run(vm_args(guest('longmode'), '-no-reboot', '-d', 'cpu_reset',
-                    '-D', vlog))
-    assert r.returncode == 0, r
-    text = vlog.read_text() if vlog.exists() else r.stderr
-    vd = [d for d in _last_dump(text) if 'CS64' in d]
-    assert vd, text[-3000:]
-    assert _dump_lines(vd[-1]) == _dump_lines(qd)
+    ours, qemus = _fault_dumps('longmode', 'CS64', guest, qemu_args, vm_args,
+                               spawn, tmp_path)
+    assert ours == qemus
 
 
 def test_protected_mode_dump_same_as_qemu(guest, qemu_args, vm_args, spawn,
@@ -135,18 +145,7 @@ def test_protected_mode_dump_same_as_qemu(guest, qemu_args, vm_args, spawn,
     """Outside 64-bit code QEMU switches to its 32-bit layout (EAX=...,
     EIP=, 8-digit segment bases, GDT/IDT and CR2/CR3); the dump at the
     32-bit protected-mode triple fault must be line for line QEMU's."""
-    qlog = tmp_path / 'qemu.log'
-    vm = spawn(qemu_args(guest('triple'), '-d', 'cpu_reset', '-D', qlog))
-    assert vm.wait_for('triple: boot', count=2, timeout=20), vm.serial()
-    vm.terminate()
-    qd = [d for d in _last_dump(qlog.read_text()) if 'CS32' in d][-1]
-    vlog = tmp_path / 'vireo.log'
-    r = run(vm_args(guest('triple'), '-no-reboot', '-d', 'cpu_reset',
-                    '-D', vlog))
-    assert r.returncode == 0, r
-    text = vlog.read_text() if vlog.exists() else r.stderr
-    vd = [d for d in _last_dump(text) if 'CS32' in d]
-    assert vd, text[-3000:]
-    assert _dump_lines(vd[-1]) == _dump_lines(qd)
-    first = [l for l in _dump_lines(vd[-1]) if l][0]
-    assert first.startswith('EAX='), vd[-1]
+    ours, qemus = _fault_dumps('triple', 'CS32', guest, qemu_args, vm_args,
+                               spawn, tmp_path)
+    assert ours == qemus
+    assert [l for l in ours if l][0].startswith('EAX='), ours

@@ -4,6 +4,7 @@ greeting and negotiation, every command with its error paths, the events
 of stop/cont/reset/powerdown/quit, id echo, exec-oob, two monitors, and
 the human monitor (human-monitor-command and a readline monitor)."""
 import json
+import re
 import socket
 import subprocess
 import time
@@ -212,10 +213,36 @@ def test_system_powerdown_event(make_vm):
     assert vm.alive()  # the idle guest ignores the button
 
 
+def _hmp_regs(c):
+    out = c.ok('human-monitor-command', {'command-line': 'info registers'})
+    eip = re.search(r'\b[ER]IP=([0-9a-f]+)', out).group(1)
+    hlt = re.search(r'HLT=(\d)', out).group(1)
+    return int(eip, 16), hlt == '1'
+
+
 def test_inject_nmi(make_vm):
+    """The NMI really reaches the guest: the idle guest sits in `cli; hlt`
+    (an NMI is not masked by IF), and after inject-nmi it has left the
+    halt for its NMI handler (real-mode vector 2)."""
     vm = make_vm()
     c = vm.qmp()
-    assert c.cmd('inject-nmi') == {'return': {}, 'id': 'c2'}
+    c.ok('cont')
+    deadline = time.monotonic() + 20
+    while True:
+        eip, halted = _hmp_regs(c)
+        if halted or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert halted, 'the idle guest never halted'
+    r = c.cmd('inject-nmi')
+    assert r['return'] == {}, r
+    deadline = time.monotonic() + 20
+    while True:
+        eip2, halted2 = _hmp_regs(c)
+        if not (halted2 and eip2 == eip) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert (eip2, halted2) != (eip, True), 'the NMI was not delivered'
     assert vm.alive()
 
 
