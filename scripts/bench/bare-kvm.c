@@ -9,10 +9,11 @@
  * is counted, 0xf4 exits with status (v << 1) | 1 (isa-debug-exit), 0x600
  * with ACPI S5 exits 0.  No irqchip, no CPUID, no devices.
  *
- * -i adds the in-kernel irqchip and PIT (as vireo and QEMU create them),
- * to measure what they cost at start-up and teardown.
+ * -i adds the in-kernel irqchip and PIT (as QEMU creates them), to measure
+ * what they cost at start-up and teardown; -s instead adds the split
+ * irqchip vireo creates (KVM_CAP_SPLIT_IRQCHIP: in-kernel LAPIC only).
  *
- * usage: bare-kvm [-m MiB] [-i] [-v] BIOS
+ * usage: bare-kvm [-m MiB] [-i|-s] [-v] BIOS
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -58,9 +59,9 @@ static void set_slot(int vm, uint32_t slot, uint32_t flags, uint64_t gpa,
 int main(int argc, char **argv)
 {
     uint64_t ram_size = 16ULL << 20;
-    int verbose = 0, irqchip = 0, opt;
+    int verbose = 0, irqchip = 0, split = 0, opt;
 
-    while ((opt = getopt(argc, argv, "m:iv")) != -1) {
+    while ((opt = getopt(argc, argv, "m:isv")) != -1) {
         switch (opt) {
         case 'm':
             ram_size = strtoull(optarg, NULL, 0) << 20;
@@ -68,17 +69,20 @@ int main(int argc, char **argv)
         case 'i':
             irqchip = 1;
             break;
+        case 's':
+            split = 1;
+            break;
         case 'v':
             verbose = 1;
             break;
         default:
-            fprintf(stderr, "usage: bare-kvm [-m MiB] [-i] [-v] BIOS\n");
+            fprintf(stderr, "usage: bare-kvm [-m MiB] [-i|-s] [-v] BIOS\n");
             return 2;
         }
     }
     if (optind != argc - 1 || ram_size <= LOW_HOLE_END ||
         ram_size > 0xc0000000ULL) {
-        fprintf(stderr, "usage: bare-kvm [-m MiB (2..3072)] [-i] [-v] BIOS\n");
+        fprintf(stderr, "usage: bare-kvm [-m MiB (2..3072)] [-i|-s] [-v] BIOS\n");
         return 2;
     }
 
@@ -119,6 +123,13 @@ int main(int argc, char **argv)
         }
         if (ioctl(vm, KVM_CREATE_PIT2, &pit) < 0) {
             die("KVM_CREATE_PIT2");
+        }
+    }
+    if (split) {
+        struct kvm_enable_cap cap = {.cap = KVM_CAP_SPLIT_IRQCHIP,
+                                     .args = {24}};
+        if (ioctl(vm, KVM_ENABLE_CAP, &cap) < 0) {
+            die("KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)");
         }
     }
 
