@@ -33,6 +33,7 @@ const char *kvm_exit_reason_name(uint32_t reason)
         [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
         [KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
         [KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
+        [KVM_EXIT_IOAPIC_EOI] = "IOAPIC_EOI",
     };
 
     if (reason < ARRAY_SIZE(names) && names[reason]) {
@@ -140,6 +141,12 @@ enum exit_action kvm_exit_dispatch(struct vcpu *cpu, struct kvm_run *run)
         return handle_mmio(cpu, run);
     case KVM_EXIT_INTR:
     case KVM_EXIT_IRQ_WINDOW_OPEN:
+        return EXIT_CONTINUE;
+    case KVM_EXIT_IOAPIC_EOI:
+        /* Split irqchip: a LAPIC EOI'd a level-triggered IOAPIC vector. */
+        if (cpu->m->kvm) {
+            kvm_ioapic_eoi(cpu->m->kvm, run->eoi.vector);
+        }
         return EXIT_CONTINUE;
     case KVM_EXIT_HLT:
         /* Only without an in-kernel LAPIC; nothing can wake the vCPU from

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kvm.c: the KVM accelerator: /dev/kvm, API version and capability checks,
- * the VM fd, memory slots, in-kernel irqchip + PIT, IRQ lines.  See kvm.h.
+ * the VM fd, memory slots, the irqchip (split or whole), IRQ lines, MSIs.
+ * See kvm.h.
  * Capabilities are checked up front, each missing one named, so a VM never
  * half-starts on a kernel that cannot run it.
  */
@@ -9,6 +10,7 @@
 #include "accel/kvm/kvm.h"
 #include "system/guest-mem.h"
 #include "hw/i386/microvm-layout.h"
+#include "util/keyval.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -106,17 +108,17 @@ int kvm_check_extension(struct kvm_accel *k, long cap)
     return r < 0 ? 0 : r;
 }
 
-static const struct {
+struct cap_name {
     long cap;
     const char *name;
-} required_caps[] = {
-    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+};
+
+static const struct cap_name required_caps[] = {
     {KVM_CAP_HLT, "KVM_CAP_HLT"},
     {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
     {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
     {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
     {KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE"},
-    {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
     {KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
     {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
     {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
@@ -127,6 +129,84 @@ static const struct {
     {KVM_CAP_XSAVE, "KVM_CAP_XSAVE"},
     {KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM"},
 };
+
+/* What each irqchip mode needs on top. */
+static const struct cap_name split_caps[] = {
+    {KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP"},
+    {KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI"},
+};
+static const struct cap_name whole_caps[] = {
+    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+    {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+};
+
+static bool check_caps(struct kvm_accel *k, const struct cap_name *t, size_t n,
+                       Error **errp)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!kvm_check_extension(k, t[i].cap)) {
+            error_set(errp, ERROR_CLASS_KVM_MISSING_CAP,
+                      "KVM lacks a capability vireo needs: %s", t[i].name);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,
+                            Error **errp)
+{
+    bool on;
+
+    if (!strcmp(s, "split")) {
+        *out = KVM_IRQCHIP_SPLIT;
+        return true;
+    }
+    if (!parse_bool(s, &on)) {
+        error_setg(errp,
+                   "kernel-irqchip: invalid value '%s' (use on, split or off)",
+                   s);
+        return false;
+    }
+    if (!on) {
+        error_setg(errp, "kernel-irqchip=off is not supported: vireo needs "
+                         "KVM's in-kernel LAPIC (use on or split)");
+        return false;
+    }
+    *out = KVM_IRQCHIP_ON;
+    return true;
+}
+
+static bool create_irqchip(struct kvm_accel *k, Error **errp)
+{
+    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+    int r;
+
+    if (k->irqchip == KVM_IRQCHIP_SPLIT) {
+        struct kvm_enable_cap cap = {
+            .cap = KVM_CAP_SPLIT_IRQCHIP,
+            .args = {KVM_SPLIT_IOAPIC_PINS},
+        };
+        r = kvm_ioctl(k, k->vm_fd, KVM_ENABLE_CAP, &cap);
+        if (r < 0) {
+            error_setg_errno(errp, -r,
+                             "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP) failed");
+            return false;
+        }
+        return true;
+    }
+    r = kvm_ioctl(k, k->vm_fd, KVM_CREATE_IRQCHIP, NULL);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_CREATE_IRQCHIP failed");
+        return false;
+    }
+    r = kvm_ioctl(k, k->vm_fd, KVM_CREATE_PIT2, &pit);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_CREATE_PIT2 failed");
+        return false;
+    }
+    return true;
+}
 
 static bool get_cpuid(struct kvm_accel *k, Error **errp)
 {
@@ -178,14 +258,15 @@ static bool get_msr_list(struct kvm_accel *k, Error **errp)
     return true;
 }
 
-struct kvm_accel *kvm_accel_new(const struct kvm_backend *be, Error **errp)
+struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
+                                enum kvm_irqchip_mode irqchip, Error **errp)
 {
     struct kvm_accel *k = g_new0(struct kvm_accel, 1);
-    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
     uint64_t idmap = MICROVM_KVM_IDMAP_ADDR;
     int r;
 
     k->be = be ? be : &kvm_real_backend;
+    k->irqchip = irqchip;
     k->vm_fd = -1;
     if (!be) {
         k->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -213,13 +294,11 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be, Error **errp)
                    KVM_API_VERSION);
         goto fail;
     }
-    for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
-        if (!kvm_check_extension(k, required_caps[i].cap)) {
-            error_set(errp, ERROR_CLASS_KVM_MISSING_CAP,
-                      "KVM lacks a capability vireo needs: %s",
-                      required_caps[i].name);
-            goto fail;
-        }
+    if (!check_caps(k, required_caps, ARRAY_SIZE(required_caps), errp) ||
+        (irqchip == KVM_IRQCHIP_SPLIT
+             ? !check_caps(k, split_caps, ARRAY_SIZE(split_caps), errp)
+             : !check_caps(k, whole_caps, ARRAY_SIZE(whole_caps), errp))) {
+        goto fail;
     }
     k->vcpu_mmap_size = kvm_ioctl(k, k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
     if (k->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
@@ -262,14 +341,7 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be, Error **errp)
         error_setg_errno(errp, -r, "KVM_SET_TSS_ADDR failed");
         goto fail;
     }
-    r = kvm_ioctl(k, k->vm_fd, KVM_CREATE_IRQCHIP, NULL);
-    if (r < 0) {
-        error_setg_errno(errp, -r, "KVM_CREATE_IRQCHIP failed");
-        goto fail;
-    }
-    r = kvm_ioctl(k, k->vm_fd, KVM_CREATE_PIT2, &pit);
-    if (r < 0) {
-        error_setg_errno(errp, -r, "KVM_CREATE_PIT2 failed");
+    if (!create_irqchip(k, errp)) {
         goto fail;
     }
     return k;
@@ -350,7 +422,64 @@ bool kvm_set_irq(struct kvm_accel *k, unsigned gsi, bool level)
 {
     struct kvm_irq_level irq = {.irq = gsi, .level = level};
 
+    if (k->irqchip == KVM_IRQCHIP_SPLIT) {
+        if (!k->sink || gsi >= KVM_SPLIT_IOAPIC_PINS) {
+            return false;
+        }
+        k->sink->set_irq(k->sink_opaque, gsi, level);
+        return true;
+    }
     return kvm_ioctl(k, k->vm_fd, KVM_IRQ_LINE, &irq) >= 0;
+}
+
+void kvm_set_irq_sink(struct kvm_accel *k, const struct kvm_irq_sink *sink,
+                      void *opaque)
+{
+    k->sink = sink;
+    k->sink_opaque = opaque;
+}
+
+void kvm_ioapic_eoi(struct kvm_accel *k, unsigned vector)
+{
+    if (k->sink) {
+        k->sink->eoi(k->sink_opaque, vector);
+    }
+}
+
+int kvm_signal_msi(struct kvm_accel *k, uint64_t addr, uint32_t data)
+{
+    struct kvm_msi msi = {
+        .address_lo = (uint32_t)addr,
+        .address_hi = (uint32_t)(addr >> 32),
+        .data = data,
+    };
+
+    return kvm_ioctl(k, k->vm_fd, KVM_SIGNAL_MSI, &msi);
+}
+
+bool kvm_set_msi_routes(struct kvm_accel *k, const struct kvm_msi_route *r,
+                        unsigned n, Error **errp)
+{
+    struct kvm_irq_routing *t =
+        g_malloc0(sizeof(*t) + n * sizeof(struct kvm_irq_routing_entry));
+    int ret;
+
+    t->nr = n;
+    for (unsigned i = 0; i < n; i++) {
+        t->entries[i].gsi = r[i].gsi;
+        t->entries[i].type = KVM_IRQ_ROUTING_MSI;
+        t->entries[i].u.msi.address_lo = (uint32_t)r[i].addr;
+        t->entries[i].u.msi.address_hi = (uint32_t)(r[i].addr >> 32);
+        t->entries[i].u.msi.data = r[i].data;
+    }
+    ret = kvm_ioctl(k, k->vm_fd, KVM_SET_GSI_ROUTING, t);
+    g_free(t);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret,
+                         "KVM_SET_GSI_ROUTING (%u MSI routes) failed", n);
+        return false;
+    }
+    return true;
 }
 
 int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,

@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kvm.h: the KVM accelerator: /dev/kvm, the VM fd, capabilities, memory
- * slots, in-kernel irqchip and PIT, IRQ lines.
+ * slots, the irqchip, IRQ lines and MSIs.
+ *
+ * Two irqchip modes, as QEMU's -machine kernel-irqchip=: "split" (vireo's
+ * default) keeps only the LAPICs in the kernel; the IOAPIC is a userspace
+ * device that registers itself as the GSI sink and sends MSIs, and there
+ * is no PIC or PIT.  "on" is KVM's whole irqchip (PIC, IOAPIC, LAPIC) plus
+ * the PIT, for firmware that needs the legacy timer and 8259s.  The split
+ * chip exists because KVM tears down an in-kernel PIC/IOAPIC/PIT with SRCU
+ * grace periods that cost ~20 ms per VM here (docs/performance.md).
  *
  * Every ioctl goes through kvm_ioctl(), which dispatches to a backend: the
  * real one calls ioctl(2); unit tests install a fake backend (see
@@ -25,8 +33,31 @@ struct kvm_backend {
     void *opaque;
 };
 
+enum kvm_irqchip_mode {
+    KVM_IRQCHIP_SPLIT = 0, /* in-kernel LAPIC, userspace IOAPIC */
+    KVM_IRQCHIP_ON,        /* in-kernel PIC, IOAPIC, LAPIC and PIT */
+};
+
+/* Where GSIs and IOAPIC EOIs go with a split irqchip (the IOAPIC). */
+struct kvm_irq_sink {
+    void (*set_irq)(void *opaque, unsigned gsi, bool level);
+    void (*eoi)(void *opaque, unsigned vector);
+};
+
+/* One GSI routed as an MSI (KVM_SET_GSI_ROUTING). */
+struct kvm_msi_route {
+    uint32_t gsi;
+    uint64_t addr;
+    uint32_t data;
+};
+
+#define KVM_SPLIT_IOAPIC_PINS 24
+
 struct kvm_accel {
     const struct kvm_backend *be;
+    enum kvm_irqchip_mode irqchip;
+    const struct kvm_irq_sink *sink;
+    void *sink_opaque;
     int sys_fd;
     int vm_fd;
     int vcpu_mmap_size;
@@ -54,8 +85,14 @@ int kvm_ioctl(struct kvm_accel *k, int fd, unsigned long req, void *arg);
 const char *kvm_ioctl_name(unsigned long req);
 
 /* Opens /dev/kvm (be == NULL: real), checks the API version and every
- * capability vireo uses, creates the VM, the irqchip and the PIT. */
-struct kvm_accel *kvm_accel_new(const struct kvm_backend *be, Error **errp);
+ * capability vireo uses, creates the VM and the irqchip (with "on" also
+ * the PIT). */
+struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
+                                enum kvm_irqchip_mode irqchip, Error **errp);
+/* Parses QEMU's kernel-irqchip= value: on/split (off is refused: vireo
+ * needs the in-kernel LAPIC). */
+bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,
+                            Error **errp);
 void kvm_accel_free(struct kvm_accel *k);
 int kvm_check_extension(struct kvm_accel *k, long cap);
 
@@ -65,8 +102,23 @@ bool kvm_set_memory(struct kvm_accel *k, struct guest_mem *gm, Error **errp);
 bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
                            Error **errp);
 
-/* Raises or lowers a GSI of the in-kernel irqchip.  Safe from any thread. */
+/* Raises or lowers a GSI: KVM_IRQ_LINE with the whole in-kernel irqchip,
+ * the registered sink (the userspace IOAPIC) with a split one.  Safe from
+ * any thread; the sink's lock comes after the caller's device lock. */
 bool kvm_set_irq(struct kvm_accel *k, unsigned gsi, bool level);
+/* The userspace IOAPIC (split irqchip) registers here. */
+void kvm_set_irq_sink(struct kvm_accel *k, const struct kvm_irq_sink *sink,
+                      void *opaque);
+/* KVM_EXIT_IOAPIC_EOI: a vCPU EOI'd a vector KVM tracks for the IOAPIC. */
+void kvm_ioapic_eoi(struct kvm_accel *k, unsigned vector);
+/* Delivers one MSI (KVM_SIGNAL_MSI); -errno, 0 if the guest's LAPICs
+ * refused it (masked), > 0 delivered. */
+int kvm_signal_msi(struct kvm_accel *k, uint64_t addr, uint32_t data);
+/* Replaces the GSI routing table with these MSI routes (split irqchip: KVM
+ * scans the routes of the first KVM_SPLIT_IOAPIC_PINS GSIs to learn which
+ * vectors are level-triggered and must exit with KVM_EXIT_IOAPIC_EOI). */
+bool kvm_set_msi_routes(struct kvm_accel *k, const struct kvm_msi_route *r,
+                        unsigned n, Error **errp);
 /* Creates a vCPU fd and maps its kvm_run; returns fd or -errno. */
 int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,
                     Error **errp);

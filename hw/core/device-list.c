@@ -13,6 +13,8 @@ extern const struct device_class port80_class;
 extern const struct device_class i8042_class;
 /* --- boot: rtc --- */
 extern const struct device_class mc146818_rtc_class;
+/* --- irq: the userspace IOAPIC --- */
+extern const struct device_class ioapic_class;
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
@@ -22,5 +24,7 @@ const struct device_class *const device_classes[] = {
     &i8042_class,
     /* --- boot --- */
     &mc146818_rtc_class,
+    /* --- irq --- */
+    &ioapic_class,
     NULL,
 };

@@ -17,6 +17,7 @@
 #include "system/guest-mem.h"
 #include "system/memory.h"
 #include "target-i386/cpu.h"
+#include "util/keyval.h"
 
 #include <unistd.h>
 
@@ -26,6 +27,36 @@ const struct machine_type *const machine_types[] = {
     &microvm_machine_type,
     NULL,
 };
+
+/* -machine kernel-irqchip=on|split (QEMU also spells it kernel_irqchip);
+ * needed before the VM exists, so read ahead of the board's own options. */
+static bool irqchip_mode(const struct machine_config *cfg,
+                         enum kvm_irqchip_mode *mode, Error **errp)
+{
+    struct keyval *kv;
+    const char *v;
+    bool ok = true;
+
+    *mode = KVM_IRQCHIP_SPLIT;
+    if (!cfg->machine_opts || !*cfg->machine_opts) {
+        return true;
+    }
+    kv = keyval_parse(cfg->machine_opts, NULL, errp);
+    if (!kv) {
+        error_prepend(errp, "-machine: ");
+        return false;
+    }
+    v = keyval_get(kv, "kernel-irqchip");
+    if (!v) {
+        v = keyval_get(kv, "kernel_irqchip");
+    }
+    if (v && !kvm_parse_irqchip_mode(v, mode, errp)) {
+        error_prepend(errp, "-machine: ");
+        ok = false;
+    }
+    keyval_free(kv);
+    return ok;
+}
 
 const struct machine_type *machine_type_find(const char *name)
 {
@@ -128,6 +159,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
 {
     struct machine *m = g_new0(struct machine, 1);
     const char *type = cfg->machine_type ? cfg->machine_type : "microvm";
+    enum kvm_irqchip_mode irqchip;
 
     m->cfg = cfg;
     m->req_event_fd = -1;
@@ -155,7 +187,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         error_setg(errp, "-smp: the number of CPUs must be at least 1");
         goto fail;
     }
-    m->kvm = kvm_accel_new(NULL, errp);
+    if (!irqchip_mode(cfg, &irqchip, errp)) {
+        goto fail;
+    }
+    m->kvm = kvm_accel_new(NULL, irqchip, errp);
     if (!m->kvm) {
         goto fail;
     }

@@ -12,6 +12,7 @@
 #include "hw/core/loader.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
+#include "accel/kvm/kvm.h"
 
 /* ---- AML builder ---- */
 
@@ -480,7 +481,7 @@ bool acpi_build_tables(const struct acpi_build_params *p, struct acpi_tables *t,
     /* MADT, revision 5 */
     madt = table_begin(b, "APIC", 5);
     put32(b, (uint32_t)MICROVM_LAPIC_ADDR);
-    put32(b, 1); /* PCAT_COMPAT: dual 8259s present */
+    put32(b, p->has_pic ? 1 : 0); /* PCAT_COMPAT: dual 8259s present */
     for (unsigned i = 0; i < p->nr_cpus; i++) {
         put8(b, 0); /* Processor Local APIC */
         put8(b, 8);
@@ -591,6 +592,8 @@ bool x86_acpi_build_at(struct machine *m, uint64_t *rsdp, Error **errp)
         /* microvm always has vireo's i8042 (reset line); without the
          * flag Linux would not look for it. */
         .has_i8042 = true,
+        /* KVM's 8259s exist only with kernel-irqchip=on. */
+        .has_pic = m->kvm && m->kvm->irqchip == KVM_IRQCHIP_ON,
     };
     struct acpi_tables t;
 

@@ -28,6 +28,7 @@ struct acpi_build_params {
     uint64_t base;    /* guest-physical address of the blob */
     unsigned nr_cpus; /* LAPIC ids 0..nr_cpus-1 */
     bool has_i8042;   /* FADT IAPC_BOOT_ARCH 8042 flag */
+    bool has_pic;     /* MADT PCAT_COMPAT: dual 8259s present */
 };
 
 struct acpi_tables {

@@ -2,8 +2,11 @@
 /*
  * microvm.c: vireo's "microvm" machine, after QEMU's: no PCI, no legacy
  * chipset beyond what a firmware or kernel needs (COM ports, i8042 reset
- * line, port 0x80, in-kernel PIC/IOAPIC/PIT/LAPIC), hardware-reduced ACPI
- * (sleep control register for poweroff, a GED for the power button).
+ * line, port 0x80, an RTC), hardware-reduced ACPI (sleep control register
+ * for poweroff, a GED for the power button).  Interrupts: KVM's LAPICs and
+ * vireo's userspace IOAPIC by default (kernel-irqchip=split: no PIC, no
+ * PIT, as Cloud Hypervisor and Firecracker-style guests expect), or KVM's
+ * whole PIC/IOAPIC/PIT with -machine kernel-irqchip=on.
  *
  * Memory: RAM from 0 up to MICROVM_LOWMEM_END, the rest above 4 GiB.  A
  * -bios image is mapped read-only just below 4 GiB with its last 128 KiB
@@ -188,8 +191,12 @@ static bool check_machine_opts(struct machine *m, Error **errp)
         error_prepend(errp, "-machine: ");
         return false;
     }
-    /* accel= was consumed by the command line; nothing else is known. */
+    /* accel= was consumed by the command line, kernel-irqchip= by
+     * machine_new (it decides how the VM is created); nothing else is
+     * known. */
     keyval_get(kv, "accel");
+    keyval_get(kv, "kernel-irqchip");
+    keyval_get(kv, "kernel_irqchip");
     ok = keyval_check_all_used(kv, "-machine microvm", errp);
     keyval_free(kv);
     return ok;
@@ -211,6 +218,10 @@ static bool microvm_init(struct machine *m, Error **errp)
         return false;
     }
     if (cfg->bios && !load_bios(m, cfg->bios, errp)) {
+        return false;
+    }
+    if (m->kvm->irqchip == KVM_IRQCHIP_SPLIT &&
+        !add_device(m, "ioapic", errp)) {
         return false;
     }
     if (!as_map(m->pio, MICROVM_ACPI_SLEEP_CTL_PORT,

@@ -10,6 +10,7 @@
 #include "util/common.h"
 #include "hw/char/serial.h"
 #include "migration/vmstate.h"
+#include "fuzz-roundtrip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,20 +52,13 @@ static void check(struct fz *f)
 static void roundtrip(struct fz *f)
 {
     struct fz g;
-    GByteArray *a = g_byte_array_new(), *b = g_byte_array_new();
-    size_t pos = 0;
 
     memset(&g, 0, sizeof(g));
     serial_core_init(&g.s, &fz_ops, &g);
-    if (!vmstate_save(&serial_core_vmsd, &f->s, a, NULL) ||
-        !vmstate_load(&serial_core_vmsd, &g.s, a->data, a->len, &pos, NULL) ||
-        pos != a->len || !vmstate_save(&serial_core_vmsd, &g.s, b, NULL) ||
-        a->len != b->len || memcmp(a->data, b->data, a->len) ||
-        g.level != f->level) {
+    fuzz_vmstate_roundtrip(&serial_core_vmsd, &f->s, &g.s);
+    if (g.level != f->level) {
         abort();
     }
-    g_byte_array_unref(a);
-    g_byte_array_unref(b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

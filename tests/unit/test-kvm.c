@@ -3,7 +3,11 @@
  * test-kvm.c: accelerator start-up against a scripted backend: the API
  * version is checked, every missing capability is named, a failing
  * KVM_CREATE_VM is reported with errno, and the VM set-up ioctls are made
- * in order.  (The register-level fake lives in fake-kvm.c.)
+ * in order for both irqchip modes (split: KVM_CAP_SPLIT_IRQCHIP with 24
+ * IOAPIC pins; on: irqchip then PIT).  Also the split-mode plumbing: GSIs
+ * and EOIs reach the registered sink, MSI routes and KVM_SIGNAL_MSI carry
+ * the message, and kernel-irqchip= values are parsed as QEMU's.  (The
+ * register-level fake lives in fake-kvm.c.)
  */
 #include "util/common.h"
 #include "accel/kvm/kvm.h"
@@ -14,6 +18,11 @@ struct script {
     int create_vm_err;
     GString *log;
     struct kvm_backend be;
+    enum kvm_irqchip_mode mode;
+    struct kvm_enable_cap cap;
+    struct kvm_irq_routing_entry routes[4];
+    unsigned nroutes;
+    struct kvm_msi msi;
 };
 
 static int script_ioctl(void *opaque, int fd, unsigned long req, void *arg)
@@ -50,6 +59,19 @@ static int script_ioctl(void *opaque, int fd, unsigned long req, void *arg)
     }
     case KVM_CREATE_VM:
         return s->create_vm_err ? -s->create_vm_err : 7;
+    case KVM_ENABLE_CAP:
+        s->cap = *(struct kvm_enable_cap *)arg;
+        return 0;
+    case KVM_SET_GSI_ROUTING: {
+        struct kvm_irq_routing *t = arg;
+        s->nroutes = t->nr;
+        memcpy(s->routes, t->entries,
+               MIN(t->nr, 4u) * sizeof(struct kvm_irq_routing_entry));
+        return 0;
+    }
+    case KVM_SIGNAL_MSI:
+        s->msi = *(struct kvm_msi *)arg;
+        return 1;
     default:
         return 0;
     }
@@ -58,7 +80,7 @@ static int script_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 static struct kvm_accel *start(struct script *s, Error **errp)
 {
     s->be = (struct kvm_backend){.ioctl = script_ioctl, .opaque = s};
-    return kvm_accel_new(&s->be, errp);
+    return kvm_accel_new(&s->be, s->mode, errp);
 }
 
 static void test_ok(void)
@@ -72,10 +94,139 @@ static void test_ok(void)
     g_assert_cmpint(k->nr_slots, ==, 509);
     g_assert_cmpuint(k->msr_index_list->nmsrs, ==, 2);
     g_assert_nonnull(strstr(s.log->str, "KVM_CREATE_VM;"));
-    /* The irqchip must exist before the PIT, and both after the VM. */
-    g_assert_nonnull(strstr(s.log->str, "KVM_CREATE_IRQCHIP;KVM_CREATE_PIT2;"));
+    /* Split by default: the capability with 24 IOAPIC pins, no PIC/PIT. */
+    g_assert_cmpint(k->irqchip, ==, KVM_IRQCHIP_SPLIT);
+    g_assert_nonnull(
+        strstr(strstr(s.log->str, "KVM_CREATE_VM;"), "KVM_ENABLE_CAP;"));
+    g_assert_cmpuint(s.cap.cap, ==, KVM_CAP_SPLIT_IRQCHIP);
+    g_assert_cmpuint(s.cap.args[0], ==, 24);
+    g_assert_null(strstr(s.log->str, "KVM_CREATE_IRQCHIP"));
+    g_assert_null(strstr(s.log->str, "KVM_CREATE_PIT2"));
     kvm_accel_free(k);
     g_string_free(s.log, TRUE);
+}
+
+static void test_ok_whole_irqchip(void)
+{
+    struct script s = {KVM_API_VERSION, KVM_CAP_SPLIT_IRQCHIP, 0,
+                       g_string_new(NULL)};
+    Error *err = NULL;
+    struct kvm_accel *k;
+
+    s.mode = KVM_IRQCHIP_ON;
+    k = start(&s, &err);
+    g_assert_nonnull(k);
+    /* The irqchip must exist before the PIT, and both after the VM. */
+    g_assert_nonnull(strstr(strstr(s.log->str, "KVM_CREATE_VM;"),
+                            "KVM_CREATE_IRQCHIP;KVM_CREATE_PIT2;"));
+    g_assert_null(strstr(s.log->str, "KVM_ENABLE_CAP"));
+    /* No sink: GSIs go to KVM_IRQ_LINE. */
+    g_assert_true(kvm_set_irq(k, 4, true));
+    g_assert_nonnull(strstr(s.log->str, "KVM_IRQ_LINE;"));
+    kvm_accel_free(k);
+    g_string_free(s.log, TRUE);
+}
+
+static void expect_missing(enum kvm_irqchip_mode mode, long cap,
+                           const char *name)
+{
+    struct script s = {KVM_API_VERSION, cap, 0, g_string_new(NULL)};
+    Error *err = NULL;
+    g_autofree char *want =
+        g_strdup_printf("KVM lacks a capability vireo needs: %s", name);
+
+    s.mode = mode;
+    g_assert_null(start(&s, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==, want);
+    g_assert_null(strstr(s.log->str, "KVM_CREATE_VM"));
+    error_free(err);
+    g_string_free(s.log, TRUE);
+}
+
+static void test_missing_irqchip_caps(void)
+{
+    expect_missing(KVM_IRQCHIP_SPLIT, KVM_CAP_SPLIT_IRQCHIP,
+                   "KVM_CAP_SPLIT_IRQCHIP");
+    expect_missing(KVM_IRQCHIP_SPLIT, KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI");
+    expect_missing(KVM_IRQCHIP_ON, KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP");
+    expect_missing(KVM_IRQCHIP_ON, KVM_CAP_PIT2, "KVM_CAP_PIT2");
+}
+
+struct sink_log {
+    GString *s;
+};
+
+static void sink_set_irq(void *opaque, unsigned gsi, bool level)
+{
+    struct sink_log *l = opaque;
+    g_string_append_printf(l->s, "irq%u=%d;", gsi, level);
+}
+
+static void sink_eoi(void *opaque, unsigned vector)
+{
+    struct sink_log *l = opaque;
+    g_string_append_printf(l->s, "eoi%u;", vector);
+}
+
+static const struct kvm_irq_sink test_sink = {sink_set_irq, sink_eoi};
+
+static void test_split_plumbing(void)
+{
+    struct script s = {KVM_API_VERSION, -1, 0, g_string_new(NULL)};
+    struct sink_log l = {g_string_new(NULL)};
+    struct kvm_msi_route r[2] = {{4, 0xfee01000, 0x8031},
+                                 {9, 0xfee00000, 0x32}};
+    Error *err = NULL;
+    struct kvm_accel *k = start(&s, &err);
+
+    g_assert_nonnull(k);
+    /* No IOAPIC registered yet: the line goes nowhere, and says so. */
+    g_assert_false(kvm_set_irq(k, 4, true));
+    kvm_set_irq_sink(k, &test_sink, &l);
+    g_assert_true(kvm_set_irq(k, 4, true));
+    g_assert_true(kvm_set_irq(k, 23, false));
+    g_assert_false(kvm_set_irq(k, 24, true)); /* beyond the pins */
+    kvm_ioapic_eoi(k, 0x31);
+    g_assert_cmpstr(l.s->str, ==, "irq4=1;irq23=0;eoi49;");
+    g_assert_null(strstr(s.log->str, "KVM_IRQ_LINE"));
+
+    g_assert_true(kvm_set_msi_routes(k, r, 2, &err));
+    g_assert_cmpuint(s.nroutes, ==, 2);
+    g_assert_cmpuint(s.routes[0].gsi, ==, 4);
+    g_assert_cmpuint(s.routes[0].type, ==, KVM_IRQ_ROUTING_MSI);
+    g_assert_cmpuint(s.routes[0].u.msi.address_lo, ==, 0xfee01000);
+    g_assert_cmpuint(s.routes[0].u.msi.data, ==, 0x8031);
+    g_assert_cmpuint(s.routes[1].gsi, ==, 9);
+
+    g_assert_cmpint(kvm_signal_msi(k, 0xfee02000, 0x4030), ==, 1);
+    g_assert_cmpuint(s.msi.address_lo, ==, 0xfee02000);
+    g_assert_cmpuint(s.msi.address_hi, ==, 0);
+    g_assert_cmpuint(s.msi.data, ==, 0x4030);
+    kvm_accel_free(k);
+    g_string_free(s.log, TRUE);
+    g_string_free(l.s, TRUE);
+}
+
+static void test_parse_irqchip(void)
+{
+    enum kvm_irqchip_mode m = KVM_IRQCHIP_ON;
+    Error *err = NULL;
+
+    g_assert_true(kvm_parse_irqchip_mode("split", &m, &err));
+    g_assert_cmpint(m, ==, KVM_IRQCHIP_SPLIT);
+    g_assert_true(kvm_parse_irqchip_mode("on", &m, &err));
+    g_assert_cmpint(m, ==, KVM_IRQCHIP_ON);
+    g_assert_false(kvm_parse_irqchip_mode("off", &m, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "kernel-irqchip=off is not supported: vireo needs KVM's "
+                    "in-kernel LAPIC (use on or split)");
+    error_free(err);
+    err = NULL;
+    g_assert_false(kvm_parse_irqchip_mode("maybe", &m, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "kernel-irqchip: invalid value 'maybe' (use on, split or "
+                    "off)");
+    error_free(err);
 }
 
 static void test_api_version(void)
@@ -120,6 +271,10 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kvm/start-ok", test_ok);
+    g_test_add_func("/kvm/start-ok-whole-irqchip", test_ok_whole_irqchip);
+    g_test_add_func("/kvm/missing-irqchip-caps", test_missing_irqchip_caps);
+    g_test_add_func("/kvm/split-plumbing", test_split_plumbing);
+    g_test_add_func("/kvm/parse-irqchip", test_parse_irqchip);
     g_test_add_func("/kvm/api-version", test_api_version);
     g_test_add_func("/kvm/missing-cap", test_missing_cap);
     g_test_add_func("/kvm/create-vm-fails", test_create_vm_fails);
