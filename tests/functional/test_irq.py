@@ -48,3 +48,29 @@ def test_kernel_irqchip_errors(value, msg, vm_args, guest):
     assert r.returncode == 1, r
     assert msg in r.stderr, r
     assert r.serial == '', r
+
+
+@pytest.mark.parametrize('mode', ['split', 'on'])
+def test_power_button_reaches_guest(mode, vireo, kvm, guest, spawn, tmp_path):
+    """system_powerdown presses the ACPI power button: the GED raises its
+    level-triggered GSI 9, the guest's handler reads the event and powers
+    off, and vireo ends with status 0 after POWERDOWN and a guest-initiated
+    SHUTDOWN (QEMU's sequence)."""
+    from qmp_client import QMPClient
+    sock = str(tmp_path / 'qmp.sock')
+    vm = spawn([vireo, '-nodefaults', '-nographic', '-m', '16M',
+                '-serial', 'stdio', '-machine', 'kernel-irqchip=' + mode,
+                '-qmp', 'unix:%s,server=on,wait=off' % sock,
+                '-bios', guest('powerbtn')])
+    assert vm.wait_for('powerbtn: ready', timeout=30), vm.serial()
+    c = QMPClient(sock)
+    try:
+        c.ok('system_powerdown')
+        c.wait_event('POWERDOWN')
+        e = c.wait_event('SHUTDOWN', timeout=30)
+        assert e['data'] == {'guest': True, 'reason': 'guest-shutdown'}, e
+    finally:
+        c.close()
+    assert vm.wait_for('powerbtn: pressed', timeout=10), vm.serial()
+    assert vm.proc.wait(timeout=30) == 0
+    assert 'without an event' not in vm.serial()

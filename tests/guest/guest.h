@@ -32,4 +32,14 @@
 #define STACK32_TOP 0x9000
 #define PAGE_TABLES 0x10000
 
+/* apic32.S: the IDT in RAM, the LAPIC and IOAPIC */
+#define APIC32_IDT 0x20000
+#define LAPIC_BASE 0xfee00000
+#define LAPIC_TPR 0x80
+#define LAPIC_EOI 0xb0
+#define LAPIC_SVR 0xf0
+#define IOAPIC_BASE 0xfec00000
+#define IOAPIC_RTE_LO(pin) (0x10 + 2 * (pin))
+#define IOAPIC_RTE_HI(pin) (0x11 + 2 * (pin))
+
 #endif

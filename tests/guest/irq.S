@@ -14,58 +14,21 @@
  * Each step prints "irq: ... ok" or "irq: FAIL ...", waiting a bounded
  * number of iterations (never an unbounded HLT), then powers off.  The
  * same image must pass with either irqchip mode and under QEMU microvm.
- * The 8259s (where present) are masked first, as an OS does: KVM leaves
- * the BSP's LINT0 in ExtINT mode, so they would deliver IRQ 4 too.
- * Handlers return without IRET (KVM's instruction emulator, which runs
- * all guest code on this test machine, implements IRET only in real
- * mode): POPF of the saved flags, then RET $8 past CS and EFLAGS.
+ * The IDT, 8259 masking, LAPIC set-up and handler return are apic32.S's.
  */
 #include "guest.h"
 
-#define IDT 0x20000
 #define COUNT 0x21000
 #define VEC_EDGE 0x31
 #define VEC_LEVEL 0x41
-#define LAPIC 0xfee00000
-#define LAPIC_TPR 0x80
-#define LAPIC_EOI 0xb0
-#define LAPIC_SVR 0xf0
-#define IOAPIC_SEL 0xfec00000
-#define IOAPIC_WIN 0xfec00010
-#define RTE4_LO (0x10 + 2 * 4)
-#define RTE4_HI (RTE4_LO + 1)
+#define RTE4_LO IOAPIC_RTE_LO(4)
+#define RTE4_HI IOAPIC_RTE_HI(4)
 #define COM1_IER (COM1 + 1)
 #define COM1_IIR (COM1 + 2)
 #define WAIT_LOOPS 300000
 
-    .code16
-    .section .text16, "ax"
-    .globl main16
-main16:
-    jmp enter_pm32
-
     .code32
     .text
-/* set_gate: IDT entry %eax = handler address for vector %ebx */
-set_gate:
-    pushl %edx
-    movl %eax, %edx
-    andl $0xffff, %edx
-    orl $(SEL_CODE32 << 16), %edx
-    movl %edx, IDT(, %ebx, 8)
-    movl %eax, %edx
-    andl $0xffff0000, %edx
-    orl $0x8e00, %edx               /* present, DPL 0, 32-bit interrupt gate */
-    movl %edx, IDT + 4(, %ebx, 8)
-    popl %edx
-    ret
-
-/* ioapic_write: register %ebx = %eax */
-ioapic_write:
-    movl %ebx, IOAPIC_SEL
-    movl %eax, IOAPIC_WIN
-    ret
-
 /* wait_count: spin until COUNT == %eax or the bound runs out; ZF=1 if
  * reached.  Interrupts are enabled while spinning. */
 wait_count:
@@ -94,27 +57,14 @@ settle:
 main32:
     movl $m_start, %esi
     call puts32
-    /* every vector to the stray handler, then the two under test */
-    xorl %ebx, %ebx
-1:  movl $isr_stray, %eax
-    call set_gate
-    incl %ebx
-    cmpl $256, %ebx
-    jne 1b
+    call apic_setup
     movl $VEC_EDGE, %ebx
     movl $isr_edge, %eax
     call set_gate
     movl $VEC_LEVEL, %ebx
     movl $isr_level, %eax
     call set_gate
-    lidtl idt_desc
-    movb $0xff, %al                 /* mask both 8259s */
-    outb %al, $0x21
-    outb %al, $0xa1
     movl $0, COUNT
-    /* LAPIC: software-enabled, spurious vector 0xff, accept all priorities */
-    movl $0x1ff, LAPIC + LAPIC_SVR
-    movl $0, LAPIC + LAPIC_TPR
 
     /* --- 1: edge --- */
     movl $RTE4_HI, %ebx
@@ -150,8 +100,7 @@ main32:
     cmpl $2, COUNT
     jne fail_level_many
     movl $RTE4_LO, %ebx
-    movl %ebx, IOAPIC_SEL
-    movl IOAPIC_WIN, %eax
+    call ioapic_read
     testl $0x4000, %eax             /* Remote IRR */
     jnz fail_level_rirr
     movl $m_level_ok, %esi
@@ -190,7 +139,7 @@ isr_edge:
     xorb %al, %al
     outb %al, %dx
     incl COUNT
-    movl $0, LAPIC + LAPIC_EOI
+    movl $0, LAPIC_BASE + LAPIC_EOI
     popl %edx
     popl %eax
     jmp isr_return
@@ -208,21 +157,10 @@ isr_level:
     outb %al, %dx
     movw $COM1_IIR, %dx
     inb %dx, %al
-1:  movl $0, LAPIC + LAPIC_EOI
+1:  movl $0, LAPIC_BASE + LAPIC_EOI
     popl %edx
     popl %eax
     jmp isr_return
-
-/* IRET for a same-privilege interrupt: the stack holds EIP, CS, EFLAGS */
-isr_return:
-    pushl 8(%esp)
-    popfl
-    ret $8
-
-isr_stray:
-    movl $m_stray, %esi
-    call puts32
-    jmp poweroff32
 
     .section .rodata
 m_start:      .asciz "irq: start\n"
@@ -233,9 +171,3 @@ m_edge_many:  .asciz "irq: FAIL edge: more than one interrupt, count="
 m_level_few:  .asciz "irq: FAIL level: no redelivery after EOI, count="
 m_level_many: .asciz "irq: FAIL level: interrupts after the source was cleared, count="
 m_level_rirr: .asciz "irq: FAIL level: Remote IRR still set, count="
-m_stray:      .asciz "irq: FAIL unexpected vector\n"
-    .balign 8
-    .word 0
-idt_desc:
-    .word 256 * 8 - 1
-    .long IDT

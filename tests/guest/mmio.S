@@ -10,12 +10,6 @@
 
 #define UNMAPPED 0xd0000000
 
-    .code16
-    .section .text16, "ax"
-    .globl main16
-main16:
-    jmp enter_pm32
-
     .code32
     .text
     .globl main32

@@ -10,6 +10,9 @@
 
     .code16
     .section .text16, "ax"
+/* A guest with nothing to do in real mode need not define main16. */
+    .weak main16
+main16:
     .globl enter_pm32
 enter_pm32:
     cli
