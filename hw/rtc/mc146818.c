@@ -8,10 +8,20 @@
  * progress flag (register A bit 7) is set for the last 244 us of every
  * second, as the chip does before its update cycle.
  *
- * Interrupts (periodic, alarm, update-ended) are not generated: a guest
- * enabling them is logged as a guest error, and register C reads 0.
+ * Interrupts on ISA IRQ 8: register C's flags are computed from the
+ * guest clock between two evaluations (a register access or the timer):
+ * PF when a periodic tick boundary (32768 Hz >> (RS - 1), register A) was
+ * crossed, UF at each second boundary (the end of the update cycle), AF
+ * when the new second matches the alarm (0xc0-0xff in an alarm byte is
+ * "don't care").  IRQF and the IRQ line follow (flags & enables); reading
+ * C returns and clears them.  A main-loop timer fires at the next boundary
+ * an enabled interrupt needs; GLib's poll has millisecond resolution, so
+ * periodic rates above 1 kHz are coalesced (PF is a flag: late ticks are
+ * merged, as a chip's are when the OS is slow to read C).
  *
- * Lock model: dev->lock (taken by system/memory.c around accesses).
+ * Lock model: dev->lock (taken by system/memory.c around accesses, and by
+ * the timer's dispatch on the main thread).  Raising IRQ 8 takes the
+ * interrupt controller's lock inside it.
  */
 #include "util/common.h"
 #include "hw/rtc/mc146818.h"
@@ -20,8 +30,25 @@
 #include "system/guest-mem.h"
 #include "system/machine.h"
 #include "system/memory.h"
+#include "accel/kvm/kvm.h"
 
 #include <time.h>
+
+#define RTC_C_IRQF 0x80
+#define RTC_C_PF 0x40
+#define RTC_C_AF 0x20
+#define RTC_C_UF 0x10
+#define RTC_A_RS 0x0f
+#define RTC_A_DV 0x70
+#define RTC_A_DV_NORMAL 0x20 /* 32.768 kHz time base, running */
+#define RTC_SECONDS_ALARM 0x01
+#define RTC_MINUTES_ALARM 0x03
+#define RTC_HOURS_ALARM 0x05
+
+struct rtc_source {
+    GSource src;
+    struct rtc *s;
+};
 
 struct rtc {
     struct device dev; /* first */
@@ -35,6 +62,11 @@ struct rtc {
     int64_t (*now_fn)(void *opaque);
     void *now_opaque;
     /* While SET is on the time registers hold what the guest wrote. */
+    /* Interrupts (not migrated: recomputed from cmos[] and the clock) */
+    int64_t last_check_us; /* guest time of the last flag evaluation */
+    bool irq_level;
+    GSource *timer;      /* NULL without a main context (unit tests) */
+    int64_t deadline_us; /* host realtime of the next event, or -1 */
 };
 
 static bool is_time_reg(unsigned r)
@@ -143,6 +175,153 @@ static void latch_guest_time(struct rtc *s)
     s->offset_us = (int64_t)t * 1000000 - host_now_us(s);
 }
 
+/* ---- interrupts ---------------------------------------------------- */
+
+static int64_t guest_now_us(struct rtc *s)
+{
+    return host_now_us(s) + s->offset_us;
+}
+
+/* Index of the 32768 Hz cycle at guest time us (no overflow for any
+ * date: the seconds are scaled separately). */
+static int64_t cycles32k(int64_t us)
+{
+    int64_t sec = us / 1000000, rem = us % 1000000;
+
+    if (rem < 0) {
+        sec--;
+        rem += 1000000;
+    }
+    return sec * 32768 + rem * 32768 / 1000000;
+}
+
+/* log2 of the periodic interrupt's length in 32768 Hz cycles, or -1. */
+static int period_shift(struct rtc *s)
+{
+    unsigned rs = s->cmos[RTC_REG_A] & RTC_A_RS;
+
+    if (rs == 0) {
+        return -1;
+    }
+    if (rs < 3) {
+        rs += 7; /* 1 and 2 select 256 and 128 Hz, as 8 and 9 do */
+    }
+    return (int)rs - 1;
+}
+
+static bool clock_running(struct rtc *s)
+{
+    return !(s->cmos[RTC_REG_B] & RTC_B_SET) &&
+           (s->cmos[RTC_REG_A] & RTC_A_DV) == RTC_A_DV_NORMAL;
+}
+
+static bool alarm_byte_matches(struct rtc *s, unsigned reg, unsigned now_reg)
+{
+    uint8_t a = s->cmos[reg];
+
+    return (a & 0xc0) == 0xc0 || a == s->cmos[now_reg];
+}
+
+static void update_irq(struct rtc *s)
+{
+    uint8_t c = s->cmos[RTC_REG_C] & (RTC_C_PF | RTC_C_AF | RTC_C_UF);
+    bool level;
+
+    if (c & s->cmos[RTC_REG_B] & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)) {
+        c |= RTC_C_IRQF;
+    }
+    s->cmos[RTC_REG_C] = c;
+    level = c & RTC_C_IRQF;
+    if (level != s->irq_level) {
+        s->irq_level = level;
+        if (s->m && s->m->kvm) {
+            kvm_set_irq(s->m->kvm, RTC_ISA_IRQ, level);
+        }
+    }
+}
+
+/* Sets the flags for what happened since the last evaluation. */
+static void check_flags(struct rtc *s)
+{
+    int64_t now = guest_now_us(s), last = s->last_check_us;
+    int shift = period_shift(s);
+
+    s->last_check_us = now;
+    if (now <= last) {
+        return;
+    }
+    if (shift >= 0 && (cycles32k(now) >> shift) > (cycles32k(last) >> shift)) {
+        s->cmos[RTC_REG_C] |= RTC_C_PF;
+    }
+    if (clock_running(s) && now / 1000000 > last / 1000000) {
+        s->cmos[RTC_REG_C] |= RTC_C_UF;
+        fill_time_regs(s);
+        if (alarm_byte_matches(s, RTC_SECONDS_ALARM, RTC_SECONDS) &&
+            alarm_byte_matches(s, RTC_MINUTES_ALARM, RTC_MINUTES) &&
+            alarm_byte_matches(s, RTC_HOURS_ALARM, RTC_HOURS)) {
+            s->cmos[RTC_REG_C] |= RTC_C_AF;
+        }
+    }
+    update_irq(s);
+}
+
+/* Schedules the timer for the next boundary an enabled interrupt needs. */
+static void arm(struct rtc *s)
+{
+    uint8_t b = s->cmos[RTC_REG_B];
+    int64_t now = guest_now_us(s), next = -1;
+    int shift = period_shift(s);
+
+    if ((b & RTC_B_PIE) && shift >= 0) {
+        int64_t cyc = ((cycles32k(now) >> shift) + 1) << shift;
+        int64_t sec = cyc / 32768;
+        next = sec * 1000000 + ((cyc % 32768) * 1000000 + 32767) / 32768;
+    }
+    if ((b & (RTC_B_UIE | RTC_B_AIE)) && clock_running(s)) {
+        int64_t sec = (now / 1000000 + 1) * 1000000;
+        next = next < 0 ? sec : MIN(next, sec);
+    }
+    s->deadline_us = next < 0 ? -1 : next - s->offset_us;
+    if (s->timer) {
+        g_source_set_ready_time(
+            s->timer, next < 0 ? -1
+                               : g_get_monotonic_time() +
+                                     MAX(s->deadline_us - host_now_us(s), 0));
+    }
+}
+
+void mc146818_run_timers(struct device *dev)
+{
+    struct rtc *s = (struct rtc *)dev;
+
+    check_flags(s);
+    arm(s);
+}
+
+int64_t mc146818_deadline(struct device *dev)
+{
+    return ((struct rtc *)dev)->deadline_us;
+}
+
+bool mc146818_irq_level(struct device *dev)
+{
+    return ((struct rtc *)dev)->irq_level;
+}
+
+static gboolean rtc_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    struct rtc *s = ((struct rtc_source *)src)->s;
+
+    g_mutex_lock(&s->dev.lock);
+    mc146818_run_timers(&s->dev);
+    g_mutex_unlock(&s->dev.lock);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs rtc_timer_funcs = {
+    .dispatch = rtc_timer_dispatch,
+};
+
 static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
 {
     struct rtc *s = opaque;
@@ -155,6 +334,9 @@ static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
     if (is_time_reg(r) && !(s->cmos[RTC_REG_B] & RTC_B_SET)) {
         fill_time_regs(s);
     }
+    if (r == RTC_REG_C) {
+        check_flags(s);
+    }
     v = s->cmos[r];
     switch (r) {
     case RTC_REG_A:
@@ -165,7 +347,9 @@ static uint64_t rtc_read(void *opaque, uint64_t off, unsigned size)
         }
         break;
     case RTC_REG_C:
+        v = s->cmos[RTC_REG_C];
         s->cmos[RTC_REG_C] = 0; /* read clears the flags */
+        update_irq(s);
         break;
     default:
         break;
@@ -183,17 +367,13 @@ static void rtc_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         s->index = v & 0x7f; /* bit 7: NMI mask, nothing to mask here */
         return;
     }
+    /* Flags up to now follow the old configuration. */
+    check_flags(s);
     switch (r) {
     case RTC_REG_A:
         s->cmos[r] = (uint8_t)((s->cmos[r] & RTC_A_UIP) | (v & 0x7f));
         break;
     case RTC_REG_B:
-        if (v & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)) {
-            vlog_guest_error(&s->m->log,
-                             "rtc: interrupts (register B 0x%02x) are not "
-                             "implemented",
-                             v);
-        }
         if ((v & RTC_B_SET) && !(s->cmos[RTC_REG_B] & RTC_B_SET)) {
             fill_time_regs(s); /* freeze the current time for editing */
         }
@@ -202,6 +382,7 @@ static void rtc_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
             latch_guest_time(s);
         }
         s->cmos[RTC_REG_B] = v;
+        update_irq(s);
         break;
     case RTC_REG_C:
     case RTC_REG_D:
@@ -218,6 +399,8 @@ static void rtc_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         s->cmos[r] = v;
         break;
     }
+    s->last_check_us = guest_now_us(s); /* a new clock starts from here */
+    arm(s);
 }
 
 static const struct io_ops rtc_ops = {
@@ -269,6 +452,9 @@ static void rtc_reset(struct device *dev)
     s->cmos[RTC_REG_B] = RTC_B_24H;
     s->cmos[RTC_REG_C] = 0;
     s->cmos[RTC_REG_D] = RTC_D_VRT;
+    s->last_check_us = guest_now_us(s);
+    update_irq(s);
+    arm(s);
 }
 
 /* -rtc base=utc|localtime|YYYY-MM-DD[THH:MM:SS] */
@@ -314,6 +500,13 @@ static bool rtc_realize(struct device *dev, struct machine *m, Error **errp)
         return false;
     }
     fill_nvram(s);
+    s->deadline_us = -1;
+    if (m->ctx) {
+        s->timer = g_source_new(&rtc_timer_funcs, sizeof(struct rtc_source));
+        ((struct rtc_source *)s->timer)->s = s;
+        g_source_set_name(s->timer, "mc146818rtc");
+        g_source_attach(s->timer, m->ctx);
+    }
     rtc_reset(dev);
     if (!as_map(m->pio, RTC_ISA_BASE, 2, &rtc_ops, s, &dev->lock, "mc146818rtc",
                 errp)) {
@@ -331,6 +524,11 @@ static void rtc_unrealize(struct device *dev)
         as_unmap(s->m->pio, RTC_ISA_BASE);
         s->mapped = false;
     }
+    if (s->timer) {
+        g_source_destroy(s->timer);
+        g_source_unref(s->timer);
+        s->timer = NULL;
+    }
 }
 
 static bool rtc_post_load(void *opaque, Error **errp)
@@ -341,6 +539,10 @@ static bool rtc_post_load(void *opaque, Error **errp)
         error_setg(errp, "mc146818rtc: index 0x%x out of range", s->index);
         return false;
     }
+    /* Flags in C are as saved; IRQF, the line and the timer follow. */
+    s->last_check_us = guest_now_us(s);
+    update_irq(s);
+    arm(s);
     return true;
 }
 

@@ -7,10 +7,20 @@
 #ifndef HW_RTC_MC146818_H
 #define HW_RTC_MC146818_H
 
+#include "util/common.h"
+
 struct device;
 /* Replaces the host clock (microseconds since the epoch) for tests. */
 void mc146818_set_clock(struct device *dev, int64_t (*now_us)(void *opaque),
                         void *opaque);
+/* What the main-loop timer does when it fires (tests call it after moving
+ * their clock; the caller holds the device lock). */
+void mc146818_run_timers(struct device *dev);
+/* Host time (us since the epoch) of the next event the timer waits for,
+ * -1 if none is enabled. */
+int64_t mc146818_deadline(struct device *dev);
+/* The IRQ 8 line (IRQF). */
+bool mc146818_irq_level(struct device *dev);
 
 #define RTC_ISA_BASE 0x70
 #define RTC_ISA_IRQ 8

@@ -74,3 +74,15 @@ def test_power_button_reaches_guest(mode, vireo, kvm, guest, spawn, tmp_path):
     assert vm.wait_for('powerbtn: pressed', timeout=10), vm.serial()
     assert vm.proc.wait(timeout=30) == 0
     assert 'without an event' not in vm.serial()
+
+
+@pytest.mark.parametrize('mode', ['split', 'on'])
+def test_rtc_interrupts(mode, vm_args, guest):
+    """The CMOS RTC's periodic (1024 Hz) and update-ended interrupts reach
+    the guest on IRQ 8 with the flags register C must show (IRQF|PF,
+    IRQF|UF)."""
+    r = run(vm_args(guest('rtcirq'), '-machine', 'kernel-irqchip=' + mode),
+            timeout=60)
+    assert serial_lines(r.serial) == ['rtcirq: start', 'rtcirq: periodic ok',
+                                      'rtcirq: update-ended ok'], r
+    assert r.returncode == 0, r

@@ -268,6 +268,150 @@ static void test_vmstate(void)
     fx_clear(&b);
 }
 
+/* A fixture on a fake clock anchored on a whole second. */
+static void fx_fake(struct fx *f, int64_t *now)
+{
+    fx_init(f, 64 * MiB, 1, NULL);
+    *now = (int64_t)1700000000 * 1000000;
+    mc146818_set_clock(f->dev, fake_now, now);
+    wr(f, RTC_REG_B, rd(f, RTC_REG_B) | RTC_B_SET);
+    wr(f, RTC_REG_B, rd(f, RTC_REG_B) & ~RTC_B_SET);
+    g_assert_cmphex(rd(f, RTC_REG_C), ==, 0);
+}
+
+static void advance(struct fx *f, int64_t *now, int64_t us)
+{
+    *now += us;
+    mc146818_run_timers(f->dev);
+}
+
+static void test_periodic(void)
+{
+    struct fx f;
+    int64_t now, t0;
+
+    fx_fake(&f, &now);
+    t0 = now;
+    /* Reset's register A selects 1024 Hz; nothing is enabled yet. */
+    g_assert_cmphex(rd(&f, RTC_REG_A) & 0x0f, ==, 6);
+    g_assert_cmpint(mc146818_deadline(f.dev), ==, -1);
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) | RTC_B_PIE);
+    /* The next 1/1024 s boundary, rounded up to a microsecond. */
+    g_assert_cmpint(mc146818_deadline(f.dev), ==, t0 + 977);
+    advance(&f, &now, 500);
+    g_assert_false(mc146818_irq_level(f.dev));
+    advance(&f, &now, 500);
+    g_assert_true(mc146818_irq_level(f.dev));
+    g_assert_cmpint(mc146818_deadline(f.dev), ==, t0 + 1954);
+    g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0xc0); /* IRQF | PF */
+    g_assert_false(mc146818_irq_level(f.dev));
+    g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0);
+    /* Rate 15 (2 Hz); rate 0 stops it. */
+    wr(&f, RTC_REG_A, 0x2f);
+    g_assert_cmpint(mc146818_deadline(f.dev), ==, t0 + 500000);
+    wr(&f, RTC_REG_A, 0x20);
+    g_assert_cmpint(mc146818_deadline(f.dev), ==, -1);
+    advance(&f, &now, 2000000);
+    g_assert_cmphex(rd(&f, RTC_REG_C) & 0x40, ==, 0);
+    /* PF is set whether or not PIE is (the chip's behaviour); only the
+     * line depends on the enable. */
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) & ~RTC_B_PIE);
+    wr(&f, RTC_REG_A, 0x26);
+    advance(&f, &now, 2000);
+    g_assert_false(mc146818_irq_level(f.dev));
+    g_assert_cmphex(rd(&f, RTC_REG_C) & 0xc0, ==, 0x40);
+    fx_clear(&f);
+}
+
+static void test_update_ended(void)
+{
+    struct fx f;
+    int64_t now, t0;
+
+    fx_fake(&f, &now);
+    t0 = now;
+    wr(&f, RTC_REG_A, 0x20); /* no periodic flag in the way */
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) | RTC_B_UIE);
+    g_assert_cmpint(mc146818_deadline(f.dev), ==, t0 + 1000000);
+    advance(&f, &now, 999999);
+    g_assert_false(mc146818_irq_level(f.dev));
+    advance(&f, &now, 1);
+    g_assert_true(mc146818_irq_level(f.dev));
+    g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0x90); /* IRQF | UF */
+    /* SET stops the clock: no update, no timer. */
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) | RTC_B_SET);
+    g_assert_cmpint(mc146818_deadline(f.dev), ==, -1);
+    advance(&f, &now, 3000000);
+    g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0);
+    fx_clear(&f);
+}
+
+static void test_alarm(void)
+{
+    struct fx f;
+    int64_t now;
+    uint8_t sec;
+
+    fx_fake(&f, &now);
+    wr(&f, RTC_REG_A, 0x20); /* no periodic flag in the way */
+    /* Alarm two seconds from now (BCD), only AIE enabled. */
+    sec = rd(&f, RTC_SECONDS);
+    sec = (uint8_t)(((bcd(sec) + 2) % 60 / 10) << 4 | (bcd(sec) + 2) % 10);
+    wr(&f, 0x01, sec);
+    wr(&f, 0x03, rd(&f, RTC_MINUTES));
+    wr(&f, 0x05, rd(&f, RTC_HOURS));
+    wr(&f, RTC_REG_B, rd(&f, RTC_REG_B) | RTC_B_AIE);
+    advance(&f, &now, 1000000);
+    /* UF is set but not enabled: no interrupt. */
+    g_assert_false(mc146818_irq_level(f.dev));
+    advance(&f, &now, 1000000);
+    if (bcd(rd(&f, RTC_SECONDS)) < 2) {
+        /* the minute rolled over: the alarm's minute no longer matches */
+        g_assert_false(mc146818_irq_level(f.dev));
+    } else {
+        g_assert_true(mc146818_irq_level(f.dev));
+        g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0xb0); /* IRQF | AF | UF */
+    }
+    /* Don't-care bytes: an alarm every second. */
+    wr(&f, 0x01, 0xc0);
+    wr(&f, 0x03, 0xff);
+    wr(&f, 0x05, 0xc5);
+    (void)rd(&f, RTC_REG_C);
+    advance(&f, &now, 1000000);
+    g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0xb0);
+    advance(&f, &now, 1000000);
+    g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0xb0);
+    fx_clear(&f);
+}
+
+static void test_irq_vmstate(void)
+{
+    struct fx a, b;
+    int64_t now;
+    GByteArray *buf = g_byte_array_new();
+    size_t pos = 0;
+
+    fx_fake(&a, &now);
+    fx_init(&b, 64 * MiB, 1, NULL);
+    mc146818_set_clock(b.dev, fake_now, &now);
+    wr(&a, RTC_REG_A, 0x20);
+    wr(&a, RTC_REG_B, rd(&a, RTC_REG_B) | RTC_B_UIE);
+    advance(&a, &now, 1000000);
+    g_assert_true(mc146818_irq_level(a.dev));
+    g_assert_true(vmstate_save(a.dev->cls->vmsd, a.dev, buf, NULL));
+    g_assert_false(mc146818_irq_level(b.dev));
+    g_assert_true(
+        vmstate_load(b.dev->cls->vmsd, b.dev, buf->data, buf->len, &pos, NULL));
+    /* The pending flag raises the line on the destination, and the timer
+     * is armed for the next update. */
+    g_assert_true(mc146818_irq_level(b.dev));
+    g_assert_cmpint(mc146818_deadline(b.dev), >, now);
+    g_assert_cmphex(rd(&b, RTC_REG_C), ==, 0x90);
+    g_byte_array_unref(buf);
+    fx_clear(&a);
+    fx_clear(&b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -279,5 +423,9 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/uip", test_uip);
     g_test_add_func("/rtc/nvram", test_nvram);
     g_test_add_func("/rtc/vmstate", test_vmstate);
+    g_test_add_func("/rtc/periodic", test_periodic);
+    g_test_add_func("/rtc/update-ended", test_update_ended);
+    g_test_add_func("/rtc/alarm", test_alarm);
+    g_test_add_func("/rtc/irq-vmstate", test_irq_vmstate);
     return g_test_run();
 }
