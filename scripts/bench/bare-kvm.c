@@ -82,7 +82,8 @@ int main(int argc, char **argv)
     }
     if (optind != argc - 1 || ram_size <= LOW_HOLE_END ||
         ram_size > 0xc0000000ULL) {
-        fprintf(stderr, "usage: bare-kvm [-m MiB (2..3072)] [-i|-s] [-v] BIOS\n");
+        fprintf(stderr,
+                "usage: bare-kvm [-m MiB (2..3072)] [-i|-s] [-v] BIOS\n");
         return 2;
     }
 
