@@ -2,9 +2,9 @@
 /*
  * bzimage.S: a fake Linux bzImage with a real setup header (boot protocol
  * 2.15, Documentation/arch/x86/boot.rst) and all three ways in:
- *  - real-mode setup at 0x200 (QEMU's pc firmware path): collects the e820
- *    map with INT 15h/E820 into the zero page, enters protected mode and
- *    jumps to code32_start with ESI = zero page;
+ *  - real-mode setup at 0x200 (QEMU's firmware path): copies the header
+ *    into its own zero page, collects the e820 map there with INT 15h/E820,
+ *    enters protected mode and jumps to code32_start with ESI = that page;
  *  - the 32-bit entry at the start of the protected-mode kernel;
  *  - the 64-bit entry at +0x200 (XLF_KERNEL_64, vireo's path): leaves long
  *    mode for 32-bit protected mode and continues as the 32-bit entry.
@@ -55,19 +55,32 @@ init_size:      .long INIT_SIZE
 handover_offset: .long 0
 kernel_info_offset: .long 0
 
-    /* Entered at setup_seg+0x20:0 with DS = ES = setup_seg (the zero
-     * page).  Addresses below are offsets from DS. */
+    /* Entered at setup_seg+0x20:0 with DS = ES = SS = setup_seg and
+     * interrupts off (boot.rst, "Running the kernel").  Addresses below
+     * are offsets from DS.
+     *
+     * As Linux's setup does (copy_boot_params), the loaded header is
+     * copied into a zeroed boot_params in the setup's own bss and the
+     * e820 map goes there: the zero page as loaded is the setup image
+     * itself, and its e820_table (0x2d0) lies on this code.  Interrupts
+     * stay off: the firmware may not have programmed the PIC (qboot on
+     * microvm leaves its vector base at 0, so the timer would arrive as
+     * INT 0), and INT 15h does not need them. */
 setup_code:
-    /* Interrupts stay on while the BIOS is in use (as Linux's setup
-     * does): with IF=0 and the BIOS timer interrupt pending, KVM's
-     * real-mode emulation here stalls.  Masked at the PIC before the
-     * switch to protected mode. */
-    sti
+    cli
     cld
     movw %ds, %ax
     movw %ax, %es
+    movw $boot_params, %di
+    movw $4096 / 2, %cx
+    xorw %ax, %ax
+    rep stosw
+    movw $setup_sects, %si
+    movw $boot_params + 0x1f1, %di
+    movw $setup_code - setup_sects, %cx
+    rep movsb
     xorl %ebx, %ebx
-    movw $0x2d0, %di
+    movl $boot_params + 0x2d0, %edi
     xorw %bp, %bp
 2:  movl $0xe820, %eax
     movl $20, %ecx
@@ -83,38 +96,66 @@ setup_code:
     cmpw $128, %bp
     jb 2b
 3:  movw %bp, %ax
-    movb %al, 0x1e8
-    xorl %esi, %esi
-    movw %ds, %si
-    shll $4, %esi
-    /* The GDT, its descriptor and the far-jump target go to scratch
-     * memory at linear 0x8000 (FS = 0), not next to this code: KVM's
-     * instruction emulator here stalls on repeated stores into the page
-     * it is executing from. */
-    xorw %ax, %ax
-    movw %ax, %fs
-    movl $0, %fs:0x8000
-    movl $0, %fs:0x8004
-    movl $0x0000ffff, %fs:0x8008
-    movl $0x00cf9b00, %fs:0x800c
-    movl $0x0000ffff, %fs:0x8010
-    movl $0x00cf9300, %fs:0x8014
-    movw $23, %fs:0x8018
-    movl $0x8000, %fs:0x801a
-    movl code32_start, %eax
-    movl %eax, %fs:0x8020
-    movw $0x08, %fs:0x8024
-    cli
+    movb %al, boot_params + 0x1e8
+    /* mask the PICs, as Linux's setup does before leaving real mode */
     movb $0xff, %al
     outb %al, $0xa1
     movb $0xfb, %al
     outb %al, $0x21
-    lgdtl %fs:0x8018
-    movl %cr0, %eax
-    orb $1, %al
-    movl %eax, %cr0
-    ljmpl *%fs:0x8020
+    /* Linear addresses for protected mode (EBX = setup segment base),
+     * then the 32-bit entry's state (boot.rst, "32-bit boot protocol"):
+     * flat __BOOT_CS 0x10 and __BOOT_DS 0x18 in CS, DS, ES, SS, ESI =
+     * boot_params, EBX = EBP = EDI = 0, as Linux's pmjump.S leaves it. */
+    xorl %ebx, %ebx
+    movw %ds, %bx
+    shll $4, %ebx
+    leal boot_params(%ebx), %esi
+    movw $setup_gdt_end - setup_gdt - 1, setup_gdt_desc
+    leal setup_gdt(%ebx), %eax
+    movl %eax, setup_gdt_desc + 2
+    leal in_pm32(%ebx), %eax
+    movl %eax, setup_jump
+    movw $0x10, setup_jump + 4
+    movzwl %sp, %esp
+    movl code32_start, %eax
+    lgdtl setup_gdt_desc
+    movl %cr0, %edx
+    orb $1, %dl
+    movl %edx, %cr0
+    ljmpl *setup_jump
 
+    .code32
+in_pm32:
+    movl $0x18, %ecx
+    movl %ecx, %ds
+    movl %ecx, %es
+    movl %ecx, %fs
+    movl %ecx, %gs
+    movl %ecx, %ss
+    addl %ebx, %esp
+    xorl %ebx, %ebx
+    xorl %ebp, %ebp
+    xorl %edi, %edi
+    jmpl *%eax
+
+    .balign 8
+setup_gdt:
+    .quad 0
+    .quad 0
+    .quad 0x00cf9b000000ffff    /* __BOOT_CS */
+    .quad 0x00cf93000000ffff    /* __BOOT_DS */
+setup_gdt_end:
+
+    /* the setup's bss: after the loaded image, below setup segment +
+     * 0x8000 (boot.rst's memory layout; the stack/heap is above) */
+    .section .setup_bss, "aw", @nobits
+    .balign 16
+boot_params:
+    .skip 4096
+setup_gdt_desc:
+    .skip 6
+setup_jump:
+    .skip 6
 
     /* ---- protected-mode kernel, at 1 MiB ---- */
     .section .head32, "ax"
