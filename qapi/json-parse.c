@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * json-parse.c: recursive-descent JSON parser into JsonNode trees; see
+ * json-parse.c: recursive-descent JSON parser into json_value trees; see
  * json-parse.h.  Input is untrusted: every read is bounds-checked, depth
  * is limited, strings must be valid UTF-8 without NUL, and errors name
  * what was expected.
  */
 #include "util/common.h"
 #include "qapi/json-parse.h"
+
+#include <math.h>
 
 struct jp {
     const char *p, *end;
@@ -71,13 +73,30 @@ static int hex4(struct jp *j)
     return v;
 }
 
-/* At the opening quote; returns the decoded string or NULL. */
-static char *parse_string(struct jp *j)
+/* At the opening quote; returns the decoded string (a JSON_STRING) or
+ * NULL.  Most strings have no escape: those are one allocation. */
+static struct json_value *parse_string(struct jp *j)
 {
-    GString *s = g_string_new(NULL);
+    GString *s;
     const char *run;
+    struct json_value *v;
 
     j->p++; /* the quote */
+    run = j->p;
+    while (j->p < j->end && *j->p != '"' && *j->p != '\\' &&
+           (unsigned char)*j->p >= 0x20) {
+        j->p++;
+    }
+    if (j->p < j->end && *j->p == '"') {
+        if (!g_utf8_validate_len(run, (gsize)(j->p - run), NULL)) {
+            fail(j, "invalid UTF-8 sequence");
+            return NULL;
+        }
+        v = json_new_string_len(run, (size_t)(j->p - run));
+        j->p++;
+        return v;
+    }
+    s = g_string_new_len(run, j->p - run);
     for (;;) {
         run = j->p;
         while (j->p < j->end && *j->p != '"' && *j->p != '\\' &&
@@ -166,19 +185,26 @@ static char *parse_string(struct jp *j)
         fail(j, "invalid UTF-8 sequence");
         goto bad;
     }
-    return g_string_free(s, FALSE);
+    v = json_new_string_len(s->str, s->len);
+    g_string_free(s, TRUE);
+    return v;
 bad:
     g_string_free(s, TRUE);
     return NULL;
 }
 
-static JsonNode *parse_number(struct jp *j)
+/*
+ * QEMU's split: an integer that fits int64 is an int, one that fits only
+ * uint64 a uint, any other number a double.
+ */
+static struct json_value *parse_number(struct jp *j)
 {
     const char *start = j->p;
     bool is_int = true;
     char buf[64];
+    char *text = buf;
     size_t n;
-    JsonNode *node;
+    struct json_value *v = NULL;
 
     if (j->p < j->end && *j->p == '-') {
         j->p++;
@@ -221,44 +247,58 @@ static JsonNode *parse_number(struct jp *j)
     }
     n = (size_t)(j->p - start);
     if (n >= sizeof(buf)) {
-        /* too many digits for any int64; keep it as a double */
-        char *big = g_strndup(start, n);
-        node =
-            json_node_init_double(json_node_alloc(), g_ascii_strtod(big, NULL));
-        g_free(big);
-        return node;
+        text = g_strndup(start, n); /* too long for any integer */
+    } else {
+        memcpy(buf, start, n);
+        buf[n] = '\0';
     }
-    memcpy(buf, start, n);
-    buf[n] = '\0';
     if (is_int) {
-        gint64 v;
         errno = 0;
-        v = g_ascii_strtoll(buf, NULL, 10);
+        int64_t i = g_ascii_strtoll(text, NULL, 10);
         if (errno != ERANGE) {
-            return json_node_init_int(json_node_alloc(), v);
+            v = json_new_int(i);
+        } else if (*text != '-') {
+            errno = 0;
+            uint64_t u = g_ascii_strtoull(text, NULL, 10);
+            if (errno != ERANGE) {
+                v = json_new_uint(u);
+            }
         }
     }
-    return json_node_init_double(json_node_alloc(), g_ascii_strtod(buf, NULL));
+    if (!v) {
+        double d = g_ascii_strtod(text, NULL);
+        /* QEMU takes 1e400 as inf and writes it back as "inf", which is
+         * not JSON: refuse it here instead (underflow to 0 is fine) */
+        if (isfinite(d)) {
+            v = json_new_double(d);
+        }
+    }
+    if (text != buf) {
+        g_free(text);
+    }
+    if (!v) {
+        fail(j, "number out of range");
+    }
+    return v;
 bad:
     fail(j, "invalid number");
     return NULL;
 }
 
-static JsonNode *parse_value(struct jp *j);
+static struct json_value *parse_value(struct jp *j);
 
-static JsonNode *parse_object(struct jp *j)
+static struct json_value *parse_object(struct jp *j)
 {
-    JsonObject *o = json_object_new();
+    struct json_value *o = json_new_object();
 
     j->p++; /* { */
     skip_ws(j);
     if (j->p < j->end && *j->p == '}') {
         j->p++;
-        return json_node_init_object(json_node_alloc(), o);
+        return o;
     }
     for (;;) {
-        char *key;
-        JsonNode *v;
+        struct json_value *key, *v;
 
         skip_ws(j);
         if (j->p >= j->end || *j->p != '"') {
@@ -271,25 +311,24 @@ static JsonNode *parse_object(struct jp *j)
         }
         skip_ws(j);
         if (j->p >= j->end || *j->p != ':') {
-            g_free(key);
+            json_free(key);
             fail(j, "expecting ':' after object key");
             goto bad;
         }
         j->p++;
         v = parse_value(j);
         if (!v) {
-            g_free(key);
+            json_free(key);
             goto bad;
         }
-        if (json_object_has_member(o, key)) {
-            /* json-glib would keep the last; QMP must refuse */
-            g_free(key);
-            json_node_unref(v);
+        if (json_object_get(o, key->u.str.s)) {
+            /* QMP must refuse, not keep the first or the last */
+            json_free(key);
+            json_free(v);
             fail(j, "duplicate key");
             goto bad;
         }
-        json_object_set_member(o, key, v);
-        g_free(key);
+        json_object_append_keyval(o, key, v);
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
@@ -297,32 +336,32 @@ static JsonNode *parse_object(struct jp *j)
         }
         if (j->p < j->end && *j->p == '}') {
             j->p++;
-            return json_node_init_object(json_node_alloc(), o);
+            return o;
         }
         fail(j, "expecting ',' or '}'");
         goto bad;
     }
 bad:
-    json_object_unref(o);
+    json_free(o);
     return NULL;
 }
 
-static JsonNode *parse_array(struct jp *j)
+static struct json_value *parse_array(struct jp *j)
 {
-    JsonArray *a = json_array_new();
+    struct json_value *a = json_new_array();
 
     j->p++; /* [ */
     skip_ws(j);
     if (j->p < j->end && *j->p == ']') {
         j->p++;
-        return json_node_init_array(json_node_alloc(), a);
+        return a;
     }
     for (;;) {
-        JsonNode *v = parse_value(j);
+        struct json_value *v = parse_value(j);
         if (!v) {
             goto bad;
         }
-        json_array_add_element(a, v);
+        json_array_append(a, v);
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
@@ -330,20 +369,19 @@ static JsonNode *parse_array(struct jp *j)
         }
         if (j->p < j->end && *j->p == ']') {
             j->p++;
-            return json_node_init_array(json_node_alloc(), a);
+            return a;
         }
         fail(j, "expecting ',' or ']'");
         goto bad;
     }
 bad:
-    json_array_unref(a);
+    json_free(a);
     return NULL;
 }
 
-static JsonNode *parse_value(struct jp *j)
+static struct json_value *parse_value(struct jp *j)
 {
-    JsonNode *n = NULL;
-    char *s;
+    struct json_value *n = NULL;
 
     skip_ws(j);
     if (j->p >= j->end) {
@@ -361,26 +399,20 @@ static JsonNode *parse_value(struct jp *j)
         j->depth--;
         return n;
     case '"':
-        s = parse_string(j);
-        if (!s) {
-            return NULL;
-        }
-        n = json_node_init_string(json_node_alloc(), s);
-        g_free(s);
-        return n;
+        return parse_string(j);
     case 't':
         if (literal(j, "true")) {
-            return json_node_init_boolean(json_node_alloc(), TRUE);
+            return json_new_bool(true);
         }
         break;
     case 'f':
         if (literal(j, "false")) {
-            return json_node_init_boolean(json_node_alloc(), FALSE);
+            return json_new_bool(false);
         }
         break;
     case 'n':
         if (literal(j, "null")) {
-            return json_node_init_null(json_node_alloc());
+            return json_new_null();
         }
         break;
     default:
@@ -393,15 +425,15 @@ static JsonNode *parse_value(struct jp *j)
     return NULL;
 }
 
-JsonNode *json_parse(const char *text, size_t len, char **err)
+struct json_value *json_parse(const char *text, size_t len, char **err)
 {
     struct jp j = {.p = text, .end = text + len};
-    JsonNode *n = parse_value(&j);
+    struct json_value *n = parse_value(&j);
 
     if (n) {
         skip_ws(&j);
         if (j.p != j.end) {
-            json_node_unref(n);
+            json_free(n);
             n = NULL;
             fail(&j, "unexpected data after the value");
         }

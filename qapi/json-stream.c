@@ -24,8 +24,7 @@ struct json_stream {
     enum js_state state;
     char quote;
     unsigned depth;
-    size_t tok_start; /* offset in buf of the current bare token */
-    bool discard;     /* message rejected: skip to its end */
+    bool discard; /* message rejected: skip to its end */
 };
 
 struct json_stream *json_stream_new(size_t max_size, unsigned max_depth,
@@ -108,35 +107,6 @@ static bool is_scalar_char(uint8_t c)
     return g_ascii_isalnum(c) || c == '+' || c == '-' || c == '.';
 }
 
-/*
- * json-glib silently wraps integers outside int64 (18446744073709551615
- * reads as -1).  An integer token that does not fit int64 is therefore
- * handed over as a float ("<digits>.0"): int members then reject it as
- * "expected: integer" and uint64 members take values in [2^63, 2^64) from
- * the double (qapi_parse_uint64, exact to 2^11 at that magnitude).
- */
-static void js_end_token(struct json_stream *s)
-{
-    const char *t;
-    char *end;
-
-    if (s->discard || s->tok_start >= s->buf->len) {
-        return;
-    }
-    t = s->buf->str + s->tok_start;
-    for (const char *p = (*t == '-') ? t + 1 : t; *p; p++) {
-        if (!g_ascii_isdigit(*p)) {
-            return; /* not a plain integer */
-        }
-    }
-    errno = 0;
-    (void)g_ascii_strtoll(t, &end, 10);
-    if (errno == ERANGE) {
-        js_put(s, '.');
-        js_put(s, '0');
-    }
-}
-
 static void js_stray(struct json_stream *s, uint8_t c)
 {
     char *msg;
@@ -196,7 +166,6 @@ static void js_byte(struct json_stream *s, uint8_t c)
             return;
         }
         s->state = JS_NORMAL;
-        js_end_token(s);
         if (s->depth == 0) {
             js_complete(s);
         }
@@ -253,7 +222,6 @@ static void js_byte(struct json_stream *s, uint8_t c)
         return;
     default:
         if (is_scalar_char(c)) {
-            s->tok_start = s->buf->len;
             js_put(s, (char)c);
             s->state = JS_SCALAR;
             return;

@@ -9,7 +9,7 @@
  * nested deeper than max_depth is reported once and then skipped up to its
  * end (resync); a control character other than \t \r \n resets the lexer,
  * as QEMU's QMP specification promises clients.  'single-quoted' strings
- * (accepted by QEMU) are rewritten to double quotes for json-glib.
+ * (accepted by QEMU) are rewritten to double quotes for the parser.
  * Invalid UTF-8 inside a message is reported when the message completes.
  */
 #ifndef QAPI_JSON_STREAM_H

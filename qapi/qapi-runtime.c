@@ -31,48 +31,46 @@ void qapi_error_type(const char *path, const char *what, Error **errp)
                path && *path ? path : "null", what);
 }
 
-enum qapi_alt_kind qapi_node_kind(JsonNode *node)
+enum qapi_alt_kind qapi_node_kind(const struct json_value *node)
 {
-    switch (json_node_get_node_type(node)) {
-    case JSON_NODE_OBJECT:
+    switch (node ? node->type : JSON_NULL) {
+    case JSON_OBJECT:
         return QAPI_ALT_OBJECT;
-    case JSON_NODE_ARRAY:
+    case JSON_ARRAY:
         return QAPI_ALT_ARRAY;
-    case JSON_NODE_NULL:
+    case JSON_NULL:
         return QAPI_ALT_NULL;
-    case JSON_NODE_VALUE:
-        break;
-    }
-    switch (json_node_get_value_type(node)) {
-    case G_TYPE_INT64:
+    case JSON_INT:
+    case JSON_UINT:
         return QAPI_ALT_INT;
-    case G_TYPE_DOUBLE:
+    case JSON_DOUBLE:
         return QAPI_ALT_NUMBER;
-    case G_TYPE_BOOLEAN:
+    case JSON_BOOL:
         return QAPI_ALT_BOOL;
-    case G_TYPE_STRING:
+    case JSON_STRING:
         return QAPI_ALT_STRING;
-    default:
-        return QAPI_ALT_NONE;
     }
+    return QAPI_ALT_NONE;
 }
 
-JsonObject *qapi_expect_object(JsonNode *node, const char *path, Error **errp)
+const struct json_value *qapi_expect_object(const struct json_value *node,
+                                            const char *path, Error **errp)
 {
-    if (!node || !JSON_NODE_HOLDS_OBJECT(node)) {
+    if (!json_is(node, JSON_OBJECT)) {
         qapi_error_type(path, "object", errp);
         return NULL;
     }
-    return json_node_get_object(node);
+    return node;
 }
 
-JsonArray *qapi_expect_array(JsonNode *node, const char *path, Error **errp)
+const struct json_value *qapi_expect_array(const struct json_value *node,
+                                           const char *path, Error **errp)
 {
-    if (!node || !JSON_NODE_HOLDS_ARRAY(node)) {
+    if (!json_is(node, JSON_ARRAY)) {
         qapi_error_type(path, "array", errp);
         return NULL;
     }
-    return json_node_get_array(node);
+    return node;
 }
 
 static bool in_list(const char *const *keys, const char *k)
@@ -85,15 +83,12 @@ static bool in_list(const char *const *keys, const char *k)
     return false;
 }
 
-bool qapi_check_keys(JsonObject *o, const char *path, const char *const *keys,
-                     const char *const *keys2, Error **errp)
+bool qapi_check_keys(const struct json_value *o, const char *path,
+                     const char *const *keys, const char *const *keys2,
+                     Error **errp)
 {
-    JsonObjectIter it;
-    const char *k;
-    JsonNode *v;
-
-    json_object_iter_init_ordered(&it, o);
-    while (json_object_iter_next_ordered(&it, &k, &v)) {
+    for (size_t i = 0; i < json_object_len(o); i++) {
+        const char *k = json_object_member(o, i)->key;
         if (!in_list(keys, k) && !in_list(keys2, k)) {
             char *p = qapi_path(path, k);
             error_setg(errp, "Parameter '%s' is unexpected", p);
@@ -104,50 +99,51 @@ bool qapi_check_keys(JsonObject *o, const char *path, const char *const *keys,
     return true;
 }
 
-static bool is_value(JsonNode *node, GType t)
+bool qapi_parse_str(const struct json_value *node, const char *path, char **out,
+                    Error **errp)
 {
-    return node && JSON_NODE_HOLDS_VALUE(node) &&
-           json_node_get_value_type(node) == t;
-}
-
-bool qapi_parse_str(JsonNode *node, const char *path, char **out, Error **errp)
-{
-    if (!is_value(node, G_TYPE_STRING)) {
+    if (!json_is(node, JSON_STRING)) {
         qapi_error_type(path, "string", errp);
         return false;
     }
-    *out = g_strdup(json_node_get_string(node));
+    *out = g_strndup(node->u.str.s, node->u.str.len);
     return true;
 }
 
-bool qapi_parse_bool(JsonNode *node, const char *path, bool *out, Error **errp)
+bool qapi_parse_bool(const struct json_value *node, const char *path, bool *out,
+                     Error **errp)
 {
-    if (!is_value(node, G_TYPE_BOOLEAN)) {
+    if (!json_is(node, JSON_BOOL)) {
         qapi_error_type(path, "boolean", errp);
         return false;
     }
-    *out = json_node_get_boolean(node);
+    *out = node->u.b;
     return true;
 }
 
-bool qapi_parse_number(JsonNode *node, const char *path, double *out,
-                       Error **errp)
+bool qapi_parse_number(const struct json_value *node, const char *path,
+                       double *out, Error **errp)
 {
-    if (is_value(node, G_TYPE_INT64)) {
-        *out = (double)json_node_get_int(node);
+    switch (node ? node->type : JSON_NULL) {
+    case JSON_INT:
+        *out = (double)node->u.i;
         return true;
-    }
-    if (!is_value(node, G_TYPE_DOUBLE)) {
+    case JSON_UINT:
+        *out = (double)node->u.u;
+        return true;
+    case JSON_DOUBLE:
+        *out = node->u.d;
+        return true;
+    default:
         qapi_error_type(path, "number", errp);
         return false;
     }
-    *out = json_node_get_double(node);
-    return true;
 }
 
-bool qapi_parse_null(JsonNode *node, const char *path, bool *out, Error **errp)
+bool qapi_parse_null(const struct json_value *node, const char *path, bool *out,
+                     Error **errp)
 {
-    if (!node || !JSON_NODE_HOLDS_NULL(node)) {
+    if (!json_is(node, JSON_NULL)) {
         qapi_error_type(path, "null", errp);
         return false;
     }
@@ -155,27 +151,28 @@ bool qapi_parse_null(JsonNode *node, const char *path, bool *out, Error **errp)
     return true;
 }
 
-bool qapi_parse_any(JsonNode *node, const char *path, JsonNode **out,
-                    Error **errp)
+bool qapi_parse_any(const struct json_value *node, const char *path,
+                    struct json_value **out, Error **errp)
 {
-    *out = json_node_copy(node);
+    *out = json_copy(node);
     return true;
 }
 
 /*
- * json-glib reads integers that overflow int64 as doubles; QEMU calls those
- * a type error too ("expected: integer"), so only G_TYPE_INT64 passes.
+ * Only an integer that fits int64 passes: QEMU calls a uint above
+ * INT64_MAX or a double a type error too ("expected: integer").
  */
-bool qapi_parse_int(JsonNode *node, const char *path, int64_t min, int64_t max,
-                    const char *tname, int64_t *out, Error **errp)
+bool qapi_parse_int(const struct json_value *node, const char *path,
+                    int64_t min, int64_t max, const char *tname, int64_t *out,
+                    Error **errp)
 {
     int64_t v;
 
-    if (!is_value(node, G_TYPE_INT64)) {
+    if (!json_is(node, JSON_INT)) {
         qapi_error_type(path, "integer", errp);
         return false;
     }
-    v = json_node_get_int(node);
+    v = node->u.i;
     if (v < min || v > max) {
         error_setg(errp, "Parameter '%s' expects %s", path ? path : "", tname);
         return false;
@@ -184,9 +181,9 @@ bool qapi_parse_int(JsonNode *node, const char *path, int64_t min, int64_t max,
     return true;
 }
 
-bool qapi_parse_int_into(JsonNode *node, const char *path, int64_t min,
-                         int64_t max, const char *tname, void *out, size_t size,
-                         Error **errp)
+bool qapi_parse_int_into(const struct json_value *node, const char *path,
+                         int64_t min, int64_t max, const char *tname, void *out,
+                         size_t size, Error **errp)
 {
     int64_t v;
 
@@ -217,29 +214,27 @@ bool qapi_parse_int_into(JsonNode *node, const char *path, int64_t min,
 }
 
 /*
- * uint64 above INT64_MAX: the JSON splitter hands those over as doubles
- * (see json-stream.c), so accept an integral double in [2^63, 2^64]; 2^64
- * itself is what 2^64-1 rounds to and is read as UINT64_MAX.
+ * uint64: an int that is not negative or a uint.  An integral double in
+ * [2^63, 2^64) is taken too (a client that writes 1e19 means an integer).
  */
-bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
-                       Error **errp)
+bool qapi_parse_uint64(const struct json_value *node, const char *path,
+                       uint64_t *out, Error **errp)
 {
-    if (is_value(node, G_TYPE_INT64)) {
-        int64_t v = json_node_get_int(node);
-        if (v < 0) {
+    if (json_is(node, JSON_INT)) {
+        if (node->u.i < 0) {
             error_setg(errp, "Parameter '%s' expects uint64_t",
                        path ? path : "");
             return false;
         }
-        *out = (uint64_t)v;
+        *out = (uint64_t)node->u.i;
         return true;
     }
-    if (is_value(node, G_TYPE_DOUBLE)) {
-        double d = json_node_get_double(node);
-        if (d == 18446744073709551616.0) {
-            *out = UINT64_MAX;
-            return true;
-        }
+    if (json_is(node, JSON_UINT)) {
+        *out = node->u.u;
+        return true;
+    }
+    if (json_is(node, JSON_DOUBLE)) {
+        double d = node->u.d;
         /* integral: the conversion is exact in this range iff it is */
         if (d >= 9223372036854775808.0 && d < 18446744073709551616.0 &&
             (double)(uint64_t)d == d) {
@@ -251,16 +246,15 @@ bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
     return false;
 }
 
-int qapi_parse_enum(JsonNode *node, const char *path, const char *const *names,
-                    int count, Error **errp)
+int qapi_parse_enum(const struct json_value *node, const char *path,
+                    const char *const *names, int count, Error **errp)
 {
-    const char *s;
+    const char *s = json_string(node);
 
-    if (!is_value(node, G_TYPE_STRING)) {
+    if (!s) {
         qapi_error_type(path, "string", errp);
         return -1;
     }
-    s = json_node_get_string(node);
     for (int i = 0; i < count; i++) {
         if (strcmp(names[i], s) == 0) {
             return i;
@@ -269,81 +263,4 @@ int qapi_parse_enum(JsonNode *node, const char *path, const char *const *names,
     error_setg(errp, "Parameter '%s' does not accept value '%s'",
                path && *path ? path : "null", s);
     return -1;
-}
-
-JsonNode *qapi_str_node(const char *s)
-{
-    JsonNode *n = json_node_new(JSON_NODE_VALUE);
-    json_node_set_string(n, s ? s : "");
-    return n;
-}
-
-JsonNode *qapi_bool_node(bool b)
-{
-    JsonNode *n = json_node_new(JSON_NODE_VALUE);
-    json_node_set_boolean(n, b);
-    return n;
-}
-
-JsonNode *qapi_int_node(int64_t v)
-{
-    JsonNode *n = json_node_new(JSON_NODE_VALUE);
-    json_node_set_int(n, v);
-    return n;
-}
-
-JsonNode *qapi_uint_node(uint64_t v)
-{
-    JsonNode *n = json_node_new(JSON_NODE_VALUE);
-    if (v > INT64_MAX) {
-        json_node_set_double(n, (double)v);
-    } else {
-        json_node_set_int(n, (int64_t)v);
-    }
-    return n;
-}
-
-JsonNode *qapi_double_node(double v)
-{
-    JsonNode *n = json_node_new(JSON_NODE_VALUE);
-    json_node_set_double(n, v);
-    return n;
-}
-
-JsonNode *qapi_null_node(void)
-{
-    return json_node_new(JSON_NODE_NULL);
-}
-
-JsonNode *qapi_any_node(JsonNode *v)
-{
-    return v ? json_node_copy(v) : qapi_null_node();
-}
-
-JsonNode *qapi_object_node(JsonObject *o)
-{
-    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-    json_node_take_object(n, o);
-    return n;
-}
-
-JsonNode *qapi_array_node(JsonArray *a)
-{
-    JsonNode *n = json_node_new(JSON_NODE_ARRAY);
-    json_node_take_array(n, a);
-    return n;
-}
-
-JsonNode *qapi_object_node_ref(JsonObject *o)
-{
-    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-    json_node_set_object(n, o);
-    return n;
-}
-
-void qapi_node_unref(JsonNode *n)
-{
-    if (n) {
-        json_node_unref(n);
-    }
 }

@@ -3,7 +3,7 @@
  * qapi-runtime.h: the hand-written support the generated QAPI code calls:
  * typed extraction of JSON values with QEMU's error wording (every error a
  * GenericError naming the member by its path, "model.name", "enable[0]"),
- * the unknown-member check, node constructors, and the command table
+ * the unknown-member check, value constructors, and the command table
  * format that qmp-dispatch.c walks.
  */
 #ifndef QAPI_QAPI_RUNTIME_H
@@ -12,7 +12,7 @@
 #include "util/common.h"
 #include "util/error.h"
 
-#include <json-glib/json-glib.h>
+#include "qapi/json-value.h"
 
 struct machine;
 
@@ -22,10 +22,12 @@ enum qmp_command_flags {
     QMP_CMD_NO_SUCCESS_RESPONSE = 1u << 2,
 };
 
-/* A generated marshaller: parses args (never NULL), calls the handler,
- * returns the reply value (a new node) or NULL with *errp set. */
-typedef JsonNode *(*qmp_marshal_fn)(struct machine *m, JsonObject *args,
-                                    Error **errp);
+/* A generated marshaller: parses args (a JSON object, never NULL), calls
+ * the handler, returns the reply value (a new value) or NULL with *errp
+ * set. */
+typedef struct json_value *(*qmp_marshal_fn)(struct machine *m,
+                                             struct json_value *args,
+                                             Error **errp);
 
 struct qmp_command_def {
     const char *name;
@@ -44,7 +46,7 @@ enum qapi_alt_kind {
     QAPI_ALT_OBJECT,
     QAPI_ALT_ARRAY,
 };
-enum qapi_alt_kind qapi_node_kind(JsonNode *node);
+enum qapi_alt_kind qapi_node_kind(const struct json_value *node);
 
 /* "path.name" (or "name" when path is NULL/empty); g_free the result. */
 char *qapi_path(const char *path, const char *name);
@@ -55,46 +57,70 @@ void qapi_error_missing(const char *path, Error **errp);
 /* "Invalid parameter type for 'path', expected: what" */
 void qapi_error_type(const char *path, const char *what, Error **errp);
 
-JsonObject *qapi_expect_object(JsonNode *node, const char *path, Error **errp);
-JsonArray *qapi_expect_array(JsonNode *node, const char *path, Error **errp);
+/* node itself if it is an object (array), else NULL with errp set. */
+const struct json_value *qapi_expect_object(const struct json_value *node,
+                                            const char *path, Error **errp);
+const struct json_value *qapi_expect_array(const struct json_value *node,
+                                           const char *path, Error **errp);
 /* Fails with "Parameter 'x' is unexpected" for a member of o that is in
  * neither NULL-terminated list (either may be NULL). */
-bool qapi_check_keys(JsonObject *o, const char *path, const char *const *keys,
-                     const char *const *keys2, Error **errp);
+bool qapi_check_keys(const struct json_value *o, const char *path,
+                     const char *const *keys, const char *const *keys2,
+                     Error **errp);
 
-bool qapi_parse_str(JsonNode *node, const char *path, char **out, Error **errp);
-bool qapi_parse_bool(JsonNode *node, const char *path, bool *out, Error **errp);
-bool qapi_parse_number(JsonNode *node, const char *path, double *out,
-                       Error **errp);
-bool qapi_parse_null(JsonNode *node, const char *path, bool *out, Error **errp);
-/* Takes a new reference. */
-bool qapi_parse_any(JsonNode *node, const char *path, JsonNode **out,
+bool qapi_parse_str(const struct json_value *node, const char *path, char **out,
                     Error **errp);
-bool qapi_parse_int(JsonNode *node, const char *path, int64_t min, int64_t max,
-                    const char *tname, int64_t *out, Error **errp);
+bool qapi_parse_bool(const struct json_value *node, const char *path, bool *out,
+                     Error **errp);
+bool qapi_parse_number(const struct json_value *node, const char *path,
+                       double *out, Error **errp);
+bool qapi_parse_null(const struct json_value *node, const char *path, bool *out,
+                     Error **errp);
+/* Stores a deep copy. */
+bool qapi_parse_any(const struct json_value *node, const char *path,
+                    struct json_value **out, Error **errp);
+bool qapi_parse_int(const struct json_value *node, const char *path,
+                    int64_t min, int64_t max, const char *tname, int64_t *out,
+                    Error **errp);
 /* Range-checks, then stores into an integer of `size` bytes. */
-bool qapi_parse_int_into(JsonNode *node, const char *path, int64_t min,
-                         int64_t max, const char *tname, void *out, size_t size,
-                         Error **errp);
-bool qapi_parse_uint64(JsonNode *node, const char *path, uint64_t *out,
-                       Error **errp);
+bool qapi_parse_int_into(const struct json_value *node, const char *path,
+                         int64_t min, int64_t max, const char *tname, void *out,
+                         size_t size, Error **errp);
+bool qapi_parse_uint64(const struct json_value *node, const char *path,
+                       uint64_t *out, Error **errp);
 /* Returns the index of the node's string in names, or -1 with errp set. */
-int qapi_parse_enum(JsonNode *node, const char *path, const char *const *names,
-                    int count, Error **errp);
+int qapi_parse_enum(const struct json_value *node, const char *path,
+                    const char *const *names, int count, Error **errp);
 
-JsonNode *qapi_str_node(const char *s);
-JsonNode *qapi_bool_node(bool b);
-JsonNode *qapi_int_node(int64_t v);
-JsonNode *qapi_uint_node(uint64_t v);
-JsonNode *qapi_double_node(double v);
-JsonNode *qapi_null_node(void);
-/* A new reference to v (or JSON null for NULL). */
-JsonNode *qapi_any_node(JsonNode *v);
-/* Take ownership of o / a. */
-JsonNode *qapi_object_node(JsonObject *o);
-JsonNode *qapi_array_node(JsonArray *a);
-/* A node that refers to o without taking the caller's reference. */
-JsonNode *qapi_object_node_ref(JsonObject *o);
-void qapi_node_unref(JsonNode *n);
+/* Value constructors the generated code calls. */
+static inline struct json_value *qapi_str_node(const char *s)
+{
+    return json_new_string(s);
+}
+static inline struct json_value *qapi_bool_node(bool b)
+{
+    return json_new_bool(b);
+}
+static inline struct json_value *qapi_int_node(int64_t v)
+{
+    return json_new_int(v);
+}
+static inline struct json_value *qapi_uint_node(uint64_t v)
+{
+    return json_new_uint(v);
+}
+static inline struct json_value *qapi_double_node(double v)
+{
+    return json_new_double(v);
+}
+static inline struct json_value *qapi_null_node(void)
+{
+    return json_new_null();
+}
+/* A copy of v (or JSON null for NULL). */
+static inline struct json_value *qapi_any_node(const struct json_value *v)
+{
+    return v ? json_copy(v) : json_new_null();
+}
 
 #endif

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qmp-dispatch.c: the QMP request -> reply step (see qmp-dispatch.h), and
- * the QEMU-style JSON writer every reply and event goes through.
+ * qmp-dispatch.c: the QMP request -> reply step (see qmp-dispatch.h).
  */
 #include "util/common.h"
 #include "qapi/qmp-dispatch.h"
@@ -50,39 +49,40 @@ const char *qmp_error_class_name(enum error_class cls)
     }
 }
 
-JsonNode *qmp_error_reply(enum error_class cls, const char *desc, JsonNode *id)
+struct json_value *qmp_error_reply(enum error_class cls, const char *desc,
+                                   const struct json_value *id)
 {
-    JsonObject *err = json_object_new();
-    JsonObject *o = json_object_new();
+    struct json_value *err = json_new_object();
+    struct json_value *o = json_new_object();
 
-    json_object_set_string_member(err, "class", qmp_error_class_name(cls));
-    json_object_set_string_member(err, "desc", desc);
-    json_object_set_object_member(o, "error", err);
+    json_object_set_static(err, "class",
+                           json_new_string(qmp_error_class_name(cls)));
+    json_object_set_static(err, "desc", json_new_string(desc));
+    json_object_set_static(o, "error", err);
     if (id) {
-        json_object_set_member(o, "id", json_node_copy(id));
+        json_object_set_static(o, "id", json_copy(id));
     }
-    return qapi_object_node(o);
+    return o;
 }
 
-static JsonNode *reply_err(Error *err, JsonNode *id)
+static struct json_value *reply_err(Error *err, const struct json_value *id)
 {
-    JsonNode *r =
+    struct json_value *r =
         qmp_error_reply(error_get_class(err), error_get_pretty(err), id);
     error_free(err);
     return r;
 }
 
 /* Does the capability list ask for "oob"?  (Already validated.) */
-static bool wants_oob(JsonObject *args)
+static bool wants_oob(const struct json_value *args)
 {
-    JsonNode *en = json_object_get_member(args, "enable");
+    struct json_value *en = json_object_get(args, "enable");
 
-    if (!en || !JSON_NODE_HOLDS_ARRAY(en)) {
+    if (!json_is(en, JSON_ARRAY)) {
         return false;
     }
-    JsonArray *a = json_node_get_array(en);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        const char *s = json_array_get_string_element(a, i);
+    for (size_t i = 0; i < json_array_len(en); i++) {
+        const char *s = json_string(json_array_get(en, i));
         if (s && strcmp(s, "oob") == 0) {
             return true;
         }
@@ -90,35 +90,49 @@ static bool wants_oob(JsonObject *args)
     return false;
 }
 
-JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req)
+/* An error reply whose description is printf-formatted. */
+static struct json_value *error_replyf(const struct json_value *id,
+                                       const char *fmt, ...) PRINTF_FMT(2, 3);
+
+static struct json_value *error_replyf(const struct json_value *id,
+                                       const char *fmt, ...)
 {
-    JsonObject *o, *args = NULL, *empty = NULL;
-    JsonNode *id, *exec = NULL, *ret;
-    JsonObjectIter it;
-    const char *key, *name;
-    JsonNode *val;
+    struct json_value *ret;
+    va_list ap;
+    char *m;
+
+    va_start(ap, fmt);
+    m = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, id);
+    g_free(m);
+    return ret;
+}
+
+struct json_value *qmp_dispatch(struct qmp_dispatcher *d,
+                                const struct json_value *req)
+{
+    const struct json_value *id, *exec = NULL, *val;
+    struct json_value *args = NULL, *empty = NULL, *ret, *rv;
+    const char *name;
     bool oob = false;
     const struct qmp_command_def *cmd;
     Error *err = NULL;
 
-    if (!JSON_NODE_HOLDS_OBJECT(req)) {
+    if (!json_is(req, JSON_OBJECT)) {
         return qmp_error_reply(ERROR_CLASS_GENERIC,
                                "QMP input must be a JSON object", NULL);
     }
-    o = json_node_get_object(req);
-    id = json_object_get_member(o, "id");
+    id = json_object_get(req, "id");
 
-    json_object_iter_init_ordered(&it, o);
-    while (json_object_iter_next_ordered(&it, &key, &val)) {
+    for (size_t i = 0; i < json_object_len(req); i++) {
+        const char *key = json_object_member(req, i)->key;
+        val = json_object_member(req, i)->val;
         if (strcmp(key, "execute") == 0 ||
             (strcmp(key, "exec-oob") == 0 && d->oob)) {
-            if (!JSON_NODE_HOLDS_VALUE(val) ||
-                json_node_get_value_type(val) != G_TYPE_STRING) {
-                char *m = g_strdup_printf(
-                    "QMP input member '%s' must be a string", key);
-                ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, id);
-                g_free(m);
-                return ret;
+            if (!json_is(val, JSON_STRING)) {
+                return error_replyf(
+                    id, "QMP input member '%s' must be a string", key);
             }
             if (exec) {
                 return qmp_error_reply(ERROR_CLASS_GENERIC,
@@ -129,26 +143,22 @@ JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req)
             exec = val;
             oob = key[4] == '-';
         } else if (strcmp(key, "arguments") == 0) {
-            if (!JSON_NODE_HOLDS_OBJECT(val)) {
+            if (!json_is(val, JSON_OBJECT)) {
                 return qmp_error_reply(ERROR_CLASS_GENERIC,
                                        "QMP input member 'arguments' must "
                                        "be an object",
                                        id);
             }
-            args = json_node_get_object(val);
+            args = (struct json_value *)val;
         } else if (strcmp(key, "id") != 0) {
-            char *m =
-                g_strdup_printf("QMP input member '%s' is unexpected", key);
-            ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, id);
-            g_free(m);
-            return ret;
+            return error_replyf(id, "QMP input member '%s' is unexpected", key);
         }
     }
     if (!exec) {
         return qmp_error_reply(ERROR_CLASS_GENERIC,
                                "QMP input lacks member 'execute'", id);
     }
-    name = json_node_get_string(exec);
+    name = json_string(exec);
     cmd = qmp_find_command(d, name);
 
     if (!d->negotiated && strcmp(name, "qmp_capabilities") != 0) {
@@ -170,202 +180,51 @@ JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req)
         return ret;
     }
     if (oob && !(cmd->flags & QMP_CMD_ALLOW_OOB)) {
-        char *m = g_strdup_printf("The command %s does not support OOB", name);
-        ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, id);
-        g_free(m);
-        return ret;
+        return error_replyf(id, "The command %s does not support OOB", name);
     }
     if (!args) {
-        args = empty = json_object_new();
+        args = empty = json_new_object();
     }
-    val = cmd->fn(d->m, args, &err);
-    if (!val) {
+    rv = cmd->fn(d->m, args, &err);
+    if (!rv) {
         ret = reply_err(err, id);
     } else {
-        JsonObject *r = json_object_new();
         if (!d->negotiated) {
             /* qmp_capabilities validated its arguments: switch modes */
             d->negotiated = true;
             d->oob = wants_oob(args);
         }
-        json_object_set_member(r, "return", val);
-        if (id) {
-            json_object_set_member(r, "id", json_node_copy(id));
-        }
-        ret = qapi_object_node(r);
         if (cmd->flags & QMP_CMD_NO_SUCCESS_RESPONSE) {
-            json_node_unref(ret);
+            json_free(rv);
             ret = NULL;
+        } else {
+            ret = json_new_object();
+            json_object_set_static(ret, "return", rv);
+            if (id) {
+                json_object_set_static(ret, "id", json_copy(id));
+            }
         }
     }
-    if (empty) {
-        json_object_unref(empty);
-    }
+    json_free(empty);
     return ret;
 }
 
 /* Parses one complete message (from the splitter) and dispatches it.
- * json_parse() refuses duplicate keys, which json-glib's parser would
- * silently collapse ({"execute": "query-status", "execute": "quit"}). */
-JsonNode *qmp_dispatch_text(struct qmp_dispatcher *d, const char *text,
-                            size_t len)
+ * json_parse() refuses duplicate keys, which QMP must not resolve either
+ * way ({"execute": "query-status", "execute": "quit"}). */
+struct json_value *qmp_dispatch_text(struct qmp_dispatcher *d, const char *text,
+                                     size_t len)
 {
     char *err = NULL;
-    JsonNode *root = json_parse(text, len, &err);
-    JsonNode *ret;
+    struct json_value *root = json_parse(text, len, &err);
+    struct json_value *ret;
 
     if (!root) {
-        char *m = g_strdup_printf("JSON parse error, %s", err);
-        ret = qmp_error_reply(ERROR_CLASS_GENERIC, m, NULL);
-        g_free(m);
+        ret = error_replyf(NULL, "JSON parse error, %s", err);
         g_free(err);
         return ret;
     }
     ret = qmp_dispatch(d, root);
-    json_node_unref(root);
+    json_free(root);
     return ret;
-}
-
-/* ---------------------------------------------------------------- writer */
-
-static void put_string(GString *out, const char *s)
-{
-    const char *p = s;
-
-    g_string_append_c(out, '"');
-    while (*p) {
-        gunichar c = g_utf8_get_char(p);
-        p = g_utf8_next_char(p);
-        switch (c) {
-        case '"':
-            g_string_append(out, "\\\"");
-            break;
-        case '\\':
-            g_string_append(out, "\\\\");
-            break;
-        case '\b':
-            g_string_append(out, "\\b");
-            break;
-        case '\f':
-            g_string_append(out, "\\f");
-            break;
-        case '\n':
-            g_string_append(out, "\\n");
-            break;
-        case '\r':
-            g_string_append(out, "\\r");
-            break;
-        case '\t':
-            g_string_append(out, "\\t");
-            break;
-        default:
-            if (c >= 0x20 && c < 0x7f) {
-                g_string_append_c(out, (char)c);
-            } else if (c < 0x10000) {
-                g_string_append_printf(out, "\\u%04X", c);
-            } else {
-                c -= 0x10000;
-                g_string_append_printf(out, "\\u%04X\\u%04X",
-                                       0xD800 | (c >> 10),
-                                       0xDC00 | (c & 0x3ff));
-            }
-        }
-    }
-    g_string_append_c(out, '"');
-}
-
-static void indent(GString *out, unsigned level)
-{
-    g_string_append_c(out, '\n');
-    for (unsigned i = 0; i < level; i++) {
-        g_string_append(out, "    ");
-    }
-}
-
-static void put_node(GString *out, JsonNode *n, bool pretty, unsigned level)
-{
-    switch (json_node_get_node_type(n)) {
-    case JSON_NODE_NULL:
-        g_string_append(out, "null");
-        return;
-    case JSON_NODE_OBJECT: {
-        JsonObjectIter it;
-        const char *k;
-        JsonNode *v;
-        bool first = true;
-
-        g_string_append_c(out, '{');
-        json_object_iter_init_ordered(&it, json_node_get_object(n));
-        while (json_object_iter_next_ordered(&it, &k, &v)) {
-            if (!first) {
-                g_string_append_c(out, ',');
-                if (!pretty) {
-                    g_string_append_c(out, ' ');
-                }
-            }
-            if (pretty) {
-                indent(out, level + 1);
-            }
-            first = false;
-            put_string(out, k);
-            g_string_append(out, ": ");
-            put_node(out, v, pretty, level + 1);
-        }
-        if (pretty && !first) {
-            indent(out, level);
-        }
-        g_string_append_c(out, '}');
-        return;
-    }
-    case JSON_NODE_ARRAY: {
-        JsonArray *a = json_node_get_array(n);
-        guint len = json_array_get_length(a);
-
-        g_string_append_c(out, '[');
-        for (guint i = 0; i < len; i++) {
-            if (i) {
-                g_string_append_c(out, ',');
-                if (!pretty) {
-                    g_string_append_c(out, ' ');
-                }
-            }
-            if (pretty) {
-                indent(out, level + 1);
-            }
-            put_node(out, json_array_get_element(a, i), pretty, level + 1);
-        }
-        if (pretty && len) {
-            indent(out, level);
-        }
-        g_string_append_c(out, ']');
-        return;
-    }
-    case JSON_NODE_VALUE:
-        break;
-    }
-    switch (json_node_get_value_type(n)) {
-    case G_TYPE_INT64:
-        g_string_append_printf(out, "%" PRId64, json_node_get_int(n));
-        break;
-    case G_TYPE_DOUBLE: {
-        char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append(
-            out, g_ascii_dtostr(buf, sizeof(buf), json_node_get_double(n)));
-        break;
-    }
-    case G_TYPE_BOOLEAN:
-        g_string_append(out, json_node_get_boolean(n) ? "true" : "false");
-        break;
-    case G_TYPE_STRING:
-        put_string(out, json_node_get_string(n));
-        break;
-    default:
-        g_string_append(out, "null");
-        break;
-    }
-}
-
-void qmp_json_append(GString *out, JsonNode *node, bool pretty)
-{
-    put_node(out, node, pretty, 0);
 }

@@ -31,19 +31,26 @@ const struct qmp_command_def *qmp_find_command(const struct qmp_dispatcher *d,
  * Parses and runs one request.  Returns the reply object (a new node), or
  * NULL when the command sends no reply.  Never fails: errors are replies.
  */
-JsonNode *qmp_dispatch_text(struct qmp_dispatcher *d, const char *text,
-                            size_t len);
+struct json_value *qmp_dispatch_text(struct qmp_dispatcher *d, const char *text,
+                                     size_t len);
 /* The same for an already-parsed request. */
-JsonNode *qmp_dispatch(struct qmp_dispatcher *d, JsonNode *req);
+struct json_value *qmp_dispatch(struct qmp_dispatcher *d,
+                                const struct json_value *req);
 
-/* {"error": {"class": ..., "desc": ...}} with id (may be NULL). */
-JsonNode *qmp_error_reply(enum error_class cls, const char *desc, JsonNode *id);
+/* {"error": {"class": ..., "desc": ...}} with a copy of id (may be NULL). */
+struct json_value *qmp_error_reply(enum error_class cls, const char *desc,
+                                   const struct json_value *id);
 const char *qmp_error_class_name(enum error_class cls);
 
 /*
- * Serialises a node the way QEMU does: ": " and ", " separators (or
+ * Serialises a value the way QEMU does: ": " and ", " separators (or
  * indented when pretty), non-ASCII escaped as \uXXXX, no trailing newline.
  */
-void qmp_json_append(GString *out, JsonNode *node, bool pretty);
+static inline void qmp_json_append(GString *out, const struct json_value *v,
+                                   bool pretty)
+{
+    json_write(out, v,
+               pretty ? JSON_WRITE_PRETTY | JSON_WRITE_ASCII : JSON_WRITE_QMP);
+}
 
 #endif

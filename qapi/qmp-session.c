@@ -7,6 +7,7 @@
 #include "util/common.h"
 #include "qapi/qmp-session.h"
 #include "qapi/json-stream.h"
+#include "qapi/json-parse.h"
 
 struct qmp_session {
     struct qmp_dispatcher disp;
@@ -29,14 +30,14 @@ static void session_send(struct qmp_session *s, GString *text)
     }
 }
 
-static void session_reply(struct qmp_session *s, JsonNode *reply)
+static void session_reply(struct qmp_session *s, struct json_value *reply)
 {
     if (!reply) {
         return;
     }
     g_string_truncate(s->out, 0);
     qmp_json_append(s->out, reply, s->pretty);
-    json_node_unref(reply);
+    json_free(reply);
     session_send(s, s->out);
 }
 
@@ -127,12 +128,14 @@ void qmp_session_event(struct qmp_session *s, const char *name,
         "}, \"event\": \"%s\"",
         now_us / G_USEC_PER_SEC, now_us % G_USEC_PER_SEC, name);
     if (data_json) {
-        JsonNode *n = json_from_string(data_json, NULL);
+        char *err = NULL;
+        struct json_value *n = json_parse(data_json, strlen(data_json), &err);
         if (n) {
             g_string_append(e, ", \"data\": ");
             qmp_json_append(e, n, false);
-            json_node_unref(n);
+            json_free(n);
         }
+        g_free(err);
     }
     g_string_append_c(e, '}');
     session_send(s, e);

@@ -41,7 +41,7 @@ BUILTINS = {
     'size': ('uint64_t', 'int'),
     'number': ('double', 'number'),
     'bool': ('bool', 'boolean'),
-    'any': ('JsonNode *', 'value'),
+    'any': ('struct json_value *', 'value'),
     'null': ('bool', 'null'),
 }
 INT_RANGES = {
@@ -414,7 +414,7 @@ class Gen:
         if typ == 'str':
             return 'g_free'
         if typ == 'any':
-            return 'qapi_node_unref'
+            return 'json_free'
         if typ in BUILTINS or self.meta(typ) == 'enum':
             return None
         return self.cname(typ) + '_free'
@@ -425,7 +425,7 @@ class Gen:
         return self.cname(typ) + '_to_json'
 
     def parse_value(self, typ, node, path, out):
-        """C statement list parsing JsonNode *node into lvalue out;
+        """C statement list parsing the JSON value node into lvalue out;
         evaluates to false on error (errp)."""
         if isinstance(typ, list) or typ not in BUILTINS:
             return '%s(%s, %s, &%s, errp)' % (self.parse_fn(typ), node,
@@ -483,7 +483,7 @@ class Gen:
         self.h.append('    %s__MAX,' % up)
         self.h.append('};')
         self.h.append('const char *%s_str(enum %s v);' % (cn, cn))
-        self.h.append('bool %s_parse(JsonNode *node, const char *path, '
+        self.h.append('bool %s_parse(const struct json_value *node, const char *path, '
                       'enum %s *out, Error **errp);' % (cn, cn))
         self.h.append('')
         self.c.append('static const char *const %s_names[] = {' % cn)
@@ -496,8 +496,8 @@ const char *%(cn)s_str(enum %(cn)s v)
     return (unsigned)v < %(up)s__MAX ? %(cn)s_names[v] : "";
 }
 
-bool %(cn)s_parse(JsonNode *node, const char *path, enum %(cn)s *out,
-                  Error **errp)
+bool %(cn)s_parse(const struct json_value *node, const char *path,
+                  enum %(cn)s *out, Error **errp)
 {
     int i = qapi_parse_enum(node, path, %(cn)s_names, %(up)s__MAX, errp);
 
@@ -543,24 +543,24 @@ bool %(cn)s_parse(JsonNode *node, const char *path, enum %(cn)s *out,
     def gen_struct_fns_decl(self, t):
         cn = self.cname(t['name'])
         self.h.append('void %s_free(struct %s *obj);' % (cn, cn))
-        self.h.append('JsonNode *%s_to_json(const struct %s *obj);' %
+        self.h.append('struct json_value *%s_to_json(const struct %s *obj);' %
                       (cn, cn))
-        self.h.append('bool %s_parse(JsonNode *node, const char *path, '
+        self.h.append('bool %s_parse(const struct json_value *node, const char *path, '
                       'struct %s **out, Error **errp);' % (cn, cn))
         if t['meta'] == 'struct':
-            self.h.append('bool %s_parse_members(JsonObject *o, '
+            self.h.append('bool %s_parse_members(const struct json_value *o, '
                           'const char *path, struct %s *obj, '
                           'Error **errp);' % (cn, cn))
             self.h.append('void %s_free_members(struct %s *obj);' %
                           (cn, cn))
             self.h.append('void %s_members_to_json(const struct %s *obj, '
-                          'JsonObject *o);' % (cn, cn))
+                          'struct json_value *o);' % (cn, cn))
         self.h.append('')
 
     def members_parse_code(self, members, obj='obj'):
         out = []
         for m in members:
-            out.append('    node = json_object_get_member(o, "%s");' % m.name)
+            out.append('    node = json_object_get(o, "%s");' % m.name)
             out.append('    sub = qapi_path(path, "%s");' % m.name)
             if m.optional:
                 out.append('    if (node) {')
@@ -595,7 +595,7 @@ bool %(cn)s_parse(JsonNode *node, const char *path, enum %(cn)s *out,
         out = []
         for m in members:
             val = '%s->%s' % (obj, m.c)
-            line = 'json_object_set_member(o, "%s", %s);' % (
+            line = 'json_object_set_static(o, "%s", %s);' % (
                 m.name, self.value_to_json(m.typ, val))
             if m.optional:
                 out.append('    if (%s->has_%s) {' % (obj, m.c))
@@ -623,11 +623,11 @@ bool %(cn)s_parse(JsonNode *node, const char *path, enum %(cn)s *out,
         if meta == 'struct':
             self.keys_table(cn + '_keys', members)
             self.c.append('')
-            self.c.append('bool %(cn)s_parse_members(JsonObject *o, '
+            self.c.append('bool %(cn)s_parse_members(const struct json_value *o, '
                           'const char *path, struct %(cn)s *obj, '
                           'Error **errp)' % d)
             self.c.append('{')
-            self.c.append('    JsonNode *node;')
+            self.c.append('    const struct json_value *node;')
             self.c.append('    char *sub;')
             self.c.append('')
             self.c.extend(self.members_parse_code(members))
@@ -643,17 +643,17 @@ bool %(cn)s_parse(JsonNode *node, const char *path, enum %(cn)s *out,
             self.c.append('}')
             self.c.append('')
             self.c.append('void %(cn)s_members_to_json(const struct %(cn)s '
-                          '*obj, JsonObject *o)' % d)
+                          '*obj, struct json_value *o)' % d)
             self.c.append('{')
             self.c.extend(self.members_to_json_code(members) or
                           ['    (void)obj;', '    (void)o;'])
             self.c.append('}')
             self.c.append('''
-bool %(cn)s_parse(JsonNode *node, const char *path, struct %(cn)s **out,
-                  Error **errp)
+bool %(cn)s_parse(const struct json_value *node, const char *path,
+                  struct %(cn)s **out, Error **errp)
 {
     struct %(cn)s *obj;
-    JsonObject *o = qapi_expect_object(node, path, errp);
+    const struct json_value *o = qapi_expect_object(node, path, errp);
 
     if (!o || !qapi_check_keys(o, path, %(cn)s_keys, NULL, errp)) {
         return false;
@@ -675,12 +675,12 @@ void %(cn)s_free(struct %(cn)s *obj)
     }
 }
 
-JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
+struct json_value *%(cn)s_to_json(const struct %(cn)s *obj)
 {
-    JsonObject *o = json_object_new();
+    struct json_value *o = json_new_object();
 
     %(cn)s_members_to_json(obj, o);
-    return qapi_object_node(o);
+    return o;
 }
 ''' % d)
             return
@@ -691,14 +691,15 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         d['tag'] = tag.c
         self.keys_table(cn + '_keys', members)
         self.c.append('')
-        self.c.append('bool %(cn)s_parse(JsonNode *node, const char *path, '
+        self.c.append('bool %(cn)s_parse(const struct json_value *node, '
+                      'const char *path, '
                       'struct %(cn)s **out, Error **errp)' % d)
         self.c.append('{')
         self.c.append('    struct %(cn)s *obj;' % d)
         self.c.append('    const char *const *branch_keys = NULL;')
         self.c.append('    char *sub;')
-        self.c.append('    JsonObject *o = qapi_expect_object(node, path, '
-                      'errp);')
+        self.c.append('    const struct json_value *o = qapi_expect_object(node, '
+                      'path, errp);')
         self.c.append('')
         self.c.append('    if (!o) {')
         self.c.append('        return false;')
@@ -736,9 +737,9 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         self.c.append('}')
         self.c.append('')
         # base member parsing as a static helper placed before use
-        helper = ['static bool %(cn)s_parse_members_(JsonObject *o, '
+        helper = ['static bool %(cn)s_parse_members_(const struct json_value *o, '
                   'const char *path, struct %(cn)s *obj, Error **errp)' % d,
-                  '{', '    JsonNode *node;', '    char *sub;', '']
+                  '{', '    const struct json_value *node;', '    char *sub;', '']
         helper += self.members_parse_code(members)
         helper += ['    return true;', '}', '']
         idx = len(self.c) - 1
@@ -764,10 +765,10 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         self.c.append('    g_free(obj);')
         self.c.append('}')
         self.c.append('')
-        self.c.append('JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)'
+        self.c.append('struct json_value *%(cn)s_to_json(const struct %(cn)s *obj)'
                       % d)
         self.c.append('{')
-        self.c.append('    JsonObject *o = json_object_new();')
+        self.c.append('    struct json_value *o = json_new_object();')
         self.c.append('')
         self.c.extend(self.members_to_json_code(members))
         self.c.append('    switch (obj->%(tag)s) {' % d)
@@ -780,14 +781,15 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         self.c.append('    default:')
         self.c.append('        break;')
         self.c.append('    }')
-        self.c.append('    return qapi_object_node(o);')
+        self.c.append('    return o;')
         self.c.append('}')
         self.c.append('')
 
     def gen_alternate_impl(self, t):
         cn = self.cname(t['name'])
         d = {'cn': cn}
-        self.c.append('bool %(cn)s_parse(JsonNode *node, const char *path, '
+        self.c.append('bool %(cn)s_parse(const struct json_value *node, '
+                      'const char *path, '
                       'struct %(cn)s **out, Error **errp)' % d)
         self.c.append('{')
         self.c.append('    struct %(cn)s *obj = g_new0(struct %(cn)s, 1);'
@@ -826,7 +828,7 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         self.c.append('    g_free(obj);')
         self.c.append('}')
         self.c.append('')
-        self.c.append('JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)'
+        self.c.append('struct json_value *%(cn)s_to_json(const struct %(cn)s *obj)'
                       % d)
         self.c.append('{')
         for v, bt in t['variants'].items():
@@ -856,18 +858,18 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         atype = 'GPtrArray' if ptr else 'GArray'
         d['at'] = atype
         elem_c = self.ctype(elem).strip()
-        self.h.append('bool %(p)slist_%(n)s_parse(JsonNode *node, const char '
-                      '*path, %(at)s **out, Error **errp);' % d)
+        self.h.append('bool %(p)slist_%(n)s_parse(const struct json_value *node, '
+                      'const char *path, %(at)s **out, Error **errp);' % d)
         self.h.append('void %(p)slist_%(n)s_free(%(at)s *list);' % d)
-        self.h.append('JsonNode *%(p)slist_%(n)s_to_json(const %(at)s '
+        self.h.append('struct json_value *%(p)slist_%(n)s_to_json(const %(at)s '
                       '*list);' % d)
-        self.c.append('bool %(p)slist_%(n)s_parse(JsonNode *node, const char '
-                      '*path, %(at)s **out, Error **errp)' % d)
+        self.c.append('bool %(p)slist_%(n)s_parse(const struct json_value *node, '
+                      'const char *path, %(at)s **out, Error **errp)' % d)
         self.c.append('{')
-        self.c.append('    JsonArray *a = qapi_expect_array(node, path, '
+        self.c.append('    const struct json_value *a = qapi_expect_array(node, path, '
                       'errp);')
         self.c.append('    %(at)s *list;' % d)
-        self.c.append('    guint i;')
+        self.c.append('    size_t i;')
         self.c.append('')
         self.c.append('    if (!a) {')
         self.c.append('        return false;')
@@ -877,15 +879,15 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         else:
             self.c.append('    list = g_array_new(FALSE, TRUE, sizeof(%s));'
                           % elem_c)
-        self.c.append('    for (i = 0; i < json_array_get_length(a); i++) {')
-        self.c.append('        char *sub = qapi_path_index(path, i);')
+        self.c.append('    for (i = 0; i < json_array_len(a); i++) {')
+        self.c.append('        char *sub = qapi_path_index(path, (unsigned)i);')
         self.c.append('        %s;' % self.decl(elem, 'v') +
                       ('' if True else ''))
         self.c.append('        bool ok;')
         self.c.append('')
         self.c.append('        memset(&v, 0, sizeof(v));')
         self.c.append('        ok = %s;' % self.parse_value(
-            elem, 'json_array_get_element(a, i)', 'sub', 'v'))
+            elem, 'json_array_get(a, i)', 'sub', 'v'))
         self.c.append('        g_free(sub);')
         self.c.append('        if (!ok) {')
         self.c.append('            %(p)slist_%(n)s_free(list);' % d)
@@ -915,20 +917,20 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
             self.c.append('    g_array_free(list, TRUE);')
         self.c.append('}')
         self.c.append('')
-        self.c.append('JsonNode *%(p)slist_%(n)s_to_json(const %(at)s *list)'
+        self.c.append('struct json_value *%(p)slist_%(n)s_to_json(const %(at)s *list)'
                       % d)
         self.c.append('{')
-        self.c.append('    JsonArray *a = json_array_new();')
+        self.c.append('    struct json_value *a = json_new_array();')
         self.c.append('')
         self.c.append('    for (guint i = 0; list && i < list->len; i++) {')
         if ptr:
             val = '(%s)g_ptr_array_index(list, i)' % elem_c
         else:
             val = 'g_array_index(list, %s, i)' % elem_c
-        self.c.append('        json_array_add_element(a, %s);' %
+        self.c.append('        json_array_append(a, %s);' %
                       self.value_to_json(elem, val))
         self.c.append('    }')
-        self.c.append('    return qapi_array_node(a);')
+        self.c.append('    return a;')
         self.c.append('}')
         self.c.append('')
         del lt
@@ -957,8 +959,8 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
 
     def gen_command_decl(self, c):
         if c.get('gen') is False:
-            self.h.append('JsonNode *%smarshal_%s(struct machine *m, '
-                          'JsonObject *args, Error **errp);' %
+            self.h.append('struct json_value *%smarshal_%s(struct machine *m, '
+                          'struct json_value *args, Error **errp);' %
                           (self.hp, c_member(c['name'])))
             return
         params = self.handler_params(c) + ['Error **errp']
@@ -980,11 +982,11 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         if c.get('gen') is False:
             return
         cm = c_member(c['name'])
-        self.c.append('static JsonNode *marshal_%s(struct machine *m, '
-                      'JsonObject *args, Error **errp)' % cm)
+        self.c.append('static struct json_value *marshal_%s(struct machine *m, '
+                      'struct json_value *args, Error **errp)' % cm)
         self.c.append('{')
         self.c.append('    Error *err = NULL;')
-        self.c.append('    JsonNode *ret_node = NULL;')
+        self.c.append('    struct json_value *ret_node = NULL;')
         atype = c['arg_type'] or (self.arg_struct_name(c)
                                   if c['arg_members'] else None)
         r = c.get('returns')
@@ -993,12 +995,9 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         if atype:
             acn = self.cname(atype)
             self.c.append('    struct %s *arg = NULL;' % acn)
-            self.c.append('    JsonNode *node = qapi_object_node_ref(args);')
-            self.c.append('    bool ok = %s_parse(node, NULL, &arg, errp);' %
-                          acn)
             self.c.append('')
-            self.c.append('    json_node_unref(node);')
-            self.c.append('    if (!ok) {')
+            self.c.append('    if (!%s_parse(args, NULL, &arg, errp)) {' %
+                          acn)
             self.c.append('        return NULL;')
             self.c.append('    }')
         else:
@@ -1030,8 +1029,7 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
                 self.c.append('        ' + f)
         self.c.append('    } else {')
         if r is None:
-            self.c.append('        ret_node = qapi_object_node('
-                          'json_object_new());')
+            self.c.append('        ret_node = json_new_object();')
         else:
             self.c.append('        ret_node = %s;' %
                           self.value_to_json(r, 'ret'))
@@ -1097,7 +1095,7 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
         else:
             acn = self.cname(atype)
             if e.get('boxed'):
-                self.c.append('    JsonNode *node = %s_to_json(arg);' % acn)
+                self.c.append('    struct json_value *node = %s_to_json(arg);' % acn)
             else:
                 self.c.append('    struct %s arg = {' % acn)
                 for m in e['arg_members']:
@@ -1106,12 +1104,12 @@ JsonNode *%(cn)s_to_json(const struct %(cn)s *obj)
                                       (m.c, m.c))
                     self.c.append('        .%s = %s,' % (m.c, m.c))
                 self.c.append('    };')
-                self.c.append('    JsonNode *node = %s_to_json(&arg);' % acn)
-            self.c.append('    char *text = json_to_string(node, FALSE);')
+                self.c.append('    struct json_value *node = %s_to_json(&arg);' % acn)
+            self.c.append('    char *text = json_to_string(node);')
             self.c.append('')
             self.c.append('    %s(m, "%s", text);' % (self.sink, e['name']))
             self.c.append('    g_free(text);')
-            self.c.append('    json_node_unref(node);')
+            self.c.append('    json_free(node);')
         self.c.append('}')
         self.c.append('')
 

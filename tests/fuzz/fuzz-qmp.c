@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-qmp.c: libFuzzer target for the QMP input path: the bounded JSON
- * splitter, json-glib parsing, request checking and the generated argument
+ * splitter, JSON parsing, request checking and the generated argument
  * validation (the unit-test schema: every integer width, enums, nested
  * structs, lists, unions, alternates).  The first input byte picks the read
  * chunk size and whether the transport refuses output at some point; the
@@ -14,6 +14,7 @@
  */
 #include "util/common.h"
 #include "qapi/qmp-session.h"
+#include "qapi/json-parse.h"
 #include "tests/unit/test-qmp-handlers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,9 +29,9 @@ struct fz {
 
 static void check_line(struct fz *f, const char *line, size_t len)
 {
-    JsonNode *n;
-    JsonObject *o;
+    struct json_value *n, *e;
     unsigned kinds = 0;
+    char *err = NULL;
 
     for (size_t i = 0; i < len; i++) {
         /* pretty is off: no raw control characters, ASCII only */
@@ -41,18 +42,17 @@ static void check_line(struct fz *f, const char *line, size_t len)
     if (f->parsed++ >= 32) {
         return;
     }
-    n = json_from_string(line, NULL);
-    if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
+    n = json_parse(line, len, &err);
+    if (!json_is(n, JSON_OBJECT)) {
         abort();
     }
-    o = json_node_get_object(n);
-    kinds += json_object_has_member(o, "return");
-    kinds += json_object_has_member(o, "QMP");
-    kinds += json_object_has_member(o, "event");
-    if (json_object_has_member(o, "error")) {
-        JsonObject *e = json_object_get_object_member(o, "error");
-        if (!e || !json_object_has_member(e, "class") ||
-            !json_object_has_member(e, "desc")) {
+    kinds += json_object_get(n, "return") != NULL;
+    kinds += json_object_get(n, "QMP") != NULL;
+    kinds += json_object_get(n, "event") != NULL;
+    e = json_object_get(n, "error");
+    if (e) {
+        if (!json_is(e, JSON_OBJECT) || !json_object_get(e, "class") ||
+            !json_object_get(e, "desc")) {
             abort();
         }
         kinds++;
@@ -60,7 +60,7 @@ static void check_line(struct fz *f, const char *line, size_t len)
     if (kinds != 1) {
         abort();
     }
-    json_node_unref(n);
+    json_free(n);
 }
 
 static bool fz_write(void *opaque, const char *buf, size_t len)

@@ -46,24 +46,24 @@ struct tq_test_struct *
 tq_qmp_test_struct(struct machine *m, struct tq_test_struct *s, Error **errp)
 {
     /* round trip through JSON: exercises to_json and parse together */
-    JsonNode *n = tq_test_struct_to_json(s);
+    struct json_value *n = tq_test_struct_to_json(s);
     struct tq_test_struct *copy = NULL;
 
     TQ_M(m)->calls++;
     g_assert(tq_test_struct_parse(n, NULL, &copy, errp));
-    json_node_unref(n);
+    json_free(n);
     return copy;
 }
 
 struct tq_test_union *tq_qmp_test_union(struct machine *m,
                                         struct tq_test_union *arg, Error **errp)
 {
-    JsonNode *n = tq_test_union_to_json(arg);
+    struct json_value *n = tq_test_union_to_json(arg);
     struct tq_test_union *copy = NULL;
 
     TQ_M(m)->calls++;
     g_assert(tq_test_union_parse(n, NULL, &copy, errp));
-    json_node_unref(n);
+    json_free(n);
     return copy;
 }
 

@@ -6,6 +6,7 @@
  * die with status SANDBOX_EXIT_STATUS and a message naming the syscall.
  */
 #include "util/common.h"
+#include "qapi/json-parse.h"
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
@@ -18,7 +19,6 @@
 #include <termios.h>
 #include <unistd.h>
 #include <glib-unix.h>
-#include <json-glib/json-glib.h>
 #include "hw/char/chardev.h"
 #include "system/machine.h"
 #include "system/sandbox.h"
@@ -241,8 +241,8 @@ static void main_allowed(void)
 {
     GMainContext *ctx;
     GSource *src;
-    JsonNode *node;
-    char *json;
+    struct json_value *node;
+    char *json, *err = NULL;
     int p[2], sv[2], done = 0, s, fd;
     char c;
     struct termios t;
@@ -275,11 +275,11 @@ static void main_allowed(void)
     s = socket(AF_INET, SOCK_STREAM, 0);
     CHECK(s >= 0);
     close(s);
-    /* json-glib, stdio */
-    node = json_from_string("{\"execute\": \"qmp_capabilities\"}", NULL);
+    /* JSON, stdio */
+    node = json_parse("{\"execute\": \"qmp_capabilities\"}", 31, &err);
     CHECK(node != NULL);
-    json = json_to_string(node, TRUE);
-    json_node_unref(node);
+    json = json_to_string(node);
+    json_free(node);
     fprintf(stderr, "%s\n", json);
     g_free(json);
     /* files, terminal ioctls, eventfd-style I/O */
