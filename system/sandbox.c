@@ -4,7 +4,7 @@
  * threads; see sandbox.h for the contract and the exit status.
  *
  * The main list is generous on purpose (killing a VM over a harmless
- * syscall helps nobody): what the GLib main loop, json-glib, stdio, pthread
+ * syscall helps nobody): what the GLib main loop, stdio, pthread
  * and malloc need, socket I/O, timers, signals, file I/O, KVM ioctls.  It
  * still refuses what a compromised VMM would want: execve, fork (clone
  * without CLONE_THREAD), ptrace, setuid and friends, mount, module and
