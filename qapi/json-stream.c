@@ -236,9 +236,59 @@ static void js_byte(struct json_stream *s, uint8_t c)
     }
 }
 
+/*
+ * Bytes that js_byte() would append unchanged and that change no state:
+ * inside a value (depth > 0), anything but brackets, quotes and control
+ * characters other than whitespace; inside a string, anything but quotes,
+ * the backslash and those control characters.  (A bare token inside a
+ * value needs no tracking: only a top-level one ends a message.)
+ */
+static bool is_plain(uint8_t c, bool in_string)
+{
+    if (c < 0x20) {
+        return c == '\t' || c == '\r' || c == '\n';
+    }
+    switch (c) {
+    case '"':
+    case '\'':
+        return false;
+    case '\\':
+        return !in_string;
+    case '{':
+    case '}':
+    case '[':
+    case ']':
+        return in_string;
+    default:
+        return true;
+    }
+}
+
 void json_stream_feed(struct json_stream *s, const uint8_t *buf, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        js_byte(s, buf[i]);
+    size_t i = 0;
+
+    while (i < len) {
+        /* Fast path: append a run of plain bytes in one go. */
+        if (s->depth && !s->discard && s->state != JS_ESCAPE) {
+            bool in_string = s->state == JS_STRING;
+            size_t j = i;
+
+            while (j < len && is_plain(buf[j], in_string)) {
+                j++;
+            }
+            /* up to the size limit; the byte beyond it fails in js_put */
+            j = MIN(j, i + (s->max_size - s->buf->len));
+            if (j > i) {
+                if (!in_string) {
+                    s->state = JS_NORMAL;
+                }
+                g_string_append_len(s->buf, (const char *)buf + i,
+                                    (gssize)(j - i));
+                i = j;
+                continue;
+            }
+        }
+        js_byte(s, buf[i++]);
     }
 }
