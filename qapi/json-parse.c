@@ -321,14 +321,13 @@ static struct json_value *parse_object(struct jp *j)
             json_free(key);
             goto bad;
         }
-        if (json_object_get(o, key->u.str.s)) {
+        if (!json_object_add_keyval(o, key, v)) {
             /* QMP must refuse, not keep the first or the last */
             json_free(key);
             json_free(v);
             fail(j, "duplicate key");
             goto bad;
         }
-        json_object_append_keyval(o, key, v);
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;

@@ -20,17 +20,26 @@ static struct json_value *new_value(enum json_type t)
     return v;
 }
 
+/* null, false and true are shared and never freed (they are immutable). */
+static struct json_value json_consts[3] = {
+    {.type = JSON_NULL},
+    {.type = JSON_BOOL, .u.b = false},
+    {.type = JSON_BOOL, .u.b = true},
+};
+
+static bool is_const(const struct json_value *v)
+{
+    return v >= json_consts && v < json_consts + ARRAY_SIZE(json_consts);
+}
+
 struct json_value *json_new_null(void)
 {
-    return new_value(JSON_NULL);
+    return &json_consts[0];
 }
 
 struct json_value *json_new_bool(bool b)
 {
-    struct json_value *v = new_value(JSON_BOOL);
-
-    v->u.b = b;
-    return v;
+    return &json_consts[b ? 2 : 1];
 }
 
 struct json_value *json_new_int(int64_t i)
@@ -89,12 +98,24 @@ struct json_value *json_new_array(void)
     return v;
 }
 
+/* Room for this many members comes with the object itself (a QMP reply
+ * or request rarely has more), so small objects are one allocation. */
+#define JSON_INLINE_MEMBERS 4
+
+static struct json_member *inline_members(const struct json_value *o)
+{
+    return (struct json_member *)(void *)(o + 1);
+}
+
 struct json_value *json_new_object(void)
 {
-    struct json_value *v = new_value(JSON_OBJECT);
+    struct json_value *v =
+        g_malloc(sizeof(*v) + JSON_INLINE_MEMBERS * sizeof(struct json_member));
 
-    v->u.obj.m = NULL;
-    v->u.obj.len = v->u.obj.cap = 0;
+    v->type = JSON_OBJECT;
+    v->u.obj.m = inline_members(v);
+    v->u.obj.len = 0;
+    v->u.obj.cap = JSON_INLINE_MEMBERS;
     v->u.obj.index = NULL;
     v->u.obj.index_size = 0;
     return v;
@@ -102,7 +123,7 @@ struct json_value *json_new_object(void)
 
 void json_free(struct json_value *v)
 {
-    if (!v) {
+    if (!v || is_const(v)) {
         return;
     }
     switch (v->type) {
@@ -118,7 +139,9 @@ void json_free(struct json_value *v)
             g_free(m->key_alloc);
             json_free(m->val);
         }
-        g_free(v->u.obj.m);
+        if (v->u.obj.m != inline_members(v)) {
+            g_free(v->u.obj.m);
+        }
         g_free(v->u.obj.index);
         break;
     default:
@@ -151,6 +174,9 @@ struct json_value *json_copy(const struct json_value *v)
         }
         return c;
     default:
+        if (is_const(v)) {
+            return (struct json_value *)v;
+        }
         c = new_value(v->type);
         c->u = v->u;
         return c;
@@ -228,8 +254,14 @@ static void append_member(struct json_value *o, const char *key,
 
     g_assert(o->type == JSON_OBJECT);
     if (o->u.obj.len == o->u.obj.cap) {
-        o->u.obj.cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
-        o->u.obj.m = g_renew(struct json_member, o->u.obj.m, o->u.obj.cap);
+        o->u.obj.cap *= 2;
+        if (o->u.obj.m == inline_members(o)) {
+            m = g_new(struct json_member, o->u.obj.cap);
+            memcpy(m, o->u.obj.m, o->u.obj.len * sizeof(*m));
+            o->u.obj.m = m;
+        } else {
+            o->u.obj.m = g_renew(struct json_member, o->u.obj.m, o->u.obj.cap);
+        }
         if (o->u.obj.cap >= JSON_INDEX_MIN) {
             /* the table is sized for cap, so no rebuild until it grows */
             index_rebuild(o);
@@ -281,11 +313,18 @@ void json_object_append_owned(struct json_value *o, char *key,
     append_member(o, key, key, key_hash(key), val);
 }
 
-void json_object_append_keyval(struct json_value *o, struct json_value *key,
-                               struct json_value *val)
+bool json_object_add_keyval(struct json_value *o, struct json_value *key,
+                            struct json_value *val)
 {
+    uint32_t h;
+
     g_assert(key->type == JSON_STRING);
-    append_member(o, key->u.str.s, key, key_hash(key->u.str.s), val);
+    h = key_hash(key->u.str.s);
+    if (find_member(o, key->u.str.s, h)) {
+        return false;
+    }
+    append_member(o, key->u.str.s, key, h, val);
+    return true;
 }
 
 struct json_value *json_object_get(const struct json_value *o, const char *key)
@@ -313,6 +352,26 @@ void json_array_append(struct json_value *a, struct json_value *v)
 
 /* -------------------------------------------------------------- writer */
 
+/*
+ * Appends without a call into GLib while there is room (this GLib does not
+ * inline g_string_append_len, and the writer appends many short pieces).
+ */
+static inline void put(GString *out, const char *p, size_t n)
+{
+    if (G_LIKELY(out->len + n < out->allocated_len)) {
+        memcpy(out->str + out->len, p, n);
+        out->len += n;
+        out->str[out->len] = '\0';
+    } else {
+        g_string_append_len(out, p, (gssize)n);
+    }
+}
+
+static inline void put_char(GString *out, char c)
+{
+    put(out, &c, 1);
+}
+
 static const char hex_digits[] = "0123456789ABCDEF";
 
 static void put_u16_escape(GString *out, unsigned c)
@@ -324,7 +383,7 @@ static void put_u16_escape(GString *out, unsigned c)
                  hex_digits[(c >> 4) & 0xf],
                  hex_digits[c & 0xf]};
 
-    g_string_append_len(out, b, 6);
+    put(out, b, 6);
 }
 
 /*
@@ -383,7 +442,7 @@ void json_write_string(GString *out, const char *s, size_t len, unsigned flags)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + len;
 
-    g_string_append_c(out, '"');
+    put_char(out, '"');
     while (p < end) {
         const uint8_t *run = p;
         uint32_t c;
@@ -394,7 +453,7 @@ void json_write_string(GString *out, const char *s, size_t len, unsigned flags)
             p++;
         }
         if (p > run) {
-            g_string_append_len(out, (const char *)run, p - run);
+            put(out, (const char *)run, (size_t)(p - run));
         }
         if (p == end) {
             break;
@@ -402,7 +461,7 @@ void json_write_string(GString *out, const char *s, size_t len, unsigned flags)
         esc = short_escape(*p);
         if (esc) {
             char e[2] = {'\\', esc};
-            g_string_append_len(out, e, 2);
+            put(out, e, 2);
             p++;
             continue;
         }
@@ -411,7 +470,7 @@ void json_write_string(GString *out, const char *s, size_t len, unsigned flags)
             c = 0xfffd; /* not UTF-8: replace the byte */
             n = 1;
         } else if (c >= 0x80 && !(flags & JSON_WRITE_ASCII)) {
-            g_string_append_len(out, (const char *)p, n);
+            put(out, (const char *)p, n);
             p += n;
             continue;
         }
@@ -421,12 +480,12 @@ void json_write_string(GString *out, const char *s, size_t len, unsigned flags)
             put_u16_escape(out, 0xd800 | (c >> 10));
             put_u16_escape(out, 0xdc00 | (c & 0x3ff));
         } else if (c == 0xfffd && !(flags & JSON_WRITE_ASCII)) {
-            g_string_append_len(out, "\xef\xbf\xbd", 3);
+            put(out, "\xef\xbf\xbd", 3);
         } else {
             put_u16_escape(out, c);
         }
     }
-    g_string_append_c(out, '"');
+    put_char(out, '"');
 }
 
 static void put_u64(GString *out, uint64_t u, bool neg)
@@ -441,14 +500,14 @@ static void put_u64(GString *out, uint64_t u, bool neg)
     if (neg) {
         b[--i] = '-';
     }
-    g_string_append_len(out, b + i, sizeof(b) - i);
+    put(out, b + i, sizeof(b) - i);
 }
 
 static void newline(GString *out, unsigned level)
 {
-    g_string_append_c(out, '\n');
+    put_char(out, '\n');
     for (unsigned i = 0; i < level; i++) {
-        g_string_append_len(out, "    ", 4);
+        put(out, "    ", 4);
     }
 }
 
@@ -457,10 +516,10 @@ static void separator(GString *out, size_t i, unsigned flags, unsigned level)
 {
     if (i) {
         if (flags & (JSON_WRITE_SPACED | JSON_WRITE_PRETTY)) {
-            g_string_append_len(out, (flags & JSON_WRITE_PRETTY) ? "," : ", ",
-                                (flags & JSON_WRITE_PRETTY) ? 1 : 2);
+            put(out, (flags & JSON_WRITE_PRETTY) ? "," : ", ",
+                (flags & JSON_WRITE_PRETTY) ? 1 : 2);
         } else {
-            g_string_append_c(out, ',');
+            put_char(out, ',');
         }
     }
     if (flags & JSON_WRITE_PRETTY) {
@@ -473,13 +532,13 @@ static void write_value(GString *out, const struct json_value *v,
 {
     switch (v->type) {
     case JSON_NULL:
-        g_string_append_len(out, "null", 4);
+        put(out, "null", 4);
         return;
     case JSON_BOOL:
         if (v->u.b) {
-            g_string_append_len(out, "true", 4);
+            put(out, "true", 4);
         } else {
-            g_string_append_len(out, "false", 5);
+            put(out, "false", 5);
         }
         return;
     case JSON_INT:
@@ -491,14 +550,15 @@ static void write_value(GString *out, const struct json_value *v,
         return;
     case JSON_DOUBLE: {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append(out, g_ascii_dtostr(buf, sizeof(buf), v->u.d));
+        g_ascii_dtostr(buf, sizeof(buf), v->u.d);
+        put(out, buf, strlen(buf));
         return;
     }
     case JSON_STRING:
         json_write_string(out, v->u.str.s, v->u.str.len, flags);
         return;
     case JSON_ARRAY:
-        g_string_append_c(out, '[');
+        put_char(out, '[');
         for (size_t i = 0; i < v->u.arr.len; i++) {
             separator(out, i, flags, level);
             write_value(out, v->u.arr.v[i], flags, level + 1);
@@ -506,25 +566,25 @@ static void write_value(GString *out, const struct json_value *v,
         if ((flags & JSON_WRITE_PRETTY) && v->u.arr.len) {
             newline(out, level);
         }
-        g_string_append_c(out, ']');
+        put_char(out, ']');
         return;
     case JSON_OBJECT:
-        g_string_append_c(out, '{');
+        put_char(out, '{');
         for (size_t i = 0; i < v->u.obj.len; i++) {
             const struct json_member *m = &v->u.obj.m[i];
             separator(out, i, flags, level);
             json_write_string(out, m->key, strlen(m->key), flags);
             if (flags & (JSON_WRITE_SPACED | JSON_WRITE_PRETTY)) {
-                g_string_append_len(out, ": ", 2);
+                put(out, ": ", 2);
             } else {
-                g_string_append_c(out, ':');
+                put_char(out, ':');
             }
             write_value(out, m->val, flags, level + 1);
         }
         if ((flags & JSON_WRITE_PRETTY) && v->u.obj.len) {
             newline(out, level);
         }
-        g_string_append_c(out, '}');
+        put_char(out, '}');
         return;
     }
 }

@@ -7,12 +7,13 @@
  *
  * One type for every node, single owner, no reference counts: a value is
  * freed with json_free() by whoever holds it, and a container owns its
- * children.  Numbers keep QEMU's distinction: an integer token that fits
- * int64 is JSON_INT, one that only fits uint64 is JSON_UINT, anything else
- * JSON_DOUBLE.  Objects keep their members in insertion order (replies
- * come out in the order they were built) and index larger objects by hash
- * so lookups and the parser's duplicate check stay cheap.  Strings carry
- * their length and are NUL-terminated.
+ * children.  (null, true and false are shared constants that json_free()
+ * leaves alone: never modify a value in place.)  Numbers keep QEMU's
+ * distinction: an integer token that fits int64 is JSON_INT, one that only fits
+ * uint64 is JSON_UINT, anything else JSON_DOUBLE.  Objects keep their members
+ * in insertion order (replies come out in the order they were built) and index
+ * larger objects by hash so lookups and the parser's duplicate check stay
+ * cheap.  Strings carry their length and are NUL-terminated.
  */
 #ifndef QAPI_JSON_VALUE_H
 #define QAPI_JSON_VALUE_H
@@ -91,10 +92,11 @@ void json_object_set_static(struct json_value *o, const char *key,
  * is none); takes ownership of key, which was g_malloc'd. */
 void json_object_append_owned(struct json_value *o, char *key,
                               struct json_value *val);
-/* The same with the key taken from a JSON_STRING value (the parser's
- * keys: no copy). */
-void json_object_append_keyval(struct json_value *o, struct json_value *key,
-                               struct json_value *val);
+/* Adds a member whose key is the JSON_STRING key (the parser's keys: no
+ * copy), taking ownership of key and val, unless o already has a member of
+ * that name: then returns false and takes nothing. */
+bool json_object_add_keyval(struct json_value *o, struct json_value *key,
+                            struct json_value *val);
 struct json_value *json_object_get(const struct json_value *o, const char *key);
 static inline size_t json_object_len(const struct json_value *o)
 {
