@@ -8,11 +8,14 @@
  *        qmp-rtt --echo SOCKET   serve a QMP-shaped peer that does no work
  *                                (greeting, then {"return": {}} per line):
  *                                the machine's IPC floor for the same client
+ *        qmp-rtt --echo-poll SOCKET   the same, but waiting in poll() before
+ *                                each read as an event loop does
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -65,7 +68,7 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int echo_server(const char *path)
+static int echo_server(const char *path, bool use_poll)
 {
     static const char greet[] = "{\"QMP\": {}}\r\n";
     static const char ret[] = "{\"return\": {}}\r\n";
@@ -89,7 +92,17 @@ static int echo_server(const char *path)
         if (c.fd < 0 || write(c.fd, greet, sizeof(greet) - 1) < 0) {
             continue;
         }
-        while (read_msg(&c) >= 0) {
+        for (;;) {
+            if (use_poll && !memchr(c.buf, '\n', c.have)) {
+                /* wait as a main loop does, then read */
+                struct pollfd pfd = {.fd = c.fd, .events = POLLIN};
+                if (poll(&pfd, 1, -1) < 0) {
+                    break;
+                }
+            }
+            if (read_msg(&c) < 0) {
+                break;
+            }
             if (write(c.fd, ret, sizeof(ret) - 1) < 0) {
                 break;
             }
@@ -110,7 +123,10 @@ int main(int argc, char **argv)
     int fd;
 
     if (argc == 3 && !strcmp(argv[1], "--echo")) {
-        return echo_server(argv[2]);
+        return echo_server(argv[2], false);
+    }
+    if (argc == 3 && !strcmp(argv[1], "--echo-poll")) {
+        return echo_server(argv[2], true);
     }
     if (argc < 2 || n <= 0 || n > MAX_SAMPLES ||
         strlen(argv[1]) >= sizeof(sa.sun_path)) {
