@@ -185,9 +185,15 @@ struct json_value *json_copy(const struct json_value *v)
 
 /* ------------------------------------------------------------- objects */
 
-static uint32_t key_hash(const char *k)
+/*
+ * FNV-1a from a per-object basis: the object's address (randomised by
+ * ASLR) mixed in, so a client cannot prepare keys that all land in one
+ * slot of the index and turn the parser's duplicate check quadratic.
+ */
+static uint32_t key_hash(const struct json_value *o, const char *k)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
+    uint64_t a = (uint64_t)(uintptr_t)o * 0x9e3779b97f4a7c15ull;
+    uint32_t h = 2166136261u ^ (uint32_t)(a >> 32);
 
     for (; *k; k++) {
         h = (h ^ (uint8_t)*k) * 16777619u;
@@ -282,7 +288,7 @@ static void append_member(struct json_value *o, const char *key,
 static void set_member(struct json_value *o, const char *key, bool copy,
                        struct json_value *val)
 {
-    uint32_t h = key_hash(key);
+    uint32_t h = key_hash(o, key);
     struct json_member *m = find_member(o, key, h);
     char *owned;
 
@@ -310,7 +316,7 @@ void json_object_set_static(struct json_value *o, const char *key,
 void json_object_append_owned(struct json_value *o, char *key,
                               struct json_value *val)
 {
-    append_member(o, key, key, key_hash(key), val);
+    append_member(o, key, key, key_hash(o, key), val);
 }
 
 bool json_object_add_keyval(struct json_value *o, struct json_value *key,
@@ -319,7 +325,7 @@ bool json_object_add_keyval(struct json_value *o, struct json_value *key,
     uint32_t h;
 
     g_assert(key->type == JSON_STRING);
-    h = key_hash(key->u.str.s);
+    h = key_hash(o, key->u.str.s);
     if (find_member(o, key->u.str.s, h)) {
         return false;
     }
@@ -334,7 +340,7 @@ struct json_value *json_object_get(const struct json_value *o, const char *key)
     if (!json_is(o, JSON_OBJECT)) {
         return NULL;
     }
-    m = find_member(o, key, key_hash(key));
+    m = find_member(o, key, key_hash(o, key));
     return m ? m->val : NULL;
 }
 
