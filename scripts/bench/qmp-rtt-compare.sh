@@ -5,7 +5,7 @@
 # load on a shared machine hits every server alike.
 #
 # Usage: scripts/bench/qmp-rtt-compare.sh [-b BUILDDIR] [-r ROUNDS]
-#            [-n REQUESTS] [-q QEMU_REQUESTS] [-c CPU]
+#            [-n REQUESTS] [-q QEMU_REQUESTS] [-c CPU] [-o OTHER_VIREO]
 # Each round runs build/scripts/bench/qmp-rtt against: the echo server
 # (blocking read: the floor), the echo server that polls before each read
 # (the floor for any event loop), vireo, and qemu-system-x86_64 -M microvm
@@ -13,7 +13,8 @@
 # of the runs' medians, and vireo/QEMU of those.  -c pins every server and
 # client to one CPU: each wake-up is then a local context switch instead of
 # an IPI to the other (virtual) CPU, whose cost varies with the host's load,
-# and a server's whole per-request cost is on the round trip.
+# and a server's whole per-request cost is on the round trip.  -o adds
+# another vireo binary (e.g. a build of an older commit) as server "other".
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,14 +23,16 @@ ROUNDS=5
 N=30000
 QN=10000
 PIN=()
-while getopts "b:r:n:q:c:" o; do
+OTHER=
+while getopts "b:r:n:q:c:o:" o; do
     case $o in
     b) BUILD=$OPTARG ;;
     r) ROUNDS=$OPTARG ;;
     n) N=$OPTARG ;;
     q) QN=$OPTARG ;;
     c) PIN=(taskset -c "$OPTARG") ;;
-    *) sed -n 3,17p "$0"; exit 2 ;;
+    o) OTHER=$OPTARG ;;
+    *) sed -n 3,19p "$0"; exit 2 ;;
     esac
 done
 
@@ -66,6 +69,12 @@ PIDS+=($!)
     2>/dev/null &
 PIDS+=($!)
 SERVERS=(echo poll vireo)
+if [ -n "$OTHER" ]; then
+    "${PIN[@]}" "$OTHER" "${GUESTARGS[@]}" \
+        -qmp "unix:$DIR/other,server=on,wait=off" 2>/dev/null &
+    PIDS+=($!)
+    SERVERS+=(other)
+fi
 if [ -n "$QEMU" ]; then
     "${PIN[@]}" "$QEMU" -M microvm,accel=kvm "${GUESTARGS[@]}" \
         -qmp "unix:$DIR/qemu,server=on,wait=off" 2>/dev/null &
