@@ -26,7 +26,7 @@ enum qmp_command_flags {
  * the handler, returns the reply value (a new value) or NULL with *errp
  * set. */
 typedef struct json_value *(*qmp_marshal_fn)(struct machine *m,
-                                             struct json_value *args,
+                                             const struct json_value *args,
                                              Error **errp);
 
 struct qmp_command_def {

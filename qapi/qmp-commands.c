@@ -61,7 +61,7 @@ GPtrArray *qmp_query_events(struct machine *m, Error **errp)
 }
 
 struct json_value *qmp_marshal_query_qmp_schema(struct machine *m,
-                                                struct json_value *args,
+                                                const struct json_value *args,
                                                 Error **errp)
 {
     struct json_value *n;

@@ -112,8 +112,10 @@ static struct json_value *error_replyf(const struct json_value *id,
 struct json_value *qmp_dispatch(struct qmp_dispatcher *d,
                                 const struct json_value *req)
 {
-    const struct json_value *id, *exec = NULL, *val;
-    struct json_value *args = NULL, *empty = NULL, *ret, *rv;
+    const struct json_value *id, *exec = NULL, *val, *args = NULL;
+    /* no "arguments": an empty object, without an allocation */
+    const struct json_value empty = {.type = JSON_OBJECT};
+    struct json_value *ret, *rv;
     const char *name;
     bool oob = false;
     const struct qmp_command_def *cmd;
@@ -149,7 +151,7 @@ struct json_value *qmp_dispatch(struct qmp_dispatcher *d,
                                        "be an object",
                                        id);
             }
-            args = (struct json_value *)val;
+            args = val;
         } else if (strcmp(key, "id") != 0) {
             return error_replyf(id, "QMP input member '%s' is unexpected", key);
         }
@@ -183,7 +185,7 @@ struct json_value *qmp_dispatch(struct qmp_dispatcher *d,
         return error_replyf(id, "The command %s does not support OOB", name);
     }
     if (!args) {
-        args = empty = json_new_object();
+        args = &empty;
     }
     rv = cmd->fn(d->m, args, &err);
     if (!rv) {
@@ -205,7 +207,6 @@ struct json_value *qmp_dispatch(struct qmp_dispatcher *d,
             }
         }
     }
-    json_free(empty);
     return ret;
 }
 

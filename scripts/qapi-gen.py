@@ -960,7 +960,7 @@ struct json_value *%(cn)s_to_json(const struct %(cn)s *obj)
     def gen_command_decl(self, c):
         if c.get('gen') is False:
             self.h.append('struct json_value *%smarshal_%s(struct machine *m, '
-                          'struct json_value *args, Error **errp);' %
+                          'const struct json_value *args, Error **errp);' %
                           (self.hp, c_member(c['name'])))
             return
         params = self.handler_params(c) + ['Error **errp']
@@ -983,7 +983,7 @@ struct json_value *%(cn)s_to_json(const struct %(cn)s *obj)
             return
         cm = c_member(c['name'])
         self.c.append('static struct json_value *marshal_%s(struct machine *m, '
-                      'struct json_value *args, Error **errp)' % cm)
+                      'const struct json_value *args, Error **errp)' % cm)
         self.c.append('{')
         self.c.append('    Error *err = NULL;')
         self.c.append('    struct json_value *ret_node = NULL;')
