@@ -3,9 +3,10 @@
  * rtcirq.S: the CMOS RTC's interrupts on ISA IRQ 8, through IOAPIC pin 8
  * (edge, active high: no override in the MADT) to vector 0x38.
  *   1. periodic: 1024 Hz (register A 0x26), PIE; the handler reads C and
- *      counts interrupts whose C has IRQF|PF; three must arrive.
+ *      counts interrupts whose C has IRQF; three must arrive, the last
+ *      with IRQF|PF.
  *   2. update-ended: UIE only (PIE off, rate 0); one interrupt whose C is
- *      IRQF|UF must arrive within the bound (about a second).
+ *      IRQF|UF must arrive within three seconds of the RTC's own clock.
  * Each step prints "rtcirq: ... ok" or "rtcirq: FAIL ..." with the count
  * and the last C value; then powers off.  The same image runs under QEMU
  * microvm for comparison.
@@ -15,7 +16,7 @@
 #define VEC_RTC 0x38
 #define COUNT 0x21000
 #define LASTC 0x21004
-#define WAIT_LOOPS 20000000
+#define SPIN 20000 /* polls of COUNT between two reads of the clock */
 
     .code32
     .text
@@ -34,21 +35,46 @@ cmos_read:
     inb $0x71, %al
     ret
 
-/* wait_count: spin with interrupts on until COUNT >= %eax or the bound
- * runs out; ZF=1 (via cmp) if reached */
+/* wait_count: spin with interrupts on until COUNT >= %eax, or until the
+ * RTC's seconds register has changed four times (at least three seconds:
+ * the bound is the RTC's own clock, not a loop count, so a slow or loaded
+ * host cannot make it expire early).  CF=1 if the count was not reached.
+ * Interrupts stay on for long spins: with only an "sti; nop; cli" window
+ * per clock read, this machine's KVM (guest code emulated) often left a
+ * pending interrupt undelivered for seconds in split-irqchip mode. */
 wait_count:
+    pushl %ebx
     pushl %ecx
-    movl $WAIT_LOOPS, %ecx
-    sti
-1:  cmpl %eax, COUNT
+    pushl %edx
+    pushl %esi
+    movl %eax, %edx                 /* target count */
+    xorl %ecx, %ecx                 /* seconds changes seen */
+    xorl %ebx, %ebx                 /* %bl = 0: the seconds register */
+    call cmos_read
+    movzbl %al, %esi                /* seconds last read */
+1:  movl $SPIN, %eax
+    sti                             /* interrupts on while spinning */
+3:  cmpl %edx, COUNT
     jae 2f
-    loop 1b
+    decl %eax
+    jnz 3b
+    cli                             /* index+data pair must not be split */
+    call cmos_read
+    movzbl %al, %eax
+    cmpl %esi, %eax
+    je 1b
+    movl %eax, %esi
+    incl %ecx
+    cmpl $4, %ecx
+    jb 1b
 2:  cli
+    movl %edx, %eax
+    popl %esi
+    popl %edx
     popl %ecx
+    popl %ebx
     cmpl %eax, COUNT
-    jae 3f
-    cmpl $0, %eax                   /* clears ZF: %eax > 0 */
-3:  ret
+    ret
 
     .globl main32
 main32:
@@ -128,15 +154,20 @@ fail:
     call putc32
     jmp poweroff32
 
-/* read C (which lowers IRQ 8), remember it, count, EOI */
+/* read C (which lowers IRQ 8); if IRQF is set, remember it and count (an
+ * edge latched in the LAPIC while interrupts were off can arrive after its
+ * flags were read and cleared: C is then 0 and it is not counted); EOI */
 isr_rtc:
     pushl %eax
     movb $0x0c, %al
     outb %al, $0x70
     inb $0x71, %al
+    testb $0x80, %al
+    jz 1f
     movzbl %al, %eax
     movl %eax, LASTC
     incl COUNT
+1:
     movl $0, LAPIC_BASE + LAPIC_EOI
     popl %eax
     jmp isr_return
