@@ -210,7 +210,10 @@ static bool create_irqchip(struct kvm_accel *k, Error **errp)
 
 static bool get_cpuid(struct kvm_accel *k, Error **errp)
 {
-    for (int n = 64; n <= 4096; n *= 2) {
+    /* Start at KVM's own limit (KVM_MAX_CPUID_ENTRIES, 256 since Linux
+     * 5.x): KVM builds the whole table before it finds a buffer too
+     * small, so each E2BIG round costs as much as the answer. */
+    for (int n = 256; n <= 4096; n *= 2) {
         struct kvm_cpuid2 *c =
             g_malloc0(sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
         int r;
@@ -235,27 +238,32 @@ static bool get_cpuid(struct kvm_accel *k, Error **errp)
 
 static bool get_msr_list(struct kvm_accel *k, Error **errp)
 {
-    struct kvm_msr_list probe = {.nmsrs = 0};
-    struct kvm_msr_list *l;
-    int r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, &probe);
-    unsigned n;
+    /* One call in the usual case: a list of 256 (1 KiB at least, as old
+     * kernels could write past nmsrs) and a retry at KVM's size if it is
+     * longer. */
+    unsigned n = 256;
 
-    if (r < 0 && r != -E2BIG) {
-        error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
-        return false;
+    for (int tries = 0; tries < 2; tries++) {
+        struct kvm_msr_list *l = g_malloc0(sizeof(*l) + n * sizeof(uint32_t));
+        int r;
+
+        l->nmsrs = n;
+        r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, l);
+        if (r == -E2BIG && l->nmsrs > n) {
+            n = l->nmsrs;
+            g_free(l);
+            continue;
+        }
+        if (r < 0) {
+            g_free(l);
+            error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
+            return false;
+        }
+        k->msr_index_list = l;
+        return true;
     }
-    /* Old kernels could write past nmsrs: leave room (1 KiB at least). */
-    n = MAX(probe.nmsrs, 256u);
-    l = g_malloc0(sizeof(*l) + n * sizeof(uint32_t));
-    l->nmsrs = n;
-    r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, l);
-    if (r < 0) {
-        g_free(l);
-        error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
-        return false;
-    }
-    k->msr_index_list = l;
-    return true;
+    error_setg(errp, "KVM_GET_MSR_INDEX_LIST: the list keeps growing");
+    return false;
 }
 
 struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
