@@ -16,6 +16,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define SIG_KICK SIGUSR1
@@ -190,9 +191,14 @@ static void *vcpu_thread(void *opaque)
     struct machine *m = cpu->m;
     Error *err = NULL;
     bool nmi = false;
+    char name[16];
     sigset_t set;
 
     cpu->tid = gettid();
+    /* named from inside: pthread_setname_np() on another thread opens and
+     * writes /proc/self/task/TID/comm */
+    snprintf(name, sizeof(name), "CPU %u/KVM", cpu->index);
+    prctl(PR_SET_NAME, name, 0, 0, 0);
     sigemptyset(&set);
     sigaddset(&set, SIG_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -269,15 +275,12 @@ out:
 
 bool vcpu_start(struct vcpu *cpu, Error **errp)
 {
-    char name[16];
     int r = pthread_create(&cpu->thread, NULL, vcpu_thread, cpu);
 
     if (r) {
         error_setg_errno(errp, r, "vCPU %u: cannot create thread", cpu->index);
         return false;
     }
-    snprintf(name, sizeof(name), "CPU %u/KVM", cpu->index);
-    pthread_setname_np(cpu->thread, name);
     cpu->thread_started = true;
     return true;
 }
