@@ -6,16 +6,7 @@
  * and, for the equivalence test, into libseccomp's own program.  vireo
  * itself carries only the compiled programs (sandbox-filters.c, generated).
  *
- * The main list is generous on purpose (killing a VM over a harmless
- * syscall helps nobody): what the GLib main loop, stdio, pthread and
- * malloc need, socket I/O, timers, signals, file I/O, KVM ioctls.  It
- * still refuses what a compromised VMM would want: execve, fork (clone
- * without CLONE_THREAD), ptrace, setuid and friends, mount, module and
- * kexec loading, bpf, perf, keyctl, unshare/setns.
- * The vCPU list is small: KVM_RUN and register ioctls plus the VM ioctls
- * device emulation on an exit may need (IRQ lines, MSI, irqfd/ioeventfd,
- * GSI routing, memslots), read/write on existing fds, futex, memory and
- * time.  No open, no socket, no clone, no exec.
+ * What each class allows and why: see sandbox.c.
  *
  * A new syscall comes with its line here (house rule 6).
  */

@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sandbox.c: installs the seccomp allowlists of the main thread and the
- * vCPU threads, and reports a forbidden syscall; see sandbox.h for the
- * contract and the exit status.  The lists themselves are in
- * sandbox-rules.h and are compiled to BPF at build time (sandbox-gen.c):
- * here a program is copied, the process id patched in where a rule needs
- * it, and loaded with seccomp(2).
+ * sandbox.c: seccomp allowlists for the main thread and the vCPU
+ * threads; see sandbox.h for the contract and the exit status.
+ *
+ * The main list is generous on purpose (killing a VM over a harmless
+ * syscall helps nobody): what the GLib main loop, stdio, pthread
+ * and malloc need, socket I/O, timers, signals, file I/O, KVM ioctls.  It
+ * still refuses what a compromised VMM would want: execve, fork (clone
+ * without CLONE_THREAD), ptrace, setuid and friends, mount, module and
+ * kexec loading, bpf, perf, keyctl, unshare/setns.
+ * The vCPU list is small: KVM_RUN and register ioctls plus the VM ioctls
+ * device emulation on an exit may need (IRQ lines, MSI, irqfd/ioeventfd,
+ * GSI routing, memslots), read/write on existing fds, futex, memory and
+ * time.  No open, no socket, no clone, no exec.
+ *
+ * The lists are data in sandbox-rules.h, compiled to BPF at build time
+ * (sandbox-gen.c): here a program is copied, the process id patched in
+ * where a rule needs it, and loaded with seccomp(2).
  */
 #include "util/common.h"
 #include <linux/filter.h>
