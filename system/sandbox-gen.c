@@ -51,12 +51,17 @@
 #define BAD_ARCH_ACTION SECCOMP_RET_KILL_THREAD /* libseccomp's default */
 #define SMALL_SET 3 /* value sets up to this size: a chain of jeq */
 #define MAX_PID_PATCH 8
+#define MAX_SHARED 8
 
 struct gen {
     struct sock_filter buf[MAX_INSNS];
     size_t top;                   /* buf[top..MAX_INSNS) is the program */
     size_t pid_at[MAX_PID_PATCH]; /* buf indices holding the pid */
     size_t n_pid;
+    uint32_t shared_action[MAX_SHARED]; /* the rets at the program's end */
+    size_t shared_at[MAX_SHARED];
+    size_t n_shared;
+    bool sealed; /* no more shared rets */
 };
 
 /* One verdict over a range of keys [lo, next interval's lo). */
@@ -107,37 +112,67 @@ static size_t emit_ret(struct gen *g, uint32_t action)
     return emit(g, BPF_RET | BPF_K, 0, 0, action);
 }
 
-/* "if (A >= k) goto target; else fall through", far targets through ja. */
-static void emit_jge(struct gen *g, uint32_t k, size_t target)
+/* The program's one "ret action" at its end (see compile_class): leaves of
+ * the trees jump there instead of carrying a ret each. */
+static size_t shared_ret(struct gen *g, uint32_t action)
 {
-    size_t d = dist(g, target);
-
-    if (d <= 255) {
-        emit(g, BPF_JMP | BPF_JGE | BPF_K, (uint8_t)d, 0, k);
-        return;
+    for (size_t i = 0; i < g->n_shared; i++) {
+        if (g->shared_action[i] == action) {
+            return g->shared_at[i];
+        }
     }
-    emit(g, BPF_JMP | BPF_JA, 0, 0, (uint32_t)d);
-    emit(g, BPF_JMP | BPF_JGE | BPF_K, 0, 1, k);
+    /* emitted mid-program, the instruction before it could fall into it */
+    if (g->sealed || g->n_shared == MAX_SHARED) {
+        die("%s", "an action missing from the shared rets");
+    }
+    g->shared_action[g->n_shared] = action;
+    g->shared_at[g->n_shared] = emit_ret(g, action);
+    return g->shared_at[g->n_shared++];
+}
+
+/* A target a conditional jump emitted next can reach within limit: target
+ * itself, or one instruction emitted here (a copy of the ret, or a ja). */
+static size_t reach(struct gen *g, size_t target, size_t limit)
+{
+    const struct sock_filter *t = &g->buf[target];
+
+    if (dist(g, target) <= limit) {
+        return target;
+    }
+    if (BPF_CLASS(t->code) == BPF_RET) {
+        return emit_ret(g, t->k);
+    }
+    return emit(g, BPF_JMP | BPF_JA, 0, 0, (uint32_t)dist(g, target));
+}
+
+/* "if (A op k) goto t; else goto f"; returns its index. */
+static size_t emit_jcond(struct gen *g, uint16_t op, uint32_t k, size_t t,
+                         size_t f)
+{
+    /* f first with room for t's fix-up, which may come after it */
+    f = reach(g, f, 254);
+    t = reach(g, t, 255);
+    return emit(g, BPF_JMP | op | BPF_K, (uint8_t)dist(g, t),
+                (uint8_t)dist(g, f), k);
 }
 
 static size_t emit_leaf(struct gen *g, const struct interval *iv,
                         uint32_t deflt);
 
 /* A search tree over the sorted intervals iv[0..n) on the value in A;
- * returns the index of its first instruction. */
+ * returns the index where it starts (a shared ret for a plain leaf). */
 static size_t emit_tree(struct gen *g, const struct interval *iv, size_t n,
                         uint32_t deflt)
 {
-    size_t mid, right;
+    size_t mid, right, left;
 
     if (n == 1) {
         return emit_leaf(g, iv, deflt);
     }
     mid = n / 2;
     right = emit_tree(g, iv + mid, n - mid, deflt);
-    emit_tree(g, iv, mid, deflt);
-    emit_jge(g, iv[mid].lo, right);
-    return g->top;
+    left = emit_tree(g, iv, mid, deflt);
+    return emit_jcond(g, BPF_JGE, iv[mid].lo, right, left);
 }
 
 static uint32_t arg_lo(unsigned i)
@@ -182,14 +217,14 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* The argument check of one syscall: load the high word, compare, load the
- * low word, compare against the set. */
+ * low word, compare against the set.  Returns where it starts. */
 static size_t emit_arg_rule(struct gen *g, const struct sandbox_arg_rule *r,
                             uint32_t deflt)
 {
     uint32_t mask_lo = (uint32_t)r->mask, mask_hi = (uint32_t)(r->mask >> 32);
     uint32_t vhi = (uint32_t)(r->values[0] >> 32);
     uint32_t lo[256];
-    size_t n = r->n_values;
+    size_t n = r->n_values, next;
 
     if (n == 0 || n > N_ELEM(lo)) {
         die("%s: bad value count", r->name);
@@ -209,17 +244,15 @@ static size_t emit_arg_rule(struct gen *g, const struct sandbox_arg_rule *r,
 
     /* the low word against the set */
     if (n <= SMALL_SET) {
-        size_t match = emit_ret(g, r->action);
-
-        emit_ret(g, deflt);
+        next = shared_ret(g, deflt);
         for (size_t i = n; i-- > 0;) {
-            emit(g, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)dist(g, match), 0,
-                 lo[i]);
+            next =
+                emit_jcond(g, BPF_JEQ, lo[i], shared_ret(g, r->action), next);
             if (r->value_is_pid) {
                 if (g->n_pid == MAX_PID_PATCH) {
                     die("%s", "too many pid patches");
                 }
-                g->pid_at[g->n_pid++] = g->top;
+                g->pid_at[g->n_pid++] = next;
             }
         }
     } else {
@@ -230,25 +263,23 @@ static size_t emit_arg_rule(struct gen *g, const struct sandbox_arg_rule *r,
         memcpy(sorted, lo, n * sizeof(lo[0]));
         qsort(sorted, n, sizeof(sorted[0]), cmp_u32);
         k = set_intervals(sorted, n, r->action, deflt, iv, N_ELEM(iv));
-        emit_tree(g, iv, k, deflt);
+        next = emit_tree(g, iv, k, deflt);
         /* the first value is the hot one: tested before the tree */
-        emit_ret(g, r->action);
-        emit(g, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, lo[0]);
+        emit_jcond(g, BPF_JEQ, lo[0], shared_ret(g, r->action), next);
     }
     if (mask_lo != UINT32_MAX) {
         emit(g, BPF_ALU | BPF_AND | BPF_K, 0, 0, mask_lo);
     }
-    emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, arg_lo(r->arg));
+    next = emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, arg_lo(r->arg));
 
     /* the high word: (hi & mask_hi) == vhi, else the default */
     if (mask_hi == 0) {
         if (vhi != 0) {
             die("%s: a value outside a 32-bit mask", r->name);
         }
-        return g->top; /* always true */
+        return next; /* always true */
     }
-    emit_ret(g, deflt);
-    emit(g, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, vhi);
+    emit_jcond(g, BPF_JEQ, vhi, next, shared_ret(g, deflt));
     if (mask_hi != UINT32_MAX) {
         emit(g, BPF_ALU | BPF_AND | BPF_K, 0, 0, mask_hi);
     }
@@ -261,7 +292,7 @@ static size_t emit_leaf(struct gen *g, const struct interval *iv,
     if (iv->rule) {
         return emit_arg_rule(g, iv->rule, deflt);
     }
-    return emit_ret(g, iv->action);
+    return shared_ret(g, iv->action);
 }
 
 /* The syscalls a class allows without condition: the common list, then
@@ -295,7 +326,7 @@ static void compile_class(struct gen *g, const struct class_def *c,
     static uint32_t action[MAX_NR];
     static const struct sandbox_arg_rule *rule[MAX_NR];
     static struct interval iv[MAX_NR + 1];
-    size_t n = 0;
+    size_t n = 0, body, next;
     int hot = -1;
 
     memset(g, 0, sizeof(*g));
@@ -341,12 +372,23 @@ static void compile_class(struct gen *g, const struct class_def *c,
     if (iv[n - 1].rule || iv[n - 1].action != deflt) {
         iv[n++] = (struct interval){MAX_NR, deflt, NULL};
     }
+    /* the verdicts at the end, shared by every leaf */
+    shared_ret(g, BAD_ARCH_ACTION);
+    shared_ret(g, deflt);
+    shared_ret(g, SECCOMP_RET_ALLOW);
+    for (size_t i = 0; i < c->n_fixed; i++) {
+        shared_ret(g, c->fixed[i].action);
+    }
+    for (size_t i = 0; i < c->n_arg_rules; i++) {
+        shared_ret(g, c->arg_rules[i].action);
+    }
+    g->sealed = true;
     if (c->hot) {
         hot = resolve(c->hot);
     }
     if (hot >= 0) {
         struct interval hot_iv;
-        size_t skip_to, i = 0, leaf;
+        size_t tree, i = 0;
 
         while (i + 1 < n && iv[i + 1].lo <= (uint32_t)hot) {
             i++;
@@ -358,27 +400,20 @@ static void compile_class(struct gen *g, const struct class_def *c,
             iv[i].rule = NULL;
             iv[i].action = deflt;
         }
-        emit_tree(g, iv, n, deflt);
-        skip_to = g->top;
-        leaf = emit_leaf(g, &hot_iv, deflt);
-        if (dist(g, skip_to) <= 255) {
-            emit(g, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)dist(g, skip_to),
-                 (uint32_t)hot);
-        } else {
-            emit(g, BPF_JMP | BPF_JA, 0, 0, (uint32_t)dist(g, skip_to));
-            emit(g, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)dist(g, leaf), 0,
-                 (uint32_t)hot);
-        }
+        tree = emit_tree(g, iv, n, deflt);
+        body = emit_jcond(g, BPF_JEQ, (uint32_t)hot,
+                          emit_leaf(g, &hot_iv, deflt), tree);
     } else {
-        emit_tree(g, iv, n, deflt);
+        body = emit_tree(g, iv, n, deflt);
     }
     /* x32 numbers (and any above but -1): bad arch, as libseccomp */
-    emit_ret(g, BAD_ARCH_ACTION);
-    emit(g, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, UINT32_MAX);
-    emit(g, BPF_JMP | BPF_JGE | BPF_K, 0, 2, X32_BIT);
-    emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
-    emit_ret(g, BAD_ARCH_ACTION);
-    emit(g, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AUDIT_ARCH_X86_64);
+    next = emit_jcond(g, BPF_JEQ, UINT32_MAX, body,
+                      shared_ret(g, BAD_ARCH_ACTION));
+    emit_jcond(g, BPF_JGE, X32_BIT, next, body);
+    next = emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0,
+                offsetof(struct seccomp_data, nr));
+    emit_jcond(g, BPF_JEQ, AUDIT_ARCH_X86_64, next,
+               shared_ret(g, BAD_ARCH_ACTION));
     emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0,
          offsetof(struct seccomp_data, arch));
 }
