@@ -236,6 +236,49 @@ static bool get_cpuid(struct kvm_accel *k, Error **errp)
     return false;
 }
 
+static void *cpuid_thread(void *opaque)
+{
+    struct kvm_accel *k = opaque;
+
+    get_cpuid(k, &k->cpuid_err);
+    return NULL;
+}
+
+/* Starts KVM_GET_SUPPORTED_CPUID on its own thread (real backend; a fake
+ * one answers at once), to overlap with the rest of the set-up. */
+static bool start_cpuid_query(struct kvm_accel *k, Error **errp)
+{
+    pthread_attr_t attr;
+    int r;
+
+    if (k->be != &kvm_real_backend) {
+        return get_cpuid(k, errp);
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024); /* two calls deep */
+    r = pthread_create(&k->cpuid_thread, &attr, cpuid_thread, k);
+    pthread_attr_destroy(&attr);
+    if (r) {
+        return get_cpuid(k, errp);
+    }
+    k->cpuid_pending = true;
+    return true;
+}
+
+bool kvm_wait_supported_cpuid(struct kvm_accel *k, Error **errp)
+{
+    if (k->cpuid_pending) {
+        pthread_join(k->cpuid_thread, NULL);
+        k->cpuid_pending = false;
+    }
+    if (k->cpuid_err) {
+        error_propagate(errp, k->cpuid_err);
+        k->cpuid_err = NULL;
+        return false;
+    }
+    return true;
+}
+
 static bool get_msr_list(struct kvm_accel *k, Error **errp)
 {
     /* One call in the usual case: a list of 256 (1 KiB at least, as old
@@ -314,7 +357,7 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
                    k->vcpu_mmap_size);
         goto fail;
     }
-    if (!get_cpuid(k, errp) || !get_msr_list(k, errp)) {
+    if (!start_cpuid_query(k, errp) || !get_msr_list(k, errp)) {
         goto fail;
     }
     r = kvm_ioctl(k, k->sys_fd, KVM_CREATE_VM, (void *)0);
@@ -363,6 +406,7 @@ void kvm_accel_free(struct kvm_accel *k)
     if (!k) {
         return;
     }
+    kvm_wait_supported_cpuid(k, NULL);
     if (k->be == &kvm_real_backend) {
         if (k->vm_fd >= 0) {
             close(k->vm_fd);
