@@ -208,20 +208,28 @@ static bool create_irqchip(struct kvm_accel *k, Error **errp)
     return true;
 }
 
-static bool get_cpuid(struct kvm_accel *k, Error **errp)
+static struct kvm_cpuid2 *cpuid_table(unsigned n)
 {
-    /* Start at KVM's own limit (KVM_MAX_CPUID_ENTRIES, 256 since Linux
-     * 5.x): KVM builds the whole table before it finds a buffer too
-     * small, so each E2BIG round costs as much as the answer. */
-    for (int n = 256; n <= 4096; n *= 2) {
-        struct kvm_cpuid2 *c =
-            g_malloc0(sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
-        int r;
+    struct kvm_cpuid2 *c =
+        g_malloc0(sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 
-        c->nent = n;
-        r = kvm_ioctl(k, k->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
-        if (r == -E2BIG) {
+    c->nent = n;
+    return c;
+}
+
+/* KVM_GET_SUPPORTED_CPUID into c (allocated by the caller, so that the
+ * query thread usually allocates nothing: a thread's first malloc makes
+ * glibc map a new arena); a larger table on E2BIG. */
+static bool get_cpuid(struct kvm_accel *k, struct kvm_cpuid2 *c, Error **errp)
+{
+    k->supported_cpuid = NULL; /* c is ours until the answer is in */
+    for (unsigned n = c->nent;;) {
+        int r = kvm_ioctl(k, k->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
+
+        if (r == -E2BIG && n < 4096) {
             g_free(c);
+            n *= 2;
+            c = cpuid_table(n);
             continue;
         }
         if (r < 0) {
@@ -232,15 +240,13 @@ static bool get_cpuid(struct kvm_accel *k, Error **errp)
         k->supported_cpuid = c;
         return true;
     }
-    error_setg(errp, "KVM_GET_SUPPORTED_CPUID: table too large");
-    return false;
 }
 
 static void *cpuid_thread(void *opaque)
 {
     struct kvm_accel *k = opaque;
 
-    get_cpuid(k, &k->cpuid_err);
+    get_cpuid(k, k->supported_cpuid, &k->cpuid_err);
     return NULL;
 }
 
@@ -248,18 +254,25 @@ static void *cpuid_thread(void *opaque)
  * one answers at once), to overlap with the rest of the set-up. */
 static bool start_cpuid_query(struct kvm_accel *k, Error **errp)
 {
+    /* KVM's own limit (KVM_MAX_CPUID_ENTRIES, 256 since Linux 5.x): KVM
+     * builds the whole table before it finds a buffer too small, so an
+     * E2BIG round costs as much as the answer. */
+    struct kvm_cpuid2 *c = cpuid_table(256);
     pthread_attr_t attr;
     int r;
 
     if (k->be != &kvm_real_backend) {
-        return get_cpuid(k, errp);
+        return get_cpuid(k, c, errp);
     }
+    /* the thread owns the table until joined (freed on failure) */
+    k->supported_cpuid = c;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 64 * 1024); /* two calls deep */
     r = pthread_create(&k->cpuid_thread, &attr, cpuid_thread, k);
     pthread_attr_destroy(&attr);
     if (r) {
-        return get_cpuid(k, errp);
+        k->supported_cpuid = NULL;
+        return get_cpuid(k, c, errp);
     }
     k->cpuid_pending = true;
     return true;
