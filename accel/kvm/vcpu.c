@@ -295,13 +295,25 @@ void vcpu_kick(struct vcpu *cpu)
     }
 }
 
+/* True when the vCPU thread waits on its condition variable (or has
+ * ended): it is not in KVM_RUN, a broadcast reaches it and no signal is
+ * needed.  Call with the vCPU lock held. */
+static bool parked(const struct vcpu *cpu)
+{
+    return cpu->state == VCPU_PAUSED || cpu->state == VCPU_STOPPED;
+}
+
 void vcpu_pause(struct vcpu *cpu)
 {
+    bool kick;
+
     g_mutex_lock(&cpu->lock);
     cpu->want_pause = true;
     cpu->run->immediate_exit = 1;
+    /* a vCPU that paused itself (reset, shutdown) is parked already */
+    kick = !parked(cpu);
     g_mutex_unlock(&cpu->lock);
-    if (!cpu->thread_started) {
+    if (!cpu->thread_started || !kick) {
         return;
     }
     pthread_kill(cpu->thread, SIG_KICK);
@@ -328,6 +340,8 @@ void vcpu_resume(struct vcpu *cpu)
 
 void vcpu_stop_thread(struct vcpu *cpu)
 {
+    bool kick;
+
     if (!cpu->thread_started) {
         return;
     }
@@ -335,8 +349,11 @@ void vcpu_stop_thread(struct vcpu *cpu)
     cpu->want_exit = true;
     cpu->run->immediate_exit = 1;
     g_cond_broadcast(&cpu->cond);
+    kick = !parked(cpu);
     g_mutex_unlock(&cpu->lock);
-    pthread_kill(cpu->thread, SIG_KICK);
+    if (kick) {
+        pthread_kill(cpu->thread, SIG_KICK);
+    }
     pthread_join(cpu->thread, NULL);
     cpu->thread_started = false;
 }
