@@ -554,6 +554,9 @@ bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
 {
     unsigned groups = level == X86_PUT_RUNTIME ? c->dirty : X86_ALL;
 
+    if (!groups) {
+        return true; /* the usual case before each KVM_RUN */
+    }
     for (size_t i = 0; i < ARRAY_SIZE(put_order); i++) {
         unsigned g = put_order[i];
 
