@@ -114,8 +114,10 @@ uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
                     const char *name, Error **errp)
 {
     struct gm_region *n = g_new0(struct gm_region, 1);
+    /* populated: the caller fills all of it at once (faulting it in page
+     * by page costs more, notably under shadow paging) */
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
     if (p == MAP_FAILED) {
         error_setg_errno(errp, errno, "cannot allocate ROM '%s'", name);

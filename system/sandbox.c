@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sandbox.c: libseccomp allowlists for the main thread and the vCPU
+ * sandbox.c: seccomp allowlists for the main thread and the vCPU
  * threads; see sandbox.h for the contract and the exit status.
  *
  * The main list is generous on purpose (killing a VM over a harmless
@@ -13,17 +13,21 @@
  * device emulation on an exit may need (IRQ lines, MSI, irqfd/ioeventfd,
  * GSI routing, memslots), read/write on existing fds, futex, memory and
  * time.  No open, no socket, no clone, no exec.
+ *
+ * The lists are data in sandbox-rules.h, compiled to BPF at build time
+ * (sandbox-gen.c): here a program is copied, the process id patched in
+ * where a rule needs it, and loaded with seccomp(2).
  */
 #include "util/common.h"
-#include <linux/kvm.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
-#include <seccomp.h>
 #include "system/sandbox.h"
+#include "system/sandbox-filters.h"
 
 /* Generated from <asm/unistd_64.h> (x86_64):
  * awk '/#define __NR_/ {n=$2; sub("__NR_","",n);
@@ -448,343 +452,15 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
     _exit(SANDBOX_EXIT_STATUS);
 }
 
-/* ---- the lists ------------------------------------------------------ */
-
-/* Allowed in every class. */
-static const char *const common_syscalls[] = {
-    "read",
-    "write",
-    "readv",
-    "writev",
-    "pread64",
-    "pwrite64",
-    "preadv",
-    "pwritev",
-    "preadv2",
-    "pwritev2",
-    "lseek",
-    "close",
-    "fstat",
-    "newfstatat",
-    "fcntl",
-    "futex",
-    "futex_waitv",
-    "rt_sigreturn",
-    "rt_sigprocmask",
-    "rt_sigtimedwait",
-    "sigaltstack",
-    "tgkill",
-    "tkill",
-    "getpid",
-    "gettid",
-    "mmap",
-    "munmap",
-    "mprotect",
-    "madvise",
-    "mremap",
-    "brk",
-    "clock_gettime",
-    "clock_getres",
-    "clock_nanosleep",
-    "nanosleep",
-    "gettimeofday",
-    "time",
-    "exit",
-    "exit_group",
-    "sched_yield",
-    "sched_getaffinity",
-    "poll",
-    "ppoll",
-    "sendto",
-    "sendmsg",
-    "recvfrom",
-    "recvmsg",
-    "getrandom",
-    "rseq",
-    "membarrier",
-    "restart_syscall",
-    "fsync",
-    "fdatasync",
-    "fallocate",
-};
-
-/* Main loop / I/O thread on top of the common list. */
-static const char *const main_syscalls[] = {
-    /* files (on fds, and the few opens GLib, pthread_setname_np or a QMP
-     * command writing a file need) */
-    "open",
-    "openat",
-    "close_range",
-    "stat",
-    "lstat",
-    "statx",
-    "access",
-    "faccessat",
-    "faccessat2",
-    "readlink",
-    "readlinkat",
-    "getcwd",
-    "getdents64",
-    "fstatfs",
-    "statfs",
-    "unlink",
-    "unlinkat",
-    "ftruncate",
-    "sync_file_range",
-    "splice",
-    "tee",
-    "sendfile",
-    "copy_file_range",
-    "fadvise64",
-    "readahead",
-    "flock",
-    "io_setup",
-    "io_destroy",
-    "io_submit",
-    "io_getevents",
-    "io_pgetevents",
-    "io_cancel",
-    "getcpu",
-    "pause",
-    "io_uring_setup",
-    "io_uring_enter",
-    "io_uring_register",
-    /* polling, events, pipes */
-    "select",
-    "pselect6",
-    "epoll_create",
-    "epoll_create1",
-    "epoll_ctl",
-    "epoll_wait",
-    "epoll_pwait",
-    "epoll_pwait2",
-    "eventfd",
-    "eventfd2",
-    "pipe",
-    "pipe2",
-    "dup",
-    "dup2",
-    "dup3",
-    /* sockets (socket() itself is filtered by family below) */
-    "socketpair",
-    "connect",
-    "accept",
-    "accept4",
-    "bind",
-    "listen",
-    "getsockname",
-    "getpeername",
-    "getsockopt",
-    "setsockopt",
-    "sendmmsg",
-    "recvmmsg",
-    "shutdown",
-    /* memory */
-    "mlock",
-    "mlock2",
-    "munlock",
-    "mlockall",
-    "munlockall",
-    "mincore",
-    "msync",
-    "memfd_create",
-    /* threads and signals */
-    "set_robust_list",
-    "get_robust_list",
-    "rt_sigaction",
-    "rt_sigpending",
-    "rt_sigsuspend",
-    "signalfd",
-    "signalfd4",
-    "prctl",
-    "arch_prctl",
-    /* a thread started later installs its own (stricter) filter */
-    "seccomp",
-    /* time */
-    "timerfd_create",
-    "timerfd_settime",
-    "timerfd_gettime",
-    "timer_create",
-    "timer_settime",
-    "timer_gettime",
-    "timer_delete",
-    "timer_getoverrun",
-    "alarm",
-    "setitimer",
-    "getitimer",
-    /* identity and limits (read-only) */
-    "getppid",
-    "getuid",
-    "geteuid",
-    "getgid",
-    "getegid",
-    "getgroups",
-    "getresuid",
-    "getresgid",
-    "getpgrp",
-    "getsid",
-    "uname",
-    "sysinfo",
-    "getrlimit",
-    "prlimit64",
-    "getrusage",
-    "times",
-    "sched_getparam",
-    "sched_getscheduler",
-    "sched_get_priority_max",
-    "sched_get_priority_min",
-};
-
-/* The ioctls a vCPU thread may issue: its own registers and run loop, and
- * the VM-level calls device emulation makes while handling an exit. */
-static const unsigned long vcpu_ioctls[] = {
-    KVM_RUN,
-    KVM_GET_REGS,
-    KVM_SET_REGS,
-    KVM_GET_SREGS,
-    KVM_SET_SREGS,
-#ifdef KVM_GET_SREGS2
-    KVM_GET_SREGS2,
-    KVM_SET_SREGS2,
-#endif
-    KVM_GET_MSRS,
-    KVM_SET_MSRS,
-    KVM_GET_FPU,
-    KVM_SET_FPU,
-    KVM_GET_XSAVE,
-    KVM_SET_XSAVE,
-#ifdef KVM_GET_XSAVE2
-    KVM_GET_XSAVE2,
-#endif
-    KVM_GET_XCRS,
-    KVM_SET_XCRS,
-    KVM_GET_LAPIC,
-    KVM_SET_LAPIC,
-    KVM_GET_VCPU_EVENTS,
-    KVM_SET_VCPU_EVENTS,
-    KVM_GET_DEBUGREGS,
-    KVM_SET_DEBUGREGS,
-    KVM_GET_MP_STATE,
-    KVM_SET_MP_STATE,
-    KVM_INTERRUPT,
-    KVM_NMI,
-    KVM_SET_SIGNAL_MASK,
-    KVM_SET_CPUID2,
-    KVM_GET_CPUID2,
-    KVM_TRANSLATE,
-    KVM_SET_GUEST_DEBUG,
-    KVM_KVMCLOCK_CTRL,
-    KVM_GET_TSC_KHZ,
-    KVM_SET_TSC_KHZ,
-    KVM_TPR_ACCESS_REPORTING,
-    /* VM fd, from device emulation on an exit */
-    KVM_IRQ_LINE,
-    KVM_IRQ_LINE_STATUS,
-    KVM_SIGNAL_MSI,
-    KVM_IOEVENTFD,
-    KVM_IRQFD,
-    KVM_SET_GSI_ROUTING,
-    KVM_SET_USER_MEMORY_REGION,
-    KVM_GET_IRQCHIP,
-    KVM_SET_IRQCHIP,
-    KVM_GET_CLOCK,
-    KVM_CHECK_EXTENSION,
-};
-
-static bool allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n,
-                        Error **errp)
-{
-    for (size_t i = 0; i < n; i++) {
-        int nr = seccomp_syscall_resolve_name(names[i]);
-        int rc;
-
-        if (nr == __NR_SCMP_ERROR) {
-            continue; /* not a syscall on this architecture */
-        }
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-        if (rc < 0) {
-            error_setg_errno(errp, -rc, "seccomp: cannot allow %s", names[i]);
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool check_rc(const char *what, int rc, Error **errp)
-{
-    if (rc < 0) {
-        error_setg_errno(errp, -rc, "seccomp: cannot add the rule for %s",
-                         what);
-        return false;
-    }
-    return true;
-}
-
-static bool main_rules(scmp_filter_ctx ctx, Error **errp)
-{
-    static const int families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
-    /* ioctl types: KVM (0xAE) and the terminal/tun group 'T' (0x54,
-     * TCGETS, TIOCGPTN, FIONBIO, FIONREAD, TUNSETIFF...) */
-    static const unsigned long ioctl_types[] = {KVMIO, 'T'};
-    int rc;
-
-    if (!allow_names(ctx, main_syscalls, ARRAY_SIZE(main_syscalls), errp)) {
-        return false;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
-        if (!check_rc("socket", rc, errp)) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(ioctl_types); i++) {
-        rc = seccomp_rule_add(
-            ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-            SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, ioctl_types[i] << 8));
-        if (!check_rc("ioctl", rc, errp)) {
-            return false;
-        }
-    }
-    /* threads only: fork and vfork stay out */
-    rc = seccomp_rule_add(
-        ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-        SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-    if (!check_rc("clone", rc, errp)) {
-        return false;
-    }
-    /* clone3 passes its flags in memory a filter cannot read: ENOSYS makes
-     * glibc fall back to clone, which is checked above. */
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    if (!check_rc("clone3", rc, errp)) {
-        return false;
-    }
-    /* signals to ourselves only (raise/abort); tgkill covers threads */
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-                          SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-    return check_rc("kill", rc, errp);
-}
-
-static bool vcpu_rules(scmp_filter_ctx ctx, Error **errp)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(vcpu_ioctls); i++) {
-        int rc = seccomp_rule_add(
-            ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-            SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)vcpu_ioctls[i]));
-        if (!check_rc("ioctl", rc, errp)) {
-            return false;
-        }
-    }
-    return true;
-}
+/* ---- installing a compiled program -------------------------------- */
 
 bool sandbox_install(enum sandbox_class cls, Error **errp)
 {
+    const struct sandbox_prog *p = &sandbox_progs[cls];
+    struct sock_filter insns[BPF_MAXINSNS];
+    struct sock_fprog prog = {.len = p->len, .filter = insns};
     struct sigaction sa = {0};
-    scmp_filter_ctx ctx;
     sigset_t set;
-    bool ok = false;
-    int rc;
 
     sa.sa_sigaction = sigsys_handler;
     sa.sa_flags = SA_SIGINFO;
@@ -797,26 +473,24 @@ bool sandbox_install(enum sandbox_class cls, Error **errp)
     sigaddset(&set, SIGSYS);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-    ctx = seccomp_init(SCMP_ACT_TRAP);
-    if (!ctx) {
-        error_setg(errp, "seccomp: cannot create a filter");
+    g_assert(p->len <= BPF_MAXINSNS);
+    memcpy(insns, p->insns, p->len * sizeof(insns[0]));
+    for (unsigned i = 0; i < p->n_pid_at; i++) {
+        g_assert(insns[p->pid_at[i]].k == SANDBOX_PID_PLACEHOLDER);
+        insns[p->pid_at[i]].k = (uint32_t)getpid();
+    }
+    /* what libseccomp did by default: without it an unprivileged process
+     * may not install a filter */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        error_setg_errno(errp, errno, "seccomp: PR_SET_NO_NEW_PRIVS failed");
         return false;
     }
-    if (!allow_names(ctx, common_syscalls, ARRAY_SIZE(common_syscalls), errp)) {
-        goto out;
-    }
-    if (!(cls == SANDBOX_MAIN ? main_rules(ctx, errp)
-                              : vcpu_rules(ctx, errp))) {
-        goto out;
-    }
-    rc = seccomp_load(ctx);
-    if (rc < 0) {
-        error_setg_errno(errp, -rc, "seccomp: cannot load the %s filter",
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 &&
+        (errno != ENOSYS ||
+         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)) {
+        error_setg_errno(errp, errno, "seccomp: cannot load the %s filter",
                          cls == SANDBOX_MAIN ? "main" : "vCPU");
-        goto out;
+        return false;
     }
-    ok = true;
-out:
-    seccomp_release(ctx);
-    return ok;
+    return true;
 }

@@ -3,8 +3,10 @@
  * sandbox.h: seccomp allowlists per thread class (house rule 6).
  *
  * sandbox_install() loads a filter on the calling thread only (threads it
- * creates afterwards inherit it).  A syscall outside the list raises
- * SIGSYS (SCMP_ACT_TRAP); the handler writes
+ * creates afterwards inherit it).  The filters are compiled at build time
+ * (sandbox-rules.h -> sandbox-gen.c -> sandbox-filters.h) and installed
+ * with seccomp(2) directly: vireo does not link libseccomp.  A syscall
+ * outside the list raises SIGSYS (SECCOMP_RET_TRAP); the handler writes
  *   "vireo: seccomp: forbidden syscall N (name)"
  * to stderr with async-signal-safe calls and ends the process with
  * _exit(SANDBOX_EXIT_STATUS) (128 + SIGSYS = 159, what a shell shows for a
@@ -26,6 +28,7 @@
 enum sandbox_class {
     SANDBOX_MAIN, /* main loop / I/O thread, and threads it spawns */
     SANDBOX_VCPU, /* KVM_RUN loop and device emulation on exits */
+    SANDBOX_N_CLASSES
 };
 
 #define SANDBOX_EXIT_STATUS (128 + 31) /* 128 + SIGSYS */

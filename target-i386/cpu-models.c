@@ -466,6 +466,9 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
     bool enforce = false, migratable = true;
     const char *name;
 
+    if (!kvm_wait_supported_cpuid(k, errp)) {
+        return NULL;
+    }
     if (!k->supported_cpuid) {
         error_setg(errp, "-cpu: KVM's supported CPUID is not known");
         return NULL;

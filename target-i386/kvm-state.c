@@ -61,6 +61,12 @@ struct x86_cpu {
     struct kvm_regs regs;
     struct kvm_sregs2 sregs;
     GArray *msrs; /* struct msr_slot, the accepted state MSRs */
+    /* KVM_GET/SET_MSRS buffer and slot selection, allocated once for the
+     * candidate list (the most any transfer carries): no allocation per
+     * register access on the exit path */
+    struct kvm_msrs *msr_buf;
+    unsigned *msr_sel;
+    size_t msr_cap;
     struct kvm_xsave *xsave;
     size_t xsave_size;
     struct kvm_xcrs xcrs;
@@ -94,12 +100,6 @@ static bool vcpu_ioctl(struct x86_cpu *c, unsigned long req, void *arg,
 
 /* ---- MSRs ---- */
 
-static struct kvm_msrs *msr_buf(size_t n)
-{
-    return g_malloc0(sizeof(struct kvm_msrs) +
-                     n * sizeof(struct kvm_msr_entry));
-}
-
 static const char *msr_name(uint32_t index)
 {
     const struct x86_msr_def *d = x86_msr_def_find(index);
@@ -112,9 +112,10 @@ static const char *msr_name(uint32_t index)
 static int msr_xfer(struct x86_cpu *c, unsigned long req, GArray *slots,
                     const unsigned *sel, size_t n, Error **errp)
 {
-    g_autofree struct kvm_msrs *b = msr_buf(n);
+    struct kvm_msrs *b = c->msr_buf;
     int r;
 
+    g_assert(n <= c->msr_cap);
     b->nmsrs = n;
     for (size_t i = 0; i < n; i++) {
         const struct msr_slot *s =
@@ -143,7 +144,7 @@ static int msr_xfer(struct x86_cpu *c, unsigned long req, GArray *slots,
 static bool msrs_get(struct x86_cpu *c, Error **errp)
 {
     size_t n = c->msrs->len;
-    g_autofree unsigned *sel = g_new(unsigned, n ? n : 1);
+    unsigned *sel = c->msr_sel;
     int r;
 
     for (size_t i = 0; i < n; i++) {
@@ -168,7 +169,7 @@ static bool msrs_get(struct x86_cpu *c, Error **errp)
 static bool msrs_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
 {
     size_t n = 0;
-    g_autofree unsigned *sel = g_new(unsigned, c->msrs->len + 1);
+    unsigned *sel = c->msr_sel;
     int r;
 
     for (size_t i = 0; i < c->msrs->len; i++) {
@@ -211,7 +212,7 @@ static bool msr_probe(struct x86_cpu *c, GArray *slots, unsigned long req,
 
     while (start < slots->len) {
         size_t n = slots->len - start;
-        g_autofree unsigned *sel = g_new(unsigned, n);
+        unsigned *sel = c->msr_sel;
         const struct msr_slot *bad;
         int r;
 
@@ -248,12 +249,11 @@ static void feature_msr_values(struct x86_cpu *c, GArray *slots)
 {
     for (size_t i = 0; i < slots->len; i++) {
         struct msr_slot *s = &g_array_index(slots, struct msr_slot, i);
-        g_autofree struct kvm_msrs *b = NULL;
+        struct kvm_msrs *b = c->msr_buf;
 
         if (!(s->flags & MSR_F_INIT_ONLY)) {
             continue;
         }
-        b = msr_buf(1);
         b->nmsrs = 1;
         b->entries[0].index = s->index;
         if (kvm_ioctl(c->k, c->k->sys_fd, KVM_GET_MSRS, b) == 1) {
@@ -554,6 +554,9 @@ bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
 {
     unsigned groups = level == X86_PUT_RUNTIME ? c->dirty : X86_ALL;
 
+    if (!groups) {
+        return true; /* the usual case before each KVM_RUN */
+    }
     for (size_t i = 0; i < ARRAY_SIZE(put_order); i++) {
         unsigned g = put_order[i];
 
@@ -806,6 +809,10 @@ struct x86_cpu *x86_cpu_new(struct kvm_accel *k, int vcpu_fd, unsigned index,
     }
 
     cand = x86_msr_candidates(k, c->cpuid);
+    c->msr_cap = MAX(cand->len, 1);
+    c->msr_buf = g_malloc0(sizeof(struct kvm_msrs) +
+                           c->msr_cap * sizeof(struct kvm_msr_entry));
+    c->msr_sel = g_new0(unsigned, c->msr_cap);
     slots = g_array_new(FALSE, TRUE, sizeof(struct msr_slot));
     for (size_t i = 0; i < cand->len; i++) {
         uint32_t idx = g_array_index(cand, uint32_t, i);
@@ -866,6 +873,8 @@ void x86_cpu_free(struct x86_cpu *c)
     }
     g_array_free(c->msrs, TRUE);
     g_array_free(c->dropped, TRUE);
+    g_free(c->msr_buf);
+    g_free(c->msr_sel);
     g_free(c->xsave);
     g_free(c->cpuid);
     g_free(c);

@@ -208,17 +208,28 @@ static bool create_irqchip(struct kvm_accel *k, Error **errp)
     return true;
 }
 
-static bool get_cpuid(struct kvm_accel *k, Error **errp)
+static struct kvm_cpuid2 *cpuid_table(unsigned n)
 {
-    for (int n = 64; n <= 4096; n *= 2) {
-        struct kvm_cpuid2 *c =
-            g_malloc0(sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
-        int r;
+    struct kvm_cpuid2 *c =
+        g_malloc0(sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 
-        c->nent = n;
-        r = kvm_ioctl(k, k->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
-        if (r == -E2BIG) {
+    c->nent = n;
+    return c;
+}
+
+/* KVM_GET_SUPPORTED_CPUID into c (allocated by the caller, so that the
+ * query thread usually allocates nothing: a thread's first malloc makes
+ * glibc map a new arena); a larger table on E2BIG. */
+static bool get_cpuid(struct kvm_accel *k, struct kvm_cpuid2 *c, Error **errp)
+{
+    k->supported_cpuid = NULL; /* c is ours until the answer is in */
+    for (unsigned n = c->nent;;) {
+        int r = kvm_ioctl(k, k->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
+
+        if (r == -E2BIG && n < 4096) {
             g_free(c);
+            n *= 2;
+            c = cpuid_table(n);
             continue;
         }
         if (r < 0) {
@@ -229,33 +240,86 @@ static bool get_cpuid(struct kvm_accel *k, Error **errp)
         k->supported_cpuid = c;
         return true;
     }
-    error_setg(errp, "KVM_GET_SUPPORTED_CPUID: table too large");
-    return false;
+}
+
+static void *cpuid_thread(void *opaque)
+{
+    struct kvm_accel *k = opaque;
+
+    get_cpuid(k, k->supported_cpuid, &k->cpuid_err);
+    return NULL;
+}
+
+/* Starts KVM_GET_SUPPORTED_CPUID on its own thread (real backend; a fake
+ * one answers at once), to overlap with the rest of the set-up. */
+static bool start_cpuid_query(struct kvm_accel *k, Error **errp)
+{
+    /* KVM's own limit (KVM_MAX_CPUID_ENTRIES, 256 since Linux 5.x): KVM
+     * builds the whole table before it finds a buffer too small, so an
+     * E2BIG round costs as much as the answer. */
+    struct kvm_cpuid2 *c = cpuid_table(256);
+    pthread_attr_t attr;
+    int r;
+
+    if (k->be != &kvm_real_backend) {
+        return get_cpuid(k, c, errp);
+    }
+    /* the thread owns the table until joined (freed on failure) */
+    k->supported_cpuid = c;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024); /* two calls deep */
+    r = pthread_create(&k->cpuid_thread, &attr, cpuid_thread, k);
+    pthread_attr_destroy(&attr);
+    if (r) {
+        k->supported_cpuid = NULL;
+        return get_cpuid(k, c, errp);
+    }
+    k->cpuid_pending = true;
+    return true;
+}
+
+bool kvm_wait_supported_cpuid(struct kvm_accel *k, Error **errp)
+{
+    if (k->cpuid_pending) {
+        pthread_join(k->cpuid_thread, NULL);
+        k->cpuid_pending = false;
+    }
+    if (k->cpuid_err) {
+        error_propagate(errp, k->cpuid_err);
+        k->cpuid_err = NULL;
+        return false;
+    }
+    return true;
 }
 
 static bool get_msr_list(struct kvm_accel *k, Error **errp)
 {
-    struct kvm_msr_list probe = {.nmsrs = 0};
-    struct kvm_msr_list *l;
-    int r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, &probe);
-    unsigned n;
+    /* One call in the usual case: a list of 256 (1 KiB at least, as old
+     * kernels could write past nmsrs) and a retry at KVM's size if it is
+     * longer. */
+    unsigned n = 256;
 
-    if (r < 0 && r != -E2BIG) {
-        error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
-        return false;
+    for (int tries = 0; tries < 2; tries++) {
+        struct kvm_msr_list *l = g_malloc0(sizeof(*l) + n * sizeof(uint32_t));
+        int r;
+
+        l->nmsrs = n;
+        r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, l);
+        if (r == -E2BIG && l->nmsrs > n) {
+            n = l->nmsrs;
+            g_free(l);
+            continue;
+        }
+        if (r < 0) {
+            g_free(l);
+            error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
+            return false;
+        }
+        k->msr_index_list = l;
+        return true;
     }
-    /* Old kernels could write past nmsrs: leave room (1 KiB at least). */
-    n = MAX(probe.nmsrs, 256u);
-    l = g_malloc0(sizeof(*l) + n * sizeof(uint32_t));
-    l->nmsrs = n;
-    r = kvm_ioctl(k, k->sys_fd, KVM_GET_MSR_INDEX_LIST, l);
-    if (r < 0) {
-        g_free(l);
-        error_setg_errno(errp, -r, "KVM_GET_MSR_INDEX_LIST failed");
-        return false;
-    }
-    k->msr_index_list = l;
-    return true;
+    error_setg(errp, "KVM_GET_MSR_INDEX_LIST: the list keeps growing");
+    return false;
 }
 
 struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
@@ -306,7 +370,7 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
                    k->vcpu_mmap_size);
         goto fail;
     }
-    if (!get_cpuid(k, errp) || !get_msr_list(k, errp)) {
+    if (!start_cpuid_query(k, errp) || !get_msr_list(k, errp)) {
         goto fail;
     }
     r = kvm_ioctl(k, k->sys_fd, KVM_CREATE_VM, (void *)0);
@@ -355,6 +419,7 @@ void kvm_accel_free(struct kvm_accel *k)
     if (!k) {
         return;
     }
+    kvm_wait_supported_cpuid(k, NULL);
     if (k->be == &kvm_real_backend) {
         if (k->vm_fd >= 0) {
             close(k->vm_fd);

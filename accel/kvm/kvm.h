@@ -24,6 +24,7 @@
 #include "util/error.h"
 
 #include <linux/kvm.h>
+#include <pthread.h>
 
 struct guest_mem;
 
@@ -73,7 +74,15 @@ struct kvm_accel {
     bool has_readonly_mem;
     bool has_tsc_deadline;
     bool has_x2apic_api;
-    struct kvm_cpuid2 *supported_cpuid;  /* KVM_GET_SUPPORTED_CPUID */
+    /* KVM_GET_SUPPORTED_CPUID: with the real backend the query runs on a
+     * thread of its own while the machine is set up (on this kind of host
+     * it is the slowest ioctl of the start: each CPUID KVM executes traps
+     * to the outer hypervisor); read the field only after
+     * kvm_wait_supported_cpuid(). */
+    struct kvm_cpuid2 *supported_cpuid;
+    bool cpuid_pending;
+    pthread_t cpuid_thread;
+    Error *cpuid_err;
     struct kvm_msr_list *msr_index_list; /* KVM_GET_MSR_INDEX_LIST */
 };
 
@@ -94,6 +103,9 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
 bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,
                             Error **errp);
 void kvm_accel_free(struct kvm_accel *k);
+/* Waits for the KVM_GET_SUPPORTED_CPUID query kvm_accel_new() started;
+ * false (errp set) if it failed. */
+bool kvm_wait_supported_cpuid(struct kvm_accel *k, Error **errp);
 int kvm_check_extension(struct kvm_accel *k, long cap);
 
 /* Registers every region of gm with KVM (ROM read-only). */

@@ -16,6 +16,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define SIG_KICK SIGUSR1
@@ -190,9 +191,14 @@ static void *vcpu_thread(void *opaque)
     struct machine *m = cpu->m;
     Error *err = NULL;
     bool nmi = false;
+    char name[16];
     sigset_t set;
 
     cpu->tid = gettid();
+    /* named from inside: pthread_setname_np() on another thread opens and
+     * writes /proc/self/task/TID/comm */
+    snprintf(name, sizeof(name), "CPU %u/KVM", cpu->index);
+    prctl(PR_SET_NAME, name, 0, 0, 0);
     sigemptyset(&set);
     sigaddset(&set, SIG_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -269,15 +275,12 @@ out:
 
 bool vcpu_start(struct vcpu *cpu, Error **errp)
 {
-    char name[16];
     int r = pthread_create(&cpu->thread, NULL, vcpu_thread, cpu);
 
     if (r) {
         error_setg_errno(errp, r, "vCPU %u: cannot create thread", cpu->index);
         return false;
     }
-    snprintf(name, sizeof(name), "CPU %u/KVM", cpu->index);
-    pthread_setname_np(cpu->thread, name);
     cpu->thread_started = true;
     return true;
 }
@@ -292,13 +295,25 @@ void vcpu_kick(struct vcpu *cpu)
     }
 }
 
+/* True when the vCPU thread waits on its condition variable (or has
+ * ended): it is not in KVM_RUN, a broadcast reaches it and no signal is
+ * needed.  Call with the vCPU lock held. */
+static bool parked(const struct vcpu *cpu)
+{
+    return cpu->state == VCPU_PAUSED || cpu->state == VCPU_STOPPED;
+}
+
 void vcpu_pause(struct vcpu *cpu)
 {
+    bool kick;
+
     g_mutex_lock(&cpu->lock);
     cpu->want_pause = true;
     cpu->run->immediate_exit = 1;
+    /* a vCPU that paused itself (reset, shutdown) is parked already */
+    kick = !parked(cpu);
     g_mutex_unlock(&cpu->lock);
-    if (!cpu->thread_started) {
+    if (!cpu->thread_started || !kick) {
         return;
     }
     pthread_kill(cpu->thread, SIG_KICK);
@@ -325,6 +340,8 @@ void vcpu_resume(struct vcpu *cpu)
 
 void vcpu_stop_thread(struct vcpu *cpu)
 {
+    bool kick;
+
     if (!cpu->thread_started) {
         return;
     }
@@ -332,8 +349,11 @@ void vcpu_stop_thread(struct vcpu *cpu)
     cpu->want_exit = true;
     cpu->run->immediate_exit = 1;
     g_cond_broadcast(&cpu->cond);
+    kick = !parked(cpu);
     g_mutex_unlock(&cpu->lock);
-    pthread_kill(cpu->thread, SIG_KICK);
+    if (kick) {
+        pthread_kill(cpu->thread, SIG_KICK);
+    }
     pthread_join(cpu->thread, NULL);
     cpu->thread_started = false;
 }

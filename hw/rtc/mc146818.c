@@ -108,13 +108,71 @@ void mc146818_set_clock(struct device *dev, int64_t (*now_us)(void *opaque),
     s->now_opaque = opaque;
 }
 
+/*
+ * UTC calendar arithmetic of our own: glibc's gmtime_r and timegm read
+ * the time zone file on first use (an open and five more syscalls at
+ * start-up, and not allowed on a vCPU thread).  Proleptic Gregorian
+ * calendar, days counted from 1970-01-01 in 400-year eras of 146097 days;
+ * the year starts in March so that the leap day ends it.
+ */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static int64_t days_from_civil(int64_t y, int64_t mon, int64_t mday)
+{
+    int64_t era, yoe, doy, mp;
+
+    /* normalise the month (timegm accepts any) */
+    y += floor_div(mon - 1, 12);
+    mon -= 12 * floor_div(mon - 1, 12);
+    y -= mon <= 2;
+    era = floor_div(y, 400);
+    yoe = y - era * 400;
+    mp = mon > 2 ? mon - 3 : mon + 9;
+    doy = (153 * mp + 2) / 5 + mday - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void utc_tm(time_t t, struct tm *tm)
+{
+    int64_t days = floor_div(t, 86400), secs = t - days * 86400;
+    int64_t z = days + 719468, era = floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t mon = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (mon <= 2);
+
+    memset(tm, 0, sizeof(*tm));
+    tm->tm_sec = (int)(secs % 60);
+    tm->tm_min = (int)(secs / 60 % 60);
+    tm->tm_hour = (int)(secs / 3600);
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_mon = (int)mon - 1;
+    tm->tm_year = (int)(y - 1900);
+    tm->tm_wday = (int)(days - 7 * floor_div(days + 4, 7) + 4); /* Thu */
+    tm->tm_yday = (int)(days - days_from_civil(y, 1, 1));
+}
+
+static time_t utc_time(const struct tm *tm)
+{
+    return (time_t)(days_from_civil((int64_t)tm->tm_year + 1900,
+                                    (int64_t)tm->tm_mon + 1, tm->tm_mday) *
+                        86400 +
+                    (int64_t)tm->tm_hour * 3600 + (int64_t)tm->tm_min * 60 +
+                    tm->tm_sec);
+}
+
 /* Broken-down guest time for t (seconds since the epoch). */
 static void guest_tm(struct rtc *s, time_t t, struct tm *tm)
 {
     if (s->localtime) {
         localtime_r(&t, tm);
     } else {
-        gmtime_r(&t, tm);
+        utc_tm(t, tm);
     }
 }
 
@@ -125,7 +183,7 @@ static void fill_time_regs(struct rtc *s)
     unsigned hour;
     uint8_t h;
 
-    guest_tm(s, (time_t)(now / 1000000), &tm);
+    guest_tm(s, (time_t)floor_div(now, 1000000), &tm); /* < 1970 too */
     s->cmos[RTC_SECONDS] = enc(s, (unsigned)tm.tm_sec);
     s->cmos[RTC_MINUTES] = enc(s, (unsigned)tm.tm_min);
     hour = (unsigned)tm.tm_hour;
@@ -167,7 +225,7 @@ static void latch_guest_time(struct rtc *s)
         (int)(dec(s, s->cmos[RTC_CENTURY]) * 100 + dec(s, s->cmos[RTC_YEAR])) -
         1900;
     tm.tm_isdst = -1;
-    t = s->localtime ? mktime(&tm) : timegm(&tm);
+    t = s->localtime ? mktime(&tm) : utc_time(&tm);
     if (t == (time_t)-1) {
         vlog_guest_error(&s->m->log, "rtc: guest set an invalid date");
         return;
@@ -469,6 +527,9 @@ static bool parse_base(struct rtc *s, const char *base, Error **errp)
     }
     if (!strcmp(base, "localtime")) {
         s->localtime = true;
+        /* glibc reads the zone on first use: do it now, in the main
+         * thread, before the vCPU threads' seccomp filter */
+        tzset();
         return true;
     }
     end = strptime(base, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -483,7 +544,7 @@ static bool parse_base(struct rtc *s, const char *base, Error **errp)
                    base);
         return false;
     }
-    t = timegm(&tm);
+    t = utc_time(&tm);
     s->offset_us = (int64_t)t * 1000000 - host_now_us(s);
     return true;
 }
@@ -493,9 +554,6 @@ static bool rtc_realize(struct device *dev, struct machine *m, Error **errp)
     struct rtc *s = (struct rtc *)dev;
 
     s->m = m;
-    /* glibc reads the zone (even for gmtime_r) on first use: do it now,
-     * in the main thread, before the vCPU threads' seccomp filter. */
-    tzset();
     if (!parse_base(s, m->cfg ? m->cfg->rtc_base : NULL, errp)) {
         return false;
     }

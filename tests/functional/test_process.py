@@ -167,3 +167,18 @@ def test_pidfile_removed_at_exit_and_locked(vireo, kvm, guest, spawn,
     assert pidfile.read_text().strip() == str(first.proc.pid)
     first.terminate()
     assert not pidfile.exists()
+
+
+def test_vcpu_thread_names(vireo, kvm, guest, spawn):
+    """Each vCPU thread names itself 'CPU N/KVM', as QEMU's do (what top
+    and ps -L show)."""
+    vm = spawn([vireo, '-nographic', '-m', '16M', '-smp', '2', '-bios',
+                guest('hlt')])
+    vm.wait_for('hlt: halting')
+    task = '/proc/%d/task' % vm.proc.pid
+    names = set()
+    for tid in os.listdir(task):
+        with open(os.path.join(task, tid, 'comm')) as f:
+            names.add(f.read().strip())
+    assert {'CPU 0/KVM', 'CPU 1/KVM'} <= names, names
+    assert vm.terminate() == 0

@@ -412,6 +412,53 @@ static void test_irq_vmstate(void)
     fx_clear(&b);
 }
 
+/* The device's own UTC calendar (not glibc's, which reads the zone file)
+ * against gmtime_r and timegm: the registers at instants from 1900 to 2400
+ * (leap days, century years, the epoch's edges), then the guest setting
+ * each of those dates. */
+static void test_utc_calendar(void)
+{
+    struct fx f;
+    int64_t now;
+
+    fx_init(&f, 128 * MiB, 1, NULL);
+    mc146818_set_clock(f.dev, fake_now, &now);
+    for (int64_t t = -2208988800LL; t < 13569465600LL; t += 86400 * 29 + 3607) {
+        const int64_t probes[] = {t, t - t % 86400, t + 86399 - t % 86400};
+
+        for (size_t i = 0; i < G_N_ELEMENTS(probes); i++) {
+            time_t tt = (time_t)probes[i];
+            struct tm tm;
+
+            now = probes[i] * 1000000 + 1000; /* clear of UIP */
+            gmtime_r(&tt, &tm);
+            g_assert_cmpuint(bcd(rd(&f, RTC_SECONDS)), ==, tm.tm_sec);
+            g_assert_cmpuint(bcd(rd(&f, RTC_MINUTES)), ==, tm.tm_min);
+            g_assert_cmpuint(bcd(rd(&f, RTC_HOURS)), ==, tm.tm_hour);
+            g_assert_cmpuint(bcd(rd(&f, RTC_DAY_OF_WEEK)), ==, tm.tm_wday + 1);
+            g_assert_cmpuint(bcd(rd(&f, RTC_DAY_OF_MONTH)), ==, tm.tm_mday);
+            g_assert_cmpuint(bcd(rd(&f, RTC_MONTH)), ==, tm.tm_mon + 1);
+            g_assert_cmpint(bcd(rd(&f, RTC_CENTURY)) * 100 +
+                                bcd(rd(&f, RTC_YEAR)),
+                            ==, tm.tm_year + 1900);
+            g_assert_cmpint(read_clock(&f), ==, tt);
+        }
+    }
+    /* the guest sets 2100-03-01 00:00:05 (2100 is not a leap year) */
+    now = 0;
+    wr(&f, RTC_REG_B, RTC_B_24H | RTC_B_SET);
+    wr(&f, RTC_CENTURY, 0x21);
+    wr(&f, RTC_YEAR, 0x00);
+    wr(&f, RTC_MONTH, 0x03);
+    wr(&f, RTC_DAY_OF_MONTH, 0x01);
+    wr(&f, RTC_HOURS, 0x00);
+    wr(&f, RTC_MINUTES, 0x00);
+    wr(&f, RTC_SECONDS, 0x05);
+    wr(&f, RTC_REG_B, RTC_B_24H);
+    g_assert_cmpint(read_clock(&f), ==, 4107542405LL);
+    fx_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -419,6 +466,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/binary-12h", test_binary_12h);
     g_test_add_func("/rtc/bad-base", test_bad_base);
     g_test_add_func("/rtc/localtime", test_localtime);
+    g_test_add_func("/rtc/utc-calendar", test_utc_calendar);
     g_test_add_func("/rtc/guest-sets-time", test_guest_sets_time);
     g_test_add_func("/rtc/uip", test_uip);
     g_test_add_func("/rtc/nvram", test_nvram);
