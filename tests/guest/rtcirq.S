@@ -40,8 +40,12 @@ cmos_read:
  * the bound is the RTC's own clock, not a loop count, so a slow or loaded
  * host cannot make it expire early).  CF=1 if the count was not reached.
  * Interrupts stay on for long spins: with only an "sti; nop; cli" window
- * per clock read, this machine's KVM (guest code emulated) often left a
- * pending interrupt undelivered for seconds in split-irqchip mode. */
+ * between two port exits, this machine's KVM (guest code emulated) often
+ * left a pending interrupt undelivered for seconds in split-irqchip mode
+ * (KVM's trace: kvm_msi_set_irq and kvm_apic_accept_irq at once, the
+ * handler's EOI 2.3 s later), and once entered the handler twice for one
+ * accepted interrupt (the second EOI found no vector in service): the
+ * handler below ignores entries whose C has no IRQF. */
 wait_count:
     pushl %ebx
     pushl %ecx
