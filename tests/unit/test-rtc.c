@@ -50,6 +50,20 @@ static void wr(struct fx *f, uint8_t reg, uint8_t v)
     th_out(f->m, 0x71, v, 1);
 }
 
+/* The guest writes a whole BCD date and time (B must already have SET). */
+static void wr_bcd_time(struct fx *f, uint8_t century, uint8_t year,
+                        uint8_t month, uint8_t mday, uint8_t h, uint8_t m,
+                        uint8_t sec)
+{
+    wr(f, RTC_CENTURY, century);
+    wr(f, RTC_YEAR, year);
+    wr(f, RTC_MONTH, month);
+    wr(f, RTC_DAY_OF_MONTH, mday);
+    wr(f, RTC_HOURS, h);
+    wr(f, RTC_MINUTES, m);
+    wr(f, RTC_SECONDS, sec);
+}
+
 static unsigned bcd(uint8_t v)
 {
     return (v >> 4) * 10 + (v & 15);
@@ -164,13 +178,7 @@ static void test_guest_sets_time(void)
 
     fx_init(&f, 128 * MiB, 1, NULL);
     wr(&f, RTC_REG_B, RTC_B_24H | RTC_B_SET);
-    wr(&f, RTC_YEAR, 0x99);
-    wr(&f, RTC_CENTURY, 0x19);
-    wr(&f, RTC_MONTH, 0x12);
-    wr(&f, RTC_DAY_OF_MONTH, 0x31);
-    wr(&f, RTC_HOURS, 0x23);
-    wr(&f, RTC_MINUTES, 0x59);
-    wr(&f, RTC_SECONDS, 0x30);
+    wr_bcd_time(&f, 0x19, 0x99, 0x12, 0x31, 0x23, 0x59, 0x30);
     /* frozen while SET */
     g_assert_cmphex(rd(&f, RTC_SECONDS), ==, 0x30);
     wr(&f, RTC_REG_B, RTC_B_24H);
@@ -447,13 +455,7 @@ static void test_utc_calendar(void)
     /* the guest sets 2100-03-01 00:00:05 (2100 is not a leap year) */
     now = 0;
     wr(&f, RTC_REG_B, RTC_B_24H | RTC_B_SET);
-    wr(&f, RTC_CENTURY, 0x21);
-    wr(&f, RTC_YEAR, 0x00);
-    wr(&f, RTC_MONTH, 0x03);
-    wr(&f, RTC_DAY_OF_MONTH, 0x01);
-    wr(&f, RTC_HOURS, 0x00);
-    wr(&f, RTC_MINUTES, 0x00);
-    wr(&f, RTC_SECONDS, 0x05);
+    wr_bcd_time(&f, 0x21, 0x00, 0x03, 0x01, 0x00, 0x00, 0x05);
     wr(&f, RTC_REG_B, RTC_B_24H);
     g_assert_cmpint(read_clock(&f), ==, 4107542405LL);
     fx_clear(&f);
