@@ -48,8 +48,9 @@ def test_bad_smp(vireo, guest, value):
     ('port80', 'cannot be created with -device'),
     ('isa-serial,chardev=nope', 'nope'),
 ])
-def test_bad_device(vireo, guest, text, why):
-    """QEMU's form: '-device TEXT: reason', before the guest runs."""
+def test_bad_device(vireo, guest, kvm, text, why):
+    """QEMU's form: '-device TEXT: reason', before the guest runs.  Devices
+    are created after the accelerator (as in QEMU), so these need /dev/kvm."""
     r = _bad(vireo, guest, ['-device', text], [why])
     assert ('-device %s: ' % text) in r.stderr, r
 
@@ -62,14 +63,14 @@ def test_missing_option_argument(vireo, guest):
     assert BANNER_TEXT not in r.stdout, r
 
 
-def test_missing_bios_file(vireo, guest, tmp_path):
+def test_missing_bios_file(vireo, guest, kvm, tmp_path):
     missing = tmp_path / 'no-such-bios.bin'
     _bad(vireo, guest, [], [str(missing)], bios=missing)
 
 
 @pytest.mark.parametrize('size', [0, 1000, 4096, 64 * 1024 + 4096,
                                   16 * 1024 * 1024 + 64 * 1024])
-def test_bad_bios_size(vireo, guest, tmp_path, size):
+def test_bad_bios_size(vireo, guest, kvm, tmp_path, size):
     """QEMU's rule: the -bios image size must be a non-zero multiple of
     64 KiB; vireo also caps it at 16 MiB (the flash window below 4 GiB)."""
     bios = tmp_path / ('bios-%d.bin' % size)
