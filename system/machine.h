@@ -24,6 +24,8 @@ struct address_space;
 struct vcpu;
 struct device;
 struct chardev;
+struct irq_line;
+struct msi_sender_ops;
 
 enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
 
@@ -104,6 +106,12 @@ struct machine_listener {
     void *opaque;
 };
 
+/* How a bus master signals MSIs (ops in hw/core/irq.h). */
+struct msi_sender {
+    const struct msi_sender_ops *ops;
+    void *opaque;
+};
+
 struct machine {
     const struct machine_config *cfg;
     struct vlog log;
@@ -113,7 +121,14 @@ struct machine {
     struct address_space *mmio;
     struct vcpu **vcpus;
     unsigned nr_vcpus;
-    GPtrArray *devices;   /* struct device * */
+    GPtrArray *devices; /* struct device * */
+    /* Interrupt inputs the board wired (hw/intc/): GSI lines for ISA-style
+     * devices (machine_gsi_line()) and the MSI path for bus masters.
+     * Owned by the device that installed them (the IOAPIC or kvm-irqchip);
+     * devices take them at realize (hw/core/irq.h). */
+    struct irq_line *gsi;
+    unsigned nr_gsi;
+    struct msi_sender msi;
     GPtrArray *chardevs;  /* struct chardev * */
     GPtrArray *listeners; /* struct machine_listener * */
     GMainContext *ctx;
@@ -177,6 +192,8 @@ struct machine_type {
     const char *name;
     const char *desc;
     bool is_default;
+    /* Where KVM's identity map and TSS go (KVM_SYS_PAGES_SIZE bytes). */
+    uint64_t kvm_sys_pages;
     /* Builds RAM, devices, firmware for this type; vCPUs come after. */
     bool (*init)(struct machine *m, Error **errp);
 };

@@ -9,7 +9,6 @@
 #include "util/common.h"
 #include "accel/kvm/kvm.h"
 #include "system/guest-mem.h"
-#include "hw/i386/microvm-layout.h"
 #include "util/keyval.h"
 
 #include <fcntl.h>
@@ -323,15 +322,26 @@ static bool get_msr_list(struct kvm_accel *k, Error **errp)
 }
 
 struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
-                                enum kvm_irqchip_mode irqchip, Error **errp)
+                                enum kvm_irqchip_mode irqchip,
+                                uint64_t sys_pages, Error **errp)
 {
     struct kvm_accel *k = g_new0(struct kvm_accel, 1);
-    uint64_t idmap = MICROVM_KVM_IDMAP_ADDR;
+    uint64_t idmap = sys_pages;
     int r;
 
     k->be = be ? be : &kvm_real_backend;
     k->irqchip = irqchip;
     k->vm_fd = -1;
+    k->sys_fd = -1;
+    g_mutex_init(&k->route_lock);
+    if ((sys_pages & 0xfff) || sys_pages + KVM_SYS_PAGES_SIZE > 4 * GiB ||
+        sys_pages < 1 * MiB) {
+        error_setg(errp,
+                   "KVM's identity map and TSS at 0x%" PRIx64
+                   " must be page aligned, above 1 MiB and below 4 GiB",
+                   sys_pages);
+        goto fail;
+    }
     if (!be) {
         k->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
         if (k->sys_fd < 0) {
@@ -400,7 +410,7 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
         goto fail;
     }
     r = kvm_ioctl(k, k->vm_fd, KVM_SET_TSS_ADDR,
-                  (void *)(uintptr_t)MICROVM_KVM_TSS_ADDR);
+                  (void *)(uintptr_t)(sys_pages + 0x1000));
     if (r < 0) {
         error_setg_errno(errp, -r, "KVM_SET_TSS_ADDR failed");
         goto fail;
@@ -430,6 +440,10 @@ void kvm_accel_free(struct kvm_accel *k)
     }
     g_free(k->supported_cpuid);
     g_free(k->msr_index_list);
+    if (k->msi_routes) {
+        g_array_free(k->msi_routes, TRUE);
+    }
+    g_mutex_clear(&k->route_lock);
     g_free(k);
 }
 
@@ -481,70 +495,6 @@ bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
                            Error **errp)
 {
     return set_slots(k, gm, on, false, errp);
-}
-
-bool kvm_set_irq(struct kvm_accel *k, unsigned gsi, bool level)
-{
-    struct kvm_irq_level irq = {.irq = gsi, .level = level};
-
-    if (k->irqchip == KVM_IRQCHIP_SPLIT) {
-        if (!k->sink || gsi >= KVM_SPLIT_IOAPIC_PINS) {
-            return false;
-        }
-        k->sink->set_irq(k->sink_opaque, gsi, level);
-        return true;
-    }
-    return kvm_ioctl(k, k->vm_fd, KVM_IRQ_LINE, &irq) >= 0;
-}
-
-void kvm_set_irq_sink(struct kvm_accel *k, const struct kvm_irq_sink *sink,
-                      void *opaque)
-{
-    k->sink = sink;
-    k->sink_opaque = opaque;
-}
-
-void kvm_ioapic_eoi(struct kvm_accel *k, unsigned vector)
-{
-    if (k->sink) {
-        k->sink->eoi(k->sink_opaque, vector);
-    }
-}
-
-int kvm_signal_msi(struct kvm_accel *k, uint64_t addr, uint32_t data)
-{
-    struct kvm_msi msi = {
-        .address_lo = (uint32_t)addr,
-        .address_hi = (uint32_t)(addr >> 32),
-        .data = data,
-    };
-
-    return kvm_ioctl(k, k->vm_fd, KVM_SIGNAL_MSI, &msi);
-}
-
-bool kvm_set_msi_routes(struct kvm_accel *k, const struct kvm_msi_route *r,
-                        unsigned n, Error **errp)
-{
-    struct kvm_irq_routing *t =
-        g_malloc0(sizeof(*t) + n * sizeof(struct kvm_irq_routing_entry));
-    int ret;
-
-    t->nr = n;
-    for (unsigned i = 0; i < n; i++) {
-        t->entries[i].gsi = r[i].gsi;
-        t->entries[i].type = KVM_IRQ_ROUTING_MSI;
-        t->entries[i].u.msi.address_lo = (uint32_t)r[i].addr;
-        t->entries[i].u.msi.address_hi = (uint32_t)(r[i].addr >> 32);
-        t->entries[i].u.msi.data = r[i].data;
-    }
-    ret = kvm_ioctl(k, k->vm_fd, KVM_SET_GSI_ROUTING, t);
-    g_free(t);
-    if (ret < 0) {
-        error_setg_errno(errp, -ret,
-                         "KVM_SET_GSI_ROUTING (%u MSI routes) failed", n);
-        return false;
-    }
-    return true;
 }
 
 int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,

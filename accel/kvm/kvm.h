@@ -5,9 +5,9 @@
  *
  * Two irqchip modes, as QEMU's -machine kernel-irqchip=: "split" (vireo's
  * default) keeps only the LAPICs in the kernel; the IOAPIC is a userspace
- * device that registers itself as the GSI sink and sends MSIs, and there
- * is no PIC or PIT.  "on" is KVM's whole irqchip (PIC, IOAPIC, LAPIC) plus
- * the PIT, for firmware that needs the legacy timer and 8259s.  The split
+ * device (hw/intc/ioapic.c) that sends MSIs and registers for EOI exits,
+ * and there is no PIC or PIT.  "on" is KVM's whole irqchip (PIC, IOAPIC, LAPIC)
+ * plus the PIT, for firmware that needs the legacy timer and 8259s.  The split
  * chip exists because KVM tears down an in-kernel PIC/IOAPIC/PIT with SRCU
  * grace periods that cost ~20 ms per VM here (docs/performance.md).
  *
@@ -39,9 +39,9 @@ enum kvm_irqchip_mode {
     KVM_IRQCHIP_ON,        /* in-kernel PIC, IOAPIC, LAPIC and PIT */
 };
 
-/* Where GSIs and IOAPIC EOIs go with a split irqchip (the IOAPIC). */
-struct kvm_irq_sink {
-    void (*set_irq)(void *opaque, unsigned gsi, bool level);
+/* Where IOAPIC EOIs go with a split irqchip (the userspace IOAPIC):
+ * KVM_EXIT_IOAPIC_EOI reports a vCPU's EOI of a level-triggered vector. */
+struct kvm_eoi_sink {
     void (*eoi)(void *opaque, unsigned vector);
 };
 
@@ -57,8 +57,16 @@ struct kvm_msi_route {
 struct kvm_accel {
     const struct kvm_backend *be;
     enum kvm_irqchip_mode irqchip;
-    const struct kvm_irq_sink *sink;
-    void *sink_opaque;
+    const struct kvm_eoi_sink *eoi_sink;
+    void *eoi_opaque;
+    /* GSI routing (accel/kvm/irq.c), under route_lock: the IOAPIC's pin
+     * routes (split) and the MSI routes devices allocated (GSIs from
+     * KVM_SPLIT_IOAPIC_PINS up).  Any thread: MSI-X table writes come
+     * from vCPUs. */
+    GMutex route_lock;
+    struct kvm_msi_route pin_routes[KVM_SPLIT_IOAPIC_PINS];
+    unsigned nr_pin_routes;
+    GArray *msi_routes; /* struct kvm_msi_route; gsi 0: free slot */
     int sys_fd;
     int vm_fd;
     int vcpu_mmap_size;
@@ -93,11 +101,16 @@ int kvm_ioctl(struct kvm_accel *k, int fd, unsigned long req, void *arg);
 /* Name of a KVM ioctl for messages, e.g. "KVM_SET_SREGS2". */
 const char *kvm_ioctl_name(unsigned long req);
 
+/* What KVM needs of guest-physical space on Intel (KVM_SET_IDENTITY_MAP_ADDR
+ * takes one page, KVM_SET_TSS_ADDR three after it): the board says where. */
+#define KVM_SYS_PAGES_SIZE 0x4000
+
 /* Opens /dev/kvm (be == NULL: real), checks the API version and every
  * capability vireo uses, creates the VM and the irqchip (with "on" also
- * the PIT). */
+ * the PIT); sys_pages is the board's KVM_SYS_PAGES_SIZE reserved area. */
 struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
-                                enum kvm_irqchip_mode irqchip, Error **errp);
+                                enum kvm_irqchip_mode irqchip,
+                                uint64_t sys_pages, Error **errp);
 /* Parses QEMU's kernel-irqchip= value: on/split (off is refused: vireo
  * needs the in-kernel LAPIC). */
 bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,
@@ -114,23 +127,42 @@ bool kvm_set_memory(struct kvm_accel *k, struct guest_mem *gm, Error **errp);
 bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
                            Error **errp);
 
-/* Raises or lowers a GSI: KVM_IRQ_LINE with the whole in-kernel irqchip,
- * the registered sink (the userspace IOAPIC) with a split one.  Safe from
- * any thread; the sink's lock comes after the caller's device lock. */
+/* ---- interrupts (accel/kvm/irq.c) ----------------------------------
+ * Only hw/intc/ calls these: devices drive a struct irq_line or a struct
+ * msi_sender (hw/core/irq.h) that the board wired to them. */
+
+/* KVM_IRQ_LINE on the whole in-kernel irqchip; false with a split one
+ * (the userspace IOAPIC takes GSIs then) or if KVM refused. */
 bool kvm_set_irq(struct kvm_accel *k, unsigned gsi, bool level);
-/* The userspace IOAPIC (split irqchip) registers here. */
-void kvm_set_irq_sink(struct kvm_accel *k, const struct kvm_irq_sink *sink,
+/* The userspace IOAPIC (split irqchip) registers for EOI exits here. */
+void kvm_set_eoi_sink(struct kvm_accel *k, const struct kvm_eoi_sink *sink,
                       void *opaque);
 /* KVM_EXIT_IOAPIC_EOI: a vCPU EOI'd a vector KVM tracks for the IOAPIC. */
 void kvm_ioapic_eoi(struct kvm_accel *k, unsigned vector);
 /* Delivers one MSI (KVM_SIGNAL_MSI); -errno, 0 if the guest's LAPICs
  * refused it (masked), > 0 delivered. */
 int kvm_signal_msi(struct kvm_accel *k, uint64_t addr, uint32_t data);
-/* Replaces the GSI routing table with these MSI routes (split irqchip: KVM
- * scans the routes of the first KVM_SPLIT_IOAPIC_PINS GSIs to learn which
- * vectors are level-triggered and must exit with KVM_EXIT_IOAPIC_EOI). */
+/* Replaces the IOAPIC pin routes (GSIs below KVM_SPLIT_IOAPIC_PINS) and
+ * commits the table: with a split irqchip KVM scans these routes to learn
+ * which vectors are level-triggered and must exit with
+ * KVM_EXIT_IOAPIC_EOI.  Refused with the whole in-kernel irqchip. */
 bool kvm_set_msi_routes(struct kvm_accel *k, const struct kvm_msi_route *r,
                         unsigned n, Error **errp);
+/* A new GSI routed as the MSI addr/data (for irqfd); the GSI, or -1 with
+ * errp set.  Committed to KVM at once. */
+int kvm_msi_route_add(struct kvm_accel *k, uint64_t addr, uint32_t data,
+                      Error **errp);
+bool kvm_msi_route_update(struct kvm_accel *k, int gsi, uint64_t addr,
+                          uint32_t data, Error **errp);
+void kvm_msi_route_release(struct kvm_accel *k, int gsi);
+/* KVM_IRQFD: a write to fd raises gsi (assign) / stops doing so. */
+bool kvm_irqfd(struct kvm_accel *k, int fd, int gsi, bool assign, Error **errp);
+/* KVM_IOEVENTFD: a guest write of len bytes (1, 2, 4 or 8; with datamatch
+ * only when the value is data) to addr in port I/O (pio) or MMIO space
+ * signals fd instead of exiting to userspace. */
+bool kvm_ioeventfd(struct kvm_accel *k, int fd, uint64_t addr, unsigned len,
+                   bool pio, bool datamatch, uint64_t data, bool assign,
+                   Error **errp);
 /* Creates a vCPU fd and maps its kvm_run; returns fd or -errno. */
 int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,
                     Error **errp);

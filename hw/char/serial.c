@@ -21,9 +21,9 @@
  */
 #include "util/common.h"
 #include "hw/char/serial.h"
-#include "accel/kvm/kvm.h"
 #include "hw/char/chardev.h"
 #include "hw/core/device.h"
+#include "hw/core/irq.h"
 #include "migration/vmstate.h"
 #include "system/machine.h"
 #include "system/memory.h"
@@ -485,6 +485,7 @@ struct serial_dev {
     uint32_t iobase;
     uint32_t irq;
     char *chardev_id;
+    struct irq_line *irq_line; /* the board's GSI `irq` */
     struct serial_state core;
     struct machine *m;
     struct chardev *chr;
@@ -532,9 +533,7 @@ static void serial_set_irq(void *opaque, bool level)
 {
     struct serial_dev *d = opaque;
 
-    if (d->m && d->m->kvm) {
-        kvm_set_irq(d->m->kvm, d->irq, level);
-    }
+    irq_set(d->irq_line, level);
 }
 
 static void serial_output(void *opaque, const uint8_t *buf, size_t len)
@@ -634,6 +633,11 @@ static bool serial_realize(struct device *dev, struct machine *m, Error **errp)
     }
     if (d->irq > 15) {
         error_setg(errp, "isa-serial: maximum value for irq is 15");
+        return false;
+    }
+    d->irq_line = machine_gsi_line(m, d->irq, errp);
+    if (!d->irq_line) {
+        error_prepend(errp, "isa-serial: ");
         return false;
     }
     d->m = m;

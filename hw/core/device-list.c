@@ -15,6 +15,7 @@ extern const struct device_class i8042_class;
 extern const struct device_class mc146818_rtc_class;
 /* --- irq: the userspace IOAPIC --- */
 extern const struct device_class ioapic_class;
+extern const struct device_class kvm_irqchip_class;
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
@@ -26,5 +27,6 @@ const struct device_class *const device_classes[] = {
     &mc146818_rtc_class,
     /* --- irq --- */
     &ioapic_class,
+    &kvm_irqchip_class,
     NULL,
 };

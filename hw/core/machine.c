@@ -190,7 +190,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!irqchip_mode(cfg, &irqchip, errp)) {
         goto fail;
     }
-    m->kvm = kvm_accel_new(NULL, irqchip, errp);
+    m->kvm = kvm_accel_new(NULL, irqchip, m->type->kvm_sys_pages, errp);
     if (!m->kvm) {
         goto fail;
     }

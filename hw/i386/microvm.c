@@ -16,8 +16,10 @@
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
 #include "hw/core/device.h"
+#include "hw/core/irq.h"
 #include "hw/i386/microvm-layout.h"
 #include "hw/i386/x86-boot.h"
+#include "hw/intc/x86-intc.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
 #include "util/keyval.h"
@@ -156,7 +158,7 @@ static uint64_t acpi_read(void *opaque, uint64_t off, unsigned size)
     case MICROVM_ACPI_GED_PORT - MICROVM_ACPI_SLEEP_CTL_PORT:
         v = m->ged_events;
         m->ged_events = 0;
-        kvm_set_irq(m->kvm, MICROVM_ACPI_GED_IRQ, false);
+        irq_lower(machine_gsi_line(m, MICROVM_ACPI_GED_IRQ, NULL));
         break;
     default:
         break;
@@ -201,7 +203,7 @@ void machine_press_power_button(struct machine *m)
     g_mutex_lock(&m->acpi_lock);
     m->ged_events |= MICROVM_GED_PWR_DOWN_EVT;
     g_mutex_unlock(&m->acpi_lock);
-    kvm_set_irq(m->kvm, MICROVM_ACPI_GED_IRQ, true);
+    irq_raise(machine_gsi_line(m, MICROVM_ACPI_GED_IRQ, NULL));
 }
 
 static bool add_device(struct machine *m, const char *text, Error **errp)
@@ -259,8 +261,7 @@ static bool microvm_init(struct machine *m, Error **errp)
     if (cfg->bios && !load_bios(m, cfg->bios, errp)) {
         return false;
     }
-    if (m->kvm->irqchip == KVM_IRQCHIP_SPLIT &&
-        !add_device(m, "ioapic", errp)) {
+    if (!x86_intc_create(m, errp)) {
         return false;
     }
     if (!as_map(m->pio, MICROVM_ACPI_SLEEP_CTL_PORT,
@@ -300,5 +301,6 @@ const struct machine_type microvm_machine_type = {
     .name = "microvm",
     .desc = "microvm (i386): minimal machine, no PCI, hardware-reduced ACPI",
     .is_default = true,
+    .kvm_sys_pages = MICROVM_KVM_IDMAP_ADDR,
     .init = microvm_init,
 };

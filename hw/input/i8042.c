@@ -13,8 +13,8 @@
  */
 #include "util/common.h"
 #include "hw/input/i8042.h"
-#include "accel/kvm/kvm.h"
 #include "hw/core/device.h"
+#include "hw/core/irq.h"
 #include "migration/vmstate.h"
 #include "system/machine.h"
 #include "system/memory.h"
@@ -577,6 +577,7 @@ const struct vmstate_desc i8042_core_vmsd = {
 struct i8042_dev {
     struct device dev; /* first */
     uint8_t kbd_irq, aux_irq;
+    struct irq_line *kbd_line, *aux_line; /* the board's GSIs */
     struct i8042_state core;
     struct machine *m;
     bool data_mapped, cmd_mapped;
@@ -634,10 +635,7 @@ static void i8042_set_irq(void *opaque, unsigned line, bool level)
 {
     struct i8042_dev *d = opaque;
 
-    if (d->m && d->m->kvm) {
-        kvm_set_irq(d->m->kvm, line == I8042_LINE_AUX ? d->aux_irq : d->kbd_irq,
-                    level);
-    }
+    irq_set(line == I8042_LINE_AUX ? d->aux_line : d->kbd_line, level);
 }
 
 static void i8042_request_reset(void *opaque)
@@ -674,6 +672,12 @@ static bool i8042_realize(struct device *dev, struct machine *m, Error **errp)
     if (d->kbd_irq > 15 || d->aux_irq > 15) {
         error_setg(errp, "i8042: maximum value for kbd-irq and mouse-irq "
                          "is 15");
+        return false;
+    }
+    d->kbd_line = machine_gsi_line(m, d->kbd_irq, errp);
+    d->aux_line = d->kbd_line ? machine_gsi_line(m, d->aux_irq, errp) : NULL;
+    if (!d->aux_line) {
+        error_prepend(errp, "i8042: ");
         return false;
     }
     d->m = m;

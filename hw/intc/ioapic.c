@@ -11,7 +11,7 @@
 #include "hw/intc/ioapic.h"
 #include "accel/kvm/kvm.h"
 #include "hw/core/device.h"
-#include "hw/i386/microvm-layout.h"
+#include "hw/core/irq.h"
 #include "migration/vmstate.h"
 #include "system/machine.h"
 #include "system/memory.h"
@@ -355,6 +355,8 @@ struct ioapic_dev {
     struct device dev; /* first */
     struct ioapic_state core;
     struct machine *m;
+    /* The machine's GSI lines: input n drives pin n. */
+    struct irq_line in[IOAPIC_NUM_PINS];
     bool mapped;
 };
 
@@ -411,12 +413,13 @@ static const struct ioapic_ops ioapic_dev_ops = {
     .set_routes = ioapic_set_routes,
 };
 
-static void ioapic_gsi(void *opaque, unsigned gsi, bool level)
+/* A source device drives input pin (its own lock held: lock order). */
+static void ioapic_input(void *opaque, unsigned pin, bool level)
 {
     struct ioapic_dev *d = opaque;
 
     g_mutex_lock(&d->dev.lock);
-    ioapic_core_set_irq(&d->core, gsi, level);
+    ioapic_core_set_irq(&d->core, pin, level);
     g_mutex_unlock(&d->dev.lock);
 }
 
@@ -429,8 +432,7 @@ static void ioapic_lapic_eoi(void *opaque, unsigned vector)
     g_mutex_unlock(&d->dev.lock);
 }
 
-static const struct kvm_irq_sink ioapic_sink = {
-    .set_irq = ioapic_gsi,
+static const struct kvm_eoi_sink ioapic_eoi_sink = {
     .eoi = ioapic_lapic_eoi,
 };
 
@@ -444,19 +446,24 @@ static bool ioapic_realize(struct device *dev, struct machine *m, Error **errp)
                          "kernel-irqchip=on KVM has its own IOAPIC)");
         return false;
     }
-    if (m->kvm->sink) {
-        error_setg(errp, "ioapic: the machine already has one");
+    if (m->gsi) {
+        error_setg(errp, "ioapic: the machine's GSIs are wired already");
         return false;
     }
     d->m = m;
     /* The ID the MADT gives it: after the LAPICs (4 bits wide). */
     ioapic_core_init(&d->core, &ioapic_dev_ops, d, &m->log, (uint8_t)ncpus);
-    if (!as_map(m->mmio, MICROVM_IOAPIC_ADDR, IOAPIC_MMIO_SIZE,
+    if (!as_map(m->mmio, IOAPIC_DEFAULT_ADDR, IOAPIC_MMIO_SIZE,
                 &ioapic_mmio_ops, d, &dev->lock, "ioapic", errp)) {
         return false;
     }
     d->mapped = true;
-    kvm_set_irq_sink(m->kvm, &ioapic_sink, d);
+    for (unsigned i = 0; i < IOAPIC_NUM_PINS; i++) {
+        irq_line_init(&d->in[i], ioapic_input, d, i);
+    }
+    m->gsi = d->in;
+    m->nr_gsi = IOAPIC_NUM_PINS;
+    kvm_set_eoi_sink(m->kvm, &ioapic_eoi_sink, d);
     return true;
 }
 
@@ -465,8 +472,12 @@ static void ioapic_unrealize(struct device *dev)
     struct ioapic_dev *d = (struct ioapic_dev *)dev;
 
     if (d->mapped) {
-        kvm_set_irq_sink(d->m->kvm, NULL, NULL);
-        as_unmap(d->m->mmio, MICROVM_IOAPIC_ADDR);
+        kvm_set_eoi_sink(d->m->kvm, NULL, NULL);
+        if (d->m->gsi == d->in) {
+            d->m->gsi = NULL;
+            d->m->nr_gsi = 0;
+        }
+        as_unmap(d->m->mmio, IOAPIC_DEFAULT_ADDR);
         d->mapped = false;
     }
 }

@@ -9,7 +9,8 @@
  * interrupt message, set_routes tells the accelerator the messages of the
  * level-triggered pins (KVM must know their vectors to report the EOI that
  * clears Remote IRR).  hw/intc/ioapic.c also holds the device glue (class
- * "ioapic": MMIO at 0xfec00000, GSI sink and EOI exits of the accelerator).
+ * "ioapic": MMIO at 0xfec00000, the machine's GSI lines (m->gsi: input n
+ * drives pin n) and the accelerator's EOI exits).
  *
  * Semantics: an edge-triggered pin latches a rising edge and delivers it
  * when unmasked; a level-triggered pin delivers while asserted and unmasked
@@ -35,6 +36,8 @@ struct vlog;
 #define IOAPIC_NUM_PINS 24
 #define IOAPIC_VERSION 0x20
 #define IOAPIC_MMIO_SIZE 0x1000
+/* Where x86 boards put it (the MADT and MP tables say so too). */
+#define IOAPIC_DEFAULT_ADDR 0xfec00000ULL
 
 /* MMIO offsets */
 #define IOAPIC_IOREGSEL 0x00

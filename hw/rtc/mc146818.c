@@ -26,11 +26,11 @@
 #include "util/common.h"
 #include "hw/rtc/mc146818.h"
 #include "hw/core/device.h"
+#include "hw/core/irq.h"
 #include "migration/vmstate.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
 #include "system/memory.h"
-#include "accel/kvm/kvm.h"
 
 #include <time.h>
 
@@ -65,8 +65,9 @@ struct rtc {
     /* Interrupts (not migrated: recomputed from cmos[] and the clock) */
     int64_t last_check_us; /* guest time of the last flag evaluation */
     bool irq_level;
-    GSource *timer;      /* NULL without a main context (unit tests) */
-    int64_t deadline_us; /* host realtime of the next event, or -1 */
+    struct irq_line *irq; /* GSI RTC_ISA_IRQ */
+    GSource *timer;       /* NULL without a main context (unit tests) */
+    int64_t deadline_us;  /* host realtime of the next event, or -1 */
 };
 
 static bool is_time_reg(unsigned r)
@@ -292,9 +293,7 @@ static void update_irq(struct rtc *s)
     level = c & RTC_C_IRQF;
     if (level != s->irq_level) {
         s->irq_level = level;
-        if (s->m && s->m->kvm) {
-            kvm_set_irq(s->m->kvm, RTC_ISA_IRQ, level);
-        }
+        irq_set(s->irq, level);
     }
 }
 
@@ -554,6 +553,11 @@ static bool rtc_realize(struct device *dev, struct machine *m, Error **errp)
     struct rtc *s = (struct rtc *)dev;
 
     s->m = m;
+    s->irq = machine_gsi_line(m, RTC_ISA_IRQ, errp);
+    if (!s->irq) {
+        error_prepend(errp, "mc146818rtc: ");
+        return false;
+    }
     if (!parse_base(s, m->cfg ? m->cfg->rtc_base : NULL, errp)) {
         return false;
     }

@@ -3,22 +3,60 @@
  * dev-harness.h: a bare struct machine (port address space, request
  * fields, log) and a way to create one device class on it with props set
  * from text, without the device table, KVM or chardevs.  For the device
- * unit tests of the dev area (debug-exit, port80, i8042).
+ * unit tests of the dev area (debug-exit, port80, i8042).  The machine's
+ * GSI lines record what devices drive on them (th_gsi_level/th_gsi_edges),
+ * as a board's interrupt controller would receive it.
  */
 #ifndef TESTS_UNIT_DEV_HARNESS_H
 #define TESTS_UNIT_DEV_HARNESS_H
 
 #include "util/common.h"
 #include "hw/core/device.h"
+#include "hw/core/irq.h"
 #include "system/machine.h"
 #include "system/memory.h"
 #include "util/keyval.h"
 #include "util/log.h"
 
+#define TH_NR_GSI 24
+
+struct th_gsi {
+    bool level[TH_NR_GSI];
+    unsigned edges[TH_NR_GSI]; /* rising edges seen */
+    unsigned calls[TH_NR_GSI]; /* every irq_set, redundant ones too */
+};
+
+static inline void th_gsi_handler(void *opaque, unsigned n, bool level)
+{
+    struct th_gsi *g = opaque;
+
+    g_assert_cmpuint(n, <, TH_NR_GSI);
+    g->calls[n]++;
+    g->edges[n] += level && !g->level[n];
+    g->level[n] = level;
+}
+
+static inline struct th_gsi *th_gsi(struct machine *m)
+{
+    return m->gsi[0].opaque;
+}
+
+static inline bool th_gsi_level(struct machine *m, unsigned n)
+{
+    return th_gsi(m)->level[n];
+}
+
+static inline unsigned th_gsi_edges(struct machine *m, unsigned n)
+{
+    return th_gsi(m)->edges[n];
+}
+
 static inline struct machine *th_machine_new(void)
 {
     struct machine *m = g_new0(struct machine, 1);
 
+    m->gsi = irq_lines_new(th_gsi_handler, g_new0(struct th_gsi, 1), TH_NR_GSI);
+    m->nr_gsi = TH_NR_GSI;
     vlog_init(&m->log);
     m->pio = as_new("pio", &m->log);
     g_mutex_init(&m->req_lock);
@@ -29,6 +67,8 @@ static inline struct machine *th_machine_new(void)
 static inline void th_machine_free(struct machine *m)
 {
     as_free(m->pio);
+    g_free(th_gsi(m));
+    irq_lines_free(m->gsi);
     g_mutex_clear(&m->req_lock);
     vlog_close(&m->log);
     g_free(m);

@@ -67,6 +67,33 @@ static int msrs_op(struct fake_kvm *f, struct kvm_msrs *m, bool set)
     return m->nmsrs;
 }
 
+/* The VM fd's interrupt ioctls: recorded for tests to check. */
+static int vm_ioctl(struct fake_kvm *f, unsigned long req, void *arg)
+{
+    switch (req) {
+    case KVM_SIGNAL_MSI:
+        g_array_append_val(f->msis, *(struct kvm_msi *)arg);
+        return 1;
+    case KVM_IRQ_LINE: {
+        const struct kvm_irq_level *l = arg;
+        g_string_append_printf(f->irq_lines, "%u=%u;", l->irq, l->level);
+        return 0;
+    }
+    case KVM_SET_GSI_ROUTING: {
+        const struct kvm_irq_routing *t = arg;
+        g_free(f->routing);
+        f->routing = g_memdup2(
+            t, sizeof(*t) + t->nr * sizeof(struct kvm_irq_routing_entry));
+        return 0;
+    }
+    case KVM_IRQFD:
+    case KVM_IOEVENTFD:
+        return 0;
+    default:
+        return -ENOTTY;
+    }
+}
+
 static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 {
     struct fake_kvm *f = opaque;
@@ -86,6 +113,9 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
         }
         m->entries[0].data = f->arch_caps;
         return 1;
+    }
+    if (fd == FAKE_VM_FD) {
+        return vm_ioctl(f, req, arg);
     }
     if (fd != FAKE_VCPU_FD) {
         return -EBADF;
@@ -286,6 +316,9 @@ void fake_kvm_init(struct fake_kvm *f)
     f->be.opaque = f;
     f->calls = g_array_new(FALSE, FALSE, sizeof(unsigned long));
     f->last_set_msrs = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    f->msis = g_array_new(FALSE, FALSE, sizeof(struct kvm_msi));
+    f->irq_lines = g_string_new(NULL);
+    g_mutex_init(&f->accel.route_lock);
 
     f->accel.be = &f->be;
     f->accel.sys_fd = FAKE_SYS_FD;
@@ -325,6 +358,13 @@ void fake_kvm_destroy(struct fake_kvm *f)
 {
     g_array_free(f->calls, TRUE);
     g_array_free(f->last_set_msrs, TRUE);
+    g_array_free(f->msis, TRUE);
+    g_string_free(f->irq_lines, TRUE);
+    g_free(f->routing);
+    if (f->accel.msi_routes) {
+        g_array_free(f->accel.msi_routes, TRUE);
+    }
+    g_mutex_clear(&f->accel.route_lock);
     g_free(f->cpuid);
     g_free(f->accel.supported_cpuid);
     g_free(f->accel.msr_index_list);

@@ -21,6 +21,7 @@
 
 #define FAKE_SYS_FD 41
 #define FAKE_VCPU_FD 42
+#define FAKE_VM_FD 43 /* set accel.vm_fd to it for the interrupt ioctls */
 #define FAKE_MAX_MSRS 128
 #define FAKE_XSAVE2_SIZE 8192
 
@@ -51,6 +52,12 @@ struct fake_kvm {
     struct kvm_mp_state mp;
     struct kvm_cpuid2 *cpuid; /* last KVM_SET_CPUID2 */
     uint64_t arch_caps;       /* feature MSR 0x10a on the system fd */
+
+    /* VM fd: KVM_SIGNAL_MSI messages, KVM_IRQ_LINE as "gsi=level;", the
+     * last KVM_SET_GSI_ROUTING table */
+    GArray *msis; /* struct kvm_msi */
+    GString *irq_lines;
+    struct kvm_irq_routing *routing;
 
     GArray *calls;         /* unsigned long: every request, in order */
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */

@@ -561,6 +561,55 @@ static void test_vmstate_validation(void)
     expect_refused(SV_OUTPORT, 0xce, "reset");
 }
 
+/* The device drives the lines the board gave it (kbd-irq, mouse-irq), on
+ * the machine's GSIs, never anything else. */
+static void test_device_irq_lines(void)
+{
+    extern const struct device_class i8042_class;
+    static const char *const moved[] = {"kbd-irq", "5", "mouse-irq", "7", NULL};
+    struct machine *m = th_machine_new();
+    struct device *d = th_device_new(m, &i8042_class, moved, NULL);
+
+    g_assert_nonnull(d);
+    th_out(m, 0x64, 0xd2, 1); /* a byte "from the keyboard" */
+    th_out(m, 0x60, 0x33, 1);
+    g_assert_true(th_gsi_level(m, 5));
+    g_assert_false(th_gsi_level(m, 1));
+    g_assert_false(th_gsi_level(m, 7));
+    g_assert_cmphex(th_in(m, 0x60, 1), ==, 0x33);
+    g_assert_false(th_gsi_level(m, 5));
+    th_out(m, 0x64, 0xd3, 1); /* and one "from the mouse" */
+    th_out(m, 0x60, 0x44, 1);
+    g_assert_true(th_gsi_level(m, 7));
+    g_assert_false(th_gsi_level(m, 5));
+    g_assert_cmphex(th_in(m, 0x60, 1), ==, 0x44);
+    g_assert_false(th_gsi_level(m, 7));
+    g_assert_cmpuint(th_gsi_edges(m, 5), ==, 1);
+    g_assert_cmpuint(th_gsi_edges(m, 7), ==, 1);
+    for (unsigned i = 0; i < TH_NR_GSI; i++) {
+        if (i != 5 && i != 7) {
+            g_assert_cmpuint(th_gsi(m)->calls[i], ==, 0);
+        }
+    }
+    th_device_free(d);
+    th_machine_free(m);
+}
+
+/* A machine with fewer GSIs than the property asks for refuses it. */
+static void test_device_no_line(void)
+{
+    extern const struct device_class i8042_class;
+    struct machine *m = th_machine_new();
+    Error *err = NULL;
+
+    m->nr_gsi = 4;
+    g_assert_null(th_device_new(m, &i8042_class, NULL, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "interrupt line 12"));
+    error_free(err);
+    m->nr_gsi = TH_NR_GSI;
+    th_machine_free(m);
+}
+
 static void test_device(void)
 {
     extern const struct device_class i8042_class;
@@ -618,5 +667,7 @@ int main(int argc, char **argv)
     g_test_add_func("/i8042/vmstate", test_vmstate);
     g_test_add_func("/i8042/vmstate-validation", test_vmstate_validation);
     g_test_add_func("/i8042/device", test_device);
+    g_test_add_func("/i8042/device-irq-lines", test_device_irq_lines);
+    g_test_add_func("/i8042/device-no-line", test_device_no_line);
     return g_test_run();
 }

@@ -862,7 +862,7 @@ static void test_real_kvm(void)
     }
     close(probe);
     /* The production path: accel/kvm's start-up and vCPU creation. */
-    k = kvm_accel_new(NULL, KVM_IRQCHIP_SPLIT, &err);
+    k = kvm_accel_new(NULL, KVM_IRQCHIP_SPLIT, 0xfeffc000, &err);
     if (!k) {
         g_error("kvm_accel_new: %s", error_get_pretty(err));
     }

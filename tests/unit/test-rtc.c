@@ -308,11 +308,16 @@ static void test_periodic(void)
     g_assert_cmpint(mc146818_deadline(f.dev), ==, t0 + 977);
     advance(&f, &now, 500);
     g_assert_false(mc146818_irq_level(f.dev));
+    g_assert_false(th_gsi_level(f.m, RTC_ISA_IRQ));
     advance(&f, &now, 500);
     g_assert_true(mc146818_irq_level(f.dev));
+    /* the board's GSI 8 is what the device drives */
+    g_assert_true(th_gsi_level(f.m, RTC_ISA_IRQ));
+    g_assert_cmpuint(th_gsi_edges(f.m, RTC_ISA_IRQ), ==, 1);
     g_assert_cmpint(mc146818_deadline(f.dev), ==, t0 + 1954);
     g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0xc0); /* IRQF | PF */
     g_assert_false(mc146818_irq_level(f.dev));
+    g_assert_false(th_gsi_level(f.m, RTC_ISA_IRQ));
     g_assert_cmphex(rd(&f, RTC_REG_C), ==, 0);
     /* Rate 15 (2 Hz); rate 0 stops it. */
     wr(&f, RTC_REG_A, 0x2f);

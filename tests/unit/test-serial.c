@@ -715,6 +715,30 @@ static void test_device_ports(void)
     th_machine_free(m);
 }
 
+/* The UART's interrupt goes to the line the board gave it for irq=. */
+static void test_device_irq_line(void)
+{
+    static const char *const com2[] = {"index", "1", NULL};
+    struct machine *m = th_machine_new();
+    struct device *d = th_device_new(m, &serial_isa_class, com2, NULL);
+
+    g_assert_nonnull(d);
+    g_assert_false(th_gsi_level(m, 3));
+    th_out(m, 0x2f9, SERIAL_IER_THRI, 1); /* THR empty: THRE at once */
+    g_assert_true(th_gsi_level(m, 3));
+    g_assert_cmphex(th_in(m, 0x2fa, 1), ==, 0x02); /* IIR read clears it */
+    g_assert_false(th_gsi_level(m, 3));
+    th_out(m, 0x2f8, 'x', 1);
+    g_assert_true(th_gsi_level(m, 3));
+    g_assert_cmpuint(th_gsi_edges(m, 3), ==, 2);
+    /* a reset lowers it */
+    th_reset(d);
+    g_assert_false(th_gsi_level(m, 3));
+    g_assert_cmpuint(th_gsi(m)->calls[4], ==, 0);
+    th_device_free(d);
+    th_machine_free(m);
+}
+
 static void test_device_index(void)
 {
     static const char *const com2[] = {"index", "1", NULL};
@@ -942,5 +966,6 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/device-bad-config", test_device_bad_config);
     g_test_add_func("/serial/device-vmstate", test_device_vmstate);
     g_test_add_func("/serial/device-chardev", test_device_chardev);
+    g_test_add_func("/serial/device-irq-line", test_device_irq_line);
     return g_test_run();
 }
