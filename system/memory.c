@@ -1,21 +1,76 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * memory.c: PIO/MMIO dispatch with size enforcement and a re-entrancy guard;
- * see memory.h.  Regions are kept sorted in an array and found by binary
- * search: machines have tens of regions, and the exit path stays cheap.
+ * see memory.h for ownership and the lock model.  Regions are kept sorted
+ * in an array of pointers and found by binary search: machines have tens
+ * of regions, and the exit path stays cheap (one reader lock, one atomic
+ * increment and decrement per access).
  */
 #include "util/common.h"
 #include "system/memory.h"
 #include "util/bytes.h"
 #include "util/log.h"
 
+struct address_space {
+    char *name;
+    struct vlog *log;
+    GRWLock rw;
+    GPtrArray *regions; /* struct io_region *, sorted by base */
+};
+
+/* Heap object: the table holds one reference, each access in flight
+ * another; the last one drops the owner's reference. */
 struct io_region {
+    gint refs;
+    gint removed; /* unmapped: accesses that looked it up earlier skip it */
     uint64_t base, len;
     const struct io_ops *ops;
     void *opaque;
     GMutex *lock;
+    struct mem_owner *owner;
     char *name;
 };
+
+void mem_owner_init(struct mem_owner *o, void (*release)(struct mem_owner *))
+{
+    o->refs = 1;
+    o->release = release;
+}
+
+void mem_owner_ref(struct mem_owner *o)
+{
+    g_atomic_int_inc(&o->refs);
+}
+
+void mem_owner_unref(struct mem_owner *o)
+{
+    if (g_atomic_int_dec_and_test(&o->refs) && o->release) {
+        o->release(o);
+    }
+}
+
+static void region_unref(struct io_region *r)
+{
+    if (!g_atomic_int_dec_and_test(&r->refs)) {
+        return;
+    }
+    if (r->owner) {
+        mem_owner_unref(r->owner);
+    }
+    g_free(r->name);
+    g_free(r);
+}
+
+/* Takes r out of the table (writer lock held); the table's reference is
+ * dropped by the caller once the lock is released, since dropping the last
+ * one may run the owner's release. */
+static struct io_region *table_remove(struct address_space *as, guint i)
+{
+    struct io_region *r = g_ptr_array_steal_index(as->regions, i);
+
+    g_atomic_int_set(&r->removed, 1);
+    return r;
+}
 
 /*
  * The handlers this thread is inside, innermost last.  A device whose
@@ -27,13 +82,6 @@ struct io_region {
 static _Thread_local const void *active_handlers[AS_MAX_NESTING];
 static _Thread_local unsigned active_depth;
 
-struct address_space {
-    char *name;
-    struct vlog *log;
-    GRWLock rw;
-    GArray *regions; /* struct io_region, sorted by base */
-};
-
 struct address_space *as_new(const char *name, struct vlog *log)
 {
     struct address_space *as = g_new0(struct address_space, 1);
@@ -41,7 +89,7 @@ struct address_space *as_new(const char *name, struct vlog *log)
     as->name = g_strdup(name);
     as->log = log;
     g_rw_lock_init(&as->rw);
-    as->regions = g_array_new(FALSE, TRUE, sizeof(struct io_region));
+    as->regions = g_ptr_array_new();
     return as;
 }
 
@@ -51,20 +99,19 @@ void as_free(struct address_space *as)
         return;
     }
     for (guint i = 0; i < as->regions->len; i++) {
-        g_free(g_array_index(as->regions, struct io_region, i).name);
+        region_unref(g_ptr_array_index(as->regions, i));
     }
-    g_array_free(as->regions, TRUE);
+    g_ptr_array_free(as->regions, TRUE);
     g_rw_lock_clear(&as->rw);
     g_free(as->name);
     g_free(as);
 }
 
-bool as_map(struct address_space *as, uint64_t base, uint64_t len,
-            const struct io_ops *ops, void *opaque, GMutex *lock,
-            const char *name, Error **errp)
+bool as_map_owned(struct address_space *as, struct mem_owner *owner,
+                  uint64_t base, uint64_t len, const struct io_ops *ops,
+                  void *opaque, GMutex *lock, const char *name, Error **errp)
 {
-    struct io_region r = {
-        .base = base, .len = len, .ops = ops, .opaque = opaque, .lock = lock};
+    struct io_region *r;
     guint i;
 
     if (len == 0 || base + len - 1 < base) {
@@ -74,7 +121,7 @@ bool as_map(struct address_space *as, uint64_t base, uint64_t len,
     }
     g_rw_lock_writer_lock(&as->rw);
     for (i = 0; i < as->regions->len; i++) {
-        struct io_region *o = &g_array_index(as->regions, struct io_region, i);
+        struct io_region *o = g_ptr_array_index(as->regions, i);
         if (base <= o->base + o->len - 1 && o->base <= base + len - 1) {
             error_setg(errp,
                        "%s: region '%s' [0x%" PRIx64 ",+0x%" PRIx64
@@ -87,50 +134,92 @@ bool as_map(struct address_space *as, uint64_t base, uint64_t len,
             break;
         }
     }
-    r.name = g_strdup(name);
-    g_array_insert_val(as->regions, i, r);
+    r = g_new0(struct io_region, 1);
+    *r = (struct io_region){.refs = 1,
+                            .base = base,
+                            .len = len,
+                            .ops = ops,
+                            .opaque = opaque,
+                            .lock = lock,
+                            .owner = owner,
+                            .name = g_strdup(name)};
+    if (owner) {
+        mem_owner_ref(owner);
+    }
+    g_ptr_array_insert(as->regions, (gint)i, r);
     g_rw_lock_writer_unlock(&as->rw);
     return true;
 }
 
+bool as_map(struct address_space *as, uint64_t base, uint64_t len,
+            const struct io_ops *ops, void *opaque, GMutex *lock,
+            const char *name, Error **errp)
+{
+    return as_map_owned(as, NULL, base, len, ops, opaque, lock, name, errp);
+}
+
 bool as_unmap(struct address_space *as, uint64_t base)
 {
-    bool found = false;
+    struct io_region *r = NULL;
 
     g_rw_lock_writer_lock(&as->rw);
     for (guint i = 0; i < as->regions->len; i++) {
-        struct io_region *o = &g_array_index(as->regions, struct io_region, i);
+        struct io_region *o = g_ptr_array_index(as->regions, i);
         if (o->base == base) {
-            g_free(o->name);
-            g_array_remove_index(as->regions, i);
-            found = true;
+            r = table_remove(as, i);
             break;
         }
     }
     g_rw_lock_writer_unlock(&as->rw);
-    return found;
+    if (r) {
+        region_unref(r);
+    }
+    return r != NULL;
 }
 
-/* Copies the region found for addr into *out; false when unmapped. */
-static bool lookup(struct address_space *as, uint64_t addr,
-                   struct io_region *out)
+unsigned as_unmap_owner(struct address_space *as, struct mem_owner *owner)
 {
+    GPtrArray *gone = g_ptr_array_new();
+    unsigned n;
+
+    if (!owner) {
+        g_ptr_array_free(gone, TRUE);
+        return 0;
+    }
+    g_rw_lock_writer_lock(&as->rw);
+    for (guint i = as->regions->len; i > 0; i--) {
+        struct io_region *o = g_ptr_array_index(as->regions, i - 1);
+        if (o->owner == owner) {
+            g_ptr_array_add(gone, table_remove(as, i - 1));
+        }
+    }
+    g_rw_lock_writer_unlock(&as->rw);
+    n = gone->len;
+    for (guint i = 0; i < n; i++) {
+        region_unref(g_ptr_array_index(gone, i));
+    }
+    g_ptr_array_free(gone, TRUE);
+    return n;
+}
+
+/* The region mapped at addr with a reference taken; NULL when unmapped. */
+static struct io_region *lookup(struct address_space *as, uint64_t addr)
+{
+    struct io_region *found = NULL;
     guint lo = 0, hi;
-    bool found = false;
 
     g_rw_lock_reader_lock(&as->rw);
     hi = as->regions->len;
     while (lo < hi) {
         guint mid = (lo + hi) / 2;
-        struct io_region *r =
-            &g_array_index(as->regions, struct io_region, mid);
+        struct io_region *r = g_ptr_array_index(as->regions, mid);
         if (addr < r->base) {
             hi = mid;
         } else if (addr - r->base >= r->len) {
             lo = mid + 1;
         } else {
-            *out = *r;
-            found = true;
+            g_atomic_int_inc(&r->refs);
+            found = r;
             break;
         }
     }
@@ -207,6 +296,17 @@ static void region_access(struct address_space *as, struct io_region *r,
     if (r->lock) {
         g_mutex_lock(r->lock);
     }
+    if (g_atomic_int_get(&r->removed)) {
+        /* Unmapped while we waited for the lock (a BAR moved, the device
+         * is going away): the access finds nothing, as it would now. */
+        if (r->lock) {
+            g_mutex_unlock(r->lock);
+        }
+        if (!is_write) {
+            memset(data, 0xff, size);
+        }
+        return;
+    }
     active_handlers[active_depth++] = r->opaque;
     if (is_write) {
         if (r->ops->write) {
@@ -233,7 +333,7 @@ refuse:
 static void dispatch(struct address_space *as, uint64_t addr, uint8_t *data,
                      unsigned len, bool is_write)
 {
-    struct io_region r;
+    struct io_region *r;
 
     if (len == 0 || len > 8) {
         vlog_guest_error(as->log, "%s: bad access size %u at 0x%" PRIx64,
@@ -243,7 +343,8 @@ static void dispatch(struct address_space *as, uint64_t addr, uint8_t *data,
         }
         return;
     }
-    if (!lookup(as, addr, &r)) {
+    r = lookup(as, addr);
+    if (!r) {
         if (is_write) {
             vlog_guest_error(as->log,
                              "%s: write of %u bytes to unmapped 0x%" PRIx64
@@ -254,14 +355,16 @@ static void dispatch(struct address_space *as, uint64_t addr, uint8_t *data,
         }
         return;
     }
-    if (addr - r.base + len > r.len) {
+    if (addr - r->base + len > r->len) {
         /* Straddles the end of the region: do byte by byte. */
+        region_unref(r);
         for (unsigned i = 0; i < len; i++) {
             dispatch(as, addr + i, data + i, 1, is_write);
         }
         return;
     }
-    region_access(as, &r, addr - r.base, data, len, is_write);
+    region_access(as, r, addr - r->base, data, len, is_write);
+    region_unref(r);
 }
 
 void as_read(struct address_space *as, uint64_t addr, void *data, unsigned len)
@@ -282,7 +385,7 @@ void as_describe(struct address_space *as, GString *out)
 {
     g_rw_lock_reader_lock(&as->rw);
     for (guint i = 0; i < as->regions->len; i++) {
-        struct io_region *r = &g_array_index(as->regions, struct io_region, i);
+        struct io_region *r = g_ptr_array_index(as->regions, i);
         g_string_append_printf(out, "%016" PRIx64 "-%016" PRIx64 " %s\n",
                                r->base, r->base + r->len - 1, r->name);
     }

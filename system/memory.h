@@ -6,10 +6,28 @@
  * device whose handler causes another access to itself).  Unmapped reads
  * return all ones; unmapped writes are dropped and logged as guest errors.
  *
- * Lock model: the region table is guarded by an RW lock (readers: vCPU exit
- * handlers; writers: map/unmap from the main thread).  A handler runs with
- * its device lock held and the table lock released.  Lock order:
- * device lock, then nothing of the address space.
+ * Ownership: a region may have an owner (struct mem_owner, embedded in
+ * struct device), a reference count that keeps the handler's opaque alive:
+ * the table holds one reference per mapped region and an access in flight
+ * holds one on its region (which holds one on the owner), so unmapping
+ * while a vCPU is inside the handler never frees what the handler uses.
+ * as_unmap_owner() removes every region of an owner at once (device
+ * teardown, a PCI BAR moving).
+ *
+ * Lock model: the region table is guarded by an RW lock, held only to find
+ * a region and take a reference on it (readers: vCPU exit handlers;
+ * writers: map/unmap, from any thread, including a handler reprogramming
+ * its own device's BARs).  A handler runs with its region's lock (the
+ * device lock) held and the table lock released; lock order: device
+ * lock, then the table lock (map/unmap under a device lock is allowed).
+ * An access whose region was unmapped between lookup and taking the device
+ * lock is treated as unmapped (checked under that lock), so once
+ * as_unmap*() returns to a thread holding the device lock, no later
+ * handler call starts on that region.  A thread that does not hold the
+ * device lock and wants every in-flight handler finished (device_destroy)
+ * takes and releases the device lock after unmapping: handlers run under
+ * it, so that is a barrier.  Regions without a lock get only the
+ * reference: their handler may still be running after unmap returns.
  */
 #ifndef SYSTEM_MEMORY_H
 #define SYSTEM_MEMORY_H
@@ -28,15 +46,34 @@ struct io_ops {
     bool unaligned_ok;
 };
 
+/* A reference-counted owner of regions; release() runs when the last
+ * reference is dropped (the owner's creator holds the first). */
+struct mem_owner {
+    gint refs;
+    void (*release)(struct mem_owner *o);
+};
+
+void mem_owner_init(struct mem_owner *o, void (*release)(struct mem_owner *));
+void mem_owner_ref(struct mem_owner *o);
+void mem_owner_unref(struct mem_owner *o);
+
 struct address_space;
 
 struct address_space *as_new(const char *name, struct vlog *log);
 void as_free(struct address_space *as);
-/* lock may be NULL (handler needs none).  Overlapping regions are refused. */
+/* lock may be NULL (handler needs none).  Overlapping regions are refused.
+ * No owner: opaque must outlive the address space (machine-wide state). */
 bool as_map(struct address_space *as, uint64_t base, uint64_t len,
             const struct io_ops *ops, void *opaque, GMutex *lock,
             const char *name, Error **errp);
+/* The same with an owner that the region keeps referenced (see above). */
+bool as_map_owned(struct address_space *as, struct mem_owner *owner,
+                  uint64_t base, uint64_t len, const struct io_ops *ops,
+                  void *opaque, GMutex *lock, const char *name, Error **errp);
+/* Unmaps the region that starts at base; false if there is none. */
 bool as_unmap(struct address_space *as, uint64_t base);
+/* Unmaps every region of owner; returns how many. */
+unsigned as_unmap_owner(struct address_space *as, struct mem_owner *owner);
 /* Guest-controlled: addr, len (1..8 from KVM, up to 8 here), data.
  * Data is little-endian in a byte buffer, as struct kvm_run carries it. */
 void as_read(struct address_space *as, uint64_t addr, void *data, unsigned len);

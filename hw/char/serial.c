@@ -489,7 +489,7 @@ struct serial_dev {
     struct serial_state core;
     struct machine *m;
     struct chardev *chr;
-    bool attached, mapped;
+    bool attached;
 };
 
 #define SERIAL_NR_PORTS 8
@@ -656,8 +656,8 @@ static bool serial_realize(struct device *dev, struct machine *m, Error **errp)
         }
         d->attached = true;
     }
-    if (!as_map(m->pio, d->iobase, SERIAL_NR_PORTS, &serial_io_ops, d,
-                &dev->lock, "serial", errp)) {
+    if (!device_map(dev, m->pio, d->iobase, SERIAL_NR_PORTS, &serial_io_ops,
+                    "serial", errp)) {
         if (d->attached) {
             chardev_detach(d->chr, d);
             d->attached = false;
@@ -665,7 +665,6 @@ static bool serial_realize(struct device *dev, struct machine *m, Error **errp)
         d->chr = NULL;
         return false;
     }
-    d->mapped = true;
     return true;
 }
 
@@ -673,10 +672,6 @@ static void serial_unrealize(struct device *dev)
 {
     struct serial_dev *d = (struct serial_dev *)dev;
 
-    if (d->mapped) {
-        as_unmap(d->m->pio, d->iobase);
-        d->mapped = false;
-    }
     if (d->attached) {
         chardev_detach(d->chr, d);
         d->attached = false;

@@ -95,6 +95,56 @@ static void free_props(struct device *dev)
     }
 }
 
+static void device_release(struct mem_owner *o)
+{
+    struct device *dev =
+        (struct device *)((char *)o - offsetof(struct device, owner));
+
+    free_props(dev);
+    g_free(dev->id);
+    g_mutex_clear(&dev->lock);
+    g_free(dev);
+}
+
+struct device *device_new(const struct device_class *cls, struct machine *m,
+                          Error **errp)
+{
+    struct device *dev = g_malloc0(cls->size);
+
+    dev->cls = cls;
+    dev->m = m;
+    g_mutex_init(&dev->lock);
+    mem_owner_init(&dev->owner, device_release);
+    for (const struct prop *p = cls->props; p && p->name; p++) {
+        if (p->defval && !set_prop(dev, p, p->defval, errp)) {
+            device_destroy(dev);
+            return NULL;
+        }
+    }
+    return dev;
+}
+
+bool device_set_prop(struct device *dev, const char *name, const char *val,
+                     Error **errp)
+{
+    for (const struct prop *p = dev->cls->props; p && p->name; p++) {
+        if (!strcmp(p->name, name)) {
+            return set_prop(dev, p, val, errp);
+        }
+    }
+    error_setg(errp, "%s: no property '%s'", dev->cls->name, name);
+    return false;
+}
+
+bool device_realize(struct device *dev, Error **errp)
+{
+    if (dev->cls->realize && !dev->cls->realize(dev, dev->m, errp)) {
+        return false;
+    }
+    dev->realized = true;
+    return true;
+}
+
 struct device *device_create(struct machine *m, const char *name,
                              struct keyval *kv, Error **errp)
 {
@@ -106,14 +156,9 @@ struct device *device_create(struct machine *m, const char *name,
         error_setg(errp, "'%s' is not a valid device model name", name);
         return NULL;
     }
-    dev = g_malloc0(cls->size);
-    dev->cls = cls;
-    dev->m = m;
-    g_mutex_init(&dev->lock);
-    for (const struct prop *p = cls->props; p && p->name; p++) {
-        if (p->defval && !set_prop(dev, p, p->defval, errp)) {
-            goto fail;
-        }
+    dev = device_new(cls, m, errp);
+    if (!dev) {
+        return NULL;
     }
     if (kv) {
         id = keyval_get(kv, "id");
@@ -130,19 +175,15 @@ struct device *device_create(struct machine *m, const char *name,
             goto fail;
         }
     }
-    if (cls->realize && !cls->realize(dev, m, errp)) {
+    if (!device_realize(dev, errp)) {
         goto fail;
     }
-    dev->realized = true;
     if (m && m->devices) {
         g_ptr_array_add(m->devices, dev);
     }
     return dev;
 fail:
-    free_props(dev);
-    g_free(dev->id);
-    g_mutex_clear(&dev->lock);
-    g_free(dev);
+    device_destroy(dev);
     return NULL;
 }
 
@@ -183,18 +224,42 @@ void device_reset(struct device *dev)
     }
 }
 
+bool device_map(struct device *dev, struct address_space *as, uint64_t base,
+                uint64_t len, const struct io_ops *ops, const char *name,
+                Error **errp)
+{
+    return as_map_owned(as, &dev->owner, base, len, ops, dev, &dev->lock, name,
+                        errp);
+}
+
+bool device_unmap(struct device *dev, struct address_space *as, uint64_t base)
+{
+    return as_unmap(as, base);
+}
+
 void device_destroy(struct device *dev)
 {
     if (!dev) {
         return;
     }
+    /* No new access reaches the device; one already inside a handler
+     * holds dev->lock, so taking it once waits for it to finish (see
+     * system/memory.h).  A failed realize may have mapped some. */
+    if (dev->m) {
+        if (dev->m->pio) {
+            as_unmap_owner(dev->m->pio, &dev->owner);
+        }
+        if (dev->m->mmio) {
+            as_unmap_owner(dev->m->mmio, &dev->owner);
+        }
+    }
+    g_mutex_lock(&dev->lock);
+    g_mutex_unlock(&dev->lock);
     if (dev->realized && dev->cls->unrealize) {
         dev->cls->unrealize(dev);
     }
-    free_props(dev);
-    g_free(dev->id);
-    g_mutex_clear(&dev->lock);
-    g_free(dev);
+    dev->realized = false;
+    mem_owner_unref(&dev->owner);
 }
 
 static const char *prop_type_name(enum prop_type t)

@@ -8,12 +8,20 @@
  * Lock model: dev->lock is the device lock that system/memory.c takes
  * around every register access; backends (chardev input, timers) take it
  * too before touching device state.
+ *
+ * Lifetime: dev->owner counts references; the creator holds one and every
+ * mapped region another (system/memory.h), so a handler still running on
+ * a vCPU when the device goes away keeps the struct alive.
+ * device_destroy() unmaps everything the device owns, waits for handlers
+ * in flight (a lock/unlock of dev->lock), unrealizes, and drops the
+ * creator's reference; the memory goes with the last one.
  */
 #ifndef HW_CORE_DEVICE_H
 #define HW_CORE_DEVICE_H
 
 #include "util/common.h"
 #include "util/error.h"
+#include "system/memory.h"
 
 struct machine;
 struct vmstate_desc;
@@ -61,6 +69,7 @@ struct device {
     char *id;
     struct machine *m;
     GMutex lock;
+    struct mem_owner owner;
     bool realized;
 };
 
@@ -73,6 +82,21 @@ struct device *device_create(struct machine *m, const char *name,
 /* Parses a -device text ("driver,id=x,prop=val") and creates it. */
 struct device *device_create_from_text(struct machine *m, const char *text,
                                        Error **errp);
+/* An unrealized instance with its properties at their defaults (the
+ * creation steps, for callers that set properties themselves). */
+struct device *device_new(const struct device_class *cls, struct machine *m,
+                          Error **errp);
+/* Sets one property from text. */
+bool device_set_prop(struct device *dev, const char *name, const char *val,
+                     Error **errp);
+bool device_realize(struct device *dev, Error **errp);
+/* Maps a register region owned by dev, with dev as the handler's opaque and
+ * dev->lock as its lock; device_destroy() unmaps it. */
+bool device_map(struct device *dev, struct address_space *as, uint64_t base,
+                uint64_t len, const struct io_ops *ops, const char *name,
+                Error **errp);
+/* Unmaps dev's region at base (a BAR moving); safe under dev->lock. */
+bool device_unmap(struct device *dev, struct address_space *as, uint64_t base);
 void device_reset(struct device *dev);
 void device_destroy(struct device *dev);
 /* Text for "-device help" and "-device NAME,help". */

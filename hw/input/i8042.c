@@ -580,7 +580,6 @@ struct i8042_dev {
     struct irq_line *kbd_line, *aux_line; /* the board's GSIs */
     struct i8042_state core;
     struct machine *m;
-    bool data_mapped, cmd_mapped;
 };
 
 static uint64_t i8042_data_read(void *opaque, uint64_t off, unsigned size)
@@ -651,20 +650,6 @@ static const struct i8042_ops i8042_dev_ops = {
     .request_reset = i8042_request_reset,
 };
 
-static void i8042_unrealize(struct device *dev)
-{
-    struct i8042_dev *d = (struct i8042_dev *)dev;
-
-    if (d->data_mapped) {
-        as_unmap(d->m->pio, I8042_DATA_PORT);
-        d->data_mapped = false;
-    }
-    if (d->cmd_mapped) {
-        as_unmap(d->m->pio, I8042_CMD_PORT);
-        d->cmd_mapped = false;
-    }
-}
-
 static bool i8042_realize(struct device *dev, struct machine *m, Error **errp)
 {
     struct i8042_dev *d = (struct i8042_dev *)dev;
@@ -682,18 +667,11 @@ static bool i8042_realize(struct device *dev, struct machine *m, Error **errp)
     }
     d->m = m;
     i8042_core_init(&d->core, &i8042_dev_ops, d, &m->log);
-    if (!as_map(m->pio, I8042_DATA_PORT, 1, &i8042_data_ops, d, &dev->lock,
-                "i8042-data", errp)) {
-        return false;
-    }
-    d->data_mapped = true;
-    if (!as_map(m->pio, I8042_CMD_PORT, 1, &i8042_cmd_ops, d, &dev->lock,
-                "i8042-cmd", errp)) {
-        i8042_unrealize(dev);
-        return false;
-    }
-    d->cmd_mapped = true;
-    return true;
+    /* device_destroy() unmaps both (the device owns them). */
+    return device_map(dev, m->pio, I8042_DATA_PORT, 1, &i8042_data_ops,
+                      "i8042-data", errp) &&
+           device_map(dev, m->pio, I8042_CMD_PORT, 1, &i8042_cmd_ops,
+                      "i8042-cmd", errp);
 }
 
 /* device_reset() holds the device lock. */
@@ -732,6 +710,5 @@ const struct device_class i8042_class = {
     .user_creatable = false,
     .realize = i8042_realize,
     .reset = i8042_reset,
-    .unrealize = i8042_unrealize,
     .vmsd = &i8042_dev_vmsd,
 };

@@ -357,7 +357,7 @@ struct ioapic_dev {
     struct machine *m;
     /* The machine's GSI lines: input n drives pin n. */
     struct irq_line in[IOAPIC_NUM_PINS];
-    bool mapped;
+    bool wired; /* owns the GSIs and the EOI exits */
 };
 
 static uint64_t ioapic_mmio_read(void *opaque, uint64_t off, unsigned size)
@@ -453,11 +453,11 @@ static bool ioapic_realize(struct device *dev, struct machine *m, Error **errp)
     d->m = m;
     /* The ID the MADT gives it: after the LAPICs (4 bits wide). */
     ioapic_core_init(&d->core, &ioapic_dev_ops, d, &m->log, (uint8_t)ncpus);
-    if (!as_map(m->mmio, IOAPIC_DEFAULT_ADDR, IOAPIC_MMIO_SIZE,
-                &ioapic_mmio_ops, d, &dev->lock, "ioapic", errp)) {
+    if (!device_map(dev, m->mmio, IOAPIC_DEFAULT_ADDR, IOAPIC_MMIO_SIZE,
+                    &ioapic_mmio_ops, "ioapic", errp)) {
         return false;
     }
-    d->mapped = true;
+    d->wired = true;
     for (unsigned i = 0; i < IOAPIC_NUM_PINS; i++) {
         irq_line_init(&d->in[i], ioapic_input, d, i);
     }
@@ -471,14 +471,13 @@ static void ioapic_unrealize(struct device *dev)
 {
     struct ioapic_dev *d = (struct ioapic_dev *)dev;
 
-    if (d->mapped) {
+    if (d->wired) {
         kvm_set_eoi_sink(d->m->kvm, NULL, NULL);
         if (d->m->gsi == d->in) {
             d->m->gsi = NULL;
             d->m->nr_gsi = 0;
         }
-        as_unmap(d->m->mmio, IOAPIC_DEFAULT_ADDR);
-        d->mapped = false;
+        d->wired = false;
     }
 }
 

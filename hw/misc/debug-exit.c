@@ -16,7 +16,6 @@ struct debug_exit {
     uint32_t iobase;
     uint32_t iosize;
     struct machine *m;
-    bool mapped;
 };
 
 static uint64_t debug_exit_read(void *opaque, uint64_t off, unsigned size)
@@ -56,22 +55,8 @@ static bool debug_exit_realize(struct device *dev, struct machine *m,
         return false;
     }
     d->m = m;
-    if (!as_map(m->pio, d->iobase, d->iosize, &debug_exit_ops, d, &dev->lock,
-                "isa-debug-exit", errp)) {
-        return false;
-    }
-    d->mapped = true;
-    return true;
-}
-
-static void debug_exit_unrealize(struct device *dev)
-{
-    struct debug_exit *d = (struct debug_exit *)dev;
-
-    if (d->mapped) {
-        as_unmap(d->m->pio, d->iobase);
-        d->mapped = false;
-    }
+    return device_map(dev, m->pio, d->iobase, d->iosize, &debug_exit_ops,
+                      "isa-debug-exit", errp);
 }
 
 static const struct prop debug_exit_props[] = {
@@ -89,7 +74,6 @@ const struct device_class debug_exit_class = {
     .props = debug_exit_props,
     .user_creatable = true,
     .realize = debug_exit_realize,
-    .unrealize = debug_exit_unrealize,
     /* No guest-visible state: a write ends the process, reads are 0. */
     .vmsd = NULL,
 };

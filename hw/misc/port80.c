@@ -15,7 +15,6 @@
 struct port80 {
     struct device dev; /* first */
     struct machine *m;
-    bool mapped;
 };
 
 static uint64_t port80_read(void *opaque, uint64_t off, unsigned size)
@@ -40,22 +39,7 @@ static bool port80_realize(struct device *dev, struct machine *m, Error **errp)
     struct port80 *p = (struct port80 *)dev;
 
     p->m = m;
-    /* No lock: the handlers touch no state. */
-    if (!as_map(m->pio, PORT80_PORT, 1, &port80_ops, p, NULL, "port80", errp)) {
-        return false;
-    }
-    p->mapped = true;
-    return true;
-}
-
-static void port80_unrealize(struct device *dev)
-{
-    struct port80 *p = (struct port80 *)dev;
-
-    if (p->mapped) {
-        as_unmap(p->m->pio, PORT80_PORT);
-        p->mapped = false;
-    }
+    return device_map(dev, m->pio, PORT80_PORT, 1, &port80_ops, "port80", errp);
 }
 
 static const struct prop port80_props[] = {
@@ -70,7 +54,6 @@ const struct device_class port80_class = {
     /* Part of the board, as in QEMU, which has no -device for it. */
     .user_creatable = false,
     .realize = port80_realize,
-    .unrealize = port80_unrealize,
     /* No state: nothing the guest writes is kept. */
     .vmsd = NULL,
 };

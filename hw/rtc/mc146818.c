@@ -53,7 +53,6 @@ struct rtc_source {
 struct rtc {
     struct device dev; /* first */
     struct machine *m;
-    bool mapped;
     bool localtime;
     uint8_t index;
     uint8_t cmos[128];
@@ -570,22 +569,14 @@ static bool rtc_realize(struct device *dev, struct machine *m, Error **errp)
         g_source_attach(s->timer, m->ctx);
     }
     rtc_reset(dev);
-    if (!as_map(m->pio, RTC_ISA_BASE, 2, &rtc_ops, s, &dev->lock, "mc146818rtc",
-                errp)) {
-        return false;
-    }
-    s->mapped = true;
-    return true;
+    return device_map(dev, m->pio, RTC_ISA_BASE, 2, &rtc_ops, "mc146818rtc",
+                      errp);
 }
 
 static void rtc_unrealize(struct device *dev)
 {
     struct rtc *s = (struct rtc *)dev;
 
-    if (s->mapped) {
-        as_unmap(s->m->pio, RTC_ISA_BASE);
-        s->mapped = false;
-    }
     if (s->timer) {
         g_source_destroy(s->timer);
         g_source_unref(s->timer);

@@ -77,41 +77,7 @@ static inline void th_machine_free(struct machine *m)
 static inline bool th_set_prop(struct device *dev, const char *name,
                                const char *val)
 {
-    for (const struct prop *p = dev->cls->props; p && p->name; p++) {
-        uint8_t *base = (uint8_t *)dev + p->offset;
-        uint64_t v = 0;
-
-        if (strcmp(p->name, name)) {
-            continue;
-        }
-        if (p->type == PROP_STR || p->type == PROP_CHARDEV) {
-            g_free(*(char **)base);
-            *(char **)base = g_strdup(val);
-            return true;
-        }
-        if (p->type == PROP_BOOL) {
-            return parse_bool(val, (bool *)base);
-        }
-        if (!parse_u64(val, &v)) {
-            return false;
-        }
-        switch (p->type) {
-        case PROP_U8:
-            *(uint8_t *)base = v;
-            break;
-        case PROP_U16:
-            *(uint16_t *)base = v;
-            break;
-        case PROP_U32:
-            *(uint32_t *)base = v;
-            break;
-        default:
-            *(uint64_t *)base = v;
-            break;
-        }
-        return true;
-    }
-    return false;
+    return device_set_prop(dev, name, val, NULL);
 }
 
 /* props: NULL-terminated name, value, name, value... over the defaults. */
@@ -120,45 +86,22 @@ static inline struct device *th_device_new(struct machine *m,
                                            const char *const *props,
                                            Error **errp)
 {
-    struct device *dev = g_malloc0(cls->size);
+    struct device *dev = device_new(cls, m, errp);
 
-    dev->cls = cls;
-    dev->m = m;
-    g_mutex_init(&dev->lock);
-    for (const struct prop *p = cls->props; p && p->name; p++) {
-        if (p->defval) {
-            g_assert_true(th_set_prop(dev, p->name, p->defval));
-        }
-    }
+    g_assert_nonnull(dev);
     for (; props && props[0]; props += 2) {
         g_assert_true(th_set_prop(dev, props[0], props[1]));
     }
-    if (cls->realize && !cls->realize(dev, m, errp)) {
-        for (const struct prop *p = cls->props; p && p->name; p++) {
-            if (p->type == PROP_STR || p->type == PROP_CHARDEV) {
-                g_free(*(char **)((uint8_t *)dev + p->offset));
-            }
-        }
-        g_mutex_clear(&dev->lock);
-        g_free(dev);
+    if (!device_realize(dev, errp)) {
+        device_destroy(dev);
         return NULL;
     }
-    dev->realized = true;
     return dev;
 }
 
 static inline void th_device_free(struct device *dev)
 {
-    if (dev->cls->unrealize) {
-        dev->cls->unrealize(dev);
-    }
-    for (const struct prop *p = dev->cls->props; p && p->name; p++) {
-        if (p->type == PROP_STR || p->type == PROP_CHARDEV) {
-            g_free(*(char **)((uint8_t *)dev + p->offset));
-        }
-    }
-    g_mutex_clear(&dev->lock);
-    g_free(dev);
+    device_destroy(dev);
 }
 
 static inline void th_reset(struct device *dev)
