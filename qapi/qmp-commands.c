@@ -217,21 +217,25 @@ GPtrArray *qmp_query_cpus_fast(struct machine *m, Error **errp)
 GPtrArray *qmp_query_machines(struct machine *m, Error **errp)
 {
     GPtrArray *list = g_ptr_array_new();
-    struct qapi_machine_info *mi = g_new0(struct qapi_machine_info, 1);
 
-    /* vireo builds one machine type */
-    mi->name = g_strdup("microvm");
-    mi->has_is_default = true;
-    mi->is_default = true;
-    mi->cpu_max = 288;
-    mi->hotpluggable_cpus = false;
-    mi->numa_mem_supported = false;
-    mi->deprecated = false;
-    mi->has_default_cpu_type = true;
-    mi->default_cpu_type = g_strdup("qemu64-x86_64-cpu");
-    mi->has_default_ram_id = true;
-    mi->default_ram_id = g_strdup("microvm.ram");
-    g_ptr_array_add(list, mi);
+    for (const struct machine_type *const *t = machine_types; *t; t++) {
+        struct qapi_machine_info *mi = g_new0(struct qapi_machine_info, 1);
+
+        mi->name = g_strdup((*t)->name);
+        mi->has_alias = (*t)->alias != NULL;
+        mi->alias = g_strdup((*t)->alias);
+        mi->has_is_default = (*t)->is_default;
+        mi->is_default = (*t)->is_default;
+        mi->cpu_max = (*t)->max_cpus;
+        mi->hotpluggable_cpus = false;
+        mi->numa_mem_supported = false;
+        mi->deprecated = false;
+        mi->has_default_cpu_type = true;
+        mi->default_cpu_type = g_strdup("qemu64-x86_64-cpu");
+        mi->has_default_ram_id = (*t)->default_ram_id != NULL;
+        mi->default_ram_id = g_strdup((*t)->default_ram_id);
+        g_ptr_array_add(list, mi);
+    }
     return list;
 }
 

@@ -26,6 +26,7 @@ struct device;
 struct chardev;
 struct irq_line;
 struct msi_sender_ops;
+struct vcpu_env;
 
 enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
 
@@ -148,13 +149,11 @@ struct machine {
     uint8_t *bios_rom;
     uint64_t bios_size;
     /* boot entry state written by loaders for the BSP at reset */
-    void *boot_state; /* struct x86_boot_state *, target-i386/cpu.h */
+    void *boot_state; /* struct x86_boot, hw/i386/x86-boot.h */
     const struct machine_type *type;
     struct x86_cpu_model *cpu_model;
-    /* ACPI power button / sleep state (hardware-reduced ACPI) */
-    GMutex acpi_lock;
-    uint8_t acpi_sleep_sts;
-    uint32_t ged_events;
+    /* What the vCPU layer sees of the machine (accel/kvm/vcpu.h). */
+    struct vcpu_env *vcpu_env;
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */
@@ -178,27 +177,61 @@ void machine_emit_event(struct machine *m, const char *name,
 void machine_add_listener(struct machine *m, const struct machine_listener *l);
 
 struct chardev *machine_find_chardev(struct machine *m, const char *id);
+/* The first device of class `cls_name`, or NULL. */
+struct device *machine_find_device(struct machine *m, const char *cls_name);
 
 /* Sets up the request eventfd, signal handlers and main context. */
 bool machine_runstate_init(struct machine *m, Error **errp);
-/* Presses the ACPI power button (system_powerdown). */
-void machine_press_power_button(struct machine *m);
+/* Presses the board's power button (system_powerdown); false if it has
+ * none. */
+bool machine_press_power_button(struct machine *m);
 /* Paused vCPU state dump for HMP "info registers" (main thread). */
 bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
                       Error **errp);
 
-/* Machine types (-machine TYPE). */
+/*
+ * Machine types (-machine TYPE): everything board-specific is behind these
+ * hooks, so nothing outside hw/<arch>/ tests which machine it is.
+ * machine_new() calls, in order: init_memory (RAM layout, firmware ROM),
+ * init_interrupts (what m->gsi and m->msi lead to), init_devices (the
+ * board's own devices), then creates the -device devices, then init_boot
+ * (kernel loading, ACPI and other firmware tables, the BSP's entry state),
+ * then the vCPUs.  Optional hooks may be NULL.
+ */
+struct x86_boot_state;
+
 struct machine_type {
-    const char *name;
+    const char *name;  /* -machine NAME, query-machines "name" */
+    const char *alias; /* another accepted name (QEMU's "alias"), or NULL */
     const char *desc;
     bool is_default;
+    unsigned max_cpus;          /* -smp maxcpus limit */
+    const char *default_ram_id; /* query-machines "default-ram-id" */
+    /* -machine keys the board understands beyond accel= and
+     * kernel-irqchip= (which machine_new consumes); NULL-terminated. */
+    const char *const *options;
     /* Where KVM's identity map and TSS go (KVM_SYS_PAGES_SIZE bytes). */
     uint64_t kvm_sys_pages;
-    /* Builds RAM, devices, firmware for this type; vCPUs come after. */
-    bool (*init)(struct machine *m, Error **errp);
+
+    bool (*init_memory)(struct machine *m, Error **errp);
+    bool (*init_interrupts)(struct machine *m, Error **errp);
+    bool (*init_devices)(struct machine *m, Error **errp);
+    bool (*init_boot)(struct machine *m, Error **errp);
+    /* System reset, after every device's reset with the vCPUs paused:
+     * restore what the board loaded into guest memory. */
+    bool (*reset)(struct machine *m, Error **errp);
+    /* The BSP's entry state (a directly booted kernel), or NULL for the
+     * architectural reset vector. */
+    const struct x86_boot_state *(*boot_cpu_state)(struct machine *m);
+    /* system_powerdown: the board's power button (ACPI event). */
+    void (*power_button)(struct machine *m);
+    /* Frees what the init hooks kept outside devices. */
+    void (*free)(struct machine *m);
 };
 extern const struct machine_type *const machine_types[];
+/* By name or alias; NULL if unknown. */
 const struct machine_type *machine_type_find(const char *name);
+const struct machine_type *machine_type_default(void);
 char *machine_types_help(void);
 
 #endif

@@ -9,7 +9,6 @@
  * guest.  Lock model: req_lock guards `requests`/`req_cause` only.
  */
 #include "util/common.h"
-#include "hw/i386/x86-boot.h"
 #include "system/machine.h"
 #include "qapi/qapi-gen-types.h"
 #include "accel/kvm/vcpu.h"
@@ -167,8 +166,9 @@ bool machine_reset(struct machine *m, Error **errp)
     for (guint i = 0; i < m->devices->len; i++) {
         device_reset(g_ptr_array_index(m->devices, i));
     }
-    /* A directly booted kernel has overwritten itself: load it again. */
-    if (!x86_boot_reset(m, errp)) {
+    /* The board restores what it loaded (a directly booted kernel has
+     * overwritten itself). */
+    if (m->type && m->type->reset && !m->type->reset(m, errp)) {
         return false;
     }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {

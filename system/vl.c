@@ -23,7 +23,7 @@
 void machine_config_init(struct machine_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->machine_type = g_strdup("microvm");
+    cfg->machine_type = g_strdup(machine_type_default()->name);
     cfg->machine_opts = g_strdup("");
     cfg->accel = g_strdup("kvm");
     cfg->smp_cpus = cfg->smp_sockets = cfg->smp_dies = 1;
@@ -131,7 +131,7 @@ struct vl_option {
 
 static const struct vl_option vl_options[] = {
     {"machine", OPT_MACHINE, true, "TYPE[,accel=kvm][,prop=value]",
-     "select the machine type (microvm)"},
+     "select the machine type (-machine help lists them)"},
     {"M", OPT_MACHINE, true, "TYPE", "same as -machine"},
     {"accel", OPT_ACCEL, true, "kvm", "select the accelerator (only kvm)"},
     {"enable-kvm", OPT_ENABLE_KVM, false, NULL, "same as -accel kvm"},
@@ -284,7 +284,7 @@ static bool opt_machine(struct vl_state *st, const char *arg, Error **errp)
         ok = true;
         goto out;
     }
-    if (type && strcmp(type, "microvm") != 0) {
+    if (type && !machine_type_find(type)) {
         error_setg(errp,
                    "unsupported machine type '%s' (use -machine help to list)",
                    type);
@@ -387,6 +387,7 @@ static bool opt_smp(struct vl_state *st, const char *arg, Error **errp)
     struct machine_config *cfg = st->cfg;
     struct keyval *kv = keyval_parse(arg, "cpus", errp);
     unsigned cpus, sockets, dies, cores, threads, maxcpus;
+    const struct machine_type *mt;
     uint64_t total;
     bool ok = false;
 
@@ -450,11 +451,13 @@ static bool opt_smp(struct vl_state *st, const char *arg, Error **errp)
                    sockets, cores, threads, maxcpus, cpus);
         goto out;
     }
-    if (maxcpus > VL_MAX_CPUS) {
+    /* Against the machine chosen so far; machine_new checks again. */
+    mt = machine_type_find(cfg->machine_type);
+    if (mt && maxcpus > mt->max_cpus) {
         error_setg(errp,
                    "Invalid SMP CPUs %u. The max CPUs supported by machine "
-                   "'microvm' is %d",
-                   maxcpus, VL_MAX_CPUS);
+                   "'%s' is %u",
+                   maxcpus, mt->name, mt->max_cpus);
         goto out;
     }
     cfg->smp_cpus = cpus;

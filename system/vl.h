@@ -20,8 +20,6 @@
 
 enum vl_result { VL_RUN, VL_EXIT_OK, VL_ERROR };
 
-/* The most vCPUs a machine can be given (QEMU's limit for microvm). */
-#define VL_MAX_CPUS 288
 /* Default and maximum RAM. */
 #define VL_DEFAULT_RAM (128 * MiB)
 #define VL_MAX_RAM (4096 * GiB)

@@ -9,7 +9,6 @@
 #include "util/common.h"
 #include "accel/kvm/vcpu.h"
 #include "accel/kvm/kvm.h"
-#include "system/machine.h"
 #include "system/memory.h"
 
 const char *kvm_exit_reason_name(uint32_t reason)
@@ -51,8 +50,8 @@ static enum exit_action fatal(struct vcpu *cpu, char *reason)
 
 static enum exit_action handle_io(struct vcpu *cpu, struct kvm_run *run)
 {
-    struct machine *m = cpu->m;
-    size_t map = m->kvm ? (size_t)m->kvm->vcpu_mmap_size : sizeof(*run);
+    const struct vcpu_env *env = cpu->env;
+    size_t map = env->kvm ? (size_t)env->kvm->vcpu_mmap_size : sizeof(*run);
     unsigned size = run->io.size;
     uint64_t total = (uint64_t)size * run->io.count;
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -70,9 +69,9 @@ static enum exit_action handle_io(struct vcpu *cpu, struct kvm_run *run)
     }
     for (uint32_t i = 0; i < run->io.count; i++) {
         if (run->io.direction == KVM_EXIT_IO_OUT) {
-            as_write(m->pio, run->io.port, data, size);
+            as_write(env->pio, run->io.port, data, size);
         } else {
-            as_read(m->pio, run->io.port, data, size);
+            as_read(env->pio, run->io.port, data, size);
         }
         data += size;
     }
@@ -89,9 +88,9 @@ static enum exit_action handle_mmio(struct vcpu *cpu, struct kvm_run *run)
                                  len, (unsigned long long)run->mmio.phys_addr));
     }
     if (run->mmio.is_write) {
-        as_write(cpu->m->mmio, run->mmio.phys_addr, run->mmio.data, len);
+        as_write(cpu->env->mmio, run->mmio.phys_addr, run->mmio.data, len);
     } else {
-        as_read(cpu->m->mmio, run->mmio.phys_addr, run->mmio.data, len);
+        as_read(cpu->env->mmio, run->mmio.phys_addr, run->mmio.data, len);
     }
     return EXIT_CONTINUE;
 }
@@ -144,8 +143,8 @@ enum exit_action kvm_exit_dispatch(struct vcpu *cpu, struct kvm_run *run)
         return EXIT_CONTINUE;
     case KVM_EXIT_IOAPIC_EOI:
         /* Split irqchip: a LAPIC EOI'd a level-triggered IOAPIC vector. */
-        if (cpu->m->kvm) {
-            kvm_ioapic_eoi(cpu->m->kvm, run->eoi.vector);
+        if (cpu->env->kvm) {
+            kvm_ioapic_eoi(cpu->env->kvm, run->eoi.vector);
         }
         return EXIT_CONTINUE;
     case KVM_EXIT_HLT:

@@ -10,8 +10,8 @@
 #include "util/common.h"
 #include "accel/kvm/vcpu.h"
 #include "accel/kvm/kvm.h"
-#include "system/machine.h"
 #include "system/sandbox.h"
+#include "util/log.h"
 #include "target-i386/cpu.h"
 
 #include <signal.h>
@@ -36,19 +36,19 @@ void vcpu_signals_init(void)
     sigaction(SIG_KICK, &sa, NULL);
 }
 
-struct vcpu *vcpu_new(struct machine *m, unsigned index, uint32_t apic_id,
-                      Error **errp)
+struct vcpu *vcpu_new(const struct vcpu_env *env, unsigned index,
+                      uint32_t apic_id, Error **errp)
 {
     struct vcpu *cpu = g_new0(struct vcpu, 1);
 
-    cpu->m = m;
+    cpu->env = env;
     cpu->index = index;
     cpu->fd = -1;
     g_mutex_init(&cpu->lock);
     g_cond_init(&cpu->cond);
     cpu->want_pause = true;
     cpu->pending_reset = true;
-    cpu->fd = kvm_create_vcpu(m->kvm, apic_id, &cpu->run, errp);
+    cpu->fd = kvm_create_vcpu(env->kvm, apic_id, &cpu->run, errp);
     if (cpu->fd < 0) {
         goto fail;
     }
@@ -68,7 +68,7 @@ void vcpu_free(struct vcpu *cpu)
         x86_cpu_free(cpu->arch);
     }
     if (cpu->run) {
-        munmap(cpu->run, cpu->m->kvm->vcpu_mmap_size);
+        munmap(cpu->run, cpu->env->kvm->vcpu_mmap_size);
     }
     if (cpu->fd >= 0) {
         close(cpu->fd);
@@ -132,7 +132,7 @@ static bool inject_nmi(struct vcpu *cpu, bool nmi, Error **errp)
     if (!nmi) {
         return true;
     }
-    r = kvm_ioctl(cpu->m->kvm, cpu->fd, KVM_NMI, NULL);
+    r = kvm_ioctl(cpu->env->kvm, cpu->fd, KVM_NMI, NULL);
     if (r < 0) {
         error_setg_errno(errp, -r, "vCPU %u: KVM_NMI failed", cpu->index);
         return false;
@@ -155,7 +155,7 @@ static bool complete_pending_io(struct vcpu *cpu, Error **errp)
         return true;
     }
     cpu->run->immediate_exit = 1;
-    r = kvm_ioctl(cpu->m->kvm, cpu->fd, KVM_RUN, NULL);
+    r = kvm_ioctl(cpu->env->kvm, cpu->fd, KVM_RUN, NULL);
     cpu->run->immediate_exit = 0;
     cpu->run->exit_reason = KVM_EXIT_INTR;
     x86_cpu_invalidate(cpu->arch);
@@ -169,7 +169,8 @@ static bool complete_pending_io(struct vcpu *cpu, Error **errp)
 
 static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
 {
-    struct machine *m = cpu->m;
+    const struct vcpu_env *env = cpu->env;
+    const struct x86_boot_state *boot = NULL;
 
     if (!cpu->pending_reset) {
         return true;
@@ -179,8 +180,11 @@ static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
         return false;
     }
     x86_cpu_reset(cpu->arch, cpu->index == 0);
-    if (cpu->index == 0 && m->boot_state) {
-        x86_cpu_apply_boot_state(cpu->arch, m->boot_state);
+    if (cpu->index == 0 && env->boot_state) {
+        boot = env->boot_state(env->opaque);
+    }
+    if (boot) {
+        x86_cpu_apply_boot_state(cpu->arch, boot);
     }
     return x86_cpu_put(cpu->arch, X86_PUT_RESET, errp);
 }
@@ -188,7 +192,7 @@ static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
 static void *vcpu_thread(void *opaque)
 {
     struct vcpu *cpu = opaque;
-    struct machine *m = cpu->m;
+    const struct vcpu_env *env = cpu->env;
     Error *err = NULL;
     bool nmi = false;
     char name[16];
@@ -202,10 +206,10 @@ static void *vcpu_thread(void *opaque)
     sigemptyset(&set);
     sigaddset(&set, SIG_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    if (m->cfg->sandbox && !sandbox_install(SANDBOX_VCPU, &err)) {
+    if (env->sandbox && !sandbox_install(SANDBOX_VCPU, &err)) {
         error_prepend(&err, "vCPU %u: ", cpu->index);
         error_report_err(err);
-        machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+        env->request(env->opaque, VCPU_REQ_FATAL);
         goto out;
     }
 
@@ -219,10 +223,10 @@ static void *vcpu_thread(void *opaque)
             error_free(err);
             err = NULL;
             self_pause(cpu);
-            machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+            env->request(env->opaque, VCPU_REQ_FATAL);
             continue;
         }
-        r = kvm_ioctl(m->kvm, cpu->fd, KVM_RUN, NULL);
+        r = kvm_ioctl(env->kvm, cpu->fd, KVM_RUN, NULL);
         x86_cpu_invalidate(cpu->arch);
         if (r < 0) {
             if (r == -EINTR || r == -EAGAIN) {
@@ -232,7 +236,7 @@ static void *vcpu_thread(void *opaque)
             report_fatal(cpu, msg);
             g_free(msg);
             self_pause(cpu);
-            machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+            env->request(env->opaque, VCPU_REQ_FATAL);
             continue;
         }
         act = kvm_exit_dispatch(cpu, cpu->run);
@@ -243,25 +247,25 @@ static void *vcpu_thread(void *opaque)
             self_pause(cpu);
             break;
         case EXIT_RESET:
-            if (m->log.mask & VLOG_CPU_RESET) {
+            if (env->log && (env->log->mask & VLOG_CPU_RESET)) {
                 GString *s = g_string_new(NULL);
                 g_string_append_printf(s, "CPU Reset (CPU %u)\n", cpu->index);
                 x86_cpu_dump(cpu->arch, s);
-                vlog_msg(&m->log, VLOG_CPU_RESET, "%s", s->str);
+                vlog_msg(env->log, VLOG_CPU_RESET, "%s", s->str);
                 g_string_free(s, TRUE);
             }
             self_pause(cpu);
-            machine_request(m, REQ_RESET, SHUTDOWN_CAUSE_GUEST_RESET);
+            env->request(env->opaque, VCPU_REQ_RESET);
             break;
         case EXIT_SHUTDOWN:
             self_pause(cpu);
-            machine_request(m, REQ_SHUTDOWN, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+            env->request(env->opaque, VCPU_REQ_SHUTDOWN);
             break;
         case EXIT_FATAL:
             report_fatal(cpu,
                          cpu->fatal_reason ? cpu->fatal_reason : "fatal exit");
             self_pause(cpu);
-            machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+            env->request(env->opaque, VCPU_REQ_FATAL);
             break;
         }
     }

@@ -5,6 +5,10 @@
  * exit_action without making any ioctl, so unit tests feed it hand-built
  * structs.
  *
+ * The vCPU layer knows the accelerator, two address spaces and a few
+ * callbacks (struct vcpu_env), never the machine or a device: whoever
+ * creates vCPUs (hw/core/machine.c) fills the env.
+ *
  * Lock model: vcpu->lock guards `state` and `request`; it is never held
  * across KVM_RUN.  The machine's pause_all() takes each vcpu->lock in index
  * order.
@@ -18,8 +22,11 @@
 #include <pthread.h>
 #include <linux/kvm.h>
 
-struct machine;
+struct kvm_accel;
+struct address_space;
+struct vlog;
 struct x86_cpu;
+struct x86_boot_state;
 
 enum exit_action {
     EXIT_CONTINUE = 0, /* run again */
@@ -27,6 +34,26 @@ enum exit_action {
     EXIT_RESET,        /* request a system reset (triple fault, i8042) */
     EXIT_SHUTDOWN,     /* request a system shutdown (guest poweroff) */
     EXIT_FATAL,        /* stop the VM with a register dump */
+};
+
+/* What an exit asks of the whole machine (the env's request callback). */
+enum vcpu_request {
+    VCPU_REQ_RESET,    /* guest reset (triple fault, KVM system event) */
+    VCPU_REQ_SHUTDOWN, /* guest power-off */
+    VCPU_REQ_FATAL,    /* host-side error: stop the VM */
+};
+
+struct vcpu_env {
+    struct kvm_accel *kvm;
+    struct address_space *pio, *mmio; /* where IO / MMIO exits go */
+    struct vlog *log;
+    bool sandbox; /* install the vCPU seccomp filter on the thread */
+    /* The BSP's entry state at reset (a directly booted kernel), or NULL
+     * for the architectural reset vector. */
+    const struct x86_boot_state *(*boot_state)(void *opaque);
+    /* Called from the vCPU thread after it parked itself. */
+    void (*request)(void *opaque, enum vcpu_request req);
+    void *opaque;
 };
 
 enum vcpu_state {
@@ -37,7 +64,7 @@ enum vcpu_state {
 };
 
 struct vcpu {
-    struct machine *m;
+    const struct vcpu_env *env;
     unsigned index;
     int fd;
     struct kvm_run *run;
@@ -64,7 +91,7 @@ struct vcpu {
     uint64_t exits;
 };
 
-/* Pure decode of run->exit_reason; dispatches IO/MMIO to the machine's
+/* Pure decode of run->exit_reason; dispatches IO/MMIO to the env's
  * address spaces.  Makes no ioctl. */
 enum exit_action kvm_exit_dispatch(struct vcpu *cpu, struct kvm_run *run);
 /* Human name of an exit reason ("IO", "MMIO", "HLT", ...). */
@@ -72,8 +99,8 @@ const char *kvm_exit_reason_name(uint32_t reason);
 
 /* Creates the vCPU fd and its architectural state. */
 /* apic_id is the KVM vCPU id: it must match the APIC id CPUID reports. */
-struct vcpu *vcpu_new(struct machine *m, unsigned index, uint32_t apic_id,
-                      Error **errp);
+struct vcpu *vcpu_new(const struct vcpu_env *env, unsigned index,
+                      uint32_t apic_id, Error **errp);
 void vcpu_free(struct vcpu *cpu);
 /* Starts the thread; it runs as soon as the machine is resumed. */
 bool vcpu_start(struct vcpu *cpu, Error **errp);

@@ -16,6 +16,8 @@ extern const struct device_class mc146818_rtc_class;
 /* --- irq: the userspace IOAPIC --- */
 extern const struct device_class ioapic_class;
 extern const struct device_class kvm_irqchip_class;
+/* --- acpi --- */
+extern const struct device_class acpi_ged_class;
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
@@ -28,5 +30,7 @@ const struct device_class *const device_classes[] = {
     /* --- irq --- */
     &ioapic_class,
     &kvm_irqchip_class,
+    /* --- acpi --- */
+    &acpi_ged_class,
     NULL,
 };

@@ -7,7 +7,6 @@
  * before a guest instruction runs.
  */
 #include "util/common.h"
-#include "hw/i386/x86-boot.h"
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
 #include "accel/kvm/vcpu.h"
@@ -28,9 +27,11 @@ const struct machine_type *const machine_types[] = {
     NULL,
 };
 
-/* -machine kernel-irqchip=on|split (QEMU also spells it kernel_irqchip);
- * needed before the VM exists, so read ahead of the board's own options. */
-static bool irqchip_mode(const struct machine_config *cfg,
+/* -machine options: kernel-irqchip=on|split (QEMU also spells it
+ * kernel_irqchip) is needed before the VM exists; the rest must be keys
+ * the board declared (accel= was consumed by the command line). */
+static bool machine_opts(const struct machine_config *cfg,
+                         const struct machine_type *t,
                          enum kvm_irqchip_mode *mode, Error **errp)
 {
     struct keyval *kv;
@@ -54,6 +55,15 @@ static bool irqchip_mode(const struct machine_config *cfg,
         error_prepend(errp, "-machine: ");
         ok = false;
     }
+    if (ok) {
+        g_autofree char *what = g_strdup_printf("-machine %s", t->name);
+
+        keyval_get(kv, "accel");
+        for (const char *const *o = t->options; o && *o; o++) {
+            keyval_get(kv, *o);
+        }
+        ok = keyval_check_all_used(kv, what, errp);
+    }
     keyval_free(kv);
     return ok;
 }
@@ -61,11 +71,22 @@ static bool irqchip_mode(const struct machine_config *cfg,
 const struct machine_type *machine_type_find(const char *name)
 {
     for (const struct machine_type *const *t = machine_types; *t; t++) {
-        if (!strcmp((*t)->name, name)) {
+        if (!strcmp((*t)->name, name) ||
+            ((*t)->alias && !strcmp((*t)->alias, name))) {
             return *t;
         }
     }
     return NULL;
+}
+
+const struct machine_type *machine_type_default(void)
+{
+    for (const struct machine_type *const *t = machine_types; *t; t++) {
+        if ((*t)->is_default) {
+            return *t;
+        }
+    }
+    return machine_types[0];
 }
 
 char *machine_types_help(void)
@@ -73,10 +94,60 @@ char *machine_types_help(void)
     GString *s = g_string_new("Supported machines are:\n");
 
     for (const struct machine_type *const *t = machine_types; *t; t++) {
+        if ((*t)->alias) {
+            g_string_append_printf(s, "%-20s %s (alias of %s)\n", (*t)->alias,
+                                   (*t)->desc, (*t)->name);
+        }
         g_string_append_printf(s, "%-20s %s%s\n", (*t)->name, (*t)->desc,
                                (*t)->is_default ? " (default)" : "");
     }
     return g_string_free(s, FALSE);
+}
+
+struct device *machine_find_device(struct machine *m, const char *cls_name)
+{
+    for (guint i = 0; m->devices && i < m->devices->len; i++) {
+        struct device *d = g_ptr_array_index(m->devices, i);
+        if (!strcmp(d->cls->name, cls_name)) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+bool machine_press_power_button(struct machine *m)
+{
+    if (!m->type || !m->type->power_button) {
+        return false;
+    }
+    m->type->power_button(m);
+    return true;
+}
+
+/* ---- what the vCPU layer sees of the machine ---------------------------- */
+
+static const struct x86_boot_state *env_boot_state(void *opaque)
+{
+    struct machine *m = opaque;
+
+    return m->type->boot_cpu_state ? m->type->boot_cpu_state(m) : NULL;
+}
+
+static void env_request(void *opaque, enum vcpu_request req)
+{
+    struct machine *m = opaque;
+
+    switch (req) {
+    case VCPU_REQ_RESET:
+        machine_request(m, REQ_RESET, SHUTDOWN_CAUSE_GUEST_RESET);
+        break;
+    case VCPU_REQ_SHUTDOWN:
+        machine_request(m, REQ_SHUTDOWN, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+        break;
+    case VCPU_REQ_FATAL:
+        machine_request(m, REQ_INTERNAL_ERROR, SHUTDOWN_CAUSE_HOST_ERROR);
+        break;
+    }
 }
 
 struct chardev *machine_find_chardev(struct machine *m, const char *id)
@@ -141,8 +212,8 @@ static bool create_vcpus(struct machine *m, Error **errp)
     }
     m->vcpus = g_new0(struct vcpu *, cfg->smp_cpus);
     for (unsigned i = 0; i < cfg->smp_cpus; i++) {
-        struct vcpu *cpu =
-            vcpu_new(m, i, x86_cpu_model_apic_id(m->cpu_model, i), errp);
+        struct vcpu *cpu = vcpu_new(
+            m->vcpu_env, i, x86_cpu_model_apic_id(m->cpu_model, i), errp);
         if (!cpu) {
             return false;
         }
@@ -158,7 +229,6 @@ static bool create_vcpus(struct machine *m, Error **errp)
 struct machine *machine_new(const struct machine_config *cfg, Error **errp)
 {
     struct machine *m = g_new0(struct machine, 1);
-    const char *type = cfg->machine_type ? cfg->machine_type : "microvm";
     enum kvm_irqchip_mode irqchip;
 
     m->cfg = cfg;
@@ -166,7 +236,6 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     m->signal_fd = -1;
     vlog_init(&m->log);
     m->log.mask = cfg->log_mask;
-    g_mutex_init(&m->acpi_lock);
     m->devices = g_ptr_array_new();
     m->chardevs = g_ptr_array_new();
     if (cfg->logfile && !vlog_set_file(&m->log, cfg->logfile, errp)) {
@@ -175,19 +244,28 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!machine_runstate_init(m, errp)) {
         goto fail;
     }
-    m->type = machine_type_find(type);
+    m->type = cfg->machine_type ? machine_type_find(cfg->machine_type)
+                                : machine_type_default();
     if (!m->type) {
         error_setg(errp,
                    "unsupported machine type '%s' (use -machine help to "
                    "list supported machines)",
-                   type);
+                   cfg->machine_type);
         goto fail;
     }
     if (cfg->smp_cpus == 0) {
         error_setg(errp, "-smp: the number of CPUs must be at least 1");
         goto fail;
     }
-    if (!irqchip_mode(cfg, &irqchip, errp)) {
+    if (MAX(cfg->smp_cpus, cfg->smp_maxcpus) > m->type->max_cpus) {
+        error_setg(errp,
+                   "Invalid SMP CPUs %u. The max CPUs supported by machine "
+                   "'%s' is %u",
+                   MAX(cfg->smp_cpus, cfg->smp_maxcpus), m->type->name,
+                   m->type->max_cpus);
+        goto fail;
+    }
+    if (!machine_opts(cfg, m->type, &irqchip, errp)) {
         goto fail;
     }
     m->kvm = kvm_accel_new(NULL, irqchip, m->type->kvm_sys_pages, errp);
@@ -196,6 +274,17 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     }
     m->pio = as_new("I/O", &m->log);
     m->mmio = as_new("memory", &m->log);
+    m->vcpu_env = g_new0(struct vcpu_env, 1);
+    *m->vcpu_env = (struct vcpu_env){
+        .kvm = m->kvm,
+        .pio = m->pio,
+        .mmio = m->mmio,
+        .log = &m->log,
+        .sandbox = cfg->sandbox,
+        .boot_state = env_boot_state,
+        .request = env_request,
+        .opaque = m,
+    };
     for (guint i = 0; i < cfg->chardevs->len; i++) {
         struct chardev *c =
             chardev_new(m, g_ptr_array_index(cfg->chardevs, i), errp);
@@ -204,7 +293,9 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         }
         g_ptr_array_add(m->chardevs, c);
     }
-    if (!m->type->init(m, errp)) {
+    if ((m->type->init_memory && !m->type->init_memory(m, errp)) ||
+        (m->type->init_interrupts && !m->type->init_interrupts(m, errp)) ||
+        (m->type->init_devices && !m->type->init_devices(m, errp))) {
         goto fail;
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
@@ -214,6 +305,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
             error_prepend(errp, "-device %s: ", text);
             goto fail;
         }
+    }
+    /* After every device: firmware tables describe them all. */
+    if (m->type->init_boot && !m->type->init_boot(m, errp)) {
+        goto fail;
     }
     if (!kvm_set_memory(m->kvm, m->gm, errp)) {
         goto fail;
@@ -265,7 +360,10 @@ void machine_free(struct machine *m)
     as_free(m->mmio);
     gm_free(m->gm);
     kvm_accel_free(m->kvm);
-    x86_boot_free(m);
+    if (m->type && m->type->free) {
+        m->type->free(m);
+    }
+    g_free(m->vcpu_env);
     if (m->loop) {
         g_main_loop_unref(m->loop);
     }

@@ -2,11 +2,13 @@
 /*
  * microvm.c: vireo's "microvm" machine, after QEMU's: no PCI, no legacy
  * chipset beyond what a firmware or kernel needs (COM ports, i8042 reset
- * line, port 0x80, an RTC), hardware-reduced ACPI (sleep control register
- * for poweroff, a GED for the power button).  Interrupts: KVM's LAPICs and
- * vireo's userspace IOAPIC by default (kernel-irqchip=split: no PIC, no
- * PIT, as Cloud Hypervisor and Firecracker-style guests expect), or KVM's
- * whole PIC/IOAPIC/PIT with -machine kernel-irqchip=on.
+ * line, port 0x80, an RTC), hardware-reduced ACPI (the acpi-ged device:
+ * sleep control register for poweroff, the GED for the power button).
+ * Everything microvm-specific is behind its struct machine_type hooks.
+ * Interrupts: KVM's LAPICs and vireo's userspace IOAPIC by default
+ * (kernel-irqchip=split: no PIC, no PIT, as Cloud Hypervisor and
+ * Firecracker-style guests expect), or KVM's whole PIC/IOAPIC/PIT with -machine
+ * kernel-irqchip=on.
  *
  * Memory: RAM from 0 up to MICROVM_LOWMEM_END, the rest above 4 GiB.  A
  * -bios image is mapped read-only just below 4 GiB with its last 128 KiB
@@ -14,9 +16,8 @@
  */
 #include "util/common.h"
 #include "system/machine.h"
-#include "accel/kvm/kvm.h"
+#include "hw/acpi/ged.h"
 #include "hw/core/device.h"
-#include "hw/core/irq.h"
 #include "hw/i386/microvm-layout.h"
 #include "hw/i386/x86-boot.h"
 #include "hw/intc/x86-intc.h"
@@ -141,71 +142,6 @@ fail:
     return false;
 }
 
-/*
- * Hardware-reduced ACPI: the sleep control register (write SLP_EN with
- * SLP_TYP=S5 to power off) and the GED event selector (power button).
- */
-static uint64_t acpi_read(void *opaque, uint64_t off, unsigned size)
-{
-    struct machine *m = opaque;
-    uint64_t v = 0;
-
-    g_mutex_lock(&m->acpi_lock);
-    switch (off) {
-    case MICROVM_ACPI_SLEEP_STS_PORT - MICROVM_ACPI_SLEEP_CTL_PORT:
-        v = m->acpi_sleep_sts;
-        break;
-    case MICROVM_ACPI_GED_PORT - MICROVM_ACPI_SLEEP_CTL_PORT:
-        v = m->ged_events;
-        m->ged_events = 0;
-        irq_lower(machine_gsi_line(m, MICROVM_ACPI_GED_IRQ, NULL));
-        break;
-    default:
-        break;
-    }
-    g_mutex_unlock(&m->acpi_lock);
-    return v;
-}
-
-static void acpi_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    struct machine *m = opaque;
-
-    switch (off) {
-    case 0: /* sleep control */
-        if ((val & MICROVM_ACPI_SLP_EN) &&
-            ((val >> 2) & 7) == MICROVM_ACPI_SLP_TYP_S5) {
-            machine_request(m, REQ_SHUTDOWN, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
-        } else if (val & MICROVM_ACPI_SLP_EN) {
-            vlog_guest_error(&m->log, "acpi: sleep type %u is not supported",
-                             (unsigned)((val >> 2) & 7));
-        }
-        break;
-    case 1: /* sleep status: write 1 to clear */
-        g_mutex_lock(&m->acpi_lock);
-        m->acpi_sleep_sts &= ~val;
-        g_mutex_unlock(&m->acpi_lock);
-        break;
-    default:
-        break;
-    }
-}
-
-static const struct io_ops acpi_ops = {
-    .read = acpi_read,
-    .write = acpi_write,
-    .min_size = 1,
-    .max_size = 4,
-};
-
-void machine_press_power_button(struct machine *m)
-{
-    g_mutex_lock(&m->acpi_lock);
-    m->ged_events |= MICROVM_GED_PWR_DOWN_EVT;
-    g_mutex_unlock(&m->acpi_lock);
-    irq_raise(machine_gsi_line(m, MICROVM_ACPI_GED_IRQ, NULL));
-}
-
 static bool add_device(struct machine *m, const char *text, Error **errp)
 {
     struct keyval *kv = keyval_parse(text, "driver", errp);
@@ -219,37 +155,14 @@ static bool add_device(struct machine *m, const char *text, Error **errp)
     return dev != NULL;
 }
 
-static bool check_machine_opts(struct machine *m, Error **errp)
-{
-    struct keyval *kv;
-    bool ok;
+/* -machine keys microvm accepts and ignores (QEMU's own microvm options
+ * that describe what vireo's microvm always is or never has). */
+static const char *const microvm_options[] = {NULL};
 
-    if (!m->cfg->machine_opts || !*m->cfg->machine_opts) {
-        return true;
-    }
-    kv = keyval_parse(m->cfg->machine_opts, NULL, errp);
-    if (!kv) {
-        error_prepend(errp, "-machine: ");
-        return false;
-    }
-    /* accel= was consumed by the command line, kernel-irqchip= by
-     * machine_new (it decides how the VM is created); nothing else is
-     * known. */
-    keyval_get(kv, "accel");
-    keyval_get(kv, "kernel-irqchip");
-    keyval_get(kv, "kernel_irqchip");
-    ok = keyval_check_all_used(kv, "-machine microvm", errp);
-    keyval_free(kv);
-    return ok;
-}
-
-static bool microvm_init(struct machine *m, Error **errp)
+static bool microvm_init_memory(struct machine *m, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
 
-    if (!check_machine_opts(m, errp)) {
-        return false;
-    }
     if (!cfg->bios && !cfg->kernel) {
         error_setg(errp, "no firmware or kernel to boot: give -bios FILE "
                          "or -kernel FILE");
@@ -258,15 +171,24 @@ static bool microvm_init(struct machine *m, Error **errp)
     if (!setup_ram(m, cfg->bios != NULL, errp)) {
         return false;
     }
-    if (cfg->bios && !load_bios(m, cfg->bios, errp)) {
-        return false;
-    }
-    if (!x86_intc_create(m, errp)) {
-        return false;
-    }
-    if (!as_map(m->pio, MICROVM_ACPI_SLEEP_CTL_PORT,
-                MICROVM_ACPI_GED_PORT + 4 - MICROVM_ACPI_SLEEP_CTL_PORT,
-                &acpi_ops, m, NULL, "acpi", errp)) {
+    return !cfg->bios || load_bios(m, cfg->bios, errp);
+}
+
+/* The microvm's ACPI tables describe the GED at these: keep them equal. */
+G_STATIC_ASSERT(MICROVM_ACPI_SLEEP_CTL_PORT ==
+                ACPI_GED_DEFAULT_IOBASE + ACPI_GED_SLEEP_CTL);
+G_STATIC_ASSERT(MICROVM_ACPI_SLEEP_STS_PORT ==
+                ACPI_GED_DEFAULT_IOBASE + ACPI_GED_SLEEP_STS);
+G_STATIC_ASSERT(MICROVM_ACPI_GED_PORT ==
+                ACPI_GED_DEFAULT_IOBASE + ACPI_GED_EVT_SEL);
+G_STATIC_ASSERT(MICROVM_ACPI_GED_IRQ == ACPI_GED_DEFAULT_IRQ);
+G_STATIC_ASSERT(MICROVM_GED_PWR_DOWN_EVT == ACPI_GED_PWR_DOWN_EVT);
+
+static bool microvm_init_devices(struct machine *m, Error **errp)
+{
+    const struct machine_config *cfg = m->cfg;
+
+    if (!add_device(m, "acpi-ged", errp)) {
         return false;
     }
     if (cfg->serials->len > ARRAY_SIZE(com_ports)) {
@@ -286,21 +208,44 @@ static bool microvm_init(struct machine *m, Error **errp)
             return false;
         }
     }
-    if (!add_device(m, "port80", errp) || !add_device(m, "i8042", errp) ||
-        !add_device(m, "mc146818rtc", errp)) {
-        return false;
+    return add_device(m, "port80", errp) && add_device(m, "i8042", errp) &&
+           add_device(m, "mc146818rtc", errp);
+}
+
+/* -kernel: load it, write boot info and ACPI, set the BSP entry. */
+static bool microvm_init_boot(struct machine *m, Error **errp)
+{
+    return !m->cfg->kernel || x86_boot_setup(m, errp);
+}
+
+static const struct x86_boot_state *microvm_boot_cpu_state(struct machine *m)
+{
+    return x86_boot_cpu_state(m);
+}
+
+static void microvm_power_button(struct machine *m)
+{
+    struct device *ged = machine_find_device(m, "acpi-ged");
+
+    if (ged) {
+        acpi_ged_power_button(ged);
     }
-    /* -kernel: load it, write boot info and ACPI, set the BSP entry. */
-    if (cfg->kernel && !x86_boot_setup(m, errp)) {
-        return false;
-    }
-    return true;
 }
 
 const struct machine_type microvm_machine_type = {
     .name = "microvm",
     .desc = "microvm (i386): minimal machine, no PCI, hardware-reduced ACPI",
     .is_default = true,
+    .max_cpus = 288, /* QEMU's limit for microvm */
+    .default_ram_id = "microvm.ram",
+    .options = microvm_options,
     .kvm_sys_pages = MICROVM_KVM_IDMAP_ADDR,
-    .init = microvm_init,
+    .init_memory = microvm_init_memory,
+    .init_interrupts = x86_intc_create,
+    .init_devices = microvm_init_devices,
+    .init_boot = microvm_init_boot,
+    .reset = x86_boot_reset,
+    .boot_cpu_state = microvm_boot_cpu_state,
+    .power_button = microvm_power_button,
+    .free = x86_boot_free,
 };

@@ -745,6 +745,13 @@ out:
     return ok;
 }
 
+const struct x86_boot_state *x86_boot_cpu_state(struct machine *m)
+{
+    struct x86_boot *xb = m->boot_state;
+
+    return xb ? &xb->state : NULL;
+}
+
 bool x86_boot_reset(struct machine *m, Error **errp)
 {
     struct x86_boot *xb = m->boot_state;

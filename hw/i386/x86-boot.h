@@ -65,6 +65,8 @@ bool x86_boot_setup(struct machine *m, Error **errp);
 bool x86_boot_reset(struct machine *m, Error **errp);
 /* Frees m->boot_state. */
 void x86_boot_free(struct machine *m);
+/* The BSP's entry state, NULL when no kernel was loaded directly. */
+const struct x86_boot_state *x86_boot_cpu_state(struct machine *m);
 const char *x86_boot_format_name(enum x86_boot_format f);
 
 #endif

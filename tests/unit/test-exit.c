@@ -7,13 +7,12 @@
 #include "util/common.h"
 #include "accel/kvm/kvm.h"
 #include "accel/kvm/vcpu.h"
-#include "system/machine.h"
 #include "system/memory.h"
 
 #define RUN_SIZE 8192
 
 struct fixture {
-    struct machine m;
+    struct vcpu_env env;
     struct kvm_accel k;
     struct vcpu cpu;
     struct kvm_run *run;
@@ -39,21 +38,21 @@ static void setup(struct fixture *f, gconstpointer data)
 {
     memset(f, 0, sizeof(*f));
     f->k.vcpu_mmap_size = RUN_SIZE;
-    f->m.kvm = &f->k;
-    f->m.pio = as_new("io", NULL);
-    f->m.mmio = as_new("mem", NULL);
-    f->cpu.m = &f->m;
+    f->env.kvm = &f->k;
+    f->env.pio = as_new("io", NULL);
+    f->env.mmio = as_new("mem", NULL);
+    f->cpu.env = &f->env;
     f->run = g_malloc0(RUN_SIZE);
     f->written = g_string_new(NULL);
-    g_assert_true(as_map(f->m.pio, 0x3f8, 8, &port_ops, f, NULL, "p", NULL));
+    g_assert_true(as_map(f->env.pio, 0x3f8, 8, &port_ops, f, NULL, "p", NULL));
     g_assert_true(
-        as_map(f->m.mmio, 0xd0000000, 0x1000, &port_ops, f, NULL, "m", NULL));
+        as_map(f->env.mmio, 0xd0000000, 0x1000, &port_ops, f, NULL, "m", NULL));
 }
 
 static void teardown(struct fixture *f, gconstpointer data)
 {
-    as_free(f->m.pio);
-    as_free(f->m.mmio);
+    as_free(f->env.pio);
+    as_free(f->env.mmio);
     g_free(f->run);
     g_free(f->cpu.fatal_reason);
     g_string_free(f->written, TRUE);

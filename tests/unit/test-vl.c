@@ -8,15 +8,6 @@
 #include <unistd.h>
 #include "system/vl.h"
 
-/* hw/char/chardev.c (linked for chardev_parse_check) calls this on Ctrl-A x;
- * the parser never does.  Defined here so the test does not pull in the
- * whole machine. */
-void machine_request(struct machine *m, enum machine_req req,
-                     enum shutdown_cause cause)
-{
-    g_assert_not_reached();
-}
-
 struct parsed {
     enum vl_result r;
     struct machine_config cfg;
