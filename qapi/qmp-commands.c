@@ -16,6 +16,7 @@
 #include "qapi/json-parse.h"
 #include "system/machine.h"
 #include "hw/char/chardev.h"
+#include "hw/core/device.h"
 #include "target-i386/cpu.h"
 
 void qmp_qmp_capabilities(struct machine *m, bool has_enable, GArray *enable,
@@ -398,4 +399,46 @@ char *qmp_human_monitor_command(struct machine *m, char *command_line,
         return NULL;
     }
     return hmp_run(m, command_line, has_cpu_index ? cpu_index : -1);
+}
+
+/*
+ * device_add: the arguments go through the same checks as -device
+ * (hw/core/device-opts.c), so a bad driver, id or property gets the same
+ * message; a valid request is then refused as QEMU refuses a device that
+ * cannot be hot-plugged.
+ */
+struct json_value *qmp_marshal_device_add(struct machine *m,
+                                          const struct json_value *args,
+                                          Error **errp)
+{
+    struct device_opts *o;
+
+    if (!args) {
+        error_setg(errp, "Parameter 'driver' is missing");
+        return NULL;
+    }
+    o = device_opts_from_json(args, NULL, errp);
+    if (!o) {
+        return NULL;
+    }
+    if (o->id && machine_find_device_id(m, o->id)) {
+        error_setg(errp, "Duplicate ID '%s' for device", o->id);
+    } else {
+        error_setg(errp, "Device '%s' does not support hotplugging",
+                   o->cls->name);
+    }
+    device_opts_free(o);
+    return NULL;
+}
+
+void qmp_device_del(struct machine *m, char *id, Error **errp)
+{
+    struct device *d = machine_find_device_id(m, id);
+
+    if (!d) {
+        error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND, "Device '%s' not found",
+                  id);
+        return;
+    }
+    error_setg(errp, "Device '%s' does not support hotplugging", d->cls->name);
 }

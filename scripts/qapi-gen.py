@@ -1168,6 +1168,8 @@ struct json_value *%(cn)s_to_json(const struct %(cn)s *obj)
                     e['ret-type'] = tname(r)
                 if ent.get('allow-oob'):
                     e['allow-oob'] = True
+            if ent.get('features'):
+                e['features'] = list(ent['features'])
             out.append(e)
 
         def member_info(m):

@@ -47,7 +47,7 @@ struct machine_config {
     char *bios, *kernel, *initrd, *append, *dtb;
     GPtrArray *chardevs; /* char *: -chardev texts, generated ones too */
     GPtrArray *serials;  /* char *: chardev ids for COM1..COM4 */
-    GPtrArray *devices;  /* char *: -device texts */
+    GPtrArray *devices;  /* struct device_opts *: -device, checked */
     GPtrArray *monitors; /* struct mon_spec * */
     GPtrArray *add_fds;  /* char *: -add-fd texts */
     bool nographic, display_none, nodefaults, no_user_config;

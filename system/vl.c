@@ -16,6 +16,9 @@
 #include "util/keyval.h"
 #include "util/log.h"
 #include "hw/char/chardev.h"
+#include "hw/core/device.h"
+#include "qapi/json-parse.h"
+#include "qapi/json-value.h"
 #include "system/vl.h"
 
 #define VL_MAX_SERIALS 4
@@ -31,7 +34,8 @@ void machine_config_init(struct machine_config *cfg)
     cfg->ram_size = VL_DEFAULT_RAM;
     cfg->chardevs = g_ptr_array_new_with_free_func(g_free);
     cfg->serials = g_ptr_array_new_with_free_func(g_free);
-    cfg->devices = g_ptr_array_new_with_free_func(g_free);
+    cfg->devices =
+        g_ptr_array_new_with_free_func((GDestroyNotify)device_opts_free);
     cfg->add_fds = g_ptr_array_new_with_free_func(g_free);
     cfg->monitors = g_ptr_array_new_with_free_func(NULL);
     cfg->sandbox = true;
@@ -1080,10 +1084,11 @@ out:
 static bool opt_device(struct vl_state *st, const char *arg, Error **errp)
 {
     struct machine_config *cfg = st->cfg;
+    struct device_opts *o;
     const char *comma;
 
     if (!*arg) {
-        error_setg(errp, "missing driver name");
+        error_setg(errp, "-device %s: missing driver name", arg);
         return false;
     }
     if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
@@ -1100,7 +1105,27 @@ static bool opt_device(struct vl_state *st, const char *arg, Error **errp)
         st->exit_ok = true;
         return true;
     }
-    g_ptr_array_add(cfg->devices, g_strdup(arg));
+    if (arg[0] == '{') {
+        /* libvirt's JSON form, as QEMU >= 6.2 takes it */
+        char *perr = NULL;
+        struct json_value *j = json_parse(arg, strlen(arg), &perr);
+
+        if (!j) {
+            error_setg(errp, "-device %s: %s", arg, perr);
+            g_free(perr);
+            return false;
+        }
+        o = device_opts_from_json(j, arg, errp);
+        json_free(j);
+    } else {
+        o = device_opts_parse(arg, errp);
+    }
+    if (!o) {
+        /* QEMU's form: "-device TEXT: reason" */
+        error_prepend(errp, "-device %s: ", arg);
+        return false;
+    }
+    g_ptr_array_add(cfg->devices, o);
     return true;
 }
 
@@ -1394,8 +1419,9 @@ enum vl_result vl_parse(int argc, char **argv, struct machine_config *cfg,
             arg = argv[++i];
         }
         if (!handle(&st, o, arg, &err)) {
-            if (o->opt == OPT_LOG) {
-                error_propagate(errp, err); /* already says "-d:" */
+            if (o->opt == OPT_LOG || o->opt == OPT_DEVICE) {
+                /* already says "-d:" / "-device TEXT:" */
+                error_propagate(errp, err);
             } else {
                 error_prepend(&err, "%s: ", a);
                 error_propagate(errp, err);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * device.c: creating devices from the flat class table: typed properties
- * from "-device driver,k=v" text (every key must be known), realize,
+ * device.c: creating devices from the flat class table: typed property
+ * values (parsed once by device-opts.c, or given by board code), realize,
  * reset, destroy, and the "-device help" text.
  */
 #include "util/common.h"
@@ -19,69 +19,152 @@ const struct device_class *device_class_find(const char *name)
     return NULL;
 }
 
-static bool set_prop(struct device *dev, const struct prop *p, const char *val,
-                     Error **errp)
+const struct prop *device_class_prop(const struct device_class *cls,
+                                     const char *name)
 {
-    uint8_t *base = (uint8_t *)dev + p->offset;
-    uint64_t v = 0;
+    for (const struct prop *p = cls->props; p && p->name; p++) {
+        if (!strcmp(p->name, name)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* The largest value an integer property holds. */
+static uint64_t prop_max(enum prop_type t)
+{
+    switch (t) {
+    case PROP_BOOL:
+        return 1;
+    case PROP_U8:
+        return UINT8_MAX;
+    case PROP_U16:
+        return UINT16_MAX;
+    case PROP_U32:
+        return UINT32_MAX;
+    default:
+        return UINT64_MAX;
+    }
+}
+
+bool prop_value_check(const struct device_class *cls, const struct prop *p,
+                      uint64_t u, Error **errp)
+{
+    if (u > prop_max(p->type)) {
+        error_setg(errp,
+                   "%s: property '%s' value '%" PRIu64 "' is out of range",
+                   cls->name, p->name, u);
+        return false;
+    }
+    return true;
+}
+
+bool prop_value_from_text(const struct device_class *cls, const struct prop *p,
+                          const char *text, struct prop_value *out,
+                          Error **errp)
+{
     bool b;
 
+    *out = (struct prop_value){.name = p->name, .type = p->type};
     switch (p->type) {
     case PROP_BOOL:
-        if (!parse_bool(val, &b)) {
+        if (!parse_bool(text, &b)) {
             goto bad;
         }
-        *(bool *)base = b;
+        out->u = b;
         return true;
     case PROP_STR:
     case PROP_CHARDEV:
-        g_free(*(char **)base);
-        *(char **)base = g_strdup(val);
+        out->s = text;
         return true;
     case PROP_SIZE:
-        if (!parse_size(val, 1, &v)) {
+        if (!parse_size(text, 1, &out->u)) {
             goto bad;
         }
-        *(uint64_t *)base = v;
         return true;
     default:
-        break;
-    }
-    if (!parse_u64(val, &v)) {
-        goto bad;
-    }
-    switch (p->type) {
-    case PROP_U8:
-        if (v > UINT8_MAX) {
-            goto range;
+        if (!parse_u64(text, &out->u)) {
+            goto bad;
         }
-        *(uint8_t *)base = v;
+        if (out->u > prop_max(p->type)) {
+            error_setg(errp, "%s: property '%s' value '%s' is out of range",
+                       cls->name, p->name, text);
+            return false;
+        }
+        return true;
+    }
+bad:
+    error_setg(errp, "%s: property '%s' does not accept '%s'", cls->name,
+               p->name, text);
+    return false;
+}
+
+/* Stores a checked value into the instance. */
+static void apply_value(struct device *dev, const struct prop *p,
+                        const struct prop_value *v)
+{
+    uint8_t *base = (uint8_t *)dev + p->offset;
+
+    switch (p->type) {
+    case PROP_BOOL:
+        *(bool *)base = v->u != 0;
+        break;
+    case PROP_STR:
+    case PROP_CHARDEV:
+        g_free(*(char **)base);
+        *(char **)base = g_strdup(v->s);
+        break;
+    case PROP_U8:
+        *(uint8_t *)base = (uint8_t)v->u;
         break;
     case PROP_U16:
-        if (v > UINT16_MAX) {
-            goto range;
-        }
-        *(uint16_t *)base = v;
+        *(uint16_t *)base = (uint16_t)v->u;
         break;
     case PROP_U32:
-        if (v > UINT32_MAX) {
-            goto range;
-        }
-        *(uint32_t *)base = v;
+        *(uint32_t *)base = (uint32_t)v->u;
         break;
-    default:
-        *(uint64_t *)base = v;
+    case PROP_U64:
+    case PROP_SIZE:
+        *(uint64_t *)base = v->u;
         break;
     }
+}
+
+static bool set_prop(struct device *dev, const struct prop *p, const char *val,
+                     Error **errp)
+{
+    struct prop_value v;
+
+    if (!prop_value_from_text(dev->cls, p, val, &v, errp)) {
+        return false;
+    }
+    apply_value(dev, p, &v);
     return true;
-range:
-    error_setg(errp, "%s: property '%s' value '%s' is out of range",
-               dev->cls->name, p->name, val);
-    return false;
-bad:
-    error_setg(errp, "%s: property '%s' does not accept '%s'", dev->cls->name,
-               p->name, val);
-    return false;
+}
+
+/* A value given by code (board, options already parsed): it must name a
+ * property of the class, with the property's type, within range. */
+static bool set_value(struct device *dev, const struct prop_value *v,
+                      Error **errp)
+{
+    const struct prop *p = device_class_prop(dev->cls, v->name);
+    bool is_str = p && (p->type == PROP_STR || p->type == PROP_CHARDEV);
+
+    if (!p) {
+        error_setg(errp, "Property '%s.%s' not found", dev->cls->name, v->name);
+        return false;
+    }
+    if (v->type != p->type &&
+        !(is_str && (v->type == PROP_STR || v->type == PROP_CHARDEV))) {
+        error_setg(errp, "%s: property '%s' given a value of the wrong type",
+                   dev->cls->name, p->name);
+        return false;
+    }
+    if (!is_str && !prop_value_check(dev->cls, p, v->u, errp)) {
+        return false;
+    }
+    apply_value(dev, p, v);
+    return true;
 }
 
 static void free_props(struct device *dev)
@@ -145,33 +228,36 @@ bool device_realize(struct device *dev, Error **errp)
     return true;
 }
 
-struct device *device_create(struct machine *m, const char *name,
-                             struct keyval *kv, Error **errp)
+struct device *machine_find_device_id(struct machine *m, const char *id)
 {
-    const struct device_class *cls = device_class_find(name);
-    struct device *dev;
-    const char *id;
+    for (guint i = 0; m && m->devices && i < m->devices->len; i++) {
+        struct device *d = g_ptr_array_index(m->devices, i);
+        if (d->id && !strcmp(d->id, id)) {
+            return d;
+        }
+    }
+    return NULL;
+}
 
-    if (!cls) {
-        error_setg(errp, "'%s' is not a valid device model name", name);
+struct device *device_create_values(struct machine *m,
+                                    const struct device_class *cls,
+                                    const char *id,
+                                    const struct prop_value *vals, size_t n,
+                                    Error **errp)
+{
+    struct device *dev;
+
+    if (id && machine_find_device_id(m, id)) {
+        error_setg(errp, "Duplicate ID '%s' for device", id);
         return NULL;
     }
     dev = device_new(cls, m, errp);
     if (!dev) {
         return NULL;
     }
-    if (kv) {
-        id = keyval_get(kv, "id");
-        if (id) {
-            dev->id = g_strdup(id);
-        }
-        for (const struct prop *p = cls->props; p && p->name; p++) {
-            const char *v = keyval_get(kv, p->name);
-            if (v && !set_prop(dev, p, v, errp)) {
-                goto fail;
-            }
-        }
-        if (!keyval_check_all_used(kv, cls->name, errp)) {
+    dev->id = g_strdup(id);
+    for (size_t i = 0; i < n; i++) {
+        if (!set_value(dev, &vals[i], errp)) {
             goto fail;
         }
     }
@@ -187,32 +273,23 @@ fail:
     return NULL;
 }
 
-struct device *device_create_from_text(struct machine *m, const char *text,
-                                       Error **errp)
+struct device *device_create(struct machine *m, const char *name,
+                             const struct prop_value *vals, size_t n,
+                             Error **errp)
 {
-    struct keyval *kv = keyval_parse(text, "driver", errp);
-    struct device *dev;
-    const char *driver;
-    const struct device_class *cls;
+    const struct device_class *cls = device_class_find(name);
 
-    if (!kv) {
+    if (!cls) {
+        error_setg(errp, "'%s' is not a valid device model name", name);
         return NULL;
     }
-    driver = keyval_get(kv, "driver");
-    if (!driver) {
-        error_setg(errp, "parameter 'driver' is missing");
-        keyval_free(kv);
-        return NULL;
-    }
-    cls = device_class_find(driver);
-    if (cls && !cls->user_creatable) {
-        error_setg(errp, "'%s' cannot be created with -device", driver);
-        keyval_free(kv);
-        return NULL;
-    }
-    dev = device_create(m, driver, kv, errp);
-    keyval_free(kv);
-    return dev;
+    return device_create_values(m, cls, NULL, vals, n, errp);
+}
+
+struct device *device_create_opts(struct machine *m,
+                                  const struct device_opts *o, Error **errp)
+{
+    return device_create_values(m, o->cls, o->id, o->values, o->n, errp);
 }
 
 void device_reset(struct device *dev)

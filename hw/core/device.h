@@ -25,7 +25,7 @@
 
 struct machine;
 struct vmstate_desc;
-struct keyval;
+struct json_value;
 
 enum prop_type {
     PROP_BOOL,
@@ -48,6 +48,44 @@ struct prop {
 #define PROP_END                                                               \
     {                                                                          \
         NULL, 0, 0, NULL, NULL                                                 \
+    }
+
+/*
+ * A property value as the device will receive it: already parsed and
+ * checked against its class (range, type).  Options are turned into these
+ * once (device-opts.c: -device text, its JSON form, QMP device_add); board
+ * code writes them directly, so nothing formats option text to create a
+ * device.  Strings are borrowed.
+ */
+struct prop_value {
+    const char *name;
+    enum prop_type type;
+    uint64_t u;    /* PROP_BOOL (0/1) and the integer types */
+    const char *s; /* PROP_STR, PROP_CHARDEV */
+};
+#define PROP_VAL_BOOL(n, v)                                                    \
+    {                                                                          \
+        .name = (n), .type = PROP_BOOL, .u = (v)                               \
+    }
+#define PROP_VAL_U8(n, v)                                                      \
+    {                                                                          \
+        .name = (n), .type = PROP_U8, .u = (v)                                 \
+    }
+#define PROP_VAL_U32(n, v)                                                     \
+    {                                                                          \
+        .name = (n), .type = PROP_U32, .u = (v)                                \
+    }
+#define PROP_VAL_U64(n, v)                                                     \
+    {                                                                          \
+        .name = (n), .type = PROP_U64, .u = (v)                                \
+    }
+#define PROP_VAL_STR(n, v)                                                     \
+    {                                                                          \
+        .name = (n), .type = PROP_STR, .s = (v)                                \
+    }
+#define PROP_VAL_CHARDEV(n, v)                                                 \
+    {                                                                          \
+        .name = (n), .type = PROP_CHARDEV, .s = (v)                            \
     }
 
 struct device;
@@ -76,12 +114,55 @@ struct device {
 /* The table (hw/core/device-list.c). */
 extern const struct device_class *const device_classes[];
 const struct device_class *device_class_find(const char *name);
-/* Creates, sets props from kv (all keys must be known), realizes. */
+const struct prop *device_class_prop(const struct device_class *cls,
+                                     const char *name);
+
+/*
+ * What -device TEXT, -device {JSON} and QMP device_add all become: the
+ * class, the id and typed values, checked once, before any machine exists.
+ * One creation path: device_create_opts() for these, device_create() for
+ * the board's own devices; both end in device_create_values().
+ */
+struct device_opts {
+    const struct device_class *cls;
+    char *id;   /* NULL: none */
+    char *text; /* as the user gave it, for "-device TEXT: reason" */
+    struct prop_value *values;
+    size_t n;
+    GPtrArray *strings; /* owns the values' strings */
+};
+
+/* "driver[,id=ID][,prop=value...]": unknown drivers, devices the user may
+ * not create, unknown properties and bad values are refused here. */
+struct device_opts *device_opts_parse(const char *text, Error **errp);
+/* libvirt's -device {"driver": ..., "id": ..., props} and QMP device_add
+ * arguments: the same checks, with QEMU's JSON typing (numbers for
+ * integers, true/false for booleans, strings for strings). */
+struct device_opts *device_opts_from_json(const struct json_value *obj,
+                                          const char *text, Error **errp);
+void device_opts_free(struct device_opts *o);
+
+/* Creates a device from checked values (id may be NULL), realizes it and
+ * adds it to m->devices. */
+struct device *device_create_values(struct machine *m,
+                                    const struct device_class *cls,
+                                    const char *id,
+                                    const struct prop_value *vals, size_t n,
+                                    Error **errp);
+struct device *device_create_opts(struct machine *m,
+                                  const struct device_opts *o, Error **errp);
+/* The board's devices: by class name, with typed values. */
 struct device *device_create(struct machine *m, const char *name,
-                             struct keyval *kv, Error **errp);
-/* Parses a -device text ("driver,id=x,prop=val") and creates it. */
-struct device *device_create_from_text(struct machine *m, const char *text,
-                                       Error **errp);
+                             const struct prop_value *vals, size_t n,
+                             Error **errp);
+/* Checks an integer value against a property's range. */
+bool prop_value_check(const struct device_class *cls, const struct prop *p,
+                      uint64_t u, Error **errp);
+/* Parses text for property p ("on", "0x3f8", "64K"...). */
+bool prop_value_from_text(const struct device_class *cls, const struct prop *p,
+                          const char *text, struct prop_value *out,
+                          Error **errp);
+struct device *machine_find_device_id(struct machine *m, const char *id);
 /* An unrealized instance with its properties at their defaults (the
  * creation steps, for callers that set properties themselves). */
 struct device *device_new(const struct device_class *cls, struct machine *m,

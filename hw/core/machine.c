@@ -299,10 +299,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         goto fail;
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
-        const char *text = g_ptr_array_index(cfg->devices, i);
-        if (!device_create_from_text(m, text, errp)) {
+        const struct device_opts *o = g_ptr_array_index(cfg->devices, i);
+        if (!device_create_opts(m, o, errp)) {
             /* QEMU's form: "-device TEXT: reason" */
-            error_prepend(errp, "-device %s: ", text);
+            error_prepend(errp, "-device %s: ", o->text);
             goto fail;
         }
     }

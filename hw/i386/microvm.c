@@ -142,17 +142,9 @@ fail:
     return false;
 }
 
-static bool add_device(struct machine *m, const char *text, Error **errp)
+static bool add_device(struct machine *m, const char *name, Error **errp)
 {
-    struct keyval *kv = keyval_parse(text, "driver", errp);
-    struct device *dev;
-
-    if (!kv) {
-        return false;
-    }
-    dev = device_create(m, keyval_get(kv, "driver"), kv, errp);
-    keyval_free(kv);
-    return dev != NULL;
+    return device_create(m, name, NULL, 0, errp) != NULL;
 }
 
 /* -machine keys microvm accepts and ignores (QEMU's own microvm options
@@ -198,13 +190,15 @@ static bool microvm_init_devices(struct machine *m, Error **errp)
     }
     for (guint i = 0; i < cfg->serials->len; i++) {
         const char *id = g_ptr_array_index(cfg->serials, i);
-        g_autofree char *text = NULL;
+        const struct prop_value com[] = {
+            PROP_VAL_CHARDEV("chardev", id),
+            PROP_VAL_U32("iobase", com_ports[i].port),
+            PROP_VAL_U32("irq", com_ports[i].irq),
+        };
         if (!id) {
             continue; /* -serial none */
         }
-        text = g_strdup_printf("isa-serial,chardev=%s,iobase=0x%x,irq=%u", id,
-                               com_ports[i].port, com_ports[i].irq);
-        if (!add_device(m, text, errp)) {
+        if (!device_create(m, "isa-serial", com, ARRAY_SIZE(com), errp)) {
             return false;
         }
     }

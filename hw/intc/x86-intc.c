@@ -130,7 +130,7 @@ bool x86_intc_create(struct machine *m, Error **errp)
     const char *chip =
         m->kvm->irqchip == KVM_IRQCHIP_SPLIT ? "ioapic" : "kvm-irqchip";
 
-    if (!device_create(m, chip, NULL, errp)) {
+    if (!device_create(m, chip, NULL, 0, errp)) {
         return false;
     }
     kvm_msi_sender_init(&m->msi, m->kvm);

@@ -55,6 +55,26 @@ def test_bad_device(vireo, guest, kvm, text, why):
     assert ('-device %s: ' % text) in r.stderr, r
 
 
+@pytest.mark.parametrize('text,why', [
+    ('nosuch', "'nosuch' is not a valid device model name"),
+    ('isa-debug-exit,bogus=1', "invalid parameter 'bogus'"),
+    ('isa-debug-exit,iobase=zz', "property 'iobase' does not accept 'zz'"),
+    ('port80', 'cannot be created with -device'),
+    ('{"driver": "nosuch"}', "'nosuch' is not a valid device model name"),
+    ('{"driver": "isa-debug-exit", "iobase": "0xf4"}',
+     "Invalid parameter type for 'iobase', expected: integer"),
+    ('{"driver": "isa-debug-exit", "bogus": 1}',
+     "Property 'isa-debug-exit.bogus' not found"),
+    ('{"driver": "isa-debug-exit"', '-device {"driver"'),
+])
+def test_bad_device_options(vireo, guest, text, why):
+    """Options are parsed once, on the command line, for -device text and
+    libvirt's JSON form alike: these fail before the accelerator is opened,
+    so they need no /dev/kvm."""
+    r = _bad(vireo, guest, ['-device', text], [why])
+    assert ('-device %s: ' % text) in r.stderr, r
+
+
 def test_missing_option_argument(vireo, guest):
     r = run([vireo, '-nodefaults', '-nographic', '-bios', guest('hello'), '-m'],
             timeout=10)

@@ -17,7 +17,6 @@
 #include "hw/intc/x86-intc.h"
 #include "system/machine.h"
 #include "system/memory.h"
-#include "util/keyval.h"
 
 struct rec {
     GString *s;
@@ -118,16 +117,16 @@ static void fx_clear(struct fx *x)
 
 static struct device *add(struct fx *x, const char *text)
 {
-    struct keyval *kv = keyval_parse(text, "driver", NULL);
+    struct device_opts *o = device_opts_parse(text, NULL);
     struct device *d;
     Error *err = NULL;
 
-    g_assert_nonnull(kv);
-    d = device_create(&x->m, keyval_get(kv, "driver"), kv, &err);
+    g_assert_nonnull(o);
+    d = device_create_opts(&x->m, o, &err);
     if (!d) {
         g_error("%s: %s", text, error_get_pretty(err));
     }
-    keyval_free(kv);
+    device_opts_free(o);
     return d;
 }
 
@@ -271,11 +270,11 @@ static void test_one_owner(void)
     Error *err = NULL;
 
     fx_init(&x, KVM_IRQCHIP_SPLIT);
-    g_assert_null(device_create(&x.m, "ioapic", NULL, &err));
+    g_assert_null(device_create(&x.m, "ioapic", NULL, 0, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "wired already"));
     error_free(err);
     err = NULL;
-    g_assert_null(device_create(&x.m, "kvm-irqchip", NULL, &err));
+    g_assert_null(device_create(&x.m, "kvm-irqchip", NULL, 0, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "kernel-irqchip=on"));
     error_free(err);
     fx_clear(&x);

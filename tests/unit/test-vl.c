@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include "system/vl.h"
+#include "hw/core/device.h"
 
 struct parsed {
     enum vl_result r;
@@ -632,11 +633,45 @@ static void test_device(void)
 {
     struct parsed p;
 
-    ok_line(&p, "-device virtio-rng-device,id=r0 -device isa-debug-exit");
+    const struct device_opts *o;
+
+    ok_line(&p, "-device isa-serial,id=s0,index=2 -device isa-debug-exit");
     g_assert_cmpuint(p.cfg.devices->len, ==, 2);
-    g_assert_cmpstr(g_ptr_array_index(p.cfg.devices, 0), ==,
-                    "virtio-rng-device,id=r0");
+    /* parsed once, here: class, id and typed values */
+    o = g_ptr_array_index(p.cfg.devices, 0);
+    g_assert_cmpstr(o->text, ==, "isa-serial,id=s0,index=2");
+    g_assert_cmpstr(o->cls->name, ==, "isa-serial");
+    g_assert_cmpstr(o->id, ==, "s0");
+    g_assert_cmpuint(o->n, ==, 1);
+    g_assert_cmpstr(o->values[0].name, ==, "index");
+    g_assert_cmpuint(o->values[0].u, ==, 2);
     parsed_clear(&p);
+    /* libvirt's JSON form ("\x1f" is a space inside the argument) */
+    ok_line(&p, "-device {\"driver\":\"isa-debug-exit\",\x1f\"id\":\"dx\","
+                "\"iobase\":244,\"iosize\":4}");
+    o = g_ptr_array_index(p.cfg.devices, 0);
+    g_assert_cmpstr(o->cls->name, ==, "isa-debug-exit");
+    g_assert_cmpstr(o->id, ==, "dx");
+    g_assert_cmpuint(o->n, ==, 2);
+    g_assert_cmpuint(o->values[0].u, ==, 244);
+    g_assert_cmpuint(o->values[1].u, ==, 4);
+    parsed_clear(&p);
+    /* checked before any machine exists, in QEMU's "-device TEXT:" form */
+    err_line("-device nosuch", "-device nosuch: 'nosuch' is not a valid "
+                               "device model name");
+    err_line("-device isa-debug-exit,bogus=1",
+             "-device isa-debug-exit,bogus=1: isa-debug-exit: invalid "
+             "parameter 'bogus'");
+    err_line("-device isa-debug-exit,iobase=zz", "does not accept 'zz'");
+    err_line("-device port80", "cannot be created with -device");
+    err_line("-device isa-serial,id=9x", "Parameter 'id' expects an "
+                                         "identifier");
+    err_line("-device {\"driver\":\"isa-debug-exit\",\"iobase\":\"0xf4\"}",
+             "Invalid parameter type for 'iobase', expected: integer");
+    err_line("-device {\"driver\":\"isa-debug-exit\",\"nope\":1}",
+             "Property 'isa-debug-exit.nope' not found");
+    err_line("-device {\"driver\":", "-device {\"driver\":: ");
+    err_line("-device {\"id\":\"x\"}", "Parameter 'driver' is missing");
     parse_line(&p, "-device help");
     g_assert_cmpint(p.r, ==, VL_EXIT_OK);
     g_assert_cmpstr(p.cfg.help_request, ==, "device");
