@@ -192,9 +192,13 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t val)
         val &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
     }
     vdev->status = val;
-    if ((val & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
-        vdev->ops->driver_ok) {
-        vdev->ops->driver_ok(vdev);
+    if ((val & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
+        if (vdev->broken) {
+            /* broken during set-up (a bad ring): say so now (2.1.2) */
+            notify_config(vdev);
+        } else if (vdev->ops->driver_ok) {
+            vdev->ops->driver_ok(vdev);
+        }
     }
 }
 
