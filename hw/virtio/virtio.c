@@ -600,6 +600,15 @@ void *virtq_pop(struct virtqueue *vq, size_t elem_size)
         avail_idx(vq) == vq->last_avail_idx) {
         return NULL;
     }
+    if (vq->inflight >= vq->num) {
+        /* the same heads made available again while still in use: the
+         * host would hold ever more requests */
+        virtio_error(vdev,
+                     "queue %u: more than %u buffers in flight (a head "
+                     "made available twice?)",
+                     vq->index, vq->num);
+        return NULL;
+    }
     idx = vq->shadow_avail_idx;
     pending = (uint16_t)(idx - vq->last_avail_idx);
     if (pending > vq->num) {
