@@ -49,6 +49,8 @@ const struct prop virtio_blk_props[] = {
     {"max-write-zeroes-sectors", PROP_U32,
      offsetof(struct virtio_blk, max_write_zeroes_sectors), "4194303",
      "most sectors in one write-zeroes"},
+    {"packed", PROP_BOOL, offsetof(struct virtio_blk, packed), "off",
+     "offer packed virtqueues (VIRTIO_F_RING_PACKED)"},
     PROP_END,
 };
 
@@ -378,6 +380,9 @@ bool virtio_blk_setup(struct virtio_blk *s, struct blk_backend *be,
     }
     if (s->write_zeroes) {
         f |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+    }
+    if (s->packed) {
+        f |= 1ULL << VIRTIO_F_RING_PACKED;
     }
     s->capacity = blk_size(be) / VIRTIO_BLK_SECTOR;
     s->notify_pending = g_new0(bool, s->num_queues);

@@ -60,6 +60,7 @@ struct virtio_blk {
     bool write_zeroes;
     uint32_t max_discard_sectors;
     uint32_t max_write_zeroes_sectors;
+    bool packed;
     /* state */
     struct virtio_dev vdev;
     struct blk_backend *be;

@@ -215,6 +215,10 @@ void virtio_reset(struct virtio_dev *vdev)
         vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
         vq->desc = NULL;
         vq->avail = vq->used = NULL;
+        vq->packed = false;
+        vq->pdesc = NULL;
+        vq->driver_event = vq->device_event = NULL;
+        vq->avail_wrap = vq->used_wrap = true;
         vq->last_avail_idx = vq->shadow_avail_idx = vq->used_idx = 0;
         vq->signalled_used = 0;
         vq->signalled_used_valid = false;
@@ -276,6 +280,44 @@ void virtio_queue_set_addr(struct virtio_dev *vdev, unsigned q, uint64_t desc,
     }
 }
 
+/* spec 2.8: any size up to the maximum; the driver and device areas
+ * are 4-byte {off_wrap, flags} structures. */
+static void queue_enable_packed(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+    uint64_t n = vq->num;
+
+    if (n == 0 || n > vq->num_max) {
+        virtio_error(vdev, "queue %u: size %" PRIu64 " not in [1, %u]",
+                     vq->index, n, vq->num_max);
+        return;
+    }
+    if ((vq->desc_gpa & 15) || (vq->avail_gpa & 3) || (vq->used_gpa & 3)) {
+        virtio_error(vdev,
+                     "queue %u: misaligned packed ring (desc 0x%" PRIx64
+                     ", driver 0x%" PRIx64 ", device 0x%" PRIx64 ")",
+                     vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa);
+        return;
+    }
+    vq->pdesc = gm_map(vdev->gm, vq->desc_gpa, 16 * n, true);
+    vq->driver_event = gm_map(vdev->gm, vq->avail_gpa, 4, false);
+    vq->device_event = gm_map(vdev->gm, vq->used_gpa, 4, true);
+    if (!vq->pdesc || !vq->driver_event || !vq->device_event) {
+        virtio_error(vdev,
+                     "queue %u: packed ring outside guest RAM (desc 0x%" PRIx64
+                     ", driver 0x%" PRIx64 ", device 0x%" PRIx64
+                     ", size %" PRIu64 ")",
+                     vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa, n);
+        vq->pdesc = NULL;
+        vq->driver_event = vq->device_event = NULL;
+        return;
+    }
+    vq->packed = true;
+    vq->last_avail_idx = vq->used_idx = 0;
+    vq->avail_wrap = vq->used_wrap = true; /* spec 2.8.1: both start at 1 */
+    vq->signalled_used_valid = false;
+    vq->ready = true;
+}
+
 void virtio_queue_set_ready(struct virtio_dev *vdev, unsigned q, bool ready)
 {
     struct virtqueue *vq;
@@ -297,6 +339,10 @@ void virtio_queue_set_ready(struct virtio_dev *vdev, unsigned q, bool ready)
         return;
     }
     n = vq->num;
+    if (virtio_has_feature(vdev, VIRTIO_F_RING_PACKED)) {
+        queue_enable_packed(vdev, vq);
+        return;
+    }
     if (n == 0 || n > vq->num_max || (n & (n - 1))) {
         virtio_error(
             vdev, "queue %u: size %" PRIu64 " is not a power of 2 in [1, %u]",
@@ -428,10 +474,26 @@ static bool running(struct virtqueue *vq)
            (vq->vdev->status & VIRTIO_STATUS_DRIVER_OK);
 }
 
+/* packed: is the descriptor at slot i available in the current lap? */
+static bool packed_avail_at(struct virtqueue *vq, unsigned i, bool wrap,
+                            uint16_t *flags)
+{
+    uint16_t f = ld16(&vq->pdesc[i].flags);
+
+    *flags = f;
+    return !!(f & VIRTQ_DESC_F_AVAIL) == wrap &&
+           !!(f & VIRTQ_DESC_F_USED) != wrap;
+}
+
 bool virtq_empty(struct virtqueue *vq)
 {
+    uint16_t flags;
+
     if (!running(vq)) {
         return true;
+    }
+    if (vq->packed) {
+        return !packed_avail_at(vq, vq->last_avail_idx, vq->avail_wrap, &flags);
     }
     if (vq->shadow_avail_idx != vq->last_avail_idx) {
         return false;
@@ -450,127 +512,175 @@ static void read_desc(const struct virtq_desc *table, unsigned i,
     d->next = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
 }
 
-/*
- * Walks the chain at `head` into vq->scratch.  Every step is bounded: a
- * chain visits at most `max` descriptors of its table (so a loop ends),
- * an indirect table is at most VIRTQ_MAX_SIZE entries, and at most
- * VIRTQ_MAX_SEGS buffers are kept.  Returns false after virtio_error.
- */
-static bool walk_chain(struct virtqueue *vq, uint16_t head, unsigned *out_num,
-                       unsigned *in_num, uint64_t *out_len, uint64_t *in_len)
+/* Packed descriptors have the split layout's first 12 bytes; the id sits
+ * where split keeps flags, and the flags where split keeps next. */
+static void read_pdesc(const struct virtq_packed_desc *table, unsigned i,
+                       struct virtq_desc *d, uint16_t *id)
 {
+    const struct virtq_packed_desc *s = &table[i];
+
+    d->addr = __atomic_load_n(&s->addr, __ATOMIC_RELAXED);
+    d->len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+    *id = __atomic_load_n(&s->id, __ATOMIC_RELAXED);
+    d->flags = __atomic_load_n(&s->flags, __ATOMIC_RELAXED);
+    d->next = 0;
+}
+
+/* One chain being walked into vq->scratch. */
+struct walk {
+    struct virtqueue *vq;
+    unsigned head; /* for messages */
+    unsigned nseg, out_num, in_num;
+    uint64_t total[2];
+};
+
+/* Adds descriptor d (number i of the chain) as a buffer. */
+static bool walk_add(struct walk *w, unsigned i, const struct virtq_desc *d)
+{
+    struct virtqueue *vq = w->vq;
     struct virtio_dev *vdev = vq->vdev;
+    bool write = d->flags & VIRTQ_DESC_F_WRITE;
+    void *p;
+
+    if (!write && w->total[1]) {
+        virtio_error(vdev,
+                     "queue %u: chain at %u: device-readable descriptor %u "
+                     "after a device-writable one",
+                     vq->index, w->head, i);
+        return false;
+    }
+    if (!d->len) {
+        return true;
+    }
+    p = gm_map(vdev->gm, d->addr, d->len, write);
+    if (!p) {
+        virtio_error(vdev,
+                     "queue %u: chain at %u: buffer 0x%" PRIx64 "+0x%" PRIx32
+                     " is outside guest RAM%s",
+                     vq->index, w->head, d->addr, d->len,
+                     write ? " (or read-only)" : "");
+        return false;
+    }
+    if (w->nseg >= VIRTQ_MAX_SEGS) {
+        virtio_error(vdev, "queue %u: chain at %u has more than %u buffers",
+                     vq->index, w->head, VIRTQ_MAX_SEGS);
+        return false;
+    }
+    w->total[write] += d->len;
+    if (w->total[write] > UINT32_MAX) {
+        virtio_error(vdev,
+                     "queue %u: chain at %u: total length overflows 32 bits",
+                     vq->index, w->head);
+        return false;
+    }
+    vq->scratch[w->nseg].iov_base = p;
+    vq->scratch[w->nseg].iov_len = d->len;
+    w->nseg++;
+    if (write) {
+        w->in_num++;
+    } else {
+        w->out_num++;
+    }
+    return true;
+}
+
+/* Checks an indirect descriptor and maps its table; returns its entry
+ * count, 0 after virtio_error. */
+static unsigned map_indirect(struct walk *w, const struct virtq_desc *d,
+                             const void **table)
+{
+    struct virtqueue *vq = w->vq;
+    struct virtio_dev *vdev = vq->vdev;
+
+    if (!virtio_has_feature(vdev, VIRTIO_F_INDIRECT_DESC)) {
+        virtio_error(vdev,
+                     "queue %u: indirect descriptor at %u without "
+                     "VIRTIO_F_INDIRECT_DESC",
+                     vq->index, w->head);
+        return 0;
+    }
+    if (d->flags & VIRTQ_DESC_F_NEXT) {
+        virtio_error(vdev, "queue %u: descriptor %u is both INDIRECT and NEXT",
+                     vq->index, w->head);
+        return 0;
+    }
+    if (d->len == 0 || d->len % sizeof(struct virtq_desc) ||
+        d->len / sizeof(struct virtq_desc) > VIRTQ_MAX_SIZE) {
+        virtio_error(vdev,
+                     "queue %u: indirect table of %" PRIu32
+                     " bytes (not a multiple of 16 in [16, %u])",
+                     vq->index, d->len,
+                     VIRTQ_MAX_SIZE * (unsigned)sizeof(struct virtq_desc));
+        return 0;
+    }
+    /* 16-byte entries read with 8-byte loads: keep them aligned */
+    *table = (d->addr & 7) ? NULL : gm_map(vdev->gm, d->addr, d->len, false);
+    if (!*table) {
+        virtio_error(vdev,
+                     "queue %u: indirect table at 0x%" PRIx64 "+0x%" PRIx32
+                     " is misaligned or outside guest RAM",
+                     vq->index, d->addr, d->len);
+        return 0;
+    }
+    return d->len / sizeof(struct virtq_desc);
+}
+
+static bool check_no_indirect(struct walk *w, unsigned i,
+                              const struct virtq_desc *d, bool indirect)
+{
+    if (d->flags & VIRTQ_DESC_F_INDIRECT) {
+        virtio_error(w->vq->vdev, "queue %u: chain at %u: %s descriptor %u",
+                     w->vq->index, w->head,
+                     indirect ? "indirect table holds an indirect"
+                              : "indirect flag on non-head",
+                     i);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Walks the split chain at `head` into vq->scratch.  Every step is
+ * bounded: a chain visits at most `max` descriptors of its table (so a
+ * loop ends), an indirect table is at most VIRTQ_MAX_SIZE entries, and at
+ * most VIRTQ_MAX_SEGS buffers are kept.  Returns false after virtio_error.
+ */
+static bool walk_split(struct walk *w, uint16_t head)
+{
+    struct virtqueue *vq = w->vq;
     const struct virtq_desc *table = vq->desc;
-    unsigned max = vq->num, i = head, count = 0, nseg = 0;
-    uint64_t total[2] = {0, 0};
+    unsigned max = vq->num, i = head, count = 0;
     bool indirect = false;
     struct virtq_desc d;
 
     read_desc(table, i, &d);
     if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-        if (!virtio_has_feature(vdev, VIRTIO_F_INDIRECT_DESC)) {
-            virtio_error(vdev,
-                         "queue %u: indirect descriptor %u without "
-                         "VIRTIO_F_INDIRECT_DESC",
-                         vq->index, head);
+        max = map_indirect(w, &d, (const void **)&table);
+        if (!max) {
             return false;
         }
-        if (d.flags & VIRTQ_DESC_F_NEXT) {
-            virtio_error(vdev,
-                         "queue %u: descriptor %u is both INDIRECT and NEXT",
-                         vq->index, head);
-            return false;
-        }
-        if (d.len == 0 || d.len % sizeof(struct virtq_desc) ||
-            d.len / sizeof(struct virtq_desc) > VIRTQ_MAX_SIZE) {
-            virtio_error(vdev,
-                         "queue %u: indirect table of %" PRIu32
-                         " bytes (not a multiple of 16 in [16, %u])",
-                         vq->index, d.len,
-                         VIRTQ_MAX_SIZE * (unsigned)sizeof(struct virtq_desc));
-            return false;
-        }
-        /* 16-byte entries read with 8-byte loads: keep them aligned */
-        table = (d.addr & 7) ? NULL : gm_map(vdev->gm, d.addr, d.len, false);
-        if (!table) {
-            virtio_error(vdev,
-                         "queue %u: indirect table at 0x%" PRIx64 "+0x%" PRIx32
-                         " is misaligned or outside guest RAM",
-                         vq->index, d.addr, d.len);
-            return false;
-        }
-        max = d.len / sizeof(struct virtq_desc);
         indirect = true;
         i = 0;
         read_desc(table, i, &d);
     }
     for (;;) {
-        bool write = d.flags & VIRTQ_DESC_F_WRITE;
-
         if (++count > max) {
-            virtio_error(vdev,
+            virtio_error(vq->vdev,
                          "queue %u: chain at head %u is longer than its %s "
                          "(%u entries): a loop?",
                          vq->index, head, indirect ? "indirect table" : "queue",
                          max);
             return false;
         }
-        if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-            virtio_error(vdev, "queue %u: chain at head %u: %s descriptor %u",
-                         vq->index, head,
-                         indirect ? "indirect table holds an indirect"
-                                  : "indirect flag on non-head",
-                         i);
+        if (!check_no_indirect(w, i, &d, indirect) || !walk_add(w, i, &d)) {
             return false;
-        }
-        if (!write && total[1]) {
-            virtio_error(vdev,
-                         "queue %u: chain at head %u: device-readable "
-                         "descriptor %u after a device-writable one",
-                         vq->index, head, i);
-            return false;
-        }
-        if (d.len) {
-            void *p = gm_map(vdev->gm, d.addr, d.len, write);
-
-            if (!p) {
-                virtio_error(vdev,
-                             "queue %u: chain at head %u: buffer 0x%" PRIx64
-                             "+0x%" PRIx32 " is outside guest RAM%s",
-                             vq->index, head, d.addr, d.len,
-                             write ? " (or read-only)" : "");
-                return false;
-            }
-            if (nseg >= VIRTQ_MAX_SEGS) {
-                virtio_error(vdev,
-                             "queue %u: chain at head %u has more than %u "
-                             "buffers",
-                             vq->index, head, VIRTQ_MAX_SEGS);
-                return false;
-            }
-            total[write] += d.len;
-            if (total[write] > UINT32_MAX) {
-                virtio_error(vdev,
-                             "queue %u: chain at head %u: total length "
-                             "overflows 32 bits",
-                             vq->index, head);
-                return false;
-            }
-            vq->scratch[nseg].iov_base = p;
-            vq->scratch[nseg].iov_len = d.len;
-            nseg++;
-            if (!write) {
-                (*out_num)++;
-            } else {
-                (*in_num)++;
-            }
         }
         if (!(d.flags & VIRTQ_DESC_F_NEXT)) {
-            break;
+            return true;
         }
         i = d.next;
         if (i >= max) {
-            virtio_error(vdev,
+            virtio_error(vq->vdev,
                          "queue %u: chain at head %u: next index %u beyond "
                          "its %s of %u",
                          vq->index, head, i,
@@ -579,34 +689,134 @@ static bool walk_chain(struct virtqueue *vq, uint16_t head, unsigned *out_num,
         }
         read_desc(table, i, &d);
     }
-    *out_len = total[0];
-    *in_len = total[1];
+}
+
+/*
+ * Walks the packed chain starting at slot last_avail_idx (spec 2.8.6):
+ * consecutive slots while NEXT is set, wrapping at the end of the ring,
+ * at most num of them; or one indirect descriptor whose table is walked
+ * in order.  The buffer id is the last descriptor's.
+ */
+static bool walk_packed(struct walk *w, uint16_t *id, uint16_t *ndescs)
+{
+    struct virtqueue *vq = w->vq;
+    unsigned i = vq->last_avail_idx, count = 0;
+    struct virtq_desc d;
+
+    read_pdesc(vq->pdesc, i, &d, id);
+    if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+        const struct virtq_packed_desc *table;
+        unsigned n = map_indirect(w, &d, (const void **)&table);
+
+        if (!n) {
+            return false;
+        }
+        for (unsigned k = 0; k < n; k++) {
+            uint16_t unused;
+
+            read_pdesc(table, k, &d, &unused);
+            if (!check_no_indirect(w, k, &d, true) || !walk_add(w, k, &d)) {
+                return false;
+            }
+        }
+        *ndescs = 1;
+        return true;
+    }
+    for (;;) {
+        if (++count > vq->num) {
+            virtio_error(vq->vdev,
+                         "queue %u: packed chain at slot %u is longer than "
+                         "the queue (%u)",
+                         vq->index, w->head, vq->num);
+            return false;
+        }
+        if (!check_no_indirect(w, i, &d, false) || !walk_add(w, i, &d)) {
+            return false;
+        }
+        if (!(d.flags & VIRTQ_DESC_F_NEXT)) {
+            break;
+        }
+        if (++i == vq->num) {
+            i = 0;
+        }
+        read_pdesc(vq->pdesc, i, &d, id);
+    }
+    *ndescs = (uint16_t)count;
     return true;
+}
+
+/* The element for the chain walked into vq->scratch. */
+static struct virtq_elem *make_elem(struct virtqueue *vq, size_t elem_size,
+                                    const struct walk *w)
+{
+    size_t base = ALIGN_UP(elem_size, _Alignof(struct iovec));
+    struct virtq_elem *elem = g_malloc(base + w->nseg * sizeof(struct iovec));
+
+    memset(elem, 0, elem_size);
+    elem->vq = vq;
+    elem->out_num = w->out_num;
+    elem->in_num = w->in_num;
+    elem->out_len = w->total[0];
+    elem->in_len = w->total[1];
+    elem->out_sg = (struct iovec *)((char *)elem + base);
+    elem->in_sg = elem->out_sg + w->out_num;
+    memcpy(elem->out_sg, vq->scratch, w->nseg * sizeof(struct iovec));
+    vq->inflight++;
+    return elem;
+}
+
+static struct virtq_elem *pop_packed(struct virtqueue *vq, size_t elem_size)
+{
+    struct walk w = {.vq = vq, .head = vq->last_avail_idx};
+    struct virtq_elem *elem;
+    uint16_t flags, id = 0, ndescs = 0;
+
+    if (!packed_avail_at(vq, vq->last_avail_idx, vq->avail_wrap, &flags)) {
+        return NULL;
+    }
+    /* the descriptor's contents were written before its flags */
+    virtio_rmb();
+    if (!walk_packed(&w, &id, &ndescs)) {
+        return NULL;
+    }
+    vq->last_avail_idx += ndescs;
+    if (vq->last_avail_idx >= vq->num) {
+        vq->last_avail_idx -= vq->num;
+        vq->avail_wrap = !vq->avail_wrap;
+    }
+    elem = make_elem(vq, elem_size, &w);
+    elem->head = id;
+    elem->ndescs = ndescs;
+    return elem;
 }
 
 void *virtq_pop(struct virtqueue *vq, size_t elem_size)
 {
     struct virtio_dev *vdev = vq->vdev;
-    unsigned out_num = 0, in_num = 0;
-    uint64_t out_len = 0, in_len = 0;
-    uint16_t idx, pending, head;
+    struct walk w = {.vq = vq};
     struct virtq_elem *elem;
-    size_t base;
+    uint16_t idx, pending, head;
 
     if (!running(vq)) {
         return NULL;
     }
-    if (vq->shadow_avail_idx == vq->last_avail_idx &&
-        avail_idx(vq) == vq->last_avail_idx) {
-        return NULL;
-    }
     if (vq->inflight >= vq->num) {
-        /* the same heads made available again while still in use: the
+        if (virtq_empty(vq)) {
+            return NULL;
+        }
+        /* the same chains made available again while still in use: the
          * host would hold ever more requests */
         virtio_error(vdev,
                      "queue %u: more than %u buffers in flight (a head "
                      "made available twice?)",
                      vq->index, vq->num);
+        return NULL;
+    }
+    if (vq->packed) {
+        return pop_packed(vq, elem_size);
+    }
+    if (vq->shadow_avail_idx == vq->last_avail_idx &&
+        avail_idx(vq) == vq->last_avail_idx) {
         return NULL;
     }
     idx = vq->shadow_avail_idx;
@@ -628,7 +838,8 @@ void *virtq_pop(struct virtqueue *vq, size_t elem_size)
                      vq->index, vq->last_avail_idx, head, vq->num);
         return NULL;
     }
-    if (!walk_chain(vq, head, &out_num, &in_num, &out_len, &in_len)) {
+    w.head = head;
+    if (!walk_split(&w, head)) {
         return NULL;
     }
     vq->last_avail_idx++;
@@ -636,20 +847,8 @@ void *virtq_pop(struct virtqueue *vq, size_t elem_size)
         /* ask for a kick at the next buffer (spec 2.7.10) */
         st16(avail_event(vq), vq->last_avail_idx);
     }
-    base = ALIGN_UP(elem_size, _Alignof(struct iovec));
-    elem = g_malloc(base + (out_num + in_num) * sizeof(struct iovec));
-    memset(elem, 0, elem_size);
-    elem->vq = vq;
+    elem = make_elem(vq, elem_size, &w);
     elem->head = head;
-    elem->out_num = out_num;
-    elem->in_num = in_num;
-    elem->out_len = out_len;
-    elem->in_len = in_len;
-    elem->out_sg = (struct iovec *)((char *)elem + base);
-    elem->in_sg = elem->out_sg + out_num;
-    memcpy(elem->out_sg, vq->scratch,
-           (out_num + in_num) * sizeof(struct iovec));
-    vq->inflight++;
     return elem;
 }
 
@@ -661,12 +860,35 @@ void virtq_discard(struct virtqueue *vq, struct virtq_elem *elem)
     g_free(elem);
 }
 
+static void push_packed(struct virtqueue *vq, struct virtq_elem *elem,
+                        uint32_t len)
+{
+    struct virtq_packed_desc *d = &vq->pdesc[vq->used_idx];
+    uint16_t flags = vq->used_wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0;
+
+    __atomic_store_n(&d->id, elem->head, __ATOMIC_RELAXED);
+    __atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+    /* id and len before the flags that hand the slot back (2.8.21) */
+    virtio_wmb();
+    st16(&d->flags, flags);
+    vq->used_idx += elem->ndescs;
+    if (vq->used_idx >= vq->num) {
+        vq->used_idx -= vq->num;
+        vq->used_wrap = !vq->used_wrap;
+    }
+}
+
 void virtq_push(struct virtqueue *vq, struct virtq_elem *elem, uint32_t len)
 {
     struct virtq_used_elem *u;
 
     if (!vq->ready || vq->vdev->broken) {
         /* the ring is gone (reset) or no longer trusted */
+        virtq_discard(vq, elem);
+        return;
+    }
+    if (vq->packed) {
+        push_packed(vq, elem, len);
         virtq_discard(vq, elem);
         return;
     }
@@ -685,6 +907,29 @@ static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
     return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
+/* The driver's event suppression (spec 2.8.10): off_wrap names the slot
+ * (and lap) after which it wants an interrupt. */
+static bool packed_should_notify(struct virtqueue *vq, uint16_t old, bool valid)
+{
+    uint16_t flags = ld16(&vq->driver_event[1]) & 3;
+    uint16_t off_wrap;
+    int off;
+
+    if (flags == VIRTQ_EVENT_F_DISABLE) {
+        return false;
+    }
+    if (flags != VIRTQ_EVENT_F_DESC ||
+        !virtio_has_feature(vq->vdev, VIRTIO_F_EVENT_IDX) || !valid) {
+        return true;
+    }
+    off_wrap = ld16(&vq->driver_event[0]);
+    off = off_wrap & 0x7fff;
+    if ((bool)(off_wrap >> 15) != vq->used_wrap) {
+        off -= vq->num;
+    }
+    return need_event((uint16_t)off, vq->used_idx, old);
+}
+
 void virtq_notify(struct virtqueue *vq)
 {
     struct virtio_dev *vdev = vq->vdev;
@@ -701,7 +946,11 @@ void virtq_notify(struct virtqueue *vq)
     virtio_mb();
     vq->signalled_used = vq->used_idx;
     vq->signalled_used_valid = true;
-    if (virtio_has_feature(vdev, VIRTIO_F_EVENT_IDX)) {
+    if (vq->packed) {
+        if (!packed_should_notify(vq, old, valid)) {
+            return;
+        }
+    } else if (virtio_has_feature(vdev, VIRTIO_F_EVENT_IDX)) {
         if (valid && !need_event(ld16(used_event(vq)), vq->used_idx, old)) {
             return;
         }
@@ -720,7 +969,18 @@ void virtq_set_notification(struct virtqueue *vq, bool enable)
         return;
     }
     vq->notification = enable;
-    if (virtio_has_feature(vq->vdev, VIRTIO_F_EVENT_IDX)) {
+    if (vq->packed) {
+        uint16_t flags = enable ? VIRTQ_EVENT_F_ENABLE : VIRTQ_EVENT_F_DISABLE;
+
+        if (enable && virtio_has_feature(vq->vdev, VIRTIO_F_EVENT_IDX)) {
+            st16(&vq->device_event[0],
+                 (uint16_t)(vq->last_avail_idx | (vq->avail_wrap << 15)));
+            flags = VIRTQ_EVENT_F_DESC;
+        }
+        /* off_wrap before the flags that make the driver read it */
+        virtio_wmb();
+        st16(&vq->device_event[1], flags);
+    } else if (virtio_has_feature(vq->vdev, VIRTIO_F_EVENT_IDX)) {
         if (enable) {
             st16(avail_event(vq), avail_idx(vq));
         }
@@ -728,7 +988,7 @@ void virtq_set_notification(struct virtqueue *vq, bool enable)
         st16(&vq->used[0], enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
     }
     if (enable) {
-        /* the flag before the caller's re-check of avail->idx */
+        /* the flag before the caller's re-check of the ring */
         virtio_mb();
     }
 }

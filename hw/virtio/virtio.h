@@ -49,6 +49,12 @@ struct vlog;
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_DESC_F_INDIRECT 4
+/* Packed ring (spec 2.8). */
+#define VIRTQ_DESC_F_AVAIL (1u << 7)
+#define VIRTQ_DESC_F_USED (1u << 15)
+#define VIRTQ_EVENT_F_ENABLE 0
+#define VIRTQ_EVENT_F_DISABLE 1
+#define VIRTQ_EVENT_F_DESC 2
 #define VIRTQ_USED_F_NO_NOTIFY 1
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 
@@ -62,6 +68,13 @@ struct virtq_desc {
     uint32_t len;
     uint16_t flags;
     uint16_t next;
+};
+
+struct virtq_packed_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t id;
+    uint16_t flags;
 };
 
 struct virtq_used_elem {
@@ -91,7 +104,8 @@ struct virtio_transport_ops {
  * `elem_size` bytes so a device can embed it first in its request. */
 struct virtq_elem {
     struct virtqueue *vq;
-    uint16_t head;
+    uint16_t head;   /* split: head index; packed: buffer id */
+    uint16_t ndescs; /* packed: ring slots the chain took */
     unsigned out_num, in_num;
     uint64_t out_len, in_len; /* bytes; each fits in 32 bits */
     struct iovec *out_sg;     /* out_num entries */
@@ -121,14 +135,21 @@ struct virtqueue {
     struct virtio_dev *vdev;
     unsigned index;
     uint16_t num_max; /* the device's maximum queue size */
-    uint16_t num;     /* the driver's choice, a power of 2 <= num_max */
+    uint16_t num;     /* the driver's choice (split: a power of 2) */
     bool ready;
+    bool packed; /* VIRTIO_F_RING_PACKED negotiated when enabled */
     uint64_t desc_gpa, avail_gpa, used_gpa;
     /* Host views of the rings, checked to lie in RAM when the queue was
      * enabled.  Shared with the guest: read each field once. */
     struct virtq_desc *desc;
     uint16_t *avail; /* flags, idx, ring[num], used_event */
     uint16_t *used;  /* flags, idx, then {id, len}[num], avail_event */
+    /* packed: the ring, the driver's and the device's event suppression
+     * structures ({off_wrap, flags}), and the wrap counters */
+    struct virtq_packed_desc *pdesc;
+    uint16_t *driver_event;
+    uint16_t *device_event;
+    bool avail_wrap, used_wrap;
     uint16_t last_avail_idx;
     uint16_t shadow_avail_idx; /* the last avail->idx read */
     uint16_t used_idx;

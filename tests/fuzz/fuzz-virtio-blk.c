@@ -60,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fvr_setup(&f);
     virtio_blk_set_defaults(&s);
     s.queue_size = 16;
+    s.packed = true; /* restarts with all features use packed rings */
     s.serial = (char *)"fuzz";
     if (!virtio_blk_setup(&s, fz_backend(), f.gm, &f.log, NULL)) {
         abort();

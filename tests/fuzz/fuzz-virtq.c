@@ -52,7 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&f, 0, sizeof(f));
     fvr_setup(&f);
     virtio_init(&vdev, "fuzz", &fz_ops, f.gm, &f.log,
-                (1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << VIRTIO_F_EVENT_IDX),
+                (1ULL << VIRTIO_F_INDIRECT_DESC) |
+                    (1ULL << VIRTIO_F_EVENT_IDX) |
+                    (1ULL << VIRTIO_F_RING_PACKED),
                 1, 16);
     f.vdev = &vdev;
     fvr_run(&f, data, size);

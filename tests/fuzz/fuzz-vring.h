@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-vring.h: a hostile virtio driver for the fuzz targets.  The input
- * is a program that writes guest RAM (64 KiB at gpa 0), sets descriptors
+ * is a program that writes guest RAM (64 KiB at gpa 0, split or packed
+ * rings at 0 and raw RAM writes over them), sets split descriptors
  * (addresses inside, at the edge of and far outside RAM), publishes heads
  * and arbitrary avail indexes, flips suppression flags, restarts the
  * device with other queue sizes and features, and kicks.  The target
@@ -137,7 +138,10 @@ static inline void fvr_run(struct fvr *f, const uint8_t *data, size_t size)
 
             feat |= (b & 0x20) ? 1ULL << VIRTIO_F_INDIRECT_DESC : 0;
             feat |= (b & 0x40) ? 1ULL << VIRTIO_F_EVENT_IDX : 0;
-            feat |= (b & 0x80) ? f->vdev->host_features : 0;
+            feat |= (b & 0x80) ? f->vdev->host_features &
+                                     ~(1ULL << VIRTIO_F_RING_PACKED)
+                               : 0;
+            feat |= (op & 0x10) ? 1ULL << VIRTIO_F_RING_PACKED : 0;
             fvr_start(f, (uint16_t)(1u << ((b & 7) % 5)), feat);
             break;
         }

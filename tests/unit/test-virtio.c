@@ -19,6 +19,9 @@
 /* An echo device: every chain is consumed at once, "written" in full. */
 struct echo {
     struct virtio_dev vdev;
+    bool hold; /* keep chains in flight instead of answering */
+    struct virtq_elem *held[64];
+    unsigned nheld;
     unsigned queue_irqs, config_irqs, popped;
     uint32_t last_out, last_in;
     uint8_t first_byte;
@@ -41,6 +44,10 @@ static void echo_notify(struct virtio_dev *vdev, struct virtqueue *vq)
         e->last_in = (uint32_t)el->in_len;
         if (el->out_num) {
             e->first_byte = *(uint8_t *)el->out_sg[0].iov_base;
+        }
+        if (e->hold && e->nheld < G_N_ELEMENTS(e->held)) {
+            e->held[e->nheld++] = el;
+            continue;
         }
         virtq_push(vq, el, (uint32_t)el->in_len);
     }
@@ -294,6 +301,158 @@ static void test_event_idx(void)
     fx_fini(&f);
 }
 
+/* A full ring in flight is legal: no "too many in flight" error until a
+ * chain is made available again while all are held. */
+static void test_full_ring_in_flight(void)
+{
+    struct fx f;
+    uint32_t id = 0, len = 0;
+
+    fx_init(&f, FEAT, FEAT);
+    f.e.hold = true;
+    for (unsigned i = 0; i < NUM; i++) {
+        vr_desc(&f.r, i, 0x101000, 8, VIRTQ_DESC_F_WRITE, 0);
+        vr_add(&f.r, i);
+    }
+    vr_publish(&f.r);
+    virtio_queue_notify(&f.e.vdev, 0);
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_cmpuint(f.e.nheld, ==, NUM);
+    g_assert_false(f.e.vdev.broken);
+    for (unsigned i = 0; i < NUM; i++) {
+        virtq_push(&f.e.vdev.vqs[0], f.e.held[i], 8);
+    }
+    f.e.nheld = 0;
+    for (unsigned i = 0; i < NUM; i++) {
+        g_assert_true(vr_get_used(&f.r, &id, &len));
+    }
+    /* all held again, then head 0 once more: the driver reused a busy head */
+    for (unsigned i = 0; i <= NUM; i++) {
+        vr_add(&f.r, i % NUM);
+    }
+    vr_publish(&f.r);
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_true(f.e.vdev.broken);
+    for (unsigned i = 0; i < f.e.nheld; i++) {
+        virtq_discard(&f.e.vdev.vqs[0], f.e.held[i]);
+    }
+    fx_fini(&f);
+}
+
+/* ---- packed rings -------------------------------------------------- */
+
+static const uint64_t PFEAT = FEAT | (1ULL << VIRTIO_F_RING_PACKED);
+
+static void packed_start(struct fx *f, struct vpr *p, uint16_t num,
+                         uint64_t feat)
+{
+    struct vr v = {0};
+
+    vpr_init(p, f->gm, 0x8000, num);
+    v.desc = p->desc;
+    v.avail = p->avail;
+    v.used = p->used;
+    v.num = num;
+    vr_driver_start(&f->e.vdev, feat, &v, 1);
+}
+
+static void test_packed(void)
+{
+    struct fx f;
+    struct vpr p;
+    uint32_t id = 0, len = 0;
+    struct vpr_buf two[2] = {{0x100000, 16, false}, {0x101000, 512, true}};
+    uint64_t ind = 0x200000;
+
+    fx_init(&f, PFEAT | (1ULL << VIRTIO_F_EVENT_IDX), 0);
+    packed_start(&f, &p, 5, PFEAT);
+    g_assert_true(f.e.vdev.vqs[0].packed);
+    /* chains of 2 on a ring of 5: they wrap mid-chain */
+    for (unsigned i = 0; i < 12; i++) {
+        vpr_add(&p, two, 2, (uint16_t)(i % 7));
+        virtio_queue_notify(&f.e.vdev, 0);
+        g_assert_true(vpr_get_used(&p, &id, &len));
+        g_assert_cmpuint(id, ==, i % 7);
+        g_assert_cmpuint(len, ==, 512);
+        g_assert_cmpuint(f.e.last_out, ==, 16);
+        g_assert_false(vpr_get_used(&p, &id, &len));
+    }
+    g_assert_cmpuint(f.e.queue_irqs, ==, 12);
+    /* driver event DISABLE: no interrupt */
+    *(uint16_t *)vr_ptr(f.gm, p.avail + 2, 2) = VIRTQ_EVENT_F_DISABLE;
+    vpr_add(&p, two, 1, 3);
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_true(vpr_get_used(&p, &id, &len));
+    g_assert_cmpuint(f.e.queue_irqs, ==, 12);
+    *(uint16_t *)vr_ptr(f.gm, p.avail + 2, 2) = VIRTQ_EVENT_F_ENABLE;
+    /* the device asks for kicks (device event ENABLE after processing) */
+    g_assert_cmpuint(*(uint16_t *)vr_ptr(f.gm, p.used + 2, 2), ==,
+                     VIRTQ_EVENT_F_ENABLE);
+    /* indirect: a table of 2 packed descriptors */
+    {
+        struct virtq_packed_desc t[2] = {
+            {0x100000, 16, 0, 0}, {0x101000, 100, 0, VIRTQ_DESC_F_WRITE}};
+        g_assert_true(gm_write(f.gm, ind, t, sizeof(t)));
+        vpr_add_raw(&p, ind, sizeof(t), VIRTQ_DESC_F_INDIRECT, 9);
+        p.ndescs[9] = 1;
+    }
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_true(vpr_get_used(&p, &id, &len));
+    g_assert_cmpuint(id, ==, 9);
+    g_assert_cmpuint(len, ==, 100);
+    g_assert_false(f.e.vdev.broken);
+    fx_fini(&f);
+}
+
+static void packed_hostile(unsigned which)
+{
+    struct fx f;
+    struct vpr p;
+
+    fx_init(&f, PFEAT, 0);
+    packed_start(&f, &p, 4, PFEAT);
+    switch (which) {
+    case 0: /* every slot says NEXT: longer than the queue */
+        for (unsigned i = 0; i < 4; i++) {
+            vpr_add_raw(&p, 0x101000, 8, VIRTQ_DESC_F_NEXT, 0);
+        }
+        /* the ring wrapped: slot 0 shows the next lap now; put it back */
+        vpr_slot(&p, 0)->flags = VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_AVAIL;
+        break;
+    case 1: /* outside RAM */
+        vpr_add_raw(&p, RAM - 4, 8, VIRTQ_DESC_F_WRITE, 0);
+        break;
+    case 2: /* indirect in indirect */
+        vr_set_desc_at(f.gm, 0x200000, 0, 0x201000, 16, 0, 0);
+        ((struct virtq_packed_desc *)vr_ptr(f.gm, 0x200000, 16))->flags =
+            VIRTQ_DESC_F_INDIRECT;
+        vpr_add_raw(&p, 0x200000, 16, VIRTQ_DESC_F_INDIRECT, 0);
+        break;
+    default: /* descriptor ring outside RAM */
+        virtio_set_status(&f.e.vdev, 0);
+        p.desc = RAM - 32;
+        {
+            struct vr v = {
+                .desc = p.desc, .avail = p.avail, .used = p.used, .num = 4};
+            vr_driver_start(&f.e.vdev, PFEAT, &v, 1);
+        }
+        g_assert_false(f.e.vdev.vqs[0].ready);
+        break;
+    }
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_true(f.e.vdev.broken);
+    g_assert_true(f.e.vdev.status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    g_assert_cmpuint(f.e.config_irqs, ==, 1);
+    fx_fini(&f);
+}
+
+static void test_packed_hostile(void)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        packed_hostile(i);
+    }
+}
+
 /* ---- hostile rings ------------------------------------------------- */
 
 typedef void build_fn(struct fx *f);
@@ -501,6 +660,9 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio/features", test_features);
     g_test_add_func("/virtio/chains", test_chains);
     g_test_add_func("/virtio/event-idx", test_event_idx);
+    g_test_add_func("/virtio/full-ring-in-flight", test_full_ring_in_flight);
+    g_test_add_func("/virtio/packed", test_packed);
+    g_test_add_func("/virtio/packed-hostile", test_packed_hostile);
     g_test_add_func("/virtio/hostile/loop", test_loop);
     g_test_add_func("/virtio/hostile/self-loop", test_self_loop);
     g_test_add_func("/virtio/hostile/next-out-of-range", test_next_oob);

@@ -117,6 +117,115 @@ static inline uint16_t vr_avail_event(struct vr *r)
     return vr_used_p(r)[2 + 4 * r->num];
 }
 
+/* ---- packed ring (spec 2.8) ---------------------------------------- */
+
+struct vpr_buf {
+    uint64_t addr;
+    uint32_t len;
+    bool write;
+};
+
+struct vpr {
+    struct guest_mem *gm;
+    uint64_t desc, avail, used; /* ring, driver area, device area */
+    uint16_t num;
+    uint16_t next;       /* next slot the driver fills */
+    bool wrap;           /* its lap */
+    uint16_t seen;       /* next slot the device will use */
+    bool used_wrap;      /* its lap */
+    uint16_t ndescs[64]; /* slots taken by each buffer id */
+};
+
+static inline uint64_t vpr_init(struct vpr *r, struct guest_mem *gm,
+                                uint64_t base, uint16_t num)
+{
+    memset(r, 0, sizeof(*r));
+    r->gm = gm;
+    r->num = num;
+    r->desc = base;
+    r->avail = base + 16ULL * num;
+    r->used = r->avail + 4;
+    r->wrap = r->used_wrap = true;
+    memset(vr_ptr(gm, base, 16ULL * num + 8), 0, 16ULL * num + 8);
+    return ALIGN_UP(16ULL * num + 8, 16);
+}
+
+static inline struct virtq_packed_desc *vpr_slot(struct vpr *r, unsigned i)
+{
+    return (struct virtq_packed_desc *)vr_ptr(r->gm, r->desc + 16ULL * i, 16);
+}
+
+static inline uint16_t vpr_flags(bool wrap)
+{
+    return wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED;
+}
+
+/* Makes a chain of n buffers available as buffer `id` (the head's flags
+ * last, so the device sees the whole chain at once). */
+static inline void vpr_add(struct vpr *r, const struct vpr_buf *b, unsigned n,
+                           uint16_t id)
+{
+    uint16_t head = r->next, head_flags = 0;
+
+    for (unsigned k = 0; k < n; k++) {
+        struct virtq_packed_desc *d = vpr_slot(r, r->next);
+        uint16_t f = vpr_flags(r->wrap) |
+                     (b[k].write ? VIRTQ_DESC_F_WRITE : 0) |
+                     (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
+
+        d->addr = b[k].addr;
+        d->len = b[k].len;
+        d->id = id;
+        if (k == 0) {
+            head_flags = f;
+        } else {
+            d->flags = f;
+        }
+        if (++r->next == r->num) {
+            r->next = 0;
+            r->wrap = !r->wrap;
+        }
+    }
+    r->ndescs[id % 64] = (uint16_t)n;
+    __atomic_store_n(&vpr_slot(r, head)->flags, head_flags, __ATOMIC_RELEASE);
+}
+
+/* A single descriptor with raw flags (hostile rings); advances a slot. */
+static inline void vpr_add_raw(struct vpr *r, uint64_t addr, uint32_t len,
+                               uint16_t flags, uint16_t id)
+{
+    struct virtq_packed_desc *d = vpr_slot(r, r->next);
+
+    d->addr = addr;
+    d->len = len;
+    d->id = id;
+    __atomic_store_n(&d->flags, (uint16_t)(flags | vpr_flags(r->wrap)),
+                     __ATOMIC_RELEASE);
+    if (++r->next == r->num) {
+        r->next = 0;
+        r->wrap = !r->wrap;
+    }
+}
+
+static inline bool vpr_get_used(struct vpr *r, uint32_t *id, uint32_t *len)
+{
+    struct virtq_packed_desc *d = vpr_slot(r, r->seen);
+    uint16_t f = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+
+    if (!!(f & VIRTQ_DESC_F_AVAIL) != r->used_wrap ||
+        !!(f & VIRTQ_DESC_F_USED) != r->used_wrap) {
+        return false;
+    }
+    *id = d->id;
+    *len = d->len;
+    r->seen += r->ndescs[d->id % 64] ? r->ndescs[d->id % 64] : 1;
+    if (r->seen >= r->num) {
+        r->seen -= r->num;
+        r->used_wrap = !r->used_wrap;
+    }
+    return true;
+}
+
 /* A driver's start-up (spec 3.1.1) accepting `features`; then queue i of
  * vdev uses rings[i].  Returns the status read back. */
 static inline uint8_t vr_driver_start(struct virtio_dev *vdev,
