@@ -476,6 +476,37 @@ static void uring_submit(struct blk_backend *be)
     }
 }
 
+/*
+ * The ring may only read, write and fsync (IORING_REGISTER_RESTRICTIONS):
+ * io_uring operations pass by seccomp, so without this a compromised
+ * thread that can enter the ring could open files or sockets through it.
+ * The restrictions take effect when the ring is enabled, after the
+ * eventfd is registered; no register operation is allowed afterwards.
+ */
+static bool uring_setup(struct blk_backend *be)
+{
+    static const uint8_t ops[] = {IORING_OP_READV, IORING_OP_WRITEV,
+                                  IORING_OP_FSYNC};
+    struct io_uring_restriction res[ARRAY_SIZE(ops)];
+
+    if (io_uring_queue_init(BLK_URING_ENTRIES, &be->ring,
+                            IORING_SETUP_R_DISABLED) < 0) {
+        return false;
+    }
+    memset(res, 0, sizeof(res));
+    for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+        res[i].opcode = IORING_RESTRICTION_SQE_OP;
+        res[i].sqe_op = ops[i];
+    }
+    if (io_uring_register_eventfd(&be->ring, be->efd) < 0 ||
+        io_uring_register_restrictions(&be->ring, res, ARRAY_SIZE(res)) < 0 ||
+        io_uring_enable_rings(&be->ring) < 0) {
+        io_uring_queue_exit(&be->ring);
+        return false;
+    }
+    return true;
+}
+
 /* ---- requests ------------------------------------------------------ */
 
 static bool needs_bounce(struct blk_backend *be, struct blk_request *req)
@@ -787,13 +818,7 @@ struct blk_backend *blk_open(const struct blk_options *o, Error **errp)
     if (o->aio == BLK_AIO_IO_URING) {
         /* io_uring may be disabled (sysctl, seccomp of a container):
          * the thread pool does the same work */
-        if (io_uring_queue_init(BLK_URING_ENTRIES, &be->ring, 0) == 0) {
-            if (io_uring_register_eventfd(&be->ring, be->efd) == 0) {
-                be->use_uring = true;
-            } else {
-                io_uring_queue_exit(&be->ring);
-            }
-        }
+        be->use_uring = uring_setup(be);
     }
     return be;
 fail:

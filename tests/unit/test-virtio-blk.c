@@ -16,6 +16,7 @@
 #include "tests/unit/vring-build.h"
 
 #include <fcntl.h>
+#include <liburing.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -195,6 +196,18 @@ static void file_read(const char *path, uint64_t off, void *buf, size_t len)
     close(fd);
 }
 
+/* Whether this process may use io_uring at all (sysctl, container). */
+static bool uring_works(void)
+{
+    struct io_uring ring;
+
+    if (io_uring_queue_init(4, &ring, 0) < 0) {
+        return false;
+    }
+    io_uring_queue_exit(&ring);
+    return true;
+}
+
 static void io_cycle(enum blk_cache cache, enum blk_aio aio)
 {
     struct bfx f;
@@ -203,6 +216,10 @@ static void io_cycle(enum blk_cache cache, enum blk_aio aio)
 
     bfx_init(&f, false, cache, aio, 1);
     g_test_message("aio in use: %s", blk_aio_name(f.be));
+    if (aio == BLK_AIO_IO_URING && uring_works()) {
+        /* the restricted ring set-up must not fall back silently */
+        g_assert_cmpstr(blk_aio_name(f.be), ==, "io_uring");
+    }
     /* read sectors 10..17 */
     put_req(&f, 0, 0, VIRTIO_BLK_T_IN, 10, 4096, true);
     len = run(&f, 0, 1);
