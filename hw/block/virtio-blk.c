@@ -19,7 +19,7 @@
 
 /* QEMU's defaults (hw/block/virtio-blk.c, include/block/block_int.h). */
 #define VBLK_DEFAULT_QUEUE_SIZE 256
-#define VBLK_MAX_REQUEST_SECTORS ((uint32_t)(INT32_MAX >> 9) & ~7u)
+#define VBLK_MAX_REQUEST_SECTORS ((uint32_t)(INT32_MAX >> 9)) /* 4194303 */
 #define VBLK_MAX_QUEUES 1024
 
 struct vblk_req {

@@ -12,6 +12,7 @@
 #include "hw/block/block-backend.h"
 #include "hw/block/virtio-blk.h"
 #include "system/guest-mem.h"
+#include "util/keyval.h"
 #include "util/log.h"
 #include "tests/unit/vring-build.h"
 
@@ -464,6 +465,67 @@ static void test_props(void)
     g_free(s.serial);
 }
 
+/* The property table's defaults (text, as -device parses them) are the
+ * values virtio_blk_set_defaults() gives users without the table. */
+static void test_prop_defaults(void)
+{
+    struct virtio_blk s;
+
+    memset(&s, 0, sizeof(s));
+    virtio_blk_set_defaults(&s);
+    for (const struct prop *p = virtio_blk_props; p->name; p++) {
+        const uint8_t *field = (const uint8_t *)&s + p->offset;
+        uint64_t v = 0;
+        bool b = false;
+
+        switch (p->type) {
+        case PROP_BOOL:
+            g_assert_true(parse_bool(p->defval, &b));
+            g_assert_cmpint(b, ==, *(const bool *)field);
+            break;
+        case PROP_U32:
+            g_assert_true(parse_u64(p->defval, &v));
+            g_assert_cmpuint(v, ==, *(const uint32_t *)field);
+            break;
+        case PROP_STR:
+            g_assert_null(p->defval);
+            g_assert_null(*(char *const *)field);
+            break;
+        default:
+            g_assert_not_reached();
+        }
+    }
+}
+
+/* Completions reach the rings through the main loop: the backend's
+ * eventfd watched on a GMainContext, the device lock taken there. */
+static void test_main_loop(void)
+{
+    struct bfx f;
+    GMainContext *ctx = g_main_context_new();
+    uint32_t id, len;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    bfx_init(&f, false, BLK_CACHE_WRITEBACK, BLK_AIO_IO_URING, 1);
+    g_mutex_init(&f.s.dev.lock);
+    virtio_blk_attach(&f.s, ctx);
+    put_req(&f, 0, 0, VIRTIO_BLK_T_IN, 42, 512, true);
+    vr_publish(&f.r[0]);
+    g_mutex_lock(&f.s.dev.lock);
+    virtio_queue_notify(&f.s.vdev, 0);
+    g_mutex_unlock(&f.s.dev.lock);
+    while (!vr_get_used(&f.r[0], &id, &len)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_main_context_iteration(ctx, TRUE);
+    }
+    g_assert_cmpuint(len, ==, 513);
+    g_assert_cmpuint(slot_data(&f, 0)[0], ==, 42);
+    g_assert_cmpuint(f.irqs, ==, 1);
+    bfx_fini(&f);
+    g_mutex_clear(&f.s.dev.lock);
+    g_main_context_unref(ctx);
+}
+
 /* Locking: a second writer in another process is refused with QEMU's
  * message; a reader too (a writer does not share "write"); locking=off
  * opens anyway.  OFD locks do not conflict within one open file
@@ -694,6 +756,8 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/malformed", test_malformed);
     g_test_add_func("/virtio-blk/config", test_config);
     g_test_add_func("/virtio-blk/props", test_props);
+    g_test_add_func("/virtio-blk/prop-defaults", test_prop_defaults);
+    g_test_add_func("/virtio-blk/main-loop", test_main_loop);
     g_test_add_func("/block-backend/locking", test_locking);
     g_test_add_func("/block-backend/open-errors", test_open_errors);
     g_test_add_func("/block-backend/qemu-locks", test_qemu_locks);
