@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define BLK_URING_ENTRIES 256
-#define BLK_DEFAULT_WORKERS 16
+#define BLK_DEFAULT_WORKERS 64 /* QEMU's thread pool maximum */
 #define BLK_ZERO_CHUNK (1 * MiB)
 
 /* QEMU's permission bits and lock byte offsets (block/file-posix.c). */

@@ -46,7 +46,7 @@ struct blk_options {
     enum blk_aio aio;
     enum blk_locking locking;
     bool share_rw;        /* share the "write" permission (share-rw=on) */
-    unsigned max_workers; /* thread pool size; 0: 16 */
+    unsigned max_workers; /* thread pool size; 0: 64 (QEMU's) */
     bool sandbox_workers; /* workers install SANDBOX_BLOCK_WORKER */
 };
 
