@@ -506,8 +506,10 @@ static const struct class_def classes[] = {
      N_ELEM(sandbox_main_syscalls), sandbox_main_arg_rules,
      N_ELEM(sandbox_main_arg_rules), sandbox_main_fixed_rules,
      N_ELEM(sandbox_main_fixed_rules), NULL},
-    {"vcpu", "SANDBOX_VCPU", NULL, 0, sandbox_vcpu_arg_rules,
+    {"vcpu", "SANDBOX_VCPU", sandbox_vcpu_syscalls,
+     N_ELEM(sandbox_vcpu_syscalls), sandbox_vcpu_arg_rules,
      N_ELEM(sandbox_vcpu_arg_rules), NULL, 0, "ioctl"},
+    {"block_worker", "SANDBOX_BLOCK_WORKER", NULL, 0, NULL, 0, NULL, 0, NULL},
 };
 
 static const char banner[] = "/* SPDX-License-Identifier: MIT */\n"

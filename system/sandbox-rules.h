@@ -314,6 +314,14 @@ static const uint64_t sandbox_vcpu_ioctls[] = {
     KVM_CHECK_EXTENSION,
 };
 
+/* A virtio transport may deliver a queue kick on the vCPU thread (an MMIO
+ * notify without ioeventfd): the block device then submits to its
+ * io_uring.  The ring only reads, writes and fsyncs (restricted at
+ * set-up, hw/block/block-backend.c), what read/write here allow anyway. */
+static const char *const sandbox_vcpu_syscalls[] = {
+    "io_uring_enter",
+};
+
 static const struct sandbox_arg_rule sandbox_vcpu_arg_rules[] = {
     {"ioctl", SECCOMP_RET_ALLOW, 1, UINT64_MAX, sandbox_vcpu_ioctls,
      sizeof(sandbox_vcpu_ioctls) / sizeof(sandbox_vcpu_ioctls[0]), false},

@@ -9,6 +9,9 @@
  * still refuses what a compromised VMM would want: execve, fork (clone
  * without CLONE_THREAD), ptrace, setuid and friends, mount, module and
  * kexec loading, bpf, perf, keyctl, unshare/setns.
+ * The block worker list (I/O threads of hw/block/block-backend.c) is
+ * the common list alone: file I/O on fds it was handed, fdatasync,
+ * fallocate, futex, memory; no open, no socket, no ioctl.
  * The vCPU list is small: KVM_RUN and register ioctls plus the VM ioctls
  * device emulation on an exit may need (IRQ lines, MSI, irqfd/ioeventfd,
  * GSI routing, memslots), read/write on existing fds, futex, memory and
@@ -489,7 +492,9 @@ bool sandbox_install(enum sandbox_class cls, Error **errp)
         (errno != ENOSYS ||
          prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)) {
         error_setg_errno(errp, errno, "seccomp: cannot load the %s filter",
-                         cls == SANDBOX_MAIN ? "main" : "vCPU");
+                         cls == SANDBOX_MAIN   ? "main"
+                         : cls == SANDBOX_VCPU ? "vCPU"
+                                               : "block worker");
         return false;
     }
     return true;

@@ -28,6 +28,9 @@
 enum sandbox_class {
     SANDBOX_MAIN, /* main loop / I/O thread, and threads it spawns */
     SANDBOX_VCPU, /* KVM_RUN loop and device emulation on exits */
+    /* block backend workers (hw/block/block-backend.c): the common list
+     * only (preadv/pwritev, fdatasync, fallocate, futex, eventfd write) */
+    SANDBOX_BLOCK_WORKER,
     SANDBOX_N_CLASSES
 };
 

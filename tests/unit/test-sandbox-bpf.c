@@ -283,6 +283,11 @@ static void test_vcpu_equiv(void)
     compare_class(SANDBOX_VCPU, "vcpu");
 }
 
+static void test_block_worker_equiv(void)
+{
+    compare_class(SANDBOX_BLOCK_WORKER, "block_worker");
+}
+
 /* KVM_RUN, paid on every exit, is the vCPU filter's fast path. */
 static void test_kvm_run_path(void)
 {
@@ -336,6 +341,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sandbox-bpf/main", test_main_equiv);
     g_test_add_func("/sandbox-bpf/vcpu", test_vcpu_equiv);
+    g_test_add_func("/sandbox-bpf/block-worker", test_block_worker_equiv);
     g_test_add_func("/sandbox-bpf/kvm-run", test_kvm_run_path);
     g_test_add_func("/sandbox-bpf/pid-patch", test_pid_patch);
     return g_test_run();
