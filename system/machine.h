@@ -24,6 +24,7 @@ struct address_space;
 struct vcpu;
 struct device;
 struct chardev;
+struct sev_config;
 
 enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
 
@@ -59,6 +60,11 @@ struct machine_config {
     char *rtc_base;     /* "utc" | "localtime" | date */
     char **argv;        /* the command line as given */
     char *help_request; /* "machine", "cpu", "device", "device:NAME" */
+    /* sev/: -object sev-guest|sev-snp-guest, and whether -machine
+     * confidential-guest-support (or memory-encryption) names it. */
+    struct sev_config *sev;
+    bool sev_enabled;
+    bool measure_launch; /* -measure-launch (a vireo addition) */
 };
 
 void machine_config_init(struct machine_config *cfg);
@@ -140,6 +146,9 @@ struct machine {
     GMutex acpi_lock;
     uint8_t acpi_sleep_sts;
     uint32_t ged_events;
+    /* SEV/SEV-ES/SNP launch context (sev/sev.h), NULL for a plain guest */
+    struct sev_guest *sev;
+    int sev_fd;
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */

@@ -22,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include "sev/sev.h"
 
 const char *run_state_name(enum run_state s)
 {
@@ -151,7 +152,14 @@ void machine_pause(struct machine *m)
 
 void machine_resume(struct machine *m)
 {
+    Error *err = NULL;
+
     if (m->state == RUN_STATE_RUNNING) {
+        return;
+    }
+    /* -S with SEV: LAUNCH_FINISH at the first `cont` (sev/sev.h). */
+    if (!sev_machine_finish(m, &err)) {
+        error_report_err(err);
         return;
     }
     m->state = RUN_STATE_RUNNING;

@@ -61,6 +61,7 @@ struct kvm_accel {
     void *sink_opaque;
     int sys_fd;
     int vm_fd;
+    unsigned long vm_type; /* KVM_CREATE_VM type (0; SEV types: sev/) */
     int vcpu_mmap_size;
     int nr_slots; /* KVM_CAP_NR_MEMSLOTS */
     int next_slot;

@@ -18,6 +18,7 @@
 #include "system/memory.h"
 #include "target-i386/cpu.h"
 #include "util/keyval.h"
+#include "sev/sev.h"
 
 #include <unistd.h>
 
@@ -162,6 +163,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     enum kvm_irqchip_mode irqchip;
 
     m->cfg = cfg;
+    m->sev_fd = -1;
     m->req_event_fd = -1;
     m->signal_fd = -1;
     vlog_init(&m->log);
@@ -190,8 +192,15 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!irqchip_mode(cfg, &irqchip, errp)) {
         goto fail;
     }
+    /* SEV: the platform is checked before /dev/kvm and guest memory. */
+    if (cfg->sev_enabled && !sev_machine_check(m, errp)) {
+        goto fail;
+    }
     m->kvm = kvm_accel_new(NULL, irqchip, errp);
     if (!m->kvm) {
+        goto fail;
+    }
+    if (cfg->sev_enabled && !sev_machine_init(m, errp)) {
         goto fail;
     }
     m->pio = as_new("I/O", &m->log);
@@ -221,6 +230,9 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!create_vcpus(m, errp)) {
         goto fail;
     }
+    if (m->sev && !sev_machine_launch(m, errp)) {
+        goto fail;
+    }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         if (!vcpu_start(m->vcpus[i], errp)) {
             goto fail;
@@ -247,6 +259,7 @@ void machine_free(struct machine *m)
         vcpu_free(m->vcpus[i]);
     }
     g_free(m->vcpus);
+    sev_machine_free(m);
     if (m->cpu_model) {
         x86_cpu_model_free(m->cpu_model);
     }

@@ -236,6 +236,9 @@ static bool check_machine_opts(struct machine *m, Error **errp)
     keyval_get(kv, "accel");
     keyval_get(kv, "kernel-irqchip");
     keyval_get(kv, "kernel_irqchip");
+    /* checked against -object by the command line, used by sev/ */
+    keyval_get(kv, "confidential-guest-support");
+    keyval_get(kv, "memory-encryption");
     ok = keyval_check_all_used(kv, "-machine microvm", errp);
     keyval_free(kv);
     return ok;

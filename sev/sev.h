@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sev.h: launching an SEV, SEV-ES or SEV-SNP guest through KVM the way
+ * QEMU does (target/i386/sev.c of 7.2 for SEV/SEV-ES, 9.1 for SNP), and
+ * the platform checks that come before any guest memory is touched.
+ *
+ * Order (Linux Documentation/virt/kvm/x86/amd-memory-encryption.rst):
+ *   sev_host_check            /dev/sev answers PLATFORM_STATUS (no KVM yet)
+ *   sev_guest_new             KVM has SEV (and the VM type), KVM_SEV_INIT2
+ *                             or KVM_SEV_INIT / KVM_SEV_ES_INIT
+ *   sev_launch_start          LAUNCH_START / SNP_LAUNCH_START
+ *   sev_launch_update         firmware (+ kernel hashes), SEV-ES VMSAs;
+ *                             SNP: private memory, pages per OVMF metadata
+ *   sev_launch_measure        LAUNCH_MEASURE (SEV/SEV-ES)
+ *   sev_inject_secret         LAUNCH_SECRET (optional, QMP)
+ *   sev_launch_finish         LAUNCH_FINISH / SNP_LAUNCH_FINISH (ID block)
+ * Main thread only.
+ */
+#ifndef SEV_SEV_H
+#define SEV_SEV_H
+
+#include "util/common.h"
+#include "util/error.h"
+#include "accel/kvm/kvm.h"
+#include "sev/measure.h"
+#include "sev/sev-config.h"
+
+struct x86_cpu;
+struct guest_mem;
+struct machine;
+
+/* The guest's state as the SEV API names it (query-sev "state"). */
+enum sev_state {
+    SEV_STATE_UNINIT = 0,
+    SEV_STATE_LAUNCH_UPDATE,
+    SEV_STATE_LAUNCH_SECRET,
+    SEV_STATE_RUNNING,
+};
+const char *sev_state_name(enum sev_state s);
+
+struct sev_platform_info {
+    uint8_t api_major, api_minor, build;
+    uint32_t flags;
+    uint32_t cbitpos;           /* CPUID 0x8000001F EBX[5:0] */
+    uint32_t reduced_phys_bits; /* CPUID 0x8000001F EBX[11:6] */
+};
+
+struct sev_guest {
+    const struct sev_config *cfg;
+    struct kvm_accel *k;
+    const struct kvm_backend *be;
+    int sev_fd;
+    bool own_fd; /* opened here: closed by sev_guest_free */
+    enum sev_state state;
+    bool init2; /* KVM_SEV_INIT2 was used (typed VM) */
+    uint32_t handle;
+    struct sev_platform_info plat;
+    struct sev_ovmf ovmf;
+    /* LAUNCH_MEASURE's output (MEASURE || MNONCE), for QMP */
+    uint8_t measurement[48];
+    size_t measurement_len;
+};
+
+/* /dev/sev exists, opens, and PLATFORM_STATUS answers; the C-bit and
+ * reduced-phys-bits asked for match the platform (be NULL: the real host,
+ * `path` then "/dev/sev").  Runs before /dev/kvm is opened. */
+bool sev_host_check(const struct sev_config *cfg, const struct kvm_backend *be,
+                    const char *path, int *sev_fd,
+                    struct sev_platform_info *info, Error **errp);
+
+/* KVM has SEV and the VM type; initialises the SEV context. */
+struct sev_guest *sev_guest_new(const struct sev_config *cfg,
+                                struct kvm_accel *k, int sev_fd, bool own_fd,
+                                const struct sev_platform_info *info,
+                                Error **errp);
+void sev_guest_free(struct sev_guest *g);
+
+bool sev_launch_start(struct sev_guest *g, Error **errp);
+/* fw: the firmware's host buffer (mapped at 4 GiB - fw_size); gm: guest
+ * RAM (SNP metadata sections, kernel hashes); hashes: NULL or the table of
+ * sev_hashes_table_build; cpus: the vCPUs in reset state. */
+bool sev_launch_update(struct sev_guest *g, uint8_t *fw, size_t fw_size,
+                       struct guest_mem *gm, const uint8_t *hashes,
+                       struct x86_cpu **cpus, unsigned nr_cpus, Error **errp);
+bool sev_launch_measure(struct sev_guest *g, Error **errp);
+/* LAUNCH_SECRET: hdr and secret as given by the guest owner, written at
+ * gpa (which must be guest RAM). */
+bool sev_inject_secret(struct sev_guest *g, struct guest_mem *gm,
+                       const uint8_t *hdr, size_t hdr_len,
+                       const uint8_t *secret, size_t secret_len, uint64_t gpa,
+                       Error **errp);
+bool sev_launch_finish(struct sev_guest *g, struct x86_cpu **cpus,
+                       unsigned nr_cpus, Error **errp);
+
+/* Migration of an SEV guest is refused (vireo implements no SEND_* flow):
+ * true with errp set when `g` is an SEV guest. */
+bool sev_migration_blocked(const struct sev_guest *g, Error **errp);
+
+/* The machine's use of the above (hw/core/machine.c): the host check
+ * before /dev/kvm, the SEV context after the VM exists, and the launch
+ * once firmware and vCPUs are in place (finished at once unless -S: then
+ * on the first `cont`, so the guest owner can read the measurement and
+ * inject a secret first). */
+bool sev_machine_check(struct machine *m, Error **errp);
+bool sev_machine_init(struct machine *m, Error **errp);
+bool sev_machine_launch(struct machine *m, Error **errp);
+/* LAUNCH_FINISH if the launch is not finished yet (true when no SEV). */
+bool sev_machine_finish(struct machine *m, Error **errp);
+void sev_machine_free(struct machine *m);
+
+#endif
