@@ -40,6 +40,15 @@ static const struct sev_known sev_known[] = {
 };
 #define SEV_KNOWN_COUNT (sizeof(sev_known) / sizeof(sev_known[0]))
 
+/* GUIDs (EFI byte order) for firmware images built by tests: the footer
+ * table's own entry and the SEV-ES reset block. */
+static const uint8_t sev_test_guid_footer[16] = {
+    0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
+    0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d};
+static const uint8_t sev_test_guid_reset[16] = {
+    0xde, 0x71, 0xf7, 0x00, 0x7e, 0x1a, 0xcb, 0x4f,
+    0x89, 0x0e, 0x68, 0xc7, 0x7e, 0x2f, 0xb4, 0x4e};
+
 /* Loads the reference OVMF; false with *why set when it is absent or not
  * the expected build. */
 static inline bool sev_known_load_ovmf(uint8_t **data, gsize *size, char **why)
