@@ -531,6 +531,12 @@ char *fake_sev_digest(const struct fake_kvm *f)
     return g_string_free(h, FALSE);
 }
 
+struct kvm_sregs2 *fake_sev_vcpu_sregs(struct fake_kvm *f, unsigned i)
+{
+    g_assert(i < f->sev->nr_vcpus);
+    return &f->sev->vcpus[i].sregs;
+}
+
 const char *fake_sev_log(const struct fake_kvm *f)
 {
     return f->sev->log->str;
@@ -842,7 +848,8 @@ static int sev_cmd(struct fake_kvm *f, struct kvm_sev_cmd *c)
             build_vmsa(f, &s->vcpus[i], 0, page);
             g_checksum_update(s->sha256, page, sizeof(page));
         }
-        s->protected_state = true;
+        /* only typed VMs (KVM_SEV_INIT2) refuse register access */
+        s->protected_state = f->accel.vm_type != 0;
         break;
     case SEV_CMD_LAUNCH_MEASURE: {
         struct kvm_sev_launch_measure *m = data;
@@ -958,7 +965,8 @@ static int sev_cmd(struct fake_kvm *f, struct kvm_sev_cmd *c)
         }
         memcpy(s->digest, s->ld384, 48);
         s->digest_len = 48;
-        s->protected_state = true;
+        /* only typed VMs (KVM_SEV_INIT2) refuse register access */
+        s->protected_state = f->accel.vm_type != 0;
         s->state = FS_RUNNING;
         break;
     }

@@ -362,6 +362,48 @@ static void test_missing_support(void)
     g_assert_true(sev_migration_blocked(NULL, NULL) == false);
 }
 
+/* The launch marks SEV-ES vCPUs, so the EFER.LMA normalisation runs on the
+ * real path: on a legacy (KVM_SEV_ES_INIT) VM, KVM still reports the state
+ * and EFER lacks LMA in long mode.  Both the SREGS2 and SREGS paths. */
+static void efer_after_launch(bool sregs2)
+{
+    struct rig r;
+    Error *err = NULL;
+    struct kvm_sregs2 *s;
+
+    rig_init(&r, "sev-guest,id=s,policy=0x5", 0, 0, 2);
+    tiny_firmware(&r);
+    r.f.accel.has_sregs2 = sregs2;
+    g_assert_true(rig_launch(&r, &err));
+    g_assert_false(x86_cpu_state_protected(r.cpus[1]));
+    s = fake_sev_vcpu_sregs(&r.f, 1);
+    s->cr0 = 0x80000011;
+    s->cr4 = 0x20;
+    s->efer = 0x100 | 0x1000; /* LME, SVME: no LMA */
+    s->cs.l = 1;
+    x86_cpu_invalidate(r.cpus[1]);
+    g_assert_true(x86_cpu_get(r.cpus[1], X86_SREGS, &err));
+    g_assert_cmphex(x86_cpu_sregs(r.cpus[1])->efer & 0x400, ==, 0x400);
+    /* and it can be written back (KVM's check wants LMA) */
+    x86_cpu_sregs_mut(r.cpus[1])->cr2 = 0x1000;
+    g_assert_true(x86_cpu_put(r.cpus[1], X86_PUT_RUNTIME, &err));
+    g_assert_null(err);
+    g_assert_cmphex(s->efer & 0x400, ==, 0x400);
+    g_assert_cmpuint(
+        fake_kvm_count(&r.f, sregs2 ? KVM_GET_SREGS2 : KVM_GET_SREGS), >=, 1);
+    rig_fini(&r);
+}
+
+static void test_efer_sregs2(void)
+{
+    efer_after_launch(true);
+}
+
+static void test_efer_sregs(void)
+{
+    efer_after_launch(false);
+}
+
 static void test_migration_blocked(void)
 {
     struct rig r;
@@ -393,5 +435,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sev/firmware-errors", test_firmware_errors);
     g_test_add_func("/sev/missing-support", test_missing_support);
     g_test_add_func("/sev/migration-blocked", test_migration_blocked);
+    g_test_add_func("/sev/efer-after-launch/sregs2", test_efer_sregs2);
+    g_test_add_func("/sev/efer-after-launch/sregs", test_efer_sregs);
     return g_test_run();
 }
