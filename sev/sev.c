@@ -162,11 +162,12 @@ struct sev_guest *sev_guest_new(const struct sev_config *cfg,
     g->plat = *info;
     /* A NULL op asks KVM whether it has SEV at all: ENOTTY when not. */
     r = kvm_ioctl(k, k->vm_fd, KVM_MEMORY_ENCRYPT_OP, NULL);
-    if (r == -ENOTTY) {
+    if (r < 0) {
         error_setg(errp,
-                   "%s: KVM has no memory encryption support (kvm_amd "
+                   "%s: KVM has no memory encryption support (%s; kvm_amd "
                    "loaded with sev=1%s?)",
-                   obj_type(cfg), cfg->mode == SEV_MODE_SEV ? "" : " sev_es=1");
+                   obj_type(cfg), g_strerror(-r),
+                   cfg->mode == SEV_MODE_SEV ? "" : " sev_es=1");
         goto fail;
     }
     if (types > 0 && (types & (1 << type))) {
@@ -502,8 +503,7 @@ bool sev_inject_secret(struct sev_guest *g, struct guest_mem *gm,
     uint32_t fw = 0;
 
     if (g->state != SEV_STATE_LAUNCH_SECRET) {
-        error_setg(errp, "SEV: Not in correct state. (LSECRET) %x != %x",
-                   g->state, SEV_STATE_LAUNCH_SECRET);
+        error_setg(errp, "SEV: Not in correct state. (LSECRET) %x", g->state);
         return false;
     }
     hva = gm_map(gm, gpa, secret_len, true);
@@ -557,15 +557,49 @@ bool sev_launch_finish(struct sev_guest *g, struct x86_cpu **cpus,
     return true;
 }
 
+char *sev_attestation_report(struct sev_guest *g, const uint8_t mnonce[16],
+                             Error **errp)
+{
+    struct kvm_sev_attestation_report r = {0};
+    g_autofree uint8_t *buf = NULL;
+    uint32_t fw = 0;
+
+    if (g->cfg->snp) {
+        error_setg(errp, "SEV-SNP guests request their attestation report "
+                         "themselves (SNP_GUEST_REQUEST)");
+        return NULL;
+    }
+    memcpy(r.mnonce, mnonce, sizeof(r.mnonce));
+    /* The length first: the firmware answers INVALID_LENGTH with it. */
+    if (sev_kvm_op(g->k, SEV_CMD_GET_ATTESTATION_REPORT, &r, g->sev_fd, &fw,
+                   NULL) < 0 &&
+        fw != SEV_RET_INVALID_LEN) {
+        error_setg(errp,
+                   "SEV: Failed to query the attestation report length "
+                   "fw_err=%u (%s)",
+                   fw, sev_fw_error_name(fw));
+        return NULL;
+    }
+    if (!r.len || r.len > 64 * KiB) {
+        error_setg(errp, "SEV: attestation report length %u", r.len);
+        return NULL;
+    }
+    buf = g_malloc0(r.len);
+    r.uaddr = (uintptr_t)buf;
+    if (sev_kvm_op(g->k, SEV_CMD_GET_ATTESTATION_REPORT, &r, g->sev_fd, &fw,
+                   errp) < 0) {
+        return NULL;
+    }
+    return g_base64_encode(buf, r.len);
+}
+
 bool sev_migration_blocked(const struct sev_guest *g, Error **errp)
 {
     if (!g) {
         return false;
     }
-    error_setg(errp,
-               "migration is not supported for %s guests (vireo implements "
-               "no SEV SEND/RECEIVE flow)",
-               sev_mode_name(g->cfg->mode));
+    /* QEMU's blocker text */
+    error_setg(errp, "SEV: Migration is not implemented");
     return true;
 }
 

@@ -92,6 +92,15 @@ bool sev_inject_secret(struct sev_guest *g, struct guest_mem *gm,
 bool sev_launch_finish(struct sev_guest *g, struct x86_cpu **cpus,
                        unsigned nr_cpus, Error **errp);
 
+/* KVM_SEV_GET_ATTESTATION_REPORT (SEV/SEV-ES) over a 16-byte nonce;
+ * the report in base64. */
+char *sev_attestation_report(struct sev_guest *g, const uint8_t mnonce[16],
+                             Error **errp);
+
+/* HMP `info sev` (sev-qmp.c). */
+void hmp_info_sev(struct machine *m, const char *args, int64_t cpu,
+                  GString *out);
+
 /* Migration of an SEV guest is refused (vireo implements no SEND_* flow):
  * true with errp set when `g` is an SEV guest. */
 bool sev_migration_blocked(const struct sev_guest *g, Error **errp);

@@ -888,6 +888,23 @@ static int sev_cmd(struct fake_kvm *f, struct kvm_sev_cmd *c)
         s->state = FS_LSECRET;
         break;
     }
+    case SEV_CMD_GET_ATTESTATION_REPORT: {
+        struct kvm_sev_attestation_report *a = data;
+
+        /* A stand-in report: the nonce then the digest (the firmware
+         * signs a larger structure; vireo only passes it through). */
+        if (s->state < FS_LSECRET || s->mode == 2) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        if (!a->uaddr || a->len < 48) {
+            a->len = 48;
+            FW_FAIL(SEV_RET_INVALID_LEN);
+        }
+        memcpy((uint8_t *)(uintptr_t)a->uaddr, a->mnonce, 16);
+        memcpy((uint8_t *)(uintptr_t)a->uaddr + 16, s->digest, 32);
+        a->len = 48;
+        break;
+    }
     case SEV_CMD_LAUNCH_SECRET:
         if (s->state != FS_LSECRET) {
             FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
@@ -979,6 +996,38 @@ static int sev_cmd(struct fake_kvm *f, struct kvm_sev_cmd *c)
 #undef FW_FAIL
 }
 
+/* PDH_CERT_EXPORT and GET_ID2: lengths first (INVALID_LENGTH), then
+ * bytes of a recognisable pattern ('P' PDH, 'C' chain, 'I' id). */
+static int fake_sev_export(struct sev_issue_cmd *c)
+{
+    if (c->cmd == SEV_PDH_CERT_EXPORT) {
+        struct sev_user_data_pdh_cert_export *e = (void *)(uintptr_t)c->data;
+
+        if (!e->pdh_cert_address || e->pdh_cert_len < 8 ||
+            e->cert_chain_len < 16) {
+            e->pdh_cert_len = 8;
+            e->cert_chain_len = 16;
+            c->error = SEV_RET_INVALID_LEN;
+            return -EIO;
+        }
+        memset((void *)(uintptr_t)e->pdh_cert_address, 'P', 8);
+        memset((void *)(uintptr_t)e->cert_chain_address, 'C', 16);
+        e->pdh_cert_len = 8;
+        e->cert_chain_len = 16;
+    } else {
+        struct sev_user_data_get_id2 *id = (void *)(uintptr_t)c->data;
+
+        if (!id->address || id->length < 64) {
+            id->length = 64;
+            c->error = SEV_RET_INVALID_LEN;
+            return -EIO;
+        }
+        memset((void *)(uintptr_t)id->address, 'I', 64);
+        id->length = 64;
+    }
+    return 0;
+}
+
 static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
                            void *arg, int *ret)
 {
@@ -991,7 +1040,10 @@ static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
     if (fd == FAKE_SEV_FD) {
         struct sev_issue_cmd *c = arg;
 
-        if (req != SEV_ISSUE_CMD || c->cmd != SEV_PLATFORM_STATUS) {
+        if (req == SEV_ISSUE_CMD &&
+            (c->cmd == SEV_PDH_CERT_EXPORT || c->cmd == SEV_GET_ID2)) {
+            *ret = fake_sev_export(c);
+        } else if (req != SEV_ISSUE_CMD || c->cmd != SEV_PLATFORM_STATUS) {
             *ret = -EINVAL;
         } else {
             struct sev_user_data_status *st = (void *)(uintptr_t)c->data;
@@ -1010,7 +1062,8 @@ static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
         if (req == KVM_CHECK_EXTENSION) {
             *ret = (long)arg == SEV_KVM_CAP_VM_TYPES ? (int)s->vm_types : 0;
         } else if (req == KVM_MEMORY_ENCRYPT_OP) {
-            *ret = arg ? sev_cmd(f, arg) : (s->no_kvm ? -ENOTTY : -EINVAL);
+            /* KVM answers a NULL op with 0 when it has SEV */
+            *ret = arg ? sev_cmd(f, arg) : (s->no_kvm ? -ENOTTY : 0);
         } else if (req == SEV_KVM_SET_MEMORY_ATTRIBUTES) {
             const struct sev_kvm_memory_attributes *a = arg;
 

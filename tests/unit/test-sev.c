@@ -19,6 +19,8 @@
 #include "target-i386/cpu.h"
 #include "tests/unit/fake-kvm.h"
 #include "tests/unit/sev-known.h"
+#include "qapi/qapi-gen-types.h"
+#include "system/machine.h"
 
 #define RAM_SIZE (16 * MiB)
 #define ALL_TYPES                                                              \
@@ -412,8 +414,86 @@ static void test_migration_blocked(void)
     rig_init(&r, "sev-guest,id=s,policy=0x5", 0, 0, 1);
     g_assert_true(rig_guest(&r, &err));
     g_assert_true(sev_migration_blocked(r.g, &err));
-    g_assert_nonnull(strstr(error_get_pretty(err), "SEV-ES guests"));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "SEV: Migration is not implemented");
     error_free(err);
+    rig_fini(&r);
+}
+
+/* The monitor commands on a machine without SEV and with an SEV-ES guest
+ * held in launch-secret (-S). */
+static void test_qmp(void)
+{
+    struct machine m = {0};
+    struct rig r;
+    Error *err = NULL;
+    struct qapi_sev_info *info;
+    struct qapi_sev_launch_measure_info *lm;
+    struct qapi_sev_capability *cap;
+    struct qapi_sev_attestation_report *rep;
+    GString *hmp = g_string_new(NULL);
+    char secret[] = "AAAAAAAAAAAAAAAAAAAAAA==";
+    char nonce[] = "AAECAwQFBgcICQoLDA0ODw==";
+
+    rig_init(&r, "sev-guest,id=s,policy=0x5", ALL_TYPES, SEV_KVM_X86_SEV_ES_VM,
+             2);
+    tiny_firmware(&r);
+    m.kvm = &r.f.accel;
+    m.gm = r.gm;
+
+    /* No SEV guest: QEMU's answers. */
+    info = qmp_query_sev(&m, &err);
+    g_assert_false(info->enabled);
+    qapi_sev_info_free(info);
+    g_assert_null(qmp_query_sev_launch_measure(&m, &err));
+    expect(false, &err, "SEV launch measurement is not available");
+    qmp_sev_inject_launch_secret(&m, true, secret, secret, true, 0x1000, &err);
+    expect(false, &err, "SEV not enabled for guest");
+    g_assert_null(qmp_query_sev_attestation_report(&m, nonce, &err));
+    expect(false, &err, "SEV is not enabled");
+    hmp_info_sev(&m, "", 0, hmp);
+    g_assert_cmpstr(hmp->str, ==, "SEV is not enabled\n");
+
+    /* An SEV-ES guest launched up to the measurement (-S). */
+    g_assert_true(rig_guest(&r, &err));
+    g_assert_true(sev_launch_start(r.g, &err));
+    g_assert_true(
+        sev_launch_update(r.g, r.fw, r.fw_size, r.gm, NULL, r.cpus, r.n, &err));
+    g_assert_true(sev_launch_measure(r.g, &err));
+    m.sev = r.g;
+    info = qmp_query_sev(&m, &err);
+    g_assert_true(info->enabled);
+    g_assert_cmpuint(info->policy, ==, 5);
+    g_assert_cmpuint(info->state, ==, QAPI_SEV_STATE_LAUNCH_SECRET);
+    g_assert_cmpuint(info->api_minor, ==, 55);
+    qapi_sev_info_free(info);
+    lm = qmp_query_sev_launch_measure(&m, &err);
+    g_assert_nonnull(lm);
+    g_assert_cmpuint(strlen(lm->data), ==, 64); /* 48 bytes in base64 */
+    qapi_sev_launch_measure_info_free(lm);
+    cap = qmp_query_sev_capabilities(&m, &err);
+    g_assert_nonnull(cap);
+    g_assert_cmpstr(cap->pdh, ==, "UFBQUFBQUFA=");
+    g_assert_cmpint(cap->cbitpos, ==, 51);
+    qapi_sev_capability_free(cap);
+    rep = qmp_query_sev_attestation_report(&m, nonce, &err);
+    g_assert_nonnull(rep);
+    g_assert_true(g_str_has_prefix(rep->data, "AAECAwQFBgcICQoLDA0OD"));
+    qapi_sev_attestation_report_free(rep);
+    g_assert_null(qmp_query_sev_attestation_report(&m, secret + 4, &err));
+    expect(false, &err, "mnonce must be 16 bytes");
+    qmp_sev_inject_launch_secret(&m, true, secret, secret, false, 0, &err);
+    expect(false, &err, "gpa must be specified");
+    qmp_sev_inject_launch_secret(&m, true, secret, secret, true, 0x1000, &err);
+    g_assert_null(err);
+    g_string_truncate(hmp, 0);
+    hmp_info_sev(&m, "", 0, hmp);
+    g_assert_nonnull(strstr(hmp->str, "state: launch-secret\n"));
+    g_assert_nonnull(strstr(hmp->str, "debug: off\n"));
+    g_assert_true(sev_launch_finish(r.g, r.cpus, r.n, &err));
+    qmp_sev_inject_launch_secret(&m, true, secret, secret, true, 0x1000, &err);
+    expect(false, &err, "SEV: Not in correct state. (LSECRET)");
+    g_string_free(hmp, TRUE);
     rig_fini(&r);
 }
 
@@ -435,6 +515,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sev/firmware-errors", test_firmware_errors);
     g_test_add_func("/sev/missing-support", test_missing_support);
     g_test_add_func("/sev/migration-blocked", test_migration_blocked);
+    g_test_add_func("/sev/qmp", test_qmp);
     g_test_add_func("/sev/efer-after-launch/sregs2", test_efer_sregs2);
     g_test_add_func("/sev/efer-after-launch/sregs", test_efer_sregs);
     return g_test_run();
