@@ -174,11 +174,6 @@ bool sev_config_parse(const char *type, struct keyval *kv, struct sev_config *c,
         if (!get_u32(kv, type, "handle", NULL, &c->handle, errp)) {
             goto fail;
         }
-        if (!!c->dh_cert_file != !!c->session_file) {
-            error_setg(errp, "sev-guest: dh-cert-file and session-file go "
-                             "together (LAUNCH_START takes both or neither)");
-            goto fail;
-        }
         return true;
     }
     c->mode = SEV_MODE_SNP;

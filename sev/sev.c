@@ -112,14 +112,19 @@ bool sev_host_check(const struct sev_config *cfg, const struct kvm_backend *be,
                    obj_type(cfg), info->cbitpos, cfg->cbitpos);
         goto fail;
     }
+    /* 1..what the platform loses (QEMU's rule); the guest is told the
+     * value asked for. */
     if (cfg->has_reduced_phys_bits &&
-        cfg->reduced_phys_bits != info->reduced_phys_bits) {
+        cfg->reduced_phys_bits > info->reduced_phys_bits) {
         error_setg(errp,
-                   "%s: reduced-phys-bits check failed, host '%u' "
-                   "requested '%u'",
+                   "%s: reduced-phys-bits check failed, it should be in the "
+                   "range of 1 to %u, requested '%u'",
                    obj_type(cfg), info->reduced_phys_bits,
                    cfg->reduced_phys_bits);
         goto fail;
+    }
+    if (cfg->has_reduced_phys_bits) {
+        info->reduced_phys_bits = cfg->reduced_phys_bits;
     }
     *sev_fd = fd;
     return true;
@@ -215,12 +220,46 @@ void sev_guest_free(struct sev_guest *g)
     g_free(g);
 }
 
+void sev_cpu_model_setup(const struct sev_guest *g, struct x86_cpu_model *model)
+{
+    uint32_t eax = 1u << 1; /* SEV */
+
+    if (g->cfg->mode != SEV_MODE_SEV) {
+        eax |= 1u << 3; /* SEV-ES */
+    }
+    if (g->cfg->mode == SEV_MODE_SNP) {
+        eax |= 1u << 4; /* SEV-SNP */
+    }
+    x86_cpu_model_set_mem_encrypt(model, eax,
+                                  (g->plat.cbitpos & 0x3f) |
+                                      (g->plat.reduced_phys_bits & 0x3f) << 6);
+}
+
 static bool need_state(struct sev_guest *g, enum sev_state want,
                        const char *what, Error **errp)
 {
     if (g->state != want) {
         error_setg(errp, "%s: SEV guest is in state %s, needs %s", what,
                    sev_state_name(g->state), sev_state_name(want));
+        return false;
+    }
+    return true;
+}
+
+static bool read_b64(const char *path, guchar **out, gsize *len, Error **errp)
+{
+    g_autofree gchar *text = NULL;
+    GError *ge = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, &ge)) {
+        error_setg(errp, "sev-guest: Failed to read '%s' (%s)", path,
+                   ge->message);
+        g_error_free(ge);
+        return false;
+    }
+    *out = g_base64_decode(g_strstrip(text), len);
+    if (!*len) {
+        error_setg(errp, "sev-guest: '%s' holds no base64 data", path);
         return false;
     }
     return true;
@@ -245,16 +284,14 @@ bool sev_launch_start(struct sev_guest *g, Error **errp)
     } else {
         struct kvm_sev_launch_start s = {.handle = c->handle,
                                          .policy = (uint32_t)c->policy};
-        g_autofree gchar *dh = NULL, *session = NULL;
+        g_autofree guchar *dh = NULL, *session = NULL;
         gsize dh_len = 0, session_len = 0;
-        GError *ge = NULL;
 
-        if (c->dh_cert_file &&
-            (!g_file_get_contents(c->dh_cert_file, &dh, &dh_len, &ge) ||
-             !g_file_get_contents(c->session_file, &session, &session_len,
-                                  &ge))) {
-            error_setg(errp, "sev-guest: %s", ge->message);
-            g_error_free(ge);
+        /* The files hold base64 (QEMU's format for both). */
+        if ((c->dh_cert_file &&
+             !read_b64(c->dh_cert_file, &dh, &dh_len, errp)) ||
+            (c->session_file &&
+             !read_b64(c->session_file, &session, &session_len, errp))) {
             return false;
         }
         s.dh_uaddr = (uintptr_t)dh;

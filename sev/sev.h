@@ -26,6 +26,7 @@
 #include "sev/sev-config.h"
 
 struct x86_cpu;
+struct x86_cpu_model;
 struct guest_mem;
 struct machine;
 
@@ -74,6 +75,12 @@ struct sev_guest *sev_guest_new(const struct sev_config *cfg,
                                 const struct sev_platform_info *info,
                                 Error **errp);
 void sev_guest_free(struct sev_guest *g);
+
+/* CPUID 0x8000001F for the guest's vCPUs (before they are created): SEV
+ * (bit 1), SEV-ES (bit 3), SNP (bit 4); the C-bit and reduced physical
+ * address bits as the platform reports them. */
+void sev_cpu_model_setup(const struct sev_guest *g,
+                         struct x86_cpu_model *model);
 
 bool sev_launch_start(struct sev_guest *g, Error **errp);
 /* fw: the firmware's host buffer (mapped at 4 GiB - fw_size); gm: guest

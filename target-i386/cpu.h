@@ -64,6 +64,12 @@ uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *model,
 bool x86_cpu_model_has_feature(const struct x86_cpu_model *model,
                                const char *name);
 
+/* SEV guests: CPUID 0x8000001F with these EAX (SEV/SEV-ES/SNP bits) and
+ * EBX (C-bit position, reduced physical address bits) for the vCPUs
+ * created from now on (and the extended level raised to reach it). */
+void x86_cpu_model_set_mem_encrypt(struct x86_cpu_model *model, uint32_t eax,
+                                   uint32_t ebx);
+
 struct x86_cpu;
 
 /* Sets CPUID for this vCPU and learns its MSR list. */

@@ -140,6 +140,9 @@ static bool create_vcpus(struct machine *m, Error **errp)
     if (!m->cpu_model) {
         return false;
     }
+    if (m->sev) {
+        sev_cpu_model_setup(m->sev, m->cpu_model);
+    }
     m->vcpus = g_new0(struct vcpu *, cfg->smp_cpus);
     for (unsigned i = 0; i < cfg->smp_cpus; i++) {
         struct vcpu *cpu =

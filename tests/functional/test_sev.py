@@ -88,7 +88,7 @@ def test_measure_launch_firmware_without_reset_block(vireo, tmp_path):
     ('sev-guest,id=s,cbitpos=5', 'cbitpos 5'),
     ('sev-guest,id=s,reduced-phys-bits=0', 'reduced-phys-bits 0'),
     ('sev-guest,id=s,kernel-hashes=maybe', "'kernel-hashes' expects"),
-    ('sev-guest,id=s,dh-cert-file=/x', 'session-file'),
+    ('sev-guest,id=s,handle=-1', "'handle' expects uint32_t"),
     ('sev-guest,id=s,frob=1', "invalid parameter 'frob'"),
     ('sev-snp-guest,id=s,policy=0x1', 'bit 17'),
     ('sev-snp-guest,id=s,policy=0x2030000', 'reserved bits'),

@@ -10,6 +10,7 @@
  * unreadable after launch.
  */
 #include "util/common.h"
+#include <glib/gstdio.h>
 #include "accel/kvm/kvm.h"
 #include "sev/sev-config.h"
 #include "sev/sev-ioctl.h"
@@ -17,6 +18,7 @@
 #include "util/keyval.h"
 #include "system/guest-mem.h"
 #include "target-i386/cpu.h"
+#include "target-i386/cpu-internal.h"
 #include "tests/unit/fake-kvm.h"
 #include "tests/unit/sev-known.h"
 #include "qapi/qapi-gen-types.h"
@@ -406,6 +408,69 @@ static void test_efer_sregs(void)
     efer_after_launch(false);
 }
 
+/* CPUID 0x8000001F: mode bits, C-bit and reduced-phys-bits as the
+ * platform reports them (the fake platform: C-bit 51, 1 bit lost). */
+static void test_cpuid_leaf(void)
+{
+    static const struct {
+        const char *obj;
+        unsigned long type;
+        uint32_t eax;
+    } cases[] = {
+        {"sev-guest,id=s", SEV_KVM_X86_SEV_VM, 0x2},
+        {"sev-guest,id=s,policy=0x5", SEV_KVM_X86_SEV_ES_VM, 0xa},
+        {"sev-snp-guest,id=s", SEV_KVM_X86_SNP_VM, 0x1a},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct rig r;
+        Error *err = NULL;
+        const struct kvm_cpuid_entry2 *e;
+        struct x86_cpu *c;
+
+        rig_init(&r, cases[i].obj, ALL_TYPES, cases[i].type, 1);
+        g_assert_true(rig_guest(&r, &err));
+        sev_cpu_model_setup(r.g, r.model);
+        c = x86_cpu_new(&r.f.accel, fake_sev_add_vcpu(&r.f), 1, r.model, &err);
+        g_assert_nonnull(c);
+        e = x86_cpuid_find_const(x86_cpu_cpuid(c), 0x8000001f, 0);
+        g_assert_nonnull(e);
+        g_assert_cmphex(e->eax, ==, cases[i].eax);
+        g_assert_cmphex(e->ebx, ==, 51 | 1 << 6);
+        e = x86_cpuid_find_const(x86_cpu_cpuid(c), 0x80000000, 0);
+        g_assert_cmphex(e->eax, >=, 0x8000001f);
+        x86_cpu_free(c);
+        rig_fini(&r);
+    }
+}
+
+/* dh-cert-file and session-file hold base64, as QEMU reads them. */
+static void test_launch_blobs(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vireo-sev-XXXXXX", NULL);
+    g_autofree char *dh = g_build_filename(dir, "dh.b64", NULL);
+    g_autofree char *obj = NULL;
+    struct rig r;
+    Error *err = NULL;
+
+    g_assert_true(g_file_set_contents(dh, "AAECAw==\n", -1, NULL));
+    obj = g_strdup_printf("sev-guest,id=s,dh-cert-file=%s,session-file=%s", dh,
+                          dh);
+    rig_init(&r, obj, 0, 0, 1);
+    g_assert_true(rig_guest(&r, &err));
+    g_assert_true(sev_launch_start(r.g, &err));
+    rig_fini(&r);
+
+    g_free(obj);
+    obj = g_strdup_printf("sev-guest,id=s,session-file=%s/missing", dir);
+    rig_init(&r, obj, 0, 0, 1);
+    g_assert_true(rig_guest(&r, &err));
+    expect(sev_launch_start(r.g, &err), &err, "Failed to read");
+    rig_fini(&r);
+    g_unlink(dh);
+    g_rmdir(dir);
+}
+
 static void test_migration_blocked(void)
 {
     struct rig r;
@@ -516,6 +581,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sev/missing-support", test_missing_support);
     g_test_add_func("/sev/migration-blocked", test_migration_blocked);
     g_test_add_func("/sev/qmp", test_qmp);
+    g_test_add_func("/sev/launch-blobs", test_launch_blobs);
+    g_test_add_func("/sev/cpuid-leaf", test_cpuid_leaf);
     g_test_add_func("/sev/efer-after-launch/sregs2", test_efer_sregs2);
     g_test_add_func("/sev/efer-after-launch/sregs", test_efer_sregs);
     return g_test_run();

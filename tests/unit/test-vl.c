@@ -898,7 +898,7 @@ static void test_sev_object(void)
     err_line("-object sev-guest,id=s,cbitpos=64", "cbitpos 64");
     err_line("-object sev-guest,id=s,reduced-phys-bits=0",
              "reduced-phys-bits 0");
-    err_line("-object sev-guest,id=s,session-file=/x", "dh-cert-file");
+    err_line("-object sev-guest,id=s,handle=x", "'handle' expects uint32_t");
     err_line("-object sev-guest,id=s,id-block=AAAA", "'id-block'");
     err_line("-object sev-snp-guest,id=s,policy=0", "bit 17");
     err_line("-object sev-snp-guest,id=s,policy=0x80030000", "reserved bits");
