@@ -43,6 +43,13 @@
 #define SEV_KVM_CAP_GUEST_MEMFD 234
 #define SEV_KVM_MEMORY_ATTRIBUTE_PRIVATE (1ULL << 3)
 #define SEV_KVM_EXIT_MEMORY_FAULT 39
+#define SEV_KVM_MEMORY_EXIT_FLAG_PRIVATE (1ULL << 3)
+/* kvm_run's exit union member for KVM_EXIT_MEMORY_FAULT (Linux 6.8). */
+struct sev_kvm_memory_fault {
+    uint64_t flags;
+    uint64_t gpa;
+    uint64_t size;
+};
 
 struct sev_kvm_create_guest_memfd {
     uint64_t size;

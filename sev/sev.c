@@ -148,6 +148,11 @@ static unsigned long wanted_vm_type(enum sev_mode mode)
     return 0;
 }
 
+unsigned long sev_vm_type(const struct sev_config *cfg)
+{
+    return wanted_vm_type(cfg->mode);
+}
+
 struct sev_guest *sev_guest_new(const struct sev_config *cfg,
                                 struct kvm_accel *k, int sev_fd, bool own_fd,
                                 const struct sev_platform_info *info,
@@ -352,24 +357,55 @@ static void protect(struct sev_guest *g, struct x86_cpu **cpus, unsigned n)
     }
 }
 
-static bool set_private(struct sev_guest *g, uint64_t gpa, uint64_t size,
-                        Error **errp)
+static bool set_attributes(struct sev_guest *g, uint64_t gpa, uint64_t size,
+                           bool private, Error **errp)
 {
     struct sev_kvm_memory_attributes a = {
         .address = gpa,
         .size = size,
-        .attributes = SEV_KVM_MEMORY_ATTRIBUTE_PRIVATE,
+        .attributes = private ? SEV_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
     };
     int r = kvm_ioctl(g->k, g->k->vm_fd, SEV_KVM_SET_MEMORY_ATTRIBUTES, &a);
 
     if (r < 0) {
         error_setg_errno(errp, -r,
-                         "KVM_SET_MEMORY_ATTRIBUTES(private) of 0x%" PRIx64
+                         "KVM_SET_MEMORY_ATTRIBUTES(%s) of 0x%" PRIx64
                          "+0x%" PRIx64 " failed",
-                         gpa, size);
+                         private ? "private" : "shared", gpa, size);
         return false;
     }
     return true;
+}
+
+static bool set_private(struct sev_guest *g, uint64_t gpa, uint64_t size,
+                        Error **errp)
+{
+    return set_attributes(g, gpa, size, true, errp);
+}
+
+bool sev_handle_memory_fault(struct sev_guest *g, const struct kvm_run *run,
+                             Error **errp)
+{
+    struct sev_kvm_memory_fault mf;
+
+    if (run->exit_reason != SEV_KVM_EXIT_MEMORY_FAULT) {
+        error_setg(errp, "exit %u is not KVM_EXIT_MEMORY_FAULT",
+                   run->exit_reason);
+        return false;
+    }
+    /* the exit union starts where every member does */
+    memcpy(&mf, &run->hw, sizeof(mf));
+    if ((mf.gpa | mf.size) & (SEV_PAGE_SIZE - 1) || !mf.size ||
+        mf.gpa + mf.size < mf.gpa ||
+        mf.flags & ~SEV_KVM_MEMORY_EXIT_FLAG_PRIVATE) {
+        error_setg(errp,
+                   "memory fault at 0x%" PRIx64 "+0x%" PRIx64
+                   " (flags 0x%" PRIx64 "): not a page-aligned range",
+                   mf.gpa, mf.size, mf.flags);
+        return false;
+    }
+    return set_attributes(g, mf.gpa, mf.size,
+                          mf.flags & SEV_KVM_MEMORY_EXIT_FLAG_PRIVATE, errp);
 }
 
 static bool snp_update(struct sev_guest *g, uint64_t gpa, void *hva,

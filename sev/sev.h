@@ -69,6 +69,10 @@ bool sev_host_check(const struct sev_config *cfg, const struct kvm_backend *be,
                     const char *path, int *sev_fd,
                     struct sev_platform_info *info, Error **errp);
 
+/* The KVM_CREATE_VM type for this guest (KVM_X86_SEV_VM, _SEV_ES_VM,
+ * _SNP_VM), used when KVM offers it. */
+unsigned long sev_vm_type(const struct sev_config *cfg);
+
 /* KVM has SEV and the VM type; initialises the SEV context. */
 struct sev_guest *sev_guest_new(const struct sev_config *cfg,
                                 struct kvm_accel *k, int sev_fd, bool own_fd,
@@ -107,6 +111,14 @@ char *sev_attestation_report(struct sev_guest *g, const uint8_t mnonce[16],
 /* HMP `info sev` (sev-qmp.c). */
 void hmp_info_sev(struct machine *m, const char *args, int64_t cpu,
                   GString *out);
+
+/* KVM_EXIT_MEMORY_FAULT (SNP, guest_memfd): the guest asked for
+ * [gpa, gpa+size) to be private (flag KVM_MEMORY_EXIT_FLAG_PRIVATE) or
+ * shared; converts it with KVM_SET_MEMORY_ATTRIBUTES.  Guest-controlled
+ * range: checked for alignment, size and overflow.  The exit loop of
+ * accel/kvm is to call it (not wired yet). */
+bool sev_handle_memory_fault(struct sev_guest *g, const struct kvm_run *run,
+                             Error **errp);
 
 /* Migration of an SEV guest is refused (vireo implements no SEND_* flow):
  * true with errp set when `g` is an SEV guest. */

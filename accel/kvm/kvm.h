@@ -99,6 +99,12 @@ const char *kvm_ioctl_name(unsigned long req);
  * the PIT). */
 struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
                                 enum kvm_irqchip_mode irqchip, Error **errp);
+/* The same with a KVM_CREATE_VM type (the SEV types of sev/) when
+ * KVM_CAP_VM_TYPES offers it; otherwise a default VM (k->vm_type says
+ * which was created). */
+struct kvm_accel *kvm_accel_new_typed(const struct kvm_backend *be,
+                                      enum kvm_irqchip_mode irqchip,
+                                      unsigned long vm_type, Error **errp);
 /* Parses QEMU's kernel-irqchip= value: on/split (off is refused: vireo
  * needs the in-kernel LAPIC). */
 bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,

@@ -199,7 +199,8 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (cfg->sev_enabled && !sev_machine_check(m, errp)) {
         goto fail;
     }
-    m->kvm = kvm_accel_new(NULL, irqchip, errp);
+    m->kvm = kvm_accel_new_typed(
+        NULL, irqchip, cfg->sev_enabled ? sev_vm_type(cfg->sev) : 0, errp);
     if (!m->kvm) {
         goto fail;
     }

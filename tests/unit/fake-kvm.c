@@ -531,6 +531,13 @@ char *fake_sev_digest(const struct fake_kvm *f)
     return g_string_free(h, FALSE);
 }
 
+static bool is_private(struct fake_sev *s, uint64_t gpa, uint64_t size);
+
+bool fake_sev_is_private(const struct fake_kvm *f, uint64_t gpa, uint64_t size)
+{
+    return is_private(f->sev, gpa, size);
+}
+
 struct kvm_sregs2 *fake_sev_vcpu_sregs(struct fake_kvm *f, unsigned i)
 {
     g_assert(i < f->sev->nr_vcpus);
@@ -1070,9 +1077,23 @@ static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
             if (a->flags || a->address % 4096 || a->size % 4096 ||
                 a->attributes & ~SEV_KVM_MEMORY_ATTRIBUTE_PRIVATE) {
                 *ret = -EINVAL;
-            } else {
+            } else if (a->attributes) {
                 g_array_append_val(s->private_ranges, a->address);
                 g_array_append_val(s->private_ranges, a->size);
+                *ret = 0;
+            } else {
+                /* shared again: drop the ranges inside it */
+                for (guint i = 0; i + 1 < s->private_ranges->len;) {
+                    uint64_t b = g_array_index(s->private_ranges, uint64_t, i);
+                    uint64_t l =
+                        g_array_index(s->private_ranges, uint64_t, i + 1);
+
+                    if (b >= a->address && b + l <= a->address + a->size) {
+                        g_array_remove_range(s->private_ranges, i, 2);
+                    } else {
+                        i += 2;
+                    }
+                }
                 *ret = 0;
             }
         } else {

@@ -109,6 +109,8 @@ void fake_sev_fail(struct fake_kvm *f, uint32_t cmd, uint32_t fw);
 void fake_sev_no_kvm_support(struct fake_kvm *f);
 /* The launch digest once measured/finished (hex, g_free it), else NULL. */
 char *fake_sev_digest(const struct fake_kvm *f);
+/* Whether [gpa, gpa+size) was made private (KVM_SET_MEMORY_ATTRIBUTES). */
+bool fake_sev_is_private(const struct fake_kvm *f, uint64_t gpa, uint64_t size);
 /* A vCPU's stored sregs, to model what KVM reports for an SEV-ES guest. */
 struct kvm_sregs2 *fake_sev_vcpu_sregs(struct fake_kvm *f, unsigned i);
 /* The commands the platform accepted, "LAUNCH_START LAUNCH_UPDATE_DATA". */

@@ -471,6 +471,46 @@ static void test_launch_blobs(void)
     g_rmdir(dir);
 }
 
+/* KVM_EXIT_MEMORY_FAULT: the guest's conversion requests, checked. */
+static void test_memory_fault(void)
+{
+    struct rig r;
+    Error *err = NULL;
+    struct kvm_run run = {.exit_reason = SEV_KVM_EXIT_MEMORY_FAULT};
+    struct sev_kvm_memory_fault mf = {
+        .flags = SEV_KVM_MEMORY_EXIT_FLAG_PRIVATE,
+        .gpa = 0x200000,
+        .size = 0x2000,
+    };
+
+    rig_init(&r, "sev-snp-guest,id=s", ALL_TYPES, SEV_KVM_X86_SNP_VM, 1);
+    g_assert_true(rig_guest(&r, &err));
+    memcpy(&run.hw, &mf, sizeof(mf));
+    g_assert_true(sev_handle_memory_fault(r.g, &run, &err));
+    g_assert_true(fake_sev_is_private(&r.f, 0x200000, 0x2000));
+    mf.flags = 0;
+    memcpy(&run.hw, &mf, sizeof(mf));
+    g_assert_true(sev_handle_memory_fault(r.g, &run, &err));
+    g_assert_false(fake_sev_is_private(&r.f, 0x200000, 0x1000));
+    /* hostile values */
+    mf.gpa = 0x200800;
+    memcpy(&run.hw, &mf, sizeof(mf));
+    expect(sev_handle_memory_fault(r.g, &run, &err), &err,
+           "not a page-aligned range");
+    mf.gpa = 0xfffffffffffff000ULL;
+    memcpy(&run.hw, &mf, sizeof(mf));
+    expect(sev_handle_memory_fault(r.g, &run, &err), &err,
+           "not a page-aligned range");
+    mf.gpa = 0;
+    mf.flags = 1;
+    memcpy(&run.hw, &mf, sizeof(mf));
+    expect(sev_handle_memory_fault(r.g, &run, &err), &err, "flags 0x1");
+    run.exit_reason = KVM_EXIT_MMIO;
+    expect(sev_handle_memory_fault(r.g, &run, &err), &err,
+           "not KVM_EXIT_MEMORY_FAULT");
+    rig_fini(&r);
+}
+
 static void test_migration_blocked(void)
 {
     struct rig r;
@@ -581,6 +621,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sev/missing-support", test_missing_support);
     g_test_add_func("/sev/migration-blocked", test_migration_blocked);
     g_test_add_func("/sev/qmp", test_qmp);
+    g_test_add_func("/sev/memory-fault", test_memory_fault);
     g_test_add_func("/sev/launch-blobs", test_launch_blobs);
     g_test_add_func("/sev/cpuid-leaf", test_cpuid_leaf);
     g_test_add_func("/sev/efer-after-launch/sregs2", test_efer_sregs2);
