@@ -121,3 +121,20 @@ def test_sev_refused_on_this_host(vireo, guest):
              '-machine', 'memory-encryption=sev0'], timeout=10)
     assert r.returncode == 1, r
     assert '/dev/sev does not exist' in r.stderr, r
+
+
+def test_measure_launch_kernel_hashes_need_table(vireo, ovmf, tmp_path):
+    """Debian's OVMF_CODE.fd has no kernel-hashes area: refused by name."""
+    kernel = tmp_path / 'kernel'
+    kernel.write_bytes(b'not really a kernel')
+    r = run([vireo, '-measure-launch', '-bios', ovmf, '-cpu', 'EPYC-v4',
+             '-object', 'sev-guest,id=s,policy=0x5,kernel-hashes=on',
+             '-kernel', str(kernel)], timeout=10)
+    assert r.returncode == 1, r
+    assert 'no room for the kernel hashes table' in r.stderr, r
+    # without kernel-hashes=on the kernel is not measured (as QEMU)
+    r = run([vireo, '-measure-launch', '-bios', ovmf, '-cpu', 'EPYC-v4',
+             '-object', 'sev-guest,id=s,policy=0x5', '-kernel', str(kernel)],
+            timeout=10)
+    assert r.returncode == 0, r
+    assert r.stdout.strip() == KNOWN[1][3], r
