@@ -762,6 +762,11 @@ bool sev_machine_finish(struct machine *m, Error **errp)
     return sev_launch_finish(m->sev, cpus, m->nr_vcpus, errp);
 }
 
+bool sev_cpus_resettable(const struct machine *m)
+{
+    return !m->sev || !m->sev->cfg || m->sev->cfg->mode == SEV_MODE_SEV;
+}
+
 void sev_machine_free(struct machine *m)
 {
     if (m->sev_fd >= 0) {

@@ -135,5 +135,8 @@ bool sev_machine_launch(struct machine *m, Error **errp);
 /* LAUNCH_FINISH if the launch is not finished yet (true when no SEV). */
 bool sev_machine_finish(struct machine *m, Error **errp);
 void sev_machine_free(struct machine *m);
+/* False for SEV-ES and SEV-SNP guests: their encrypted vCPU state cannot
+ * be reset (QEMU's cpus_are_resettable()). */
+bool sev_cpus_resettable(const struct machine *m);
 
 #endif

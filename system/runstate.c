@@ -230,6 +230,12 @@ static void handle_requests(struct machine *m)
         do_quit(m);
         return;
     }
+    /* SEV-ES/SNP: the vCPUs' state is encrypted and cannot be reset;
+     * QEMU turns the reset into a shutdown, so does vireo. */
+    if (req & REQ_RESET && !sev_cpus_resettable(m)) {
+        error_report("cpus are not resettable, terminating");
+        req |= REQ_SHUTDOWN;
+    }
     if (req & REQ_SHUTDOWN ||
         (req & REQ_RESET && m->cfg->no_reboot && cause_is_guest(cause))) {
         qapi_event_send_shutdown(m, cause_is_guest(cause), qapi_cause(cause));

@@ -519,6 +519,13 @@ static void test_migration_blocked(void)
     rig_init(&r, "sev-guest,id=s,policy=0x5", 0, 0, 1);
     g_assert_true(rig_guest(&r, &err));
     g_assert_true(sev_migration_blocked(r.g, &err));
+    {
+        struct machine m = {.sev = r.g};
+
+        g_assert_false(sev_cpus_resettable(&m));
+        m.sev = NULL;
+        g_assert_true(sev_cpus_resettable(&m));
+    }
     g_assert_cmpstr(error_get_pretty(err), ==,
                     "SEV: Migration is not implemented");
     error_free(err);
