@@ -314,6 +314,24 @@ enum sev_snp_page_type sev_ovmf_section_page_type(uint32_t type,
     }
 }
 
+bool sev_ovmf_hashes_offset(const struct sev_ovmf *o,
+                            const struct sev_ovmf_section *s, uint32_t *off,
+                            Error **errp)
+{
+    uint32_t at = o->hashes_table_gpa;
+
+    if (at < s->gpa || s->size < SEV_HASHES_TABLE_LEN ||
+        at - s->gpa > s->size - SEV_HASHES_TABLE_LEN) {
+        error_setg(errp,
+                   "firmware: kernel hashes table at 0x%x is not inside its "
+                   "metadata section 0x%x+0x%x",
+                   at, s->gpa, s->size);
+        return false;
+    }
+    *off = at - s->gpa;
+    return true;
+}
+
 /* VMSA field offsets, APM vol. 2 table B-4 (SEV-ES save area). */
 enum {
     VMSA_ES = 0x000, /* 10 segments of 16 bytes: es cs ss ds fs gs gdtr
@@ -501,17 +519,13 @@ bool sev_measure_launch(const struct sev_ovmf *o,
 
         if (t == SEV_SNP_PAGE_NORMAL) {
             /* The hashes page: the table at its offset in the page. */
-            uint32_t at = o->hashes_table_gpa;
+            uint32_t at;
 
-            if (at < s->gpa || at - s->gpa > s->size - SEV_HASHES_TABLE_LEN) {
-                error_setg(errp,
-                           "firmware: kernel hashes table at 0x%x is not "
-                           "inside its metadata section 0x%x+0x%x",
-                           at, s->gpa, s->size);
+            if (!sev_ovmf_hashes_offset(o, s, &at, errp)) {
                 return false;
             }
             buf = g_malloc0(s->size);
-            memcpy(buf + (at - s->gpa), p->hashes_table, SEV_HASHES_TABLE_LEN);
+            memcpy(buf + at, p->hashes_table, SEV_HASHES_TABLE_LEN);
         }
         for (uint32_t off = 0; off < s->size; off += SEV_PAGE_SIZE) {
             sev_snp_ld_page(digest, t, (uint64_t)s->gpa + off,

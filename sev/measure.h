@@ -90,6 +90,12 @@ bool sev_ovmf_check(const struct sev_ovmf *o, enum sev_mode mode,
 enum sev_snp_page_type sev_ovmf_section_page_type(uint32_t type,
                                                   bool have_hashes);
 
+/* Where the kernel hashes table lies inside SNP metadata section s (the
+ * offset from its start), checked to fit. */
+bool sev_ovmf_hashes_offset(const struct sev_ovmf *o,
+                            const struct sev_ovmf_section *s, uint32_t *off,
+                            Error **errp);
+
 /* The VMSA of a vCPU in its reset state as KVM writes it for QEMU (reset
  * at `eip`: CS base eip & 0xffff0000, IP eip & 0xffff; RDX the CPUID
  * signature), APM vol. 2 table B-4. */

@@ -478,9 +478,13 @@ static bool snp_launch_update(struct sev_guest *g, uint8_t *fw, size_t fw_size,
         if (t == SEV_SNP_PAGE_CPUID) {
             fill_cpuid_page(hva, x86_cpu_cpuid(cpus[0]));
         } else if (t == SEV_SNP_PAGE_NORMAL) {
+            uint32_t off;
+
+            if (!sev_ovmf_hashes_offset(o, s, &off, errp)) {
+                return false;
+            }
             memset(hva, 0, s->size);
-            memcpy(hva + (o->hashes_table_gpa - s->gpa), hashes,
-                   SEV_HASHES_TABLE_LEN);
+            memcpy(hva + off, hashes, SEV_HASHES_TABLE_LEN);
         }
         if (!snp_update(g, s->gpa, hva, s->size, t, errp)) {
             return false;

@@ -49,6 +49,60 @@ static const uint8_t sev_test_guid_reset[16] = {
     0xde, 0x71, 0xf7, 0x00, 0x7e, 0x1a, 0xcb, 0x4f,
     0x89, 0x0e, 0x68, 0xc7, 0x7e, 0x2f, 0xb4, 0x4e};
 
+/* ---- firmware images built by tests: a footer table grown down from
+ * the end, with entries and an SEV metadata block ---- */
+#define SEV_TEST_FW_SIZE (64 * 1024)
+
+struct fw_builder {
+    uint8_t *img;
+    size_t pos; /* table grows down from here */
+};
+
+static const uint8_t sev_test_guid_meta[16] = {
+    0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
+    0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc};
+
+static inline void fw_init(struct fw_builder *b)
+{
+    b->img = g_malloc0(SEV_TEST_FW_SIZE);
+    b->pos = SEV_TEST_FW_SIZE - 32 - 18;
+}
+
+static inline void fw_entry(struct fw_builder *b, const uint8_t guid[16],
+                            const void *payload, uint16_t plen)
+{
+    uint16_t size = plen + 18;
+
+    b->pos -= size;
+    memcpy(b->img + b->pos, payload, plen);
+    memcpy(b->img + b->pos + plen, &size, 2);
+    memcpy(b->img + b->pos + plen + 2, guid, 16);
+}
+
+static inline void fw_finish(struct fw_builder *b)
+{
+    uint16_t total = SEV_TEST_FW_SIZE - 32 - b->pos;
+    uint8_t *foot = b->img + SEV_TEST_FW_SIZE - 32 - 18;
+
+    memcpy(foot, &total, 2);
+    memcpy(foot + 2, sev_test_guid_footer, 16);
+}
+
+/* Metadata block at `off` from the end, with n sections. */
+static inline void fw_metadata(struct fw_builder *b, uint32_t off,
+                               const uint32_t (*sec)[3], uint32_t n)
+{
+    uint8_t *h = b->img + SEV_TEST_FW_SIZE - off;
+    uint32_t len = 16 + 12 * n, ver = 1;
+
+    memcpy(h, "ASEV", 4);
+    memcpy(h + 4, &len, 4);
+    memcpy(h + 8, &ver, 4);
+    memcpy(h + 12, &n, 4);
+    memcpy(h + 16, sec, 12 * n);
+    fw_entry(b, sev_test_guid_meta, &off, 4);
+}
+
 /* Loads the reference OVMF; false with *why set when it is absent or not
  * the expected build. */
 static inline bool sev_known_load_ovmf(uint8_t **data, gsize *size, char **why)

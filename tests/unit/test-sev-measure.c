@@ -82,59 +82,8 @@ static void test_ovmf_table(void)
 
 /* ---- synthetic images ---------------------------------------------- */
 
-#define FW_SIZE (64 * 1024)
-
-struct fw_builder {
-    uint8_t *img;
-    size_t pos; /* table grows down from here */
-};
-
-#define g_footer sev_test_guid_footer
+#define FW_SIZE SEV_TEST_FW_SIZE
 #define g_reset sev_test_guid_reset
-static const uint8_t g_meta[16] = {0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98,
-                                   0x98, 0x47, 0xa7, 0x5e, 0x55, 0x85,
-                                   0xa7, 0xbf, 0x67, 0xcc};
-
-static void fw_init(struct fw_builder *b)
-{
-    b->img = g_malloc0(FW_SIZE);
-    b->pos = FW_SIZE - 32 - 18;
-}
-
-static void fw_entry(struct fw_builder *b, const uint8_t guid[16],
-                     const void *payload, uint16_t plen)
-{
-    uint16_t size = plen + 18;
-
-    b->pos -= size;
-    memcpy(b->img + b->pos, payload, plen);
-    memcpy(b->img + b->pos + plen, &size, 2);
-    memcpy(b->img + b->pos + plen + 2, guid, 16);
-}
-
-static void fw_finish(struct fw_builder *b)
-{
-    uint16_t total = FW_SIZE - 32 - b->pos;
-    uint8_t *foot = b->img + FW_SIZE - 32 - 18;
-
-    memcpy(foot, &total, 2);
-    memcpy(foot + 2, g_footer, 16);
-}
-
-/* Metadata block at `off` from the end, with n sections. */
-static void fw_metadata(struct fw_builder *b, uint32_t off,
-                        const uint32_t (*sec)[3], uint32_t n)
-{
-    uint8_t *h = b->img + FW_SIZE - off;
-    uint32_t len = 16 + 12 * n, ver = 1;
-
-    memcpy(h, "ASEV", 4);
-    memcpy(h + 4, &len, 4);
-    memcpy(h + 8, &ver, 4);
-    memcpy(h + 12, &n, 4);
-    memcpy(h + 16, sec, 12 * n);
-    fw_entry(b, g_meta, &off, 4);
-}
 
 static const uint32_t good_secs[][3] = {
     {0x800000, 0x2000, SEV_OVMF_SEC_MEM},
@@ -242,7 +191,7 @@ static void test_synthetic_bad(void)
     fw_init(&b);
     {
         uint32_t off = FW_SIZE + 16;
-        fw_entry(&b, g_meta, &off, 4);
+        fw_entry(&b, sev_test_guid_meta, &off, 4);
     }
     fw_finish(&b);
     expect_refused(&b, "outside");

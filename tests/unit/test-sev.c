@@ -511,6 +511,109 @@ static void test_memory_fault(void)
     rig_fini(&r);
 }
 
+/* A firmware with every metadata section type and a kernel-hashes area.
+ * hashes_at: where the footer says the table is. */
+static void hashes_firmware(struct rig *r, uint32_t hashes_at)
+{
+    static const uint32_t secs[][3] = {
+        {0x800000, 0x2000, SEV_OVMF_SEC_MEM},
+        {0x802000, 0x1000, SEV_OVMF_SECRETS},
+        {0x803000, 0x1000, SEV_OVMF_CPUID},
+        {0x804000, 0x1000, SEV_OVMF_KERNEL_HASHES},
+    };
+    static const uint8_t hashes_guid[16] = {0x1f, 0x37, 0x55, 0x72, 0x3b, 0x3a,
+                                            0x04, 0x4b, 0x92, 0x7b, 0x1d, 0xa6,
+                                            0xef, 0xa8, 0xd4, 0x54};
+    struct fw_builder b;
+    uint32_t eip = 0xfffff004;
+    uint32_t area[2] = {hashes_at, 0x400};
+
+    fw_init(&b);
+    memset(b.img, 0x5a, 4096); /* some content to measure */
+    fw_entry(&b, sev_test_guid_reset, &eip, 4);
+    fw_entry(&b, hashes_guid, area, 8);
+    fw_metadata(&b, 0x1000, secs, G_N_ELEMENTS(secs));
+    fw_finish(&b);
+    rig_firmware(r, b.img, SEV_TEST_FW_SIZE);
+    g_free(b.img);
+}
+
+/* With kernel-hashes=on the launch on the platform and -measure-launch's
+ * computation agree (SEV-ES: the table after the firmware; SNP: the
+ * hashes page as NORMAL instead of ZERO). */
+static void test_kernel_hashes(void)
+{
+    static const char *const objs[] = {
+        "sev-guest,id=s,policy=0x5,kernel-hashes=on",
+        "sev-snp-guest,id=s,kernel-hashes=on",
+    };
+    static const unsigned long types[] = {SEV_KVM_X86_SEV_ES_VM,
+                                          SEV_KVM_X86_SNP_VM};
+    uint8_t table[SEV_HASHES_TABLE_LEN];
+
+    g_assert_true(sev_hashes_table_build((const uint8_t *)"kernel", 6, NULL, 0,
+                                         "console=ttyS0", table, NULL));
+    for (size_t i = 0; i < G_N_ELEMENTS(objs); i++) {
+        struct rig r;
+        Error *err = NULL;
+        struct sev_ovmf o;
+        struct sev_measure_params p = {
+            .mode = i ? SEV_MODE_SNP : SEV_MODE_ES,
+            .nr_vcpus = 2,
+            .vcpu_sig = SEV_KNOWN_SIG,
+            .sev_features = i ? SEV_FEAT_SNP_ACTIVE : 0,
+            .hashes_table = table,
+        };
+        uint8_t d[SEV_DIGEST_MAX];
+        size_t len;
+        GString *want = g_string_new(NULL);
+        g_autofree char *got = NULL;
+
+        rig_init(&r, objs[i], ALL_TYPES, types[i], 2);
+        hashes_firmware(&r, 0x804010);
+        g_assert_true(rig_guest(&r, &err));
+        g_assert_true(sev_launch_start(r.g, &err));
+        g_assert_true(sev_launch_update(r.g, r.fw, r.fw_size, r.gm, table,
+                                        r.cpus, r.n, &err));
+        if (!i) {
+            g_assert_true(sev_launch_measure(r.g, &err));
+        }
+        g_assert_true(sev_launch_finish(r.g, r.cpus, r.n, &err));
+        g_assert_true(sev_ovmf_parse(r.fw, r.fw_size, &o, &err));
+        g_assert_true(sev_measure_launch(&o, &p, d, &len, &err));
+        for (size_t k = 0; k < len; k++) {
+            g_string_append_printf(want, "%02x", d[k]);
+        }
+        got = fake_sev_digest(&r.f);
+        g_assert_cmpstr(got, ==, want->str);
+        /* without the table: a different digest */
+        p.hashes_table = NULL;
+        g_assert_true(sev_measure_launch(&o, &p, d, &len, &err));
+        g_string_truncate(want, 0);
+        for (size_t k = 0; k < len; k++) {
+            g_string_append_printf(want, "%02x", d[k]);
+        }
+        g_assert_cmpstr(got, !=, want->str);
+        g_string_free(want, TRUE);
+        rig_fini(&r);
+    }
+
+    /* A table the footer places outside the SNP hashes section. */
+    {
+        struct rig r;
+        Error *err = NULL;
+
+        rig_init(&r, objs[1], ALL_TYPES, SEV_KVM_X86_SNP_VM, 1);
+        hashes_firmware(&r, 0x804f80);
+        g_assert_true(rig_guest(&r, &err));
+        g_assert_true(sev_launch_start(r.g, &err));
+        expect(sev_launch_update(r.g, r.fw, r.fw_size, r.gm, table, r.cpus, r.n,
+                                 &err),
+               &err, "not inside its metadata section");
+        rig_fini(&r);
+    }
+}
+
 static void test_migration_blocked(void)
 {
     struct rig r;
@@ -628,6 +731,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sev/missing-support", test_missing_support);
     g_test_add_func("/sev/migration-blocked", test_migration_blocked);
     g_test_add_func("/sev/qmp", test_qmp);
+    g_test_add_func("/sev/kernel-hashes", test_kernel_hashes);
     g_test_add_func("/sev/memory-fault", test_memory_fault);
     g_test_add_func("/sev/launch-blobs", test_launch_blobs);
     g_test_add_func("/sev/cpuid-leaf", test_cpuid_leaf);
