@@ -748,6 +748,12 @@ bool sev_machine_launch(struct machine *m, Error **errp)
     if (!cfg->sev->snp && !sev_launch_measure(m->sev, errp)) {
         return false;
     }
+    /* SEV-ES/SNP: the launch put the reset state (APs at the reset block)
+     * and measured it; the vCPU threads must not reset it again. */
+    for (unsigned i = 0; cfg->sev->mode != SEV_MODE_SEV && i < m->nr_vcpus;
+         i++) {
+        m->vcpus[i]->pending_reset = false;
+    }
     return cfg->start_paused ||
            sev_launch_finish(m->sev, cpus, m->nr_vcpus, errp);
 }
