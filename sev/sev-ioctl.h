@@ -62,6 +62,21 @@ struct sev_kvm_memory_attributes {
     uint64_t attributes;
     uint64_t flags;
 };
+#define SEV_KVM_CAP_USER_MEMORY2 231
+#define SEV_KVM_MEM_GUEST_MEMFD (1u << 2)
+struct sev_kvm_userspace_memory_region2 {
+    uint32_t slot;
+    uint32_t flags;
+    uint64_t guest_phys_addr;
+    uint64_t memory_size;
+    uint64_t userspace_addr;
+    uint64_t guest_memfd_offset;
+    uint32_t guest_memfd;
+    uint32_t pad1;
+    uint64_t pad2[14];
+};
+#define SEV_KVM_SET_USER_MEMORY_REGION2                                        \
+    _IOW(KVMIO, 0x49, struct sev_kvm_userspace_memory_region2)
 #define SEV_KVM_CREATE_GUEST_MEMFD                                             \
     _IOWR(KVMIO, 0xd4, struct sev_kvm_create_guest_memfd)
 #define SEV_KVM_SET_MEMORY_ATTRIBUTES                                          \

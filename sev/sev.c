@@ -219,6 +219,15 @@ void sev_guest_free(struct sev_guest *g)
     if (!g) {
         return;
     }
+    /* (a modelled platform's fds are not the process's) */
+    for (guint i = 0;
+         g->be == &kvm_real_backend && g->gmem_fds && i < g->gmem_fds->len;
+         i++) {
+        close(g_array_index(g->gmem_fds, int, i));
+    }
+    if (g->gmem_fds) {
+        g_array_free(g->gmem_fds, TRUE);
+    }
     if (g->own_fd && g->sev_fd >= 0) {
         close(g->sev_fd);
     }
@@ -453,6 +462,60 @@ static void fill_cpuid_page(uint8_t *page, const struct kvm_cpuid2 *t)
     memcpy(page, &n, 4);
 }
 
+bool sev_snp_private_memory(struct sev_guest *g, struct guest_mem *gm,
+                            Error **errp)
+{
+    struct kvm_accel *k = g->k;
+
+    if (kvm_check_extension(k, SEV_KVM_CAP_GUEST_MEMFD) <= 0 ||
+        kvm_check_extension(k, SEV_KVM_CAP_USER_MEMORY2) <= 0) {
+        error_setg(errp, "sev-snp-guest: KVM has no guest_memfd "
+                         "(KVM_CAP_GUEST_MEMFD and KVM_CAP_USER_MEMORY2, "
+                         "Linux >= 6.8)");
+        return false;
+    }
+    if (!g->gmem_fds) {
+        g->gmem_fds = g_array_new(FALSE, FALSE, sizeof(int));
+    }
+    for (guint i = 0; i < gm->regions->len; i++) {
+        struct gm_region *r = g_ptr_array_index(gm->regions, i);
+        struct sev_kvm_create_guest_memfd c = {.size = r->size};
+        struct kvm_userspace_memory_region del = {.slot = i};
+        struct sev_kvm_userspace_memory_region2 slot = {
+            .slot = i,
+            .flags = SEV_KVM_MEM_GUEST_MEMFD,
+            .guest_phys_addr = r->gpa,
+            .memory_size = r->size,
+            .userspace_addr = (uintptr_t)r->hva,
+        };
+        int fd = kvm_ioctl(k, k->vm_fd, SEV_KVM_CREATE_GUEST_MEMFD, &c);
+        int ret;
+
+        if (fd < 0) {
+            error_setg_errno(errp, -fd,
+                             "KVM_CREATE_GUEST_MEMFD for '%s' (%" PRIu64
+                             " bytes) failed",
+                             r->name, r->size);
+            return false;
+        }
+        g_array_append_val(g->gmem_fds, fd);
+        slot.guest_memfd = fd;
+        ret = kvm_ioctl(k, k->vm_fd, KVM_SET_USER_MEMORY_REGION, &del);
+        if (ret >= 0) {
+            ret =
+                kvm_ioctl(k, k->vm_fd, SEV_KVM_SET_USER_MEMORY_REGION2, &slot);
+        }
+        if (ret < 0) {
+            error_setg_errno(errp, -ret,
+                             "KVM_SET_USER_MEMORY_REGION2 (guest_memfd) for "
+                             "'%s' (0x%" PRIx64 "+0x%" PRIx64 ") failed",
+                             r->name, r->gpa, r->size);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool snp_launch_update(struct sev_guest *g, uint8_t *fw, size_t fw_size,
                               struct guest_mem *gm, const uint8_t *hashes,
                               struct x86_cpu **cpus, Error **errp)
@@ -510,6 +573,7 @@ bool sev_launch_update(struct sev_guest *g, uint8_t *fw, size_t fw_size,
     if (c->mode == SEV_MODE_SNP) {
         /* vCPU state first: SNP_LAUNCH_FINISH measures the VMSAs. */
         return put_reset_state(g, cpus, nr_cpus, errp) &&
+               sev_snp_private_memory(g, gm, errp) &&
                snp_launch_update(g, fw, fw_size, gm, hashes, cpus, errp);
     }
     if (!update_data(g, fw, fw_size, errp)) {

@@ -57,6 +57,7 @@ struct sev_guest {
     uint32_t handle;
     struct sev_platform_info plat;
     struct sev_ovmf ovmf;
+    GArray *gmem_fds; /* int: SNP guest_memfd per memory slot */
     /* LAUNCH_MEASURE's output (MEASURE || MNONCE), for QMP */
     uint8_t measurement[48];
     size_t measurement_len;
@@ -85,6 +86,14 @@ void sev_guest_free(struct sev_guest *g);
  * address bits as the platform reports them. */
 void sev_cpu_model_setup(const struct sev_guest *g,
                          struct x86_cpu_model *model);
+
+/* SNP: backs every memory slot of gm with a guest_memfd (slot i is
+ * region i, as accel/kvm numbers them): the slot is deleted and created
+ * again with KVM_SET_USER_MEMORY_REGION2.  The firmware loses
+ * KVM_MEM_READONLY (KVM refuses it with guest_memfd, as for QEMU).
+ * Called by sev_launch_update before the first SNP_LAUNCH_UPDATE. */
+bool sev_snp_private_memory(struct sev_guest *g, struct guest_mem *gm,
+                            Error **errp);
 
 bool sev_launch_start(struct sev_guest *g, Error **errp);
 /* fw: the firmware's host buffer (mapped at 4 GiB - fw_size); gm: guest

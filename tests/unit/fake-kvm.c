@@ -452,6 +452,9 @@ struct fake_sev {
     unsigned nr_vcpus;
     struct fake_sev_vcpu vcpus[FAKE_SEV_MAX_VCPUS];
     GArray *private_ranges; /* uint64_t pairs: gpa, size */
+    GArray *gmem_slots;     /* uint64_t pairs: gpa, size */
+    bool no_gmem;
+    int next_gmem_fd;
     uint32_t fail_cmd, fail_fw;
     bool fail_armed;
     GString *log;
@@ -468,6 +471,8 @@ struct fake_sev *fake_sev_enable(struct fake_kvm *f, unsigned vm_types,
 
     s->vm_types = vm_types;
     s->private_ranges = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    s->gmem_slots = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    s->next_gmem_fd = 200;
     s->log = g_string_new(NULL);
     f->sev = s;
     f->accel.vm_fd = FAKE_VM_FD;
@@ -489,6 +494,7 @@ static void fake_sev_destroy(struct fake_kvm *f)
         g_checksum_free(s->sha256);
     }
     g_array_free(s->private_ranges, TRUE);
+    g_array_free(s->gmem_slots, TRUE);
     g_string_free(s->log, TRUE);
     g_free(s);
     f->sev = NULL;
@@ -510,6 +516,11 @@ void fake_sev_fail(struct fake_kvm *f, uint32_t cmd, uint32_t fw)
     f->sev->fail_cmd = cmd;
     f->sev->fail_fw = fw;
     f->sev->fail_armed = true;
+}
+
+void fake_sev_no_guest_memfd(struct fake_kvm *f)
+{
+    f->sev->no_gmem = true;
 }
 
 void fake_sev_no_kvm_support(struct fake_kvm *f)
@@ -738,6 +749,19 @@ static void snp_chain(struct fake_sev *s, uint8_t type, uint64_t gpa,
     g_checksum_free(c);
 }
 
+static bool in_pairs(GArray *a, uint64_t gpa, uint64_t size)
+{
+    for (guint i = 0; i + 1 < a->len; i += 2) {
+        uint64_t b = g_array_index(a, uint64_t, i);
+        uint64_t l = g_array_index(a, uint64_t, i + 1);
+
+        if (gpa >= b && gpa + size <= b + l) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool is_private(struct fake_sev *s, uint64_t gpa, uint64_t size)
 {
     for (guint i = 0; i + 1 < s->private_ranges->len; i += 2) {
@@ -957,8 +981,9 @@ static int sev_cmd(struct fake_kvm *f, struct kvm_sev_cmd *c)
             u->type == FS_PAGE_VMSA) {
             return -EINVAL;
         }
-        if (!is_private(s, gpa, u->len)) {
-            return -EINVAL; /* KVM: the range must be private first */
+        if (!is_private(s, gpa, u->len) ||
+            !in_pairs(s->gmem_slots, gpa, u->len)) {
+            return -EINVAL; /* KVM: private, guest_memfd-backed memory */
         }
         for (uint64_t off = 0; off < u->len; off += 4096) {
             const uint8_t *page = (const uint8_t *)(uintptr_t)(u->uaddr + off);
@@ -1067,7 +1092,34 @@ static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
     if (fd == FAKE_VM_FD) {
         g_array_append_val(f->calls, req);
         if (req == KVM_CHECK_EXTENSION) {
-            *ret = (long)arg == SEV_KVM_CAP_VM_TYPES ? (int)s->vm_types : 0;
+            long cap = (long)arg;
+            bool gmem =
+                !s->no_gmem && (s->vm_types & (1u << SEV_KVM_X86_SNP_VM));
+
+            *ret = cap == SEV_KVM_CAP_VM_TYPES ? (int)s->vm_types
+                   : (cap == SEV_KVM_CAP_GUEST_MEMFD ||
+                      cap == SEV_KVM_CAP_USER_MEMORY2)
+                       ? gmem
+                       : 0;
+        } else if (req == SEV_KVM_CREATE_GUEST_MEMFD) {
+            const struct sev_kvm_create_guest_memfd *c = arg;
+
+            *ret = c->flags || !c->size || c->size % 4096 ? -EINVAL
+                                                          : s->next_gmem_fd++;
+        } else if (req == KVM_SET_USER_MEMORY_REGION) {
+            *ret = 0; /* (slots are not modelled; deletion accepted) */
+        } else if (req == SEV_KVM_SET_USER_MEMORY_REGION2) {
+            const struct sev_kvm_userspace_memory_region2 *r = arg;
+
+            if (!(r->flags & SEV_KVM_MEM_GUEST_MEMFD) ||
+                (r->flags & KVM_MEM_READONLY) || r->guest_memfd < 200 ||
+                (int)r->guest_memfd >= s->next_gmem_fd) {
+                *ret = -EINVAL;
+            } else {
+                g_array_append_val(s->gmem_slots, r->guest_phys_addr);
+                g_array_append_val(s->gmem_slots, r->memory_size);
+                *ret = 0;
+            }
         } else if (req == KVM_MEMORY_ENCRYPT_OP) {
             /* KVM answers a NULL op with 0 when it has SEV */
             *ret = arg ? sev_cmd(f, arg) : (s->no_kvm ? -ENOTTY : 0);

@@ -107,6 +107,8 @@ int fake_sev_add_vcpu(struct fake_kvm *f);
 void fake_sev_fail(struct fake_kvm *f, uint32_t cmd, uint32_t fw);
 /* KVM without SEV (the NULL op and every command fail with ENOTTY). */
 void fake_sev_no_kvm_support(struct fake_kvm *f);
+/* KVM without guest_memfd (KVM_CAP_GUEST_MEMFD / USER_MEMORY2 absent). */
+void fake_sev_no_guest_memfd(struct fake_kvm *f);
 /* The launch digest once measured/finished (hex, g_free it), else NULL. */
 char *fake_sev_digest(const struct fake_kvm *f);
 /* Whether [gpa, gpa+size) was made private (KVM_SET_MEMORY_ATTRIBUTES). */

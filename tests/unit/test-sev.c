@@ -102,6 +102,10 @@ static bool rig_firmware(struct rig *r, const uint8_t *data, size_t size)
     g_assert_cmpint(posix_memalign((void **)&r->fw, 4096, size), ==, 0);
     memcpy(r->fw, data, size);
     r->fw_size = size;
+    /* mapped below 4 GiB as the machine maps it (SNP backs it with a
+     * guest_memfd like RAM) */
+    g_assert_true(gm_add_alias(r->gm, SEV_FW_END - size, r->fw, size, true,
+                               "bios", NULL));
     return true;
 }
 
@@ -323,6 +327,8 @@ static void test_firmware_errors(void)
     g_assert_cmpstr(sev_fw_error_name(0x99), ==, "unknown status");
 }
 
+static void hashes_firmware(struct rig *r, uint32_t hashes_at);
+
 static void test_missing_support(void)
 {
     struct rig r;
@@ -352,6 +358,16 @@ static void test_missing_support(void)
     rig_init(&r, "sev-guest,id=s,reduced-phys-bits=5", ALL_TYPES,
              SEV_KVM_X86_SEV_VM, 1);
     expect(rig_guest(&r, &err), &err, "reduced-phys-bits check failed");
+    rig_fini(&r);
+
+    /* SNP on a KVM without guest_memfd: named before SNP_LAUNCH_UPDATE. */
+    rig_init(&r, "sev-snp-guest,id=s", ALL_TYPES, SEV_KVM_X86_SNP_VM, 1);
+    fake_sev_no_guest_memfd(&r.f);
+    hashes_firmware(&r, 0x804010);
+    g_assert_true(rig_guest(&r, &err));
+    g_assert_true(sev_launch_start(r.g, &err));
+    expect(sev_launch_update(r.g, r.fw, r.fw_size, r.gm, NULL, r.cpus, 1, &err),
+           &err, "KVM has no guest_memfd");
     rig_fini(&r);
 
     /* A firmware without SNP metadata is refused by name for SNP. */
