@@ -12,6 +12,9 @@
 #include "sev/sev.h"
 #include "system/machine.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 struct qapi_sev_info *qmp_query_sev(struct machine *m, Error **errp)
 {
     struct qapi_sev_info *i = g_new0(struct qapi_sev_info, 1);
@@ -53,9 +56,10 @@ struct qapi_sev_capability *qmp_query_sev_capabilities(struct machine *m,
     struct sev_user_data_pdh_cert_export ex = {0};
     struct sev_user_data_get_id2 id = {0};
     g_autofree uint8_t *pdh = NULL, *chain = NULL, *cpu0 = NULL;
-    struct qapi_sev_capability *c;
-    uint32_t fw = 0;
-    int r;
+    struct qapi_sev_capability *c = NULL;
+    const struct kvm_backend *be = &kvm_real_backend;
+    uint32_t fw = 0, cbitpos = 0, reduced = 0;
+    int r, fd, own_fd = -1;
 
     if (!m->kvm) {
         error_setg(errp, "KVM not enabled");
@@ -65,13 +69,23 @@ struct qapi_sev_capability *qmp_query_sev_capabilities(struct machine *m,
         error_setg(errp, "SEV is not enabled in KVM");
         return NULL;
     }
-    if (!g) {
-        /* vireo opens /dev/sev only for an SEV guest, before the sandbox */
-        error_setg(errp, "SEV: Failed to open /dev/sev: no SEV guest");
-        return NULL;
+    if (g) {
+        be = g->be;
+        fd = g->sev_fd;
+        cbitpos = g->plat.cbitpos;
+        reduced = g->plat.reduced_phys_bits;
+    } else {
+        /* A plain guest on an SEV host (libvirt probes this way). */
+        fd = own_fd = open("/dev/sev", O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            error_setg_errno(errp, errno, "SEV: Failed to open /dev/sev");
+            return NULL;
+        }
+        sev_host_cbit(&cbitpos, &reduced);
+        reduced = 1; /* what QEMU reports */
     }
     /* Lengths first (INVALID_LENGTH is the expected answer), then data. */
-    r = sev_dev_cmd(g->be, g->sev_fd, SEV_PDH_CERT_EXPORT, &ex, &fw);
+    r = sev_dev_cmd(be, fd, SEV_PDH_CERT_EXPORT, &ex, &fw);
     if (r < 0 && fw != SEV_RET_INVALID_LEN) {
         goto fail;
     }
@@ -79,17 +93,17 @@ struct qapi_sev_capability *qmp_query_sev_capabilities(struct machine *m,
     chain = g_malloc0(ex.cert_chain_len + 1);
     ex.pdh_cert_address = (uintptr_t)pdh;
     ex.cert_chain_address = (uintptr_t)chain;
-    r = sev_dev_cmd(g->be, g->sev_fd, SEV_PDH_CERT_EXPORT, &ex, &fw);
+    r = sev_dev_cmd(be, fd, SEV_PDH_CERT_EXPORT, &ex, &fw);
     if (r < 0) {
         goto fail;
     }
-    r = sev_dev_cmd(g->be, g->sev_fd, SEV_GET_ID2, &id, &fw);
+    r = sev_dev_cmd(be, fd, SEV_GET_ID2, &id, &fw);
     if (r < 0 && fw != SEV_RET_INVALID_LEN) {
         goto fail;
     }
     cpu0 = g_malloc0(id.length + 1);
     id.address = (uintptr_t)cpu0;
-    r = sev_dev_cmd(g->be, g->sev_fd, SEV_GET_ID2, &id, &fw);
+    r = sev_dev_cmd(be, fd, SEV_GET_ID2, &id, &fw);
     if (r < 0) {
         goto fail;
     }
@@ -97,14 +111,18 @@ struct qapi_sev_capability *qmp_query_sev_capabilities(struct machine *m,
     c->pdh = g_base64_encode(pdh, ex.pdh_cert_len);
     c->cert_chain = g_base64_encode(chain, ex.cert_chain_len);
     c->cpu0_id = g_base64_encode(cpu0, id.length);
-    c->cbitpos = g->plat.cbitpos;
-    c->reduced_phys_bits = g->plat.reduced_phys_bits;
-    return c;
+    c->cbitpos = cbitpos;
+    c->reduced_phys_bits = reduced;
+    goto out;
 fail:
     error_setg(errp,
                "SEV: Failed to export platform data ret=%d fw_err=%u (%s)", r,
                fw, sev_fw_error_name(fw));
-    return NULL;
+out:
+    if (own_fd >= 0) {
+        close(own_fd);
+    }
+    return c;
 }
 
 void qmp_sev_inject_launch_secret(struct machine *m, bool has_packet_header,

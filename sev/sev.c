@@ -40,9 +40,11 @@ static const char *obj_type(const struct sev_config *cfg)
 
 /* CPUID 0x8000001F EBX as the host reports it: C-bit position [5:0],
  * physical address bits lost to encryption [11:6] (APM vol. 3, E.4.17). */
-static void host_cbit(struct sev_platform_info *info)
+void sev_host_cbit(uint32_t *cbitpos, uint32_t *reduced_phys_bits)
 {
     uint32_t eax, ebx, ecx, edx;
+
+    *cbitpos = *reduced_phys_bits = 0;
 
     __asm__ volatile("cpuid"
                      : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
@@ -53,8 +55,8 @@ static void host_cbit(struct sev_platform_info *info)
     __asm__ volatile("cpuid"
                      : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
                      : "a"(0x8000001fu), "c"(0));
-    info->cbitpos = ebx & 0x3f;
-    info->reduced_phys_bits = (ebx >> 6) & 0x3f;
+    *cbitpos = ebx & 0x3f;
+    *reduced_phys_bits = (ebx >> 6) & 0x3f;
 }
 
 bool sev_host_check(const struct sev_config *cfg, const struct kvm_backend *be,
@@ -83,7 +85,7 @@ bool sev_host_check(const struct sev_config *cfg, const struct kvm_backend *be,
                              path);
             return false;
         }
-        host_cbit(info);
+        sev_host_cbit(&info->cbitpos, &info->reduced_phys_bits);
     }
     r = sev_dev_cmd(be, fd, SEV_PLATFORM_STATUS, &st, &fw);
     if (r < 0) {

@@ -63,6 +63,10 @@ struct sev_guest {
     size_t measurement_len;
 };
 
+/* The host's CPUID 0x8000001F EBX: C-bit position and the physical
+ * address bits encryption costs (zeros on a CPU without the leaf). */
+void sev_host_cbit(uint32_t *cbitpos, uint32_t *reduced_phys_bits);
+
 /* /dev/sev exists, opens, and PLATFORM_STATUS answers; the C-bit and
  * reduced-phys-bits asked for match the platform (be NULL: the real host,
  * `path` then "/dev/sev").  Runs before /dev/kvm is opened. */

@@ -523,9 +523,9 @@ void fake_sev_no_guest_memfd(struct fake_kvm *f)
     f->sev->no_gmem = true;
 }
 
-void fake_sev_no_kvm_support(struct fake_kvm *f)
+void fake_sev_no_kvm_support(struct fake_kvm *f, bool none)
 {
-    f->sev->no_kvm = true;
+    f->sev->no_kvm = none;
 }
 
 char *fake_sev_digest(const struct fake_kvm *f)

@@ -106,7 +106,7 @@ int fake_sev_add_vcpu(struct fake_kvm *f);
 /* Makes the next `cmd` (a KVM_SEV_* id) fail with firmware status fw. */
 void fake_sev_fail(struct fake_kvm *f, uint32_t cmd, uint32_t fw);
 /* KVM without SEV (the NULL op and every command fail with ENOTTY). */
-void fake_sev_no_kvm_support(struct fake_kvm *f);
+void fake_sev_no_kvm_support(struct fake_kvm *f, bool none);
 /* KVM without guest_memfd (KVM_CAP_GUEST_MEMFD / USER_MEMORY2 absent). */
 void fake_sev_no_guest_memfd(struct fake_kvm *f);
 /* The launch digest once measured/finished (hex, g_free it), else NULL. */

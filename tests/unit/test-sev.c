@@ -336,7 +336,7 @@ static void test_missing_support(void)
 
     /* KVM without SEV: named before anything else. */
     rig_init(&r, "sev-guest,id=s", 0, 0, 1);
-    fake_sev_no_kvm_support(&r.f);
+    fake_sev_no_kvm_support(&r.f, true);
     expect(rig_guest(&r, &err), &err, "KVM has no memory encryption support");
     rig_fini(&r);
 
@@ -684,6 +684,15 @@ static void test_qmp(void)
     expect(false, &err, "SEV is not enabled");
     hmp_info_sev(&m, "", 0, hmp);
     g_assert_cmpstr(hmp->str, ==, "SEV is not enabled\n");
+    if (!g_file_test("/dev/sev", G_FILE_TEST_EXISTS)) {
+        /* a plain guest: vireo opens /dev/sev as QEMU does */
+        g_assert_null(qmp_query_sev_capabilities(&m, &err));
+        expect(false, &err, "SEV: Failed to open /dev/sev");
+    }
+    fake_sev_no_kvm_support(&r.f, true);
+    g_assert_null(qmp_query_sev_capabilities(&m, &err));
+    expect(false, &err, "SEV is not enabled in KVM");
+    fake_sev_no_kvm_support(&r.f, false);
 
     /* An SEV-ES guest launched up to the measurement (-S). */
     g_assert_true(rig_guest(&r, &err));
