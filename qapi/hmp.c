@@ -9,6 +9,7 @@
 #include "qapi/monitor.h"
 #include "qapi/qapi-gen-types.h"
 #include "system/machine.h"
+#include "sev/sev.h"
 
 struct hmp_cmd {
     const char *name;
@@ -133,6 +134,7 @@ static const struct hmp_cmd hmp_info_cmds[] = {
     {"cpus", "info cpus -- show infos for each CPU", hmp_info_cpus},
     {"registers", "info registers [-a] -- show the cpu registers",
      hmp_info_registers},
+    {"sev", "info sev -- show SEV information", hmp_info_sev},
     {"status", "info status -- show the current VM status", hmp_info_status},
 };
 

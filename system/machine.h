@@ -27,6 +27,7 @@ struct chardev;
 struct irq_line;
 struct msi_sender_ops;
 struct vcpu_env;
+struct sev_config;
 
 enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
 
@@ -62,6 +63,11 @@ struct machine_config {
     char *rtc_base;     /* "utc" | "localtime" | date */
     char **argv;        /* the command line as given */
     char *help_request; /* "machine", "cpu", "device", "device:NAME" */
+    /* sev/: -object sev-guest|sev-snp-guest, and whether -machine
+     * confidential-guest-support (or memory-encryption) names it. */
+    struct sev_config *sev;
+    bool sev_enabled;
+    bool measure_launch; /* -measure-launch (a vireo addition) */
 };
 
 void machine_config_init(struct machine_config *cfg);
@@ -154,6 +160,9 @@ struct machine {
     struct x86_cpu_model *cpu_model;
     /* What the vCPU layer sees of the machine (accel/kvm/vcpu.h). */
     struct vcpu_env *vcpu_env;
+    /* SEV/SEV-ES/SNP launch context (sev/sev.h), NULL for a plain guest */
+    struct sev_guest *sev;
+    int sev_fd;
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */

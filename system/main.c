@@ -12,6 +12,7 @@
 #include "system/machine.h"
 #include "system/sandbox.h"
 #include "system/vl.h"
+#include "sev/sev-config.h"
 #include "target-i386/cpu.h"
 
 #include <fcntl.h>
@@ -154,6 +155,18 @@ int main(int argc, char **argv)
         goto done;
     case VL_RUN:
         break;
+    }
+    if (cfg.measure_launch) {
+        char *digest = sev_measure_for_config(&cfg, &err);
+
+        if (!digest) {
+            error_report_err(err);
+            goto done;
+        }
+        printf("%s\n", digest);
+        g_free(digest);
+        status = 0;
+        goto done;
     }
     if (cfg.daemonize) {
         daemon_fd = daemonize_start(&err);

@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include "sev/sev.h"
 
 const char *run_state_name(enum run_state s)
 {
@@ -150,7 +151,14 @@ void machine_pause(struct machine *m)
 
 void machine_resume(struct machine *m)
 {
+    Error *err = NULL;
+
     if (m->state == RUN_STATE_RUNNING) {
+        return;
+    }
+    /* -S with SEV: LAUNCH_FINISH at the first `cont` (sev/sev.h). */
+    if (!sev_machine_finish(m, &err)) {
+        error_report_err(err);
         return;
     }
     m->state = RUN_STATE_RUNNING;
@@ -221,6 +229,12 @@ static void handle_requests(struct machine *m)
         qapi_event_send_shutdown(m, false, qapi_cause(cause));
         do_quit(m);
         return;
+    }
+    /* SEV-ES/SNP: the vCPUs' state is encrypted and cannot be reset;
+     * QEMU turns the reset into a shutdown, so does vireo. */
+    if (req & REQ_RESET && !sev_cpus_resettable(m)) {
+        error_report("cpus are not resettable, terminating");
+        req |= REQ_SHUTDOWN;
     }
     if (req & REQ_SHUTDOWN ||
         (req & REQ_RESET && m->cfg->no_reboot && cause_is_guest(cause))) {

@@ -234,16 +234,17 @@ struct sandbox_fixed_rule {
 
 static const uint64_t sandbox_socket_families[] = {AF_UNIX, AF_INET, AF_INET6,
                                                    AF_NETLINK};
-/* ioctl types: KVM (0xAE) and the terminal/tun group 'T' (0x54, TCGETS,
- * TIOCGPTN, FIONBIO, FIONREAD, TUNSETIFF...) */
-static const uint64_t sandbox_ioctl_types[] = {KVMIO << 8, 'T' << 8};
+/* ioctl types: KVM (0xAE), the terminal/tun group 'T' (0x54, TCGETS,
+ * TIOCGPTN, FIONBIO, FIONREAD, TUNSETIFF...) and /dev/sev's 'S'
+ * (SEV_ISSUE_CMD, for query-sev-capabilities of an SEV guest) */
+static const uint64_t sandbox_ioctl_types[] = {KVMIO << 8, 'T' << 8, 'S' << 8};
 static const uint64_t sandbox_clone_thread[] = {CLONE_THREAD};
 static const uint64_t sandbox_pid[] = {SANDBOX_PID_PLACEHOLDER};
 
 static const struct sandbox_arg_rule sandbox_main_arg_rules[] = {
     {"socket", SECCOMP_RET_ALLOW, 0, UINT64_MAX, sandbox_socket_families, 4,
      false},
-    {"ioctl", SECCOMP_RET_ALLOW, 1, 0xff00, sandbox_ioctl_types, 2, false},
+    {"ioctl", SECCOMP_RET_ALLOW, 1, 0xff00, sandbox_ioctl_types, 3, false},
     /* threads only: fork and vfork stay out */
     {"clone", SECCOMP_RET_ALLOW, 0, CLONE_THREAD, sandbox_clone_thread, 1,
      false},

@@ -19,6 +19,7 @@
 #include "hw/core/device.h"
 #include "qapi/json-parse.h"
 #include "qapi/json-value.h"
+#include "sev/sev-config.h"
 #include "system/vl.h"
 
 #define VL_MAX_SERIALS 4
@@ -83,6 +84,10 @@ void machine_config_clear(struct machine_config *cfg)
     g_free(cfg->rtc_base);
     g_free(cfg->help_request);
     g_strfreev(cfg->argv);
+    if (cfg->sev) {
+        sev_config_free(cfg->sev);
+        g_free(cfg->sev);
+    }
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -123,6 +128,8 @@ enum vl_opt {
     OPT_SANDBOX,
     OPT_VERSION,
     OPT_HELP,
+    OPT_OBJECT,
+    OPT_MEASURE_LAUNCH,
 };
 
 struct vl_option {
@@ -182,6 +189,10 @@ static const struct vl_option vl_options[] = {
     {"device", OPT_DEVICE, true, "DRIVER[,prop=value]", "add a device"},
     {"rtc", OPT_RTC, true, "base=utc|localtime|DATE", "set the RTC base"},
     {"sandbox", OPT_SANDBOX, true, "on|off", "seccomp sandbox (default on)"},
+    {"object", OPT_OBJECT, true, "sev-guest|sev-snp-guest,id=ID[,prop=value]",
+     "create an object (SEV confidential guest)"},
+    {"measure-launch", OPT_MEASURE_LAUNCH, false, NULL,
+     "print the SEV launch digest of this command line and exit (vireo)"},
     {"version", OPT_VERSION, false, NULL, "print the version and exit"},
     {"h", OPT_HELP, false, NULL, "print this help and exit"},
     {"help", OPT_HELP, false, NULL, "print this help and exit"},
@@ -1129,6 +1140,63 @@ static bool opt_device(struct vl_state *st, const char *arg, Error **errp)
     return true;
 }
 
+/* -object: only the SEV types for now (sev/sev-config.c owns their
+ * properties); a generic object table will dispatch here. */
+static bool opt_object(struct vl_state *st, const char *arg, Error **errp)
+{
+    struct keyval *kv = keyval_parse(arg, "qom-type", errp);
+    const char *type;
+    struct sev_config sc;
+    bool ok = false;
+
+    if (!kv) {
+        return false;
+    }
+    type = keyval_get(kv, "qom-type");
+    if (!sev_object_type(type)) {
+        error_setg(errp, "object type '%s' is not supported by vireo",
+                   type ? type : "");
+    } else if (st->cfg->sev) {
+        error_setg(errp, "only one sev-guest or sev-snp-guest object");
+    } else if (sev_config_parse(type, kv, &sc, errp)) {
+        if (keyval_check_all_used(kv, type, errp)) {
+            st->cfg->sev = g_memdup2(&sc, sizeof(sc));
+            ok = true;
+        } else {
+            sev_config_free(&sc);
+        }
+    }
+    keyval_free(kv);
+    return ok;
+}
+
+/* -machine confidential-guest-support=ID / memory-encryption=ID. */
+static bool check_cgs(struct machine_config *cfg, Error **errp)
+{
+    static const char *const keys[] = {"confidential-guest-support",
+                                       "memory-encryption"};
+    struct keyval *kv;
+    bool ok = true;
+
+    if (!cfg->machine_opts || !*cfg->machine_opts) {
+        return true;
+    }
+    kv = keyval_parse(cfg->machine_opts, NULL, errp);
+    if (!kv) {
+        return false;
+    }
+    for (size_t i = 0; ok && i < ARRAY_SIZE(keys); i++) {
+        const char *id = keyval_get(kv, keys[i]);
+
+        if (id) {
+            ok = sev_config_check_ref(cfg->sev, keys[i], id, errp);
+            cfg->sev_enabled = ok;
+        }
+    }
+    keyval_free(kv);
+    return ok;
+}
+
 static bool handle(struct vl_state *st, const struct vl_option *o,
                    const char *arg, Error **errp)
 {
@@ -1252,6 +1320,11 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
         usage(st->out);
         st->exit_ok = true;
         return true;
+    case OPT_OBJECT:
+        return opt_object(st, arg, errp);
+    case OPT_MEASURE_LAUNCH:
+        cfg->measure_launch = true;
+        return true;
     }
     g_assert_not_reached();
 }
@@ -1352,6 +1425,9 @@ static bool finish(struct vl_state *st, Error **errp)
         if (*errp) {
             return false;
         }
+    }
+    if (!check_cgs(cfg, errp)) {
+        return false;
     }
     if (!cfg->kernel) {
         if (cfg->initrd) {

@@ -47,6 +47,9 @@ struct x86_cpu_model {
     uint32_t feat[FEAT_NWORDS]; /* after filtering against KVM */
     unsigned nr_cpus, sockets, cores, threads;
     const struct kvm_cpuid2 *supported; /* KVM_GET_SUPPORTED_CPUID */
+    /* CPUID 0x8000001F for SEV guests (sev/), when has_mem_encrypt */
+    bool has_mem_encrypt;
+    uint32_t mem_encrypt_eax, mem_encrypt_ebx;
 };
 
 /* CPUID register access on a kvm_cpuid2 table. */

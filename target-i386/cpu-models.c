@@ -662,3 +662,11 @@ uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *m, unsigned index)
 {
     return x86_cpuid_apic_id(m, index);
 }
+
+void x86_cpu_model_set_mem_encrypt(struct x86_cpu_model *model, uint32_t eax,
+                                   uint32_t ebx)
+{
+    model->has_mem_encrypt = true;
+    model->mem_encrypt_eax = eax;
+    model->mem_encrypt_ebx = ebx;
+}

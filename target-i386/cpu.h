@@ -64,6 +64,12 @@ uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *model,
 bool x86_cpu_model_has_feature(const struct x86_cpu_model *model,
                                const char *name);
 
+/* SEV guests: CPUID 0x8000001F with these EAX (SEV/SEV-ES/SNP bits) and
+ * EBX (C-bit position, reduced physical address bits) for the vCPUs
+ * created from now on (and the extended level raised to reach it). */
+void x86_cpu_model_set_mem_encrypt(struct x86_cpu_model *model, uint32_t eax,
+                                   uint32_t ebx);
+
 struct x86_cpu;
 
 /* Sets CPUID for this vCPU and learns its MSR list. */
@@ -103,6 +109,12 @@ const struct kvm_cpuid2 *x86_cpu_cpuid(const struct x86_cpu *c);
 
 /* SEV-ES guests: KVM never sees EFER.LMA; the layer synthesises it. */
 void x86_cpu_set_sev_es(struct x86_cpu *c, bool on);
+/* After an SEV-ES/SNP launch on a VM created with its SEV type, KVM
+ * refuses to read or write the encrypted state: gets of those groups fail
+ * naming the reason (no register dump of garbage), puts skip them.  Only
+ * the LAPIC and mp_state stay accessible. */
+void x86_cpu_set_state_protected(struct x86_cpu *c, bool on);
+bool x86_cpu_state_protected(const struct x86_cpu *c);
 
 /* Entry state a loader (bzImage/PVH/multiboot) wants for the BSP instead
  * of the reset vector; applied after x86_cpu_reset() on every reset. */

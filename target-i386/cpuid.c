@@ -452,5 +452,20 @@ struct kvm_cpuid2 *x86_cpuid_build(const struct x86_cpu_model *m,
         }
         *x86_cpuid_reg(e, wi->reg) = m->feat[w];
     }
+    if (m->has_mem_encrypt) {
+        /* AMD memory encryption leaf (APM vol. 3 E.4.17), as the SEV
+         * platform and the guest's mode say. */
+        e = x86_cpuid_find(tb.t, 0x8000001f, 0);
+        if (!e) {
+            e = add(&tb, 0x8000001f, 0);
+        }
+        e->eax = m->mem_encrypt_eax;
+        e->ebx = m->mem_encrypt_ebx;
+        e->ecx = e->edx = 0;
+        e = x86_cpuid_find(tb.t, 0x80000000, 0);
+        if (e && e->eax < 0x8000001f) {
+            e->eax = 0x8000001f;
+        }
+    }
     return tb.t;
 }

@@ -56,6 +56,7 @@ struct x86_cpu {
     uint32_t apic_id;
     uint32_t signature; /* CPUID.1:EAX, EDX at reset */
     bool sev_es;
+    bool state_protected; /* SEV-ES/SNP after launch on a typed VM */
     unsigned avail, dirty;
 
     struct kvm_regs regs;
@@ -526,9 +527,20 @@ static const unsigned put_order[] = {
     X86_MSRS,  X86_EVENTS, X86_MP_STATE, X86_DEBUGREGS,
 };
 
+/* What KVM still reads and writes of a vCPU whose state is encrypted. */
+#define X86_UNPROTECTED (X86_LAPIC | X86_MP_STATE)
+
 bool x86_cpu_get(struct x86_cpu *c, unsigned groups, Error **errp)
 {
     unsigned want = groups & X86_ALL & ~c->avail;
+
+    if (c->state_protected && (want & ~X86_UNPROTECTED)) {
+        error_setg(errp,
+                   "vCPU %u: register state is encrypted (SEV-ES/SEV-SNP "
+                   "guest): KVM cannot read it",
+                   c->index);
+        return false;
+    }
 
     /* KVM_GET_MP_STATE processes a pending INIT/SIPI, which rewrites CS,
      * RIP and more: clean cached regs/sregs are re-read after it. */
@@ -554,6 +566,11 @@ bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
 {
     unsigned groups = level == X86_PUT_RUNTIME ? c->dirty : X86_ALL;
 
+    if (c->state_protected) {
+        /* KVM refuses these writes; the guest owns its state now. */
+        c->dirty &= X86_UNPROTECTED;
+        groups &= X86_UNPROTECTED;
+    }
     if (!groups) {
         return true; /* the usual case before each KVM_RUN */
     }
@@ -664,6 +681,20 @@ bool x86_cpu_set_msr(struct x86_cpu *c, uint32_t index, uint64_t val)
 void x86_cpu_set_sev_es(struct x86_cpu *c, bool on)
 {
     c->sev_es = on;
+}
+
+void x86_cpu_set_state_protected(struct x86_cpu *c, bool on)
+{
+    c->state_protected = on;
+    if (on) {
+        c->avail &= X86_UNPROTECTED;
+        c->dirty &= X86_UNPROTECTED;
+    }
+}
+
+bool x86_cpu_state_protected(const struct x86_cpu *c)
+{
+    return c->state_protected;
 }
 
 unsigned x86_cpu_dropped_msrs(const struct x86_cpu *c, const uint32_t **list)

@@ -325,6 +325,17 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
                                 enum kvm_irqchip_mode irqchip,
                                 uint64_t sys_pages, Error **errp)
 {
+    return kvm_accel_new_typed(be, irqchip, sys_pages, 0, errp);
+}
+
+/* KVM_CAP_VM_TYPES (Linux 6.10): bit N set when KVM_CREATE_VM takes type N */
+#define KVM_CAP_VM_TYPES_NR 235
+
+struct kvm_accel *kvm_accel_new_typed(const struct kvm_backend *be,
+                                      enum kvm_irqchip_mode irqchip,
+                                      uint64_t sys_pages, unsigned long vm_type,
+                                      Error **errp)
+{
     struct kvm_accel *k = g_new0(struct kvm_accel, 1);
     uint64_t idmap = sys_pages;
     int r;
@@ -383,7 +394,17 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
     if (!start_cpuid_query(k, errp) || !get_msr_list(k, errp)) {
         goto fail;
     }
-    r = kvm_ioctl(k, k->sys_fd, KVM_CREATE_VM, (void *)0);
+    if (vm_type) {
+        int types = kvm_ioctl(k, k->sys_fd, KVM_CHECK_EXTENSION,
+                              (void *)(long)KVM_CAP_VM_TYPES_NR);
+
+        /* not offered: a default VM; the caller decides if that will do */
+        if (types <= 0 || vm_type >= 32 || !(types & (1u << vm_type))) {
+            vm_type = 0;
+        }
+    }
+    k->vm_type = vm_type;
+    r = kvm_ioctl(k, k->sys_fd, KVM_CREATE_VM, (void *)vm_type);
     if (r < 0) {
         error_setg_errno(errp, -r, "KVM_CREATE_VM failed");
         goto fail;

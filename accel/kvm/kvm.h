@@ -69,6 +69,7 @@ struct kvm_accel {
     GArray *msi_routes; /* struct kvm_msi_route; gsi 0: free slot */
     int sys_fd;
     int vm_fd;
+    unsigned long vm_type; /* KVM_CREATE_VM type (0; SEV types: sev/) */
     int vcpu_mmap_size;
     int nr_slots; /* KVM_CAP_NR_MEMSLOTS */
     int next_slot;
@@ -111,6 +112,13 @@ const char *kvm_ioctl_name(unsigned long req);
 struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
                                 enum kvm_irqchip_mode irqchip,
                                 uint64_t sys_pages, Error **errp);
+/* The same with a KVM_CREATE_VM type (the SEV types of sev/) when
+ * KVM_CAP_VM_TYPES offers it; otherwise a default VM (k->vm_type says
+ * which was created). */
+struct kvm_accel *kvm_accel_new_typed(const struct kvm_backend *be,
+                                      enum kvm_irqchip_mode irqchip,
+                                      uint64_t sys_pages, unsigned long vm_type,
+                                      Error **errp);
 /* Parses QEMU's kernel-irqchip= value: on/split (off is refused: vireo
  * needs the in-kernel LAPIC). */
 bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,

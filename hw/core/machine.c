@@ -17,6 +17,7 @@
 #include "system/memory.h"
 #include "target-i386/cpu.h"
 #include "util/keyval.h"
+#include "sev/sev.h"
 
 #include <unistd.h>
 
@@ -59,6 +60,9 @@ static bool machine_opts(const struct machine_config *cfg,
         g_autofree char *what = g_strdup_printf("-machine %s", t->name);
 
         keyval_get(kv, "accel");
+        /* checked against -object by the command line, used by sev/ */
+        keyval_get(kv, "confidential-guest-support");
+        keyval_get(kv, "memory-encryption");
         for (const char *const *o = t->options; o && *o; o++) {
             keyval_get(kv, *o);
         }
@@ -210,6 +214,9 @@ static bool create_vcpus(struct machine *m, Error **errp)
     if (!m->cpu_model) {
         return false;
     }
+    if (m->sev) {
+        sev_cpu_model_setup(m->sev, m->cpu_model);
+    }
     m->vcpus = g_new0(struct vcpu *, cfg->smp_cpus);
     for (unsigned i = 0; i < cfg->smp_cpus; i++) {
         struct vcpu *cpu = vcpu_new(
@@ -232,6 +239,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     enum kvm_irqchip_mode irqchip;
 
     m->cfg = cfg;
+    m->sev_fd = -1;
     m->req_event_fd = -1;
     m->signal_fd = -1;
     vlog_init(&m->log);
@@ -268,8 +276,17 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!machine_opts(cfg, m->type, &irqchip, errp)) {
         goto fail;
     }
-    m->kvm = kvm_accel_new(NULL, irqchip, m->type->kvm_sys_pages, errp);
+    /* SEV: the platform is checked before /dev/kvm and guest memory. */
+    if (cfg->sev_enabled && !sev_machine_check(m, errp)) {
+        goto fail;
+    }
+    m->kvm =
+        kvm_accel_new_typed(NULL, irqchip, m->type->kvm_sys_pages,
+                            cfg->sev_enabled ? sev_vm_type(cfg->sev) : 0, errp);
     if (!m->kvm) {
+        goto fail;
+    }
+    if (cfg->sev_enabled && !sev_machine_init(m, errp)) {
         goto fail;
     }
     m->pio = as_new("I/O", &m->log);
@@ -316,6 +333,9 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!create_vcpus(m, errp)) {
         goto fail;
     }
+    if (m->sev && !sev_machine_launch(m, errp)) {
+        goto fail;
+    }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         if (!vcpu_start(m->vcpus[i], errp)) {
             goto fail;
@@ -342,6 +362,7 @@ void machine_free(struct machine *m)
         vcpu_free(m->vcpus[i]);
     }
     g_free(m->vcpus);
+    sev_machine_free(m);
     if (m->cpu_model) {
         x86_cpu_model_free(m->cpu_model);
     }

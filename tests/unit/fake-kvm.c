@@ -94,10 +94,19 @@ static int vm_ioctl(struct fake_kvm *f, unsigned long req, void *arg)
     }
 }
 
+static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
+                           void *arg, int *ret);
+static void fake_sev_destroy(struct fake_kvm *f);
+
 static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 {
     struct fake_kvm *f = opaque;
+    int sev_ret;
 
+    /* SEV section: the VM fd, /dev/sev and the extra vCPU fds. */
+    if (f->sev && fake_sev_ioctl(f, fd, req, arg, &sev_ret)) {
+        return sev_ret;
+    }
     g_array_append_val(f->calls, req);
     for (unsigned i = 0; i < f->nfails; i++) {
         if (f->fails[i].req == req && ++f->fails[i].seen == f->fails[i].nth) {
@@ -356,6 +365,7 @@ void fake_kvm_init(struct fake_kvm *f)
 
 void fake_kvm_destroy(struct fake_kvm *f)
 {
+    fake_sev_destroy(f);
     g_array_free(f->calls, TRUE);
     g_array_free(f->last_set_msrs, TRUE);
     g_array_free(f->msis, TRUE);
@@ -434,4 +444,754 @@ uint32_t fake_kvm_cpuid(const struct fake_kvm *f, uint32_t leaf,
         return 0;
     }
     return *x86_cpuid_reg((struct kvm_cpuid_entry2 *)e, reg);
+}
+
+/* ======================================================================
+ * SEV platform (see fake-kvm.h).  Kept apart from the single-vCPU model
+ * above: the extra vCPUs borrow its handlers by swapping their state in.
+ * ====================================================================== */
+#include <linux/psp-sev.h>
+#include "sev/sev-ioctl.h"
+
+/* SNP ABI table 67 page types. */
+enum { FS_PAGE_NORMAL = 1, FS_PAGE_VMSA = 2, FS_PAGE_CPUID = 6 };
+
+enum fake_sev_state {
+    FS_UNINIT = 0, /* no KVM_SEV_INIT yet */
+    FS_INIT,       /* context exists, no launch */
+    FS_LUPDATE,
+    FS_LSECRET,
+    FS_RUNNING,
+};
+
+struct fake_sev_vcpu {
+    struct kvm_regs regs;
+    struct kvm_sregs2 sregs;
+    uint64_t msr_values[FAKE_MAX_MSRS];
+    uint8_t xsave[FAKE_XSAVE2_SIZE];
+    struct kvm_xcrs xcrs;
+    struct kvm_vcpu_events events;
+    struct kvm_debugregs dbg;
+    struct kvm_lapic_state lapic;
+    struct kvm_mp_state mp;
+    struct kvm_cpuid2 *cpuid;
+};
+
+struct fake_sev {
+    unsigned vm_types;
+    bool no_kvm;
+    enum fake_sev_state state;
+    int mode; /* 0 SEV, 1 SEV-ES, 2 SNP */
+    bool protected_state;
+    uint32_t policy;
+    uint64_t snp_policy;
+    GChecksum *sha256;
+    uint8_t ld384[48];
+    uint8_t digest[48];
+    size_t digest_len;
+    unsigned nr_vcpus;
+    struct fake_sev_vcpu vcpus[FAKE_SEV_MAX_VCPUS];
+    GArray *private_ranges; /* uint64_t pairs: gpa, size */
+    GArray *gmem_slots;     /* uint64_t pairs: gpa, size */
+    bool no_gmem;
+    int next_gmem_fd;
+    uint32_t fail_cmd, fail_fw;
+    bool fail_armed;
+    GString *log;
+};
+
+const uint8_t fake_sev_tik[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                                  0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
+                                  0xdd, 0xee, 0xff, 0x01};
+
+struct fake_sev *fake_sev_enable(struct fake_kvm *f, unsigned vm_types,
+                                 unsigned long vm_type)
+{
+    struct fake_sev *s = g_new0(struct fake_sev, 1);
+
+    s->vm_types = vm_types;
+    s->private_ranges = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    s->gmem_slots = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    s->next_gmem_fd = 200;
+    s->log = g_string_new(NULL);
+    f->sev = s;
+    f->accel.vm_fd = FAKE_VM_FD;
+    f->accel.vm_type = vm_type;
+    return s;
+}
+
+static void fake_sev_destroy(struct fake_kvm *f)
+{
+    struct fake_sev *s = f->sev;
+
+    if (!s) {
+        return;
+    }
+    for (unsigned i = 0; i < s->nr_vcpus; i++) {
+        g_free(s->vcpus[i].cpuid);
+    }
+    if (s->sha256) {
+        g_checksum_free(s->sha256);
+    }
+    g_array_free(s->private_ranges, TRUE);
+    g_array_free(s->gmem_slots, TRUE);
+    g_string_free(s->log, TRUE);
+    g_free(s);
+    f->sev = NULL;
+}
+
+int fake_sev_add_vcpu(struct fake_kvm *f)
+{
+    struct fake_sev *s = f->sev;
+    struct fake_sev_vcpu *v;
+
+    g_assert(s && s->nr_vcpus < FAKE_SEV_MAX_VCPUS);
+    v = &s->vcpus[s->nr_vcpus];
+    memset(v, 0, sizeof(*v));
+    return FAKE_SEV_VCPU_FD + s->nr_vcpus++;
+}
+
+void fake_sev_fail(struct fake_kvm *f, uint32_t cmd, uint32_t fw)
+{
+    f->sev->fail_cmd = cmd;
+    f->sev->fail_fw = fw;
+    f->sev->fail_armed = true;
+}
+
+void fake_sev_no_guest_memfd(struct fake_kvm *f)
+{
+    f->sev->no_gmem = true;
+}
+
+void fake_sev_no_kvm_support(struct fake_kvm *f, bool none)
+{
+    f->sev->no_kvm = none;
+}
+
+char *fake_sev_digest(const struct fake_kvm *f)
+{
+    GString *h;
+
+    if (!f->sev || !f->sev->digest_len) {
+        return NULL;
+    }
+    h = g_string_new(NULL);
+    for (size_t i = 0; i < f->sev->digest_len; i++) {
+        g_string_append_printf(h, "%02x", f->sev->digest[i]);
+    }
+    return g_string_free(h, FALSE);
+}
+
+static bool is_private(struct fake_sev *s, uint64_t gpa, uint64_t size);
+
+bool fake_sev_is_private(const struct fake_kvm *f, uint64_t gpa, uint64_t size)
+{
+    return is_private(f->sev, gpa, size);
+}
+
+struct kvm_sregs2 *fake_sev_vcpu_sregs(struct fake_kvm *f, unsigned i)
+{
+    g_assert(i < f->sev->nr_vcpus);
+    return &f->sev->vcpus[i].sregs;
+}
+
+const char *fake_sev_log(const struct fake_kvm *f)
+{
+    return f->sev->log->str;
+}
+
+static void swap_bytes(void *a, void *b, size_t n)
+{
+    uint8_t *x = a, *y = b;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t t = x[i];
+
+        x[i] = y[i];
+        y[i] = t;
+    }
+}
+
+#define SWAP_FIELD(a, b) swap_bytes(&(a), &(b), sizeof(a))
+
+/* Swaps a vCPU's state with the single model's. */
+static void vcpu_swap(struct fake_kvm *f, struct fake_sev_vcpu *v)
+{
+    SWAP_FIELD(f->regs, v->regs);
+    SWAP_FIELD(f->sregs, v->sregs);
+    for (unsigned i = 0; i < f->nmsrs; i++) {
+        SWAP_FIELD(f->msrs[i].value, v->msr_values[i]);
+    }
+    SWAP_FIELD(f->xsave, v->xsave);
+    SWAP_FIELD(f->xcrs, v->xcrs);
+    SWAP_FIELD(f->events, v->events);
+    SWAP_FIELD(f->dbg, v->dbg);
+    SWAP_FIELD(f->lapic, v->lapic);
+    SWAP_FIELD(f->mp, v->mp);
+    SWAP_FIELD(f->cpuid, v->cpuid);
+}
+
+static bool reg_access(unsigned long req)
+{
+    switch (req) {
+    case KVM_GET_REGS:
+    case KVM_SET_REGS:
+    case KVM_GET_SREGS:
+    case KVM_SET_SREGS:
+    case KVM_GET_SREGS2:
+    case KVM_SET_SREGS2:
+    case KVM_GET_XSAVE:
+    case KVM_GET_XSAVE2:
+    case KVM_SET_XSAVE:
+    case KVM_GET_XCRS:
+    case KVM_SET_XCRS:
+    case KVM_GET_DEBUGREGS:
+    case KVM_SET_DEBUGREGS:
+    case KVM_GET_VCPU_EVENTS:
+    case KVM_SET_VCPU_EVENTS:
+    case KVM_GET_MSRS:
+    case KVM_SET_MSRS:
+        return true;
+    }
+    return false;
+}
+
+static int vcpu_ioctl_sev(struct fake_kvm *f, unsigned idx, unsigned long req,
+                          void *arg)
+{
+    struct fake_sev *s = f->sev;
+    struct fake_sev_vcpu *v = &s->vcpus[idx];
+    int r;
+
+    /* KVM (typed VMs, Linux >= 6.10) refuses register access once the
+     * VMSAs are encrypted. */
+    if (s->protected_state && reg_access(req)) {
+        g_array_append_val(f->calls, req);
+        return -EINVAL;
+    }
+    vcpu_swap(f, v);
+    r = fake_ioctl(f, FAKE_VCPU_FD, req, arg);
+    vcpu_swap(f, v);
+    return r;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
+
+/* SVM's packed segment attributes from a kvm_segment. */
+static void vmcb_seg(uint8_t *p, const struct kvm_segment *k)
+{
+    uint16_t attr = (k->type & 0xf) | (k->s & 1) << 4 | (k->dpl & 3) << 5 |
+                    (k->present & 1) << 7 | (k->avl & 1) << 8 |
+                    (k->l & 1) << 9 | (k->db & 1) << 10 | (k->g & 1) << 11;
+
+    put16(p, k->selector);
+    put16(p + 2, attr);
+    put32(p + 4, k->limit);
+    put64(p + 8, k->base);
+}
+
+static uint64_t vcpu_msr(struct fake_kvm *f, struct fake_sev_vcpu *v,
+                         uint32_t index)
+{
+    int j = find_msr(f, index);
+
+    return j < 0 ? 0 : v->msr_values[j];
+}
+
+/* What KVM's sev_es_sync_vmsa writes (APM vol. 2 table B-4 offsets). */
+static void build_vmsa(struct fake_kvm *f, struct fake_sev_vcpu *v,
+                       uint64_t features, uint8_t *p)
+{
+    const struct kvm_segment *segs[] = {&v->sregs.es, &v->sregs.cs,
+                                        &v->sregs.ss, &v->sregs.ds,
+                                        &v->sregs.fs, &v->sregs.gs};
+    uint16_t fcw;
+    uint32_t mxcsr;
+
+    memset(p, 0, 4096);
+    for (unsigned i = 0; i < 6; i++) {
+        vmcb_seg(p + 16 * i, segs[i]);
+    }
+    put32(p + 0x60 + 4, v->sregs.gdt.limit);
+    put64(p + 0x60 + 8, v->sregs.gdt.base);
+    vmcb_seg(p + 0x70, &v->sregs.ldt);
+    put32(p + 0x80 + 4, v->sregs.idt.limit);
+    put64(p + 0x80 + 8, v->sregs.idt.base);
+    vmcb_seg(p + 0x90, &v->sregs.tr);
+    put64(p + 0xd0, v->sregs.efer | 0x1000); /* SVME */
+    put64(p + 0x148, v->sregs.cr4 | 0x40);   /* MCE */
+    put64(p + 0x150, v->sregs.cr3);
+    put64(p + 0x158, v->sregs.cr0 & ~0x60000000ULL); /* not CD/NW */
+    put64(p + 0x160, v->dbg.dr7);
+    put64(p + 0x168, v->dbg.dr6);
+    put64(p + 0x170, v->regs.rflags);
+    put64(p + 0x178, v->regs.rip);
+    put64(p + 0x1d8, v->regs.rsp);
+    put64(p + 0x1f8, v->regs.rax);
+    put64(p + 0x240, v->sregs.cr2);
+    put64(p + 0x268, vcpu_msr(f, v, 0x277));
+    put64(p + 0x308, v->regs.rcx);
+    put64(p + 0x310, v->regs.rdx);
+    put64(p + 0x318, v->regs.rbx);
+    put64(p + 0x328, v->regs.rbp);
+    put64(p + 0x330, v->regs.rsi);
+    put64(p + 0x338, v->regs.rdi);
+    put64(p + 0x340, v->regs.r8);
+    put64(p + 0x348, v->regs.r9);
+    put64(p + 0x350, v->regs.r10);
+    put64(p + 0x358, v->regs.r11);
+    put64(p + 0x360, v->regs.r12);
+    put64(p + 0x368, v->regs.r13);
+    put64(p + 0x370, v->regs.r14);
+    put64(p + 0x378, v->regs.r15);
+    put64(p + 0x3b0, features);
+    put64(p + 0x3e8, v->xcrs.nr_xcrs ? v->xcrs.xcrs[0].value : 1);
+    memcpy(&fcw, v->xsave, 2);
+    memcpy(&mxcsr, v->xsave + 24, 4);
+    put32(p + 0x408, mxcsr);
+    put16(p + 0x410, fcw);
+}
+
+static void snp_chain(struct fake_sev *s, uint8_t type, uint64_t gpa,
+                      const uint8_t *page)
+{
+    uint8_t info[0x70] = {0};
+    gsize len = 48;
+    GChecksum *c;
+
+    memcpy(info, s->ld384, 48);
+    if (page) {
+        c = g_checksum_new(G_CHECKSUM_SHA384);
+        g_checksum_update(c, page, 4096);
+        g_checksum_get_digest(c, info + 48, &len);
+        g_checksum_free(c);
+        len = 48;
+    }
+    put16(info + 0x60, 0x70);
+    info[0x62] = type;
+    put64(info + 0x68, gpa);
+    c = g_checksum_new(G_CHECKSUM_SHA384);
+    g_checksum_update(c, info, sizeof(info));
+    g_checksum_get_digest(c, s->ld384, &len);
+    g_checksum_free(c);
+}
+
+static bool in_pairs(GArray *a, uint64_t gpa, uint64_t size)
+{
+    for (guint i = 0; i + 1 < a->len; i += 2) {
+        uint64_t b = g_array_index(a, uint64_t, i);
+        uint64_t l = g_array_index(a, uint64_t, i + 1);
+
+        if (gpa >= b && gpa + size <= b + l) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_private(struct fake_sev *s, uint64_t gpa, uint64_t size)
+{
+    for (guint i = 0; i + 1 < s->private_ranges->len; i += 2) {
+        uint64_t a = g_array_index(s->private_ranges, uint64_t, i);
+        uint64_t l = g_array_index(s->private_ranges, uint64_t, i + 1);
+
+        if (gpa >= a && gpa + size <= a + l) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *cmd_short(uint32_t id)
+{
+    const char *n = sev_kvm_cmd_name(id);
+
+    return g_str_has_prefix(n, "KVM_SEV_") ? n + 8 : n;
+}
+
+/* One KVM_SEV_* command; returns -errno with *fw the firmware status. */
+static int sev_cmd(struct fake_kvm *f, struct kvm_sev_cmd *c)
+{
+    struct fake_sev *s = f->sev;
+    void *data = (void *)(uintptr_t)c->data;
+
+#define FW_FAIL(code)                                                          \
+    do {                                                                       \
+        c->error = (code);                                                     \
+        return -EIO;                                                           \
+    } while (0)
+
+    if (s->no_kvm) {
+        return -ENOTTY;
+    }
+    if (c->sev_fd != FAKE_SEV_FD) {
+        return -EBADF;
+    }
+    if (s->fail_armed && s->fail_cmd == c->id) {
+        s->fail_armed = false;
+        FW_FAIL(s->fail_fw);
+    }
+    switch (c->id) {
+    case SEV_CMD_INIT:
+    case SEV_CMD_ES_INIT:
+    case SEV_CMD_INIT2: {
+        unsigned long t = f->accel.vm_type;
+
+        if (s->state != FS_UNINIT) {
+            return -EBUSY;
+        }
+        if (c->id == SEV_CMD_INIT2) {
+            const struct sev_kvm_init *in = data;
+
+            if (!(s->vm_types & (1u << t)) || t < SEV_KVM_X86_SEV_VM ||
+                in->flags || in->vmsa_features) {
+                return -EINVAL;
+            }
+            s->mode = t - SEV_KVM_X86_SEV_VM;
+        } else {
+            if (t != 0) {
+                return -EINVAL; /* typed VMs need INIT2 */
+            }
+            s->mode = c->id == SEV_CMD_ES_INIT;
+        }
+        s->state = FS_INIT;
+        break;
+    }
+    case SEV_CMD_LAUNCH_START: {
+        struct kvm_sev_launch_start *ls = data;
+
+        if (s->mode == 2) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_INIT) {
+            FW_FAIL(s->state == FS_UNINIT ? SEV_RET_INACTIVE
+                                          : SEV_RET_INVALID_GUEST_STATE);
+        }
+        /* Policy bit 2 (ES) must match the context (SEV API 6.3). */
+        if (!!(ls->policy & 4) != (s->mode == 1)) {
+            FW_FAIL(SEV_RET_POLICY_FAILURE);
+        }
+        s->policy = ls->policy;
+        ls->handle = 1;
+        s->sha256 = g_checksum_new(G_CHECKSUM_SHA256);
+        s->state = FS_LUPDATE;
+        break;
+    }
+    case SEV_CMD_LAUNCH_UPDATE_DATA: {
+        struct kvm_sev_launch_update_data *u = data;
+
+        if (s->mode == 2) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_LUPDATE) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        if (!u->len || u->len % 16) {
+            FW_FAIL(SEV_RET_INVALID_LEN);
+        }
+        g_checksum_update(s->sha256, (const guchar *)(uintptr_t)u->uaddr,
+                          u->len);
+        break;
+    }
+    case SEV_CMD_LAUNCH_UPDATE_VMSA:
+        if (s->mode != 1) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_LUPDATE) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        for (unsigned i = 0; i < s->nr_vcpus; i++) {
+            uint8_t page[4096];
+
+            build_vmsa(f, &s->vcpus[i], 0, page);
+            g_checksum_update(s->sha256, page, sizeof(page));
+        }
+        /* only typed VMs (KVM_SEV_INIT2) refuse register access */
+        s->protected_state = f->accel.vm_type != 0;
+        break;
+    case SEV_CMD_LAUNCH_MEASURE: {
+        struct kvm_sev_launch_measure *m = data;
+        uint8_t blob[1 + 3 + 4 + 32 + 16];
+        gsize len = 32;
+        GHmac *h;
+
+        if (s->mode == 2) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_LUPDATE) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        if (m->len < 48) {
+            m->len = 48;
+            return -ENOMEM;
+        }
+        g_checksum_get_digest(s->sha256, s->digest, &len);
+        s->digest_len = 32;
+        /* MEASURE = HMAC(TIK, 0x04 || API_MAJOR || API_MINOR || BUILD ||
+         * POLICY || DIGEST || MNONCE), SEV API 6.5. */
+        blob[0] = 0x04;
+        blob[1] = 1;
+        blob[2] = 55;
+        blob[3] = 21;
+        put32(blob + 4, s->policy);
+        memcpy(blob + 8, s->digest, 32);
+        memset(blob + 40, 0x5a, 16); /* MNONCE */
+        h = g_hmac_new(G_CHECKSUM_SHA256, fake_sev_tik, sizeof(fake_sev_tik));
+        g_hmac_update(h, blob, sizeof(blob));
+        len = 32;
+        g_hmac_get_digest(h, (guint8 *)(uintptr_t)m->uaddr, &len);
+        g_hmac_unref(h);
+        memcpy((uint8_t *)(uintptr_t)m->uaddr + 32, blob + 40, 16);
+        m->len = 48;
+        s->state = FS_LSECRET;
+        break;
+    }
+    case SEV_CMD_GET_ATTESTATION_REPORT: {
+        struct kvm_sev_attestation_report *a = data;
+
+        /* A stand-in report: the nonce then the digest (the firmware
+         * signs a larger structure; vireo only passes it through). */
+        if (s->state < FS_LSECRET || s->mode == 2) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        if (!a->uaddr || a->len < 48) {
+            a->len = 48;
+            FW_FAIL(SEV_RET_INVALID_LEN);
+        }
+        memcpy((uint8_t *)(uintptr_t)a->uaddr, a->mnonce, 16);
+        memcpy((uint8_t *)(uintptr_t)a->uaddr + 16, s->digest, 32);
+        a->len = 48;
+        break;
+    }
+    case SEV_CMD_LAUNCH_SECRET:
+        if (s->state != FS_LSECRET) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        break;
+    case SEV_CMD_LAUNCH_FINISH:
+        if (s->mode == 2) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_LSECRET) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        s->state = FS_RUNNING;
+        break;
+    case SEV_CMD_SNP_LAUNCH_START: {
+        const struct sev_kvm_snp_launch_start *ls = data;
+
+        if (s->mode != 2) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_INIT) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        if (!(ls->policy & (1ULL << 17)) || (ls->policy >> 25)) {
+            FW_FAIL(SEV_RET_POLICY_FAILURE);
+        }
+        s->snp_policy = ls->policy;
+        s->state = FS_LUPDATE;
+        break;
+    }
+    case SEV_CMD_SNP_LAUNCH_UPDATE: {
+        struct sev_kvm_snp_launch_update *u = data;
+        uint64_t gpa = u->gfn_start << 12;
+
+        if (s->mode != 2) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_LUPDATE) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        if (!u->len || u->len % 4096 || u->uaddr % 4096 ||
+            u->type < FS_PAGE_NORMAL || u->type > FS_PAGE_CPUID ||
+            u->type == FS_PAGE_VMSA) {
+            return -EINVAL;
+        }
+        if (!is_private(s, gpa, u->len) ||
+            !in_pairs(s->gmem_slots, gpa, u->len)) {
+            return -EINVAL; /* KVM: private, guest_memfd-backed memory */
+        }
+        for (uint64_t off = 0; off < u->len; off += 4096) {
+            const uint8_t *page = (const uint8_t *)(uintptr_t)(u->uaddr + off);
+
+            snp_chain(s, u->type, gpa + off,
+                      u->type == FS_PAGE_NORMAL ? page : NULL);
+        }
+        u->len = 0; /* KVM reports what is left */
+        break;
+    }
+    case SEV_CMD_SNP_LAUNCH_FINISH: {
+        const struct sev_kvm_snp_launch_finish *fin = data;
+
+        if (s->mode != 2) {
+            return -ENOTTY;
+        }
+        if (s->state != FS_LUPDATE) {
+            FW_FAIL(SEV_RET_INVALID_GUEST_STATE);
+        }
+        if (fin->auth_key_en && !fin->id_block_en) {
+            FW_FAIL(SEV_RET_INVALID_PARAM);
+        }
+        for (unsigned i = 0; i < s->nr_vcpus; i++) {
+            uint8_t page[4096];
+
+            build_vmsa(f, &s->vcpus[i], 1, page);
+            snp_chain(s, FS_PAGE_VMSA, 0xFFFFFFFFF000ULL, page);
+        }
+        memcpy(s->digest, s->ld384, 48);
+        s->digest_len = 48;
+        /* only typed VMs (KVM_SEV_INIT2) refuse register access */
+        s->protected_state = f->accel.vm_type != 0;
+        s->state = FS_RUNNING;
+        break;
+    }
+    default:
+        return -EINVAL;
+    }
+    g_string_append_printf(s->log, "%s%s", s->log->len ? " " : "",
+                           cmd_short(c->id));
+    return 0;
+#undef FW_FAIL
+}
+
+/* PDH_CERT_EXPORT and GET_ID2: lengths first (INVALID_LENGTH), then
+ * bytes of a recognisable pattern ('P' PDH, 'C' chain, 'I' id). */
+static int fake_sev_export(struct sev_issue_cmd *c)
+{
+    if (c->cmd == SEV_PDH_CERT_EXPORT) {
+        struct sev_user_data_pdh_cert_export *e = (void *)(uintptr_t)c->data;
+
+        if (!e->pdh_cert_address || e->pdh_cert_len < 8 ||
+            e->cert_chain_len < 16) {
+            e->pdh_cert_len = 8;
+            e->cert_chain_len = 16;
+            c->error = SEV_RET_INVALID_LEN;
+            return -EIO;
+        }
+        memset((void *)(uintptr_t)e->pdh_cert_address, 'P', 8);
+        memset((void *)(uintptr_t)e->cert_chain_address, 'C', 16);
+        e->pdh_cert_len = 8;
+        e->cert_chain_len = 16;
+    } else {
+        struct sev_user_data_get_id2 *id = (void *)(uintptr_t)c->data;
+
+        if (!id->address || id->length < 64) {
+            id->length = 64;
+            c->error = SEV_RET_INVALID_LEN;
+            return -EIO;
+        }
+        memset((void *)(uintptr_t)id->address, 'I', 64);
+        id->length = 64;
+    }
+    return 0;
+}
+
+static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
+                           void *arg, int *ret)
+{
+    struct fake_sev *s = f->sev;
+
+    if (fd >= FAKE_SEV_VCPU_FD && fd < FAKE_SEV_VCPU_FD + (int)s->nr_vcpus) {
+        *ret = vcpu_ioctl_sev(f, fd - FAKE_SEV_VCPU_FD, req, arg);
+        return true;
+    }
+    if (fd == FAKE_SEV_FD) {
+        struct sev_issue_cmd *c = arg;
+
+        if (req == SEV_ISSUE_CMD &&
+            (c->cmd == SEV_PDH_CERT_EXPORT || c->cmd == SEV_GET_ID2)) {
+            *ret = fake_sev_export(c);
+        } else if (req != SEV_ISSUE_CMD || c->cmd != SEV_PLATFORM_STATUS) {
+            *ret = -EINVAL;
+        } else {
+            struct sev_user_data_status *st = (void *)(uintptr_t)c->data;
+
+            memset(st, 0, sizeof(*st));
+            st->api_major = 1;
+            st->api_minor = 55;
+            st->build = 21;
+            st->state = 1; /* INIT */
+            *ret = 0;
+        }
+        return true;
+    }
+    if (fd == FAKE_VM_FD) {
+        g_array_append_val(f->calls, req);
+        if (req == KVM_CHECK_EXTENSION) {
+            long cap = (long)arg;
+            bool gmem =
+                !s->no_gmem && (s->vm_types & (1u << SEV_KVM_X86_SNP_VM));
+
+            *ret = cap == SEV_KVM_CAP_VM_TYPES ? (int)s->vm_types
+                   : (cap == SEV_KVM_CAP_GUEST_MEMFD ||
+                      cap == SEV_KVM_CAP_USER_MEMORY2)
+                       ? gmem
+                       : 0;
+        } else if (req == SEV_KVM_CREATE_GUEST_MEMFD) {
+            const struct sev_kvm_create_guest_memfd *c = arg;
+
+            *ret = c->flags || !c->size || c->size % 4096 ? -EINVAL
+                                                          : s->next_gmem_fd++;
+        } else if (req == KVM_SET_USER_MEMORY_REGION) {
+            *ret = 0; /* (slots are not modelled; deletion accepted) */
+        } else if (req == SEV_KVM_SET_USER_MEMORY_REGION2) {
+            const struct sev_kvm_userspace_memory_region2 *r = arg;
+
+            if (!(r->flags & SEV_KVM_MEM_GUEST_MEMFD) ||
+                (r->flags & KVM_MEM_READONLY) || r->guest_memfd < 200 ||
+                (int)r->guest_memfd >= s->next_gmem_fd) {
+                *ret = -EINVAL;
+            } else {
+                g_array_append_val(s->gmem_slots, r->guest_phys_addr);
+                g_array_append_val(s->gmem_slots, r->memory_size);
+                *ret = 0;
+            }
+        } else if (req == KVM_MEMORY_ENCRYPT_OP) {
+            /* KVM answers a NULL op with 0 when it has SEV */
+            *ret = arg ? sev_cmd(f, arg) : (s->no_kvm ? -ENOTTY : 0);
+        } else if (req == SEV_KVM_SET_MEMORY_ATTRIBUTES) {
+            const struct sev_kvm_memory_attributes *a = arg;
+
+            if (a->flags || a->address % 4096 || a->size % 4096 ||
+                a->attributes & ~SEV_KVM_MEMORY_ATTRIBUTE_PRIVATE) {
+                *ret = -EINVAL;
+            } else if (a->attributes) {
+                g_array_append_val(s->private_ranges, a->address);
+                g_array_append_val(s->private_ranges, a->size);
+                *ret = 0;
+            } else {
+                /* shared again: drop the ranges inside it */
+                for (guint i = 0; i + 1 < s->private_ranges->len;) {
+                    uint64_t b = g_array_index(s->private_ranges, uint64_t, i);
+                    uint64_t l =
+                        g_array_index(s->private_ranges, uint64_t, i + 1);
+
+                    if (b >= a->address && b + l <= a->address + a->size) {
+                        g_array_remove_range(s->private_ranges, i, 2);
+                    } else {
+                        i += 2;
+                    }
+                }
+                *ret = 0;
+            }
+        } else {
+            *ret = -ENOTTY;
+        }
+        return true;
+    }
+    return false;
 }

@@ -32,6 +32,8 @@ struct fake_fail {
     int err;
 };
 
+struct fake_sev;
+
 struct fake_kvm {
     struct kvm_backend be;
     struct kvm_accel accel;
@@ -63,6 +65,9 @@ struct fake_kvm {
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */
     struct fake_fail fails[8];
     unsigned nfails;
+
+    /* ---- SEV section (fake_sev_*, below): NULL unless enabled ---- */
+    struct fake_sev *sev;
 };
 
 void fake_kvm_init(struct fake_kvm *f);
@@ -81,5 +86,45 @@ char *fake_kvm_log(const struct fake_kvm *f);
 /* CPUID register of the last KVM_SET_CPUID2 table (0 if absent). */
 uint32_t fake_kvm_cpuid(const struct fake_kvm *f, uint32_t leaf,
                         uint32_t subleaf, int reg);
+
+/* ---- SEV platform (sev/) ----------------------------------------------
+ * A fake /dev/sev (fd FAKE_SEV_FD) and KVM SEV support on a VM fd
+ * (FAKE_VM_FD) that model the AMD firmware's guest state machine
+ * (UNINIT -> LUPDATE -> LSECRET -> RUNNING; SNP: UNINIT -> LUPDATE ->
+ * RUNNING), refuse commands out of order with the firmware's status
+ * (INVALID_GUEST_STATE, ...), and compute the launch digest from what the
+ * VMM feeds them: SHA-256 over LAUNCH_UPDATE_DATA/VMSA for SEV and SEV-ES,
+ * the SHA-384 PAGE_INFO chain for SNP.  VMSAs are built, as KVM builds
+ * them, from each vCPU's state as set through its own fd
+ * (FAKE_SEV_VCPU_FD + i, created with fake_sev_add_vcpu); after the VMSAs
+ * are encrypted, register reads and writes fail as KVM's do.  The digest
+ * is computed here independently of sev/measure.c. */
+#define FAKE_VM_FD 43
+#define FAKE_SEV_FD 44
+#define FAKE_SEV_VCPU_FD 100
+#define FAKE_SEV_MAX_VCPUS 8
+
+/* Enables the platform: vm_types is the KVM_CAP_VM_TYPES mask (0: no
+ * KVM_SEV_INIT2), vm_type the type the VM was created with. */
+struct fake_sev *fake_sev_enable(struct fake_kvm *f, unsigned vm_types,
+                                 unsigned long vm_type);
+/* A vCPU fd with its own register state (reset like the single one). */
+int fake_sev_add_vcpu(struct fake_kvm *f);
+/* Makes the next `cmd` (a KVM_SEV_* id) fail with firmware status fw. */
+void fake_sev_fail(struct fake_kvm *f, uint32_t cmd, uint32_t fw);
+/* KVM without SEV (the NULL op and every command fail with ENOTTY). */
+void fake_sev_no_kvm_support(struct fake_kvm *f, bool none);
+/* KVM without guest_memfd (KVM_CAP_GUEST_MEMFD / USER_MEMORY2 absent). */
+void fake_sev_no_guest_memfd(struct fake_kvm *f);
+/* The launch digest once measured/finished (hex, g_free it), else NULL. */
+char *fake_sev_digest(const struct fake_kvm *f);
+/* Whether [gpa, gpa+size) was made private (KVM_SET_MEMORY_ATTRIBUTES). */
+bool fake_sev_is_private(const struct fake_kvm *f, uint64_t gpa, uint64_t size);
+/* A vCPU's stored sregs, to model what KVM reports for an SEV-ES guest. */
+struct kvm_sregs2 *fake_sev_vcpu_sregs(struct fake_kvm *f, unsigned i);
+/* The commands the platform accepted, "LAUNCH_START LAUNCH_UPDATE_DATA". */
+const char *fake_sev_log(const struct fake_kvm *f);
+/* The fake's transport integrity key (for checking LAUNCH_MEASURE). */
+extern const uint8_t fake_sev_tik[16];
 
 #endif

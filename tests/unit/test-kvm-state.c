@@ -91,12 +91,17 @@ static void long_mode_sregs(struct kvm_sregs2 *s)
 
 /* ---- SEV-ES EFER.LMA ---- */
 
-static void test_sev_es_efer(void)
+/* Both register paths: KVM_GET/SET_SREGS2 and the KVM_GET/SET_SREGS
+ * fallback of kernels without SREGS2 must synthesise LMA before any put. */
+static void sev_es_efer(bool sregs2)
 {
     struct fixture x;
     Error *err = NULL;
+    unsigned long get = sregs2 ? KVM_GET_SREGS2 : KVM_GET_SREGS;
+    unsigned long set = sregs2 ? KVM_SET_SREGS2 : KVM_SET_SREGS;
 
     fixture_ready(&x, "qemu64");
+    x.f.accel.has_sregs2 = sregs2;
     /* What KVM reports for an SEV-ES guest in long mode: no LMA. */
     long_mode_sregs(&x.f.sregs);
     x.f.sregs.efer = EFER_LME;
@@ -109,6 +114,8 @@ static void test_sev_es_efer(void)
     g_assert_null(err);
     g_assert_cmphex(x.f.sregs.efer, ==, EFER_LME | EFER_LMA);
     g_assert_cmphex(x.f.sregs.cr2, ==, 0x1234);
+    g_assert_cmpuint(fake_kvm_count(&x.f, get), ==, 1);
+    g_assert_cmpuint(fake_kvm_count(&x.f, set), ==, 1);
 
     /* LME without paging: nothing to synthesise. */
     x86_cpu_invalidate(x.cpu);
@@ -122,6 +129,7 @@ static void test_sev_es_efer(void)
     /* Not SEV-ES: EFER is what KVM said, and writing it back is refused
      * by our check with the rule named, before KVM sees it. */
     fixture_ready(&x, "qemu64");
+    x.f.accel.has_sregs2 = sregs2;
     long_mode_sregs(&x.f.sregs);
     x.f.sregs.efer = EFER_LME;
     g_assert_true(x86_cpu_get(x.cpu, X86_SREGS, &err));
@@ -132,9 +140,19 @@ static void test_sev_es_efer(void)
     g_assert_nonnull(err);
     g_assert_nonnull(strstr(error_get_pretty(err),
                             "EFER.LME and CR0.PG set without EFER.LMA"));
-    g_assert_cmpuint(fake_kvm_count(&x.f, KVM_SET_SREGS2), ==, 0);
+    g_assert_cmpuint(fake_kvm_count(&x.f, set), ==, 0);
     error_free(err);
     fixture_fini(&x);
+}
+
+static void test_sev_es_efer(void)
+{
+    sev_es_efer(true);
+}
+
+static void test_sev_es_efer_sregs(void)
+{
+    sev_es_efer(false);
 }
 
 /* ---- errors ---- */
@@ -1016,6 +1034,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kvm-state/sev-es-efer", test_sev_es_efer);
+    g_test_add_func("/kvm-state/sev-es-efer-sregs", test_sev_es_efer_sregs);
     g_test_add_func("/kvm-state/errors", test_errors);
     g_test_add_func("/kvm-state/error-nth", test_error_nth);
     g_test_add_func("/kvm-state/error-cpuid-probe", test_error_cpuid_and_probe);

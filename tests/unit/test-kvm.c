@@ -23,6 +23,8 @@ struct script {
     struct kvm_irq_routing_entry routes[4];
     unsigned nroutes;
     struct kvm_msi msi;
+    int vm_types;          /* KVM_CAP_VM_TYPES answer */
+    unsigned long vm_type; /* KVM_CREATE_VM's argument */
 };
 
 static int script_ioctl(void *opaque, int fd, unsigned long req, void *arg)
@@ -34,6 +36,9 @@ static int script_ioctl(void *opaque, int fd, unsigned long req, void *arg)
     case KVM_GET_API_VERSION:
         return s->api_version;
     case KVM_CHECK_EXTENSION:
+        if ((long)arg == 235) { /* KVM_CAP_VM_TYPES */
+            return s->vm_types;
+        }
         if ((long)arg == s->missing_cap) {
             return 0;
         }
@@ -58,6 +63,7 @@ static int script_ioctl(void *opaque, int fd, unsigned long req, void *arg)
         return 0;
     }
     case KVM_CREATE_VM:
+        s->vm_type = (unsigned long)arg;
         return s->create_vm_err ? -s->create_vm_err : 7;
     case KVM_ENABLE_CAP:
         s->cap = *(struct kvm_enable_cap *)arg;
@@ -260,10 +266,33 @@ static void test_create_vm_fails(void)
     g_string_free(s.log, TRUE);
 }
 
+/* SEV VM types: used when offered, else a default VM. */
+static void test_vm_type(void)
+{
+    struct script s = {KVM_API_VERSION, -1, 0, g_string_new(NULL)};
+    Error *err = NULL;
+    struct kvm_accel *k;
+
+    s.be = (struct kvm_backend){.ioctl = script_ioctl, .opaque = &s};
+    s.vm_types = 1 | 1 << 3;
+    k = kvm_accel_new_typed(&s.be, KVM_IRQCHIP_SPLIT, 0xfeffc000, 3, &err);
+    g_assert_nonnull(k);
+    g_assert_cmpuint(s.vm_type, ==, 3);
+    g_assert_cmpuint(k->vm_type, ==, 3);
+    kvm_accel_free(k);
+    k = kvm_accel_new_typed(&s.be, KVM_IRQCHIP_SPLIT, 0xfeffc000, 4, &err);
+    g_assert_nonnull(k);
+    g_assert_cmpuint(s.vm_type, ==, 0);
+    g_assert_cmpuint(k->vm_type, ==, 0);
+    kvm_accel_free(k);
+    g_string_free(s.log, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kvm/start-ok", test_ok);
+    g_test_add_func("/kvm/vm-type", test_vm_type);
     g_test_add_func("/kvm/start-ok-whole-irqchip", test_ok_whole_irqchip);
     g_test_add_func("/kvm/missing-irqchip-caps", test_missing_irqchip_caps);
     g_test_add_func("/kvm/split-plumbing", test_split_plumbing);

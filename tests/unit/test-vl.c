@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "system/vl.h"
 #include "hw/core/device.h"
+#include "sev/sev-config.h"
 
 struct parsed {
     enum vl_result r;
@@ -886,6 +887,64 @@ static void test_man_page(void)
     g_free(dir);
 }
 
+/* -object sev-guest / sev-snp-guest and the machine's reference to it. */
+static void test_sev_object(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-object sev-guest,id=sev0,cbitpos=47,reduced-phys-bits=1,"
+                "policy=0x5 -machine confidential-guest-support=sev0");
+    g_assert_nonnull(p.cfg.sev);
+    g_assert_true(p.cfg.sev_enabled);
+    g_assert_cmpuint(p.cfg.sev->mode, ==, SEV_MODE_ES);
+    g_assert_cmpuint(p.cfg.sev->cbitpos, ==, 47);
+    g_assert_cmpuint(p.cfg.sev->reduced_phys_bits, ==, 1);
+    parsed_clear(&p);
+
+    ok_line(&p, "-object sev-guest,id=s");
+    g_assert_false(p.cfg.sev_enabled); /* created, not used: as QEMU */
+    g_assert_cmpuint(p.cfg.sev->policy, ==, 1);
+    g_assert_cmpuint(p.cfg.sev->mode, ==, SEV_MODE_SEV);
+    parsed_clear(&p);
+
+    ok_line(&p, "-object sev-snp-guest,id=snp,host-data="
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= "
+                "-machine memory-encryption=snp -measure-launch");
+    g_assert_true(p.cfg.measure_launch);
+    g_assert_cmpuint(p.cfg.sev->mode, ==, SEV_MODE_SNP);
+    g_assert_cmphex(p.cfg.sev->policy, ==, 0x30000);
+    g_assert_true(p.cfg.sev->has_host_data);
+    parsed_clear(&p);
+
+    err_line("-object sev-guest", "'id' is missing");
+    err_line("-object sev-guest,id=9x", "expects an identifier");
+    err_line("-object sev-guest,id=s,policy=-1", "'policy' expects uint32_t");
+    err_line("-object sev-guest,id=s,handle=0x1ffffffff",
+             "'handle' expects uint32_t");
+    err_line("-object sev-guest,id=s,cbitpos=64", "cbitpos 64");
+    err_line("-object sev-guest,id=s,reduced-phys-bits=0",
+             "reduced-phys-bits 0");
+    err_line("-object sev-guest,id=s,handle=x", "'handle' expects uint32_t");
+    err_line("-object sev-guest,id=s,id-block=AAAA", "'id-block'");
+    err_line("-object sev-snp-guest,id=s,policy=0", "bit 17");
+    err_line("-object sev-snp-guest,id=s,policy=0x80030000", "reserved bits");
+    err_line("-object sev-snp-guest,id=s,guest-visible-workarounds=AAAA",
+             "decodes to 3 bytes, must be 16");
+    err_line("-object sev-snp-guest,id=s,id-block=A===", "not valid base64");
+    err_line("-object sev-snp-guest,id=s,id-auth=AAAA", "'id-auth'");
+    err_line("-object sev-snp-guest,id=s,author-key-enabled=2",
+             "'author-key-enabled' expects");
+    err_line("-object sev-snp-guest,id=s,dh-cert-file=/x",
+             "invalid parameter 'dh-cert-file'");
+    err_line("-object sev-guest,id=a -object sev-guest,id=b",
+             "only one sev-guest");
+    err_line("-object iothread,id=io", "'iothread' is not supported");
+    err_line("-machine confidential-guest-support=x",
+             "confidential-guest-support=x: no sev-guest");
+    err_line("-object sev-guest,id=a -machine memory-encryption=b",
+             "memory-encryption=b");
+}
+
 static void test_syntax(void)
 {
     struct parsed p;
@@ -908,6 +967,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vl/defaults", test_defaults);
+    g_test_add_func("/vl/sev-object", test_sev_object);
     g_test_add_func("/vl/machine", test_machine);
     g_test_add_func("/vl/accel", test_accel);
     g_test_add_func("/vl/cpu", test_cpu);
