@@ -20,13 +20,6 @@
 
 #include <unistd.h>
 
-extern const struct machine_type microvm_machine_type;
-
-const struct machine_type *const machine_types[] = {
-    &microvm_machine_type,
-    NULL,
-};
-
 /* -machine options: kernel-irqchip=on|split (QEMU also spells it
  * kernel_irqchip) is needed before the VM exists; the rest must be keys
  * the board declared (accel= was consumed by the command line). */
