@@ -267,6 +267,9 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     }
     m->pio = as_new("I/O", &m->log);
     m->mmio = as_new("memory", &m->log);
+    /* doorbells (as_add_eventfd) become KVM ioeventfds */
+    as_set_eventfd_listener(m->pio, &kvm_pio_eventfd_listener, m->kvm);
+    as_set_eventfd_listener(m->mmio, &kvm_mmio_eventfd_listener, m->kvm);
     m->vcpu_env = g_new0(struct vcpu_env, 1);
     *m->vcpu_env = (struct vcpu_env){
         .kvm = m->kvm,
