@@ -38,7 +38,7 @@ struct mon_spec {
 };
 
 struct machine_config {
-    char *machine_type; /* "microvm" */
+    char *machine_type; /* -machine TYPE (name or alias) */
     char *machine_opts; /* the rest of -machine after type, keyval text */
     char *accel;        /* "kvm" */
     char *cpu_model;    /* full -cpu text: "max,+x2apic,-cx16" */

@@ -11,11 +11,25 @@
 #include "util/bytes.h"
 #include "util/log.h"
 
+#include <unistd.h>
+
+struct as_eventfd {
+    uint64_t addr, data;
+    unsigned len;
+    bool datamatch;
+    bool in_kernel; /* the listener took it: never signalled here */
+    int fd;
+};
+
 struct address_space {
     char *name;
     struct vlog *log;
     GRWLock rw;
     GPtrArray *regions; /* struct io_region *, sorted by base */
+    GArray *eventfds;   /* struct as_eventfd, under rw */
+    gint n_eventfds;    /* its length, read without the lock on the fast path */
+    const struct as_eventfd_listener *listener;
+    void *listener_opaque;
 };
 
 /* Heap object: the table holds one reference, each access in flight
@@ -90,6 +104,7 @@ struct address_space *as_new(const char *name, struct vlog *log)
     as->log = log;
     g_rw_lock_init(&as->rw);
     as->regions = g_ptr_array_new();
+    as->eventfds = g_array_new(FALSE, TRUE, sizeof(struct as_eventfd));
     return as;
 }
 
@@ -102,6 +117,7 @@ void as_free(struct address_space *as)
         region_unref(g_ptr_array_index(as->regions, i));
     }
     g_ptr_array_free(as->regions, TRUE);
+    g_array_free(as->eventfds, TRUE);
     g_rw_lock_clear(&as->rw);
     g_free(as->name);
     g_free(as);
@@ -200,6 +216,115 @@ unsigned as_unmap_owner(struct address_space *as, struct mem_owner *owner)
     }
     g_ptr_array_free(gone, TRUE);
     return n;
+}
+
+void as_set_eventfd_listener(struct address_space *as,
+                             const struct as_eventfd_listener *l, void *opaque)
+{
+    g_rw_lock_writer_lock(&as->rw);
+    as->listener = l;
+    as->listener_opaque = opaque;
+    g_rw_lock_writer_unlock(&as->rw);
+}
+
+static bool same_eventfd(const struct as_eventfd *e, uint64_t addr,
+                         unsigned len, bool datamatch, uint64_t data)
+{
+    return e->addr == addr && e->len == len && e->datamatch == datamatch &&
+           (!datamatch || e->data == data);
+}
+
+bool as_add_eventfd(struct address_space *as, uint64_t addr, unsigned len,
+                    bool datamatch, uint64_t data, int fd, Error **errp)
+{
+    struct as_eventfd e = {addr, data, len, datamatch, false, fd};
+    Error *lerr = NULL;
+
+    if (fd < 0 || (len != 1 && len != 2 && len != 4 && len != 8) ||
+        addr + len - 1 < addr) {
+        error_setg(errp, "%s: bad eventfd %d at 0x%" PRIx64 "+%u", as->name, fd,
+                   addr, len);
+        return false;
+    }
+    g_rw_lock_writer_lock(&as->rw);
+    for (guint i = 0; i < as->eventfds->len; i++) {
+        if (same_eventfd(&g_array_index(as->eventfds, struct as_eventfd, i),
+                         addr, len, datamatch, data)) {
+            g_rw_lock_writer_unlock(&as->rw);
+            error_setg(errp, "%s: an eventfd is already at 0x%" PRIx64 "+%u",
+                       as->name, addr, len);
+            return false;
+        }
+    }
+    /* The accelerator's refusal is not fatal: the software path works,
+     * only slower (every doorbell exits to us). */
+    if (as->listener &&
+        as->listener->update(as->listener_opaque, addr, len, datamatch, data,
+                             fd, true, &lerr)) {
+        e.in_kernel = true;
+    } else if (lerr) {
+        vlog_guest_error(as->log,
+                         "%s: eventfd at 0x%" PRIx64 " stays in userspace: %s",
+                         as->name, addr, error_get_pretty(lerr));
+        error_free(lerr);
+    }
+    g_array_append_val(as->eventfds, e);
+    g_atomic_int_set(&as->n_eventfds, (gint)as->eventfds->len);
+    g_rw_lock_writer_unlock(&as->rw);
+    return true;
+}
+
+bool as_del_eventfd(struct address_space *as, uint64_t addr, unsigned len,
+                    bool datamatch, uint64_t data, int fd)
+{
+    bool found = false;
+
+    g_rw_lock_writer_lock(&as->rw);
+    for (guint i = 0; i < as->eventfds->len; i++) {
+        struct as_eventfd *e =
+            &g_array_index(as->eventfds, struct as_eventfd, i);
+        if (e->fd == fd && same_eventfd(e, addr, len, datamatch, data)) {
+            if (e->in_kernel) {
+                as->listener->update(as->listener_opaque, addr, len, datamatch,
+                                     data, fd, false, NULL);
+            }
+            g_array_remove_index(as->eventfds, i);
+            g_atomic_int_set(&as->n_eventfds, (gint)as->eventfds->len);
+            found = true;
+            break;
+        }
+    }
+    g_rw_lock_writer_unlock(&as->rw);
+    return found;
+}
+
+/* A write the accelerator did not take: signal a matching eventfd. */
+static bool signal_eventfd(struct address_space *as, uint64_t addr,
+                           const uint8_t *data, unsigned len)
+{
+    uint64_t val = le_load(data, len), one = 1;
+    int fd = -1;
+
+    g_rw_lock_reader_lock(&as->rw);
+    for (guint i = 0; i < as->eventfds->len; i++) {
+        struct as_eventfd *e =
+            &g_array_index(as->eventfds, struct as_eventfd, i);
+        if (!e->in_kernel && e->addr == addr && e->len == len &&
+            (!e->datamatch || e->data == val)) {
+            fd = e->fd;
+            break;
+        }
+    }
+    g_rw_lock_reader_unlock(&as->rw);
+    if (fd < 0) {
+        return false;
+    }
+    /* An eventfd's counter only fails to take 1 at UINT64_MAX - 1. */
+    if (write(fd, &one, sizeof(one)) < 0) {
+        vlog_guest_error(as->log, "%s: eventfd at 0x%" PRIx64 ": %s", as->name,
+                         addr, g_strerror(errno));
+    }
+    return true;
 }
 
 /* The region mapped at addr with a reference taken; NULL when unmapped. */
@@ -335,6 +460,10 @@ static void dispatch(struct address_space *as, uint64_t addr, uint8_t *data,
 {
     struct io_region *r;
 
+    if (is_write && g_atomic_int_get(&as->n_eventfds) && len <= 8 &&
+        signal_eventfd(as, addr, data, len)) {
+        return;
+    }
     if (len == 0 || len > 8) {
         vlog_guest_error(as->log, "%s: bad access size %u at 0x%" PRIx64,
                          as->name, len, addr);

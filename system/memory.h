@@ -74,6 +74,31 @@ bool as_map_owned(struct address_space *as, struct mem_owner *owner,
 bool as_unmap(struct address_space *as, uint64_t base);
 /* Unmaps every region of owner; returns how many. */
 unsigned as_unmap_owner(struct address_space *as, struct mem_owner *owner);
+/*
+ * Doorbells (a virtqueue's notify register): a guest write of exactly len
+ * bytes at addr (with datamatch: of the value data) signals the eventfd fd
+ * instead of calling a handler, so the device's I/O thread wakes without
+ * the vCPU waiting on it.  The address space's listener, when one is set
+ * (the accelerator: KVM_IOEVENTFD), takes the write in the kernel; when it
+ * has none or refuses, as_write() signals fd itself.  Either way the
+ * device sees the same thing.  addr need not be mapped yet; the eventfd
+ * takes precedence over a region there.
+ */
+struct as_eventfd_listener {
+    /* assign or remove; false with errp set if the accelerator refuses */
+    bool (*update)(void *opaque, uint64_t addr, unsigned len, bool datamatch,
+                   uint64_t data, int fd, bool assign, Error **errp);
+};
+
+void as_set_eventfd_listener(struct address_space *as,
+                             const struct as_eventfd_listener *l, void *opaque);
+/* len is 1, 2, 4 or 8; the same addr/len/datamatch/data twice is refused. */
+bool as_add_eventfd(struct address_space *as, uint64_t addr, unsigned len,
+                    bool datamatch, uint64_t data, int fd, Error **errp);
+/* false if no such eventfd was added. */
+bool as_del_eventfd(struct address_space *as, uint64_t addr, unsigned len,
+                    bool datamatch, uint64_t data, int fd);
+
 /* Guest-controlled: addr, len (1..8 from KVM, up to 8 here), data.
  * Data is little-endian in a byte buffer, as struct kvm_run carries it. */
 void as_read(struct address_space *as, uint64_t addr, void *data, unsigned len);

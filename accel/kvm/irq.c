@@ -14,6 +14,7 @@
  */
 #include "util/common.h"
 #include "accel/kvm/kvm.h"
+#include "system/memory.h"
 
 /* KVM's own limit (KVM_MAX_IRQ_ROUTES). */
 #define KVM_MAX_ROUTES 4096
@@ -261,6 +262,25 @@ bool kvm_irqfd(struct kvm_accel *k, int fd, int gsi, bool assign, Error **errp)
     }
     return true;
 }
+
+static bool pio_eventfd(void *opaque, uint64_t addr, unsigned len,
+                        bool datamatch, uint64_t data, int fd, bool assign,
+                        Error **errp)
+{
+    return kvm_ioeventfd(opaque, fd, addr, len, true, datamatch, data, assign,
+                         errp);
+}
+
+static bool mmio_eventfd(void *opaque, uint64_t addr, unsigned len,
+                         bool datamatch, uint64_t data, int fd, bool assign,
+                         Error **errp)
+{
+    return kvm_ioeventfd(opaque, fd, addr, len, false, datamatch, data, assign,
+                         errp);
+}
+
+const struct as_eventfd_listener kvm_pio_eventfd_listener = {pio_eventfd};
+const struct as_eventfd_listener kvm_mmio_eventfd_listener = {mmio_eventfd};
 
 bool kvm_ioeventfd(struct kvm_accel *k, int fd, uint64_t addr, unsigned len,
                    bool pio, bool datamatch, uint64_t data, bool assign,

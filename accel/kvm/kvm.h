@@ -27,6 +27,7 @@
 #include <pthread.h>
 
 struct guest_mem;
+struct as_eventfd_listener;
 
 struct kvm_backend {
     /* Returns the ioctl's non-negative result or -errno. */
@@ -171,6 +172,10 @@ bool kvm_irqfd(struct kvm_accel *k, int fd, int gsi, bool assign, Error **errp);
 bool kvm_ioeventfd(struct kvm_accel *k, int fd, uint64_t addr, unsigned len,
                    bool pio, bool datamatch, uint64_t data, bool assign,
                    Error **errp);
+/* The same as address-space listeners (opaque: the kvm_accel), so a
+ * device's as_add_eventfd() doorbell is taken in the kernel. */
+extern const struct as_eventfd_listener kvm_pio_eventfd_listener;
+extern const struct as_eventfd_listener kvm_mmio_eventfd_listener;
 /* Creates a vCPU fd and maps its kvm_run; returns fd or -errno. */
 int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,
                     Error **errp);

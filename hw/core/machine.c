@@ -21,13 +21,6 @@
 
 #include <unistd.h>
 
-extern const struct machine_type microvm_machine_type;
-
-const struct machine_type *const machine_types[] = {
-    &microvm_machine_type,
-    NULL,
-};
-
 /* -machine options: kernel-irqchip=on|split (QEMU also spells it
  * kernel_irqchip) is needed before the VM exists; the rest must be keys
  * the board declared (accel= was consumed by the command line). */
@@ -291,6 +284,9 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     }
     m->pio = as_new("I/O", &m->log);
     m->mmio = as_new("memory", &m->log);
+    /* doorbells (as_add_eventfd) become KVM ioeventfds */
+    as_set_eventfd_listener(m->pio, &kvm_pio_eventfd_listener, m->kvm);
+    as_set_eventfd_listener(m->mmio, &kvm_mmio_eventfd_listener, m->kvm);
     m->vcpu_env = g_new0(struct vcpu_env, 1);
     *m->vcpu_env = (struct vcpu_env){
         .kvm = m->kvm,

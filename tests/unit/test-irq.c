@@ -301,6 +301,12 @@ static void test_accel_checks(void)
     g_assert_true(
         kvm_ioeventfd(x.m.kvm, 5, 0xd0000000, 4, false, true, 7, true, &err));
     g_assert_cmpuint(fake_kvm_count(&x.f, KVM_IOEVENTFD), ==, 1);
+    /* a device's doorbell through the address space goes to KVM */
+    as_set_eventfd_listener(x.m.pio, &kvm_pio_eventfd_listener, x.m.kvm);
+    g_assert_true(as_add_eventfd(x.m.pio, 0xc050, 2, false, 0, 6, &err));
+    g_assert_cmpuint(fake_kvm_count(&x.f, KVM_IOEVENTFD), ==, 2);
+    g_assert_true(as_del_eventfd(x.m.pio, 0xc050, 2, false, 0, 6));
+    g_assert_cmpuint(fake_kvm_count(&x.f, KVM_IOEVENTFD), ==, 3);
     fx_clear(&x);
 }
 

@@ -56,11 +56,52 @@ static void test_help(void)
     }
 }
 
+/* machine_new() applies the type's limits and options before it opens
+ * /dev/kvm, so these fail here the same as on a KVM host. */
+static void expect_new_fails(const char *type, const char *opts, unsigned cpus,
+                             const char *want)
+{
+    struct machine_config cfg;
+    Error *err = NULL;
+
+    machine_config_init(&cfg);
+    if (type) {
+        g_free(cfg.machine_type);
+        cfg.machine_type = g_strdup(type);
+    }
+    g_free(cfg.machine_opts);
+    cfg.machine_opts = g_strdup(opts);
+    cfg.smp_cpus = cfg.smp_maxcpus = cpus;
+    g_assert_null(machine_new(&cfg, &err));
+    if (!strstr(error_get_pretty(err), want)) {
+        g_error("expected \"%s\", got \"%s\"", want, error_get_pretty(err));
+    }
+    error_free(err);
+    machine_config_clear(&cfg);
+}
+
+static void test_new_checks_type_policy(void)
+{
+    const struct machine_type *d = machine_type_default();
+    g_autofree char *max = g_strdup_printf(
+        "The max CPUs supported by machine '%s' is %u", d->name, d->max_cpus);
+    g_autofree char *opt =
+        g_strdup_printf("-machine %s: invalid parameter 'pic'", d->name);
+
+    expect_new_fails("nosuch", "", 1, "unsupported machine type 'nosuch'");
+    expect_new_fails(NULL, "", d->max_cpus + 1, max);
+    expect_new_fails(NULL, "pic=off", 1, opt);
+    expect_new_fails(NULL, "kernel-irqchip=off", 1,
+                     "kernel-irqchip=off is not supported");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/machine-type/lookup", test_lookup);
     g_test_add_func("/machine-type/hooks", test_hooks);
     g_test_add_func("/machine-type/help", test_help);
+    g_test_add_func("/machine-type/new-checks-type-policy",
+                    test_new_checks_type_policy);
     return g_test_run();
 }

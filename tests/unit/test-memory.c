@@ -7,6 +7,9 @@
 #include "system/memory.h"
 #include "util/log.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 struct rec {
     GArray *ops; /* struct op */
     struct address_space *as;
@@ -164,6 +167,122 @@ static void test_straddle_end(void)
     as_free(as);
 }
 
+/* How many times fd was signalled since the last call (non-blocking). */
+static uint64_t drain(int fd)
+{
+    uint64_t n = 0;
+
+    if (read(fd, &n, sizeof(n)) != sizeof(n)) {
+        return 0;
+    }
+    return n;
+}
+
+/* Doorbells without an accelerator: as_write signals the eventfd itself
+ * for a write of the registered size (and value), the region's handler
+ * gets everything else. */
+static void test_eventfd_software(void)
+{
+    struct address_space *as = as_new("t", NULL);
+    struct rec r = {g_array_new(FALSE, TRUE, sizeof(struct op)), as, 0};
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), fd2;
+    Error *err = NULL;
+    uint16_t q = 3;
+    uint32_t w = 3;
+
+    g_assert_cmpint(fd, >=, 0);
+    fd2 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    g_assert_true(as_map(as, 0x1000, 0x100, &ops_1_4, &r, NULL, "n", &err));
+    g_assert_true(as_add_eventfd(as, 0x1010, 2, false, 0, fd, &err));
+    g_assert_true(as_add_eventfd(as, 0x1020, 4, true, 7, fd2, &err));
+    as_write(as, 0x1010, &q, 2);
+    as_write(as, 0x1010, &q, 2);
+    g_assert_cmpuint(drain(fd), ==, 2);
+    g_assert_cmpuint(r.ops->len, ==, 0);
+    /* another size: the register's handler */
+    as_write(as, 0x1010, &w, 4);
+    g_assert_cmpuint(drain(fd), ==, 0);
+    g_assert_cmpuint(r.ops->len, ==, 1);
+    /* datamatch: only the value 7 rings */
+    as_write(as, 0x1020, &w, 4);
+    g_assert_cmpuint(drain(fd2), ==, 0);
+    g_assert_cmpuint(r.ops->len, ==, 2);
+    w = 7;
+    as_write(as, 0x1020, &w, 4);
+    g_assert_cmpuint(drain(fd2), ==, 1);
+    /* reads are never doorbells */
+    as_read(as, 0x1010, &q, 2);
+    g_assert_cmpuint(drain(fd), ==, 0);
+    /* refused: twice the same, a bad size; removed: the handler again */
+    g_assert_false(as_add_eventfd(as, 0x1010, 2, false, 0, fd, &err));
+    error_free(err);
+    err = NULL;
+    g_assert_false(as_add_eventfd(as, 0x1030, 3, false, 0, fd, &err));
+    error_free(err);
+    err = NULL;
+    g_assert_true(as_del_eventfd(as, 0x1010, 2, false, 0, fd));
+    g_assert_false(as_del_eventfd(as, 0x1010, 2, false, 0, fd));
+    as_write(as, 0x1010, &q, 2);
+    g_assert_cmpuint(drain(fd), ==, 0);
+    g_assert_cmpuint(r.ops->len, ==, 4);
+    g_array_free(r.ops, TRUE);
+    as_free(as);
+    close(fd);
+    close(fd2);
+}
+
+struct fake_listener {
+    GString *log;
+    bool refuse;
+};
+
+static bool fake_update(void *opaque, uint64_t addr, unsigned len,
+                        bool datamatch, uint64_t data, int fd, bool assign,
+                        Error **errp)
+{
+    struct fake_listener *l = opaque;
+
+    g_string_append_printf(l->log, "%s 0x%" PRIx64 "+%u%s;",
+                           assign ? "add" : "del", addr, len,
+                           datamatch ? " =" : "");
+    if (l->refuse) {
+        error_setg(errp, "refused");
+        return false;
+    }
+    return true;
+}
+
+static const struct as_eventfd_listener fake_listener_ops = {fake_update};
+
+/* With an accelerator the kernel takes the write; if it refuses, the
+ * software path still works. */
+static void test_eventfd_listener(void)
+{
+    struct address_space *as = as_new("t", NULL);
+    struct fake_listener l = {g_string_new(NULL), false};
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    uint16_t q = 1;
+
+    as_set_eventfd_listener(as, &fake_listener_ops, &l);
+    g_assert_true(as_add_eventfd(as, 0x10, 2, true, 1, fd, NULL));
+    /* (a write reaching us would be the kernel's business: not signalled) */
+    as_write(as, 0x10, &q, 2);
+    g_assert_cmpuint(drain(fd), ==, 0);
+    g_assert_true(as_del_eventfd(as, 0x10, 2, true, 1, fd));
+    g_assert_cmpstr(l.log->str, ==, "add 0x10+2 =;del 0x10+2 =;");
+    l.refuse = true;
+    g_assert_true(as_add_eventfd(as, 0x20, 2, false, 0, fd, NULL));
+    as_write(as, 0x20, &q, 2);
+    g_assert_cmpuint(drain(fd), ==, 1);
+    /* never given to the listener, so not taken back from it */
+    g_string_truncate(l.log, 0);
+    g_assert_true(as_del_eventfd(as, 0x20, 2, false, 0, fd));
+    g_assert_cmpstr(l.log->str, ==, "");
+    g_string_free(l.log, TRUE);
+    as_free(as);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -173,5 +292,7 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/widen-narrow-read", test_widen_narrow_read);
     g_test_add_func("/memory/reentry-refused", test_reentry_refused);
     g_test_add_func("/memory/straddle-end", test_straddle_end);
+    g_test_add_func("/memory/eventfd-software", test_eventfd_software);
+    g_test_add_func("/memory/eventfd-listener", test_eventfd_listener);
     return g_test_run();
 }

@@ -739,6 +739,51 @@ static void test_device_irq_line(void)
     th_machine_free(m);
 }
 
+struct hammer {
+    struct machine *m;
+    gint stop;
+    gint reads, unmapped;
+};
+
+static void *hammer_ports(void *opaque)
+{
+    struct hammer *h = opaque;
+
+    while (!g_atomic_int_get(&h->stop)) {
+        uint64_t lsr = th_in(h->m, 0x3fd, 1);
+
+        /* either the UART's LSR or nothing mapped: never anything else */
+        g_assert_true(lsr == 0x60 || lsr == 0xff);
+        g_atomic_int_inc(lsr == 0xff ? &h->unmapped : &h->reads);
+        th_out(h->m, 0x3ff, 0x11, 1);
+    }
+    return NULL;
+}
+
+/* A vCPU keeps accessing the ports while the device is destroyed: the
+ * accesses in flight finish on a live device, later ones find nothing. */
+static void test_device_destroy_while_accessed(void)
+{
+    struct machine *m = th_machine_new();
+    struct hammer h = {m, 0, 0, 0};
+    struct device *d = th_device_new(m, &serial_isa_class, NULL, NULL);
+    GThread *t;
+
+    g_assert_nonnull(d);
+    t = g_thread_new("vcpu", hammer_ports, &h);
+    while (g_atomic_int_get(&h.reads) < 100) {
+        g_thread_yield();
+    }
+    th_device_free(d);
+    while (g_atomic_int_get(&h.unmapped) < 100) {
+        g_thread_yield();
+    }
+    g_atomic_int_set(&h.stop, 1);
+    g_thread_join(t);
+    g_assert_false(mapped_at(m, "serial"));
+    th_machine_free(m);
+}
+
 static void test_device_index(void)
 {
     static const char *const com2[] = {"index", "1", NULL};
@@ -967,5 +1012,7 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/device-vmstate", test_device_vmstate);
     g_test_add_func("/serial/device-chardev", test_device_chardev);
     g_test_add_func("/serial/device-irq-line", test_device_irq_line);
+    g_test_add_func("/serial/device-destroy-while-accessed",
+                    test_device_destroy_while_accessed);
     return g_test_run();
 }

@@ -2,6 +2,7 @@
 """test_qapi_gen.py: scripts/qapi-gen.py on bad schemas (each must be
 refused with a message naming the problem) and its naming rules."""
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,21 @@ def test_c_member_names():
     assert qapi_gen.c_member('default') == 'q_default'
     assert qapi_gen.c_member('cpu-index') == 'cpu_index'
     assert qapi_gen.c_member('static') == 'q_static'
+
+
+def test_command_features_introspected(tmp_path):
+    # libvirt reads device_add's json-cli-hotplug feature from
+    # query-qmp-schema to decide that -device takes JSON
+    r = run(tmp_path, "{ 'command': 'c', 'data': { 'd': 'str' }, "
+                      "'gen': false, 'features': [ 'json-cli', 'x-y' ] }\n"
+                      "{ 'command': 'e' }")
+    assert r.returncode == 0, r.stderr
+    c = (tmp_path / 'out' / 'qapi-gen.c').read_text()
+    lit = c[c.index('qapi_schema_json[] ='):]
+    lit = lit[:lit.index(';')]
+    # the C literal is split over lines: join the pieces, unescape
+    text = ''.join(ln.strip()[1:-1] for ln in lit.splitlines()[1:])
+    schema = json.loads(text.replace('\\"', '"'))
+    c_info = [e for e in schema if e['name'] == 'c'][0]
+    assert c_info['features'] == ['json-cli', 'x-y']
+    assert 'features' not in [e for e in schema if e['name'] == 'e'][0]

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# check-layers.sh: the layering rules of docs/architecture.md, enforced
+# (house rule 7: by tools, not review).  Each rule is a grep that must find
+# nothing; a hit names the file and the rule it breaks.
+set -u
+cd "$(dirname "$0")/.."
+fail=0
+
+# rule HITS MESSAGE: the files listed in HITS break MESSAGE
+rule() {
+    if [ -n "$1" ]; then
+        echo "$1" | sed "s|\$|: $2|"
+        fail=1
+    fi
+}
+
+# The accelerator knows address spaces and callbacks, never a device or
+# the machine.
+rule "$(grep -rlE '#include "hw/|#include "system/machine.h"' accel)" \
+    'accel/ must not include hw/ or system/machine.h (use struct vcpu_env)'
+# Devices drive irq lines / MSI senders; only hw/intc/ talks to the
+# accelerator's interrupt calls.
+rule "$(grep -rlE '\bkvm_(set_irq|signal_msi|irqfd|ioeventfd|msi_route_[a-z]+|set_msi_routes)\(' hw |
+    grep -v '^hw/intc/')" \
+    'devices raise interrupts through hw/core/irq.h, not KVM'
+# Board policy stays behind struct machine_type.
+rule "$(grep -rlE '"microvm"|hw/i386/' system accel qapi migration util \
+    target-i386 --include='*.c')" \
+    'board-specific code belongs behind struct machine_type hooks'
+# Devices map their registers as owned regions (device_map), so teardown
+# and BAR moves are safe while vCPUs run.
+rule "$(grep -rlE '\bas_map\(' hw --include='*.c' | grep -v '^hw/i386/')" \
+    'devices map with device_map() (owned regions), not as_map()'
+exit $fail
