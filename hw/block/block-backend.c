@@ -281,13 +281,16 @@ static int write_zero_buffers(struct blk_backend *be, uint64_t off,
                               uint64_t len)
 {
     size_t chunk = (size_t)MIN(len, BLK_ZERO_CHUNK);
+    /* be->align is 1 without O_DIRECT: posix_memalign wants a multiple
+     * of the pointer size */
+    size_t align = MAX(be->align, 64);
     void *buf = NULL;
     int ret = 0;
 
-    if (posix_memalign(&buf, be->align, ALIGN_UP(chunk, be->align))) {
+    if (posix_memalign(&buf, align, ALIGN_UP(chunk, align))) {
         return -ENOMEM;
     }
-    memset(buf, 0, ALIGN_UP(chunk, be->align));
+    memset(buf, 0, ALIGN_UP(chunk, align));
     while (len) {
         size_t l = (size_t)MIN(len, chunk);
         ssize_t r = pwrite(be->fd, buf, l, (off_t)off);

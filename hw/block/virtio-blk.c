@@ -13,7 +13,6 @@
 #include "hw/block/virtio-blk.h"
 #include "hw/block/block-backend.h"
 #include "util/bytes.h"
-#include "util/log.h"
 
 #include <glib-unix.h>
 
@@ -114,10 +113,8 @@ static void io_done(struct blk_request *io, int ret)
     struct vblk_req *r =
         (struct vblk_req *)((char *)io - offsetof(struct vblk_req, io));
 
-    if (ret < 0) {
-        vlog_msg(r->s->vdev.log, VLOG_UNIMP, "%s: I/O error on '%s': %s",
-                 r->s->vdev.name, blk_filename(r->s->be), g_strerror(-ret));
-    }
+    /* The guest sees the error in the status byte (QEMU's rerror/werror
+     * "report"); a BLOCK_IO_ERROR QMP event is for the QMP layer. */
     finish(r, ret == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 }
 

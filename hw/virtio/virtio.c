@@ -935,16 +935,21 @@ void virtq_notify(struct virtqueue *vq)
     struct virtio_dev *vdev = vq->vdev;
     uint16_t old = vq->signalled_used;
     bool valid = vq->signalled_used_valid;
+    /* packed: a whole lap of used slots brings used_idx back to where it
+     * was; the wrap counter tells the two apart */
+    uint16_t mark =
+        (uint16_t)(vq->used_idx | ((vq->packed && vq->used_wrap) << 15));
 
     if (!vq->ready || vdev->broken) {
         return;
     }
-    if (valid && old == vq->used_idx) {
+    if (valid && vq->signalled_mark == mark) {
         return; /* nothing new since the last interrupt */
     }
     /* our used->idx store before the driver's suppression fields */
     virtio_mb();
     vq->signalled_used = vq->used_idx;
+    vq->signalled_mark = mark;
     vq->signalled_used_valid = true;
     if (vq->packed) {
         if (!packed_should_notify(vq, old, valid)) {

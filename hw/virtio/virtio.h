@@ -154,6 +154,7 @@ struct virtqueue {
     uint16_t shadow_avail_idx; /* the last avail->idx read */
     uint16_t used_idx;
     uint16_t signalled_used; /* used_idx at the last interrupt */
+    uint16_t signalled_mark; /* and with the packed used wrap counter */
     bool signalled_used_valid;
     bool notification;     /* driver kicks wanted */
     unsigned inflight;     /* popped, not yet pushed */

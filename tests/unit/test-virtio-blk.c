@@ -20,6 +20,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -574,6 +575,51 @@ static void test_locking(void)
     g_free(path);
 }
 
+static int zero_done;
+
+static void zero_cb(struct blk_request *r, int ret)
+{
+    g_assert_cmpint(ret, ==, 0);
+    zero_done++;
+}
+
+/* Write-zeroes where FALLOC_FL_ZERO_RANGE is not supported (shmem: a
+ * memfd): zero-filled writes, or a hole when unmapping is allowed. */
+static void test_zeroes_fallback(void)
+{
+    int fd = memfd_create("vireo-zeroes", MFD_CLOEXEC);
+    char *path = g_strdup_printf("/proc/self/fd/%d", fd);
+    struct blk_options o = {.filename = path};
+    struct blk_backend *be;
+    struct blk_request rq[2];
+    uint8_t buf[8192];
+
+    memset(buf, 0xee, sizeof(buf));
+    g_assert_cmpint(pwrite(fd, buf, sizeof(buf), 0), ==, sizeof(buf));
+    be = blk_open(&o, NULL);
+    g_assert_nonnull(be);
+    memset(rq, 0, sizeof(rq));
+    rq[0].op = rq[1].op = BLK_OP_WRITE_ZEROES;
+    rq[0].offset = 512;
+    rq[0].len = 1024;
+    rq[1].offset = 4096;
+    rq[1].len = 4096;
+    rq[1].may_unmap = true;
+    rq[0].cb = rq[1].cb = zero_cb;
+    blk_submit(be, &rq[0]);
+    blk_submit(be, &rq[1]);
+    blk_drain(be);
+    g_assert_cmpint(zero_done, ==, 2);
+    g_assert_cmpint(pread(fd, buf, sizeof(buf), 0), ==, sizeof(buf));
+    for (unsigned i = 0; i < sizeof(buf); i++) {
+        bool zero = (i >= 512 && i < 1536) || i >= 4096;
+        g_assert_cmpuint(buf[i], ==, zero ? 0 : 0xee);
+    }
+    blk_close(be);
+    close(fd);
+    g_free(path);
+}
+
 /* A paused QEMU with the image as its virtio-blk disk. */
 static char **qemu_argv(const char *qemu, const char *drive)
 {
@@ -761,6 +807,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block-backend/locking", test_locking);
     g_test_add_func("/block-backend/open-errors", test_open_errors);
     g_test_add_func("/block-backend/qemu-locks", test_qemu_locks);
+    g_test_add_func("/block-backend/zeroes-fallback", test_zeroes_fallback);
     g_test_add_func("/block-backend/sandboxed-workers", test_sandboxed_workers);
     return g_test_run();
 }
