@@ -190,6 +190,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!irqchip_mode(cfg, &irqchip, errp)) {
         goto fail;
     }
+    /* Cheap file checks first: a missing -bios is named on any host. */
+    if (!x86_boot_check_files(cfg, errp)) {
+        goto fail;
+    }
     m->kvm = kvm_accel_new(NULL, irqchip, errp);
     if (!m->kvm) {
         goto fail;

@@ -17,6 +17,7 @@
 #include "accel/kvm/kvm.h"
 #include "hw/core/device.h"
 #include "hw/i386/microvm-layout.h"
+#include "hw/core/loader.h"
 #include "hw/i386/x86-boot.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
@@ -25,8 +26,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define BIOS_MAX_SIZE (16 * MiB)
 
 static const struct {
     uint16_t port;
@@ -62,66 +61,25 @@ static bool setup_ram(struct machine *m, bool bios_alias, Error **errp)
     return true;
 }
 
-/* Reads the whole of fd into buf (len bytes). */
-static bool read_full(int fd, uint8_t *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = read(fd, buf, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO; /* shrank since fstat */
-            }
-            return false;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* The image is read straight into its ROM mapping (populated up front):
  * no heap copy, and no page fault per 4 KiB page, which costs more than
  * the copy in a VM with shadow page tables. */
 static bool load_bios(struct machine *m, const char *path, Error **errp)
 {
-    struct stat st;
-    uint64_t isa_size;
+    uint64_t isa_size, size;
     size_t len;
     uint8_t *rom;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = x86_bios_open(path, &size, errp);
 
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        error_setg(errp, "-bios: cannot read '%s': %s", path,
-                   g_strerror(errno));
-        goto fail;
+    if (fd < 0) {
+        return false;
     }
-    if (!S_ISREG(st.st_mode)) {
-        error_setg(errp, "-bios: cannot read '%s': not a regular file", path);
-        goto fail;
-    }
-    len = (size_t)st.st_size;
-    /* QEMU's rule: a non-empty multiple of 64 KiB. */
-    if (len == 0 || len % (64 * KiB) != 0) {
-        error_setg(errp,
-                   "-bios: '%s' is %zu bytes; a firmware image must be a "
-                   "non-empty multiple of 64 KiB",
-                   path, len);
-        goto fail;
-    }
-    if (len > BIOS_MAX_SIZE) {
-        error_setg(errp, "-bios: '%s' is %zu bytes; the limit is 16 MiB", path,
-                   len);
-        goto fail;
-    }
+    len = (size_t)size;
     rom = gm_add_rom(m->gm, 4 * GiB - len, len, "bios", errp);
     if (!rom) {
         goto fail;
     }
-    if (!read_full(fd, rom, len)) {
+    if (!loader_read_at(fd, 0, rom, len)) {
         error_setg(errp, "-bios: cannot read '%s': %s", path,
                    g_strerror(errno));
         goto fail;

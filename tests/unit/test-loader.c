@@ -13,7 +13,10 @@
 #include "system/guest-mem.h"
 #include "system/machine.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define KSIZE 0x3000
 
@@ -640,6 +643,100 @@ static void test_boot_pvh_elf64(void)
     fx_clear(&f);
 }
 
+/* Issue 13: boot files are sized and typed before they are read, an ELF
+ * kernel is read only as far as its loaded segments, and every error
+ * names the option it comes from. */
+static void test_boot_file_checks(void)
+{
+    struct fixture f;
+    size_t size;
+    g_autofree uint8_t *b = make_elf32(&size, true, 0x200010);
+    g_autofree uint8_t *big = g_malloc0(size + 4 * MiB);
+    g_autofree char *fifo = NULL;
+    g_autofree char *sparse = NULL;
+    struct loader_file lf;
+    Error *err = NULL;
+    int fd;
+
+    fx_init(&f, 16 * MiB);
+    /* an unstripped ELF: 4 MiB of "debug info" after the segments */
+    memcpy(big, b, size);
+    memset(big + size, 0xdb, 4 * MiB);
+    f.cfg.kernel = fx_file(&f, "vmlinux", big, size + 4 * MiB);
+    g_assert_true(loader_file_load(&lf, "-kernel", f.cfg.kernel, 16 * MiB,
+                                   "the guest RAM", true, NULL));
+    g_assert_cmpuint(lf.size, ==, MAX(size, (size_t)MB_SEARCH));
+    g_assert_cmpmem(lf.data, size, b, size);
+    loader_file_clear(&lf);
+    /* ... and boots with 2 MiB of RAM less than the file */
+    g_assert_true(x86_boot_setup(&f.m, NULL));
+    x86_boot_free(&f.m);
+    /* the same limit refuses a non-ELF file larger than guest RAM, and
+     * reads nothing of it: a sparse file costs no time */
+    sparse = g_build_filename(f.dir, "sparse", NULL);
+    fd = open(sparse, O_CREAT | O_WRONLY, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 2 * GiB), ==, 0);
+    close(fd);
+    expect_error(loader_file_load(&lf, "-kernel", sparse, 16 * MiB,
+                                  "the guest RAM", true, &err),
+                 &err, "-kernel: '");
+    g_assert_null(lf.data);
+    /* an initrd larger than RAM: -initrd named, not -kernel */
+    f.cfg.initrd = g_strdup(sparse);
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "-initrd: '" /* not "kernel '...'" */);
+    g_assert_null(f.m.boot_state);
+    g_free(f.cfg.initrd);
+    f.cfg.initrd = g_strdup("/nonexistent/initrd");
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "-initrd: cannot read '/nonexistent/initrd'");
+    g_free(f.cfg.initrd);
+    f.cfg.initrd = NULL;
+    /* devices and FIFOs are refused without reading (or blocking) */
+    fifo = g_build_filename(f.dir, "fifo", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    g_free(f.cfg.kernel);
+    f.cfg.kernel = g_strdup(fifo);
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err, "-kernel: '" /* fifo */);
+    g_free(f.cfg.kernel);
+    f.cfg.kernel = g_strdup("/dev/zero");
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "-kernel: '/dev/zero' is not a regular file");
+    /* a format error: "-kernel: 'PATH': reason" */
+    g_free(f.cfg.kernel);
+    f.cfg.kernel = fx_file(&f, "junk", "hello world", 11);
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err, "': not a bzImage");
+    /* the checks made before /dev/kvm is opened */
+    f.cfg.ram_size = 16 * MiB;
+    f.cfg.initrd = g_strdup(sparse);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err,
+                 "more than the guest RAM");
+    g_free(f.cfg.initrd);
+    f.cfg.initrd = NULL;
+    f.cfg.dtb = g_strdup(fifo);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err, "-dtb: '");
+    g_clear_pointer(&f.cfg.dtb, g_free);
+    f.cfg.bios = g_strdup(f.cfg.kernel);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err,
+                 "-kernel with -bios is not supported");
+    g_clear_pointer(&f.cfg.kernel, g_free);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err,
+                 "non-empty multiple of 64 KiB");
+    g_clear_pointer(&f.cfg.bios, g_free);
+    g_unlink(fifo);
+    fx_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -651,5 +748,6 @@ int main(int argc, char **argv)
     g_test_add_func("/loader/boot-pvh", test_boot_pvh);
     g_test_add_func("/loader/boot-pvh-elf64", test_boot_pvh_elf64);
     g_test_add_func("/loader/boot-multiboot", test_boot_multiboot);
+    g_test_add_func("/loader/boot-file-checks", test_boot_file_checks);
     return g_test_run();
 }
