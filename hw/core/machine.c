@@ -194,12 +194,8 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!x86_boot_check_files(cfg, errp)) {
         goto fail;
     }
-    m->kvm = kvm_accel_new(NULL, irqchip, errp);
-    if (!m->kvm) {
-        goto fail;
-    }
-    m->pio = as_new("I/O", &m->log);
-    m->mmio = as_new("memory", &m->log);
+    /* Chardevs before the accelerator, as QEMU has them: a server with
+     * wait=on waits for its client first, on any host. */
     for (guint i = 0; i < cfg->chardevs->len; i++) {
         struct chardev *c =
             chardev_new(m, g_ptr_array_index(cfg->chardevs, i), errp);
@@ -208,6 +204,12 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         }
         g_ptr_array_add(m->chardevs, c);
     }
+    m->kvm = kvm_accel_new(NULL, irqchip, errp);
+    if (!m->kvm) {
+        goto fail;
+    }
+    m->pio = as_new("I/O", &m->log);
+    m->mmio = as_new("memory", &m->log);
     if (!m->type->init(m, errp)) {
         goto fail;
     }
