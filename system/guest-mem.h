@@ -31,6 +31,26 @@ struct guest_mem {
     GPtrArray *regions; /* struct gm_region *, sorted by gpa */
 };
 
+/* What the host can back, from /proc/meminfo and vm.overcommit_memory. */
+struct gm_host_mem {
+    uint64_t mem_total, swap_total; /* bytes */
+    uint64_t commit_limit, committed;
+    int overcommit; /* 0 heuristic, 1 always, 2 strict */
+};
+
+/* Parses the text of /proc/meminfo and of /proc/sys/vm/overcommit_memory
+ * (NULL: 0); false if a field is missing. */
+bool gm_host_mem_parse(const char *meminfo, const char *overcommit,
+                       struct gm_host_mem *h);
+/*
+ * The rule for -m (docs/qemu-compat.md): at most RAM + swap, and under
+ * strict overcommit at most what is left to commit.  Guest RAM is
+ * reserved lazily, so more than the free memory is fine.
+ */
+bool gm_host_can_back(uint64_t size, const struct gm_host_mem *h, Error **errp);
+/* gm_host_can_back() against this host (true if /proc cannot tell). */
+bool gm_check_host_ram(uint64_t size, Error **errp);
+
 /* Allocates ram_size bytes of memfd-backed RAM (not yet placed). */
 struct guest_mem *gm_new(uint64_t ram_size, Error **errp);
 void gm_free(struct guest_mem *gm);

@@ -194,6 +194,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!x86_boot_check_files(cfg, errp)) {
         goto fail;
     }
+    if (!gm_check_host_ram(cfg->ram_size, errp)) {
+        error_prepend(errp, "-m: ");
+        goto fail;
+    }
     /* Chardevs before the accelerator, as QEMU has them: a server with
      * wait=on waits for its client first, on any host. */
     for (guint i = 0; i < cfg->chardevs->len; i++) {

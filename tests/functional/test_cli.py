@@ -125,6 +125,13 @@ def test_boot_file_sizes(vireo, guest, tmp_path):
                      "-kernel: cannot read '%s.no'" % k)
 
 
+def test_memory_host_cannot_back(vireo, guest):
+    """-m 4096G was accepted and took 10-20 s and 10 GB of kernel memory;
+    QEMU fails with ENOMEM.  Refused before /dev/kvm is opened."""
+    r = _bad(vireo, guest, ['-m', '4096G'], ['-m: cannot back 4096.0 GiB'])
+    assert '/dev/kvm' not in r.stderr, r
+
+
 def test_bios_with_kernel(vireo, guest, tmp_path):
     """QEMU hands -kernel to the firmware through fw_cfg; vireo says it does
     not (it failed with an ACPI message)."""
