@@ -204,7 +204,7 @@ bool gm_add_ram(struct guest_mem *gm, uint64_t gpa, uint64_t ram_offset,
 }
 
 uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
-                    const char *name, Error **errp)
+                    bool readonly, const char *name, Error **errp)
 {
     struct gm_region *n = g_new0(struct gm_region, 1);
     /* populated: the caller fills all of it at once (faulting it in page
@@ -221,7 +221,7 @@ uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
     n->size = size;
     n->hva = p;
     n->fd_offset = UINT64_MAX;
-    n->readonly = true;
+    n->readonly = readonly;
     n->name = g_strdup(name);
     if (!add_region(gm, n, errp)) {
         munmap(p, size);

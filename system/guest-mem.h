@@ -4,7 +4,8 @@
  * physical address becomes a host pointer.  RAM lives in one memfd (so
  * snapshots and sharing need no copy), mapped once; it is cut into regions
  * at guest-physical addresses (below and above the PCI hole).  ROM regions
- * (firmware) are separate anonymous mappings registered read-only with KVM.
+ * (firmware) are separate anonymous mappings, registered read-only with KVM
+ * or writable (a firmware copy restored at reset).
  *
  * Every accessor fails unless all of [gpa, gpa+len) lies inside one region
  * with no overflow.  Guest-controlled: gpa, len.
@@ -57,9 +58,12 @@ void gm_free(struct guest_mem *gm);
 /* Places [ram_offset, ram_offset+size) of RAM at gpa. */
 bool gm_add_ram(struct guest_mem *gm, uint64_t gpa, uint64_t ram_offset,
                 uint64_t size, const char *name, Error **errp);
-/* Adds a ROM region of size bytes at gpa; returns its host buffer. */
+/* Adds a ROM region of size bytes at gpa (not RAM: not in the e820 map,
+ * not in the memfd); returns its host buffer.  readonly: the guest cannot
+ * write it (KVM_MEM_READONLY); else it is a writable ROM copy, as QEMU's
+ * microvm maps its firmware. */
 uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
-                    const char *name, Error **errp);
+                    bool readonly, const char *name, Error **errp);
 /* Adds a ROM region aliasing the given host buffer (e.g. BIOS low alias). */
 bool gm_add_alias(struct guest_mem *gm, uint64_t gpa, uint8_t *hva,
                   uint64_t size, bool readonly, const char *name, Error **errp);

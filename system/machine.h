@@ -129,9 +129,11 @@ struct machine {
     int exit_status;
     bool quitting;
 
-    /* Firmware image (kept for reset) */
+    /* Firmware: its writable mapping and the file's content, put back at
+     * reset (hw/i386/x86-boot.c) */
     uint8_t *bios_rom;
     uint64_t bios_size;
+    uint8_t *bios_image;
     /* boot entry state written by loaders for the BSP at reset */
     void *boot_state; /* struct x86_boot_state *, target-i386/cpu.h */
     const struct machine_type *type;

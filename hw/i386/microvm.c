@@ -9,15 +9,15 @@
  * whole PIC/IOAPIC/PIT with -machine kernel-irqchip=on.
  *
  * Memory: RAM from 0 up to MICROVM_LOWMEM_END, the rest above 4 GiB.  A
- * -bios image is mapped read-only just below 4 GiB with its last 128 KiB
- * aliased below 1 MiB (QEMU's rule), so the reset vector finds it.
+ * -bios image is mapped just below 4 GiB with its last 128 KiB aliased
+ * below 1 MiB (QEMU's rule), so the reset vector finds it; writable, as
+ * QEMU's microvm has it (see x86_bios_load).
  */
 #include "util/common.h"
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
 #include "hw/core/device.h"
 #include "hw/i386/microvm-layout.h"
-#include "hw/core/loader.h"
 #include "hw/i386/x86-boot.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
@@ -59,42 +59,6 @@ static bool setup_ram(struct machine *m, bool bios_alias, Error **errp)
         return false;
     }
     return true;
-}
-
-/* The image is read straight into its ROM mapping (populated up front):
- * no heap copy, and no page fault per 4 KiB page, which costs more than
- * the copy in a VM with shadow page tables. */
-static bool load_bios(struct machine *m, const char *path, Error **errp)
-{
-    uint64_t isa_size, size;
-    size_t len;
-    uint8_t *rom;
-    int fd = x86_bios_open(path, &size, errp);
-
-    if (fd < 0) {
-        return false;
-    }
-    len = (size_t)size;
-    rom = gm_add_rom(m->gm, 4 * GiB - len, len, "bios", errp);
-    if (!rom) {
-        goto fail;
-    }
-    if (!loader_read_at(fd, 0, rom, len)) {
-        error_setg(errp, "-bios: cannot read '%s': %s", path,
-                   g_strerror(errno));
-        goto fail;
-    }
-    close(fd);
-    isa_size = MIN((uint64_t)len, MICROVM_BIOS_LOW_SIZE);
-    m->bios_rom = rom;
-    m->bios_size = len;
-    return gm_add_alias(m->gm, 1 * MiB - isa_size, rom + len - isa_size,
-                        isa_size, true, "isa-bios", errp);
-fail:
-    if (fd >= 0) {
-        close(fd);
-    }
-    return false;
 }
 
 /*
@@ -214,7 +178,7 @@ static bool microvm_init(struct machine *m, Error **errp)
     if (!setup_ram(m, cfg->bios != NULL, errp)) {
         return false;
     }
-    if (cfg->bios && !load_bios(m, cfg->bios, errp)) {
+    if (cfg->bios && !x86_bios_load(m, cfg->bios, errp)) {
         return false;
     }
     if (m->kvm->irqchip == KVM_IRQCHIP_SPLIT &&

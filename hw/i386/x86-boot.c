@@ -695,6 +695,44 @@ int x86_bios_open(const char *path, uint64_t *size, Error **errp)
     return fd;
 }
 
+/*
+ * The image is read straight into its ROM mapping (populated up front):
+ * no page fault per 4 KiB page, which costs more than the copy in a VM
+ * with shadow page tables.  The mapping is writable, as QEMU maps -bios
+ * on microvm (and pc): firmware may keep data in its image, e.g. a GDT
+ * whose accessed bits the CPU sets at the first segment load.  So a copy
+ * of the file's content is kept and put back at every machine reset, as
+ * QEMU's ROM reset does.
+ */
+bool x86_bios_load(struct machine *m, const char *path, Error **errp)
+{
+    uint64_t isa_size, size;
+    uint8_t *rom;
+    int fd = x86_bios_open(path, &size, errp);
+
+    if (fd < 0) {
+        return false;
+    }
+    rom = gm_add_rom(m->gm, 4 * GiB - size, size, false, "bios", errp);
+    if (!rom) {
+        close(fd);
+        return false;
+    }
+    if (!loader_read_at(fd, 0, rom, (size_t)size)) {
+        error_setg(errp, "-bios: cannot read '%s': %s", path,
+                   g_strerror(errno));
+        close(fd);
+        return false;
+    }
+    close(fd);
+    isa_size = MIN(size, MICROVM_BIOS_LOW_SIZE);
+    m->bios_rom = rom;
+    m->bios_size = size;
+    m->bios_image = g_memdup2(rom, (gsize)size);
+    return gm_add_alias(m->gm, 1 * MiB - isa_size, rom + size - isa_size,
+                        isa_size, false, "isa-bios", errp);
+}
+
 /* -initrd FILE, or multiboot's "FILE ARGS,FILE2 ARGS" list. */
 static bool check_initrd(const char *list, uint64_t ram, Error **errp)
 {
@@ -871,6 +909,9 @@ bool x86_boot_reset(struct machine *m, Error **errp)
 {
     struct x86_boot *xb = m->boot_state;
 
+    if (m->bios_image) {
+        memcpy(m->bios_rom, m->bios_image, m->bios_size);
+    }
     if (!xb) {
         return true;
     }
@@ -886,6 +927,8 @@ void x86_boot_free(struct machine *m)
 {
     struct x86_boot *xb = m->boot_state;
 
+    g_free(m->bios_image);
+    m->bios_image = NULL;
     if (xb) {
         g_ptr_array_unref(xb->blobs);
         g_free(xb);

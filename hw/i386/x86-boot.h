@@ -76,12 +76,16 @@ struct x86_boot {
 bool x86_boot_check_files(const struct machine_config *cfg, Error **errp);
 /* Opens a -bios image and checks QEMU's size rule; returns the fd. */
 int x86_bios_open(const char *path, uint64_t *size, Error **errp);
+/* Maps the -bios image below 4 GiB (and its top 128 KiB below 1 MiB),
+ * writable; x86_boot_reset() restores its content. */
+bool x86_bios_load(struct machine *m, const char *path, Error **errp);
 
 /* Loads m->cfg->kernel (and initrd, append, dtb); sets m->boot_state. */
 bool x86_boot_setup(struct machine *m, Error **errp);
-/* Writes every loaded blob into guest memory again (guest reboot). */
+/* Writes the firmware image and every loaded blob into guest memory again
+ * (machine reset). */
 bool x86_boot_reset(struct machine *m, Error **errp);
-/* Frees m->boot_state. */
+/* Frees m->boot_state and the firmware's reset copy. */
 void x86_boot_free(struct machine *m);
 const char *x86_boot_format_name(enum x86_boot_format f);
 

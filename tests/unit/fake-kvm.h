@@ -23,6 +23,7 @@
 #define FAKE_VCPU_FD 42
 #define FAKE_MAX_MSRS 128
 #define FAKE_XSAVE2_SIZE 8192
+#define FAKE_MAX_SLOTS 32
 
 struct fake_fail {
     unsigned long req;
@@ -51,6 +52,9 @@ struct fake_kvm {
     struct kvm_mp_state mp;
     struct kvm_cpuid2 *cpuid; /* last KVM_SET_CPUID2 */
     uint64_t arch_caps;       /* feature MSR 0x10a on the system fd */
+
+    /* KVM_SET_USER_MEMORY_REGION, by slot number (any fd) */
+    struct kvm_userspace_memory_region slots[FAKE_MAX_SLOTS];
 
     GArray *calls;         /* unsigned long: every request, in order */
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */

@@ -39,7 +39,7 @@ static void test_bounds(void)
     g_assert_cmpuint(gm_ram_below_4g(gm), ==, 1 * MiB);
     g_assert_cmpuint(gm_ram_above_4g(gm), ==, 1 * MiB);
 
-    rom = gm_add_rom(gm, 4 * GiB - 64 * KiB, 64 * KiB, "bios", &err);
+    rom = gm_add_rom(gm, 4 * GiB - 64 * KiB, 64 * KiB, true, "bios", &err);
     g_assert_nonnull(rom);
     rom[0] = 0xaa;
     g_assert_false(gm_write(gm, 4 * GiB - 64 * KiB, buf, 1));

@@ -7,6 +7,7 @@
  */
 #include "util/common.h"
 #include "hw/core/loader.h"
+#include "tests/unit/fake-kvm.h"
 #include "hw/i386/e820.h"
 #include "hw/i386/microvm-layout.h"
 #include "hw/i386/x86-boot.h"
@@ -737,6 +738,66 @@ static void test_boot_file_checks(void)
     fx_clear(&f);
 }
 
+/* Issue 13: -bios is a writable copy, as QEMU maps it on microvm (a
+ * firmware keeping its GDT in the image needs the CPU to set the accessed
+ * bits), put back to the file's content at machine reset. */
+static void test_bios_writable(void)
+{
+    struct fixture f;
+    struct fake_kvm fk;
+    g_autofree uint8_t *img = g_malloc(128 * KiB);
+    uint8_t *hi, *lo;
+    char *path;
+    bool seen_bios = false, seen_alias = false;
+
+    for (unsigned i = 0; i < 128 * KiB; i++) {
+        img[i] = (uint8_t)(i * 11 + 3);
+    }
+    memset(&f, 0, sizeof(f));
+    f.m.cfg = &f.cfg;
+    f.m.gm = gm_new(2 * MiB, NULL);
+    g_assert_true(
+        gm_add_ram(f.m.gm, 0, 0, MICROVM_BIOS_LOW_BASE, "ram-low", NULL));
+    f.dir = g_dir_make_tmp("vireo-loader-XXXXXX", NULL);
+    path = fx_file(&f, "bios.bin", img, 128 * KiB);
+    g_assert_true(x86_bios_load(&f.m, path, NULL));
+    /* the guest can write it, at 4 GiB - size and through the alias */
+    hi = gm_map(f.m.gm, 4 * GiB - 128 * KiB, 128 * KiB, true);
+    lo = gm_map(f.m.gm, 1 * MiB - 128 * KiB, 128 * KiB, true);
+    g_assert_nonnull(hi);
+    g_assert_nonnull(lo);
+    g_assert_cmpmem(hi, 128 * KiB, img, 128 * KiB);
+    g_assert_cmpmem(lo, 128 * KiB, img, 128 * KiB);
+    /* KVM gets no READONLY slot for it */
+    fake_kvm_init(&fk);
+    fk.accel.nr_slots = FAKE_MAX_SLOTS;
+    g_assert_true(kvm_set_memory(&fk.accel, f.m.gm, NULL));
+    for (unsigned i = 0; i < FAKE_MAX_SLOTS; i++) {
+        const struct kvm_userspace_memory_region *r = &fk.slots[i];
+
+        if (r->memory_size == 0) {
+            continue;
+        }
+        if (r->guest_phys_addr == 4 * GiB - 128 * KiB) {
+            seen_bios = true;
+            g_assert_cmphex(r->userspace_addr, ==, (uintptr_t)hi);
+        }
+        if (r->guest_phys_addr == 1 * MiB - 128 * KiB) {
+            seen_alias = true;
+        }
+        g_assert_false(r->flags & KVM_MEM_READONLY);
+    }
+    g_assert_true(seen_bios && seen_alias);
+    fake_kvm_destroy(&fk);
+    /* a firmware's writes (a GDT's accessed bit) are undone by reset */
+    hi[0x100] ^= 0xff;
+    lo[128 * KiB - 16] = 0xcc;
+    g_assert_true(x86_boot_reset(&f.m, NULL));
+    g_assert_cmpmem(hi, 128 * KiB, img, 128 * KiB);
+    g_free(path);
+    fx_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -749,5 +810,6 @@ int main(int argc, char **argv)
     g_test_add_func("/loader/boot-pvh-elf64", test_boot_pvh_elf64);
     g_test_add_func("/loader/boot-multiboot", test_boot_multiboot);
     g_test_add_func("/loader/boot-file-checks", test_boot_file_checks);
+    g_test_add_func("/loader/bios-writable", test_bios_writable);
     return g_test_run();
 }
