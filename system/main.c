@@ -199,7 +199,7 @@ static bool write_all(int fd, const char *buf, size_t len)
 static bool write_pidfile(const char *path, Error **errp)
 {
     char buf[32];
-    struct stat st;
+    struct stat st = {0};
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
     if (fd < 0) {

@@ -271,6 +271,7 @@ static bool put_module(struct machine *m, struct x86_boot *xb,
     *addr = a;
     *size = len;
     if (!put_blob(m, xb, a, data, len, errp)) {
+        error_prepend(errp, "-initrd: '%s': ", path);
         return false;
     }
     xb->err_labelled = false;
