@@ -8,9 +8,102 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* "Key:   12345 kB" from /proc/meminfo text; false if absent. */
+static bool meminfo_field(const char *text, const char *key, uint64_t *bytes)
+{
+    const char *p = text;
+    size_t klen = strlen(key);
+
+    while (p && *p) {
+        if (!strncmp(p, key, klen) && p[klen] == ':') {
+            guint64 kib;
+            char *end;
+
+            kib = g_ascii_strtoull(p + klen + 1, &end, 10);
+            if (end == p + klen + 1 || kib > UINT64_MAX / KiB) {
+                return false;
+            }
+            *bytes = kib * KiB;
+            return true;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return false;
+}
+
+bool gm_host_mem_parse(const char *meminfo, const char *overcommit,
+                       struct gm_host_mem *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->overcommit = overcommit ? atoi(overcommit) : 0;
+    return meminfo_field(meminfo, "MemTotal", &h->mem_total) &&
+           meminfo_field(meminfo, "SwapTotal", &h->swap_total) &&
+           meminfo_field(meminfo, "CommitLimit", &h->commit_limit) &&
+           meminfo_field(meminfo, "Committed_AS", &h->committed);
+}
+
+/* Plain ASCII (g_format_size() puts a no-break space in). */
+#define GIB_FMT "%.1f GiB"
+#define GIB(x) ((double)(x) / (double)GiB)
+
+bool gm_host_can_back(uint64_t size, const struct gm_host_mem *h, Error **errp)
+{
+
+    /* Every page of guest RAM may be touched: more than RAM + swap can
+     * never be backed.  (Less than that but more than what is free now
+     * is fine: RAM is a memfd, reserved page by page as the guest uses
+     * it.)  QEMU fails the same sizes with ENOMEM under the default
+     * heuristic overcommit. */
+    if (size > h->mem_total + h->swap_total) {
+        error_setg(errp,
+                   "cannot back " GIB_FMT " of guest RAM: the host has " GIB_FMT
+                   " of RAM and " GIB_FMT " of swap",
+                   GIB(size), GIB(h->mem_total), GIB(h->swap_total));
+        return false;
+    }
+    /* Strict overcommit: what the kernel's accounting would refuse
+     * (QEMU's anonymous RAM is accounted there; it fails with ENOMEM). */
+    if (h->overcommit == 2 && (h->committed > h->commit_limit ||
+                               size > h->commit_limit - h->committed)) {
+        uint64_t room =
+            h->commit_limit > h->committed ? h->commit_limit - h->committed : 0;
+        error_setg(errp,
+                   "cannot back " GIB_FMT " of guest RAM: strict overcommit "
+                   "(vm.overcommit_memory=2) leaves " GIB_FMT " to commit",
+                   GIB(size), GIB(room));
+        return false;
+    }
+    return true;
+}
+
+bool gm_check_host_ram(uint64_t size, Error **errp)
+{
+    g_autofree char *meminfo = NULL;
+    g_autofree char *overcommit = NULL;
+    struct gm_host_mem h;
+
+    /* No /proc (a container without it): nothing to check against; the
+     * allocation itself is then the only check. */
+    if (!g_file_get_contents("/proc/meminfo", &meminfo, NULL, NULL)) {
+        return true;
+    }
+    g_file_get_contents("/proc/sys/vm/overcommit_memory", &overcommit, NULL,
+                        NULL);
+    if (!gm_host_mem_parse(meminfo, overcommit, &h)) {
+        return true;
+    }
+    return gm_host_can_back(size, &h, errp);
+}
+
 struct guest_mem *gm_new(uint64_t ram_size, Error **errp)
 {
-    struct guest_mem *gm = g_new0(struct guest_mem, 1);
+    struct guest_mem *gm;
+
+    if (!gm_check_host_ram(ram_size, errp)) {
+        return NULL;
+    }
+    gm = g_new0(struct guest_mem, 1);
 
     gm->regions = g_ptr_array_new();
     gm->memfd = memfd_create("vireo-ram", MFD_CLOEXEC);
@@ -111,7 +204,7 @@ bool gm_add_ram(struct guest_mem *gm, uint64_t gpa, uint64_t ram_offset,
 }
 
 uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
-                    const char *name, Error **errp)
+                    bool readonly, const char *name, Error **errp)
 {
     struct gm_region *n = g_new0(struct gm_region, 1);
     /* populated: the caller fills all of it at once (faulting it in page
@@ -128,7 +221,7 @@ uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
     n->size = size;
     n->hva = p;
     n->fd_offset = UINT64_MAX;
-    n->readonly = true;
+    n->readonly = readonly;
     n->name = g_strdup(name);
     if (!add_region(gm, n, errp)) {
         munmap(p, size);

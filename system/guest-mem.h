@@ -4,7 +4,8 @@
  * physical address becomes a host pointer.  RAM lives in one memfd (so
  * snapshots and sharing need no copy), mapped once; it is cut into regions
  * at guest-physical addresses (below and above the PCI hole).  ROM regions
- * (firmware) are separate anonymous mappings registered read-only with KVM.
+ * (firmware) are separate anonymous mappings, registered read-only with KVM
+ * or writable (a firmware copy restored at reset).
  *
  * Every accessor fails unless all of [gpa, gpa+len) lies inside one region
  * with no overflow.  Guest-controlled: gpa, len.
@@ -31,15 +32,38 @@ struct guest_mem {
     GPtrArray *regions; /* struct gm_region *, sorted by gpa */
 };
 
+/* What the host can back, from /proc/meminfo and vm.overcommit_memory. */
+struct gm_host_mem {
+    uint64_t mem_total, swap_total; /* bytes */
+    uint64_t commit_limit, committed;
+    int overcommit; /* 0 heuristic, 1 always, 2 strict */
+};
+
+/* Parses the text of /proc/meminfo and of /proc/sys/vm/overcommit_memory
+ * (NULL: 0); false if a field is missing. */
+bool gm_host_mem_parse(const char *meminfo, const char *overcommit,
+                       struct gm_host_mem *h);
+/*
+ * The rule for -m (docs/qemu-compat.md): at most RAM + swap, and under
+ * strict overcommit at most what is left to commit.  Guest RAM is
+ * reserved lazily, so more than the free memory is fine.
+ */
+bool gm_host_can_back(uint64_t size, const struct gm_host_mem *h, Error **errp);
+/* gm_host_can_back() against this host (true if /proc cannot tell). */
+bool gm_check_host_ram(uint64_t size, Error **errp);
+
 /* Allocates ram_size bytes of memfd-backed RAM (not yet placed). */
 struct guest_mem *gm_new(uint64_t ram_size, Error **errp);
 void gm_free(struct guest_mem *gm);
 /* Places [ram_offset, ram_offset+size) of RAM at gpa. */
 bool gm_add_ram(struct guest_mem *gm, uint64_t gpa, uint64_t ram_offset,
                 uint64_t size, const char *name, Error **errp);
-/* Adds a ROM region of size bytes at gpa; returns its host buffer. */
+/* Adds a ROM region of size bytes at gpa (not RAM: not in the e820 map,
+ * not in the memfd); returns its host buffer.  readonly: the guest cannot
+ * write it (KVM_MEM_READONLY); else it is a writable ROM copy, as QEMU's
+ * microvm maps its firmware. */
 uint8_t *gm_add_rom(struct guest_mem *gm, uint64_t gpa, uint64_t size,
-                    const char *name, Error **errp);
+                    bool readonly, const char *name, Error **errp);
 /* Adds a ROM region aliasing the given host buffer (e.g. BIOS low alias). */
 bool gm_add_alias(struct guest_mem *gm, uint64_t gpa, uint8_t *hva,
                   uint64_t size, bool readonly, const char *name, Error **errp);

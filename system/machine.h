@@ -151,9 +151,11 @@ struct machine {
     int exit_status;
     bool quitting;
 
-    /* Firmware image (kept for reset) */
+    /* Firmware: its writable mapping and the file's content, put back at
+     * reset (hw/i386/x86-boot.c) */
     uint8_t *bios_rom;
     uint64_t bios_size;
+    uint8_t *bios_image;
     /* boot entry state written by loaders for the BSP at reset */
     void *boot_state; /* struct x86_boot, hw/i386/x86-boot.h */
     const struct machine_type *type;
@@ -222,6 +224,9 @@ struct machine_type {
     /* Where KVM's identity map and TSS go (KVM_SYS_PAGES_SIZE bytes). */
     uint64_t kvm_sys_pages;
 
+    /* Cheap checks of the configuration (boot files' type and size)
+     * before /dev/kvm is opened, so they are named on any host. */
+    bool (*check_config)(const struct machine_config *cfg, Error **errp);
     bool (*init_memory)(struct machine *m, Error **errp);
     bool (*init_interrupts)(struct machine *m, Error **errp);
     bool (*init_devices)(struct machine *m, Error **errp);

@@ -16,9 +16,39 @@
 #include "target-i386/cpu.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define VIREO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VIREO_ASAN 1
+#endif
+#endif
+
+#ifdef VIREO_ASAN
+#include <sanitizer/common_interface_defs.h>
+
+/* Sanitizer builds: the symbolizer is a child process the sanitizer
+ * starts at its first report, and the sandbox forbids starting processes.
+ * Start it now so that reports made under the sandbox (leaks at exit) are
+ * symbolized; it stays connected by pipes. */
+static void sanitizer_start_symbolizer(void)
+{
+    char buf[128];
+
+    __sanitizer_symbolize_pc(__builtin_return_address(0), "%F %L", buf,
+                             sizeof(buf));
+}
+#else
+static void sanitizer_start_symbolizer(void)
+{
+}
+#endif
 
 static int print_help_request(const char *req)
 {
@@ -107,9 +137,70 @@ static void daemonize_done(int *fd, int status)
     *fd = -1;
 }
 
+/* The signals that end vireo.  Blocked from the start (the vCPU threads
+ * inherit the mask) and read through the signalfd of system/runstate.c,
+ * so a signal during start-up is neither lost nor acted on half-way. */
+static void term_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+}
+
+/*
+ * Start-up failed with a termination signal pending (it ended a wait for
+ * a QMP client, or came while the machine was being built), and the
+ * socket and pidfile are gone: die of the signal, as QEMU does when it
+ * is killed before its main loop runs (status 128+N in a shell).
+ */
+static void die_of_pending_signal(void)
+{
+    struct timespec now = {0, 0};
+    sigset_t set, one;
+    siginfo_t si;
+
+    term_signals(&set);
+    if (sigtimedwait(&set, &si, &now) < 0) {
+        return;
+    }
+    fprintf(stderr, "vireo: terminating on signal %d from pid %d\n",
+            si.si_signo, (int)si.si_pid);
+    fflush(NULL);
+    signal(si.si_signo, SIG_DFL);
+    sigemptyset(&one);
+    sigaddset(&one, si.si_signo);
+    raise(si.si_signo); /* pending while blocked */
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+}
+
+/* Writes all of buf at offset 0 (a short write is retried, so that its
+ * cause, ENOSPC or EFBIG, is what gets reported). */
+static bool write_all(int fd, const char *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = pwrite(fd, buf + done, len - done, (off_t)done);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
+}
+
 static bool write_pidfile(const char *path, Error **errp)
 {
     char buf[32];
+    struct stat st = {0};
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
     if (fd < 0) {
@@ -125,8 +216,16 @@ static bool write_pidfile(const char *path, Error **errp)
         return false;
     }
     snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) < 0 || write(fd, buf, strlen(buf)) < 0) {
+    if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) ||
+        !write_all(fd, buf, strlen(buf))) {
         error_setg_errno(errp, errno, "cannot write pid file '%s'", path);
+        /* We hold the lock, so the file is ours: an empty or partial pid
+         * file (a full disk) must not be left for others to read, as
+         * QEMU also removes it.  Only a regular file: "-pidfile
+         * /dev/full" must not remove the device. */
+        if (S_ISREG(st.st_mode)) {
+            unlink(path);
+        }
         close(fd);
         return false;
     }
@@ -142,7 +241,8 @@ int main(int argc, char **argv)
     struct machine *m = NULL;
     int status = 1;
     int daemon_fd = -1;
-    bool own_pidfile = false;
+    bool own_pidfile = false, started = false;
+    sigset_t term;
 
     machine_config_init(&cfg);
     switch (vl_parse(argc, argv, &cfg, out, &err)) {
@@ -175,6 +275,8 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    term_signals(&term);
+    pthread_sigmask(SIG_BLOCK, &term, NULL);
     if (cfg.pidfile) {
         if (!write_pidfile(cfg.pidfile, &err)) {
             error_report_err(err);
@@ -185,6 +287,9 @@ int main(int argc, char **argv)
     }
     vcpu_signals_init();
     m = machine_new(&cfg, &err);
+    if (cfg.sandbox) {
+        sanitizer_start_symbolizer();
+    }
     if (!m || !monitor_init_all(m, &err) ||
         (cfg.sandbox && !sandbox_install(SANDBOX_MAIN, &err))) {
         error_report_err(err);
@@ -192,6 +297,7 @@ int main(int argc, char **argv)
         goto done;
     }
     daemonize_done(&daemon_fd, 0);
+    started = true;
     status = machine_run(m);
 done:
     machine_free(m);
@@ -200,5 +306,8 @@ done:
     }
     machine_config_clear(&cfg);
     g_string_free(out, TRUE);
+    if (!started) {
+        die_of_pending_signal();
+    }
     return status;
 }

@@ -22,6 +22,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#ifndef SANDBOX_FOR_LSAN
+#define SANDBOX_FOR_LSAN 0
+#endif
+
 /* Allowed in every class. */
 static const char *const sandbox_common_syscalls[] = {
     "read",
@@ -172,6 +176,13 @@ static const char *const sandbox_main_syscalls[] = {
     "arch_prctl",
     /* a thread started later installs its own (stricter) filter */
     "seccomp",
+#if SANDBOX_FOR_LSAN
+    /* LeakSanitizer's tracer (see SANDBOX_CLONE_MASK); it lists the
+     * threads with the old getdents */
+    "ptrace",
+    "wait4",
+    "getdents",
+#endif
     /* time */
     "timerfd_create",
     "timerfd_settime",
@@ -238,7 +249,20 @@ static const uint64_t sandbox_socket_families[] = {AF_UNIX, AF_INET, AF_INET6,
  * TIOCGPTN, FIONBIO, FIONREAD, TUNSETIFF...) and /dev/sev's 'S'
  * (SEV_ISSUE_CMD, for query-sev-capabilities of an SEV guest) */
 static const uint64_t sandbox_ioctl_types[] = {KVMIO << 8, 'T' << 8, 'S' << 8};
+#if SANDBOX_FOR_LSAN
+/* Sanitizer builds (meson -Db_sanitize=address or leak): LeakSanitizer's
+ * check at exit stops the world from a tracer task it clones with
+ * CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_UNTRACED (no CLONE_THREAD), which
+ * then ptrace()s every thread and wait4()s for it.  Allowed in these
+ * builds only; fork, vfork and posix_spawn (no CLONE_VM, or CLONE_VFORK
+ * without CLONE_UNTRACED) stay out. */
+#define SANDBOX_CLONE_MASK (CLONE_THREAD | CLONE_UNTRACED | CLONE_VM)
+static const uint64_t sandbox_clone_thread[] = {CLONE_THREAD | CLONE_VM,
+                                                CLONE_UNTRACED | CLONE_VM};
+#else
+#define SANDBOX_CLONE_MASK CLONE_THREAD
 static const uint64_t sandbox_clone_thread[] = {CLONE_THREAD};
+#endif
 static const uint64_t sandbox_pid[] = {SANDBOX_PID_PLACEHOLDER};
 
 static const struct sandbox_arg_rule sandbox_main_arg_rules[] = {
@@ -246,8 +270,8 @@ static const struct sandbox_arg_rule sandbox_main_arg_rules[] = {
      false},
     {"ioctl", SECCOMP_RET_ALLOW, 1, 0xff00, sandbox_ioctl_types, 3, false},
     /* threads only: fork and vfork stay out */
-    {"clone", SECCOMP_RET_ALLOW, 0, CLONE_THREAD, sandbox_clone_thread, 1,
-     false},
+    {"clone", SECCOMP_RET_ALLOW, 0, SANDBOX_CLONE_MASK, sandbox_clone_thread,
+     sizeof(sandbox_clone_thread) / sizeof(sandbox_clone_thread[0]), false},
     /* signals to ourselves only (raise/abort); tgkill covers threads */
     {"kill", SECCOMP_RET_ALLOW, 0, UINT64_MAX, sandbox_pid, 1, true},
 };

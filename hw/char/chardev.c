@@ -864,14 +864,23 @@ static bool open_socket(struct chardev *c, Error **errp)
     if (c->o.wait) {
         /* QEMU's wait=on: block start-up until the first client */
         char *name = chardev_filename(c);
-        struct pollfd pfd = {.fd = s, .events = POLLIN};
+        /* [1]: SIGTERM/SIGINT/SIGHUP (blocked, read through the
+         * signalfd) end the wait; main() then dies of the signal. */
+        struct pollfd pfd[2] = {
+            {.fd = s, .events = POLLIN},
+            {.fd = c->m ? c->m->signal_fd : -1, .events = POLLIN}};
         int cl;
 
         fprintf(stderr, "vireo: waiting for connection on: %s\n", name);
         g_free(name);
         do {
-            if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+            if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
                 error_setg_errno(errp, errno, "poll");
+                return false;
+            }
+            if (pfd[1].revents & POLLIN) {
+                error_setg(errp, "interrupted by a signal while waiting for "
+                                 "a connection");
                 return false;
             }
             cl = accept4(s, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

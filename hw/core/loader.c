@@ -6,22 +6,180 @@
 #include "util/common.h"
 #include "hw/core/loader.h"
 
-bool loader_file_load(struct loader_file *f, const char *path, Error **errp)
+#define EI_CLASS_OFF 4
+
+/* [off, off+len) inside [0, size) without wrap. */
+static bool in_file(uint64_t off, uint64_t len, uint64_t size)
 {
-    GError *gerr = NULL;
-    gchar *data;
-    gsize len;
+    return off <= size && len <= size - off;
+}
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int loader_file_open(const char *what, const char *path, uint64_t max_size,
+                     const char *max_name, uint64_t *size, Error **errp)
+{
+    struct stat st;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (start-up
+     * would hang before it could say what is wrong). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        error_setg(errp, "%s: cannot read '%s': %s", what, path,
+                   g_strerror(errno));
+        goto fail;
+    }
+    /* A device or FIFO has no size to check: /dev/zero would be read
+     * until memory runs out. */
+    if (!S_ISREG(st.st_mode)) {
+        error_setg(errp, "%s: '%s' is not a regular file", what, path);
+        goto fail;
+    }
+    if ((uint64_t)st.st_size > max_size) {
+        error_setg(errp,
+                   "%s: '%s' is too large: %" PRIu64
+                   " bytes, more than %s (%" PRIu64 " bytes)",
+                   what, path, (uint64_t)st.st_size, max_name, max_size);
+        goto fail;
+    }
+    *size = (uint64_t)st.st_size;
+    return fd;
+fail:
+    if (fd >= 0) {
+        close(fd);
+    }
+    return -1;
+}
+
+bool loader_read_at(int fd, uint64_t off, void *buf, size_t len)
+{
+    uint8_t *p = buf;
+
+    while (len) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO; /* shrank since it was sized */
+            }
+            return false;
+        }
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/*
+ * How much of an ELF image a boot needs: the headers, the program header
+ * table, and every PT_LOAD and PT_NOTE segment.  Section headers and
+ * debug info (most of an unstripped vmlinux) come after and are never
+ * read.  Anything inconsistent yields the whole file, so that the parser
+ * reports the problem against the real size.
+ */
+static uint64_t elf_extent(int fd, const uint8_t *head, size_t head_len,
+                           uint64_t size)
+{
+    bool is64 = head_len >= 64 && head[EI_CLASS_OFF] == 2;
+    uint64_t phoff, end;
+    unsigned phentsize, phnum;
+    g_autofree uint8_t *tab = NULL;
+
+    if (head_len < 52 || (head[EI_CLASS_OFF] != 1 && !is64)) {
+        return size;
+    }
+    phoff = is64 ? ld_le64(head + 32) : ld_le32(head + 28);
+    phentsize = ld_le16(head + (is64 ? 54 : 42));
+    phnum = ld_le16(head + (is64 ? 56 : 44));
+    if (phentsize < (is64 ? 56u : 32u) || phnum == 0 ||
+        phnum > ELF_MAX_SEGMENTS ||
+        !in_file(phoff, (uint64_t)phentsize * phnum, size)) {
+        return size;
+    }
+    end = MAX(phoff + (uint64_t)phentsize * phnum, (uint64_t)head_len);
+    tab = g_malloc((size_t)phentsize * phnum);
+    if (!loader_read_at(fd, phoff, tab, (size_t)phentsize * phnum)) {
+        return size;
+    }
+    for (unsigned i = 0; i < phnum; i++) {
+        const uint8_t *ph = tab + (size_t)i * phentsize;
+        uint32_t type = ld_le32(ph);
+        uint64_t off = is64 ? ld_le64(ph + 8) : ld_le32(ph + 4);
+        uint64_t filesz = is64 ? ld_le64(ph + 32) : ld_le32(ph + 16);
+
+        if (type != 1 && type != 4) { /* PT_LOAD, PT_NOTE */
+            continue;
+        }
+        if (!in_file(off, filesz, size)) {
+            return size;
+        }
+        end = MAX(end, off + filesz);
+    }
+    return end;
+}
+
+bool loader_file_load(struct loader_file *f, const char *what, const char *path,
+                      uint64_t max_size, const char *max_name, bool kernel,
+                      Error **errp)
+{
+    uint8_t head[MB_SEARCH];
+    uint64_t size, len;
+    size_t head_len;
+    int fd;
 
     memset(f, 0, sizeof(*f));
-    if (!g_file_get_contents(path, &data, &len, &gerr)) {
-        error_setg(errp, "cannot read '%s': %s", path, gerr->message);
-        g_error_free(gerr);
+    /* A kernel is checked against max_size once we know how much of it
+     * is loaded (an unstripped vmlinux is mostly debug info). */
+    fd = loader_file_open(what, path, kernel ? UINT64_MAX : max_size, max_name,
+                          &size, errp);
+    if (fd < 0) {
         return false;
     }
+    len = size;
+    head_len = (size_t)MIN(size, (uint64_t)sizeof(head));
+    if (!loader_read_at(fd, 0, head, head_len)) {
+        goto read_fail;
+    }
+    /* An ELF kernel (not a bzImage, not an a.out-kludge multiboot image,
+     * which loads a file range of its own): only what is loaded. */
+    if (kernel && elf_is_elf(head, head_len) &&
+        !bzimage_detect(head, head_len)) {
+        struct multiboot_header mbh;
+
+        if (multiboot_find(head, head_len, &mbh, NULL) <= 0 ||
+            !(mbh.flags & MB_FLAG_AOUT_KLUDGE)) {
+            len = MAX(elf_extent(fd, head, head_len, size), (uint64_t)head_len);
+        }
+    }
+    if (len > max_size) {
+        error_setg(errp,
+                   "%s: '%s' is too large: it loads %" PRIu64
+                   " bytes, more than %s (%" PRIu64 " bytes)",
+                   what, path, len, max_name, max_size);
+        close(fd);
+        return false;
+    }
+    f->data = g_malloc(MAX(len, 1));
+    memcpy(f->data, head, head_len);
+    if (!loader_read_at(fd, head_len, f->data + head_len, len - head_len)) {
+        goto read_fail;
+    }
+    close(fd);
     f->path = g_strdup(path);
-    f->data = (uint8_t *)data;
-    f->size = len;
+    f->size = (size_t)len;
     return true;
+read_fail:
+    error_setg(errp, "%s: cannot read '%s': %s", what, path, g_strerror(errno));
+    close(fd);
+    g_free(f->data);
+    f->data = NULL;
+    return false;
 }
 
 void loader_file_clear(struct loader_file *f)
@@ -29,12 +187,6 @@ void loader_file_clear(struct loader_file *f)
     g_free(f->path);
     g_free(f->data);
     memset(f, 0, sizeof(*f));
-}
-
-/* [off, off+len) inside [0, size) without wrap. */
-static bool in_file(uint64_t off, uint64_t len, size_t size)
-{
-    return off <= size && len <= size - off;
 }
 
 /* ---- ELF ---- */

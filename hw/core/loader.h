@@ -16,14 +16,30 @@
 #include "util/error.h"
 #include "util/bytes.h"
 
-/* A whole file read into memory. */
+/* A boot file read into memory: all of it, or for an ELF kernel only
+ * the part a boot uses (see loader_file_load). */
 struct loader_file {
     char *path;
     uint8_t *data;
     size_t size;
 };
 
-bool loader_file_load(struct loader_file *f, const char *path, Error **errp);
+/*
+ * Opens a boot file without blocking and checks it is a regular file of
+ * at most max_size bytes (max_name says what that limit is: "the guest
+ * RAM"); returns the fd (its size in *size) or -1 with
+ * an error that starts with what ("-kernel", "-initrd"...) and names the
+ * file.  Cheap: nothing is read, so it runs before /dev/kvm is opened.
+ */
+int loader_file_open(const char *what, const char *path, uint64_t max_size,
+                     const char *max_name, uint64_t *size, Error **errp);
+/* pread()s exactly len bytes at off (EIO if the file is shorter). */
+bool loader_read_at(int fd, uint64_t off, void *buf, size_t len);
+/* Reads path (checked as loader_file_open does); kernel: an ELF image is
+ * read only up to the end of its last loaded or note segment. */
+bool loader_file_load(struct loader_file *f, const char *what, const char *path,
+                      uint64_t max_size, const char *max_name, bool kernel,
+                      Error **errp);
 void loader_file_clear(struct loader_file *f);
 
 /* Little-endian fields of images and boot structures, on util/bytes.h;

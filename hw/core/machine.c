@@ -269,9 +269,27 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!machine_opts(cfg, m->type, &irqchip, errp)) {
         goto fail;
     }
+    /* Cheap file checks first: a missing -bios is named on any host. */
+    if (m->type->check_config && !m->type->check_config(cfg, errp)) {
+        goto fail;
+    }
+    if (!gm_check_host_ram(cfg->ram_size, errp)) {
+        error_prepend(errp, "-m: ");
+        goto fail;
+    }
     /* SEV: the platform is checked before /dev/kvm and guest memory. */
     if (cfg->sev_enabled && !sev_machine_check(m, errp)) {
         goto fail;
+    }
+    /* Chardevs before the accelerator, as QEMU has them: a server with
+     * wait=on waits for its client first, on any host. */
+    for (guint i = 0; i < cfg->chardevs->len; i++) {
+        struct chardev *c =
+            chardev_new(m, g_ptr_array_index(cfg->chardevs, i), errp);
+        if (!c) {
+            goto fail;
+        }
+        g_ptr_array_add(m->chardevs, c);
     }
     m->kvm =
         kvm_accel_new_typed(NULL, irqchip, m->type->kvm_sys_pages,
@@ -298,14 +316,6 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         .request = env_request,
         .opaque = m,
     };
-    for (guint i = 0; i < cfg->chardevs->len; i++) {
-        struct chardev *c =
-            chardev_new(m, g_ptr_array_index(cfg->chardevs, i), errp);
-        if (!c) {
-            goto fail;
-        }
-        g_ptr_array_add(m->chardevs, c);
-    }
     if ((m->type->init_memory && !m->type->init_memory(m, errp)) ||
         (m->type->init_interrupts && !m->type->init_interrupts(m, errp)) ||
         (m->type->init_devices && !m->type->init_devices(m, errp))) {

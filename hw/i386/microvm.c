@@ -11,8 +11,9 @@
  * kernel-irqchip=on.
  *
  * Memory: RAM from 0 up to MICROVM_LOWMEM_END, the rest above 4 GiB.  A
- * -bios image is mapped read-only just below 4 GiB with its last 128 KiB
- * aliased below 1 MiB (QEMU's rule), so the reset vector finds it.
+ * -bios image is mapped just below 4 GiB with its last 128 KiB aliased
+ * below 1 MiB (QEMU's rule), so the reset vector finds it; writable, as
+ * QEMU's microvm has it (see x86_bios_load).
  */
 #include "util/common.h"
 #include "system/machine.h"
@@ -27,8 +28,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define BIOS_MAX_SIZE (16 * MiB)
 
 static const struct {
     uint16_t port;
@@ -64,83 +63,6 @@ static bool setup_ram(struct machine *m, bool bios_alias, Error **errp)
     return true;
 }
 
-/* Reads the whole of fd into buf (len bytes). */
-static bool read_full(int fd, uint8_t *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = read(fd, buf, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO; /* shrank since fstat */
-            }
-            return false;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* The image is read straight into its ROM mapping (populated up front):
- * no heap copy, and no page fault per 4 KiB page, which costs more than
- * the copy in a VM with shadow page tables. */
-static bool load_bios(struct machine *m, const char *path, Error **errp)
-{
-    struct stat st;
-    uint64_t isa_size;
-    size_t len;
-    uint8_t *rom;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        error_setg(errp, "-bios: cannot read '%s': %s", path,
-                   g_strerror(errno));
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        error_setg(errp, "-bios: cannot read '%s': not a regular file", path);
-        goto fail;
-    }
-    len = (size_t)st.st_size;
-    /* QEMU's rule: a non-empty multiple of 64 KiB. */
-    if (len == 0 || len % (64 * KiB) != 0) {
-        error_setg(errp,
-                   "-bios: '%s' is %zu bytes; a firmware image must be a "
-                   "non-empty multiple of 64 KiB",
-                   path, len);
-        goto fail;
-    }
-    if (len > BIOS_MAX_SIZE) {
-        error_setg(errp, "-bios: '%s' is %zu bytes; the limit is 16 MiB", path,
-                   len);
-        goto fail;
-    }
-    rom = gm_add_rom(m->gm, 4 * GiB - len, len, "bios", errp);
-    if (!rom) {
-        goto fail;
-    }
-    if (!read_full(fd, rom, len)) {
-        error_setg(errp, "-bios: cannot read '%s': %s", path,
-                   g_strerror(errno));
-        goto fail;
-    }
-    close(fd);
-    isa_size = MIN((uint64_t)len, MICROVM_BIOS_LOW_SIZE);
-    m->bios_rom = rom;
-    m->bios_size = len;
-    return gm_add_alias(m->gm, 1 * MiB - isa_size, rom + len - isa_size,
-                        isa_size, true, "isa-bios", errp);
-fail:
-    if (fd >= 0) {
-        close(fd);
-    }
-    return false;
-}
-
 static bool add_device(struct machine *m, const char *name, Error **errp)
 {
     return device_create(m, name, NULL, 0, errp) != NULL;
@@ -163,7 +85,7 @@ static bool microvm_init_memory(struct machine *m, Error **errp)
     if (!setup_ram(m, cfg->bios != NULL, errp)) {
         return false;
     }
-    return !cfg->bios || load_bios(m, cfg->bios, errp);
+    return !cfg->bios || x86_bios_load(m, cfg->bios, errp);
 }
 
 /* The microvm's ACPI tables describe the GED at these: keep them equal. */
@@ -234,6 +156,7 @@ const struct machine_type microvm_machine_type = {
     .default_ram_id = "microvm.ram",
     .options = microvm_options,
     .kvm_sys_pages = MICROVM_KVM_IDMAP_ADDR,
+    .check_config = x86_boot_check_files,
     .init_memory = microvm_init_memory,
     .init_interrupts = x86_intc_create,
     .init_devices = microvm_init_devices,

@@ -16,6 +16,7 @@
 
 #include <libfdt.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 struct x86_boot_blob {
     uint64_t gpa;
@@ -233,38 +234,53 @@ static bool put_cmdline(struct machine *m, struct x86_boot *xb,
 }
 
 /* Puts a module at the highest page-aligned usable address below limit
- * and at or above low. */
+ * and at or above low.  The file is sized and placed before a byte of it
+ * is read. */
 static bool put_module(struct machine *m, struct x86_boot *xb,
                        const struct e820_table *t, const char *path,
                        uint64_t low, uint64_t limit, uint64_t *addr,
                        uint64_t *size, Error **errp)
 {
-    struct loader_file f;
-    uint64_t a;
+    g_autofree uint8_t *data = NULL;
+    uint64_t a, len;
+    int fd;
 
-    if (!loader_file_load(&f, path, errp)) {
+    xb->err_labelled = true; /* errors below name -initrd themselves */
+    fd = loader_file_open("-initrd", path, m->gm->ram_size, "the guest RAM",
+                          &len, errp);
+    if (fd < 0) {
         return false;
     }
-    a = e820_find_top(t, f.size, limit, 4096);
+    a = e820_find_top(t, len, limit, 4096);
     if (a == UINT64_MAX || a < low) {
         error_setg(errp,
-                   "initrd '%s' too large: %zu bytes do not fit in RAM "
-                   "between 0x%" PRIx64 " and 0x%" PRIx64,
-                   path, f.size, low, limit);
-        loader_file_clear(&f);
+                   "-initrd: '%s' too large: %" PRIu64 " bytes do not fit "
+                   "in RAM between 0x%" PRIx64 " and 0x%" PRIx64,
+                   path, len, low, limit);
+        close(fd);
         return false;
     }
+    data = g_malloc(MAX(len, 1));
+    if (!loader_read_at(fd, 0, data, (size_t)len)) {
+        error_setg(errp, "-initrd: cannot read '%s': %s", path,
+                   g_strerror(errno));
+        close(fd);
+        return false;
+    }
+    close(fd);
     *addr = a;
-    *size = f.size;
-    if (!put_blob(m, xb, a, f.data, f.size, errp)) {
-        loader_file_clear(&f);
+    *size = len;
+    if (!put_blob(m, xb, a, data, len, errp)) {
+        error_prepend(errp, "-initrd: '%s': ", path);
         return false;
     }
-    loader_file_clear(&f);
+    xb->err_labelled = false;
     return true;
 }
 
 /* ---- bzImage ---- */
+
+#define DTB_ROOM "the setup_data area below 640 KiB"
 
 static bool add_setup_data(uint8_t *area, uint64_t *used, uint64_t *prev_next,
                            uint8_t *zero_page, uint32_t type, const void *data,
@@ -370,18 +386,22 @@ static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
     if (cfg->dtb) {
         struct loader_file d;
         if (bz.version < 0x209) {
+            xb->err_labelled = true;
             error_setg(errp,
                        "-dtb needs boot protocol 2.09 (setup_data), "
                        "kernel has %u.%02u",
                        bz.version >> 8, bz.version & 0xff);
             return false;
         }
-        if (!loader_file_load(&d, cfg->dtb, errp)) {
+        xb->err_labelled = true;
+        if (!loader_file_load(&d, "-dtb", cfg->dtb, X86_BOOT_DTB_MAX, DTB_ROOM,
+                              false, errp)) {
             return false;
         }
         if (d.size < sizeof(struct fdt_header) || fdt_check_header(d.data) ||
             fdt_totalsize(d.data) > d.size) {
-            error_setg(errp, "'%s' is not a valid device tree blob", cfg->dtb);
+            error_setg(errp, "-dtb: '%s' is not a valid device tree blob",
+                       cfg->dtb);
             loader_file_clear(&d);
             return false;
         }
@@ -391,6 +411,7 @@ static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
             return false;
         }
         loader_file_clear(&d);
+        xb->err_labelled = false;
     }
     if (bz.version >= 0x209) {
         uint8_t seed[32];
@@ -650,6 +671,142 @@ out:
 
 /* ---- entry points ---- */
 
+int x86_bios_open(const char *path, uint64_t *size, Error **errp)
+{
+    int fd = loader_file_open("-bios", path, UINT64_MAX, NULL, size, errp);
+
+    if (fd < 0) {
+        return -1;
+    }
+    if (*size == 0 || *size % (64 * KiB) != 0) {
+        error_setg(errp,
+                   "-bios: '%s' is %" PRIu64 " bytes; a firmware image must "
+                   "be a non-empty multiple of 64 KiB",
+                   path, *size);
+        close(fd);
+        return -1;
+    }
+    if (*size > X86_BIOS_MAX_SIZE) {
+        error_setg(errp,
+                   "-bios: '%s' is %" PRIu64 " bytes; the limit is 16 MiB",
+                   path, *size);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * The image is read straight into its ROM mapping (populated up front):
+ * no page fault per 4 KiB page, which costs more than the copy in a VM
+ * with shadow page tables.  The mapping is writable, as QEMU maps -bios
+ * on microvm (and pc): firmware may keep data in its image, e.g. a GDT
+ * whose accessed bits the CPU sets at the first segment load.  So a copy
+ * of the file's content is kept and put back at every machine reset, as
+ * QEMU's ROM reset does.
+ */
+bool x86_bios_load(struct machine *m, const char *path, Error **errp)
+{
+    uint64_t isa_size, size;
+    uint8_t *rom;
+    int fd = x86_bios_open(path, &size, errp);
+
+    if (fd < 0) {
+        return false;
+    }
+    rom = gm_add_rom(m->gm, 4 * GiB - size, size, false, "bios", errp);
+    if (!rom) {
+        close(fd);
+        return false;
+    }
+    if (!loader_read_at(fd, 0, rom, (size_t)size)) {
+        error_setg(errp, "-bios: cannot read '%s': %s", path,
+                   g_strerror(errno));
+        close(fd);
+        return false;
+    }
+    close(fd);
+    isa_size = MIN(size, MICROVM_BIOS_LOW_SIZE);
+    m->bios_rom = rom;
+    m->bios_size = size;
+    m->bios_image = g_memdup2(rom, (gsize)size);
+    return gm_add_alias(m->gm, 1 * MiB - isa_size, rom + size - isa_size,
+                        isa_size, false, "isa-bios", errp);
+}
+
+/* -initrd FILE, or multiboot's "FILE ARGS,FILE2 ARGS" list. */
+static bool check_initrd(const char *list, uint64_t ram, Error **errp)
+{
+    g_auto(GStrv) parts = NULL;
+    uint64_t size;
+    int fd =
+        loader_file_open("-initrd", list, ram, "the guest RAM", &size, NULL);
+
+    if (fd >= 0) {
+        close(fd);
+        return true;
+    }
+    parts = g_strsplit(list, ",", -1);
+    for (unsigned i = 0; parts[i]; i++) {
+        char *sp = strchr(parts[i], ' ');
+
+        if (sp) {
+            *sp = '\0';
+        }
+        fd = loader_file_open("-initrd", parts[i], ram, "the guest RAM", &size,
+                              errp);
+        if (fd < 0) {
+            return false;
+        }
+        close(fd);
+    }
+    return true;
+}
+
+bool x86_boot_check_files(const struct machine_config *cfg, Error **errp)
+{
+    uint64_t size;
+    int fd;
+
+    if (cfg->bios && cfg->kernel) {
+        /* QEMU hands -kernel to the firmware through fw_cfg, which the
+         * firmware then boots; vireo has no fw_cfg and boots a kernel
+         * itself, without firmware. */
+        error_setg(errp, "-kernel with -bios is not supported: vireo boots "
+                         "the kernel directly, without firmware (QEMU passes "
+                         "it to the firmware through fw_cfg)");
+        return false;
+    }
+    if (cfg->bios) {
+        fd = x86_bios_open(cfg->bios, &size, errp);
+        if (fd < 0) {
+            return false;
+        }
+        close(fd);
+    }
+    if (cfg->kernel) {
+        /* its size rule needs its format: x86_boot_setup checks it */
+        fd = loader_file_open("-kernel", cfg->kernel, UINT64_MAX, NULL, &size,
+                              errp);
+        if (fd < 0) {
+            return false;
+        }
+        close(fd);
+    }
+    if (cfg->initrd && !check_initrd(cfg->initrd, cfg->ram_size, errp)) {
+        return false;
+    }
+    if (cfg->dtb) {
+        fd = loader_file_open("-dtb", cfg->dtb, X86_BOOT_DTB_MAX, DTB_ROOM,
+                              &size, errp);
+        if (fd < 0) {
+            return false;
+        }
+        close(fd);
+    }
+    return true;
+}
+
 bool x86_boot_setup(struct machine *m, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
@@ -668,7 +825,8 @@ bool x86_boot_setup(struct machine *m, Error **errp)
     if (!e820_build(&t, m->gm, errp)) {
         return false;
     }
-    if (!loader_file_load(&k, cfg->kernel, errp)) {
+    if (!loader_file_load(&k, "-kernel", cfg->kernel, m->gm->ram_size,
+                          "the guest RAM", true, errp)) {
         return false;
     }
     xb = g_new0(struct x86_boot, 1);
@@ -678,8 +836,9 @@ bool x86_boot_setup(struct machine *m, Error **errp)
         goto out;
     }
     if (cfg->dtb && !bzimage_detect(k.data, k.size)) {
-        error_setg(&err, "-dtb is only supported with a bzImage (it is "
-                         "passed as setup_data)");
+        xb->err_labelled = true;
+        error_setg(&err, "-dtb is only supported with a bzImage kernel (it "
+                         "is passed as setup_data)");
         goto out;
     }
     if (bzimage_detect(k.data, k.size)) {
@@ -734,7 +893,9 @@ bool x86_boot_setup(struct machine *m, Error **errp)
     error_setg(&err, "not a bzImage, multiboot or PVH ELF image");
 out:
     if (!ok) {
-        error_prepend(&err, "kernel '%s'", cfg->kernel);
+        if (!xb->err_labelled) {
+            error_prepend(&err, "-kernel: '%s': ", cfg->kernel);
+        }
         error_propagate(errp, err);
         g_ptr_array_unref(xb->blobs);
         g_free(xb);
@@ -756,6 +917,9 @@ bool x86_boot_reset(struct machine *m, Error **errp)
 {
     struct x86_boot *xb = m->boot_state;
 
+    if (m->bios_image) {
+        memcpy(m->bios_rom, m->bios_image, m->bios_size);
+    }
     if (!xb) {
         return true;
     }
@@ -771,6 +935,8 @@ void x86_boot_free(struct machine *m)
 {
     struct x86_boot *xb = m->boot_state;
 
+    g_free(m->bios_image);
+    m->bios_image = NULL;
     if (xb) {
         g_ptr_array_unref(xb->blobs);
         g_free(xb);

@@ -24,6 +24,7 @@
 #include "target-i386/cpu.h"
 
 struct machine;
+struct machine_config;
 
 #define X86_BOOT_GDT_ADDR 0x500ULL
 #define X86_BOOT_INFO_ADDR 0x6000ULL
@@ -33,6 +34,12 @@ struct machine;
 #define X86_BOOT_CMDLINE_MAX 0x10000ULL
 #define X86_BOOT_SETUP_DATA_ADDR 0x30000ULL
 #define X86_BOOT_SETUP_DATA_END 0x9f000ULL
+/* A -dtb goes in the setup_data area with its header and the RNG seed's. */
+#define X86_BOOT_DTB_MAX                                                       \
+    (X86_BOOT_SETUP_DATA_END - X86_BOOT_SETUP_DATA_ADDR - 16 - (16 + 32))
+/* -bios: QEMU's rule (a non-empty multiple of 64 KiB), at most the 16 MiB
+ * flash window below 4 GiB. */
+#define X86_BIOS_MAX_SIZE (16 * MiB)
 
 /* GDT selectors: Linux's __BOOT_CS/__BOOT_DS for 64-bit entry, plus a
  * flat 32-bit code segment for PVH and multiboot. */
@@ -56,14 +63,29 @@ struct x86_boot {
     uint64_t kernel_addr, kernel_end, entry;
     uint64_t initrd_addr, initrd_size;
     uint64_t rsdp;
-    GPtrArray *blobs; /* struct x86_boot_blob *: what to restore at reset */
+    GPtrArray *blobs;  /* struct x86_boot_blob *: what to restore at reset */
+    bool err_labelled; /* the error being built names -initrd/-dtb already */
 };
+
+/*
+ * The checks on the boot files that need no guest: each of -bios,
+ * -kernel, -initrd, -dtb exists and is a regular file within its size
+ * rule, and the combination is one vireo boots.  Run before /dev/kvm is
+ * opened, so that the error names the file on any host.
+ */
+bool x86_boot_check_files(const struct machine_config *cfg, Error **errp);
+/* Opens a -bios image and checks QEMU's size rule; returns the fd. */
+int x86_bios_open(const char *path, uint64_t *size, Error **errp);
+/* Maps the -bios image below 4 GiB (and its top 128 KiB below 1 MiB),
+ * writable; x86_boot_reset() restores its content. */
+bool x86_bios_load(struct machine *m, const char *path, Error **errp);
 
 /* Loads m->cfg->kernel (and initrd, append, dtb); sets m->boot_state. */
 bool x86_boot_setup(struct machine *m, Error **errp);
-/* Writes every loaded blob into guest memory again (guest reboot). */
+/* Writes the firmware image and every loaded blob into guest memory again
+ * (machine reset). */
 bool x86_boot_reset(struct machine *m, Error **errp);
-/* Frees m->boot_state. */
+/* Frees m->boot_state and the firmware's reset copy. */
 void x86_boot_free(struct machine *m);
 /* The BSP's entry state, NULL when no kernel was loaded directly. */
 const struct x86_boot_state *x86_boot_cpu_state(struct machine *m);

@@ -4,6 +4,8 @@ runs: a clear message on stderr naming the culprit, exit status 1, and
 the guest (hello.bin, which would print its banner) never starts.
 Informational options (-version, -h, -machine help, -cpu help) print and
 exit 0 without needing /dev/kvm."""
+import os
+
 import pytest
 
 from conftest import BANNER_TEXT, run
@@ -83,20 +85,81 @@ def test_missing_option_argument(vireo, guest):
     assert BANNER_TEXT not in r.stdout, r
 
 
-def test_missing_bios_file(vireo, guest, kvm, tmp_path):
+def test_missing_bios_file(vireo, guest, tmp_path):
     missing = tmp_path / 'no-such-bios.bin'
     _bad(vireo, guest, [], [str(missing)], bios=missing)
 
 
 @pytest.mark.parametrize('size', [0, 1000, 4096, 64 * 1024 + 4096,
                                   16 * 1024 * 1024 + 64 * 1024])
-def test_bad_bios_size(vireo, guest, kvm, tmp_path, size):
+def test_bad_bios_size(vireo, guest, tmp_path, size):
     """QEMU's rule: the -bios image size must be a non-zero multiple of
     64 KiB; vireo also caps it at 16 MiB (the flash window below 4 GiB)."""
     bios = tmp_path / ('bios-%d.bin' % size)
     with open(bios, 'wb') as f:
         f.truncate(size)
     _bad(vireo, guest, [], [bios.name], bios=bios)
+
+
+def _boot_file_error(vireo, args, *needles):
+    """Boot files are checked before /dev/kvm is opened: these errors are
+    the same on a host without KVM."""
+    r = run([vireo, '-nodefaults', '-nographic', '-m', '16M'] + args,
+            timeout=10)
+    assert r.returncode == 1, r
+    for n in needles:
+        assert n in r.stderr, r
+    assert '/dev/kvm' not in r.stderr, r
+    return r
+
+
+def test_boot_file_not_regular(vireo, tmp_path):
+    """Issue 13: -kernel /dev/zero was read until memory ran out, and a FIFO
+    blocked start-up; both are refused before a byte is read."""
+    fifo = tmp_path / 'fifo'
+    os.mkfifo(fifo)
+    _boot_file_error(vireo, ['-kernel', '/dev/zero'],
+                     "-kernel: '/dev/zero' is not a regular file")
+    _boot_file_error(vireo, ['-kernel', str(fifo)],
+                     "-kernel: '%s' is not a regular file" % fifo)
+    _boot_file_error(vireo, ['-bios', str(fifo)],
+                     "-bios: '%s' is not a regular file" % fifo)
+
+
+def test_boot_file_sizes(vireo, guest, tmp_path):
+    """A 2 GiB sparse -initrd is refused from its size (it was read whole
+    first); -initrd and -dtb errors name their option, not -kernel."""
+    k = tmp_path / 'k'
+    k.write_bytes(b'not a kernel')
+    sparse = tmp_path / 'sparse'
+    with open(sparse, 'wb') as f:
+        f.truncate(2 << 30)
+    _boot_file_error(vireo, ['-kernel', str(k), '-initrd', str(sparse)],
+                     "-initrd: '%s' is too large: 2147483648 bytes, more than "
+                     "the guest RAM" % sparse)
+    _boot_file_error(vireo, ['-kernel', str(k), '-initrd', str(k) + '.no'],
+                     "-initrd: cannot read '%s.no'" % k)
+    _boot_file_error(vireo, ['-kernel', str(k), '-dtb', str(sparse)],
+                     "-dtb: '%s' is too large: 2147483648 bytes" % sparse)
+    _boot_file_error(vireo, ['-kernel', str(k) + '.no'],
+                     "-kernel: cannot read '%s.no'" % k)
+
+
+def test_memory_host_cannot_back(vireo, guest):
+    """-m 4096G was accepted and took 10-20 s and 10 GB of kernel memory;
+    QEMU fails with ENOMEM.  Refused before /dev/kvm is opened."""
+    r = _bad(vireo, guest, ['-m', '4096G'], ['-m: cannot back 4096.0 GiB'])
+    assert '/dev/kvm' not in r.stderr, r
+
+
+def test_bios_with_kernel(vireo, guest, tmp_path):
+    """QEMU hands -kernel to the firmware through fw_cfg; vireo says it does
+    not (it failed with an ACPI message)."""
+    k = tmp_path / 'k'
+    k.write_bytes(b'not a kernel')
+    r = _boot_file_error(vireo, ['-bios', str(guest('hello')), '-kernel',
+                                 str(k)], '-kernel with -bios is not supported')
+    assert 'ACPI' not in r.stderr, r
 
 
 def test_version(vireo):

@@ -174,3 +174,27 @@ def test_i8042_reset_no_reboot(vm_args, guest):
     r = run(vm_args(guest('kbdreset'), '-no-reboot'))
     assert serial_lines(r.serial) == ['kbdreset: boot'], r
     assert r.returncode == 0, r
+
+
+def test_bios_gdt_in_image(vm_args, guest):
+    """Issue 13: a firmware whose GDT (accessed bits clear) is in its
+    image: the CPU sets the data descriptor's accessed bit when DS is
+    loaded, a write into the firmware.  It hung on vireo's read-only
+    mapping; the mapping is writable, as on QEMU's microvm."""
+    r = run(vm_args(guest('gdtrom')))
+    m = re.search(r'gdtrom: access=0000(9[ab])(9[23])', r.serial)
+    assert m, r
+    assert m.group(2) == '93', r
+    assert r.returncode == 0, r
+
+
+def test_bios_gdt_in_image_qemu_microvm(qemu, guest):
+    """The reference: QEMU 7.2's microvm maps -bios writable (TCG sets the
+    data descriptor's accessed bit: 93), its pc maps it read-only (92)."""
+    base = [qemu, '-accel', 'tcg', '-nodefaults', '-display', 'none',
+            '-serial', 'stdio', '-bios', str(guest('gdtrom')), '-device',
+            'isa-debug-exit,iobase=0xf4,iosize=0x04']
+    r = run(base + ['-M', 'microvm'])
+    assert 'gdtrom: access=00009a93' in r.serial, r
+    r = run(base + ['-M', 'pc'])
+    assert 'gdtrom: access=00009a92' in r.serial, r

@@ -123,6 +123,15 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
         m->entries[0].data = f->arch_caps;
         return 1;
     }
+    if (req == KVM_SET_USER_MEMORY_REGION) {
+        const struct kvm_userspace_memory_region *r = arg;
+
+        if (r->slot >= FAKE_MAX_SLOTS) {
+            return -EINVAL;
+        }
+        f->slots[r->slot] = *r;
+        return 0;
+    }
     if (fd == FAKE_VM_FD) {
         return vm_ioctl(f, req, arg);
     }

@@ -24,6 +24,7 @@
 #define FAKE_VM_FD 43 /* set accel.vm_fd to it for the interrupt ioctls */
 #define FAKE_MAX_MSRS 128
 #define FAKE_XSAVE2_SIZE 8192
+#define FAKE_MAX_SLOTS 32
 
 struct fake_fail {
     unsigned long req;
@@ -60,6 +61,9 @@ struct fake_kvm {
     GArray *msis; /* struct kvm_msi */
     GString *irq_lines;
     struct kvm_irq_routing *routing;
+
+    /* KVM_SET_USER_MEMORY_REGION, by slot number (any fd) */
+    struct kvm_userspace_memory_region slots[FAKE_MAX_SLOTS];
 
     GArray *calls;         /* unsigned long: every request, in order */
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */

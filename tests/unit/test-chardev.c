@@ -94,6 +94,8 @@ static bool rec_has(struct fe_rec *r, const char *s)
 static void machine_setup(struct machine *m)
 {
     memset(m, 0, sizeof(*m));
+    m->signal_fd = -1; /* as machine_new: none (0 would be stdin) */
+    m->req_event_fd = -1;
     m->ctx = g_main_context_new();
     m->chardevs = g_ptr_array_new();
     g_mutex_init(&m->req_lock);

@@ -102,7 +102,7 @@ static void test_build_split(void)
     g_assert_true(gm_add_ram(gm, 0, 0, low, "ram-below-4g", NULL));
     g_assert_true(gm_add_ram(gm, MICROVM_HIGHMEM_BASE, low, ram - low,
                              "ram-above-4g", NULL));
-    g_assert_nonnull(gm_add_rom(gm, 0xfffc0000, 0x40000, "bios", NULL));
+    g_assert_nonnull(gm_add_rom(gm, 0xfffc0000, 0x40000, true, "bios", NULL));
     g_assert_true(e820_build(&t, gm, NULL));
     check_sorted(&t);
     e820_describe(&t, s);

@@ -39,7 +39,7 @@ static void test_bounds(void)
     g_assert_cmpuint(gm_ram_below_4g(gm), ==, 1 * MiB);
     g_assert_cmpuint(gm_ram_above_4g(gm), ==, 1 * MiB);
 
-    rom = gm_add_rom(gm, 4 * GiB - 64 * KiB, 64 * KiB, "bios", &err);
+    rom = gm_add_rom(gm, 4 * GiB - 64 * KiB, 64 * KiB, true, "bios", &err);
     g_assert_nonnull(rom);
     rom[0] = 0xaa;
     g_assert_false(gm_write(gm, 4 * GiB - 64 * KiB, buf, 1));
@@ -51,9 +51,55 @@ static void test_bounds(void)
     gm_free(gm);
 }
 
+/* Issue 13: -m is refused when the host can never back it (more than
+ * RAM + swap, or more than strict overcommit leaves), accepted above the
+ * free memory (RAM is reserved lazily). */
+static void test_host_can_back(void)
+{
+    static const char meminfo[] = "MemTotal:       24000000 kB\n"
+                                  "MemFree:         1000000 kB\n"
+                                  "SwapTotal:       2000000 kB\n"
+                                  "CommitLimit:    14000000 kB\n"
+                                  "Committed_AS:    4000000 kB\n";
+    struct gm_host_mem h;
+    Error *err = NULL;
+
+    g_assert_true(gm_host_mem_parse(meminfo, "0\n", &h));
+    g_assert_cmpuint(h.mem_total, ==, 24000000ULL * KiB);
+    g_assert_cmpuint(h.swap_total, ==, 2000000ULL * KiB);
+    g_assert_cmpuint(h.committed, ==, 4000000ULL * KiB);
+    g_assert_cmpint(h.overcommit, ==, 0);
+    /* more than free, within RAM + swap: fine (heuristic and always) */
+    g_assert_true(gm_host_can_back(20000000ULL * KiB, &h, NULL));
+    g_assert_true(gm_host_can_back(26000000ULL * KiB, &h, NULL));
+    g_assert_false(gm_host_can_back(26000001ULL * KiB, &h, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "of RAM and"));
+    g_clear_pointer(&err, error_free);
+    g_assert_false(gm_host_can_back(4096 * GiB, &h, NULL));
+    h.overcommit = 1;
+    g_assert_false(gm_host_can_back(4096 * GiB, &h, NULL));
+    /* strict: CommitLimit - Committed_AS = 10000000 kB */
+    g_assert_true(gm_host_mem_parse(meminfo, "2", &h));
+    g_assert_true(gm_host_can_back(10000000ULL * KiB, &h, NULL));
+    g_assert_false(gm_host_can_back(10000001ULL * KiB, &h, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "strict overcommit"));
+    g_clear_pointer(&err, error_free);
+    /* over-committed already: nothing left */
+    h.committed = h.commit_limit + 1;
+    g_assert_false(gm_host_can_back(4096, &h, NULL));
+    /* a field missing: cannot tell */
+    g_assert_false(gm_host_mem_parse("MemTotal: 1 kB\n", NULL, &h));
+    /* this host: no 4 TiB of RAM + swap, and gm_new says so first (it
+     * took 10-20 s and 10 GB of kernel memory before) */
+    g_assert_null(gm_new(4096 * GiB, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "cannot back 4096.0 GiB"));
+    g_clear_pointer(&err, error_free);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/guest-mem/bounds", test_bounds);
+    g_test_add_func("/guest-mem/host-can-back", test_host_can_back);
     return g_test_run();
 }

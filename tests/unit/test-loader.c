@@ -7,13 +7,17 @@
  */
 #include "util/common.h"
 #include "hw/core/loader.h"
+#include "tests/unit/fake-kvm.h"
 #include "hw/i386/e820.h"
 #include "hw/i386/microvm-layout.h"
 #include "hw/i386/x86-boot.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define KSIZE 0x3000
 
@@ -640,6 +644,160 @@ static void test_boot_pvh_elf64(void)
     fx_clear(&f);
 }
 
+/* Issue 13: boot files are sized and typed before they are read, an ELF
+ * kernel is read only as far as its loaded segments, and every error
+ * names the option it comes from. */
+static void test_boot_file_checks(void)
+{
+    struct fixture f;
+    size_t size;
+    g_autofree uint8_t *b = make_elf32(&size, true, 0x200010);
+    g_autofree uint8_t *big = g_malloc0(size + 4 * MiB);
+    g_autofree char *fifo = NULL;
+    g_autofree char *sparse = NULL;
+    struct loader_file lf;
+    Error *err = NULL;
+    int fd;
+
+    fx_init(&f, 16 * MiB);
+    /* an unstripped ELF: 4 MiB of "debug info" after the segments */
+    memcpy(big, b, size);
+    memset(big + size, 0xdb, 4 * MiB);
+    f.cfg.kernel = fx_file(&f, "vmlinux", big, size + 4 * MiB);
+    g_assert_true(loader_file_load(&lf, "-kernel", f.cfg.kernel, 16 * MiB,
+                                   "the guest RAM", true, NULL));
+    g_assert_cmpuint(lf.size, ==, MAX(size, (size_t)MB_SEARCH));
+    g_assert_cmpmem(lf.data, size, b, size);
+    loader_file_clear(&lf);
+    /* ... and boots with 2 MiB of RAM less than the file */
+    g_assert_true(x86_boot_setup(&f.m, NULL));
+    x86_boot_free(&f.m);
+    /* the same limit refuses a non-ELF file larger than guest RAM, and
+     * reads nothing of it: a sparse file costs no time */
+    sparse = g_build_filename(f.dir, "sparse", NULL);
+    fd = open(sparse, O_CREAT | O_WRONLY, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 2 * GiB), ==, 0);
+    close(fd);
+    expect_error(loader_file_load(&lf, "-kernel", sparse, 16 * MiB,
+                                  "the guest RAM", true, &err),
+                 &err, "-kernel: '");
+    g_assert_null(lf.data);
+    /* an initrd larger than RAM: -initrd named, not -kernel */
+    f.cfg.initrd = g_strdup(sparse);
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "-initrd: '" /* not "kernel '...'" */);
+    g_assert_null(f.m.boot_state);
+    g_free(f.cfg.initrd);
+    f.cfg.initrd = g_strdup("/nonexistent/initrd");
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "-initrd: cannot read '/nonexistent/initrd'");
+    g_free(f.cfg.initrd);
+    f.cfg.initrd = NULL;
+    /* devices and FIFOs are refused without reading (or blocking) */
+    fifo = g_build_filename(f.dir, "fifo", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    g_free(f.cfg.kernel);
+    f.cfg.kernel = g_strdup(fifo);
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err, "-kernel: '" /* fifo */);
+    g_free(f.cfg.kernel);
+    f.cfg.kernel = g_strdup("/dev/zero");
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err,
+                 "-kernel: '/dev/zero' is not a regular file");
+    /* a format error: "-kernel: 'PATH': reason" */
+    g_free(f.cfg.kernel);
+    f.cfg.kernel = fx_file(&f, "junk", "hello world", 11);
+    err = NULL;
+    expect_error(x86_boot_setup(&f.m, &err), &err, "': not a bzImage");
+    /* the checks made before /dev/kvm is opened */
+    f.cfg.ram_size = 16 * MiB;
+    f.cfg.initrd = g_strdup(sparse);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err,
+                 "more than the guest RAM");
+    g_free(f.cfg.initrd);
+    f.cfg.initrd = NULL;
+    f.cfg.dtb = g_strdup(fifo);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err, "-dtb: '");
+    g_clear_pointer(&f.cfg.dtb, g_free);
+    f.cfg.bios = g_strdup(f.cfg.kernel);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err,
+                 "-kernel with -bios is not supported");
+    g_clear_pointer(&f.cfg.kernel, g_free);
+    err = NULL;
+    expect_error(x86_boot_check_files(&f.cfg, &err), &err,
+                 "non-empty multiple of 64 KiB");
+    g_clear_pointer(&f.cfg.bios, g_free);
+    g_unlink(fifo);
+    fx_clear(&f);
+}
+
+/* Issue 13: -bios is a writable copy, as QEMU maps it on microvm (a
+ * firmware keeping its GDT in the image needs the CPU to set the accessed
+ * bits), put back to the file's content at machine reset. */
+static void test_bios_writable(void)
+{
+    struct fixture f;
+    struct fake_kvm fk;
+    g_autofree uint8_t *img = g_malloc(128 * KiB);
+    uint8_t *hi, *lo;
+    char *path;
+    bool seen_bios = false, seen_alias = false;
+
+    for (unsigned i = 0; i < 128 * KiB; i++) {
+        img[i] = (uint8_t)(i * 11 + 3);
+    }
+    memset(&f, 0, sizeof(f));
+    f.m.cfg = &f.cfg;
+    f.m.gm = gm_new(2 * MiB, NULL);
+    g_assert_true(
+        gm_add_ram(f.m.gm, 0, 0, MICROVM_BIOS_LOW_BASE, "ram-low", NULL));
+    f.dir = g_dir_make_tmp("vireo-loader-XXXXXX", NULL);
+    path = fx_file(&f, "bios.bin", img, 128 * KiB);
+    g_assert_true(x86_bios_load(&f.m, path, NULL));
+    /* the guest can write it, at 4 GiB - size and through the alias */
+    hi = gm_map(f.m.gm, 4 * GiB - 128 * KiB, 128 * KiB, true);
+    lo = gm_map(f.m.gm, 1 * MiB - 128 * KiB, 128 * KiB, true);
+    g_assert_nonnull(hi);
+    g_assert_nonnull(lo);
+    g_assert_cmpmem(hi, 128 * KiB, img, 128 * KiB);
+    g_assert_cmpmem(lo, 128 * KiB, img, 128 * KiB);
+    /* KVM gets no READONLY slot for it */
+    fake_kvm_init(&fk);
+    fk.accel.nr_slots = FAKE_MAX_SLOTS;
+    g_assert_true(kvm_set_memory(&fk.accel, f.m.gm, NULL));
+    for (unsigned i = 0; i < FAKE_MAX_SLOTS; i++) {
+        const struct kvm_userspace_memory_region *r = &fk.slots[i];
+
+        if (r->memory_size == 0) {
+            continue;
+        }
+        if (r->guest_phys_addr == 4 * GiB - 128 * KiB) {
+            seen_bios = true;
+            g_assert_cmphex(r->userspace_addr, ==, (uintptr_t)hi);
+        }
+        if (r->guest_phys_addr == 1 * MiB - 128 * KiB) {
+            seen_alias = true;
+        }
+        g_assert_false(r->flags & KVM_MEM_READONLY);
+    }
+    g_assert_true(seen_bios && seen_alias);
+    fake_kvm_destroy(&fk);
+    /* a firmware's writes (a GDT's accessed bit) are undone by reset */
+    hi[0x100] ^= 0xff;
+    lo[128 * KiB - 16] = 0xcc;
+    g_assert_true(x86_boot_reset(&f.m, NULL));
+    g_assert_cmpmem(hi, 128 * KiB, img, 128 * KiB);
+    g_free(path);
+    fx_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -651,5 +809,7 @@ int main(int argc, char **argv)
     g_test_add_func("/loader/boot-pvh", test_boot_pvh);
     g_test_add_func("/loader/boot-pvh-elf64", test_boot_pvh_elf64);
     g_test_add_func("/loader/boot-multiboot", test_boot_multiboot);
+    g_test_add_func("/loader/boot-file-checks", test_boot_file_checks);
+    g_test_add_func("/loader/bios-writable", test_bios_writable);
     return g_test_run();
 }

@@ -633,7 +633,7 @@ static void test_used_ring_in_rom(void)
     Error *err = NULL;
 
     fx_init(&f, FEAT, 0);
-    g_assert_nonnull(gm_add_rom(f.gm, 0x40000000, 0x10000, "rom", &err));
+    g_assert_nonnull(gm_add_rom(f.gm, 0x40000000, 0x10000, true, "rom", &err));
     vr_init(&r, f.gm, 0x1000, NUM);
     r.used = 0x40000000;
     vr_driver_start(&f.e.vdev, FEAT, &r, 1);
