@@ -247,6 +247,19 @@ static bool bridge_pref_window(const struct pci_device *br, uint64_t *base,
     return *base <= *limit;
 }
 
+bool pci_bridge_window(const struct pci_device *br, enum pci_window w,
+                       uint64_t *base, uint64_t *limit)
+{
+    switch (w) {
+    case PCI_WINDOW_IO:
+        return bridge_io_window(br, base, limit);
+    case PCI_WINDOW_MEM:
+        return bridge_mem_window(br, base, limit);
+    default:
+        return bridge_pref_window(br, base, limit);
+    }
+}
+
 static bool in_window(uint64_t addr, uint64_t last, uint64_t base,
                       uint64_t limit)
 {

@@ -328,6 +328,10 @@ struct pci_device *pci_find_device(struct pci_bus *root, unsigned bus_nr,
                                    unsigned devfn);
 /* The bus a bridge forwards to (pci_device with secondary set). */
 void pci_bridge_init(struct pci_device *pd, const char *bus_name);
+enum pci_window { PCI_WINDOW_IO, PCI_WINDOW_MEM, PCI_WINDOW_PREF };
+/* A bridge's window as programmed, [base, limit]; false when closed. */
+bool pci_bridge_window(const struct pci_device *br, enum pci_window w,
+                       uint64_t *base, uint64_t *limit);
 /* Re-evaluates the mapping of every BAR of pd (and of everything below
  * it if it is a bridge). */
 void pci_update_mappings(struct pci_device *pd);

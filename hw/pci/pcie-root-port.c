@@ -44,7 +44,8 @@ static bool root_port_realize(struct device *dev, struct machine *m,
         return false;
     }
     c = pci_express_init(&rp->pci, PCI_EXP_TYPE_ROOT_PORT, rp->slot, errp);
-    if (!c) {
+    /* one MSI-X vector in BAR0, as QEMU's port (for its PCIe services) */
+    if (!c || !pci_msix_init(&rp->pci, 1, 0, errp)) {
         pci_device_unrealize(&rp->pci);
         return false;
     }

@@ -11,6 +11,8 @@
  */
 #include "util/common.h"
 #include "hw/acpi/ich9-lpc.h"
+#include "qapi/json-value.h"
+#include "qapi/qapi-gen-types.h"
 #include "pci-harness.h"
 
 #define SLOT3 PCI_DEVFN(3, 0)
@@ -587,6 +589,69 @@ static void test_ich9_pm(void)
     fx_clear(&x);
 }
 
+/* query-pci in QEMU's shape: nested bridge, BAR addresses, -1 unmapped */
+static void test_query_pci(void)
+{
+    struct fx x;
+    static const char *const rp[] = {"id", "rp1", "addr", "2", NULL};
+    static const char *const below[] = {"bus", "rp1", "id", "disk", NULL};
+    GPtrArray *list;
+    struct json_value *j;
+    g_autofree char *s = NULL;
+
+    fx_init(&x);
+    g_assert_nonnull(fx_add(&x, &pcie_root_port_class, rp, NULL));
+    g_assert_nonnull(fx_add(&x, &tdev_class, at_slot3, NULL));
+    g_assert_nonnull(fx_add(&x, &tdev_class, below, NULL));
+    cfg_wr(&x, 0, SLOT3, 0x18, 0xc000, 4);
+    cfg_wr(&x, 0, SLOT3, PCI_COMMAND, PCI_COMMAND_IO, 2);
+    cfg_wr(&x, 0, SLOT3, PCI_INTERRUPT_LINE, 11, 1);
+    list = qmp_query_pci(x.m, NULL);
+    j = qapi_list_pci_info_to_json(list);
+    s = json_to_string(j);
+    g_test_message("%s", s);
+    /* the MCH, then the port (no secondary bus number yet: no devices) */
+    g_assert_nonnull(
+        strstr(s, "{\"bus\":0,\"devices\":[{\"bus\":0,\"slot\":0,"
+                  "\"function\":0,\"class_info\":{\"desc\":\"Host bridge\","
+                  "\"class\":1536},\"id\":{\"device\":10688,\"vendor\":32902,"
+                  "\"subsystem\":4352,\"subsystem-vendor\":6900},\"irq_pin\":0,"
+                  "\"qdev_id\":\"\",\"regions\":[]}"));
+    g_assert_nonnull(strstr(s, "\"qdev_id\":\"rp1\",\"pci_bridge\":{\"bus\":"
+                               "{\"number\":0,\"secondary\":0,"
+                               "\"subordinate\":0,\"io_range\":{\"base\":"
+                               "61440,\"limit\":4095}"));
+    g_assert_null(strstr(s, "\"disk\""));
+    g_assert_nonnull(strstr(s, "{\"bar\":2,\"type\":\"io\",\"address\":"
+                               "49152,\"size\":32}"));
+    g_assert_nonnull(strstr(s, "{\"bar\":0,\"type\":\"memory\","
+                               "\"address\":-1,\"size\":16384,"
+                               "\"prefetch\":true,\"mem_type_64\":true}"));
+    g_assert_nonnull(strstr(s, "\"irq\":11,\"irq_pin\":1"));
+    json_free(j);
+    qapi_list_pci_info_free(list);
+    g_clear_pointer(&s, g_free);
+
+    /* numbered: the device behind the port appears under it */
+    cfg_wr(&x, 0, PCI_DEVFN(2, 0), PCI_PRIMARY_BUS, 0x010100, 4);
+    list = qmp_query_pci(x.m, NULL);
+    j = qapi_list_pci_info_to_json(list);
+    s = json_to_string(j);
+    g_assert_nonnull(strstr(s, "\"devices\":[{\"bus\":1,\"slot\":0,"
+                               "\"function\":0"));
+    g_assert_nonnull(strstr(s, "\"qdev_id\":\"disk\""));
+    json_free(j);
+    qapi_list_pci_info_free(list);
+    fx_clear(&x);
+
+    /* no PCI host: an empty list */
+    x.m = th_machine_new();
+    list = qmp_query_pci(x.m, NULL);
+    g_assert_cmpuint(list->len, ==, 0);
+    qapi_list_pci_info_free(list);
+    th_machine_free(x.m);
+}
+
 static void test_parse_devfn(void)
 {
     uint8_t d;
@@ -621,5 +686,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pci/reset-register", test_reset_register);
     g_test_add_func("/pci/ich9-pm", test_ich9_pm);
     g_test_add_func("/pci/parse-devfn", test_parse_devfn);
+    g_test_add_func("/pci/query-pci", test_query_pci);
     return g_test_run();
 }
