@@ -13,6 +13,9 @@
 #include "hw/acpi/ich9-lpc.h"
 #include "qapi/json-value.h"
 #include "qapi/qapi-gen-types.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include "pci-harness.h"
 
 #define SLOT3 PCI_DEVFN(3, 0)
@@ -296,6 +299,119 @@ static void test_msix(void)
     g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0xff8, 8), ==, 0);
     g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x1000, 4), ==, 0xffffffff);
     fx_clear(&x);
+}
+
+/* The irqfd fast path: a route and a binding while the vector can fire,
+ * kept in step with the table; pending read from the eventfd while
+ * masked. */
+struct fast {
+    int routes, updates, dels, binds, unbinds;
+    struct msi_msg last;
+    int bound_fd;
+};
+
+static bool fast_send(void *opaque, struct msi_msg msg)
+{
+    return true;
+}
+
+static int fast_route_add(void *opaque, struct msi_msg msg, Error **errp)
+{
+    struct fast *f = opaque;
+
+    f->last = msg;
+    return 24 + f->routes++;
+}
+
+static bool fast_route_update(void *opaque, int route, struct msi_msg msg,
+                              Error **errp)
+{
+    struct fast *f = opaque;
+
+    f->updates++;
+    f->last = msg;
+    return true;
+}
+
+static void fast_route_del(void *opaque, int route)
+{
+    ((struct fast *)opaque)->dels++;
+}
+
+static bool fast_bind(void *opaque, int route, int fd, Error **errp)
+{
+    struct fast *f = opaque;
+
+    f->binds++;
+    f->bound_fd = fd;
+    return true;
+}
+
+static void fast_unbind(void *opaque, int route, int fd)
+{
+    struct fast *f = opaque;
+
+    f->unbinds++;
+    f->bound_fd = -1;
+}
+
+static const struct msi_sender_ops fast_ops = {
+    fast_send,      fast_route_add, fast_route_update,
+    fast_route_del, fast_bind,      fast_unbind};
+
+static void test_msix_irqfd(void)
+{
+    struct fx x;
+    struct fast f = {.bound_fd = -1};
+    int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    uint64_t one = 1;
+
+    g_assert_cmpint(efd, >=, 0);
+    fx_init(&x);
+    x.m->msi.ops = &fast_ops;
+    x.m->msi.opaque = &f;
+    struct tdev *t = (struct tdev *)fx_add(&x, &tdev_class, at_slot3, NULL);
+    unsigned c = t->pci.msix_cap;
+    cfg_wr(&x, 0, SLOT3, 0x1c, (uint32_t)MSIX_BAR, 4);
+    cfg_wr(&x, 0, SLOT3, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+           2);
+    mmio_wr(&x, MSIX_BAR + 32, 0xfee00000, 8);
+    mmio_wr(&x, MSIX_BAR + 32 + 8, 0x4051, 4);
+    /* attached while MSI-X is off: nothing in the kernel yet */
+    g_assert_true(pci_msix_set_irqfd(&t->pci, 2, efd, NULL));
+    g_assert_cmpint(f.binds, ==, 0);
+    cfg_wr(&x, 0, SLOT3, c + 2, PCI_MSIX_FLAGS_ENABLE, 2);
+    g_assert_cmpint(f.binds, ==, 0); /* vector still masked */
+    /* signalled while masked: the PBA shows it, nothing consumed */
+    g_assert_cmpint(write(efd, &one, 8), ==, 8);
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0x4);
+    /* unmask: a route with the message, the eventfd bound */
+    mmio_wr(&x, MSIX_BAR + 32 + 12, 0, 4);
+    g_assert_cmpint(f.routes, ==, 1);
+    g_assert_cmpint(f.binds, ==, 1);
+    g_assert_cmpint(f.bound_fd, ==, efd);
+    g_assert_cmphex(f.last.data, ==, 0x4051);
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0);
+    /* the guest retargets the vector: the route follows */
+    mmio_wr(&x, MSIX_BAR + 32 + 8, 0x4052, 4);
+    g_assert_cmpint(f.updates, >=, 1);
+    g_assert_cmphex(f.last.data, ==, 0x4052);
+    g_assert_cmpint(f.binds, ==, 1);
+    /* function mask and bus master off unbind */
+    cfg_wr(&x, 0, SLOT3, c + 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL,
+           2);
+    g_assert_cmpint(f.unbinds, ==, 1);
+    cfg_wr(&x, 0, SLOT3, c + 2, PCI_MSIX_FLAGS_ENABLE, 2);
+    g_assert_cmpint(f.binds, ==, 2);
+    g_assert_cmpint(f.routes, ==, 1); /* the route is reused */
+    cfg_wr(&x, 0, SLOT3, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    g_assert_cmpint(f.unbinds, ==, 2);
+    /* detaching drops the route; out-of-range vectors are refused */
+    g_assert_true(pci_msix_set_irqfd(&t->pci, 2, -1, NULL));
+    g_assert_cmpint(f.dels, ==, 1);
+    g_assert_false(pci_msix_set_irqfd(&t->pci, 4, efd, NULL));
+    fx_clear(&x);
+    close(efd);
 }
 
 static void test_msi(void)
@@ -680,6 +796,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pci/capabilities", test_capabilities);
     g_test_add_func("/pci/msix", test_msix);
     g_test_add_func("/pci/msi", test_msi);
+    g_test_add_func("/pci/msix-irqfd", test_msix_irqfd);
     g_test_add_func("/pci/intx", test_intx);
     g_test_add_func("/pci/root-port", test_root_port);
     g_test_add_func("/pci/placement", test_placement);
