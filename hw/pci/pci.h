@@ -299,7 +299,9 @@ bool pci_msix_message(const struct pci_device *pd, unsigned vector,
 bool pci_msi_notify(struct pci_device *pd, unsigned vector);
 /* Fast path: writes to eventfd `fd` deliver MSI-X `vector` in the kernel
  * (a GSI route + irqfd), kept in step with the guest's table and masks;
- * while masked, pending is read from the eventfd.  fd -1 detaches. */
+ * while masked, pending is read from the eventfd.  fd -1 detaches.
+ * Caller holds dev.lock (the device owns fd and closes it after
+ * detaching). */
 bool pci_msix_set_irqfd(struct pci_device *pd, unsigned vector, int fd,
                         Error **errp);
 
