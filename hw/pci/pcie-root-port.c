@@ -12,6 +12,7 @@
 #include "util/common.h"
 #include "hw/core/device.h"
 #include "hw/core/loader.h"
+#include "hw/pci/pci-host.h"
 #include "hw/pci/pci.h"
 #include "migration/vmstate.h"
 #include "system/machine.h"
@@ -38,6 +39,12 @@ static bool root_port_realize(struct device *dev, struct machine *m,
     if (!dev->id) {
         /* the id names the bus devices plug into (bus=ID) */
         error_setg(errp, "pcie-root-port: an id= is needed to name its bus");
+        return false;
+    }
+    if (pci_machine_host(m) &&
+        pci_host_find_bus(pci_machine_host(m), dev->id)) {
+        error_setg(errp, "pcie-root-port: a bus named '%s' exists already",
+                   dev->id);
         return false;
     }
     if (!pci_device_realize(&rp->pci, m, &id, errp)) {

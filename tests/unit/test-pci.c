@@ -615,8 +615,12 @@ static void test_placement(void)
     expect_error(&x, &tdev_class, rpslot, "only allows plugging into slot 0");
     g_assert_nonnull(fx_add(&x, &tdev_class, rp0, NULL));
     expect_error(&x, &tdev_class, rp0, "no free slot");
-    /* root port without an id has no bus name */
+    /* root port without an id has no bus name; bus names are unique */
     expect_error(&x, &pcie_root_port_class, NULL, "id=");
+    static const char *const dup[] = {"id", "pcie.0", NULL};
+    expect_error(&x, &pcie_root_port_class, dup, "exists already");
+    static const char *const dup2[] = {"id", "rp", NULL};
+    expect_error(&x, &pcie_root_port_class, dup2, "exists already");
     /* multifunction rules */
     g_assert_nonnull(fx_add(&x, &tdev_class, at_slot3, NULL));
     expect_error(&x, &tdev_class, single, "single function");
