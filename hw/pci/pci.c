@@ -334,6 +334,9 @@ static void bar_unmap(struct pci_device *pd, struct pci_bar *b)
     if (b->is_mapped) {
         device_unmap(&pd->dev, bar_is_io(b) ? m->pio : m->mmio, b->mapped);
         b->is_mapped = false;
+        if (pd->ops && pd->ops->bar_mapped) {
+            pd->ops->bar_mapped(pd, (unsigned)(b - pd->bars), b->mapped, false);
+        }
     }
 }
 
@@ -366,6 +369,9 @@ static void update_bar(struct pci_device *pd, unsigned idx)
     }
     b->mapped = addr;
     b->is_mapped = true;
+    if (pd->ops && pd->ops->bar_mapped) {
+        pd->ops->bar_mapped(pd, idx, addr, true);
+    }
 }
 
 static void update_bus_mappings(struct pci_bus *bus, unsigned depth)

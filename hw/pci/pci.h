@@ -185,6 +185,11 @@ struct pci_device_ops {
     void (*config_write)(struct pci_device *pd, unsigned off, unsigned len);
     /* MSI-X: vector's message or mask changed (route it again). */
     void (*msix_vector_changed)(struct pci_device *pd, unsigned vector);
+    /* BAR `bar` was mapped at addr (mapped) or unmapped from it: where a
+     * device registers ioeventfds (virtio-pci's notify area) and moves
+     * them when the guest moves the BAR. */
+    void (*bar_mapped)(struct pci_device *pd, unsigned bar, uint64_t addr,
+                       bool mapped);
 };
 
 struct pci_msix_vector {

@@ -195,6 +195,36 @@ static void test_bar_mapping(void)
     fx_clear(&x);
 }
 
+/* The device hears where its BARs go (for ioeventfds). */
+static GString *bar_log;
+
+static void log_bar(struct pci_device *pd, unsigned bar, uint64_t addr,
+                    bool mapped)
+{
+    g_string_append_printf(bar_log, "%s%u@%" PRIx64 " ", mapped ? "+" : "-",
+                           bar, addr);
+}
+
+static const struct pci_device_ops log_ops = {.bar_mapped = log_bar};
+
+static void test_bar_hook(void)
+{
+    struct fx x;
+
+    fx_init(&x);
+    bar_log = g_string_new(NULL);
+    struct tdev *t = (struct tdev *)fx_add(&x, &tdev_class, at_slot3, NULL);
+    t->pci.ops = &log_ops;
+    cfg_wr(&x, 0, SLOT3, 0x10, 0xc0000000, 4);
+    cfg_wr(&x, 0, SLOT3, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    cfg_wr(&x, 0, SLOT3, 0x10, 0xd0000000, 4);
+    cfg_wr(&x, 0, SLOT3, PCI_COMMAND, 0, 2);
+    g_assert_cmpstr(bar_log->str, ==,
+                    "+0@c0000000 -0@c0000000 +0@d0000000 -0@d0000000 ");
+    fx_clear(&x);
+    g_string_free(bar_log, TRUE);
+}
+
 static void test_capabilities(void)
 {
     struct fx x;
@@ -797,6 +827,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pci/bar-sizing", test_bar_sizing);
     g_test_add_func("/pci/bar-registration", test_bar_registration);
     g_test_add_func("/pci/bar-mapping", test_bar_mapping);
+    g_test_add_func("/pci/bar-hook", test_bar_hook);
     g_test_add_func("/pci/capabilities", test_capabilities);
     g_test_add_func("/pci/msix", test_msix);
     g_test_add_func("/pci/msi", test_msi);
