@@ -18,6 +18,11 @@ extern const struct device_class ioapic_class;
 extern const struct device_class kvm_irqchip_class;
 /* --- acpi --- */
 extern const struct device_class acpi_ged_class;
+/* --- pci --- */
+extern const struct device_class q35_host_class;
+extern const struct device_class mch_class;
+extern const struct device_class pcie_root_port_class;
+extern const struct device_class ich9_lpc_class;
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
@@ -32,5 +37,10 @@ const struct device_class *const device_classes[] = {
     &kvm_irqchip_class,
     /* --- acpi --- */
     &acpi_ged_class,
+    /* --- pci --- */
+    &q35_host_class,
+    &mch_class,
+    &pcie_root_port_class,
+    &ich9_lpc_class,
     NULL,
 };

@@ -13,6 +13,8 @@
 #include "system/guest-mem.h"
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
+#include "hw/acpi/ich9-lpc.h"
+#include "hw/pci/pcie-host.h"
 
 /* ---- AML builder ---- */
 
@@ -287,38 +289,177 @@ static void res_irq(GByteArray *r, unsigned irq)
     g_byte_array_append(r, d, sizeof(d));
 }
 
-/* Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) {gsi} */
-static void res_ext_irq_level(GByteArray *r, uint32_t gsi)
+/* Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive|Shared) {gsi} */
+static void res_ext_irq(GByteArray *r, uint32_t gsi, bool shared)
 {
-    uint8_t d[9] = {0x89, 6, 0, 0x01, 1};
+    uint8_t d[9] = {0x89, 6, 0, (uint8_t)(0x01 | (shared ? 0x08 : 0)), 1};
     st_le32(d + 5, gsi);
     g_byte_array_append(r, d, sizeof(d));
 }
 
-static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
+static void res_ext_irq_level(GByteArray *r, uint32_t gsi)
 {
-    GByteArray *sb = aml_new(), *dev, *res, *top = aml_new();
-    static const uint64_t s5[] = {MICROVM_ACPI_SLP_TYP_S5,
-                                  MICROVM_ACPI_SLP_TYP_S5, 0, 0};
+    res_ext_irq(r, gsi, false);
+}
 
-    /* COM1 */
-    dev = aml_new();
-    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0501")));
+/* Address space descriptors (ACPI 6.4 6.4.3.5.1-3): a producer range with
+ * fixed minimum and maximum.  type: 0 memory, 1 I/O, 2 bus numbers. */
+#define RES_MEM 0
+#define RES_IO 1
+#define RES_BUS 2
+#define RES_PRODUCER_FIXED 0x0c /* MinFixed, MaxFixed, PosDecode */
+
+static void res_word(GByteArray *r, uint8_t type, uint8_t tflags, uint16_t min,
+                     uint16_t max)
+{
+    uint8_t d[16] = {0x88, 13, 0, type, RES_PRODUCER_FIXED, tflags};
+
+    st_le16(d + 8, min);
+    st_le16(d + 10, max);
+    st_le16(d + 14, (uint16_t)(max - min + 1));
+    g_byte_array_append(r, d, sizeof(d));
+}
+
+static void res_dword_mem(GByteArray *r, uint8_t tflags, uint32_t min,
+                          uint32_t max)
+{
+    uint8_t d[26] = {0x87, 23, 0, RES_MEM, RES_PRODUCER_FIXED, tflags};
+
+    st_le32(d + 10, min);
+    st_le32(d + 14, max);
+    st_le32(d + 22, max - min + 1);
+    g_byte_array_append(r, d, sizeof(d));
+}
+
+static void res_qword_mem(GByteArray *r, uint8_t tflags, uint64_t min,
+                          uint64_t max)
+{
+    uint8_t d[46] = {0x8a, 43, 0, RES_MEM, RES_PRODUCER_FIXED, tflags};
+
+    st_le64(d + 14, min);
+    st_le64(d + 22, max);
+    st_le64(d + 38, max - min + 1);
+    g_byte_array_append(r, d, sizeof(d));
+}
+
+/* Memory32Fixed (ReadWrite, base, len) */
+static void res_mem32_fixed(GByteArray *r, uint32_t base, uint32_t len)
+{
+    uint8_t d[12] = {0x86, 9, 0, 1};
+
+    st_le32(d + 4, base);
+    st_le32(d + 8, len);
+    g_byte_array_append(r, d, sizeof(d));
+}
+
+/* Package (n) { DWord, Byte, NameString, Zero }: one _PRT entry. */
+static GByteArray *aml_prt_entry(uint32_t addr, unsigned pin, const char *link)
+{
+    static const uint8_t op[] = {0x12};
+    GByteArray *b = aml_new();
+
+    aml_byte(b, 4);
+    aml_add(b, aml_int(addr));
+    aml_add(b, aml_int(pin));
+    aml_name_string(b, link);
+    aml_add(b, aml_int(0));
+    return aml_pkg(op, 1, b);
+}
+
+static GByteArray *aml_package_of(GByteArray *elems, unsigned n)
+{
+    static const uint8_t op[] = {0x13}; /* VarPackageOp: > 255 allowed */
+    GByteArray *b = aml_int(n);
+
+    aml_add(b, elems);
+    return aml_pkg(op, 1, b);
+}
+
+/* The PCI0 host bridge: identity, resources it decodes, INTx routing. */
+static GByteArray *build_pci0(const struct acpi_pci_desc *pci)
+{
+    GByteArray *dev = aml_new(), *res = aml_new(), *prt = aml_new();
+    unsigned buses = (unsigned)(pci->ecam_size >> 20);
+    uint64_t ecam_end = pci->ecam_base + pci->ecam_size;
+    /* memory tflags: ReadWrite, non-cacheable / cacheable */
+    const uint8_t mem_nc = 0x01, mem_c = 0x03;
+
+    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0A08")));
+    aml_add(dev, aml_name("_CID", aml_eisaid("PNP0A03")));
+    aml_add(dev, aml_name("_UID", aml_int(0)));
+    aml_add(dev, aml_name("_SEG", aml_int(0)));
+    aml_add(dev, aml_name("_BBN", aml_int(0)));
+
+    res_word(res, RES_BUS, 0, 0, (uint16_t)(buses - 1));
+    res_io(res, 0xcf8, 8);
+    /* I/O: everything but the configuration ports, EntireRange */
+    res_word(res, RES_IO, 0x03, 0x0000, 0x0cf7);
+    res_word(res, RES_IO, 0x03, 0x0d00, 0xffff);
+    /* legacy VGA window */
+    res_dword_mem(res, mem_c, 0x000a0000, 0x000bffff);
+    /* the 32-bit hole, around the ECAM window */
+    if (pci->hole_start < pci->ecam_base) {
+        res_dword_mem(res, mem_nc, (uint32_t)pci->hole_start,
+                      (uint32_t)(pci->ecam_base - 1));
+    }
+    if (ecam_end < pci->hole_end) {
+        res_dword_mem(res, mem_nc, (uint32_t)MAX(ecam_end, pci->hole_start),
+                      (uint32_t)(pci->hole_end - 1));
+    }
+    if (pci->hole64_size) {
+        res_qword_mem(res, mem_nc, pci->hole64_start,
+                      pci->hole64_start + pci->hole64_size - 1);
+    }
+    aml_add(dev, aml_name("_CRS", aml_resources(res)));
+
+    for (unsigned slot = 0; slot < 32; slot++) {
+        for (unsigned pin = 0; pin < 4; pin++) {
+            char link[16];
+            snprintf(link, sizeof(link), "\\_SB.LNK%c",
+                     'A' + (slot + pin) % pci->nr_pirq);
+            aml_add(prt, aml_prt_entry(slot << 16 | 0xffff, pin, link));
+        }
+    }
+    aml_add(dev, aml_name("_PRT", aml_package_of(prt, 128)));
+    return aml_device("PCI0", dev);
+}
+
+/* PCI interrupt links: each is hard-wired to one GSI (APIC mode), level,
+ * active high and shared as QEMU's q35 describes them (KVM's IOAPIC
+ * takes the line's level as asserted-high). */
+static GByteArray *build_link(unsigned n, unsigned gsi)
+{
+    GByteArray *dev = aml_new(), *prs = aml_new(), *crs = aml_new();
+    char name[5];
+
+    snprintf(name, sizeof(name), "LNK%c", 'A' + n);
+    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0C0F")));
+    aml_add(dev, aml_name("_UID", aml_int(n)));
+    res_ext_irq(prs, gsi, true);
+    aml_add(dev, aml_name("_PRS", aml_resources(prs)));
+    res_ext_irq(crs, gsi, true);
+    aml_add(dev, aml_name("_CRS", aml_resources(crs)));
+    /* the only possible setting is the current one */
+    aml_add(dev, aml_method("_SRS", 1, aml_new()));
+    return aml_device(name, dev);
+}
+
+/* Motherboard resources: the ECAM window, so Linux trusts the MCFG. */
+static GByteArray *build_ecam_reservation(const struct acpi_pci_desc *pci)
+{
+    GByteArray *dev = aml_new(), *res = aml_new();
+
+    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0C02")));
     aml_add(dev, aml_name("_UID", aml_int(1)));
-    res = aml_new();
-    res_io(res, MICROVM_COM1_PORT, 8);
-    res_irq(res, MICROVM_COM1_IRQ);
+    res_mem32_fixed(res, (uint32_t)pci->ecam_base, (uint32_t)pci->ecam_size);
     aml_add(dev, aml_name("_CRS", aml_resources(res)));
-    aml_add(sb, aml_device("COM1", dev));
+    return aml_device("PDRC", dev);
+}
 
-    /* CMOS RTC */
-    dev = aml_new();
-    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0B00")));
-    res = aml_new();
-    res_io(res, 0x70, 2);
-    res_irq(res, 8);
-    aml_add(dev, aml_name("_CRS", aml_resources(res)));
-    aml_add(sb, aml_device("RTC", dev));
+/* Hardware-reduced ACPI: the power button behind a Generic Event Device */
+static void build_ged(GByteArray *sb)
+{
+    GByteArray *dev, *res;
 
     /* Power button, notified by the GED */
     dev = aml_new();
@@ -344,11 +485,49 @@ static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
         aml_add(dev, aml_method("_EVT", 1 | 8, body)); /* Serialized */
     }
     aml_add(sb, aml_device("GED", dev));
+}
+
+static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
+{
+    GByteArray *sb = aml_new(), *dev, *res, *top = aml_new();
+    static const uint64_t s5_ged[] = {MICROVM_ACPI_SLP_TYP_S5,
+                                      MICROVM_ACPI_SLP_TYP_S5, 0, 0};
+    /* with a PM block, SLP_TYP 0 is soft-off (as QEMU's ICH9) */
+    static const uint64_t s5_pm[] = {0, 0, 0, 0};
+
+    /* COM1 */
+    dev = aml_new();
+    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0501")));
+    aml_add(dev, aml_name("_UID", aml_int(1)));
+    res = aml_new();
+    res_io(res, MICROVM_COM1_PORT, 8);
+    res_irq(res, MICROVM_COM1_IRQ);
+    aml_add(dev, aml_name("_CRS", aml_resources(res)));
+    aml_add(sb, aml_device("COM1", dev));
+
+    /* CMOS RTC */
+    dev = aml_new();
+    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0B00")));
+    res = aml_new();
+    res_io(res, 0x70, 2);
+    res_irq(res, 8);
+    aml_add(dev, aml_name("_CRS", aml_resources(res)));
+    aml_add(sb, aml_device("RTC", dev));
+
+    if (p->pci) {
+        aml_add(sb, build_pci0(p->pci));
+        for (unsigned i = 0; i < p->pci->nr_pirq; i++) {
+            aml_add(sb, build_link(i, p->pci->pirq_gsi_base + i));
+        }
+        aml_add(sb, build_ecam_reservation(p->pci));
+    }
+    if (!p->pm) {
+        build_ged(sb);
+    }
 
     aml_add(top, aml_scope("\\_SB", sb));
     /* S5: SLP_TYP for the sleep control register */
-    aml_add(top, aml_name("\\_S5", aml_package(s5, 4)));
-    (void)p;
+    aml_add(top, aml_name("\\_S5", aml_package(p->pm ? s5_pm : s5_ged, 4)));
     return top;
 }
 
@@ -431,17 +610,67 @@ static void gas_io8(uint8_t *p, uint16_t port)
     st_le64(p + 4, port);
 }
 
+/* Generic Address Structure: system I/O block of `bits` bits. */
+static void gas_io(uint8_t *p, uint16_t port, uint8_t bits)
+{
+    p[0] = 1; /* SystemIO */
+    p[1] = bits;
+    p[2] = 0;
+    p[3] = 0; /* legacy: access size undefined */
+    st_le64(p + 4, port);
+}
+
+/* The FADT of a platform with fixed hardware (ACPI 6.4 table 5.9): PM1a
+ * event (4 bytes: status, enable), PM1a control (2), PM timer (4, 24-bit),
+ * GPE0 (16), SCI, reset register; a fixed-feature power button. */
+static void build_fadt_pm(uint8_t *f, const struct acpi_pm_desc *pm,
+                          uint64_t facs)
+{
+    st_le32(f + 36, (uint32_t)facs); /* FIRMWARE_CTRL */
+    st_le16(f + 46, pm->sci_irq);
+    st_le32(f + 56, pm->pm_base);           /* PM1a_EVT_BLK */
+    st_le32(f + 64, pm->pm_base + 0x04);    /* PM1a_CNT_BLK */
+    st_le32(f + 76, pm->pm_base + 0x08);    /* PM_TMR_BLK */
+    st_le32(f + 80, pm->pm_base + 0x20);    /* GPE0_BLK */
+    f[88] = 4;                              /* PM1_EVT_LEN */
+    f[89] = 2;                              /* PM1_CNT_LEN */
+    f[91] = 4;                              /* PM_TMR_LEN */
+    f[92] = 16;                             /* GPE0_BLK_LEN */
+    st_le16(f + 96, 0x0fff);                /* no C2 */
+    st_le16(f + 98, 0x0fff);                /* no C3 */
+    f[108] = 0x32;                          /* RTC century register */
+    st_le16(f + 109, ld_le16(f + 109) | 1); /* LEGACY_DEVICES */
+    /* WBINVD, PROC_C1, SLP_BUTTON (none), RTC_S4, RESET_REG_SUP */
+    st_le32(f + 112, 1u << 0 | 1u << 2 | 1u << 5 | 1u << 7 | 1u << 10);
+    gas_io(f + 116, pm->reset_port, 8);
+    f[128] = pm->reset_value;
+    gas_io(f + 148, pm->pm_base, 32);
+    gas_io(f + 172, pm->pm_base + 0x04, 16);
+    gas_io(f + 208, pm->pm_base + 0x08, 32);
+    gas_io(f + 220, pm->pm_base + 0x20, 128);
+}
+
 bool acpi_build_tables(const struct acpi_build_params *p, struct acpi_tables *t,
                        Error **errp)
 {
     GByteArray *b = g_byte_array_new();
-    size_t rsdp = 0, fadt, dsdt, madt, xsdt, rsdt;
+    size_t rsdp = 0, fadt, dsdt, madt, xsdt, rsdt, mcfg = 0, facs = 0;
     GByteArray *aml;
     uint8_t *f;
 
     memset(t, 0, sizeof(*t));
     if (p->nr_cpus == 0 || p->nr_cpus > 254) {
         error_setg(errp, "ACPI: %u vCPUs unsupported (1..254)", p->nr_cpus);
+        g_byte_array_unref(b);
+        return false;
+    }
+    if (p->pci &&
+        (p->pci->ecam_size < 1 * MiB || p->pci->ecam_size > 256 * MiB ||
+         p->pci->ecam_size % MiB || p->pci->ecam_base % MiB ||
+         p->pci->ecam_base + p->pci->ecam_size > 4 * GiB ||
+         p->pci->hole_end > 4 * GiB || p->pci->hole_start > p->pci->hole_end ||
+         p->pci->nr_pirq == 0 || p->pci->nr_pirq > 26)) {
+        error_setg(errp, "ACPI: invalid PCI host description");
         g_byte_array_unref(b);
         return false;
     }
@@ -462,21 +691,53 @@ bool acpi_build_tables(const struct acpi_build_params *p, struct acpi_tables *t,
     g_byte_array_unref(aml);
     table_end(b, dsdt);
 
-    /* FADT, revision 6 (276 bytes), hardware-reduced */
+    /* FACS: a full ACPI platform has one (the global lock lives there) */
+    if (p->pm) {
+        size_t pad = ALIGN_UP((size_t)b->len, 64) - b->len;
+        g_byte_array_set_size(b, b->len + (guint)pad);
+        memset(b->data + b->len - pad, 0, pad);
+        facs = b->len;
+        g_byte_array_set_size(b, b->len + 64);
+        memset(b->data + facs, 0, 64);
+        memcpy(b->data + facs, "FACS", 4);
+        st_le32(b->data + facs + 4, 64);
+        b->data[facs + 32] = 2; /* version */
+    }
+
+    /* FADT, revision 6 (276 bytes) */
     fadt = table_begin(b, "FACP", 6);
     g_byte_array_set_size(b, (guint)(fadt + 276));
     f = b->data + fadt;
     memset(f + HDR_LEN, 0, 276 - HDR_LEN);
     st_le32(f + 40, (uint32_t)(p->base + dsdt)); /* DSDT */
     st_le16(f + 109, (uint16_t)((p->has_i8042 ? 1u << 1 : 0) |
-                                (1u << 2)));  /* 8042, VGA not present */
-    st_le32(f + 112, (1u << 20) | (1u << 0)); /* HW_REDUCED_ACPI, WBINVD */
-    f[131] = 3;                               /* FADT minor version */
-    st_le64(f + 140, p->base + dsdt);         /* X_DSDT */
-    gas_io8(f + 244, MICROVM_ACPI_SLEEP_CTL_PORT);
-    gas_io8(f + 256, MICROVM_ACPI_SLEEP_STS_PORT);
-    memcpy(f + 268, "VIREOKVM", 8); /* hypervisor vendor identity */
+                                (1u << 2))); /* 8042, VGA not present */
+    f[131] = 3;                              /* FADT minor version */
+    st_le64(f + 140, p->base + dsdt);        /* X_DSDT */
+    memcpy(f + 268, "VIREOKVM", 8);          /* hypervisor vendor identity */
+    if (p->pm) {
+        build_fadt_pm(f, p->pm, p->base + facs);
+    } else {
+        st_le32(f + 112, (1u << 20) | (1u << 0)); /* HW_REDUCED_ACPI, WBINVD */
+        gas_io8(f + 244, MICROVM_ACPI_SLEEP_CTL_PORT);
+        gas_io8(f + 256, MICROVM_ACPI_SLEEP_STS_PORT);
+    }
     table_end(b, fadt);
+
+    /* MCFG (PCI Firmware 3.2, 4.1.2): one ECAM allocation */
+    if (p->pci) {
+        mcfg = table_begin(b, "MCFG", 1);
+        put32(b, 0);
+        put32(b, 0); /* reserved */
+        {
+            uint8_t e[16] = {0};
+            st_le64(e, p->pci->ecam_base);
+            e[10] = 0;                                        /* bus start */
+            e[11] = (uint8_t)((p->pci->ecam_size >> 20) - 1); /* bus end */
+            put(b, e, 16);
+        }
+        table_end(b, mcfg);
+    }
 
     /* MADT, revision 5 */
     madt = table_begin(b, "APIC", 5);
@@ -514,18 +775,26 @@ bool acpi_build_tables(const struct acpi_build_params *p, struct acpi_tables *t,
     put8(b, 1);
     table_end(b, madt);
 
-    /* XSDT and RSDT: FADT, MADT */
+    /* XSDT and RSDT: FADT, MADT, MCFG */
     xsdt = table_begin(b, "XSDT", 1);
     {
-        uint8_t e[16];
+        uint8_t e[8];
         st_le64(e, p->base + fadt);
-        st_le64(e + 8, p->base + madt);
-        put(b, e, 16);
+        put(b, e, 8);
+        st_le64(e, p->base + madt);
+        put(b, e, 8);
+        if (mcfg) {
+            st_le64(e, p->base + mcfg);
+            put(b, e, 8);
+        }
     }
     table_end(b, xsdt);
     rsdt = table_begin(b, "RSDT", 1);
     put32(b, (uint32_t)(p->base + fadt));
     put32(b, (uint32_t)(p->base + madt));
+    if (mcfg) {
+        put32(b, (uint32_t)(p->base + mcfg));
+    }
     table_end(b, rsdt);
 
     if (p->base + b->len > 0xffffffffULL) {
@@ -550,6 +819,8 @@ bool acpi_build_tables(const struct acpi_build_params *p, struct acpi_tables *t,
     t->fadt = p->base + fadt;
     t->dsdt = p->base + dsdt;
     t->madt = p->base + madt;
+    t->mcfg = mcfg ? p->base + mcfg : 0;
+    t->facs = facs ? p->base + facs : 0;
     return true;
 }
 
@@ -596,7 +867,32 @@ bool x86_acpi_build_at(struct machine *m, uint64_t *rsdp, Error **errp)
         .has_pic = m->kvm && m->kvm->irqchip == KVM_IRQCHIP_ON,
     };
     struct acpi_tables t;
+    const struct q35_host_windows *w = q35_host_windows(m);
+    struct acpi_pci_desc pci;
+    struct acpi_pm_desc pm = {
+        .pm_base = ICH9_PMBASE_DEFAULT,
+        .sci_irq = ICH9_SCI_IRQ,
+        .reset_port = Q35_RCR_PORT,
+        .reset_value = Q35_RCR_SYS_RST | Q35_RCR_RST_CPU,
+    };
 
+    /* the tables describe the devices the board created */
+    if (w) {
+        pci = (struct acpi_pci_desc){
+            .ecam_base = Q35_ECAM_BASE,
+            .ecam_size = Q35_ECAM_SIZE,
+            .hole_start = w->below_4g_end,
+            .hole_end = Q35_PCI_HOLE_END,
+            .hole64_start = w->hole64_start,
+            .hole64_size = w->hole64_size,
+            .pirq_gsi_base = Q35_PIRQ_GSI_BASE,
+            .nr_pirq = Q35_NR_PIRQ,
+        };
+        p.pci = &pci;
+    }
+    if (ich9_lpc_find(m)) {
+        p.pm = &pm;
+    }
     if (!acpi_build_tables(&p, &t, errp)) {
         return false;
     }

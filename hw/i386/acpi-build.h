@@ -2,8 +2,11 @@
 /*
  * acpi-build.h: the ACPI tables vireo gives a directly booted guest:
  * RSDP, RSDT, XSDT, FADT (hardware-reduced: sleep control/status registers
- * at the machine's ports), DSDT (COM1, RTC, power button behind a Generic
- * Event Device) and MADT (one LAPIC per vCPU, the IOAPIC, overrides).
+ * at the machine's ports; or, for a board with a PM block such as q35,
+ * the PM1a/PM timer/GPE0 blocks, SCI, reset register and a FACS), DSDT
+ * (COM1, RTC, power button behind a Generic Event Device; on a PCI board
+ * \_SB.PCI0 with _CRS and _PRT, link devices, the ECAM reservation), MADT
+ * (one LAPIC per vCPU, the IOAPIC, overrides) and MCFG on a PCI board.
  *
  * acpi_build_tables() is pure (no machine, no guest memory) so unit tests
  * can build, check and disassemble the exact bytes a guest sees.
@@ -24,17 +27,38 @@ struct machine;
 #define ACPI_TABLES_ADDR 0xe0000ULL
 #define ACPI_TABLES_MAX 0x10000ULL
 
+/* A PCIe host (q35): MCFG, \_SB.PCI0 with _CRS and _PRT, PCI link
+ * devices LNKA.. for GSIs pirq_gsi_base.., the ECAM reservation. */
+struct acpi_pci_desc {
+    uint64_t ecam_base, ecam_size; /* buses 0 .. ecam_size/1 MiB - 1 */
+    uint64_t hole_start, hole_end; /* 32-bit window (minus the ECAM) */
+    uint64_t hole64_start, hole64_size;
+    unsigned pirq_gsi_base, nr_pirq; /* slot S pin P: link (S + P) % nr */
+};
+
+/* A full (not hardware-reduced) ACPI PM block: PM1a event/control, PM
+ * timer, GPE0 at pm_base (ICH9 layout), the SCI, reset register. */
+struct acpi_pm_desc {
+    uint16_t pm_base;
+    uint16_t sci_irq;
+    uint16_t reset_port;
+    uint8_t reset_value;
+};
+
 struct acpi_build_params {
-    uint64_t base;    /* guest-physical address of the blob */
-    unsigned nr_cpus; /* LAPIC ids 0..nr_cpus-1 */
-    bool has_i8042;   /* FADT IAPC_BOOT_ARCH 8042 flag */
-    bool has_pic;     /* MADT PCAT_COMPAT: dual 8259s present */
+    const struct acpi_pci_desc *pci; /* NULL: no PCI */
+    const struct acpi_pm_desc *pm;   /* NULL: hardware-reduced (GED) */
+    uint64_t base;                   /* guest-physical address of the blob */
+    unsigned nr_cpus;                /* LAPIC ids 0..nr_cpus-1 */
+    bool has_i8042;                  /* FADT IAPC_BOOT_ARCH 8042 flag */
+    bool has_pic;                    /* MADT PCAT_COMPAT: dual 8259s present */
 };
 
 struct acpi_tables {
     GByteArray *blob; /* RSDP first, then the tables */
     uint64_t rsdp;    /* guest-physical addresses */
     uint64_t xsdt, rsdt, fadt, dsdt, madt;
+    uint64_t mcfg, facs; /* 0 when not built */
 };
 
 /* Builds the tables into t->blob (allocated here).  Checksums and lengths

@@ -20,53 +20,11 @@
 #include "hw/acpi/ged.h"
 #include "hw/core/device.h"
 #include "hw/i386/microvm-layout.h"
+#include "hw/i386/x86-board.h"
 #include "hw/i386/x86-boot.h"
 #include "hw/intc/x86-intc.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static const struct {
-    uint16_t port;
-    uint8_t irq;
-} com_ports[] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}};
-
-static bool setup_ram(struct machine *m, bool bios_alias, Error **errp)
-{
-    uint64_t size = m->cfg->ram_size;
-    uint64_t below = MIN(size, MICROVM_LOWMEM_END);
-
-    m->gm = gm_new(size, errp);
-    if (!m->gm) {
-        return false;
-    }
-    if (bios_alias && below > MICROVM_BIOS_LOW_BASE) {
-        /* The BIOS alias sits at 0xe0000..0xfffff: RAM goes around it. */
-        if (!gm_add_ram(m->gm, 0, 0, MICROVM_BIOS_LOW_BASE, "ram-low", errp)) {
-            return false;
-        }
-        if (below > 1 * MiB &&
-            !gm_add_ram(m->gm, 1 * MiB, 1 * MiB, below - 1 * MiB,
-                        "ram-below-4g", errp)) {
-            return false;
-        }
-    } else if (!gm_add_ram(m->gm, 0, 0, below, "ram-below-4g", errp)) {
-        return false;
-    }
-    if (size > below && !gm_add_ram(m->gm, MICROVM_HIGHMEM_BASE, below,
-                                    size - below, "ram-above-4g", errp)) {
-        return false;
-    }
-    return true;
-}
-
-static bool add_device(struct machine *m, const char *name, Error **errp)
-{
-    return device_create(m, name, NULL, 0, errp) != NULL;
-}
 
 /* -machine keys microvm understands beyond accel= and kernel-irqchip=:
  * none yet.  QEMU's own microvm keys (pic=, rtc=, x-option-roms=...) are
@@ -82,7 +40,7 @@ static bool microvm_init_memory(struct machine *m, Error **errp)
                          "or -kernel FILE");
         return false;
     }
-    if (!setup_ram(m, cfg->bios != NULL, errp)) {
+    if (!x86_setup_ram(m, MICROVM_LOWMEM_END, cfg->bios != NULL, errp)) {
         return false;
     }
     return !cfg->bios || x86_bios_load(m, cfg->bios, errp);
@@ -100,32 +58,8 @@ G_STATIC_ASSERT(MICROVM_GED_PWR_DOWN_EVT == ACPI_GED_PWR_DOWN_EVT);
 
 static bool microvm_init_devices(struct machine *m, Error **errp)
 {
-    const struct machine_config *cfg = m->cfg;
-
-    if (!add_device(m, "acpi-ged", errp)) {
-        return false;
-    }
-    if (cfg->serials->len > ARRAY_SIZE(com_ports)) {
-        error_setg(errp, "-serial: at most %zu serial ports",
-                   ARRAY_SIZE(com_ports));
-        return false;
-    }
-    for (guint i = 0; i < cfg->serials->len; i++) {
-        const char *id = g_ptr_array_index(cfg->serials, i);
-        const struct prop_value com[] = {
-            PROP_VAL_CHARDEV("chardev", id),
-            PROP_VAL_U32("iobase", com_ports[i].port),
-            PROP_VAL_U32("irq", com_ports[i].irq),
-        };
-        if (!id) {
-            continue; /* -serial none */
-        }
-        if (!device_create(m, "isa-serial", com, ARRAY_SIZE(com), errp)) {
-            return false;
-        }
-    }
-    return add_device(m, "port80", errp) && add_device(m, "i8042", errp) &&
-           add_device(m, "mc146818rtc", errp);
+    return device_create(m, "acpi-ged", NULL, 0, errp) &&
+           x86_add_legacy_devices(m, errp);
 }
 
 /* -kernel: load it, write boot info and ACPI, set the BSP entry. */

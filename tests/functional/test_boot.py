@@ -64,11 +64,11 @@ def initrd(tmp_path):
     return p, len(data), checksum(data)
 
 
-def boot_args(k, initrd, mem, cpus, extra=''):
+def boot_args(k, initrd, mem, cpus, extra='', machine='microvm'):
     path, size, csum = initrd
     append = ('magic=vireo-boot-ok expect_mem=%d expect_cpus=%d '
               'expect_initrd=%d,%x%s' % (mem, cpus, size, csum, extra))
-    return ['-M', 'microvm', '-m', '%dM' % mem, '-smp', str(cpus),
+    return ['-M', machine, '-m', '%dM' % mem, '-smp', str(cpus),
             '-nodefaults', '-nographic', '-serial', 'stdio'] + DEBUG_EXIT + \
         ['-kernel', k, '-initrd', path, '-append', append]
 
@@ -138,6 +138,19 @@ def test_acpi_poweroff(vireo, kvm, kernel, initrd, fmt):
     r = run([vireo] + boot_args(kernel(fmt), initrd, 64, 1, ' poweroff=1'))
     assert 'poweroff: S5 SLP_TYP=5' in r.serial, r
     assert 'still running' not in r.serial, r
+    assert r.returncode == 0, r
+
+
+@pytest.mark.parametrize('fmt', sorted(KERNELS))
+def test_boot_q35(vireo, kvm, kernel, initrd, fmt):
+    """The same loaders on q35: e820 around the PCI hole, the full FADT, a
+    root port on the command line; poweroff through PM1a_CNT (\\_S5 = 0)."""
+    argv = [vireo] + boot_args(kernel(fmt), initrd, 128, 2, machine='q35')
+    argv += ['-device', 'pcie-root-port,id=rp1,chassis=1,addr=2']
+    assert_all_pass(run(argv), 'vireo q35 %s' % fmt)
+    r = run([vireo] + boot_args(kernel(fmt), initrd, 64, 1, ' poweroff=1',
+                                machine='q35'))
+    assert 'poweroff: S5 SLP_TYP=0' in r.serial, r
     assert r.returncode == 0, r
 
 

@@ -185,6 +185,44 @@ def test_machine_help(vireo):
     assert 'microvm' in r.stdout, r
 
 
+def test_machine_help_q35(vireo):
+    """q35 is listed with QEMU's versioned name and its alias."""
+    r = run([vireo, '-machine', 'help'], timeout=10)
+    assert r.returncode == 0, r
+    assert 'pc-q35-7.2' in r.stdout, r
+    assert 'q35 ' in r.stdout and 'alias of pc-q35-7.2' in r.stdout, r
+
+
+def test_device_help_pci(vireo):
+    r = run([vireo, '-device', 'help'], timeout=10)
+    assert r.returncode == 0, r
+    assert 'name "pcie-root-port"' in r.stdout, r
+    # the board's own functions are not user-creatable
+    assert 'ICH9-LPC' not in r.stdout and '"mch"' not in r.stdout, r
+    r = run([vireo, '-device', 'pcie-root-port,help'], timeout=10)
+    assert r.returncode == 0, r
+    for prop in ('bus=', 'addr=', 'multifunction=', 'chassis=', 'slot=',
+                 'port='):
+        assert prop in r.stdout, r
+
+
+@pytest.mark.parametrize('text,why', [
+    ('pcie-root-port,id=rp,addr=0', 'in use by mch'),
+    ('pcie-root-port,id=rp,addr=0x20', 'slot must be'),
+    ('pcie-root-port,id=rp,addr=zz', 'is not SLOT[.FN]'),
+    ('pcie-root-port,id=rp,bus=nope', "Bus 'nope' not found"),
+    ('pcie-root-port,addr=2', 'id='),
+])
+def test_bad_pci_device(vireo, guest, kvm, text, why):
+    r = _bad(vireo, guest, ['-M', 'q35', '-device', text], [why])
+    assert ('-device %s: ' % text) in r.stderr, r
+
+
+def test_pci_device_on_microvm(vireo, guest, kvm):
+    _bad(vireo, guest, ['-device', 'pcie-root-port,id=rp'],
+         ['no PCI bus', '-M q35'])
+
+
 def test_cpu_help(vireo):
     r = run([vireo, '-cpu', 'help'], timeout=10)
     assert r.returncode == 0, r

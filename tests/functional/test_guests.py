@@ -198,3 +198,22 @@ def test_bios_gdt_in_image_qemu_microvm(qemu, guest):
     assert 'gdtrom: access=00009a93' in r.serial, r
     r = run(base + ['-M', 'pc'])
     assert 'gdtrom: access=00009a92' in r.serial, r
+def test_pcicfg_q35(vm_args, guest):
+    """0xCF8/0xCFC on q35: the MCH and ICH9 LPC ids, a root port's BAR0
+    size mask, the PM timer at 0x608 counting."""
+    r = run(vm_args(guest('pcicfg'), '-M', 'q35', '-device',
+                    'pcie-root-port,id=rp,addr=2'))
+    assert 'pcicfg: ok' in r.serial, r
+    assert r.returncode == 1, r
+
+
+def test_pcicfg_q35_qemu_reference(qemu, guest):
+    """The same guest under QEMU's q35 (TCG is enough): the ids and the
+    BAR size are QEMU's too; only the PM timer differs, because QEMU leaves
+    PMBASE to the firmware (docs/qemu-compat.md)."""
+    r = run([qemu, '-M', 'q35', '-accel', 'tcg', '-nodefaults', '-display',
+             'none', '-serial', 'stdio', '-bios', guest('pcicfg'), '-device',
+             'pcie-root-port,id=rp,addr=2', '-device',
+             'isa-debug-exit,iobase=0xf4,iosize=0x04'], timeout=60)
+    assert 'pcicfg: start' in r.serial, r
+    assert 'pcicfg: FAIL pm timer' in r.serial, r

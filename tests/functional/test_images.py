@@ -8,7 +8,7 @@ import struct
 import pytest
 
 GUESTS = ['hello', 'ok', 'port80', 'debugexit', 'hlt', 'pio', 'mmio',
-          'triple', 'longmode', 'kbdreset']
+          'triple', 'longmode', 'kbdreset', 'pcicfg']
 
 
 @pytest.mark.parametrize('name', GUESTS)

@@ -20,7 +20,7 @@ ALL_COMMANDS = [
     'system_powerdown', 'quit', 'query-name', 'query-uuid', 'query-kvm',
     'query-cpus-fast', 'query-machines', 'query-target',
     'query-cpu-definitions', 'query-chardev', 'query-command-line-options',
-    'query-events', 'inject-nmi', 'human-monitor-command']
+    'query-events', 'inject-nmi', 'human-monitor-command', 'query-pci']
 NO_ARG_COMMANDS = [c for c in ALL_COMMANDS if c not in (
     'qmp_capabilities', 'query-command-line-options',
     'human-monitor-command', 'quit')]
@@ -138,6 +138,30 @@ def test_simple_queries(make_vm):
     chardevs = c.ok('query-chardev')
     assert any(x['filename'].startswith('unix:') and x['frontend-open']
                for x in chardevs), chardevs
+
+
+def test_query_pci(make_vm):
+    """microvm has no PCI; q35 lists the MCH, a root port and the LPC in
+    QEMU's shape (compare: qemu-system-x86_64 -M q35 -nodefaults)."""
+    assert make_vm().qmp().ok('query-pci') == []
+    vm = make_vm(extra=['-M', 'q35', '-device',
+                        'pcie-root-port,id=rp1,chassis=1,slot=5,addr=2'])
+    buses = vm.qmp().ok('query-pci')
+    assert [b['bus'] for b in buses] == [0], buses
+    devs = {(d['slot'], d['function']): d for d in buses[0]['devices']}
+    assert devs[(0, 0)]['class_info'] == {'class': 1536,
+                                          'desc': 'Host bridge'}
+    assert devs[(0, 0)]['id'] == {'device': 0x29c0, 'vendor': 0x8086,
+                                  'subsystem': 0x1100,
+                                  'subsystem-vendor': 0x1af4}
+    rp = devs[(2, 0)]
+    assert rp['qdev_id'] == 'rp1' and rp['irq_pin'] == 1, rp
+    assert rp['pci_bridge']['bus']['io_range'] == {'base': 0xf000,
+                                                   'limit': 0xfff}
+    assert rp['regions'] == [{'bar': 0, 'type': 'memory', 'address': -1,
+                              'size': 4096, 'prefetch': False,
+                              'mem_type_64': False}], rp
+    assert devs[(31, 0)]['class_info']['desc'] == 'ISA bridge'
 
 
 def test_query_name_absent(make_vm):

@@ -10,6 +10,8 @@
 #include "hw/core/loader.h"
 #include "hw/i386/acpi-build.h"
 #include "hw/i386/microvm-layout.h"
+#include "hw/acpi/ich9-lpc.h"
+#include "hw/pci/pcie-host.h"
 
 #include <glib/gstdio.h>
 
@@ -131,7 +133,7 @@ static void test_bad_params(void)
 }
 
 /* Writes each table to dir/NAME.dat and disassembles it with iasl. */
-static void test_iasl(void)
+static void run_iasl(const struct acpi_build_params *bp, const char *sub)
 {
     struct acpi_tables t;
     const char *keep = g_getenv("VIREO_ACPI_DUMP");
@@ -140,13 +142,14 @@ static void test_iasl(void)
     struct {
         const char *name;
         uint64_t gpa;
-    } tabs[5];
+    } tabs[7];
+    unsigned ntabs = 5;
 
     if (!iasl) {
         g_test_skip("iasl (acpica-tools) not installed");
         return;
     }
-    build(2, &t);
+    g_assert_true(acpi_build_tables(bp, &t, NULL));
     tabs[0].name = "dsdt";
     tabs[0].gpa = t.dsdt;
     tabs[1].name = "facp";
@@ -157,14 +160,18 @@ static void test_iasl(void)
     tabs[3].gpa = t.xsdt;
     tabs[4].name = "rsdt";
     tabs[4].gpa = t.rsdt;
+    if (t.mcfg) {
+        tabs[ntabs].name = "mcfg";
+        tabs[ntabs++].gpa = t.mcfg;
+    }
     if (keep) {
-        g_mkdir_with_parents(keep, 0755);
-        dir = g_strdup(keep);
+        dir = g_build_filename(keep, sub, NULL);
+        g_mkdir_with_parents(dir, 0755);
     } else {
         dir = g_dir_make_tmp("vireo-acpi-XXXXXX", NULL);
     }
     g_assert_nonnull(dir);
-    for (unsigned i = 0; i < ARRAY_SIZE(tabs); i++) {
+    for (unsigned i = 0; i < ntabs; i++) {
         uint32_t len;
         const uint8_t *p = acpi_tables_get(&t, tabs[i].gpa, &len);
         g_autofree char *path = g_strdup_printf("%s/%s.dat", dir, tabs[i].name);
@@ -216,11 +223,114 @@ static void test_iasl(void)
     acpi_tables_clear(&t);
 }
 
+static void test_iasl(void)
+{
+    struct acpi_build_params p = {
+        .base = ACPI_TABLES_ADDR, .nr_cpus = 2, .has_i8042 = true};
+
+    run_iasl(&p, "microvm");
+}
+
+/* What q35 gives x86_acpi_build_at (hw/pci/pcie-host.h, ich9-lpc.h). */
+static const struct acpi_pci_desc q35_pci = {
+    .ecam_base = Q35_ECAM_BASE,
+    .ecam_size = Q35_ECAM_SIZE,
+    .hole_start = 0x80000000,
+    .hole_end = Q35_PCI_HOLE_END,
+    .hole64_start = 0x200000000ULL,
+    .hole64_size = 32 * GiB,
+    .pirq_gsi_base = Q35_PIRQ_GSI_BASE,
+    .nr_pirq = Q35_NR_PIRQ,
+};
+static const struct acpi_pm_desc q35_pm = {
+    .pm_base = ICH9_PMBASE_DEFAULT,
+    .sci_irq = ICH9_SCI_IRQ,
+    .reset_port = Q35_RCR_PORT,
+    .reset_value = 6,
+};
+
+static void test_q35_iasl(void)
+{
+    struct acpi_build_params p = {.pci = &q35_pci,
+                                  .pm = &q35_pm,
+                                  .base = ACPI_TABLES_ADDR,
+                                  .nr_cpus = 2,
+                                  .has_i8042 = true};
+
+    run_iasl(&p, "q35");
+}
+
+/* q35: FADT with the PM block and FACS, MCFG, PCI0 in the DSDT, no GED. */
+static void test_q35_structure(void)
+{
+    struct acpi_build_params p = {.pci = &q35_pci,
+                                  .pm = &q35_pm,
+                                  .base = ACPI_TABLES_ADDR,
+                                  .nr_cpus = 4,
+                                  .has_i8042 = true};
+    struct acpi_pci_desc bad = q35_pci;
+    struct acpi_tables t;
+    const uint8_t *x, *f, *mc, *d;
+    uint32_t len, xlen;
+    Error *err = NULL;
+
+    g_assert_true(acpi_build_tables(&p, &t, NULL));
+    g_assert_cmpuint(t.blob->len, <=, ACPI_TABLES_MAX);
+    x = table(&t, t.xsdt, "XSDT", &xlen);
+    g_assert_cmpuint(xlen, ==, 36 + 24);
+    g_assert_cmphex(ld_le64(x + 52), ==, t.mcfg);
+    mc = table(&t, t.mcfg, "MCFG", &len);
+    g_assert_cmpuint(len, ==, 36 + 8 + 16);
+    g_assert_cmphex(ld_le64(mc + 44), ==, Q35_ECAM_BASE);
+    g_assert_cmpuint(ld_le16(mc + 52), ==, 0); /* segment */
+    g_assert_cmpuint(mc[54], ==, 0);
+    g_assert_cmpuint(mc[55], ==, 255);
+
+    f = table(&t, t.fadt, "FACP", &len);
+    g_assert_false(ld_le32(f + 112) & (1u << 20)); /* not HW-reduced */
+    g_assert_false(ld_le32(f + 112) & (1u << 4));  /* fixed power button */
+    g_assert_true(ld_le32(f + 112) & (1u << 10));  /* RESET_REG_SUP */
+    g_assert_cmpuint(ld_le16(f + 46), ==, ICH9_SCI_IRQ);
+    g_assert_cmphex(ld_le32(f + 56), ==, ICH9_PMBASE_DEFAULT);
+    g_assert_cmphex(ld_le32(f + 64), ==, ICH9_PMBASE_DEFAULT + ICH9_PM1_CNT);
+    g_assert_cmphex(ld_le32(f + 76), ==, ICH9_PMBASE_DEFAULT + ICH9_PM1_TMR);
+    g_assert_cmphex(ld_le32(f + 80), ==, ICH9_PMBASE_DEFAULT + ICH9_GPE0_STS);
+    g_assert_cmpuint(f[88], ==, 4);
+    g_assert_cmpuint(f[89], ==, 2);
+    g_assert_cmpuint(f[91], ==, 4);
+    g_assert_cmphex(ld_le64(f + 120), ==, Q35_RCR_PORT);
+    g_assert_cmphex(ld_le64(f + 152), ==, ICH9_PMBASE_DEFAULT);
+    g_assert_cmphex(ld_le32(f + 36), ==, t.facs);
+    g_assert_cmpuint(t.facs % 64, ==, 0);
+    g_assert_cmpmem(t.blob->data + (t.facs - t.rsdp), 4, "FACS", 4);
+    g_assert_cmpuint(ld_le32(t.blob->data + (t.facs - t.rsdp) + 4), ==, 64);
+
+    d = table(&t, t.dsdt, "DSDT", &len);
+    g_assert_nonnull(memmem(d, len, "PCI0", 4));
+    g_assert_nonnull(memmem(d, len, "_PRT", 4));
+    g_assert_nonnull(memmem(d, len, "LNKD", 4));
+    g_assert_nonnull(memmem(d, len, "PDRC", 4));
+    g_assert_null(memmem(d, len, "ACPI0013", 8)); /* no GED */
+    acpi_tables_clear(&t);
+
+    bad.ecam_size = 3 * MiB / 2;
+    p.pci = &bad;
+    g_assert_false(acpi_build_tables(&p, &t, &err));
+    g_assert_nonnull(err);
+    g_clear_pointer(&err, error_free);
+    bad = q35_pci;
+    bad.nr_pirq = 0;
+    g_assert_false(acpi_build_tables(&p, &t, &err));
+    g_clear_pointer(&err, error_free);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/acpi/structure", test_structure);
     g_test_add_func("/acpi/bad-params", test_bad_params);
     g_test_add_func("/acpi/iasl", test_iasl);
+    g_test_add_func("/acpi/q35-structure", test_q35_structure);
+    g_test_add_func("/acpi/q35-iasl", test_q35_iasl);
     return g_test_run();
 }

@@ -130,7 +130,10 @@ static void test_machine(void)
     parsed_clear(&p);
 
     err_line("-machine pc", "-machine: unsupported machine type 'pc'");
-    err_line("-M q35,accel=kvm", "-M: unsupported machine");
+    err_line("-M pc-i440fx-7.2,accel=kvm", "-M: unsupported machine");
+    ok_line(&p, "-M q35,accel=kvm");
+    g_assert_cmpstr(p.cfg.machine_type, ==, "q35");
+    parsed_clear(&p);
     err_line("-machine microvm,accel=tcg", "invalid accelerator tcg");
     err_line("-machine microvm,accel=tcg:kvm", "invalid accelerator tcg");
     ok_line(&p, "-machine microvm,accel=kvm:tcg");
