@@ -256,12 +256,14 @@ static void js_start_token(struct json_stream *s, enum js_state st, char c)
     js_put(s, c);
 }
 
-static void js_byte(struct json_stream *s, uint8_t c)
+/* Returns false when c was not consumed: it ended a bare token whose
+ * message callback stopped the feed, and is lexed on the next one. */
+static bool js_byte(struct json_stream *s, uint8_t c)
 {
     switch (s->state) {
     case JS_RECOVERY:
         if (!ends_recovery(c)) {
-            return;
+            return true;
         }
         s->state = JS_START;
         break;
@@ -284,12 +286,12 @@ static void js_byte(struct json_stream *s, uint8_t c)
         } else {
             js_put(s, (char)c);
         }
-        return;
+        return true;
     case JS_ESCAPE:
         /* any printable byte: the parser judges the escape */
         if (c < 0x20 || c >= 0xfe) {
             js_lex_error(s, c);
-            return;
+            return true;
         }
         s->state = JS_STRING;
         if (c == '\'') {
@@ -299,21 +301,27 @@ static void js_byte(struct json_stream *s, uint8_t c)
             }
         }
         js_put(s, (char)c);
-        return;
+        return true;
     case JS_KEYWORD:
         if (c >= 'a' && c <= 'z') {
             js_put(s, (char)c);
-            return;
+            return true;
         }
         js_token_end(s);
+        if (s->stop) {
+            return false;
+        }
         break; /* c is lexed anew below */
     case JS_START:
         break;
     default: /* numbers */
         if (js_number(s, c)) {
-            return;
+            return true;
         }
         js_token_end(s);
+        if (s->stop) {
+            return false;
+        }
         break;
     }
 
@@ -325,12 +333,12 @@ static void js_byte(struct json_stream *s, uint8_t c)
         if (s->depth) {
             js_put(s, (char)c);
         }
-        return;
+        return true;
     case '"':
     case '\'':
         s->quote = (char)c;
         js_start_token(s, JS_STRING, '"');
-        return;
+        return true;
     case '{':
     case '[':
         if (s->depth >= s->max_depth) {
@@ -342,32 +350,32 @@ static void js_byte(struct json_stream *s, uint8_t c)
         }
         s->depth++;
         js_put(s, (char)c);
-        return;
+        return true;
     case '}':
     case ']':
         if (s->depth == 0) {
             js_error(s, "JSON parse error, expecting value");
-            return;
+            return true;
         }
         js_put(s, (char)c);
         if (--s->depth == 0) {
             js_complete(s);
         }
-        return;
+        return true;
     case ':':
     case ',':
         if (s->depth == 0) {
             js_error(s, "JSON parse error, expecting value");
-            return;
+            return true;
         }
         js_put(s, (char)c);
-        return;
+        return true;
     case '-':
         js_start_token(s, JS_NUM_NEG, (char)c);
-        return;
+        return true;
     case '0':
         js_start_token(s, JS_NUM_ZERO, (char)c);
-        return;
+        return true;
     default:
         if (c >= '1' && c <= '9') {
             js_start_token(s, JS_NUM_INT, (char)c);
@@ -376,7 +384,7 @@ static void js_byte(struct json_stream *s, uint8_t c)
         } else {
             js_lex_error(s, c);
         }
-        return;
+        return true;
     }
 }
 
@@ -408,7 +416,9 @@ size_t json_stream_feed(struct json_stream *s, const uint8_t *buf, size_t len)
                 continue;
             }
         }
-        js_byte(s, buf[i++]);
+        if (js_byte(s, buf[i])) {
+            i++;
+        }
     }
     s->stop = false;
     return i;

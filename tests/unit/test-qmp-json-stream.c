@@ -299,9 +299,10 @@ static void test_stop(void)
     g_assert_cmpuint(n, ==, 4); /* " [2]" */
     expect(&s, 1, "M:[2]");
     off += n;
-    /* a bare number ends at the byte after it, which is consumed */
+    /* a bare number ends at the byte after it, which is left for the
+     * next feed: it could be a message of its own ("3{}") */
     n = json_stream_feed(js, (const uint8_t *)in + off, strlen(in) - off);
-    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmpuint(n, ==, 1);
     expect(&s, 2, "M:3");
     off += n;
     n = json_stream_feed(js, (const uint8_t *)in + off, strlen(in) - off);
