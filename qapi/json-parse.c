@@ -2,7 +2,8 @@
 /*
  * json-parse.c: recursive-descent JSON parser into json_value trees; see
  * json-parse.h.  Input is untrusted: every read is bounds-checked, depth
- * is limited, strings must be valid UTF-8 without NUL, and errors name
+ * is limited, strings must be valid UTF-8 (U+0000 is stored as QEMU stores
+ * it, see JSON_MODIFIED_NUL), and errors name
  * what was expected.
  */
 #include "util/common.h"
@@ -88,7 +89,7 @@ static struct json_value *parse_string(struct jp *j)
         j->p++;
     }
     if (j->p < j->end && *j->p == '"') {
-        if (!g_utf8_validate_len(run, (gsize)(j->p - run), NULL)) {
+        if (!json_utf8_valid(run, (size_t)(j->p - run))) {
             fail(j, "invalid UTF-8 sequence");
             return NULL;
         }
@@ -170,10 +171,10 @@ static struct json_value *parse_string(struct jp *j)
                 goto bad;
             }
             if (cp == 0) {
-                fail(j, "\\u0000 is not supported");
-                goto bad;
+                g_string_append(s, JSON_MODIFIED_NUL);
+            } else {
+                g_string_append_unichar(s, (gunichar)cp);
             }
-            g_string_append_unichar(s, (gunichar)cp);
             break;
         }
         default:
@@ -181,7 +182,7 @@ static struct json_value *parse_string(struct jp *j)
             goto bad;
         }
     }
-    if (!g_utf8_validate(s->str, (gssize)s->len, NULL)) {
+    if (!json_utf8_valid(s->str, s->len)) {
         fail(j, "invalid UTF-8 sequence");
         goto bad;
     }

@@ -6,6 +6,7 @@
  */
 #include "util/common.h"
 #include "qapi/json-stream.h"
+#include "qapi/json-value.h"
 
 /*
  * Lexer states.  The token rules are QEMU's (qobject/json-lexer.c in 7.2,
@@ -39,7 +40,8 @@ struct json_stream {
     GString *buf;
     enum js_state state;
     char quote;
-    unsigned depth;
+    unsigned depth;   /* '{' and '[' open */
+    unsigned braces;  /* of which '{' (QEMU counts them apart) */
     size_t tok_start; /* offset in buf of the current token */
     bool discard;     /* message rejected: skip to its end */
     bool stop;        /* json_stream_stop(): return from the feed */
@@ -76,6 +78,7 @@ static void js_drop_message(struct json_stream *s)
         s->buf = g_string_sized_new(256);
     }
     s->depth = 0;
+    s->braces = 0;
     s->tok_start = 0;
     s->discard = false;
 }
@@ -122,8 +125,7 @@ static void js_put(struct json_stream *s, char c)
 static void js_complete(struct json_stream *s)
 {
     if (!s->discard && s->buf->len) {
-        const char *end;
-        if (!g_utf8_validate(s->buf->str, s->buf->len, &end)) {
+        if (!json_utf8_valid(s->buf->str, s->buf->len)) {
             js_error(s, "JSON parse error, invalid UTF-8 sequence");
         } else {
             s->ops.message(s->opaque, s->buf->str, s->buf->len);
@@ -207,7 +209,8 @@ static bool js_number(struct json_stream *s, uint8_t c)
             next = s->state == JS_NUM_INT ? JS_NUM_INT : JS_RECOVERY;
         } else if (c == '.') {
             next = JS_NUM_DOT;
-        } else if (c == 'e' || c == 'E') {
+        } else if ((c == 'e' || c == 'E') && s->state == JS_NUM_INT) {
+            /* QEMU 7.2 lexes "0e1" as 0 and a keyword, so do we */
             next = JS_NUM_E;
         } else {
             return false;
@@ -349,6 +352,7 @@ static bool js_byte(struct json_stream *s, uint8_t c)
             }
         }
         s->depth++;
+        s->braces += c == '{';
         js_put(s, (char)c);
         return true;
     case '}':
@@ -358,6 +362,13 @@ static bool js_byte(struct json_stream *s, uint8_t c)
             return true;
         }
         js_put(s, (char)c);
+        if (c == '}' ? s->braces == 0 : s->depth == s->braces) {
+            /* no such bracket open: QEMU's count of that kind goes
+             * negative, which ends the message (the parser rejects it) */
+            js_complete(s);
+            return true;
+        }
+        s->braces -= c == '}';
         if (--s->depth == 0) {
             js_complete(s);
         }

@@ -126,6 +126,17 @@ STRAY = [
 ]
 
 
+def test_escaped_nul(sock_path):
+    """\\u0000 is valid JSON: QEMU looks the name up, with its NUL."""
+    c = client(sock_path)
+    c.send_raw(b'{"execute":"query-status\\u0000"}' + QUERY)
+    assert c.recv() == {'error': {
+        'class': 'CommandNotFound',
+        'desc': 'The command query-status\x00 has not been found'}}
+    assert 'return' in c.recv()
+    c.close()
+
+
 @pytest.mark.parametrize('data,errors', STRAY,
                          ids=[repr(d) for d, _ in STRAY])
 def test_stray_bytes(sock_path, data, errors):

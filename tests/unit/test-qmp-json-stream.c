@@ -231,6 +231,13 @@ static void test_stray(void)
         {"-x", 0, {"E:JSON parse error, stray '-x'"}},
         {"01", 0, {"E:JSON parse error, stray '01'"}},
         {"True", 0, {"E:JSON parse error, stray 'T'"}},
+        /* "0e1" is not a number to QEMU 7.2 */
+        {"0e1 ", 0, {"M:0", "M:e", "M:1"}},
+        /* braces and brackets are counted apart, as QEMU does: a close
+         * with none of its kind open ends the message */
+        {"[[}", 0, {"M:[[}"}},
+        {"{[}]", 0, {"M:{[}]"}},
+        {"]", 0, {"E:JSON parse error, expecting value"}},
         {"{\"a\": 1e5, \"b\": -0.5E-3, \"c\": tru}",
          0,
          {"M:{\"a\": 1e5, \"b\": -0.5E-3, \"c\": tru}"}},
