@@ -443,6 +443,10 @@ bool json_utf8_valid(const char *s, size_t len)
     while (p < end) {
         uint32_t c;
 
+        if (*p < 0x80) {
+            p++; /* most text is ASCII: no call per byte */
+            continue;
+        }
         p += utf8_take(p, (size_t)(end - p), &c);
         if (c == JSON_NOT_CHAR) {
             return false;
