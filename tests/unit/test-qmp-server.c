@@ -209,57 +209,75 @@ static bool cl_wait_eof(struct srv *s, struct client *c, unsigned ms)
 }
 
 /*
- * 30000 commands in one go, replies read as they come: every one is
- * answered, in order, and the connection stays up, while the server never
- * holds more than about one socket's worth of unread replies.
+ * Sends data while reading what comes back, as a client that pipelines
+ * does; every reply must be STATUS_REPLY and n of them must come.
+ * Returns the most output the server held unsent meanwhile.
  */
-static void test_pipelining(void)
+static size_t cl_pipeline(struct srv *s, struct client *c, const char *data,
+                          size_t len, size_t n)
 {
-    enum { N = 30000 };
-    struct srv s;
-    struct client c;
-    GString *many = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
     size_t sent = 0, got = 0, most_pending = 0;
-    gint64 deadline;
 
-    srv_start(&s);
-    cl_connect(&s, &c);
-    cl_negotiate(&s, &c);
-    for (int i = 0; i < N; i++) {
-        g_string_append(many, QUERY_STATUS);
-    }
-    deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-    while (got < N) {
-        ssize_t n = 0;
+    while (got < n) {
+        ssize_t k = 0;
         const char *p, *end;
 
-        if (sent < many->len) {
-            n = send(c.fd, many->str + sent, many->len - sent, MSG_NOSIGNAL);
-            if (n > 0) {
-                sent += (size_t)n;
+        if (sent < len) {
+            k = send(c->fd, data + sent, len - sent, MSG_NOSIGNAL);
+            if (k > 0) {
+                sent += (size_t)k;
             } else {
                 g_assert_cmpint(errno, ==, EAGAIN);
             }
         }
-        pump(&s);
-        most_pending = MAX(most_pending, chardev_out_pending(s.chr));
-        if (!cl_fill(&c) && n <= 0) {
+        pump(s);
+        most_pending = MAX(most_pending, chardev_out_pending(s->chr));
+        if (!cl_fill(c) && k <= 0) {
             g_usleep(100);
         }
-        p = c.in->str;
+        p = c->in->str;
         while ((end = strstr(p, "\r\n"))) {
             g_assert_cmpmem(p, end - p, STATUS_REPLY, strlen(STATUS_REPLY));
             got++;
             p = end + 2;
         }
-        g_string_erase(c.in, 0, p - c.in->str);
-        g_assert_false(c.eof);
+        g_string_erase(c->in, 0, p - c->in->str);
+        g_assert_false(c->eof);
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
     }
-    g_assert_cmpuint(got, ==, N);
-    g_assert_cmpstr(c.in->str, ==, "");
+    g_assert_cmpuint(got, ==, n);
+    g_assert_cmpstr(c->in->str, ==, "");
+    return most_pending;
+}
+
+static GString *many_commands(unsigned n)
+{
+    GString *many = g_string_new(NULL);
+
+    for (unsigned i = 0; i < n; i++) {
+        g_string_append(many, QUERY_STATUS);
+    }
+    return many;
+}
+
+/*
+ * 30000 commands in one go, replies read as they come: every one is
+ * answered, in order, and the connection stays up, while the server never
+ * holds more than about one reply beyond what the socket holds.
+ */
+static void test_pipelining(void)
+{
+    struct srv s;
+    struct client c;
+    GString *many = many_commands(30000);
+
+    srv_start(&s);
+    cl_connect(&s, &c);
+    cl_negotiate(&s, &c);
     /* back-pressure: output beyond what the socket holds stays small */
-    g_assert_cmpuint(most_pending, <=, 64 * 1024);
+    g_assert_cmpuint(cl_pipeline(&s, &c, many->str, many->len, 30000), <=,
+                     64 * 1024);
     /* and the client is served normally afterwards */
     cl_send(&s, &c, QUERY_STATUS, strlen(QUERY_STATUS));
     expect_line(&s, &c, STATUS_REPLY);
@@ -306,18 +324,15 @@ static void test_huge_reply(void)
  * connection and then gets every reply. */
 static void test_paused_reader(void)
 {
-    enum { N = 20000 };
+    enum { N = 100000 };
     struct srv s;
     struct client c;
-    GString *many = g_string_new(NULL);
-    size_t sent = 0, got = 0;
+    GString *many = many_commands(N);
+    size_t sent = 0;
 
     srv_start(&s);
     cl_connect(&s, &c);
     cl_negotiate(&s, &c);
-    for (int i = 0; i < N; i++) {
-        g_string_append(many, QUERY_STATUS);
-    }
     /* send until the server stops taking input (its client is behind) */
     for (int idle = 0; idle < 200 && sent < many->len;) {
         ssize_t n =
@@ -335,13 +350,7 @@ static void test_paused_reader(void)
     g_assert_cmpuint(chardev_out_pending(s.chr), >, 0);
     idle_for(&s, 500);
     /* still connected: the rest goes through once it reads */
-    cl_send(&s, &c, many->str + sent, many->len - sent);
-    while (got < N) {
-        char *line = cl_line(&s, &c);
-        g_assert_cmpstr(line, ==, STATUS_REPLY);
-        g_free(line);
-        got++;
-    }
+    cl_pipeline(&s, &c, many->str + sent, many->len - sent, N);
     cl_close(&c);
     g_string_free(many, TRUE);
     srv_stop(&s);
@@ -353,15 +362,12 @@ static void test_stopped_reader(void)
 {
     struct srv s;
     struct client c, c2;
-    GString *many = g_string_new(NULL);
+    GString *many = many_commands(100000);
 
     srv_start(&s);
     monitor_set_stall_timeout(&s.m, 100);
     cl_connect(&s, &c);
     cl_negotiate(&s, &c);
-    for (int i = 0; i < 20000; i++) {
-        g_string_append(many, QUERY_STATUS);
-    }
     g_assert_cmpint(send(c.fd, many->str, many->len, MSG_NOSIGNAL), >, 0);
     idle_for(&s, 50);
     g_assert_cmpuint(chardev_out_pending(s.chr), >, 0);
