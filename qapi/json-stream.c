@@ -411,18 +411,21 @@ size_t json_stream_feed(struct json_stream *s, const uint8_t *buf, size_t len)
 
     s->stop = false;
     while (i < len && !s->stop) {
-        /* Fast path: append a run of plain string bytes in one go. */
-        if (s->state == JS_STRING && !s->discard) {
+        /* Fast path: a run of plain string bytes in one go, appended (or
+         * skipped while an oversized message is discarded). */
+        if (s->state == JS_STRING) {
             size_t j = i;
 
             while (j < len && is_plain_in_string(buf[j])) {
                 j++;
             }
-            /* up to the size limit; the byte beyond it fails in js_put */
-            j = MIN(j, i + (s->max_size - s->buf->len));
-            if (j > i) {
+            if (!s->discard) {
+                /* up to the size limit; the byte beyond fails in js_put */
+                j = MIN(j, i + (s->max_size - s->buf->len));
                 g_string_append_len(s->buf, (const char *)buf + i,
                                     (gssize)(j - i));
+            }
+            if (j > i) {
                 i = j;
                 continue;
             }
