@@ -39,17 +39,6 @@ static void skip_ws(struct jp *j)
     }
 }
 
-static bool literal(struct jp *j, const char *word)
-{
-    size_t n = strlen(word);
-
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n)) {
-        return false;
-    }
-    j->p += n;
-    return true;
-}
-
 static int hex4(struct jp *j)
 {
     int v = 0;
@@ -90,7 +79,7 @@ static struct json_value *parse_string(struct jp *j)
     }
     if (j->p < j->end && *j->p == '"') {
         if (!json_utf8_valid(run, (size_t)(j->p - run))) {
-            fail(j, "invalid UTF-8 sequence");
+            fail(j, "invalid UTF-8 sequence in string");
             return NULL;
         }
         v = json_new_string_len(run, (size_t)(j->p - run));
@@ -183,7 +172,7 @@ static struct json_value *parse_string(struct jp *j)
         }
     }
     if (!json_utf8_valid(s->str, s->len)) {
-        fail(j, "invalid UTF-8 sequence");
+        fail(j, "invalid UTF-8 sequence in string");
         goto bad;
     }
     v = json_new_string_len(s->str, s->len);
@@ -288,6 +277,29 @@ bad:
 
 static struct json_value *parse_value(struct jp *j);
 
+/* A run of [a-z], which QEMU's lexer takes as one keyword token. */
+static struct json_value *parse_keyword(struct jp *j)
+{
+    const char *start = j->p;
+    size_t n;
+
+    while (j->p < j->end && *j->p >= 'a' && *j->p <= 'z') {
+        j->p++;
+    }
+    n = (size_t)(j->p - start);
+    if (n == 4 && !memcmp(start, "true", 4)) {
+        return json_new_bool(true);
+    }
+    if (n == 5 && !memcmp(start, "false", 5)) {
+        return json_new_bool(false);
+    }
+    if (n == 4 && !memcmp(start, "null", 4)) {
+        return json_new_null();
+    }
+    fail(j, "invalid keyword '%.*s'", (int)MIN(n, (size_t)INT_MAX), start);
+    return NULL;
+}
+
 static struct json_value *parse_object(struct jp *j)
 {
     struct json_value *o = json_new_object();
@@ -303,6 +315,10 @@ static struct json_value *parse_object(struct jp *j)
 
         skip_ws(j);
         if (j->p >= j->end || *j->p != '"') {
+            /* as QEMU, a bad keyword is reported as such first */
+            if (j->p < j->end && *j->p >= 'a' && *j->p <= 'z') {
+                json_free(parse_keyword(j));
+            }
             fail(j, "expecting a string as object key");
             goto bad;
         }
@@ -400,24 +416,12 @@ static struct json_value *parse_value(struct jp *j)
         return n;
     case '"':
         return parse_string(j);
-    case 't':
-        if (literal(j, "true")) {
-            return json_new_bool(true);
-        }
-        break;
-    case 'f':
-        if (literal(j, "false")) {
-            return json_new_bool(false);
-        }
-        break;
-    case 'n':
-        if (literal(j, "null")) {
-            return json_new_null();
-        }
-        break;
     default:
         if (*j->p == '-' || g_ascii_isdigit(*j->p)) {
             return parse_number(j);
+        }
+        if (*j->p >= 'a' && *j->p <= 'z') {
+            return parse_keyword(j);
         }
         break;
     }

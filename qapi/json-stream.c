@@ -126,7 +126,7 @@ static void js_complete(struct json_stream *s)
 {
     if (!s->discard && s->buf->len) {
         if (!json_utf8_valid(s->buf->str, s->buf->len)) {
-            js_error(s, "JSON parse error, invalid UTF-8 sequence");
+            js_error(s, "JSON parse error, invalid UTF-8 sequence in string");
         } else {
             s->ops.message(s->opaque, s->buf->str, s->buf->len);
         }

@@ -8,9 +8,10 @@ recovery, whatever their state) and a query-status, to QEMU
 (`-machine none`, TCG, one QMP client per input) and to qmp-replay (the
 real QMP session and command table, no KVM).  The replies must agree:
 the same number, the same error classes, and exactly the same text for
-QEMU's lexer errors ("JSON parse error, stray '...'").  Other JSON parse
-errors are compared up to "JSON parse error, ": vireo's parser words its
-own (docs/qmp-reference.md, "Differences from QEMU 7.2").
+QEMU's lexer errors ("JSON parse error, stray '...'"), bare words and
+invalid UTF-8 (EXACT).  Other JSON parse errors are compared up to "JSON
+parse error, ": vireo's parser words its own (docs/qmp-reference.md,
+"Differences from QEMU 7.2").
 
 Usage: qmp_vs_qemu.py QMP_REPLAY [RANDOM_CASES]; skips without QEMU.
 """
@@ -103,6 +104,11 @@ def run_vireo(replay, data):
     return split_replies(out)[2:]  # greeting, qmp_capabilities
 
 
+# QEMU's parse errors whose text vireo matches exactly.
+EXACT = tuple('JSON parse error, ' + m for m in (
+    'stray', 'invalid keyword', 'invalid UTF-8 sequence in string'))
+
+
 def same(q, v):
     """Why QEMU's reply q and ours v disagree, or None."""
     if 'error' not in q or 'error' not in v:
@@ -111,7 +117,7 @@ def same(q, v):
     if qe['class'] != ve['class'] or q.get('id') != v.get('id'):
         return 'error class or id differs'
     pre = 'JSON parse error, '
-    if qe['desc'].startswith(pre + 'stray') or not qe['desc'].startswith(pre):
+    if qe['desc'].startswith(EXACT) or not qe['desc'].startswith(pre):
         return None if qe['desc'] == ve['desc'] else 'error text differs'
     return None if ve['desc'].startswith(pre) else 'not a parse error'
 

@@ -152,8 +152,11 @@ static void test_structure(void)
     bad("[1 2]", "expecting ',' or ']'");
     bad("[1,]", "expecting value");
     bad("{\"a\": 1", "expecting ',' or '}'");
-    bad("tru", "expecting value");
-    bad("nul", "expecting value");
+    bad("tru", "invalid keyword 'tru'");
+    bad("nul", "invalid keyword 'nul'");
+    bad("[true, query]", "invalid keyword 'query'");
+    bad("{execute: 1}", "invalid keyword 'execute'");
+    bad("{null: 1}", "expecting a string as object key");
     bad("@", "expecting value");
 }
 

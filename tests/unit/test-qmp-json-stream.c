@@ -149,11 +149,11 @@ static void test_utf8(void)
     /* the lexer takes any byte but 0xfe/0xff in a string; the message is
      * checked when it completes */
     feed(js, "{\"a\": \"\xc3\x28\"}");
-    expect(&s, 0, "E:JSON parse error, invalid UTF-8 sequence");
+    expect(&s, 0, "E:JSON parse error, invalid UTF-8 sequence in string");
     feed(js, "{\"a\": \"\xc3\xa9\"}");
     expect(&s, 1, "M:{\"a\": \"\xc3\xa9\"}");
     feed(js, "{\"a\": \"\xc3\"}"); /* truncated sequence */
-    expect(&s, 2, "E:JSON parse error, invalid UTF-8 sequence");
+    expect(&s, 2, "E:JSON parse error, invalid UTF-8 sequence in string");
     feed(js, "\xff");
     expect(&s, 3, "E:JSON parse error, stray '\xff'");
     /* 0xff in a string is stray too, with the string so far */
