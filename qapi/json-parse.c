@@ -315,11 +315,10 @@ static struct json_value *parse_object(struct jp *j)
 
         skip_ws(j);
         if (j->p >= j->end || *j->p != '"') {
-            /* as QEMU, a bad keyword is reported as such first */
-            if (j->p < j->end && *j->p >= 'a' && *j->p <= 'z') {
-                json_free(parse_keyword(j));
-            }
-            fail(j, "expecting a string as object key");
+            /* QEMU's order: whatever stands there is parsed as a value
+             * first (its errors win), then refused as a key */
+            json_free(parse_value(j));
+            fail(j, "key is not a string in object");
             goto bad;
         }
         key = parse_string(j);
@@ -329,7 +328,7 @@ static struct json_value *parse_object(struct jp *j)
         skip_ws(j);
         if (j->p >= j->end || *j->p != ':') {
             json_free(key);
-            fail(j, "expecting ':' after object key");
+            fail(j, "missing : in object pair");
             goto bad;
         }
         j->p++;
@@ -354,7 +353,7 @@ static struct json_value *parse_object(struct jp *j)
             j->p++;
             return o;
         }
-        fail(j, "expecting ',' or '}'");
+        fail(j, "expected separator in dict");
         goto bad;
     }
 bad:
@@ -387,7 +386,7 @@ static struct json_value *parse_array(struct jp *j)
             j->p++;
             return a;
         }
-        fail(j, "expecting ',' or ']'");
+        fail(j, "expected separator in list");
         goto bad;
     }
 bad:

@@ -146,17 +146,17 @@ static void test_structure(void)
     bad("{\"execute\": \"query-status\", \"execute\": \"quit\"}",
         "duplicate key");
     bad("{\"a\": 1} {}", "unexpected data after the value");
-    bad("{\"a\" 1}", "expecting ':'");
-    bad("{1: 2}", "expecting a string as object key");
-    bad("{\"a\": 1,}", "expecting a string as object key");
-    bad("[1 2]", "expecting ',' or ']'");
+    bad("{\"a\" 1}", "missing : in object pair");
+    bad("{1: 2}", "key is not a string in object");
+    bad("{\"a\": 1,}", "expecting value");
+    bad("[1 2]", "expected separator in list");
     bad("[1,]", "expecting value");
-    bad("{\"a\": 1", "expecting ',' or '}'");
+    bad("{\"a\": 1", "expected separator in dict");
     bad("tru", "invalid keyword 'tru'");
     bad("nul", "invalid keyword 'nul'");
     bad("[true, query]", "invalid keyword 'query'");
     bad("{execute: 1}", "invalid keyword 'execute'");
-    bad("{null: 1}", "expecting a string as object key");
+    bad("{null: 1}", "key is not a string in object");
     bad("@", "expecting value");
 }
 
