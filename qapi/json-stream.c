@@ -151,7 +151,8 @@ static void js_lex_error(struct json_stream *s, uint8_t c)
                   s->quote == '\'';
         if (sq) {
             /* the buffer holds a single-quoted string as "..." with \"
-             * for a bare ": show what the client sent */
+             * for a bare ": show what the client sent (a \" it typed
+             * shows as " too: the buffer cannot tell them apart) */
             g_string_append_c(tok, '\'');
             t++;
             n--;
