@@ -2,7 +2,8 @@
 /*
  * json-parse.c: recursive-descent JSON parser into json_value trees; see
  * json-parse.h.  Input is untrusted: every read is bounds-checked, depth
- * is limited, strings must be valid UTF-8 without NUL, and errors name
+ * is limited, strings must be valid UTF-8 (U+0000 is stored as QEMU stores
+ * it, see JSON_MODIFIED_NUL), and errors name
  * what was expected.
  */
 #include "util/common.h"
@@ -36,17 +37,6 @@ static void skip_ws(struct jp *j)
            (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) {
         j->p++;
     }
-}
-
-static bool literal(struct jp *j, const char *word)
-{
-    size_t n = strlen(word);
-
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n)) {
-        return false;
-    }
-    j->p += n;
-    return true;
 }
 
 static int hex4(struct jp *j)
@@ -88,8 +78,8 @@ static struct json_value *parse_string(struct jp *j)
         j->p++;
     }
     if (j->p < j->end && *j->p == '"') {
-        if (!g_utf8_validate_len(run, (gsize)(j->p - run), NULL)) {
-            fail(j, "invalid UTF-8 sequence");
+        if (!json_utf8_valid(run, (size_t)(j->p - run))) {
+            fail(j, "invalid UTF-8 sequence in string");
             return NULL;
         }
         v = json_new_string_len(run, (size_t)(j->p - run));
@@ -170,10 +160,10 @@ static struct json_value *parse_string(struct jp *j)
                 goto bad;
             }
             if (cp == 0) {
-                fail(j, "\\u0000 is not supported");
-                goto bad;
+                g_string_append(s, JSON_MODIFIED_NUL);
+            } else {
+                g_string_append_unichar(s, (gunichar)cp);
             }
-            g_string_append_unichar(s, (gunichar)cp);
             break;
         }
         default:
@@ -181,8 +171,8 @@ static struct json_value *parse_string(struct jp *j)
             goto bad;
         }
     }
-    if (!g_utf8_validate(s->str, (gssize)s->len, NULL)) {
-        fail(j, "invalid UTF-8 sequence");
+    if (!json_utf8_valid(s->str, s->len)) {
+        fail(j, "invalid UTF-8 sequence in string");
         goto bad;
     }
     v = json_new_string_len(s->str, s->len);
@@ -287,6 +277,29 @@ bad:
 
 static struct json_value *parse_value(struct jp *j);
 
+/* A run of [a-z], which QEMU's lexer takes as one keyword token. */
+static struct json_value *parse_keyword(struct jp *j)
+{
+    const char *start = j->p;
+    size_t n;
+
+    while (j->p < j->end && *j->p >= 'a' && *j->p <= 'z') {
+        j->p++;
+    }
+    n = (size_t)(j->p - start);
+    if (n == 4 && !memcmp(start, "true", 4)) {
+        return json_new_bool(true);
+    }
+    if (n == 5 && !memcmp(start, "false", 5)) {
+        return json_new_bool(false);
+    }
+    if (n == 4 && !memcmp(start, "null", 4)) {
+        return json_new_null();
+    }
+    fail(j, "invalid keyword '%.*s'", (int)MIN(n, (size_t)INT_MAX), start);
+    return NULL;
+}
+
 static struct json_value *parse_object(struct jp *j)
 {
     struct json_value *o = json_new_object();
@@ -302,7 +315,10 @@ static struct json_value *parse_object(struct jp *j)
 
         skip_ws(j);
         if (j->p >= j->end || *j->p != '"') {
-            fail(j, "expecting a string as object key");
+            /* QEMU's order: whatever stands there is parsed as a value
+             * first (its errors win), then refused as a key */
+            json_free(parse_value(j));
+            fail(j, "key is not a string in object");
             goto bad;
         }
         key = parse_string(j);
@@ -312,7 +328,7 @@ static struct json_value *parse_object(struct jp *j)
         skip_ws(j);
         if (j->p >= j->end || *j->p != ':') {
             json_free(key);
-            fail(j, "expecting ':' after object key");
+            fail(j, "missing : in object pair");
             goto bad;
         }
         j->p++;
@@ -337,7 +353,7 @@ static struct json_value *parse_object(struct jp *j)
             j->p++;
             return o;
         }
-        fail(j, "expecting ',' or '}'");
+        fail(j, "expected separator in dict");
         goto bad;
     }
 bad:
@@ -370,7 +386,7 @@ static struct json_value *parse_array(struct jp *j)
             j->p++;
             return a;
         }
-        fail(j, "expecting ',' or ']'");
+        fail(j, "expected separator in list");
         goto bad;
     }
 bad:
@@ -399,24 +415,12 @@ static struct json_value *parse_value(struct jp *j)
         return n;
     case '"':
         return parse_string(j);
-    case 't':
-        if (literal(j, "true")) {
-            return json_new_bool(true);
-        }
-        break;
-    case 'f':
-        if (literal(j, "false")) {
-            return json_new_bool(false);
-        }
-        break;
-    case 'n':
-        if (literal(j, "null")) {
-            return json_new_null();
-        }
-        break;
     default:
         if (*j->p == '-' || g_ascii_isdigit(*j->p)) {
             return parse_number(j);
+        }
+        if (*j->p >= 'a' && *j->p <= 'z') {
+            return parse_keyword(j);
         }
         break;
     }

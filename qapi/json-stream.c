@@ -6,12 +6,29 @@
  */
 #include "util/common.h"
 #include "qapi/json-stream.h"
+#include "qapi/json-value.h"
 
+/*
+ * Lexer states.  The token rules are QEMU's (qobject/json-lexer.c in 7.2,
+ * observed through its QMP replies): a byte that cannot continue or start
+ * a token is a lexical error, reported as "stray" with the token so far;
+ * the partial message is dropped and the lexer skips to a byte where a
+ * new message may start (see JS_RECOVERY).
+ */
 enum js_state {
-    JS_NORMAL = 0,
-    JS_STRING, /* inside a string, quote in `quote` */
-    JS_ESCAPE, /* after a backslash inside a string */
-    JS_SCALAR, /* inside a bare top-level token (number, literal) */
+    JS_START = 0,
+    JS_STRING,    /* inside a string, quote in `quote` */
+    JS_ESCAPE,    /* after a backslash inside a string */
+    JS_KEYWORD,   /* [a-z]+: true, false, null (the parser checks which) */
+    JS_NUM_NEG,   /* "-" */
+    JS_NUM_ZERO,  /* "0", "-0": no more digits may follow */
+    JS_NUM_INT,   /* integer digits */
+    JS_NUM_DOT,   /* "1.": a digit must follow */
+    JS_NUM_FRAC,  /* fraction digits */
+    JS_NUM_E,     /* "1e": sign or digit must follow */
+    JS_NUM_ESIGN, /* "1e+": digit must follow */
+    JS_NUM_EXP,   /* exponent digits */
+    JS_RECOVERY,  /* after a lexical error */
 };
 
 struct json_stream {
@@ -23,8 +40,11 @@ struct json_stream {
     GString *buf;
     enum js_state state;
     char quote;
-    unsigned depth;
-    bool discard; /* message rejected: skip to its end */
+    unsigned depth;   /* '{' and '[' open */
+    unsigned braces;  /* of which '{' (QEMU counts them apart) */
+    size_t tok_start; /* offset in buf of the current token */
+    bool discard;     /* message rejected: skip to its end */
+    bool stop;        /* json_stream_stop(): return from the feed */
 };
 
 struct json_stream *json_stream_new(size_t max_size, unsigned max_depth,
@@ -49,16 +69,29 @@ void json_stream_free(struct json_stream *s)
     }
 }
 
-void json_stream_reset(struct json_stream *s)
+/* Drops the message in progress (not the lexer's recovery state). */
+static void js_drop_message(struct json_stream *s)
 {
     g_string_truncate(s->buf, 0);
     if (s->buf->allocated_len > 64 * 1024) {
         g_string_free(s->buf, TRUE);
         s->buf = g_string_sized_new(256);
     }
-    s->state = JS_NORMAL;
     s->depth = 0;
+    s->braces = 0;
+    s->tok_start = 0;
     s->discard = false;
+}
+
+void json_stream_reset(struct json_stream *s)
+{
+    js_drop_message(s);
+    s->state = JS_START;
+}
+
+void json_stream_stop(struct json_stream *s)
+{
+    s->stop = true;
 }
 
 size_t json_stream_pending(const struct json_stream *s)
@@ -92,9 +125,8 @@ static void js_put(struct json_stream *s, char c)
 static void js_complete(struct json_stream *s)
 {
     if (!s->discard && s->buf->len) {
-        const char *end;
-        if (!g_utf8_validate(s->buf->str, s->buf->len, &end)) {
-            js_error(s, "JSON parse error, invalid UTF-8 sequence");
+        if (!json_utf8_valid(s->buf->str, s->buf->len)) {
+            js_error(s, "JSON parse error, invalid UTF-8 sequence in string");
         } else {
             s->ops.message(s->opaque, s->buf->str, s->buf->len);
         }
@@ -102,43 +134,152 @@ static void js_complete(struct json_stream *s)
     json_stream_reset(s);
 }
 
-static bool is_scalar_char(uint8_t c)
+/*
+ * A lexical error at byte c: report the token so far and c as QEMU does
+ * ("stray '<token>'", the text ending at a NUL byte as QEMU's %s does),
+ * drop the message and skip to a resynchronisation point.
+ */
+static void js_lex_error(struct json_stream *s, uint8_t c)
 {
-    return g_ascii_isalnum(c) || c == '+' || c == '-' || c == '.';
-}
-
-static void js_stray(struct json_stream *s, uint8_t c)
-{
+    GString *tok = g_string_new(NULL);
     char *msg;
 
-    if (c >= 0x20 && c < 0x7f) {
-        msg = g_strdup_printf("JSON parse error, stray '%c'", c);
-    } else {
-        msg = g_strdup_printf("JSON parse error, stray '\\u%04X'", c);
+    if (!s->discard && s->state != JS_START && s->tok_start < s->buf->len) {
+        const char *t = s->buf->str + s->tok_start;
+        size_t n = s->buf->len - s->tok_start;
+        bool sq = (s->state == JS_STRING || s->state == JS_ESCAPE) &&
+                  s->quote == '\'';
+        if (sq) {
+            /* the buffer holds a single-quoted string as "..." with \"
+             * for a bare ": show what the client sent (a \" it typed
+             * shows as " too: the buffer cannot tell them apart) */
+            g_string_append_c(tok, '\'');
+            t++;
+            n--;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (sq && t[i] == '\\' && i + 1 < n && t[i + 1] == '"') {
+                i++;
+            }
+            g_string_append_c(tok, t[i]);
+        }
     }
+    g_string_append_c(tok, (char)c);
+    msg = g_strdup_printf("JSON parse error, stray '%s'", tok->str);
     js_error(s, msg);
     g_free(msg);
+    g_string_free(tok, TRUE);
+    js_drop_message(s);
+    s->state = JS_RECOVERY;
 }
 
-static void js_byte(struct json_stream *s, uint8_t c)
+/*
+ * After an error QEMU's lexer skips bytes until one where a client can
+ * resynchronise: a structural character, a control character other than
+ * tab (QMP clients send 0x1b or 0xff to reset the parser on purpose), or
+ * 0xfe/0xff, which never occur in UTF-8.  That byte is then lexed anew.
+ */
+static bool ends_recovery(uint8_t c)
 {
-    /* Recovery: any control character but whitespace resets the lexer. */
-    if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') {
-        bool had = s->buf->len || s->depth || s->state != JS_NORMAL;
-        json_stream_reset(s);
-        if (!had) {
-            js_stray(s, c);
-        }
-        return;
+    return (c < 0x20 && c != '\t') || c >= 0xfe || c == '{' || c == '}' ||
+           c == '[' || c == ']' || c == ',' || c == ':';
+}
+
+/* A bare token (number, keyword) ended before byte c. */
+static void js_token_end(struct json_stream *s)
+{
+    s->state = JS_START;
+    if (s->depth == 0) {
+        js_complete(s);
     }
+}
+
+/* Returns false when c ends the current number (c is then lexed anew). */
+static bool js_number(struct json_stream *s, uint8_t c)
+{
+    bool digit = c >= '0' && c <= '9';
+    enum js_state next;
+
     switch (s->state) {
+    case JS_NUM_NEG:
+        next = c == '0' ? JS_NUM_ZERO : digit ? JS_NUM_INT : JS_RECOVERY;
+        break;
+    case JS_NUM_ZERO:
+    case JS_NUM_INT:
+        if (digit) {
+            next = s->state == JS_NUM_INT ? JS_NUM_INT : JS_RECOVERY;
+        } else if (c == '.') {
+            next = JS_NUM_DOT;
+        } else if ((c == 'e' || c == 'E') && s->state == JS_NUM_INT) {
+            /* QEMU 7.2 lexes "0e1" as 0 and a keyword, so do we */
+            next = JS_NUM_E;
+        } else {
+            return false;
+        }
+        break;
+    case JS_NUM_DOT:
+        next = digit ? JS_NUM_FRAC : JS_RECOVERY;
+        break;
+    case JS_NUM_FRAC:
+        if (c == 'e' || c == 'E') {
+            next = JS_NUM_E;
+        } else if (digit) {
+            next = JS_NUM_FRAC;
+        } else {
+            return false;
+        }
+        break;
+    case JS_NUM_E:
+        next = c == '+' || c == '-' ? JS_NUM_ESIGN
+               : digit              ? JS_NUM_EXP
+                                    : JS_RECOVERY;
+        break;
+    case JS_NUM_ESIGN:
+        next = digit ? JS_NUM_EXP : JS_RECOVERY;
+        break;
+    default: /* JS_NUM_EXP */
+        if (!digit) {
+            return false;
+        }
+        next = JS_NUM_EXP;
+        break;
+    }
+    if (next == JS_RECOVERY) {
+        js_lex_error(s, c);
+    } else {
+        js_put(s, (char)c);
+        s->state = next;
+    }
+    return true;
+}
+
+static void js_start_token(struct json_stream *s, enum js_state st, char c)
+{
+    s->tok_start = s->buf->len;
+    s->state = st;
+    js_put(s, c);
+}
+
+/* Returns false when c was not consumed: it ended a bare token whose
+ * message callback stopped the feed, and is lexed on the next one. */
+static bool js_byte(struct json_stream *s, uint8_t c)
+{
+    switch (s->state) {
+    case JS_RECOVERY:
+        if (!ends_recovery(c)) {
+            return true;
+        }
+        s->state = JS_START;
+        break;
     case JS_STRING:
-        if (c == '\\') {
+        if (c < 0x20 || c >= 0xfe) {
+            js_lex_error(s, c);
+        } else if (c == '\\') {
             s->state = JS_ESCAPE;
             js_put(s, (char)c);
         } else if (c == (uint8_t)s->quote) {
             js_put(s, '"');
-            s->state = JS_NORMAL;
+            s->state = JS_START;
             if (s->depth == 0) {
                 js_complete(s);
             }
@@ -149,8 +290,13 @@ static void js_byte(struct json_stream *s, uint8_t c)
         } else {
             js_put(s, (char)c);
         }
-        return;
+        return true;
     case JS_ESCAPE:
+        /* any printable byte: the parser judges the escape */
+        if (c < 0x20 || c >= 0xfe) {
+            js_lex_error(s, c);
+            return true;
+        }
         s->state = JS_STRING;
         if (c == '\'') {
             /* \' is valid only in QEMU's dialect: drop the backslash */
@@ -159,18 +305,27 @@ static void js_byte(struct json_stream *s, uint8_t c)
             }
         }
         js_put(s, (char)c);
-        return;
-    case JS_SCALAR:
-        if (is_scalar_char(c)) {
+        return true;
+    case JS_KEYWORD:
+        if (c >= 'a' && c <= 'z') {
             js_put(s, (char)c);
-            return;
+            return true;
         }
-        s->state = JS_NORMAL;
-        if (s->depth == 0) {
-            js_complete(s);
+        js_token_end(s);
+        if (s->stop) {
+            return false;
         }
-        break; /* the terminator is handled below */
-    case JS_NORMAL:
+        break; /* c is lexed anew below */
+    case JS_START:
+        break;
+    default: /* numbers */
+        if (js_number(s, c)) {
+            return true;
+        }
+        js_token_end(s);
+        if (s->stop) {
+            return false;
+        }
         break;
     }
 
@@ -182,13 +337,12 @@ static void js_byte(struct json_stream *s, uint8_t c)
         if (s->depth) {
             js_put(s, (char)c);
         }
-        return;
+        return true;
     case '"':
     case '\'':
         s->quote = (char)c;
-        s->state = JS_STRING;
-        js_put(s, '"');
-        return;
+        js_start_token(s, JS_STRING, '"');
+        return true;
     case '{':
     case '[':
         if (s->depth >= s->max_depth) {
@@ -199,96 +353,88 @@ static void js_byte(struct json_stream *s, uint8_t c)
             }
         }
         s->depth++;
+        s->braces += c == '{';
         js_put(s, (char)c);
-        return;
+        return true;
     case '}':
     case ']':
         if (s->depth == 0) {
             js_error(s, "JSON parse error, expecting value");
-            return;
+            return true;
         }
         js_put(s, (char)c);
+        if (c == '}' ? s->braces == 0 : s->depth == s->braces) {
+            /* no such bracket open: QEMU's count of that kind goes
+             * negative, which ends the message (the parser rejects it) */
+            js_complete(s);
+            return true;
+        }
+        s->braces -= c == '}';
         if (--s->depth == 0) {
             js_complete(s);
         }
-        return;
+        return true;
     case ':':
     case ',':
         if (s->depth == 0) {
             js_error(s, "JSON parse error, expecting value");
-            return;
+            return true;
         }
         js_put(s, (char)c);
-        return;
+        return true;
+    case '-':
+        js_start_token(s, JS_NUM_NEG, (char)c);
+        return true;
+    case '0':
+        js_start_token(s, JS_NUM_ZERO, (char)c);
+        return true;
     default:
-        if (is_scalar_char(c)) {
-            js_put(s, (char)c);
-            s->state = JS_SCALAR;
-            return;
+        if (c >= '1' && c <= '9') {
+            js_start_token(s, JS_NUM_INT, (char)c);
+        } else if (c >= 'a' && c <= 'z') {
+            js_start_token(s, JS_KEYWORD, (char)c);
+        } else {
+            js_lex_error(s, c);
         }
-        if (s->depth == 0) {
-            js_stray(s, c);
-            return;
-        }
-        /* inside a value: let the parser report it, unless too big */
-        js_put(s, (char)c);
-        return;
-    }
-}
-
-/*
- * Bytes that js_byte() would append unchanged and that change no state:
- * inside a value (depth > 0), anything but brackets, quotes and control
- * characters other than whitespace; inside a string, anything but quotes,
- * the backslash and those control characters.  (A bare token inside a
- * value needs no tracking: only a top-level one ends a message.)
- */
-static bool is_plain(uint8_t c, bool in_string)
-{
-    if (c < 0x20) {
-        return c == '\t' || c == '\r' || c == '\n';
-    }
-    switch (c) {
-    case '"':
-    case '\'':
-        return false;
-    case '\\':
-        return !in_string;
-    case '{':
-    case '}':
-    case '[':
-    case ']':
-        return in_string;
-    default:
         return true;
     }
 }
 
-void json_stream_feed(struct json_stream *s, const uint8_t *buf, size_t len)
+/* Bytes that js_byte() appends unchanged inside a string. */
+static bool is_plain_in_string(uint8_t c)
+{
+    return c >= 0x20 && c < 0xfe && c != '"' && c != '\'' && c != '\\';
+}
+
+size_t json_stream_feed(struct json_stream *s, const uint8_t *buf, size_t len)
 {
     size_t i = 0;
 
-    while (i < len) {
-        /* Fast path: append a run of plain bytes in one go. */
-        if (s->depth && !s->discard && s->state != JS_ESCAPE) {
-            bool in_string = s->state == JS_STRING;
+    s->stop = false;
+    while (i < len && !s->stop) {
+        /* Fast path: a run of plain string bytes in one go, appended (or
+         * skipped while an oversized message is discarded). */
+        if (s->state == JS_STRING) {
             size_t j = i;
 
-            while (j < len && is_plain(buf[j], in_string)) {
+            while (j < len && is_plain_in_string(buf[j])) {
                 j++;
             }
-            /* up to the size limit; the byte beyond it fails in js_put */
-            j = MIN(j, i + (s->max_size - s->buf->len));
-            if (j > i) {
-                if (!in_string) {
-                    s->state = JS_NORMAL;
-                }
+            if (!s->discard) {
+                /* up to the size limit; the byte beyond fails in js_put */
+                j = MIN(j, i + (s->max_size - s->buf->len));
                 g_string_append_len(s->buf, (const char *)buf + i,
                                     (gssize)(j - i));
+            }
+            if (j > i) {
                 i = j;
                 continue;
             }
         }
-        js_byte(s, buf[i++]);
+        if (js_byte(s, buf[i])) {
+            i++;
+        }
     }
+    s->stop = false;
+    return i;
 }

@@ -393,41 +393,66 @@ static void put_u16_escape(GString *out, unsigned c)
 }
 
 /*
- * Decodes one UTF-8 sequence at p (n bytes available); returns its length
- * and the code point in *cp, or 0 if it is not valid UTF-8 (overlong,
- * surrogate, above U+10FFFF, truncated).
+ * Reads one character at p (n >= 1 bytes available) as QEMU's
+ * mod_utf8_codepoint() does, so that vireo accepts the strings QEMU
+ * accepts and writes U+FFFD where QEMU does: returns the bytes taken (a
+ * lead byte and the continuation bytes that follow it, at least 1) and
+ * the code point in *cp, or JSON_NOT_CHAR for a stray continuation byte,
+ * a truncated, overlong or surrogate sequence, one beyond U+10FFFF or a
+ * noncharacter (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF).  The overlong pair
+ * C0 80 is U+0000 (JSON_MODIFIED_NUL).
  */
-static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
+#define JSON_NOT_CHAR UINT32_MAX
+static size_t utf8_take(const uint8_t *p, size_t n, uint32_t *cp)
 {
-    uint32_t c = p[0], min;
+    static const uint32_t min_cp[] = {0x80, 0x800, 0x10000, 0x200000,
+                                      0x4000000};
+    uint8_t ch = p[0];
     size_t len;
+    uint32_t c;
 
-    if (c < 0x80) {
-        *cp = c;
+    *cp = JSON_NOT_CHAR;
+    if (ch < 0x80) {
+        *cp = ch;
         return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        len = 2, c &= 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, c &= 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4, c &= 0x07, min = 0x10000;
-    } else {
-        return 0;
     }
-    if (n < len) {
-        return 0;
+    if (ch < 0xc0 || ch >= 0xfe) {
+        return 1;
     }
+    len = ch < 0xe0 ? 2 : ch < 0xf0 ? 3 : ch < 0xf8 ? 4 : ch < 0xfc ? 5 : 6;
+    c = ch & (0x7fu >> len);
     for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
+        if (i >= n || (p[i] & 0xc0) != 0x80) {
+            return i;
         }
-        c = (c << 6) | (p[i] & 0x3f);
+        c = (c << 6) | (p[i] & 0x3fu);
     }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-        return 0;
+    if (c > 0x10ffff || (c >= 0xfdd0 && c <= 0xfdef) ||
+        (c & 0xfffe) == 0xfffe || (c >= 0xd800 && c <= 0xdfff) ||
+        (c < min_cp[len - 2] && !(c == 0 && len == 2))) {
+        return len;
     }
     *cp = c;
     return len;
+}
+
+bool json_utf8_valid(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
+
+    while (p < end) {
+        uint32_t c;
+
+        if (*p < 0x80) {
+            p++; /* most text is ASCII: no call per byte */
+            continue;
+        }
+        p += utf8_take(p, (size_t)(end - p), &c);
+        if (c == JSON_NOT_CHAR) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* The letter of a two-character escape for c, or 0. */
@@ -471,10 +496,9 @@ void json_write_string(GString *out, const char *s, size_t len, unsigned flags)
             p++;
             continue;
         }
-        n = utf8_decode(p, (size_t)(end - p), &c);
-        if (!n) {
-            c = 0xfffd; /* not UTF-8: replace the byte */
-            n = 1;
+        n = utf8_take(p, (size_t)(end - p), &c);
+        if (c == JSON_NOT_CHAR) {
+            c = 0xfffd; /* as QEMU: one U+FFFD for the bytes taken */
         } else if (c >= 0x80 && !(flags & JSON_WRITE_ASCII)) {
             put(out, (const char *)p, n);
             p += n;

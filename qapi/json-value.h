@@ -151,4 +151,15 @@ char *json_to_string(const struct json_value *v);
 /* Appends s[0..len) as a JSON string literal. */
 void json_write_string(GString *out, const char *s, size_t len, unsigned flags);
 
+/*
+ * U+0000 in a string: QEMU keeps its strings NUL-free by storing it as the
+ * overlong pair C0 80 ("modified UTF-8"), so "\u0000" in a QMP request is
+ * an ordinary (if unknown) name, written back as \u0000.  vireo does the
+ * same: the parser stores \u0000 as JSON_MODIFIED_NUL, and that pair is
+ * valid input and is written back as \u0000.
+ */
+#define JSON_MODIFIED_NUL "\xc0\x80"
+/* Valid UTF-8, where C0 80 stands for U+0000. */
+bool json_utf8_valid(const char *s, size_t len);
+
 #endif

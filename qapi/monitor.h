@@ -3,7 +3,7 @@
  * monitor.h: the monitors of a machine: one per -qmp / -monitor / -mon
  * (cfg->monitors), each a frontend on its chardev.  Control monitors speak
  * QMP; readline monitors speak HMP (`-monitor stdio`).  Everything runs on
- * the main loop; output goes through chardev_write(), which never blocks.
+ * the main loop; output goes through the chardev, which never blocks.
  *
  * Lifetime: machine setup calls monitor_init_all() once the chardevs
  * exist; the monitors hang off the machine listener they register (no
@@ -23,6 +23,9 @@ struct machine;
 bool monitor_init_all(struct machine *m, Error **errp);
 /* Detaches and frees the monitors (no-op if there are none). */
 void monitor_free_all(struct machine *m);
+/* How long a QMP client may leave its pending output entirely unread
+ * before it is disconnected (default 30 s; tests shorten it). */
+void monitor_set_stall_timeout(struct machine *m, unsigned ms);
 
 /* HMP: runs one command line, returns its output (CRLF line ends).
  * cpu_index < 0: the default vCPU (0). */

@@ -5,10 +5,17 @@
  * hmp_run().  Machine events reach every negotiated QMP session through
  * one machine listener.
  *
- * A client that stops reading: chardev_write() buffers up to its bound and
- * then refuses bytes; the session is then marked stalled: its input is
- * read and dropped and it gets no replies until it reconnects, so it costs
- * bounded memory and never holds up the VM or the other monitors.
+ * Flow control (QMP): replies always go out whole (chardev_write_all).
+ * While the chardev holds output its client has not read yet, the session
+ * runs no more commands and the chardev stops reading this client's input
+ * (can_read 0), so a client that pipelines thousands of commands gets
+ * every reply, as in QEMU, and one that stops reading costs bounded
+ * memory: its input waits in its own socket.  When the output drains
+ * (chardev "drained") the held input runs and reading resumes.  A client
+ * that makes no progress at all on its output for stall_ms, or falls more
+ * than QMP_EVENT_BACKLOG behind on events, is disconnected so the next one
+ * can connect.  Every pending disconnect is cancelled when the client goes
+ * away: it must never hit the next client on the same socket.
  */
 #include "util/common.h"
 #include "qapi/monitor.h"
@@ -18,6 +25,11 @@
 #include "system/machine.h"
 
 #define HMP_MAX_LINE 4096
+/* QEMU never disconnects a client; we do when it has read nothing of its
+ * pending output for this long. */
+#define QMP_STALL_TIMEOUT_MS 30000u
+/* Unread output beyond which events are refused (and the client cut). */
+#define QMP_EVENT_BACKLOG (1024u * 1024)
 
 struct monitor {
     struct machine *m;
@@ -26,7 +38,10 @@ struct monitor {
     struct qmp_session *qmp; /* control */
     GString *line;           /* readline */
     bool line_overflow;
-    GSource *cut_src; /* pending disconnect of a stalled client */
+    GSource *cut_src;   /* pending disconnect of a stalled client */
+    GSource *stall_src; /* checks a client with unread output */
+    uint64_t stall_progress;
+    unsigned stall_ms;
 };
 
 struct monitor_set {
@@ -35,49 +50,130 @@ struct monitor_set {
     struct machine_listener listener; /* registered by pointer */
 };
 
+static void source_cancel(GSource **src)
+{
+    if (*src) {
+        g_source_destroy(*src);
+        g_source_unref(*src);
+        *src = NULL;
+    }
+}
+
 static gboolean cut_client(gpointer opaque)
 {
     struct monitor *mon = opaque;
 
     g_source_unref(mon->cut_src);
     mon->cut_src = NULL;
-    chardev_disconnect(mon->chr);
+    chardev_disconnect(mon->chr); /* CHARDEV_CLOSED cancels the rest */
     return G_SOURCE_REMOVE;
 }
 
-/*
- * A client that does not read its replies fills the chardev's bounded
- * buffer; once a reply is refused the client is disconnected (from an idle
- * callback, outside the write's call chain) so the next one can connect.
- */
-static bool mon_write(void *opaque, const char *data, size_t len)
+/* From an idle callback: never inside the write's or the read's call
+ * chain, which still use the connection. */
+static void schedule_cut(struct monitor *mon)
 {
-    struct monitor *mon = opaque;
-
-    if (chardev_write(mon->chr, (const uint8_t *)data, len) == len) {
-        return true;
-    }
-    if (mon->control && !mon->cut_src) {
+    if (!mon->cut_src) {
         mon->cut_src = g_idle_source_new();
         g_source_set_callback(mon->cut_src, cut_client, mon, NULL);
         g_source_attach(mon->cut_src, mon->m->ctx);
     }
-    return false;
+}
+
+static gboolean stall_check(gpointer opaque)
+{
+    struct monitor *mon = opaque;
+    uint64_t p = chardev_out_progress(mon->chr);
+
+    if (chardev_out_pending(mon->chr) && p == mon->stall_progress) {
+        /* not a byte read for a whole period */
+        g_source_unref(mon->stall_src);
+        mon->stall_src = NULL;
+        chardev_disconnect(mon->chr);
+        return G_SOURCE_REMOVE;
+    }
+    if (!chardev_out_pending(mon->chr)) {
+        g_source_unref(mon->stall_src);
+        mon->stall_src = NULL;
+        return G_SOURCE_REMOVE;
+    }
+    mon->stall_progress = p;
+    return G_SOURCE_CONTINUE;
+}
+
+/* The client has unread output: watch that it keeps reading. */
+static void stall_watch(struct monitor *mon)
+{
+    if (!mon->stall_src) {
+        mon->stall_progress = chardev_out_progress(mon->chr);
+        mon->stall_src = g_timeout_source_new(mon->stall_ms);
+        g_source_set_callback(mon->stall_src, stall_check, mon, NULL);
+        g_source_attach(mon->stall_src, mon->m->ctx);
+    }
+}
+
+static bool qmp_busy(void *opaque)
+{
+    struct monitor *mon = opaque;
+
+    if (!chardev_out_pending(mon->chr)) {
+        return false;
+    }
+    stall_watch(mon);
+    return true;
+}
+
+static bool qmp_write(void *opaque, const char *data, size_t len, bool event)
+{
+    struct monitor *mon = opaque;
+
+    if (event && chardev_out_pending(mon->chr) > QMP_EVENT_BACKLOG) {
+        schedule_cut(mon);
+        return false;
+    }
+    chardev_write_all(mon->chr, (const uint8_t *)data, len);
+    return true;
+}
+
+static const struct qmp_transport qmp_transport = {
+    .write = qmp_write,
+    .busy = qmp_busy,
+};
+
+/* The human monitor: a terminal that cannot keep up loses output. */
+static void hmp_write(struct monitor *mon, const char *data, size_t len)
+{
+    chardev_write(mon->chr, (const uint8_t *)data, len);
 }
 
 /*
- * Always willing: a stalled session drops its input (qmp_session_input),
- * and reading on is what lets the chardev see the client hang up and
- * accept the next one.
+ * A QMP monitor takes input only while its client has read its replies
+ * and nothing is held; the readline monitor always does.
  */
 static size_t mon_can_read(void *opaque)
 {
+    struct monitor *mon = opaque;
+
+    if (mon->control && (qmp_session_held(mon->qmp) || qmp_busy(mon))) {
+        return 0;
+    }
     return 64 * 1024;
+}
+
+/* The client read all its pending output: run what it sent meanwhile. */
+static void mon_drained(void *opaque)
+{
+    struct monitor *mon = opaque;
+
+    if (mon->control && qmp_session_resume(mon->qmp) &&
+        !chardev_out_pending(mon->chr)) {
+        chardev_accept_input(mon->chr);
+    }
 }
 
 static void hmp_prompt(struct monitor *mon)
 {
-    mon_write(mon, "(qemu) ", 7);
+    hmp_write(mon, "(qemu) ", 7);
 }
 
 static void hmp_input(struct monitor *mon, const uint8_t *buf, size_t len)
@@ -86,14 +182,14 @@ static void hmp_input(struct monitor *mon, const uint8_t *buf, size_t len)
         char c = (char)buf[i];
         if (c == '\r' || c == '\n') {
             if (c == '\r' || mon->line->len || !mon->line_overflow) {
-                mon_write(mon, "\r\n", 2);
+                hmp_write(mon, "\r\n", 2);
             }
             if (mon->line_overflow) {
                 const char *msg = "line too long\r\n";
-                mon_write(mon, msg, strlen(msg));
+                hmp_write(mon, msg, strlen(msg));
             } else if (mon->line->len) {
                 char *out = hmp_run(mon->m, mon->line->str, -1);
-                mon_write(mon, out, strlen(out));
+                hmp_write(mon, out, strlen(out));
                 g_free(out);
             }
             g_string_truncate(mon->line, 0);
@@ -106,14 +202,14 @@ static void hmp_input(struct monitor *mon, const uint8_t *buf, size_t len)
         } else if (c == 0x7f || c == '\b') {
             if (mon->line->len) {
                 g_string_truncate(mon->line, mon->line->len - 1);
-                mon_write(mon, "\b \b", 3);
+                hmp_write(mon, "\b \b", 3);
             }
         } else if ((unsigned char)c >= 0x20) {
             if (mon->line->len >= HMP_MAX_LINE) {
                 mon->line_overflow = true;
             } else {
                 g_string_append_c(mon->line, c);
-                mon_write(mon, &c, 1);
+                hmp_write(mon, &c, 1);
             }
         }
     }
@@ -140,7 +236,7 @@ static void mon_greet(struct monitor *mon)
                                   VIREO_QEMU_MAJOR, VIREO_QEMU_MINOR,
                                   VIREO_QEMU_MICRO);
         g_string_truncate(mon->line, 0);
-        mon_write(mon, g, strlen(g));
+        hmp_write(mon, g, strlen(g));
         g_free(g);
         hmp_prompt(mon);
     }
@@ -150,6 +246,11 @@ static void mon_event(void *opaque, enum chardev_event ev)
 {
     struct monitor *mon = opaque;
 
+    if (ev == CHARDEV_OPENED || ev == CHARDEV_CLOSED) {
+        /* whatever was pending was about the client that left */
+        source_cancel(&mon->cut_src);
+        source_cancel(&mon->stall_src);
+    }
     if (ev == CHARDEV_OPENED) {
         mon_greet(mon);
     }
@@ -160,10 +261,8 @@ static void monitor_free(struct monitor *mon)
     if (!mon) {
         return;
     }
-    if (mon->cut_src) {
-        g_source_destroy(mon->cut_src);
-        g_source_unref(mon->cut_src);
-    }
+    source_cancel(&mon->cut_src);
+    source_cancel(&mon->stall_src);
     if (mon->chr) {
         chardev_detach(mon->chr, mon);
     }
@@ -211,14 +310,16 @@ bool monitor_init_all(struct machine *m, Error **errp)
             .can_read = mon_can_read,
             .read = mon_read,
             .event = mon_event,
+            .drained = mon_drained,
             .opaque = mon,
         };
 
         mon->m = m;
+        mon->stall_ms = QMP_STALL_TIMEOUT_MS;
         mon->control = spec->mode == MON_MODE_CONTROL;
         if (mon->control) {
             mon->qmp = qmp_session_new(m, qapi_commands, qapi_nr_commands,
-                                       spec->pretty, mon_write, mon);
+                                       spec->pretty, &qmp_transport, mon);
         } else {
             mon->line = g_string_new(NULL);
         }
@@ -242,14 +343,36 @@ bool monitor_init_all(struct machine *m, Error **errp)
     return true;
 }
 
-void monitor_free_all(struct machine *m)
+static struct monitor_set *find_set(struct machine *m, guint *index)
 {
     for (guint i = 0; m->listeners && i < m->listeners->len; i++) {
         struct machine_listener *l = g_ptr_array_index(m->listeners, i);
         if (l->event == set_event) {
-            set_free(l->opaque);
-            g_ptr_array_remove_index(m->listeners, i);
-            return;
+            *index = i;
+            return l->opaque;
         }
+    }
+    return NULL;
+}
+
+void monitor_free_all(struct machine *m)
+{
+    guint i;
+    struct monitor_set *set = find_set(m, &i);
+
+    if (set) {
+        set_free(set);
+        g_ptr_array_remove_index(m->listeners, i);
+    }
+}
+
+void monitor_set_stall_timeout(struct machine *m, unsigned ms)
+{
+    guint i;
+    struct monitor_set *set = find_set(m, &i);
+
+    for (guint j = 0; set && j < set->mons->len; j++) {
+        struct monitor *mon = g_ptr_array_index(set->mons, j);
+        mon->stall_ms = MAX(ms, 1u);
     }
 }

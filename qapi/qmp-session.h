@@ -15,24 +15,47 @@
 #define QMP_MAX_MESSAGE (16u * 1024 * 1024)
 #define QMP_MAX_DEPTH 1024u
 
-/* Returns false when the transport refused the bytes (client stalled). */
-typedef bool (*qmp_write_fn)(void *opaque, const char *data, size_t len);
+/*
+ * The transport under a session (qmp-server.c puts it on a chardev).
+ * Flow control: a client gets every reply it asked for, so replies are
+ * always taken whole; instead, while busy() says the client is behind on
+ * reading, the session runs no more commands and holds the rest of its
+ * input until qmp_session_resume().  This is what lets a client pipeline
+ * thousands of commands, as QEMU allows.
+ */
+struct qmp_transport {
+    /* Sends one whole message (CRLF included).  Replies are never refused;
+     * an event may be (false) when the client is too far behind. */
+    bool (*write)(void *opaque, const char *data, size_t len, bool event);
+    /* True while the client has unread output the session should wait
+     * for.  May be NULL (never busy). */
+    bool (*busy)(void *opaque);
+};
 
 struct qmp_session;
 
 struct qmp_session *qmp_session_new(struct machine *m,
                                     const struct qmp_command_def *cmds,
                                     size_t nr_cmds, bool pretty,
-                                    qmp_write_fn write, void *opaque);
+                                    const struct qmp_transport *t,
+                                    void *opaque);
 void qmp_session_free(struct qmp_session *s);
-/* New client: back to negotiation mode, send the greeting. */
+/* New client: back to negotiation mode, drops held input, sends the
+ * greeting. */
 void qmp_session_greet(struct qmp_session *s);
+/* Runs the commands in buf until the transport is busy; the rest is held
+ * (the caller should stop reading while qmp_session_held() is non-zero:
+ * held input is bounded by what it passes in). */
 void qmp_session_input(struct qmp_session *s, const uint8_t *buf, size_t len);
-/* Sends an event if the session is negotiated.  data_json may be NULL. */
-void qmp_session_event(struct qmp_session *s, const char *name,
+/* The transport is no longer busy: runs held input.  True when none is
+ * left. */
+bool qmp_session_resume(struct qmp_session *s);
+/* Input bytes waiting for the client to catch up on its replies. */
+size_t qmp_session_held(const struct qmp_session *s);
+/* Sends an event if the session is negotiated; false if the transport
+ * refused it.  data_json may be NULL. */
+bool qmp_session_event(struct qmp_session *s, const char *name,
                        const char *data_json, gint64 now_us);
 bool qmp_session_negotiated(const struct qmp_session *s);
-/* The write callback refused output since the last greeting. */
-bool qmp_session_stalled(const struct qmp_session *s);
 
 #endif

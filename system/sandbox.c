@@ -20,6 +20,20 @@
  * The lists are data in sandbox-rules.h, compiled to BPF at build time
  * (sandbox-gen.c): here a program is copied, the process id patched in
  * where a rule needs it, and loaded with seccomp(2).
+ *
+ * After a seccomp kill the pidfile and any unix socket of a server=on
+ * chardev stay behind (issue 13, item 9), as they do after QEMU's
+ * SIGSYS kill.  They are not removed from the SIGSYS handler on purpose:
+ * the handler runs on the thread that made the forbidden call, under that
+ * thread's filter, and a vCPU thread's filter must not allow unlink (a
+ * compromised vCPU thread could delete files); a trap inside the handler
+ * would turn the clean exit 159 into a core-dumping SIGSYS.  The paths
+ * live in main's and the chardevs' state, which a handler could only
+ * reach through a mutable global, and a process that just made a call it
+ * never makes is in a state where doing more than write() and _exit() is
+ * a risk.  What is left is harmless to the next start: a server=on
+ * chardev unlinks a stale socket before binding, and the pidfile's lock
+ * (flock) died with the process, so the next vireo takes the file over.
  */
 #include "util/common.h"
 #include <linux/filter.h>

@@ -9,8 +9,9 @@
  * from any thread (vCPUs through the UART): chardev_write() takes c->lock,
  * tries one non-blocking write, buffers the rest up to CHARDEV_OUT_BOUND
  * and drops (and counts) beyond.  A buffered remainder is flushed by a
- * G_IO_OUT source on the main context.  c->lock protects out_fd, outbuf,
- * out_src, resume_src and dropped; it is a leaf lock (nothing else is taken
+ * G_IO_OUT source on the main context, which tells the frontends (drained)
+ * once the buffer is empty.  c->lock protects out_fd, outbuf, out_src,
+ * resume_src, dropped and progress; it is a leaf lock (nothing else is taken
  * under it except GLib's context lock when attaching a source).
  *
  * stdio output never blocks the vCPU and never changes fd 1 itself: a tty
@@ -91,6 +92,7 @@ struct chardev {
     GSource *out_src;
     GSource *resume_src;
     uint64_t dropped;
+    uint64_t progress; /* bytes the backend took */
 
     /* socket */
     int listen_fd;
@@ -312,10 +314,13 @@ static void out_unwatch_locked(struct chardev *c)
     }
 }
 
+static void fe_drained(struct chardev *c);
+
 static gboolean out_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct chardev *c = opaque;
     gboolean again = G_SOURCE_CONTINUE;
+    bool drained = false;
 
     g_mutex_lock(&c->lock);
     while (c->outbuf->len && c->out_fd >= 0) {
@@ -329,20 +334,46 @@ static gboolean out_ready(gint fd, GIOCondition cond, gpointer opaque)
             g_byte_array_set_size(c->outbuf, 0);
             break;
         }
+        c->progress += (uint64_t)n;
         g_byte_array_remove_range(c->outbuf, 0, (guint)n);
     }
     if (!c->outbuf->len || c->out_fd < 0) {
         g_source_unref(c->out_src);
         c->out_src = NULL;
         again = G_SOURCE_REMOVE;
+        drained = !c->outbuf->len;
     }
     g_mutex_unlock(&c->lock);
+    /* out_src is cleared: a frontend may write (and so re-arm it) here */
+    if (drained) {
+        fe_drained(c);
+    }
     return again;
+}
+
+/* Called with c->lock held: one non-blocking write of buf if nothing is
+ * queued before it.  Returns the bytes written, or -1 when the reader is
+ * gone (EPIPE, ECONNRESET: the main loop notices the hang-up). */
+static ssize_t write_direct_locked(struct chardev *c, const uint8_t *buf,
+                                   size_t len)
+{
+    ssize_t n;
+
+    if (c->outbuf->len) {
+        return 0;
+    }
+    n = raw_write(c, c->out_fd, buf, len);
+    if (n > 0) {
+        c->progress += (uint64_t)n;
+        return n;
+    }
+    return n < 0 && errno != EAGAIN ? -1 : 0;
 }
 
 size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
 {
-    size_t done = 0, take;
+    size_t done, take;
+    ssize_t n;
 
     if (c->o.be == BE_NULL || len == 0) {
         return len;
@@ -353,17 +384,13 @@ size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
         g_mutex_unlock(&c->lock);
         return len;
     }
-    if (!c->outbuf->len) {
-        ssize_t n = raw_write(c, c->out_fd, buf, len);
-        if (n > 0) {
-            done = (size_t)n;
-        } else if (n < 0 && errno != EAGAIN) {
-            /* EPIPE/ECONNRESET: the main loop notices the hang-up */
-            c->dropped += len;
-            g_mutex_unlock(&c->lock);
-            return 0;
-        }
+    n = write_direct_locked(c, buf, len);
+    if (n < 0) {
+        c->dropped += len;
+        g_mutex_unlock(&c->lock);
+        return 0;
     }
+    done = (size_t)n;
     take = c->outbuf->len < c->out_bound
                ? MIN(len - done, c->out_bound - c->outbuf->len)
                : 0;
@@ -376,6 +403,46 @@ size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
     }
     g_mutex_unlock(&c->lock);
     return done + take;
+}
+
+void chardev_write_all(struct chardev *c, const uint8_t *buf, size_t len)
+{
+    ssize_t n;
+
+    if (c->o.be == BE_NULL || len == 0) {
+        return;
+    }
+    g_mutex_lock(&c->lock);
+    if (c->out_fd >= 0) {
+        n = write_direct_locked(c, buf, len);
+        if (n < 0 || len - (size_t)n > G_MAXUINT) {
+            c->dropped += len; /* the reader is gone (or 4 GiB at once) */
+        } else if ((size_t)n < len) {
+            g_byte_array_append(c->outbuf, buf + n, (guint)(len - (size_t)n));
+            out_watch_locked(c);
+        }
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+size_t chardev_out_pending(const struct chardev *c)
+{
+    size_t n;
+
+    g_mutex_lock((GMutex *)&c->lock);
+    n = c->outbuf->len;
+    g_mutex_unlock((GMutex *)&c->lock);
+    return n;
+}
+
+uint64_t chardev_out_progress(const struct chardev *c)
+{
+    uint64_t n;
+
+    g_mutex_lock((GMutex *)&c->lock);
+    n = c->progress;
+    g_mutex_unlock((GMutex *)&c->lock);
+    return n;
 }
 
 static void write_str(struct chardev *c, const char *s)
@@ -422,6 +489,15 @@ static void fe_opened(struct chardev *c)
 {
     for (unsigned i = 0; i < c->nfe; i++) {
         fe_open_one(c, i);
+    }
+}
+
+static void fe_drained(struct chardev *c)
+{
+    for (unsigned i = 0; i < c->nfe; i++) {
+        if (c->fe[i].drained) {
+            c->fe[i].drained(c->fe[i].opaque);
+        }
     }
 }
 
@@ -629,6 +705,12 @@ static gboolean resume_cb(gpointer opaque)
     g_source_unref(c->resume_src);
     c->resume_src = NULL;
     g_mutex_unlock(&c->lock);
+    if (c->retry_src) {
+        /* the frontend has room again: no need to poll it */
+        g_source_destroy(c->retry_src);
+        g_source_unref(c->retry_src);
+        c->retry_src = NULL;
+    }
     input_start(c);
     return G_SOURCE_REMOVE;
 }

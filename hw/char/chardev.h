@@ -28,6 +28,10 @@ struct chardev_frontend {
     size_t (*can_read)(void *opaque);
     void (*read)(void *opaque, const uint8_t *buf, size_t len);
     void (*event)(void *opaque, enum chardev_event ev);
+    /* Optional, main loop: output the backend could not take at once has
+     * all been written now (a frontend waiting for its reader, such as a
+     * QMP monitor applying back-pressure, carries on). */
+    void (*drained)(void *opaque);
     void *opaque;
 };
 
@@ -45,6 +49,15 @@ bool chardev_attach(struct chardev *c, const struct chardev_frontend *fe,
 void chardev_detach(struct chardev *c, void *opaque);
 /* Any thread.  Returns bytes accepted (all of them unless dropped). */
 size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len);
+/* Any thread.  Takes all of buf, buffering beyond the bound if need be:
+ * for framed output (QMP messages) that must never be cut short.  The
+ * caller bounds its own backlog with chardev_out_pending(). */
+void chardev_write_all(struct chardev *c, const uint8_t *buf, size_t len);
+/* Any thread.  Output bytes buffered, waiting for the backend. */
+size_t chardev_out_pending(const struct chardev *c);
+/* Any thread.  Output bytes the backend has taken so far: tells a slow
+ * reader (this grows) from one that stopped. */
+uint64_t chardev_out_progress(const struct chardev *c);
 /* Main loop only.  Drops the connected client of a socket chardev (a
  * server then accepts the next one); false if there is none. */
 bool chardev_disconnect(struct chardev *c);

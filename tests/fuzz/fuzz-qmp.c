@@ -4,13 +4,15 @@
  * splitter, JSON parsing, request checking and the generated argument
  * validation (the unit-test schema: every integer width, enums, nested
  * structs, lists, unions, alternates).  The first input byte picks the read
- * chunk size and whether the transport refuses output at some point; the
- * rest is the client's byte stream after a negotiated greeting.
+ * chunk size and whether the transport is busy (the client behind on
+ * reading) beyond some output; the rest is the client's byte stream after
+ * a negotiated greeting.
  *
  * Invariants checked: every server message is one CRLF-terminated line of
  * printable ASCII that parses as a JSON object with exactly one of
  * "return", "error" (with class and desc) or "event"/"QMP"; the splitter
- * never holds more than its limit.
+ * never holds more than its limit; a busy transport gets at most one reply
+ * more, and held input all runs once it is no longer busy.
  */
 #include "util/common.h"
 #include "qapi/qmp-session.h"
@@ -21,10 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fz {
     struct tq_machine tm;
-    size_t refuse_after; /* bytes of output accepted before refusing */
-    size_t written;
-    unsigned parsed; /* lines fully parsed (capped: random input makes
-                        thousands of identical stray-byte errors) */
+    size_t busy_after; /* unread output bytes that make the transport busy */
+    size_t pending;    /* output the "client" has not read yet */
+    bool busy_seen;    /* busy() said yes: at most one more reply */
+    unsigned parsed;   /* lines fully parsed (capped: random input makes
+                          thousands of identical stray-byte errors) */
 };
 
 static void check_line(struct fz *f, const char *line, size_t len)
@@ -63,15 +66,23 @@ static void check_line(struct fz *f, const char *line, size_t len)
     json_free(n);
 }
 
-static bool fz_write(void *opaque, const char *buf, size_t len)
+static bool fz_busy(void *opaque)
+{
+    struct fz *f = opaque;
+
+    f->busy_seen = f->pending > f->busy_after;
+    return f->busy_seen;
+}
+
+static bool fz_write(void *opaque, const char *buf, size_t len, bool event)
 {
     struct fz *f = opaque;
     char *line;
 
-    if (f->written + len > f->refuse_after) {
-        return false;
+    if (!event && f->busy_seen) {
+        abort(); /* a command ran after the transport said it was busy */
     }
-    f->written += len;
+    f->pending += len;
     if (len < 2 || buf[len - 2] != '\r' || buf[len - 1] != '\n' ||
         memchr(buf, '\n', len - 1)) {
         abort();
@@ -81,6 +92,11 @@ static bool fz_write(void *opaque, const char *buf, size_t len)
     g_free(line);
     return true;
 }
+
+static const struct qmp_transport fz_transport = {
+    .write = fz_write,
+    .busy = fz_busy,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -95,10 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     chunk = (data[0] & 0x3f) + 1;
-    f.refuse_after = (data[0] & 0x40) ? 4096 : SIZE_MAX;
+    f.busy_after = (data[0] & 0x40) ? 256 : SIZE_MAX;
     f.tm.events = g_ptr_array_new_with_free_func(g_free);
     s = qmp_session_new((struct machine *)(void *)&f.tm, tq_commands,
-                        tq_nr_commands, false, fz_write, &f);
+                        tq_nr_commands, false, &fz_transport, &f);
     qmp_session_greet(s);
     if (data[0] & 0x80) {
         qmp_session_input(s, (const uint8_t *)neg, sizeof(neg) - 1);
@@ -106,6 +122,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++, size--;
     for (size_t off = 0; off < size; off += chunk) {
         qmp_session_input(s, data + off, MIN(chunk, size - off));
+        if (qmp_session_held(s) && off / chunk % 3 == 2) {
+            /* the client reads everything: the held input runs */
+            f.pending = 0;
+            f.busy_seen = false;
+            if (!qmp_session_resume(s) && !f.busy_seen) {
+                abort();
+            }
+        }
     }
     qmp_session_event(s, "TEST_PLAIN", NULL, 1);
     qmp_session_free(s);

@@ -31,7 +31,7 @@ void machine_request(struct machine *m, enum machine_req req,
 
 struct fe_rec {
     GByteArray *data;
-    int opened, closed, breaks;
+    int opened, closed, breaks, drained;
     size_t room;
 };
 
@@ -75,12 +75,20 @@ static void rec_clear(struct fe_rec *r)
     g_byte_array_unref(r->data);
 }
 
+static void rec_drained(void *opaque)
+{
+    struct fe_rec *r = opaque;
+
+    r->drained++;
+}
+
 static struct chardev_frontend rec_fe(struct fe_rec *r)
 {
     struct chardev_frontend fe = {
         .can_read = rec_can_read,
         .read = rec_read,
         .event = rec_event,
+        .drained = rec_drained,
         .opaque = r,
     };
     return fe;
@@ -747,6 +755,71 @@ static void test_flush(void)
     machine_teardown(&m);
 }
 
+/* chardev_write_all() (QMP replies): nothing is dropped however far
+ * beyond the bound, the client gets every byte in order, progress counts
+ * what it took, and the frontend hears "drained" once all is out. */
+static void test_write_all(void)
+{
+    struct machine m;
+    char *path = tmp_path("all.sock");
+    char *text;
+    struct fe_rec r;
+    struct chardev_frontend fe;
+    struct chardev *c;
+    enum { TOTAL = 4 * 1024 * 1024 };
+    uint8_t *pattern = g_malloc(TOTAL), *got = g_malloc(TOTAL);
+    size_t received = 0;
+    int cl;
+
+    for (size_t i = 0; i < TOTAL; i++) {
+        pattern[i] = (uint8_t)(i % 253);
+    }
+    machine_setup(&m);
+    rec_init(&r);
+    text = g_strdup_printf("socket,id=s0,path=%s,server=on,wait=off", path);
+    c = new_ok(&m, text);
+    g_free(text);
+    fe = rec_fe(&r);
+    chardev_attach(c, &fe, NULL);
+    cl = unix_connect(path);
+    SPIN_UNTIL(&m, r.opened == 1);
+    /* one write far beyond the bound, then a small one behind it */
+    chardev_write_all(c, pattern, TOTAL - 16);
+    chardev_write_all(c, pattern + TOTAL - 16, 16);
+    g_assert_cmpuint(chardev_dropped(c), ==, 0);
+    g_assert_cmpuint(chardev_out_pending(c), >, CHARDEV_OUT_BOUND);
+    g_assert_cmpuint(chardev_out_progress(c) + chardev_out_pending(c), ==,
+                     TOTAL);
+    g_assert_cmpint(r.drained, ==, 0);
+    g_assert_cmpint(fcntl(cl, F_SETFL, O_NONBLOCK), ==, 0);
+    {
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        while (received < TOTAL) {
+            ssize_t n = read(cl, got + received, TOTAL - received);
+            if (n > 0) {
+                received += (size_t)n;
+            }
+            g_main_context_iteration(m.ctx, FALSE);
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        }
+    }
+    g_assert_cmpmem(got, received, pattern, TOTAL);
+    SPIN_UNTIL(&m, r.drained == 1);
+    g_assert_cmpuint(chardev_out_pending(c), ==, 0);
+    g_assert_cmpuint(chardev_out_progress(c), ==, TOTAL);
+    close(cl);
+    SPIN_UNTIL(&m, r.closed == 1);
+    /* no client: accepted and discarded, as chardev_write() does */
+    chardev_write_all(c, pattern, 16);
+    g_assert_cmpuint(chardev_out_pending(c), ==, 0);
+    free_all(&m);
+    g_free(pattern);
+    g_free(got);
+    tmp_path_free(path);
+    rec_clear(&r);
+    machine_teardown(&m);
+}
+
 static gpointer accept_input_thread(gpointer opaque)
 {
     chardev_accept_input(opaque);
@@ -1074,6 +1147,7 @@ int main(int argc, char **argv)
     g_test_add_func("/chardev/wait-on", test_wait_on);
     g_test_add_func("/chardev/never-blocks", test_never_blocks);
     g_test_add_func("/chardev/flush", test_flush);
+    g_test_add_func("/chardev/write-all", test_write_all);
     g_test_add_func("/chardev/can-read", test_can_read);
     g_test_add_func("/chardev/pty", test_pty);
     g_test_add_func("/chardev/mux", test_mux);

@@ -116,8 +116,27 @@ static void test_strings(void)
     bad("\"\\ud83d\"", "unpaired surrogate");
     bad("\"\\ude00\"", "unpaired surrogate");
     bad("\"\\ud83d\\u0041\"", "unpaired surrogate");
-    bad("\"\\u0000\"", "\\u0000");
     bad("\"\xff\"", "invalid UTF-8");
+    bad("\"\xc0\x81\"", "invalid UTF-8");
+}
+
+/* U+0000 is kept as QEMU keeps it: the pair C0 80, written back as
+ * \u0000 ("The command query-status\u0000 has not been found"). */
+static void test_nul(void)
+{
+    struct json_value *n = ok("\"a\\u0000b\"");
+    GString *out = g_string_new(NULL);
+
+    g_assert_cmpstr(json_string(n), ==, "a" JSON_MODIFIED_NUL "b");
+    json_write(out, n, JSON_WRITE_QMP);
+    g_assert_cmpstr(out->str, ==, "\"a\\u0000b\"");
+    json_free(n);
+    n = ok("\"\xc0\x80\"");
+    g_assert_cmpstr(json_string(n), ==, JSON_MODIFIED_NUL);
+    json_free(n);
+    g_assert_true(json_utf8_valid("x\xc0\x80", 3));
+    g_assert_false(json_utf8_valid("x\xc0", 2));
+    g_string_free(out, TRUE);
 }
 
 static void test_structure(void)
@@ -127,14 +146,17 @@ static void test_structure(void)
     bad("{\"execute\": \"query-status\", \"execute\": \"quit\"}",
         "duplicate key");
     bad("{\"a\": 1} {}", "unexpected data after the value");
-    bad("{\"a\" 1}", "expecting ':'");
-    bad("{1: 2}", "expecting a string as object key");
-    bad("{\"a\": 1,}", "expecting a string as object key");
-    bad("[1 2]", "expecting ',' or ']'");
+    bad("{\"a\" 1}", "missing : in object pair");
+    bad("{1: 2}", "key is not a string in object");
+    bad("{\"a\": 1,}", "expecting value");
+    bad("[1 2]", "expected separator in list");
     bad("[1,]", "expecting value");
-    bad("{\"a\": 1", "expecting ',' or '}'");
-    bad("tru", "expecting value");
-    bad("nul", "expecting value");
+    bad("{\"a\": 1", "expected separator in dict");
+    bad("tru", "invalid keyword 'tru'");
+    bad("nul", "invalid keyword 'nul'");
+    bad("[true, query]", "invalid keyword 'query'");
+    bad("{execute: 1}", "invalid keyword 'execute'");
+    bad("{null: 1}", "key is not a string in object");
     bad("@", "expecting value");
 }
 
@@ -163,6 +185,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json-parse/values", test_values);
     g_test_add_func("/json-parse/numbers", test_numbers);
     g_test_add_func("/json-parse/strings", test_strings);
+    g_test_add_func("/json-parse/nul", test_nul);
     g_test_add_func("/json-parse/structure", test_structure);
     g_test_add_func("/json-parse/depth", test_depth);
     return g_test_run();

@@ -123,15 +123,17 @@ static void test_escapes(void)
                 "\"q\\\" b\\\\ /\\b\\f\\n\\r\\t\\u0001\\u001F\\u007F "
                 "\\u00E9 \\u20AC \\uD83D\\uDE00\"");
     json_free(v);
-    /* invalid UTF-8 (stray continuation, overlong, surrogate, truncated)
-     * never reaches the output as such */
+    /* invalid UTF-8 (stray continuation, overlong, surrogate, truncated,
+     * beyond U+10FFFF, noncharacters) never reaches the output as such:
+     * one U+FFFD per sequence, as QEMU writes it */
     v = json_new_string("a\x80"
                         "b\xc0\xaf"
                         "c\xed\xa0\x80"
+                        "e\xf4\x90\x80\x80"
+                        "f\xef\xb7\x90\xef\xbf\xbe"
                         "d\xe2\x82");
     check_write(v, JSON_WRITE_ASCII,
-                "\"a\\uFFFDb\\uFFFD\\uFFFDc\\uFFFD\\uFFFD\\uFFFDd\\uFFFD"
-                "\\uFFFD\"");
+                "\"a\\uFFFDb\\uFFFDc\\uFFFDe\\uFFFDf\\uFFFD\\uFFFDd\\uFFFD\"");
     {
         GString *s = g_string_new(NULL);
         json_write(s, v, 0);

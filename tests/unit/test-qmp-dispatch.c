@@ -3,7 +3,8 @@
  * test-qmp-dispatch.c: the QMP protocol layer (qmp-session + dispatch) on
  * the unit-test schema: greeting, negotiation, id echo, every request
  * error, exec-oob, error classes, events, CRLF framing, no-reply commands
- * and a client that stops reading.
+ * and flow control: a client behind on reading gets no more commands run
+ * until it catches up, then all of them.
  */
 #include "util/common.h"
 #include "qapi/qmp-session.h"
@@ -13,20 +14,30 @@ struct conn {
     struct tq_machine tm;
     struct qmp_session *s;
     GString *out;
-    size_t budget; /* bytes the "socket" still accepts */
+    size_t budget; /* unread output beyond which the client is behind */
+    size_t unread; /* output the client has not read yet */
 };
 
-static bool conn_write(void *opaque, const char *data, size_t len)
+static bool conn_write(void *opaque, const char *data, size_t len, bool event)
 {
     struct conn *c = opaque;
 
-    if (len > c->budget) {
-        return false;
-    }
-    c->budget -= len;
     g_string_append_len(c->out, data, (gssize)len);
+    c->unread += len;
     return true;
 }
+
+static bool conn_busy(void *opaque)
+{
+    struct conn *c = opaque;
+
+    return c->unread > c->budget;
+}
+
+static const struct qmp_transport conn_transport = {
+    .write = conn_write,
+    .busy = conn_busy,
+};
 
 static void conn_open(struct conn *c, bool negotiate)
 {
@@ -35,7 +46,7 @@ static void conn_open(struct conn *c, bool negotiate)
     c->out = g_string_new(NULL);
     c->budget = SIZE_MAX;
     c->s = qmp_session_new((struct machine *)(void *)&c->tm, tq_commands,
-                           tq_nr_commands, false, conn_write, c);
+                           tq_nr_commands, false, &conn_transport, c);
     qmp_session_greet(c->s);
     if (negotiate) {
         const char *m = "{\"execute\": \"qmp_capabilities\"}";
@@ -265,33 +276,51 @@ static void test_no_reply(void)
     conn_close(&c);
 }
 
-static void test_stalled_client(void)
+static void test_busy_client(void)
 {
     struct conn c;
     GString *many = g_string_new(NULL);
+    const char *one = "{\"execute\": \"test-oob\"}";
+    const size_t reply = strlen("{\"return\": 42}\r\n");
     char *r;
 
     conn_open(&c, true);
     c.budget = 1000;
+    c.unread = 0;
     for (int i = 0; i < 10000; i++) {
-        g_string_append(many, "{\"execute\": \"test-oob\"}");
+        g_string_append(many, one);
     }
     r = tx(&c, many->str);
-    g_assert_true(qmp_session_stalled(c.s));
-    /* the output never went past what the transport accepted, and the
-     * session stopped running commands once it stalled */
-    g_assert_cmpuint(strlen(r), <=, 1000);
-    g_assert_cmpuint(strlen(r), >, 900);
-    g_assert_cmpuint(c.tm.calls, <, 100);
+    /* commands stopped once the client was behind: one reply beyond the
+     * budget at most, the rest of the input is held, nothing is lost */
+    g_assert_cmpuint(strlen(r), >, 1000);
+    g_assert_cmpuint(strlen(r), <=, 1000 + reply);
+    g_assert_cmpuint(c.tm.calls, ==, strlen(r) / reply);
+    g_assert_cmpuint(qmp_session_held(c.s), ==,
+                     many->len - c.tm.calls * strlen(one));
     g_free(r);
-    /* more input while stalled: nothing runs, nothing is written */
-    r = tx(&c, "{\"execute\": \"test-oob\"}");
+    /* more input while behind: held behind the rest, nothing runs */
+    r = tx(&c, one);
     g_assert_cmpstr(r, ==, "");
     g_free(r);
-    /* a reconnect clears it */
+    g_assert_false(qmp_session_resume(c.s));
+    g_assert_cmpuint(c.tm.calls, <, 100);
+    /* the client reads what it has: the rest runs until it is behind
+     * again, and all of it once it keeps up */
+    c.unread = 0;
+    g_assert_false(qmp_session_resume(c.s));
+    g_assert_cmpuint(c.tm.calls, <, 200);
     c.budget = SIZE_MAX;
+    g_assert_true(qmp_session_resume(c.s));
+    g_assert_cmpuint(c.tm.calls, ==, 10001);
+    g_assert_cmpuint(qmp_session_held(c.s), ==, 0);
+    /* a reconnect drops held input */
+    c.budget = 0;
+    r = tx(&c, "{\"execute\": \"test-oob\"}{\"execute\": \"test-oob\"}");
+    g_free(r);
+    g_assert_cmpuint(qmp_session_held(c.s), >, 0);
     qmp_session_greet(c.s);
-    g_assert_false(qmp_session_stalled(c.s));
+    g_assert_cmpuint(qmp_session_held(c.s), ==, 0);
     g_string_free(many, TRUE);
     conn_close(&c);
 }
@@ -303,7 +332,7 @@ static void test_pretty(void)
 
     conn_open(&c, false);
     s = qmp_session_new((struct machine *)(void *)&c.tm, tq_commands,
-                        tq_nr_commands, true, conn_write, &c);
+                        tq_nr_commands, true, &conn_transport, &c);
     qmp_session_input(s, (const uint8_t *)"{\"execute\":\"qmp_capabilities\"}",
                       30);
     g_string_truncate(c.out, 0);
@@ -338,7 +367,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp-dispatch/oob", test_oob);
     g_test_add_func("/qmp-dispatch/events", test_events);
     g_test_add_func("/qmp-dispatch/no-reply", test_no_reply);
-    g_test_add_func("/qmp-dispatch/stalled-client", test_stalled_client);
+    g_test_add_func("/qmp-dispatch/busy-client", test_busy_client);
     g_test_add_func("/qmp-dispatch/pretty", test_pretty);
     g_test_add_func("/qmp-dispatch/ascii-output", test_ascii_output);
     return g_test_run();
