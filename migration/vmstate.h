@@ -61,6 +61,12 @@ struct vmstate_desc {
     {                                                                          \
 #f, VMS_T_BUFFER, offsetof(st, f), sizeof(((st *)0)->f), 1, NULL       \
     }
+/* A nested description, n elements of the member's element type. */
+#define VMS_STRUCT_ARRAY(st, f, n, desc)                                       \
+    {                                                                          \
+#f, VMS_T_STRUCT, offsetof(st, f), sizeof(((st *)0)->f) / (n), n, desc \
+    }
+#define VMS_STRUCT(st, f, desc) VMS_STRUCT_ARRAY(st, f, 1, desc)
 #define VMS_END                                                                \
     {                                                                          \
         NULL, VMS_T_END, 0, 0, 0, NULL                                         \

@@ -393,6 +393,8 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
     k->has_readonly_mem = true;
     k->has_tsc_deadline = kvm_check_extension(k, KVM_CAP_TSC_DEADLINE_TIMER);
     k->has_x2apic_api = kvm_check_extension(k, KVM_CAP_X2APIC_API) > 0;
+    k->has_smm = kvm_check_extension(k, KVM_CAP_X86_SMM) > 0;
+    k->has_adjust_clock = kvm_check_extension(k, KVM_CAP_ADJUST_CLOCK) > 0;
 
     r = kvm_ioctl(k, k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
     if (r < 0) {

@@ -74,6 +74,8 @@ struct kvm_accel {
     bool has_readonly_mem;
     bool has_tsc_deadline;
     bool has_x2apic_api;
+    bool has_smm;          /* KVM_CAP_X86_SMM: vCPU events carry SMM state */
+    bool has_adjust_clock; /* KVM_CAP_ADJUST_CLOCK: KVM_GET/SET_CLOCK */
     /* KVM_GET_SUPPORTED_CPUID: with the real backend the query runs on a
      * thread of its own while the machine is set up (on this kind of host
      * it is the slowest ioctl of the start: each CPUID KVM executes traps
