@@ -79,4 +79,10 @@ bool vmstate_save(const struct vmstate_desc *d, void *opaque, GByteArray *out,
 bool vmstate_load(const struct vmstate_desc *d, void *opaque,
                   const uint8_t *buf, size_t len, size_t *pos, Error **errp);
 
+/* Checks that [0, len) of buf is exactly one well-formed body of d
+ * (lengths, tags, subsection names, bool values) without storing anything
+ * or running post_load: the first pass of a load, for staging. */
+bool vmstate_check(const struct vmstate_desc *d, const uint8_t *buf, size_t len,
+                   Error **errp);
+
 #endif

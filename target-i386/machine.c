@@ -6,11 +6,16 @@
  * KVM_GET_REGS ... KVM_GET_MP_STATE), so that `--dump-vmstate` shows the
  * layout and a change to it is seen.  post_load checks what the stream
  * alone can be checked for; x86_cpu_check_state then checks it against
- * the destination vCPU before anything is written.
+ * the destination vCPU before anything is written.  Also the VM-wide
+ * state KVM holds: the KVM clock and, with kernel-irqchip=on, the PICs,
+ * the IOAPIC and the PIT.
  */
 #include "util/common.h"
+#include "accel/kvm/kvm.h"
+#include "migration/savevm.h"
 #include "migration/vmstate.h"
 #include "target-i386/cpu.h"
+#include "target-i386/machine.h"
 
 static const struct vmstate_field regs_fields[] = {
     VMS_U64(struct kvm_regs, rax),
@@ -292,4 +297,206 @@ const struct vmstate_desc x86_cpu_vmsd = {
     .fields = cpu_fields,
     .subsections = cpu_subsections,
     .post_load = cpu_post_load,
+};
+
+/* ---- savevm sections ---- */
+
+/* A section body parsed into a new object of `size` bytes (post_load, if
+ * any, only checks it); NULL with errp set if the body is refused. */
+static void *stage_new(const struct vmstate_desc *d, size_t size,
+                       const uint8_t *body, size_t len, Error **errp)
+{
+    void *obj = g_malloc0(size);
+    size_t pos = 0;
+
+    if (!vmstate_check(d, body, len, errp) ||
+        !vmstate_load(d, obj, body, len, &pos, errp)) {
+        g_free(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static bool cpu_sv_save(void *opaque, GByteArray *out, Error **errp)
+{
+    struct x86_cpu_state *st = g_new0(struct x86_cpu_state, 1);
+    bool ok = x86_cpu_save_state(opaque, st, errp) &&
+              vmstate_save(&x86_cpu_vmsd, st, out, errp);
+
+    g_free(st);
+    return ok;
+}
+
+/* Parsed into a private struct (post_load only checks it), then checked
+ * against the destination vCPU; nothing reaches KVM here. */
+static void *cpu_sv_stage(void *opaque, const uint8_t *body, size_t len,
+                          Error **errp)
+{
+    struct x86_cpu_state *st =
+        stage_new(&x86_cpu_vmsd, sizeof(*st), body, len, errp);
+
+    if (st && !x86_cpu_check_state(opaque, st, errp)) {
+        g_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static bool cpu_sv_commit(void *opaque, void *staged, Error **errp)
+{
+    x86_cpu_load_state(opaque, staged);
+    return true;
+}
+
+const struct savevm_ops x86_cpu_savevm_ops = {
+    .version = 1,
+    .save = cpu_sv_save,
+    .stage = cpu_sv_stage,
+    .commit = cpu_sv_commit,
+    .free_staged = g_free,
+};
+
+/* ---- the KVM clock (KVM_GET/SET_CLOCK) ---- */
+
+static const struct vmstate_field clock_fields[] = {
+    VMS_U64(struct kvm_clock_data, clock),
+    VMS_U32(struct kvm_clock_data, flags),
+    VMS_END,
+};
+
+const struct vmstate_desc x86_kvmclock_vmsd = {
+    .name = "kvmclock",
+    .version = 1,
+    .fields = clock_fields,
+};
+
+static bool clock_sv_save(void *opaque, GByteArray *out, Error **errp)
+{
+    struct kvm_accel *k = opaque;
+    struct kvm_clock_data d = {0};
+    int r = kvm_ioctl(k, k->vm_fd, KVM_GET_CLOCK, &d);
+
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_GET_CLOCK failed");
+        return false;
+    }
+    return vmstate_save(&x86_kvmclock_vmsd, &d, out, errp);
+}
+
+static void *clock_sv_stage(void *opaque, const uint8_t *body, size_t len,
+                            Error **errp)
+{
+    return stage_new(&x86_kvmclock_vmsd, sizeof(struct kvm_clock_data), body,
+                     len, errp);
+}
+
+/* The guest's clock continues from the saved value: no jump forward by
+ * the time the VM spent stopped or on the wire (QEMU does the same unless
+ * told to account for it). */
+static bool clock_sv_commit(void *opaque, void *staged, Error **errp)
+{
+    struct kvm_accel *k = opaque;
+    struct kvm_clock_data d = {.clock =
+                                   ((struct kvm_clock_data *)staged)->clock};
+    int r = kvm_ioctl(k, k->vm_fd, KVM_SET_CLOCK, &d);
+
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_SET_CLOCK failed");
+        return false;
+    }
+    return true;
+}
+
+const struct savevm_ops x86_kvmclock_savevm_ops = {
+    .version = 1,
+    .save = clock_sv_save,
+    .stage = clock_sv_stage,
+    .commit = clock_sv_commit,
+    .free_staged = g_free,
+};
+
+/* ---- the in-kernel irqchip and PIT (kernel-irqchip=on) ---- */
+
+/* KVM's own structs, carried as they are: their layout is KVM ABI. */
+struct x86_kvm_irqchip_state {
+    uint8_t pic_master[512];
+    uint8_t pic_slave[512];
+    uint8_t ioapic[512];
+    uint8_t pit[sizeof(struct kvm_pit_state2)];
+};
+
+static const struct vmstate_field irqchip_fields[] = {
+    VMS_BUFFER(struct x86_kvm_irqchip_state, pic_master),
+    VMS_BUFFER(struct x86_kvm_irqchip_state, pic_slave),
+    VMS_BUFFER(struct x86_kvm_irqchip_state, ioapic),
+    VMS_BUFFER(struct x86_kvm_irqchip_state, pit),
+    VMS_END,
+};
+
+const struct vmstate_desc x86_kvm_irqchip_vmsd = {
+    .name = "kvm-irqchip",
+    .version = 1,
+    .fields = irqchip_fields,
+};
+
+static bool irqchip_xfer(struct kvm_accel *k, struct x86_kvm_irqchip_state *s,
+                         bool set, Error **errp)
+{
+    uint8_t *chips[3] = {s->pic_master, s->pic_slave, s->ioapic};
+    unsigned long req = set ? KVM_SET_IRQCHIP : KVM_GET_IRQCHIP;
+    int r;
+
+    for (uint32_t id = 0; id < 3; id++) {
+        struct kvm_irqchip c = {.chip_id = id};
+
+        if (set) {
+            memcpy(c.chip.dummy, chips[id], 512);
+        }
+        r = kvm_ioctl(k, k->vm_fd, req, &c);
+        if (r < 0) {
+            error_setg_errno(errp, -r, "%s (chip %" PRIu32 ") failed",
+                             kvm_ioctl_name(req), id);
+            return false;
+        }
+        if (!set) {
+            memcpy(chips[id], c.chip.dummy, 512);
+        }
+    }
+    req = set ? KVM_SET_PIT2 : KVM_GET_PIT2;
+    r = kvm_ioctl(k, k->vm_fd, req, s->pit);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "%s failed", kvm_ioctl_name(req));
+        return false;
+    }
+    return true;
+}
+
+static bool irqchip_sv_save(void *opaque, GByteArray *out, Error **errp)
+{
+    struct x86_kvm_irqchip_state *s = g_new0(struct x86_kvm_irqchip_state, 1);
+    bool ok = irqchip_xfer(opaque, s, false, errp) &&
+              vmstate_save(&x86_kvm_irqchip_vmsd, s, out, errp);
+
+    g_free(s);
+    return ok;
+}
+
+static void *irqchip_sv_stage(void *opaque, const uint8_t *body, size_t len,
+                              Error **errp)
+{
+    return stage_new(&x86_kvm_irqchip_vmsd,
+                     sizeof(struct x86_kvm_irqchip_state), body, len, errp);
+}
+
+static bool irqchip_sv_commit(void *opaque, void *staged, Error **errp)
+{
+    return irqchip_xfer(opaque, staged, true, errp);
+}
+
+const struct savevm_ops x86_kvm_irqchip_savevm_ops = {
+    .version = 1,
+    .save = irqchip_sv_save,
+    .stage = irqchip_sv_stage,
+    .commit = irqchip_sv_commit,
+    .free_staged = g_free,
 };

@@ -56,6 +56,8 @@ const char *kvm_ioctl_name(unsigned long req)
         N(KVM_IRQ_LINE_STATUS);
         N(KVM_GET_IRQCHIP);
         N(KVM_SET_IRQCHIP);
+        N(KVM_GET_PIT2);
+        N(KVM_SET_PIT2);
         N(KVM_RUN);
         N(KVM_GET_REGS);
         N(KVM_SET_REGS);

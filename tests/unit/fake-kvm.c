@@ -87,6 +87,37 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
         m->entries[0].data = f->arch_caps;
         return 1;
     }
+    if (fd == FAKE_VM_FD) {
+        struct kvm_irqchip *c = arg;
+
+        switch (req) {
+        case KVM_GET_CLOCK:
+            memcpy(arg, &f->clock, sizeof(f->clock));
+            return 0;
+        case KVM_SET_CLOCK:
+            f->clock.clock = ((struct kvm_clock_data *)arg)->clock;
+            return 0;
+        case KVM_GET_IRQCHIP:
+        case KVM_SET_IRQCHIP:
+            if (c->chip_id > 2) {
+                return -EINVAL;
+            }
+            if (req == KVM_GET_IRQCHIP) {
+                c->chip = f->chips[c->chip_id].chip;
+            } else {
+                f->chips[c->chip_id].chip = c->chip;
+            }
+            return 0;
+        case KVM_GET_PIT2:
+            memcpy(arg, &f->pit, sizeof(f->pit));
+            return 0;
+        case KVM_SET_PIT2:
+            memcpy(&f->pit, arg, sizeof(f->pit));
+            return 0;
+        default:
+            return -ENOTTY;
+        }
+    }
     if (fd != FAKE_VCPU_FD) {
         return -EBADF;
     }

@@ -21,6 +21,8 @@
 
 #define FAKE_SYS_FD 41
 #define FAKE_VCPU_FD 42
+/* VM-fd state (clock, irqchip, PIT): set accel.vm_fd to this to use it */
+#define FAKE_VM_FD 43
 #define FAKE_MAX_MSRS 128
 #define FAKE_XSAVE2_SIZE 8192
 
@@ -49,8 +51,11 @@ struct fake_kvm {
     struct kvm_debugregs dbg;
     struct kvm_lapic_state lapic;
     struct kvm_mp_state mp;
-    struct kvm_cpuid2 *cpuid; /* last KVM_SET_CPUID2 */
-    uint64_t arch_caps;       /* feature MSR 0x10a on the system fd */
+    struct kvm_cpuid2 *cpuid;    /* last KVM_SET_CPUID2 */
+    uint64_t arch_caps;          /* feature MSR 0x10a on the system fd */
+    struct kvm_clock_data clock; /* VM fd */
+    struct kvm_irqchip chips[3]; /* VM fd: PIC master, slave, IOAPIC */
+    struct kvm_pit_state2 pit;   /* VM fd */
 
     GArray *calls;         /* unsigned long: every request, in order */
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */
