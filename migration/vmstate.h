@@ -85,4 +85,9 @@ bool vmstate_load(const struct vmstate_desc *d, void *opaque,
 bool vmstate_check(const struct vmstate_desc *d, const uint8_t *buf, size_t len,
                    Error **errp);
 
+/* Every description a stream can carry, as JSON (vmstate-dump.c). */
+char *vmstate_dump_json(void);
+/* `--dump-vmstate FILE`. */
+bool vmstate_dump_file(const char *path, Error **errp);
+
 #endif

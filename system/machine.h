@@ -59,6 +59,7 @@ struct machine_config {
     char *rtc_base;     /* "utc" | "localtime" | date */
     char **argv;        /* the command line as given */
     char *help_request; /* "machine", "cpu", "device", "device:NAME" */
+    char *dump_vmstate; /* --dump-vmstate FILE: write and exit */
 };
 
 void machine_config_init(struct machine_config *cfg);

@@ -78,6 +78,7 @@ void machine_config_clear(struct machine_config *cfg)
     g_free(cfg->logfile);
     g_free(cfg->rtc_base);
     g_free(cfg->help_request);
+    g_free(cfg->dump_vmstate);
     g_strfreev(cfg->argv);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -117,6 +118,7 @@ enum vl_opt {
     OPT_DEVICE,
     OPT_RTC,
     OPT_SANDBOX,
+    OPT_DUMP_VMSTATE,
     OPT_VERSION,
     OPT_HELP,
 };
@@ -178,6 +180,8 @@ static const struct vl_option vl_options[] = {
     {"device", OPT_DEVICE, true, "DRIVER[,prop=value]", "add a device"},
     {"rtc", OPT_RTC, true, "base=utc|localtime|DATE", "set the RTC base"},
     {"sandbox", OPT_SANDBOX, true, "on|off", "seccomp sandbox (default on)"},
+    {"dump-vmstate", OPT_DUMP_VMSTATE, true, "FILE",
+     "write the migration state descriptions as JSON and exit"},
     {"version", OPT_VERSION, false, NULL, "print the version and exit"},
     {"h", OPT_HELP, false, NULL, "print this help and exit"},
     {"help", OPT_HELP, false, NULL, "print this help and exit"},
@@ -1211,6 +1215,9 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
         return opt_rtc(st, arg, errp);
     case OPT_SANDBOX:
         return opt_sandbox(st, arg, errp);
+    case OPT_DUMP_VMSTATE:
+        set_str(&st->cfg->dump_vmstate, arg);
+        return true;
     case OPT_VERSION:
         g_string_append_printf(st->out,
                                "QEMU emulator version %d.%d.%d (vireo %s)\n"
