@@ -57,8 +57,10 @@ struct x86_cpu {
     uint32_t signature; /* CPUID.1:EAX, EDX at reset */
     bool sev_es;
     unsigned avail, dirty;
-    /* Set by x86_cpu_load_state: the next put is a FULL one. */
-    bool put_full;
+    /* The least level the next put writes at: RESET after x86_cpu_reset,
+     * FULL after x86_cpu_load_state, so that a state replaced as a whole
+     * goes to KVM as a whole whoever puts it next (0: none). */
+    enum x86_put_level min_level;
 
     struct kvm_regs regs;
     struct kvm_sregs2 sregs;
@@ -585,9 +587,9 @@ bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
 {
     unsigned groups;
 
-    /* A loaded state goes to KVM as a whole (see x86_cpu_load_state). */
-    if (c->put_full) {
-        level = X86_PUT_FULL;
+    /* A reset or loaded state goes to KVM as a whole (see min_level). */
+    if (level < c->min_level) {
+        level = c->min_level;
     }
     groups = level == X86_PUT_RUNTIME ? c->dirty : X86_ALL;
 
@@ -606,7 +608,7 @@ bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
         c->dirty &= ~g;
         c->avail |= g;
     }
-    c->put_full = false;
+    c->min_level = 0;
     return true;
 }
 
@@ -800,6 +802,7 @@ void x86_cpu_reset(struct x86_cpu *c, bool is_bsp)
 
     c->avail = X86_ALL;
     c->dirty = X86_ALL;
+    c->min_level = X86_PUT_RESET;
 }
 
 void x86_cpu_apply_boot_state(struct x86_cpu *c, const struct x86_boot_state *b)
@@ -1057,7 +1060,7 @@ void x86_cpu_load_state(struct x86_cpu *c, const struct x86_cpu_state *st)
     c->mp = st->mp;
     c->avail = X86_ALL;
     c->dirty = X86_ALL;
-    c->put_full = true;
+    c->min_level = X86_PUT_FULL;
 }
 
 /* ---- dump ---- */

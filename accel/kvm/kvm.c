@@ -155,6 +155,25 @@ static bool check_caps(struct kvm_accel *k, const struct cap_name *t, size_t n,
     return true;
 }
 
+bool kvm_check_smm_option(const struct kvm_accel *k, const char *s,
+                          Error **errp)
+{
+    bool on;
+
+    if (!s || !strcmp(s, "auto")) {
+        return true;
+    }
+    if (!parse_bool(s, &on)) {
+        error_setg(errp, "smm: invalid value '%s' (use on, off or auto)", s);
+        return false;
+    }
+    if (on && !k->has_smm) {
+        error_setg(errp, "SMM not supported by this KVM");
+        return false;
+    }
+    return true;
+}
+
 bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,
                             Error **errp)
 {

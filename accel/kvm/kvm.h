@@ -104,6 +104,10 @@ struct kvm_accel *kvm_accel_new(const struct kvm_backend *be,
  * needs the in-kernel LAPIC). */
 bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,
                             Error **errp);
+/* QEMU's -machine smm=on|off|auto: on needs KVM_CAP_X86_SMM (then vCPU
+ * events carry the SMM state); off and auto are always accepted. */
+bool kvm_check_smm_option(const struct kvm_accel *k, const char *s,
+                          Error **errp);
 void kvm_accel_free(struct kvm_accel *k);
 /* Waits for the KVM_GET_SUPPORTED_CPUID query kvm_accel_new() started;
  * false (errp set) if it failed. */

@@ -28,6 +28,29 @@ const struct machine_type *const machine_types[] = {
     NULL,
 };
 
+/* -machine smm=on|off|auto, checked against the KVM just opened. */
+static bool check_smm(const struct machine_config *cfg, struct kvm_accel *k,
+                      Error **errp)
+{
+    struct keyval *kv;
+    bool ok;
+
+    if (!cfg->machine_opts || !*cfg->machine_opts) {
+        return true;
+    }
+    kv = keyval_parse(cfg->machine_opts, NULL, errp);
+    if (!kv) {
+        error_prepend(errp, "-machine: ");
+        return false;
+    }
+    ok = kvm_check_smm_option(k, keyval_get(kv, "smm"), errp);
+    if (!ok) {
+        error_prepend(errp, "-machine smm: ");
+    }
+    keyval_free(kv);
+    return ok;
+}
+
 /* -machine kernel-irqchip=on|split (QEMU also spells it kernel_irqchip);
  * needed before the VM exists, so read ahead of the board's own options. */
 static bool irqchip_mode(const struct machine_config *cfg,
@@ -102,6 +125,8 @@ bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
     if (running) {
         vcpu_pause(m->vcpus[index]);
     }
+    /* -S: the reset state the vCPU starts from, not KVM's initial one */
+    vcpu_settle_reset(m->vcpus[index]);
     x86_cpu_dump(m->vcpus[index]->arch, out);
     if (running) {
         vcpu_resume(m->vcpus[index]);
@@ -191,7 +216,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         goto fail;
     }
     m->kvm = kvm_accel_new(NULL, irqchip, errp);
-    if (!m->kvm) {
+    if (!m->kvm || !check_smm(cfg, m->kvm, errp)) {
         goto fail;
     }
     m->pio = as_new("I/O", &m->log);

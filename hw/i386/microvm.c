@@ -236,6 +236,7 @@ static bool check_machine_opts(struct machine *m, Error **errp)
     keyval_get(kv, "accel");
     keyval_get(kv, "kernel-irqchip");
     keyval_get(kv, "kernel_irqchip");
+    keyval_get(kv, "smm"); /* checked against KVM by machine_new */
     ok = keyval_check_all_used(kv, "-machine microvm", errp);
     keyval_free(kv);
     return ok;

@@ -390,6 +390,60 @@ static void test_msr_gates(void)
     g_free(a);
 }
 
+/* A reset state goes to KVM whole even if the next put asks for RUNTIME
+ * (vcpu_settle_reset resets the cache on the main thread; the vCPU thread
+ * then puts at its usual RUNTIME level). */
+static void test_reset_put_level(void)
+{
+    struct side *a = g_new0(struct side, 1);
+
+    side_init(a, "host", false);
+    g_array_set_size(a->f.last_set_msrs, 0); /* from side_init's put */
+    a->f.events.flags = 0;
+    x86_cpu_reset(a->cpu, true);
+    g_assert_true(x86_cpu_put(a->cpu, X86_PUT_RUNTIME, NULL));
+    /* every MSR (TSC and kvmclock included), NMI state in the events */
+    g_assert_true(carried(a, 0x10));
+    {
+        struct x86_cpu_state *st = g_new0(struct x86_cpu_state, 1);
+
+        g_assert_true(x86_cpu_save_state(a->cpu, st, NULL));
+        g_assert_cmpuint(a->f.last_set_msrs->len, ==, st->nr_msrs);
+        g_free(st);
+    }
+    g_assert_true(a->f.events.flags & KVM_VCPUEVENT_VALID_NMI_PENDING);
+    /* and only once: the next RUNTIME put writes nothing */
+    fake_kvm_clear_log(&a->f);
+    g_assert_true(x86_cpu_put(a->cpu, X86_PUT_RUNTIME, NULL));
+    g_assert_cmpuint(a->f.calls->len, ==, 0);
+    side_fini(a);
+    g_free(a);
+}
+
+/* -machine smm=: on needs KVM_CAP_X86_SMM, off and auto never refused */
+static void test_smm_option(void)
+{
+    struct fake_kvm *f = g_new0(struct fake_kvm, 1);
+    Error *err = NULL;
+
+    fake_kvm_init(f);
+    f->accel.has_smm = false;
+    g_assert_true(kvm_check_smm_option(&f->accel, "off", &err));
+    g_assert_true(kvm_check_smm_option(&f->accel, "auto", &err));
+    g_assert_true(kvm_check_smm_option(&f->accel, NULL, &err));
+    g_assert_false(kvm_check_smm_option(&f->accel, "on", &err));
+    g_assert_cmpstr(error_get_pretty(err), ==, "SMM not supported by this KVM");
+    error_free(err), err = NULL;
+    g_assert_false(kvm_check_smm_option(&f->accel, "maybe", &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "invalid value 'maybe'"));
+    error_free(err), err = NULL;
+    f->accel.has_smm = true;
+    g_assert_true(kvm_check_smm_option(&f->accel, "on", &err));
+    g_assert_null(err);
+    fake_kvm_destroy(f);
+    g_free(f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -398,5 +452,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu-state/refusals", test_refusals);
     g_test_add_func("/cpu-state/reset-smm", test_reset_smm);
     g_test_add_func("/cpu-state/msr-gates", test_msr_gates);
+    g_test_add_func("/cpu-state/reset-put-level", test_reset_put_level);
+    g_test_add_func("/cpu-state/smm-option", test_smm_option);
     return g_test_run();
 }
