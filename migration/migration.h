@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * migration.h: a machine's whole state to and from a migration stream
+ * (savevm.h): which sections a machine has, stopping the vCPUs around a
+ * save, settling their pending reset before a load, and the URIs QEMU's
+ * migrate / -incoming accept (file:, fd:, unix:, tcp:, exec:).
+ *
+ * This first version moves a stopped machine (snapshot / non-live
+ * migration): the vCPUs stay stopped while the stream is written.
+ */
+#ifndef MIGRATION_MIGRATION_H
+#define MIGRATION_MIGRATION_H
+
+#include "util/common.h"
+#include "util/error.h"
+#include "migration/savevm.h"
+
+struct machine;
+
+/* The registry of m: fingerprint, devices with state, vCPUs, KVM clock,
+ * the in-kernel irqchip (kernel-irqchip=on), RAM. */
+struct savevm *migration_registry(struct machine *m);
+/* Stops the vCPUs (they stay stopped) and writes the whole stream. */
+bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
+                       Error **errp);
+/* Loads a whole stream into m, whose vCPUs must not be running; on
+ * failure m is as it was. */
+bool migration_load_fd(struct machine *m, int fd, Error **errp);
+
+/* Opens the stream of a migrate (outgoing) or -incoming URI; returns the
+ * fd (and, for the pid of exec:, *child) or -1.  The RAM layout is FILE
+ * for file: and STREAM otherwise.  Incoming unix:/tcp: wait for the one
+ * connection. */
+int migration_open_uri(struct machine *m, const char *uri, bool incoming,
+                       enum savevm_ram_layout *layout, GPid *child,
+                       Error **errp);
+
+#endif
