@@ -88,7 +88,7 @@ static void stop_vcpus(struct machine *m)
 }
 
 bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
-                       Error **errp)
+                       struct savevm_stats *stats, Error **errp)
 {
     struct savevm *sv;
     struct mig_writer w;
@@ -99,6 +99,9 @@ bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
     mig_writer_init(&w, fd);
     ok = savevm_save(sv, &w, layout, errp);
     ok = mig_writer_finish(&w, ok ? errp : NULL) && ok;
+    if (stats) {
+        *stats = *savevm_get_stats(sv);
+    }
     savevm_free(sv);
     return ok;
 }
@@ -189,7 +192,7 @@ static int tcp_socket(const char *hostport, bool listen_it, Error **errp)
     return s;
 }
 
-static int accept_one(int ls, const char *uri, Error **errp)
+int migration_accept(int ls, Error **errp)
 {
     int s;
 
@@ -197,7 +200,7 @@ static int accept_one(int ls, const char *uri, Error **errp)
         s = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
     } while (s < 0 && errno == EINTR);
     if (s < 0) {
-        error_setg_errno(errp, errno, "%s: accept", uri);
+        error_setg_errno(errp, errno, "incoming migration: accept");
     }
     close(ls);
     return s;
@@ -205,19 +208,19 @@ static int accept_one(int ls, const char *uri, Error **errp)
 
 int migration_open_uri(struct machine *m, const char *uri, bool incoming,
                        enum savevm_ram_layout *layout, GPid *child,
-                       Error **errp)
+                       bool *listening, Error **errp)
 {
     const char *arg;
-    int fd = -1;
 
     *layout = SAVEVM_RAM_STREAM;
     *child = 0;
+    *listening = false;
     if (g_str_has_prefix(uri, "file:")) {
         arg = uri + 5;
         *layout = SAVEVM_RAM_FILE;
-        fd = incoming
-                 ? open(arg, O_RDONLY | O_CLOEXEC)
-                 : open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int fd = incoming ? open(arg, O_RDONLY | O_CLOEXEC)
+                          : open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                                 0600);
         if (fd < 0) {
             error_setg_errno(errp, errno, "file:%s", arg);
         }
@@ -235,13 +238,12 @@ int migration_open_uri(struct machine *m, const char *uri, bool incoming,
         }
         return (int)n;
     }
-    if (g_str_has_prefix(uri, "unix:")) {
-        fd = unix_stream_socket(uri + 5, incoming, errp);
-        return fd >= 0 && incoming ? accept_one(fd, uri, errp) : fd;
-    }
-    if (g_str_has_prefix(uri, "tcp:")) {
-        fd = tcp_socket(uri + 4, incoming, errp);
-        return fd >= 0 && incoming ? accept_one(fd, uri, errp) : fd;
+    if (g_str_has_prefix(uri, "unix:") || g_str_has_prefix(uri, "tcp:")) {
+        int fd = uri[0] == 'u' ? unix_stream_socket(uri + 5, incoming, errp)
+                               : tcp_socket(uri + 4, incoming, errp);
+
+        *listening = fd >= 0 && incoming;
+        return fd;
     }
     if (g_str_has_prefix(uri, "exec:")) {
         const char *argv[] = {"/bin/sh", "-c", uri + 5, NULL};

@@ -22,17 +22,39 @@ struct machine;
 struct savevm *migration_registry(struct machine *m);
 /* Stops the vCPUs (they stay stopped) and writes the whole stream. */
 bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
-                       Error **errp);
+                       struct savevm_stats *stats, Error **errp);
 /* Loads a whole stream into m, whose vCPUs must not be running; on
  * failure m is as it was. */
 bool migration_load_fd(struct machine *m, int fd, Error **errp);
 
 /* Opens the stream of a migrate (outgoing) or -incoming URI; returns the
  * fd (and, for the pid of exec:, *child) or -1.  The RAM layout is FILE
- * for file: and STREAM otherwise.  Incoming unix:/tcp: wait for the one
- * connection. */
+ * for file: and STREAM otherwise.  Incoming unix:/tcp: return the
+ * listening socket with *listening set: accept with migration_accept. */
 int migration_open_uri(struct machine *m, const char *uri, bool incoming,
                        enum savevm_ram_layout *layout, GPid *child,
-                       Error **errp);
+                       bool *listening, Error **errp);
+/* Accepts the one connection and closes the listening socket. */
+int migration_accept(int ls, Error **errp);
+
+/* The state behind query-migrate, capabilities and parameters
+ * (migration-qmp.c); lives in struct machine. */
+struct migration_state {
+    int status;  /* enum qapi_migration_status */
+    bool events; /* capability */
+    bool incoming_defer;
+    bool incoming_started;
+    int64_t downtime_limit, max_bandwidth;
+    int64_t setup_ms, total_ms, downtime_ms;
+    struct savevm_stats stats;
+    uint64_t ram_total;
+    char *error;
+    int listen_fd;
+    guint listen_watch;
+};
+/* -incoming URI|defer at start-up (system/main.c): the run state becomes
+ * inmigrate; a URI is opened now, the state loaded when it arrives. */
+bool migration_incoming_start(struct machine *m, const char *uri, Error **errp);
+void migration_state_free(struct machine *m);
 
 #endif

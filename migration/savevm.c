@@ -62,6 +62,7 @@ struct ram_stage {
 };
 
 struct savevm {
+    struct savevm_stats stats;
     char *machine_type;
     GString *fp;
     GPtrArray *entries;
@@ -240,6 +241,8 @@ static bool save_ram_stream(struct savevm *sv, struct mig_writer *w,
             while (q < end && page_is_zero(gm->ram + q) == zero) {
                 q += PAGE;
             }
+            *(zero ? &sv->stats.zero_pages : &sv->stats.data_pages) +=
+                (q - p) / PAGE;
             put(body, p | (zero ? RAM_REC_ZERO : RAM_REC_DATA), 8);
             put(body, (q - p) / PAGE, 4);
             if (!zero) {
@@ -281,6 +284,7 @@ static bool save_ram_file(struct savevm *sv, struct mig_writer *w,
         crc = crc32c(crc, "", 1);
     }
     crc = crc32c(crc, gm->ram, gm->ram_size);
+    sv->stats.data_pages += gm->ram_size / PAGE;
     if (!mig_write(w, gm->ram, gm->ram_size, errp)) {
         return false;
     }
@@ -297,6 +301,7 @@ bool savevm_save(struct savevm *sv, struct mig_writer *w,
     unsigned nsec = 0;
     uint8_t u8;
 
+    memset(&sv->stats, 0, sizeof(sv->stats));
     g_byte_array_append(b, (const uint8_t *)SAVEVM_MAGIC, 8);
     put(b, SAVEVM_MAJOR, 2);
     put(b, SAVEVM_MINOR, 2);
@@ -337,7 +342,16 @@ bool savevm_save(struct savevm *sv, struct mig_writer *w,
     put(b, TAG_END, 1);
     put(b, nsec, 4);
     put(b, crc32c(0, b->data, b->len), 4);
-    return mig_write(w, b->data, b->len, errp) && mig_writer_flush(w, errp);
+    if (!mig_write(w, b->data, b->len, errp) || !mig_writer_flush(w, errp)) {
+        return false;
+    }
+    sv->stats.bytes = w->pos;
+    return true;
+}
+
+const struct savevm_stats *savevm_get_stats(const struct savevm *sv)
+{
+    return &sv->stats;
 }
 
 /* ---- loading ---- */

@@ -53,6 +53,13 @@ enum savevm_ram_layout {
 
 struct savevm;
 
+/* What the last savevm_save sent (query-migrate's RAM statistics). */
+struct savevm_stats {
+    uint64_t bytes;      /* the whole stream */
+    uint64_t zero_pages; /* sent as markers */
+    uint64_t data_pages; /* sent with their contents */
+};
+
 /* machine_type and the fingerprint lines identify the configuration a
  * stream can be loaded into. */
 struct savevm *savevm_new(const char *machine_type);
@@ -72,6 +79,7 @@ void savevm_register_ram(struct savevm *sv, struct guest_mem *gm);
 /* Writes the whole stream.  The caller has stopped the vCPUs. */
 bool savevm_save(struct savevm *sv, struct mig_writer *w,
                  enum savevm_ram_layout layout, Error **errp);
+const struct savevm_stats *savevm_get_stats(const struct savevm *sv);
 /* Reads, checks and applies a whole stream (see above). */
 bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp);
 

@@ -95,6 +95,10 @@ static enum qapi_run_state qapi_state(enum run_state s)
         return QAPI_RUN_STATE_INTERNAL_ERROR;
     case RUN_STATE_GUEST_PANICKED:
         return QAPI_RUN_STATE_GUEST_PANICKED;
+    case RUN_STATE_INMIGRATE:
+        return QAPI_RUN_STATE_INMIGRATE;
+    case RUN_STATE_POSTMIGRATE:
+        return QAPI_RUN_STATE_POSTMIGRATE;
     }
     return QAPI_RUN_STATE_INTERNAL_ERROR;
 }

@@ -60,6 +60,7 @@ struct machine_config {
     char **argv;        /* the command line as given */
     char *help_request; /* "machine", "cpu", "device", "device:NAME" */
     char *dump_vmstate; /* --dump-vmstate FILE: write and exit */
+    char *incoming;     /* -incoming URI|defer */
 };
 
 void machine_config_init(struct machine_config *cfg);
@@ -72,6 +73,8 @@ enum run_state {
     RUN_STATE_SHUTDOWN,
     RUN_STATE_INTERNAL_ERROR,
     RUN_STATE_GUEST_PANICKED,
+    RUN_STATE_INMIGRATE,   /* -incoming: waiting for / loading a state */
+    RUN_STATE_POSTMIGRATE, /* the state was sent: stopped for good */
 };
 const char *run_state_name(enum run_state s);
 
@@ -141,6 +144,8 @@ struct machine {
     GMutex acpi_lock;
     uint8_t acpi_sleep_sts;
     uint32_t ged_events;
+    /* migrate / -incoming (migration/migration.h), created on first use */
+    struct migration_state *migration;
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */

@@ -79,6 +79,7 @@ void machine_config_clear(struct machine_config *cfg)
     g_free(cfg->rtc_base);
     g_free(cfg->help_request);
     g_free(cfg->dump_vmstate);
+    g_free(cfg->incoming);
     g_strfreev(cfg->argv);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -119,6 +120,7 @@ enum vl_opt {
     OPT_RTC,
     OPT_SANDBOX,
     OPT_DUMP_VMSTATE,
+    OPT_INCOMING,
     OPT_VERSION,
     OPT_HELP,
 };
@@ -180,6 +182,8 @@ static const struct vl_option vl_options[] = {
     {"device", OPT_DEVICE, true, "DRIVER[,prop=value]", "add a device"},
     {"rtc", OPT_RTC, true, "base=utc|localtime|DATE", "set the RTC base"},
     {"sandbox", OPT_SANDBOX, true, "on|off", "seccomp sandbox (default on)"},
+    {"incoming", OPT_INCOMING, true, "URI|defer",
+     "wait for a migration stream (file: fd: unix: tcp: exec:)"},
     {"dump-vmstate", OPT_DUMP_VMSTATE, true, "FILE",
      "write the migration state descriptions as JSON and exit"},
     {"version", OPT_VERSION, false, NULL, "print the version and exit"},
@@ -1215,6 +1219,9 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
         return opt_rtc(st, arg, errp);
     case OPT_SANDBOX:
         return opt_sandbox(st, arg, errp);
+    case OPT_INCOMING:
+        set_str(&st->cfg->incoming, arg);
+        return true;
     case OPT_DUMP_VMSTATE:
         set_str(&st->cfg->dump_vmstate, arg);
         return true;

@@ -8,6 +8,7 @@
  */
 #include "util/common.h"
 #include "hw/i386/x86-boot.h"
+#include "migration/migration.h"
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
 #include "accel/kvm/vcpu.h"
@@ -265,6 +266,7 @@ void machine_free(struct machine *m)
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         vcpu_stop_thread(m->vcpus[i]);
     }
+    migration_state_free(m);
     if (m->listeners) {
         monitor_free_all(m);
     }

@@ -158,6 +158,7 @@ static void test_file_save_restore(void)
     enum savevm_ram_layout layout;
     Error *err = NULL;
     GPid child;
+    bool listening;
     int fd;
 
     fd = g_file_open_tmp("vireo-mig-XXXXXX", &path, NULL);
@@ -166,17 +167,19 @@ static void test_file_save_restore(void)
     uri = g_strdup_printf("file:%s", path);
     tm_scribble(s);
     want = tm_state(s);
-    fd = migration_open_uri(s->m, uri, false, &layout, &child, &err);
+    fd =
+        migration_open_uri(s->m, uri, false, &layout, &child, &listening, &err);
     g_assert_null(err);
     g_assert_cmpint(layout, ==, SAVEVM_RAM_FILE);
-    g_assert_true(migration_save_fd(s->m, fd, layout, &err));
+    g_assert_true(migration_save_fd(s->m, fd, layout, NULL, &err));
     g_assert_null(err);
     close(fd);
     for (int round = 0; round < 2; round++) {
         struct tmach *d = tm_new();
         g_autoptr(GByteArray) got = NULL;
 
-        fd = migration_open_uri(d->m, uri, true, &layout, &child, &err);
+        fd = migration_open_uri(d->m, uri, true, &layout, &child, &listening,
+                                &err);
         g_assert_null(err);
         g_assert_true(migration_load_fd(d->m, fd, &err));
         g_assert_null(err);
@@ -215,7 +218,8 @@ static void test_refused_other_config(void)
         FILE *f = tmpfile();
         int fd = fileno(f);
 
-        g_assert_true(migration_save_fd(s->m, fd, SAVEVM_RAM_STREAM, NULL));
+        g_assert_true(
+            migration_save_fd(s->m, fd, SAVEVM_RAM_STREAM, NULL, NULL));
         lseek(fd, 0, SEEK_SET);
         g_assert_false(migration_load_fd(d->m, fd, &err));
         fclose(f);
@@ -241,16 +245,18 @@ static gpointer send_thread(gpointer opaque)
     struct sender *s = opaque;
     enum savevm_ram_layout layout;
     GPid child;
+    bool listening;
     int fd = -1;
 
     /* the destination may not listen yet */
     for (int i = 0; i < 500 && fd < 0; i++) {
-        fd = migration_open_uri(s->t->m, s->uri, false, &layout, &child, NULL);
+        fd = migration_open_uri(s->t->m, s->uri, false, &layout, &child,
+                                &listening, NULL);
         if (fd < 0) {
             g_usleep(10000);
         }
     }
-    s->ok = fd >= 0 && migration_save_fd(s->t->m, fd, layout, NULL);
+    s->ok = fd >= 0 && migration_save_fd(s->t->m, fd, layout, NULL, NULL);
     if (fd >= 0) {
         close(fd);
     }
@@ -268,12 +274,16 @@ static void test_unix_stream(void)
     Error *err = NULL;
     GThread *th;
     GPid child;
+    bool listening;
     int fd;
 
     tm_scribble(s);
     want = tm_state(s);
     th = g_thread_new("send", send_thread, &snd);
-    fd = migration_open_uri(d->m, uri, true, &layout, &child, &err);
+    fd = migration_open_uri(d->m, uri, true, &layout, &child, &listening, &err);
+    g_assert_null(err);
+    g_assert_true(listening);
+    fd = migration_accept(fd, &err);
     g_assert_null(err);
     g_assert_cmpint(layout, ==, SAVEVM_RAM_STREAM);
     g_assert_true(migration_load_fd(d->m, fd, &err));
@@ -296,20 +306,21 @@ static void test_uri_errors(void)
     enum savevm_ram_layout layout;
     Error *err = NULL;
     GPid child;
+    bool listening;
 
     g_assert_cmpint(migration_open_uri(t->m, "rdma:1.2.3.4:5", false, &layout,
-                                       &child, &err),
+                                       &child, &listening, &err),
                     ==, -1);
     g_assert_nonnull(strstr(error_get_pretty(err), "unknown migration"));
     error_free(err), err = NULL;
-    g_assert_cmpint(
-        migration_open_uri(t->m, "fd:999", false, &layout, &child, &err), ==,
-        -1);
+    g_assert_cmpint(migration_open_uri(t->m, "fd:999", false, &layout, &child,
+                                       &listening, &err),
+                    ==, -1);
     g_assert_nonnull(strstr(error_get_pretty(err), "fd:999"));
     error_free(err), err = NULL;
     t->cfg.sandbox = true;
     g_assert_cmpint(migration_open_uri(t->m, "exec:cat > /dev/null", false,
-                                       &layout, &child, &err),
+                                       &layout, &child, &listening, &err),
                     ==, -1);
     g_assert_nonnull(strstr(error_get_pretty(err), "-sandbox off"));
     error_free(err), err = NULL;
