@@ -12,6 +12,7 @@
 #include "accel/kvm/vcpu.h"
 #include "migration/migration.h"
 #include "migration/vmstate.h"
+#include "qapi/qapi-gen-types.h"
 #include "system/guest-mem.h"
 #include "target-i386/cpu.h"
 #include "tests/unit/dev-harness.h"
@@ -53,6 +54,7 @@ static struct tmach *tm_new(void)
     t->m->type = &t->type;
     t->m->state = RUN_STATE_PRELAUNCH;
     t->m->devices = g_ptr_array_new();
+    t->m->listeners = g_ptr_array_new();
     for (size_t i = 0; i < ARRAY_SIZE(cls); i++) {
         struct device *d = th_device_new(t->m, cls[i], NULL, &err);
 
@@ -97,6 +99,8 @@ static void tm_free(struct tmach *t)
         th_device_free(g_ptr_array_index(t->m->devices, i));
     }
     g_ptr_array_free(t->m->devices, TRUE);
+    g_ptr_array_free(t->m->listeners, TRUE);
+    migration_state_free(t->m);
     gm_free(t->m->gm);
     fake_kvm_destroy(&t->f);
     th_machine_free(t->m);
@@ -342,6 +346,84 @@ static void test_prelaunch_registers(void)
     tm_free(t);
 }
 
+static void record_event(void *opaque, const char *name, const char *data)
+{
+    g_string_append_printf(opaque, "%s%s;", name, data ? data : "");
+}
+
+/* QMP: migrate to a file (events on), query-migrate, then -incoming defer
+ * and migrate-incoming on another machine. */
+static void test_qmp_file(void)
+{
+    struct tmach *s = tm_new(), *d = tm_new();
+    g_autoptr(GString) ev = g_string_new(NULL);
+    struct machine_listener l = {record_event, ev};
+    g_autoptr(GByteArray) want = NULL, got = NULL;
+    g_autofree char *path = NULL, *uri = NULL;
+    struct qapi_migration_capability_status cap = {
+        QAPI_MIGRATION_CAPABILITY_EVENTS, true};
+    GPtrArray *caps = g_ptr_array_new();
+    struct qapi_migration_info *info;
+    Error *err = NULL;
+    int fd = g_file_open_tmp("vireo-qmp-XXXXXX", &path, NULL);
+
+    close(fd);
+    uri = g_strdup_printf("file:%s", path);
+    g_ptr_array_add(s->m->listeners, &l);
+    g_ptr_array_add(caps, &cap);
+    qmp_migrate_set_capabilities(s->m, caps, &err);
+    g_assert_null(err);
+    g_ptr_array_free(caps, TRUE);
+    tm_scribble(s);
+    want = tm_state(s);
+    s->m->state = RUN_STATE_PAUSED;
+    qmp_migrate(s->m, uri, false, false, false, false, false, false, false,
+                false, &err);
+    g_assert_null(err);
+    g_assert_cmpint(s->m->state, ==, RUN_STATE_POSTMIGRATE);
+    g_assert_cmpstr(ev->str, ==,
+                    "MIGRATION{\"status\":\"setup\"};"
+                    "MIGRATION{\"status\":\"active\"};"
+                    "MIGRATION_PASS{\"pass\":1};"
+                    "MIGRATION{\"status\":\"completed\"};");
+    info = qmp_query_migrate(s->m, &err);
+    g_assert_true(info->has_status && info->has_ram);
+    g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_COMPLETED);
+    g_assert_cmpint(info->ram->total, ==, RAM);
+    g_assert_cmpint(info->ram->normal, ==, RAM / 4096); /* file layout */
+    g_assert_cmpint(info->ram->transferred, >, RAM);
+    qapi_migration_info_free(info);
+
+    g_assert_true(migration_incoming_start(d->m, "defer", &err));
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    qmp_migrate_incoming(d->m, uri, &err);
+    g_assert_null(err);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
+    got = tm_state(d);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    qmp_migrate_incoming(d->m, uri, &err);
+    g_assert_nonnull(strstr(error_get_pretty(err), "already been started"));
+    error_free(err), err = NULL;
+
+    /* a failed migrate: reported, the source goes on */
+    qmp_migrate(d->m, "file:/nonexistent/dir/x", false, false, false, false,
+                false, false, false, false, &err);
+    g_assert_nonnull(err);
+    error_free(err), err = NULL;
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
+    info = qmp_query_migrate(d->m, &err);
+    g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_FAILED);
+    g_assert_true(info->has_error_desc);
+    qapi_migration_info_free(info);
+    /* without -incoming defer */
+    qmp_migrate_incoming(s->m, uri, &err);
+    g_assert_nonnull(strstr(error_get_pretty(err), "'-incoming' was not"));
+    error_free(err);
+    unlink(path);
+    tm_free(s);
+    tm_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -350,6 +432,7 @@ int main(int argc, char **argv)
                     test_refused_other_config);
     g_test_add_func("/migration/unix-stream", test_unix_stream);
     g_test_add_func("/migration/uri-errors", test_uri_errors);
+    g_test_add_func("/migration/qmp-file", test_qmp_file);
     g_test_add_func("/migration/prelaunch-registers", test_prelaunch_registers);
     return g_test_run();
 }
