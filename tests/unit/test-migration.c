@@ -424,6 +424,32 @@ static void test_qmp_file(void)
     tm_free(d);
 }
 
+/* A vCPU asked to pause right after an IN exit completes the I/O (one
+ * KVM_RUN with immediate_exit) before it parks, so that the registers read
+ * while it is paused already hold the IN result. */
+static void test_pause_completes_io(void)
+{
+    struct tmach *t = tm_new();
+    struct vcpu *cpu = t->m->vcpus[0];
+    Error *err = NULL;
+    gint64 end = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+
+    t->run.exit_reason = KVM_EXIT_IO;
+    t->run.io.direction = KVM_EXIT_IO_IN;
+    fake_kvm_clear_log(&t->f);
+    g_assert_true(vcpu_start(cpu, &err));
+    g_mutex_lock(&cpu->lock);
+    while (cpu->state != VCPU_PAUSED && g_get_monotonic_time() < end) {
+        g_cond_wait_until(&cpu->cond, &cpu->lock, end);
+    }
+    g_assert_cmpint(cpu->state, ==, VCPU_PAUSED);
+    g_mutex_unlock(&cpu->lock);
+    g_assert_cmpuint(fake_kvm_count(&t->f, KVM_RUN), ==, 1);
+    g_assert_cmpuint(t->run.exit_reason, ==, KVM_EXIT_INTR);
+    vcpu_stop_thread(cpu);
+    tm_free(t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -433,6 +459,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/unix-stream", test_unix_stream);
     g_test_add_func("/migration/uri-errors", test_uri_errors);
     g_test_add_func("/migration/qmp-file", test_qmp_file);
+    g_test_add_func("/migration/pause-completes-io", test_pause_completes_io);
     g_test_add_func("/migration/prelaunch-registers", test_prelaunch_registers);
     return g_test_run();
 }
