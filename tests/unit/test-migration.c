@@ -12,6 +12,7 @@
 #include "accel/kvm/vcpu.h"
 #include "migration/migration.h"
 #include "migration/vmstate.h"
+#include "qapi/monitor.h"
 #include "qapi/qapi-gen-types.h"
 #include "system/guest-mem.h"
 #include "target-i386/cpu.h"
@@ -393,6 +394,12 @@ static void test_qmp_file(void)
     g_assert_cmpint(info->ram->normal, ==, RAM / 4096); /* file layout */
     g_assert_cmpint(info->ram->transferred, >, RAM);
     qapi_migration_info_free(info);
+    {
+        g_autofree char *hmp = hmp_run(s->m, "info migrate", -1);
+
+        g_assert_nonnull(strstr(hmp, "Migration status: completed\r\n"));
+        g_assert_nonnull(strstr(hmp, "total ram: 4096 kbytes"));
+    }
 
     g_assert_true(migration_incoming_start(d->m, "defer", &err));
     g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
@@ -405,11 +412,13 @@ static void test_qmp_file(void)
     g_assert_nonnull(strstr(error_get_pretty(err), "already been started"));
     error_free(err), err = NULL;
 
-    /* a failed migrate: reported, the source goes on */
-    qmp_migrate(d->m, "file:/nonexistent/dir/x", false, false, false, false,
-                false, false, false, false, &err);
-    g_assert_nonnull(err);
-    error_free(err), err = NULL;
+    /* a failed migrate (through HMP): reported, the source goes on */
+    {
+        g_autofree char *hmp =
+            hmp_run(d->m, "migrate -d file:/nonexistent/dir/x", -1);
+
+        g_assert_nonnull(strstr(hmp, "Error: file:/nonexistent/dir/x"));
+    }
     g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
     info = qmp_query_migrate(d->m, &err);
     g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_FAILED);
