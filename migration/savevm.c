@@ -259,6 +259,20 @@ static bool save_ram_stream(struct savevm *sv, struct mig_writer *w,
     return true;
 }
 
+struct crc_job {
+    const uint8_t *p;
+    uint64_t n;
+    uint32_t crc;
+};
+
+static gpointer crc_thread(gpointer opaque)
+{
+    struct crc_job *j = opaque;
+
+    j->crc = crc32c(j->crc, j->p, j->n);
+    return NULL;
+}
+
 /* One section whose data starts page-aligned in the file: a restore maps
  * it (MAP_PRIVATE) where the file is seekable. */
 static bool save_ram_file(struct savevm *sv, struct mig_writer *w,
@@ -283,10 +297,19 @@ static bool save_ram_file(struct savevm *sv, struct mig_writer *w,
     for (uint64_t i = 0; i < pad; i++) {
         crc = crc32c(crc, "", 1);
     }
-    crc = crc32c(crc, gm->ram, gm->ram_size);
     sv->stats.data_pages += gm->ram_size / PAGE;
-    if (!mig_write(w, gm->ram, gm->ram_size, errp)) {
-        return false;
+    /* The checksum runs on a second thread while the kernel copies RAM
+     * to the file: the save then costs about what cp(1) costs. */
+    {
+        struct crc_job job = {.p = gm->ram, .n = gm->ram_size, .crc = crc};
+        GThread *t = g_thread_new("ram-crc", crc_thread, &job);
+        bool ok = mig_write_copy(w, gm->memfd, 0, gm->ram, gm->ram_size, errp);
+
+        g_thread_join(t);
+        if (!ok) {
+            return false;
+        }
+        crc = job.crc;
     }
     g_byte_array_set_size(h, 0);
     put(h, crc, 4);
@@ -520,7 +543,9 @@ static struct savevm_entry *find_entry(struct savevm *sv, const char *name,
     return NULL;
 }
 
-static bool ram_stage_init(struct loader *l, Error **errp)
+/* populate: every page will be written (a read-in file layout): fault
+ * them in with one call instead of one exception per page. */
+static bool ram_stage_init(struct loader *l, bool populate, Error **errp)
 {
     struct ram_stage *s = &l->ram;
 
@@ -571,7 +596,7 @@ static bool stage_ram_chunk(struct loader *l, const uint8_t *b, size_t len,
         error_setg(errp, "both 'ram-file' and 'ram' sections");
         return false;
     }
-    if (!ram_stage_init(l, errp)) {
+    if (!ram_stage_init(l, false, errp)) {
         return false;
     }
     while (pos < len) {
@@ -676,7 +701,7 @@ static bool stage_ram_file(struct loader *l, uint64_t body_len, uint32_t *crc,
         }
     }
     /* Fallback: read it in. */
-    if (!ram_stage_init(l, errp)) {
+    if (!ram_stage_init(l, true, errp)) {
         return false;
     }
     for (uint64_t i = 0; i < pad; i++) {

@@ -75,6 +75,33 @@ bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp)
     return true;
 }
 
+bool mig_write_copy(struct mig_writer *w, int in_fd, uint64_t in_off,
+                    const void *mem, size_t n, Error **errp)
+{
+    loff_t off = in_off;
+    size_t done = 0;
+
+    if (!mig_writer_flush(w, errp)) {
+        return false;
+    }
+    /* In-kernel copy (no pass through user space, no page faults on our
+     * side): what cp(1) does.  Refused between some fds (a pipe, another
+     * file system): then plain writes of the rest. */
+    while (in_fd >= 0 && w->seekable && done < n) {
+        ssize_t k = copy_file_range(in_fd, &off, w->fd, NULL, n - done, 0);
+
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            break;
+        }
+        done += k;
+    }
+    w->pos += done;
+    return mig_write(w, (const uint8_t *)mem + done, n - done, errp);
+}
+
 bool mig_write_zeros(struct mig_writer *w, size_t n, Error **errp)
 {
     static const uint8_t zeros[4096];

@@ -333,6 +333,37 @@ static void test_pipe_round_trip(void)
     vm_free(d);
 }
 
+/* The file layout written into a pipe (`migrate "exec:cat > FILE"`): no
+ * in-kernel copy there, plain writes; the reader cannot map it and reads
+ * RAM in, checking the CRC. */
+static void test_file_layout_pipe(void)
+{
+    struct vm *s = vm_new(VM_SAME), *d = vm_new(VM_SAME);
+    g_autoptr(GByteArray) want = NULL, got = NULL;
+    struct pipe_job job = {.v = s, .layout = SAVEVM_RAM_FILE};
+    struct mig_reader r;
+    Error *err = NULL;
+    int p[2];
+    GThread *t;
+
+    vm_scribble(s);
+    want = vm_state(s);
+    g_assert_cmpint(pipe(p), ==, 0);
+    job.fd = p[1];
+    t = g_thread_new("save", pipe_writer, &job);
+    mig_reader_init_fd(&r, p[0]);
+    g_assert_true(savevm_load(d->sv, &r, &err));
+    g_assert_null(err);
+    mig_reader_fini(&r);
+    g_thread_join(t);
+    g_assert_true(job.ok);
+    close(p[0]);
+    got = vm_state(d);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    vm_free(s);
+    vm_free(d);
+}
+
 /* Zero pages travel as markers: a RAM of zeros costs a few bytes. */
 static void test_zero_pages(void)
 {
@@ -597,6 +628,7 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/crc32c", test_crc32c);
     g_test_add_func("/savevm/pipe-round-trip", test_pipe_round_trip);
     g_test_add_func("/savevm/zero-pages", test_zero_pages);
+    g_test_add_func("/savevm/file-layout-pipe", test_file_layout_pipe);
     g_test_add_func("/savevm/file-snapshot", test_file_snapshot);
     g_test_add_func("/savevm/refuse/magic", test_refuse_magic);
     g_test_add_func("/savevm/refuse/major", test_refuse_major);
