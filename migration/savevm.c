@@ -966,13 +966,13 @@ static bool commit_ram(struct loader *l, Error **errp)
         return false;
     }
     s->map = NULL;
-    if (s->memfd >= 0) {
+    if (gm->memfd >= 0) {
         close(gm->memfd);
-        gm->memfd = s->memfd;
-        s->memfd = -1;
     }
-    /* else: RAM is now a private mapping of the file; gm->memfd no longer
-     * backs it (nothing shares guest RAM through it yet) */
+    /* From a mapped file, RAM is a private mapping of it: no memfd backs
+     * it any more (and a later save must not copy a stale one). */
+    gm->memfd = s->memfd;
+    s->memfd = -1;
     return true;
 }
 

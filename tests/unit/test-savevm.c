@@ -420,6 +420,19 @@ static void test_file_snapshot(void)
         d->gm->ram[0] = 0xee;
         g_assert_cmpint(pread(fd, &byte, 1, 8192), ==, 1);
         g_assert_cmpuint(byte, !=, 0xee);
+        /* and the restored machine saves its own RAM, not a stale copy */
+        {
+            g_autoptr(GByteArray) again = save_bytes(d, SAVEVM_RAM_FILE);
+            struct vm *e = vm_new(VM_SAME);
+            struct mig_reader r2;
+
+            mig_reader_init_mem(&r2, again->data, again->len);
+            g_assert_true(savevm_load(e->sv, &r2, &err));
+            g_assert_null(err);
+            g_assert_cmpmem(e->gm->ram, RAM_SIZE, d->gm->ram, RAM_SIZE);
+            g_assert_cmpuint(e->gm->ram[0], ==, 0xee);
+            vm_free(e);
+        }
         vm_free(d);
     }
     /* The same file through a pipe: read in, CRC checked. */
