@@ -633,6 +633,21 @@ static void test_crc32c(void)
                             ==, a);
         }
     }
+    /* lengths that take the three-stream path of the SSE4.2 version */
+    {
+        size_t big = 64 * 1024 + 123;
+        g_autofree uint8_t *b = g_malloc(big);
+
+        for (size_t i = 0; i < big; i++) {
+            b[i] = (uint8_t)(i * 2654435761u >> 13);
+        }
+        for (size_t n = 12 * 1024 - 17; n + 9 < big; n += 7777) {
+            for (size_t off = 0; off < 9; off += 3) {
+                g_assert_cmphex(crc32c(0x1234, b + off, n), ==,
+                                crc32c_sw(0x1234, b + off, n));
+            }
+        }
+    }
 }
 
 int main(int argc, char **argv)
