@@ -69,8 +69,14 @@ int main(int argc, char **argv)
         struct savevm *sv = registry(gm);
         struct mig_writer w;
         char *cp_argv[] = {"cp", snap, copy, NULL};
-        int fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600), st = 0;
-        double t0 = now_ms();
+        int fd, st = 0;
+        double t0;
+
+        /* a new file each time, as cp gets: truncating the last one
+         * would wait for its writeback */
+        unlink(snap);
+        t0 = now_ms();
+        fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
         mig_writer_init(&w, fd);
         if (!savevm_save(sv, &w, SAVEVM_RAM_FILE, NULL) ||
