@@ -31,6 +31,7 @@ static struct migration_state *ms(struct machine *m)
         m->migration->downtime_limit = DEFAULT_DOWNTIME_LIMIT;
         m->migration->max_bandwidth = DEFAULT_MAX_BANDWIDTH;
         m->migration->listen_fd = -1;
+        m->migration->autostart = -1;
     }
     return m->migration;
 }
@@ -185,10 +186,9 @@ static void incoming_load(struct machine *m, int fd, GPid child)
         return;
     }
     set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
-    if (m->cfg->start_paused) {
-        m->state = RUN_STATE_PAUSED;
-    } else {
-        m->state = RUN_STATE_PAUSED; /* machine_resume starts from here */
+    m->state = RUN_STATE_PAUSED;
+    if (ms(m)->autostart == 1 ||
+        (ms(m)->autostart < 0 && !m->cfg->start_paused)) {
         machine_resume(m);
     }
 }
@@ -269,6 +269,11 @@ void qmp_migrate_incoming(struct machine *m, char *uri, Error **errp)
         s->incoming_started = false; /* another URI may be tried */
         error_propagate(errp, err);
     }
+}
+
+void migration_set_autostart(struct machine *m, bool on)
+{
+    ms(m)->autostart = on;
 }
 
 void qmp_migrate_cancel(struct machine *m, Error **errp)

@@ -43,6 +43,7 @@ struct migration_state {
     int status;  /* enum qapi_migration_status */
     bool events; /* capability */
     bool incoming_defer;
+    int autostart; /* -1: unless -S; else 0/1 from stop/cont */
     bool incoming_started;
     int64_t downtime_limit, max_bandwidth;
     int64_t setup_ms, total_ms, downtime_ms;
@@ -56,5 +57,8 @@ struct migration_state {
  * inmigrate; a URI is opened now, the state loaded when it arrives. */
 bool migration_incoming_start(struct machine *m, const char *uri, Error **errp);
 void migration_state_free(struct machine *m);
+/* cont / stop while inmigrate: whether the VM runs once loaded (default:
+ * unless -S). */
+void migration_set_autostart(struct machine *m, bool on);
 
 #endif

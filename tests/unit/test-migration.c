@@ -403,6 +403,13 @@ static void test_qmp_file(void)
 
     g_assert_true(migration_incoming_start(d->m, "defer", &err));
     g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    /* stop while waiting: stays paused once loaded; cont: runs */
+    d->cfg.start_paused = false;
+    qmp_stop(d->m, &err);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    qmp_cont(d->m, &err);
+    g_assert_null(err);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
     qmp_migrate_incoming(d->m, uri, &err);
     g_assert_null(err);
     g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
