@@ -9,6 +9,8 @@
 #include "util/common.h"
 #include "migration/stream.h"
 
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,17 +27,34 @@ static bool fd_start(int fd, uint64_t *base)
 
 void mig_writer_init(struct mig_writer *w, int fd)
 {
+    struct stat st;
+
     memset(w, 0, sizeof(*w));
     w->fd = fd;
     w->seekable = fd_start(fd, &w->base);
+    /* A destination that dies mid-stream must be an error for the
+     * source, not a SIGPIPE that kills it: sockets get MSG_NOSIGNAL, and
+     * for pipes (exec:) SIGPIPE is ignored process-wide, as QEMU does at
+     * start-up (chardev.c does the same for its pipes). */
+    if (fstat(fd, &st) == 0) {
+        w->socket = S_ISSOCK(st.st_mode);
+        if (S_ISFIFO(st.st_mode)) {
+            struct sigaction sa = {.sa_handler = SIG_IGN};
+
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGPIPE, &sa, NULL);
+        }
+    }
     w->cap = MIG_BUF_SIZE;
     w->buf = g_malloc(w->cap);
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n, Error **errp)
+static bool write_all(struct mig_writer *w, const uint8_t *p, size_t n,
+                      Error **errp)
 {
     while (n) {
-        ssize_t r = write(fd, p, n);
+        ssize_t r =
+            w->socket ? send(w->fd, p, n, MSG_NOSIGNAL) : write(w->fd, p, n);
 
         if (r < 0) {
             if (errno == EINTR) {
@@ -52,7 +71,7 @@ static bool write_all(int fd, const uint8_t *p, size_t n, Error **errp)
 
 bool mig_writer_flush(struct mig_writer *w, Error **errp)
 {
-    if (w->len && !write_all(w->fd, w->buf, w->len, errp)) {
+    if (w->len && !write_all(w, w->buf, w->len, errp)) {
         return false;
     }
     w->len = 0;
@@ -65,7 +84,7 @@ bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp)
 
     w->pos += n;
     if (n >= w->cap) { /* big blocks (RAM) go straight to the fd */
-        return mig_writer_flush(w, errp) && write_all(w->fd, b, n, errp);
+        return mig_writer_flush(w, errp) && write_all(w, b, n, errp);
     }
     if (w->len + n > w->cap && !mig_writer_flush(w, errp)) {
         return false;

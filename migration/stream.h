@@ -18,6 +18,7 @@ struct mig_writer {
     int fd;
     uint64_t base; /* fd offset at the start (0 when not seekable) */
     bool seekable;
+    bool socket;  /* send(MSG_NOSIGNAL): a dead peer is EPIPE */
     uint64_t pos; /* bytes written through this writer */
     uint8_t *buf;
     size_t len, cap;

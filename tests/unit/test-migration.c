@@ -20,6 +20,7 @@
 #include "tests/unit/fake-kvm.h"
 #include "util/crc32c.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -466,6 +467,31 @@ static void test_pause_completes_io(void)
     tm_free(t);
 }
 
+/* A destination that is gone (socket or pipe closed): the save fails with
+ * EPIPE, the source process is not killed by SIGPIPE. */
+static void test_dest_gone(void)
+{
+    struct tmach *s = tm_new();
+    Error *err = NULL;
+    int sv[2], p[2];
+
+    tm_scribble(s);
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    close(sv[1]);
+    g_assert_false(
+        migration_save_fd(s->m, sv[0], SAVEVM_RAM_STREAM, NULL, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "Broken pipe"));
+    error_free(err), err = NULL;
+    close(sv[0]);
+    g_assert_cmpint(pipe(p), ==, 0);
+    close(p[0]);
+    g_assert_false(migration_save_fd(s->m, p[1], SAVEVM_RAM_FILE, NULL, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "Broken pipe"));
+    error_free(err);
+    close(p[1]);
+    tm_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -475,6 +501,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/unix-stream", test_unix_stream);
     g_test_add_func("/migration/uri-errors", test_uri_errors);
     g_test_add_func("/migration/qmp-file", test_qmp_file);
+    g_test_add_func("/migration/dest-gone", test_dest_gone);
     g_test_add_func("/migration/pause-completes-io", test_pause_completes_io);
     g_test_add_func("/migration/prelaunch-registers", test_prelaunch_registers);
     return g_test_run();
