@@ -20,6 +20,8 @@
 #include "tests/unit/fake-kvm.h"
 #include "util/crc32c.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -269,29 +271,29 @@ static gpointer send_thread(gpointer opaque)
     return NULL;
 }
 
-static void test_unix_stream(void)
+/* A scribbled source sent to uri by a thread, received by d listening on
+ * it: d ends with the source's state. */
+static void stream_between(const char *uri)
 {
     struct tmach *s = tm_new(), *d = tm_new();
     g_autoptr(GByteArray) want = NULL, got = NULL;
-    g_autofree char *dir = g_dir_make_tmp("vireo-mig-XXXXXX", NULL);
-    g_autofree char *uri = g_strdup_printf("unix:%s/sock", dir);
     struct sender snd = {.t = s, .uri = uri};
     enum savevm_ram_layout layout;
     Error *err = NULL;
+    bool listening;
     GThread *th;
     GPid child;
-    bool listening;
     int fd;
 
     tm_scribble(s);
     want = tm_state(s);
-    th = g_thread_new("send", send_thread, &snd);
     fd = migration_open_uri(d->m, uri, true, &layout, &child, &listening, &err);
     g_assert_null(err);
     g_assert_true(listening);
+    g_assert_cmpint(layout, ==, SAVEVM_RAM_STREAM);
+    th = g_thread_new("send", send_thread, &snd);
     fd = migration_accept(fd, &err);
     g_assert_null(err);
-    g_assert_cmpint(layout, ==, SAVEVM_RAM_STREAM);
     g_assert_true(migration_load_fd(d->m, fd, &err));
     g_assert_null(err);
     close(fd);
@@ -299,11 +301,35 @@ static void test_unix_stream(void)
     g_assert_true(snd.ok);
     got = tm_state(d);
     g_assert_cmpmem(got->data, got->len, want->data, want->len);
-    g_autofree char *sock = g_strdup_printf("%s/sock", dir);
-    unlink(sock);
-    rmdir(dir);
     tm_free(s);
     tm_free(d);
+}
+
+static void test_unix_stream(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vireo-mig-XXXXXX", NULL);
+    g_autofree char *sock = g_build_filename(dir, "sock", NULL);
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+
+    stream_between(uri);
+    unlink(sock);
+    rmdir(dir);
+}
+
+/* tcp: over loopback (a port the kernel just had free) */
+static void test_tcp_stream(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    g_autofree char *uri = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &al), ==, 0);
+    close(fd);
+    uri = g_strdup_printf("tcp:127.0.0.1:%u", ntohs(a.sin_port));
+    stream_between(uri);
 }
 
 static void test_uri_errors(void)
@@ -499,6 +525,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/refused-other-config",
                     test_refused_other_config);
     g_test_add_func("/migration/unix-stream", test_unix_stream);
+    g_test_add_func("/migration/tcp-stream", test_tcp_stream);
     g_test_add_func("/migration/uri-errors", test_uri_errors);
     g_test_add_func("/migration/qmp-file", test_qmp_file);
     g_test_add_func("/migration/dest-gone", test_dest_gone);
