@@ -286,7 +286,8 @@ static bool load_field(struct vms_loader *l, const struct vmstate_desc *d,
         return false;
     }
     for (size_t i = 0; i < f->count; i++) {
-        uint8_t *p = base + f->offset + i * f->size;
+        /* validate-only passes may have no object (vmstate_check) */
+        uint8_t *p = base ? base + f->offset + i * f->size : NULL;
         const uint8_t *src;
 
         if (f->type == VMS_T_STRUCT) {
@@ -493,4 +494,21 @@ bool vmstate_load(const struct vmstate_desc *d, void *opaque,
     }
     g_byte_array_unref(snap);
     return ok;
+}
+
+bool vmstate_check(const struct vmstate_desc *d, const uint8_t *buf, size_t len,
+                   Error **errp)
+{
+    struct vms_loader l = {.buf = buf, .len = len};
+
+    /* store=false never writes through the base pointer. */
+    if (!load_body(&l, d, NULL, 0, errp)) {
+        return false;
+    }
+    if (l.pos != len) {
+        error_setg(errp, "vmstate '%s': %zu unexpected bytes after the body",
+                   d->name, len - l.pos);
+        return false;
+    }
+    return true;
 }

@@ -61,6 +61,12 @@ struct vmstate_desc {
     {                                                                          \
 #f, VMS_T_BUFFER, offsetof(st, f), sizeof(((st *)0)->f), 1, NULL       \
     }
+/* A nested description, n elements of the member's element type. */
+#define VMS_STRUCT_ARRAY(st, f, n, desc)                                       \
+    {                                                                          \
+#f, VMS_T_STRUCT, offsetof(st, f), sizeof(((st *)0)->f) / (n), n, desc \
+    }
+#define VMS_STRUCT(st, f, desc) VMS_STRUCT_ARRAY(st, f, 1, desc)
 #define VMS_END                                                                \
     {                                                                          \
         NULL, VMS_T_END, 0, 0, 0, NULL                                         \
@@ -72,5 +78,16 @@ bool vmstate_save(const struct vmstate_desc *d, void *opaque, GByteArray *out,
 /* Loads from [*pos, len) of buf, advancing *pos; runs post_load. */
 bool vmstate_load(const struct vmstate_desc *d, void *opaque,
                   const uint8_t *buf, size_t len, size_t *pos, Error **errp);
+
+/* Checks that [0, len) of buf is exactly one well-formed body of d
+ * (lengths, tags, subsection names, bool values) without storing anything
+ * or running post_load: the first pass of a load, for staging. */
+bool vmstate_check(const struct vmstate_desc *d, const uint8_t *buf, size_t len,
+                   Error **errp);
+
+/* Every description a stream can carry, as JSON (vmstate-dump.c). */
+char *vmstate_dump_json(void);
+/* `--dump-vmstate FILE`. */
+bool vmstate_dump_file(const char *path, Error **errp);
 
 #endif

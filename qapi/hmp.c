@@ -15,6 +15,7 @@ struct hmp_cmd {
     const char *name;
     const char *help;
     void (*run)(struct machine *m, const char *args, int64_t cpu, GString *out);
+    bool takes_args; /* else a non-empty rest of the line is an error */
 };
 
 static void report(GString *out, Error *err)
@@ -110,6 +111,67 @@ SIMPLE(hmp_system_reset, qmp_system_reset)
 SIMPLE(hmp_system_powerdown, qmp_system_powerdown)
 SIMPLE(hmp_quit, qmp_quit)
 
+/* migrate [-d] URI (QEMU's -d: detach, what vireo's migrate does anyway) */
+static void hmp_migrate(struct machine *m, const char *args, int64_t cpu,
+                        GString *out)
+{
+    Error *err = NULL;
+    g_autofree char *uri = NULL;
+
+    if (g_str_has_prefix(args, "-d ")) {
+        args += 3;
+    }
+    uri = g_strstrip(g_strdup(args));
+    if (!*uri) {
+        g_string_append(out, "migrate: missing URI\n");
+        return;
+    }
+    qmp_migrate(m, uri, false, false, false, false, false, false, false, false,
+                &err);
+    report(out, err);
+}
+
+static void hmp_info_migrate(struct machine *m, const char *args, int64_t cpu,
+                             GString *out)
+{
+    Error *err = NULL;
+    struct qapi_migration_info *i = qmp_query_migrate(m, &err);
+
+    if (!i) {
+        report(out, err);
+        return;
+    }
+    if (i->has_status) {
+        g_string_append_printf(out, "Migration status: %s\n",
+                               qapi_migration_status_str(i->status));
+    }
+    if (i->has_error_desc) {
+        g_string_append_printf(out, "error description: %s\n", i->error_desc);
+    }
+    if (i->has_total_time) {
+        g_string_append_printf(out, "total time: %" PRId64 " ms\n",
+                               i->total_time);
+    }
+    if (i->has_downtime) {
+        g_string_append_printf(out, "downtime: %" PRId64 " ms\n", i->downtime);
+    }
+    if (i->has_setup_time) {
+        g_string_append_printf(out, "setup: %" PRId64 " ms\n", i->setup_time);
+    }
+    if (i->has_ram) {
+        g_string_append_printf(out,
+                               "transferred ram: %" PRId64 " kbytes\n"
+                               "remaining ram: %" PRId64 " kbytes\n"
+                               "total ram: %" PRId64 " kbytes\n"
+                               "duplicate: %" PRId64 " pages\n"
+                               "normal: %" PRId64 " pages\n",
+                               i->ram->transferred >> 10,
+                               i->ram->remaining >> 10, i->ram->total >> 10,
+                               i->ram->duplicate, i->ram->normal);
+    }
+    qapi_migration_info_free(i);
+}
+
 static void hmp_help(struct machine *m, const char *args, int64_t cpu,
                      GString *out);
 static void hmp_info(struct machine *m, const char *args, int64_t cpu,
@@ -121,6 +183,10 @@ static const struct hmp_cmd hmp_cmds[] = {
     {"help", "help|? [cmd] -- show the help", hmp_help},
     {"?", NULL, hmp_help},
     {"info", "info [subcommand] -- show various information", hmp_info},
+    {"migrate",
+     "migrate [-d] uri -- migrate to URI (file:, fd:, unix:, "
+     "tcp:, exec:)",
+     hmp_migrate, true},
     {"quit", "quit|q -- quit the emulator", hmp_quit},
     {"q", NULL, hmp_quit},
     {"stop", "stop|s -- stop emulation", hmp_stop},
@@ -132,6 +198,7 @@ static const struct hmp_cmd hmp_cmds[] = {
 
 static const struct hmp_cmd hmp_info_cmds[] = {
     {"cpus", "info cpus -- show infos for each CPU", hmp_info_cpus},
+    {"migrate", "info migrate -- show migration status", hmp_info_migrate},
     {"registers", "info registers [-a] -- show the cpu registers",
      hmp_info_registers},
     {"sev", "info sev -- show SEV information", hmp_info_sev},
@@ -185,7 +252,8 @@ char *hmp_run(struct machine *m, const char *line, int64_t cpu_index)
             if (strcmp(w[0], hmp_cmds[i].name) == 0) {
                 const char *rest = w[1] ? g_strstrip(w[1]) : "";
                 if (hmp_cmds[i].run != hmp_info &&
-                    hmp_cmds[i].run != hmp_help && *rest) {
+                    hmp_cmds[i].run != hmp_help && !hmp_cmds[i].takes_args &&
+                    *rest) {
                     g_string_append_printf(out, "%s: extra parameter '%s'\n",
                                            w[0], rest);
                 } else {

@@ -11,6 +11,7 @@
  * and host-initiated changes produce the same events.
  */
 #include "util/common.h"
+#include "migration/migration.h"
 #include "qapi/monitor.h"
 #include "qapi/qapi-gen-types.h"
 #include "qapi/json-parse.h"
@@ -96,6 +97,10 @@ static enum qapi_run_state qapi_state(enum run_state s)
         return QAPI_RUN_STATE_INTERNAL_ERROR;
     case RUN_STATE_GUEST_PANICKED:
         return QAPI_RUN_STATE_GUEST_PANICKED;
+    case RUN_STATE_INMIGRATE:
+        return QAPI_RUN_STATE_INMIGRATE;
+    case RUN_STATE_POSTMIGRATE:
+        return QAPI_RUN_STATE_POSTMIGRATE;
     }
     return QAPI_RUN_STATE_INTERNAL_ERROR;
 }
@@ -112,6 +117,10 @@ struct qapi_status_info *qmp_query_status(struct machine *m, Error **errp)
 
 void qmp_stop(struct machine *m, Error **errp)
 {
+    if (m->state == RUN_STATE_INMIGRATE) {
+        migration_set_autostart(m, false); /* QEMU: stay paused after */
+        return;
+    }
     if (m->state == RUN_STATE_RUNNING || m->state == RUN_STATE_PRELAUNCH) {
         machine_pause(m);
     }
@@ -126,6 +135,11 @@ void qmp_cont(struct machine *m, Error **errp)
         error_setg(errp, "Resetting the Virtual Machine is required");
         return;
     case RUN_STATE_RUNNING:
+        return;
+    case RUN_STATE_INMIGRATE:
+        /* QEMU: start once the incoming state is loaded, not now (the
+         * vCPUs would run their reset state) */
+        migration_set_autostart(m, true);
         return;
     default:
         machine_resume(m);

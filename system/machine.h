@@ -68,6 +68,8 @@ struct machine_config {
     struct sev_config *sev;
     bool sev_enabled;
     bool measure_launch; /* -measure-launch (a vireo addition) */
+    char *dump_vmstate;  /* --dump-vmstate FILE: write and exit */
+    char *incoming;      /* -incoming URI|defer */
 };
 
 void machine_config_init(struct machine_config *cfg);
@@ -80,6 +82,8 @@ enum run_state {
     RUN_STATE_SHUTDOWN,
     RUN_STATE_INTERNAL_ERROR,
     RUN_STATE_GUEST_PANICKED,
+    RUN_STATE_INMIGRATE,   /* -incoming: waiting for / loading a state */
+    RUN_STATE_POSTMIGRATE, /* the state was sent: stopped for good */
 };
 const char *run_state_name(enum run_state s);
 
@@ -165,6 +169,8 @@ struct machine {
     /* SEV/SEV-ES/SNP launch context (sev/sev.h), NULL for a plain guest */
     struct sev_guest *sev;
     int sev_fd;
+    /* migrate / -incoming (migration/migration.h), created on first use */
+    struct migration_state *migration;
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */

@@ -9,6 +9,7 @@
 #include "accel/kvm/vcpu.h"
 #include "hw/core/device.h"
 #include "qapi/monitor.h"
+#include "migration/vmstate.h"
 #include "system/machine.h"
 #include "system/sandbox.h"
 #include "system/vl.h"
@@ -266,6 +267,15 @@ int main(int argc, char **argv)
         printf("%s\n", digest);
         g_free(digest);
         status = 0;
+        goto done;
+    }
+    if (cfg.dump_vmstate) {
+        /* the descriptions are static: no machine needed (QEMU builds one
+         * first; the output is the same for every configuration here) */
+        status = vmstate_dump_file(cfg.dump_vmstate, &err) ? 0 : 1;
+        if (status) {
+            error_report_err(err);
+        }
         goto done;
     }
     if (cfg.daemonize) {

@@ -9,6 +9,7 @@
  * guest.  Lock model: req_lock guards `requests`/`req_cause` only.
  */
 #include "util/common.h"
+#include "migration/migration.h"
 #include "system/machine.h"
 #include "qapi/qapi-gen-types.h"
 #include "accel/kvm/vcpu.h"
@@ -38,6 +39,10 @@ const char *run_state_name(enum run_state s)
         return "internal-error";
     case RUN_STATE_GUEST_PANICKED:
         return "guest-panicked";
+    case RUN_STATE_INMIGRATE:
+        return "inmigrate";
+    case RUN_STATE_POSTMIGRATE:
+        return "postmigrate";
     }
     return "unknown";
 }
@@ -338,7 +343,15 @@ int machine_run(struct machine *m)
 {
     /* -S: stay in prelaunch (QEMU's state name) until the first cont. */
     m->state = RUN_STATE_PRELAUNCH;
-    if (!m->cfg->start_paused) {
+    if (m->cfg->incoming) {
+        Error *err = NULL;
+
+        /* inmigrate until a state is loaded (migration.c starts it) */
+        if (!migration_incoming_start(m, m->cfg->incoming, &err)) {
+            error_report_err(err);
+            return 1;
+        }
+    } else if (!m->cfg->start_paused) {
         m->state = RUN_STATE_RUNNING;
         resume_vcpus(m);
     }

@@ -83,6 +83,8 @@ void machine_config_clear(struct machine_config *cfg)
     g_free(cfg->logfile);
     g_free(cfg->rtc_base);
     g_free(cfg->help_request);
+    g_free(cfg->dump_vmstate);
+    g_free(cfg->incoming);
     g_strfreev(cfg->argv);
     if (cfg->sev) {
         sev_config_free(cfg->sev);
@@ -126,6 +128,8 @@ enum vl_opt {
     OPT_DEVICE,
     OPT_RTC,
     OPT_SANDBOX,
+    OPT_DUMP_VMSTATE,
+    OPT_INCOMING,
     OPT_VERSION,
     OPT_HELP,
     OPT_OBJECT,
@@ -193,6 +197,10 @@ static const struct vl_option vl_options[] = {
      "create an object (SEV confidential guest)"},
     {"measure-launch", OPT_MEASURE_LAUNCH, false, NULL,
      "print the SEV launch digest of this command line and exit (vireo)"},
+    {"incoming", OPT_INCOMING, true, "URI|defer",
+     "wait for a migration stream (file: fd: unix: tcp: exec:)"},
+    {"dump-vmstate", OPT_DUMP_VMSTATE, true, "FILE",
+     "write the migration state descriptions as JSON and exit"},
     {"version", OPT_VERSION, false, NULL, "print the version and exit"},
     {"h", OPT_HELP, false, NULL, "print this help and exit"},
     {"help", OPT_HELP, false, NULL, "print this help and exit"},
@@ -1307,6 +1315,12 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
         return opt_rtc(st, arg, errp);
     case OPT_SANDBOX:
         return opt_sandbox(st, arg, errp);
+    case OPT_INCOMING:
+        set_str(&st->cfg->incoming, arg);
+        return true;
+    case OPT_DUMP_VMSTATE:
+        set_str(&st->cfg->dump_vmstate, arg);
+        return true;
     case OPT_VERSION:
         g_string_append_printf(st->out,
                                "QEMU emulator version %d.%d.%d (vireo %s)\n"

@@ -25,6 +25,7 @@ enum x86_feat_word {
     FEAT_6_EAX,
     FEAT_D_1_EAX,
     FEAT_KVM,
+    FEAT_8000_0008_EBX,
     FEAT_NWORDS,
 };
 
@@ -85,10 +86,14 @@ struct x86_msr_def {
     uint32_t leaf;
     int reg;
     unsigned bit;
-    uint32_t alt_leaf; /* or this one (TSC_AUX: rdtscp or rdpid) */
-    int alt_reg;
-    unsigned alt_bit;
     const char *flag; /* -cpu name of the gate bit, for messages */
+    /* or any of these (TSC_AUX: rdtscp or rdpid; SPEC_CTRL: Intel's bit
+     * or AMD's ibrs/amd-stibp/amd-ssbd); leaf 0 ends the list */
+    struct {
+        uint32_t leaf;
+        int reg;
+        unsigned bit;
+    } alt[3];
 };
 const struct x86_msr_def *x86_msr_defs(size_t *n);
 const struct x86_msr_def *x86_msr_def_find(uint32_t index);
@@ -98,6 +103,10 @@ GArray *x86_msr_candidates(struct kvm_accel *k, const struct kvm_cpuid2 *t);
 uint64_t x86_msr_reset_value(uint32_t index);
 
 #define MSR_IA32_TSC 0x10
+#define MSR_IA32_SPEC_CTRL 0x48
+#define MSR_IA32_SMBASE 0x9e
+#define MSR_KVM_POLL_CONTROL 0x4b564d05
+#define MSR_VIRT_SPEC_CTRL 0xc001011f
 #define MSR_IA32_APICBASE 0x1b
 #define MSR_IA32_ARCH_CAPABILITIES 0x10a
 #define MSR_IA32_PAT 0x277

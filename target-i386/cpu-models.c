@@ -181,6 +181,14 @@ static const struct feat_name feat_names[] = {
     {"perfctr-core", FEAT_8000_0001_ECX, 23},
     {"perfctr-nb", FEAT_8000_0001_ECX, 24},
     {"invtsc", FEAT_8000_0007_EDX, 8},
+    /* AMD's speculation controls: each makes IA32_SPEC_CTRL (or, for
+     * virt-ssbd, VIRT_SPEC_CTRL) part of the vCPU state (msr.c). */
+    {"ibpb", FEAT_8000_0008_EBX, 12},
+    {"ibrs", FEAT_8000_0008_EBX, 14},
+    {"amd-stibp", FEAT_8000_0008_EBX, 15},
+    {"amd-ssbd", FEAT_8000_0008_EBX, 24},
+    {"virt-ssbd", FEAT_8000_0008_EBX, 25},
+    {"amd-no-ssb", FEAT_8000_0008_EBX, 26},
     {"arat", FEAT_6_EAX, 2},
     {"xsaveopt", FEAT_D_1_EAX, 0},
     {"xsavec", FEAT_D_1_EAX, 1},

@@ -126,6 +126,50 @@ struct x86_boot_state {
 void x86_cpu_apply_boot_state(struct x86_cpu *c,
                               const struct x86_boot_state *b);
 
+/*
+ * The whole state of one vCPU as a migration stream carries it
+ * (x86_cpu_vmsd, target-i386/machine.c): every register group, the MSRs
+ * of the vCPU's list as (index, value) pairs, the XSAVE area (the legacy
+ * 4 KiB, and the rest only when KVM's area is bigger: AMX).
+ */
+#define X86_STATE_MAX_MSRS 96
+#define X86_STATE_XSAVE_BASE 4096
+#define X86_STATE_XSAVE_MAX 12288
+struct x86_state_msr {
+    uint32_t index;
+    uint64_t value;
+};
+struct x86_cpu_state {
+    struct kvm_regs regs;
+    struct kvm_sregs2 sregs;
+    uint32_t nr_msrs;
+    struct x86_state_msr msrs[X86_STATE_MAX_MSRS];
+    uint32_t xsave_size;
+    uint8_t xsave[X86_STATE_XSAVE_BASE];
+    uint8_t xsave_ext[X86_STATE_XSAVE_MAX - X86_STATE_XSAVE_BASE];
+    struct kvm_xcrs xcrs;
+    struct kvm_vcpu_events events;
+    struct kvm_debugregs dbg;
+    struct kvm_lapic_state lapic;
+    struct kvm_mp_state mp;
+};
+struct vmstate_desc;
+extern const struct vmstate_desc x86_cpu_vmsd;
+
+/* Reads every group from KVM into st.  The vCPU must be stopped (its
+ * thread parked or not started): state read from a running vCPU is torn. */
+bool x86_cpu_save_state(struct x86_cpu *c, struct x86_cpu_state *st,
+                        Error **errp);
+/* Checks st against this vCPU (its MSR list, XSAVE size, what this KVM
+ * can load, the consistency rules of KVM_SET_SREGS*) without changing
+ * anything: a stream is refused before any vCPU is touched. */
+bool x86_cpu_check_state(const struct x86_cpu *c,
+                         const struct x86_cpu_state *st, Error **errp);
+/* Replaces the cached state with st (checked first) and marks every group
+ * dirty; the next x86_cpu_put writes it all at FULL level, whatever level
+ * it was asked for, so the state goes to KVM as a whole. */
+void x86_cpu_load_state(struct x86_cpu *c, const struct x86_cpu_state *st);
+
 /* QEMU-style register dump (fetches what it needs; on failure says so). */
 void x86_cpu_dump(struct x86_cpu *c, GString *out);
 

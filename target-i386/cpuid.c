@@ -30,6 +30,7 @@ const struct x86_feat_word_info x86_feat_words[FEAT_NWORDS] = {
     [FEAT_6_EAX] = {6, 0, 0, "CPUID.06H:EAX"},
     [FEAT_D_1_EAX] = {0xd, 1, 0, "CPUID.0DH:EAX"},
     [FEAT_KVM] = {0x40000001, 0, 0, "CPUID.40000001H:EAX"},
+    [FEAT_8000_0008_EBX] = {0x80000008, 0, 1, "CPUID.80000008H:EBX"},
 };
 
 /* Leaves whose subleaf (ECX) selects different data. */

@@ -58,6 +58,10 @@ struct x86_cpu {
     bool sev_es;
     bool state_protected; /* SEV-ES/SNP after launch on a typed VM */
     unsigned avail, dirty;
+    /* The least level the next put writes at: RESET after x86_cpu_reset,
+     * FULL after x86_cpu_load_state, so that a state replaced as a whole
+     * goes to KVM as a whole whoever puts it next (0: none). */
+    enum x86_put_level min_level;
 
     struct kvm_regs regs;
     struct kvm_sregs2 sregs;
@@ -485,6 +489,12 @@ static bool events_put(struct x86_cpu *c, enum x86_put_level level,
         if (c->mp.mp_state == KVM_MP_STATE_SIPI_RECEIVED) {
             ev.flags |= KVM_VCPUEVENT_VALID_SIPI_VECTOR;
         }
+        /* SMM state (in SMM or not, SMI pending, latched INIT) is written
+         * at reset (leaving SMM: x86_cpu_reset cleared it) and after a
+         * migration; at runtime KVM's copy is newer than ours. */
+        if (c->k->has_smm) {
+            ev.flags |= KVM_VCPUEVENT_VALID_SMM;
+        }
     }
     return vcpu_ioctl(c, KVM_SET_VCPU_EVENTS, &ev, errp);
 }
@@ -522,6 +532,29 @@ static const unsigned get_order[] = {
     X86_EVENTS, X86_MP_STATE, X86_REGS,  X86_XSAVE,     X86_XCRS,
     X86_SREGS,  X86_MSRS,     X86_LAPIC, X86_DEBUGREGS,
 };
+/*
+ * Why this order (each write depends on what the one before set up):
+ * - sregs first: CR0/CR4/EFER decide how KVM interprets everything after
+ *   (a long-mode RIP, the XSAVE features CR4.OSXSAVE enables, and KVM
+ *   resets the MMU on a mode change);
+ * - regs after sregs: RFLAGS/RIP of a long-mode guest are only valid once
+ *   EFER.LMA is in place;
+ * - xsave, then xcrs: XCR0 must allow every component XSTATE_BV names,
+ *   and KVM_SET_XSAVE checks the header against the guest's CPUID;
+ * - the LAPIC before the MSRs: writing TSC_DEADLINE arms the LAPIC timer,
+ *   which only works once the LVT timer is in deadline mode, and the APIC
+ *   base (in sregs) has enabled the LAPIC;
+ * - the MSRs before the events: kvmclock/TSC values first so that a
+ *   pending event does not run against a stale clock;
+ * - vCPU events after the LAPIC: an injected interrupt or pending NMI is
+ *   checked against the LAPIC state KVM now has (an event written before
+ *   would be re-evaluated and lost when KVM_SET_LAPIC resets the APIC);
+ * - mp_state after the events: a HALTED or INIT_RECEIVED vCPU must see the
+ *   events that would wake it, and KVM_SET_MP_STATE refuses SIPI_RECEIVED
+ *   without a latched INIT (from the events' SMM block);
+ * - the debug registers last: KVM recomputes DR7 breakpoints from the
+ *   final guest state.
+ */
 static const unsigned put_order[] = {
     X86_SREGS, X86_REGS,   X86_XSAVE,    X86_XCRS,      X86_LAPIC,
     X86_MSRS,  X86_EVENTS, X86_MP_STATE, X86_DEBUGREGS,
@@ -564,7 +597,13 @@ bool x86_cpu_get(struct x86_cpu *c, unsigned groups, Error **errp)
 
 bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
 {
-    unsigned groups = level == X86_PUT_RUNTIME ? c->dirty : X86_ALL;
+    unsigned groups;
+
+    /* A reset or loaded state goes to KVM as a whole (see min_level). */
+    if (level < c->min_level) {
+        level = c->min_level;
+    }
+    groups = level == X86_PUT_RUNTIME ? c->dirty : X86_ALL;
 
     if (c->state_protected) {
         /* KVM refuses these writes; the guest owns its state now. */
@@ -586,6 +625,7 @@ bool x86_cpu_put(struct x86_cpu *c, enum x86_put_level level, Error **errp)
         c->dirty &= ~g;
         c->avail |= g;
     }
+    c->min_level = 0;
     return true;
 }
 
@@ -793,6 +833,7 @@ void x86_cpu_reset(struct x86_cpu *c, bool is_bsp)
 
     c->avail = X86_ALL;
     c->dirty = X86_ALL;
+    c->min_level = X86_PUT_RESET;
 }
 
 void x86_cpu_apply_boot_state(struct x86_cpu *c, const struct x86_boot_state *b)
@@ -909,6 +950,148 @@ void x86_cpu_free(struct x86_cpu *c)
     g_free(c->xsave);
     g_free(c->cpuid);
     g_free(c);
+}
+
+/* ---- whole-state save / check / load (migration) ---- */
+
+bool x86_cpu_save_state(struct x86_cpu *c, struct x86_cpu_state *st,
+                        Error **errp)
+{
+    if (c->msrs->len > X86_STATE_MAX_MSRS) {
+        error_setg(errp, "vCPU %u: %u MSRs, a stream carries at most %u",
+                   c->index, c->msrs->len, X86_STATE_MAX_MSRS);
+        return false;
+    }
+    if (c->xsave_size > X86_STATE_XSAVE_MAX) {
+        error_setg(errp,
+                   "vCPU %u: XSAVE area of %zu bytes, a stream carries at "
+                   "most %u",
+                   c->index, c->xsave_size, X86_STATE_XSAVE_MAX);
+        return false;
+    }
+    /* What is dirty was never written: the cache is the truth for it,
+     * everything else is read from KVM now. */
+    if (!x86_cpu_get(c, X86_ALL, errp)) {
+        return false;
+    }
+    memset(st, 0, sizeof(*st));
+    st->regs = c->regs;
+    st->sregs = c->sregs;
+    st->nr_msrs = c->msrs->len;
+    for (size_t i = 0; i < c->msrs->len; i++) {
+        const struct msr_slot *m = &g_array_index(c->msrs, struct msr_slot, i);
+
+        st->msrs[i].index = m->index;
+        st->msrs[i].value = m->value;
+    }
+    st->xsave_size = c->xsave_size;
+    memcpy(st->xsave, c->xsave, MIN(c->xsave_size, sizeof(st->xsave)));
+    if (c->xsave_size > sizeof(st->xsave)) {
+        memcpy(st->xsave_ext, (uint8_t *)c->xsave + sizeof(st->xsave),
+               c->xsave_size - sizeof(st->xsave));
+    }
+    st->xcrs = c->xcrs;
+    st->events = c->events;
+    st->dbg = c->dbg;
+    st->lapic = c->lapic;
+    st->mp = c->mp;
+    return true;
+}
+
+bool x86_cpu_check_state(const struct x86_cpu *c,
+                         const struct x86_cpu_state *st, Error **errp)
+{
+    const struct kvm_vcpu_events *ev = &st->events;
+
+    if (st->nr_msrs > X86_STATE_MAX_MSRS) {
+        error_setg(errp, "vCPU %u: %" PRIu32 " MSRs (at most %u)", c->index,
+                   st->nr_msrs, X86_STATE_MAX_MSRS);
+        return false;
+    }
+    for (uint32_t i = 0; i < st->nr_msrs; i++) {
+        if (!find_slot(c, st->msrs[i].index)) {
+            error_setg(errp,
+                       "vCPU %u: MSR 0x%" PRIx32 " (%s) is not part of "
+                       "this vCPU's state here (CPU model or KVM differs)",
+                       c->index, st->msrs[i].index,
+                       msr_name(st->msrs[i].index));
+            return false;
+        }
+        for (uint32_t j = 0; j < i; j++) {
+            if (st->msrs[j].index == st->msrs[i].index) {
+                error_setg(errp, "vCPU %u: MSR 0x%" PRIx32 " appears twice",
+                           c->index, st->msrs[i].index);
+                return false;
+            }
+        }
+    }
+    if (st->xsave_size != c->xsave_size) {
+        error_setg(errp,
+                   "vCPU %u: XSAVE area of %" PRIu32 " bytes, this KVM's "
+                   "is %zu",
+                   c->index, st->xsave_size, c->xsave_size);
+        return false;
+    }
+    if (st->xcrs.nr_xcrs > KVM_MAX_XCRS) {
+        error_setg(errp, "vCPU %u: %" PRIu32 " XCRs (at most %d)", c->index,
+                   st->xcrs.nr_xcrs, KVM_MAX_XCRS);
+        return false;
+    }
+    if (st->mp.mp_state > KVM_MP_STATE_SUSPENDED) {
+        error_setg(errp, "vCPU %u: unknown MP state %" PRIu32, c->index,
+                   st->mp.mp_state);
+        return false;
+    }
+    if (!c->k->has_smm &&
+        (ev->smi.smm || ev->smi.pending || ev->smi.smm_inside_nmi)) {
+        error_setg(errp,
+                   "vCPU %u: the state is in SMM or has an SMI pending, and "
+                   "SMM is not supported by this KVM",
+                   c->index);
+        return false;
+    }
+    if ((st->dbg.dr6 >> 32) || (st->dbg.dr7 >> 32)) {
+        error_setg(errp,
+                   "vCPU %u: DR6=0x%" PRIx64 " DR7=0x%" PRIx64
+                   " set reserved bits 63:32",
+                   c->index, (uint64_t)st->dbg.dr6, (uint64_t)st->dbg.dr7);
+        return false;
+    }
+    return sregs_check(c, &st->sregs, errp);
+}
+
+void x86_cpu_load_state(struct x86_cpu *c, const struct x86_cpu_state *st)
+{
+    c->regs = st->regs;
+    c->sregs = st->sregs;
+    normalise_efer(c);
+    /* MSRs the stream does not name keep their reset value. */
+    for (size_t i = 0; i < c->msrs->len; i++) {
+        struct msr_slot *m = &g_array_index(c->msrs, struct msr_slot, i);
+
+        m->value = x86_msr_reset_value(m->index);
+        m->changed = false;
+    }
+    for (uint32_t i = 0; i < st->nr_msrs && i < X86_STATE_MAX_MSRS; i++) {
+        struct msr_slot *m = find_slot(c, st->msrs[i].index);
+
+        if (m) {
+            m->value = st->msrs[i].value;
+        }
+    }
+    memcpy(c->xsave, st->xsave, MIN(c->xsave_size, sizeof(st->xsave)));
+    if (c->xsave_size > sizeof(st->xsave)) {
+        memcpy((uint8_t *)c->xsave + sizeof(st->xsave), st->xsave_ext,
+               MIN(c->xsave_size - sizeof(st->xsave), sizeof(st->xsave_ext)));
+    }
+    c->xcrs = st->xcrs;
+    c->events = st->events;
+    c->dbg = st->dbg;
+    c->lapic = st->lapic;
+    c->mp = st->mp;
+    c->avail = X86_ALL;
+    c->dirty = X86_ALL;
+    c->min_level = X86_PUT_FULL;
 }
 
 /* ---- dump ---- */

@@ -29,11 +29,29 @@ static const struct x86_msr_def msr_defs[] = {
     {0xc0000083, "CSTAR", 0, GATE(0x80000001, EDX, 29)},
     {0xc0000084, "FMASK", 0, GATE(0x80000001, EDX, 29)},
     {0xc0000102, "KERNEL_GS_BASE", 0, GATE(0x80000001, EDX, 29)},
-    {0xc0000103, "TSC_AUX", 0, GATE(0x80000001, EDX, 27), .alt_leaf = 7,
-     .alt_reg = ECX, .alt_bit = 22},
+    {0xc0000103, "TSC_AUX", 0, GATE(0x80000001, EDX, 27),
+     .alt = {{7, ECX, 22}}},
     {0x3b, "IA32_TSC_ADJUST", 0},
-    {0x48, "IA32_SPEC_CTRL", 0, GATE(7, EDX, 26)},
+    /* Intel's spec-ctrl, or AMD's ibrs / amd-stibp / amd-ssbd (leaf
+     * 0x80000008 EBX): a guest that may write SPEC_CTRL must find its
+     * value again after a migration. */
+    {MSR_IA32_SPEC_CTRL, "IA32_SPEC_CTRL", 0, GATE(7, EDX, 26),
+     .alt = {{0x80000008, EBX, 14},
+             {0x80000008, EBX, 15},
+             {0x80000008, EBX, 24}}},
+    /* AMD's paravirtual SSBD control (virt-ssbd). */
+    {MSR_VIRT_SPEC_CTRL, "VIRT_SPEC_CTRL", 0, GATE(0x80000008, EBX, 25)},
     {MSR_IA32_MISC_ENABLE, "IA32_MISC_ENABLE", 0},
+    {0x1d9, "IA32_DEBUGCTL", 0},
+    /* Machine check: status and global control (mce / mca). */
+    {0x17a, "IA32_MCG_STATUS", 0, GATE(1, EDX, 7)},
+    {0x17b, "IA32_MCG_CTL", 0, GATE(1, EDX, 14)},
+    /* The host save area of a guest hypervisor (svm). */
+    {0xc0010117, "VM_HSAVE_PA", 0, GATE(0x80000001, ECX, 2)},
+    /* SMIs taken so far and the SMRAM base: KVM lists them only where it
+     * has SMM (KVM_CAP_X86_SMM), and the index list is the gate. */
+    {0x34, "MSR_SMI_COUNT", 0},
+    {MSR_IA32_SMBASE, "IA32_SMBASE", 0},
     /* Written at RESET/FULL only: side effects on the guest. */
     {MSR_IA32_TSC, "IA32_TSC", MSR_F_RESET_ONLY},
     {0x4b564d01, "KVM_SYSTEM_TIME_NEW", MSR_F_RESET_ONLY,
@@ -49,6 +67,8 @@ static const struct x86_msr_def msr_defs[] = {
     {0x4b564d02, "KVM_ASYNC_PF_EN", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 4)},
     {0x4b564d03, "KVM_STEAL_TIME", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 5)},
     {0x4b564d04, "KVM_PV_EOI_EN", MSR_F_RESET_ONLY, GATE(0x40000001, EAX, 6)},
+    {MSR_KVM_POLL_CONTROL, "KVM_POLL_CONTROL", MSR_F_RESET_ONLY,
+     GATE(0x40000001, EAX, 12)},
     {0x2ff, "MTRRdefType", MSR_F_ALWAYS | MSR_F_RESET_ONLY, GATE(1, EDX, 12)},
     {0x250, "MTRRfix64K_00000", MSR_F_ALWAYS | MSR_F_RESET_ONLY,
      GATE(1, EDX, 12)},
@@ -128,7 +148,12 @@ static bool gate_open(const struct x86_msr_def *d, const struct kvm_cpuid2 *t)
     if (x86_cpuid_has(t, d->leaf, d->reg, d->bit)) {
         return true;
     }
-    return d->alt_leaf && x86_cpuid_has(t, d->alt_leaf, d->alt_reg, d->alt_bit);
+    for (size_t i = 0; i < ARRAY_SIZE(d->alt) && d->alt[i].leaf; i++) {
+        if (x86_cpuid_has(t, d->alt[i].leaf, d->alt[i].reg, d->alt[i].bit)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 GArray *x86_msr_candidates(struct kvm_accel *k, const struct kvm_cpuid2 *t)
@@ -163,6 +188,10 @@ uint64_t x86_msr_reset_value(uint32_t index)
         return MSR_PAT_DEFAULT;
     case MSR_IA32_MISC_ENABLE:
         return 1; /* fast strings, as QEMU */
+    case MSR_KVM_POLL_CONTROL:
+        return 1; /* host-side haltpoll allowed until the guest says no */
+    case MSR_IA32_SMBASE:
+        return 0x30000; /* SDM 34.4 (SMRAM base after RESET) */
     default:
         return 0;
     }

@@ -55,6 +55,8 @@ const char *kvm_ioctl_name(unsigned long req)
         N(KVM_IRQ_LINE_STATUS);
         N(KVM_GET_IRQCHIP);
         N(KVM_SET_IRQCHIP);
+        N(KVM_GET_PIT2);
+        N(KVM_SET_PIT2);
         N(KVM_RUN);
         N(KVM_GET_REGS);
         N(KVM_SET_REGS);
@@ -148,6 +150,25 @@ static bool check_caps(struct kvm_accel *k, const struct cap_name *t, size_t n,
                       "KVM lacks a capability vireo needs: %s", t[i].name);
             return false;
         }
+    }
+    return true;
+}
+
+bool kvm_check_smm_option(const struct kvm_accel *k, const char *s,
+                          Error **errp)
+{
+    bool on;
+
+    if (!s || !strcmp(s, "auto")) {
+        return true;
+    }
+    if (!parse_bool(s, &on)) {
+        error_setg(errp, "smm: invalid value '%s' (use on, off or auto)", s);
+        return false;
+    }
+    if (on && !k->has_smm) {
+        error_setg(errp, "SMM not supported by this KVM");
+        return false;
     }
     return true;
 }
@@ -424,6 +445,8 @@ struct kvm_accel *kvm_accel_new_typed(const struct kvm_backend *be,
     k->has_readonly_mem = true;
     k->has_tsc_deadline = kvm_check_extension(k, KVM_CAP_TSC_DEADLINE_TIMER);
     k->has_x2apic_api = kvm_check_extension(k, KVM_CAP_X2APIC_API) > 0;
+    k->has_smm = kvm_check_extension(k, KVM_CAP_X86_SMM) > 0;
+    k->has_adjust_clock = kvm_check_extension(k, KVM_CAP_ADJUST_CLOCK) > 0;
 
     r = kvm_ioctl(k, k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
     if (r < 0) {

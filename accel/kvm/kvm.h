@@ -84,6 +84,8 @@ struct kvm_accel {
     bool has_readonly_mem;
     bool has_tsc_deadline;
     bool has_x2apic_api;
+    bool has_smm;          /* KVM_CAP_X86_SMM: vCPU events carry SMM state */
+    bool has_adjust_clock; /* KVM_CAP_ADJUST_CLOCK: KVM_GET/SET_CLOCK */
     /* KVM_GET_SUPPORTED_CPUID: with the real backend the query runs on a
      * thread of its own while the machine is set up (on this kind of host
      * it is the slowest ioctl of the start: each CPUID KVM executes traps
@@ -124,6 +126,10 @@ struct kvm_accel *kvm_accel_new_typed(const struct kvm_backend *be,
  * needs the in-kernel LAPIC). */
 bool kvm_parse_irqchip_mode(const char *s, enum kvm_irqchip_mode *out,
                             Error **errp);
+/* QEMU's -machine smm=on|off|auto: on needs KVM_CAP_X86_SMM (then vCPU
+ * events carry the SMM state); off and auto are always accepted. */
+bool kvm_check_smm_option(const struct kvm_accel *k, const char *s,
+                          Error **errp);
 void kvm_accel_free(struct kvm_accel *k);
 /* Waits for the KVM_GET_SUPPORTED_CPUID query kvm_accel_new() started;
  * false (errp set) if it failed. */

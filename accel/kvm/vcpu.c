@@ -79,7 +79,9 @@ void vcpu_free(struct vcpu *cpu)
     g_free(cpu);
 }
 
-/* Parks the calling vCPU thread until resumed; false when it must end. */
+static bool complete_pending_io(struct vcpu *cpu, Error **errp);
+static void report_fatal(struct vcpu *cpu, const char *what);
+
 /* Parks until runnable; false when the thread must end.  *nmi takes
  * (and clears) a pending NMI in the same locked section, so the exit path
  * takes the vCPU lock once per KVM_RUN. */
@@ -89,6 +91,24 @@ static bool wait_runnable(struct vcpu *cpu, bool *nmi)
 
     g_mutex_lock(&cpu->lock);
     while (cpu->want_pause && !cpu->want_exit) {
+        if (cpu->state != VCPU_PAUSED && cpu->run &&
+            (cpu->run->exit_reason == KVM_EXIT_IO ||
+             cpu->run->exit_reason == KVM_EXIT_MMIO)) {
+            /* An IN or MMIO read is still owed its data: KVM writes it into
+             * the registers on the next KVM_RUN.  Complete it before
+             * parking, so that the registers read while paused (a
+             * migration, `info registers`) are the final ones and nothing
+             * lands on them after a state is loaded. */
+            Error *err = NULL;
+
+            g_mutex_unlock(&cpu->lock);
+            if (!complete_pending_io(cpu, &err)) {
+                report_fatal(cpu, error_get_pretty(err));
+                error_free(err);
+            }
+            g_mutex_lock(&cpu->lock);
+            continue;
+        }
         if (cpu->state != VCPU_PAUSED) {
             cpu->state = VCPU_PAUSED;
             g_cond_broadcast(&cpu->cond);
@@ -187,6 +207,35 @@ static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
         x86_cpu_apply_boot_state(cpu->arch, boot);
     }
     return x86_cpu_put(cpu->arch, X86_PUT_RESET, errp);
+}
+
+void vcpu_settle_reset(struct vcpu *cpu)
+{
+    const struct vcpu_env *env = cpu->env;
+    const struct x86_boot_state *boot = NULL;
+    bool pending;
+
+    g_mutex_lock(&cpu->lock);
+    /* A vCPU that paused itself (reset, shutdown) may not have parked yet:
+     * its thread still owns the state, leave the reset to it. */
+    pending = cpu->pending_reset && cpu->state != VCPU_RUNNING;
+    if (pending) {
+        cpu->pending_reset = false;
+    }
+    g_mutex_unlock(&cpu->lock);
+    if (!pending) {
+        return;
+    }
+    /* A parked vCPU owes no I/O (wait_runnable completed it); one that
+     * never ran has none.  The cache now holds the reset state, all dirty,
+     * and the vCPU thread writes it at RESET level before it runs. */
+    x86_cpu_reset(cpu->arch, cpu->index == 0);
+    if (cpu->index == 0 && env->boot_state) {
+        boot = env->boot_state(env->opaque);
+    }
+    if (boot) {
+        x86_cpu_apply_boot_state(cpu->arch, boot);
+    }
 }
 
 static void *vcpu_thread(void *opaque)

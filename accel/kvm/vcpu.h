@@ -109,6 +109,12 @@ void vcpu_kick(struct vcpu *cpu);
 /* Blocks until the vCPU is out of KVM_RUN and parked. */
 void vcpu_pause(struct vcpu *cpu);
 void vcpu_resume(struct vcpu *cpu);
+/* Main thread, vCPU paused or not started: applies a pending reset to the
+ * cached register state now, so that what is read before the vCPU runs
+ * (`-S` then `info registers`, a migration) is the state it will start
+ * from, not what KVM created it with, and a state loaded afterwards is not
+ * overwritten by the reset. */
+void vcpu_settle_reset(struct vcpu *cpu);
 /* Ends the thread and joins it. */
 void vcpu_stop_thread(struct vcpu *cpu);
 /* Installs the kick signal handler; call once before threads start. */

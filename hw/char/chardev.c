@@ -35,6 +35,7 @@
 #include "util/keyval.h"
 #include "system/machine.h"
 #include "hw/char/chardev.h"
+#include "util/socket.h"
 
 #define CHARDEV_MAX_FE 4
 #define MUX_ESCAPE 0x01 /* Ctrl-A */
@@ -814,32 +815,6 @@ static gboolean listen_ready(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
-static int unix_socket(const char *path, bool server, Error **errp)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (s < 0) {
-        error_setg_errno(errp, errno, "socket");
-        return -1;
-    }
-    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-    if (server) {
-        unlink(path); /* a stale socket from an earlier run */
-        if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            listen(s, 1) < 0) {
-            error_setg_errno(errp, errno, "failed to listen on '%s'", path);
-            close(s);
-            return -1;
-        }
-    } else if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        error_setg_errno(errp, errno, "failed to connect to '%s'", path);
-        close(s);
-        return -1;
-    }
-    return s;
-}
-
 static int tcp_socket(struct chardev *c, Error **errp)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
@@ -926,7 +901,7 @@ static bool open_socket(struct chardev *c, Error **errp)
         }
         s = c->o.fd;
     } else if (c->o.path) {
-        s = unix_socket(c->o.path, c->o.server, errp);
+        s = unix_stream_socket(c->o.path, c->o.server, errp);
         c->unlink_path = c->o.server && s >= 0;
     } else {
         s = tcp_socket(c, errp);

@@ -7,6 +7,7 @@
  * before a guest instruction runs.
  */
 #include "util/common.h"
+#include "migration/migration.h"
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
 #include "accel/kvm/vcpu.h"
@@ -20,6 +21,29 @@
 #include "sev/sev.h"
 
 #include <unistd.h>
+
+/* -machine smm=on|off|auto, checked against the KVM just opened. */
+static bool check_smm(const struct machine_config *cfg, struct kvm_accel *k,
+                      Error **errp)
+{
+    struct keyval *kv;
+    bool ok;
+
+    if (!cfg->machine_opts || !*cfg->machine_opts) {
+        return true;
+    }
+    kv = keyval_parse(cfg->machine_opts, NULL, errp);
+    if (!kv) {
+        error_prepend(errp, "-machine: ");
+        return false;
+    }
+    ok = kvm_check_smm_option(k, keyval_get(kv, "smm"), errp);
+    if (!ok) {
+        error_prepend(errp, "-machine smm: ");
+    }
+    keyval_free(kv);
+    return ok;
+}
 
 /* -machine options: kernel-irqchip=on|split (QEMU also spells it
  * kernel_irqchip) is needed before the VM exists; the rest must be keys
@@ -56,6 +80,8 @@ static bool machine_opts(const struct machine_config *cfg,
         /* checked against -object by the command line, used by sev/ */
         keyval_get(kv, "confidential-guest-support");
         keyval_get(kv, "memory-encryption");
+        /* checked against the KVM once it is open (check_smm) */
+        keyval_get(kv, "smm");
         for (const char *const *o = t->options; o && *o; o++) {
             keyval_get(kv, *o);
         }
@@ -170,6 +196,8 @@ bool machine_dump_cpu(struct machine *m, unsigned index, GString *out,
     if (running) {
         vcpu_pause(m->vcpus[index]);
     }
+    /* -S: the reset state the vCPU starts from, not KVM's initial one */
+    vcpu_settle_reset(m->vcpus[index]);
     x86_cpu_dump(m->vcpus[index]->arch, out);
     if (running) {
         vcpu_resume(m->vcpus[index]);
@@ -294,7 +322,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     m->kvm =
         kvm_accel_new_typed(NULL, irqchip, m->type->kvm_sys_pages,
                             cfg->sev_enabled ? sev_vm_type(cfg->sev) : 0, errp);
-    if (!m->kvm) {
+    if (!m->kvm || !check_smm(cfg, m->kvm, errp)) {
         goto fail;
     }
     if (cfg->sev_enabled && !sev_machine_init(m, errp)) {
@@ -361,6 +389,7 @@ void machine_free(struct machine *m)
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         vcpu_stop_thread(m->vcpus[i]);
     }
+    migration_state_free(m);
     if (m->listeners) {
         monitor_free_all(m);
     }

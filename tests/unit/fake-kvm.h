@@ -21,7 +21,9 @@
 
 #define FAKE_SYS_FD 41
 #define FAKE_VCPU_FD 42
-#define FAKE_VM_FD 43 /* set accel.vm_fd to it for the interrupt ioctls */
+/* The VM fd: interrupt ioctls, and state (clock, irqchip, PIT); set
+ * accel.vm_fd to this to use it */
+#define FAKE_VM_FD 43
 #define FAKE_MAX_MSRS 128
 #define FAKE_XSAVE2_SIZE 8192
 #define FAKE_MAX_SLOTS 32
@@ -53,8 +55,11 @@ struct fake_kvm {
     struct kvm_debugregs dbg;
     struct kvm_lapic_state lapic;
     struct kvm_mp_state mp;
-    struct kvm_cpuid2 *cpuid; /* last KVM_SET_CPUID2 */
-    uint64_t arch_caps;       /* feature MSR 0x10a on the system fd */
+    struct kvm_cpuid2 *cpuid;    /* last KVM_SET_CPUID2 */
+    uint64_t arch_caps;          /* feature MSR 0x10a on the system fd */
+    struct kvm_clock_data clock; /* VM fd */
+    struct kvm_irqchip chips[3]; /* VM fd: PIC master, slave, IOAPIC */
+    struct kvm_pit_state2 pit;   /* VM fd */
 
     /* VM fd: KVM_SIGNAL_MSI messages, KVM_IRQ_LINE as "gsi=level;", the
      * last KVM_SET_GSI_ROUTING table */

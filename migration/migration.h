@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * migration.h: a machine's whole state to and from a migration stream
+ * (savevm.h): which sections a machine has, stopping the vCPUs around a
+ * save, settling their pending reset before a load, and the URIs QEMU's
+ * migrate / -incoming accept (file:, fd:, unix:, tcp:, exec:).
+ *
+ * This first version moves a stopped machine (snapshot / non-live
+ * migration): the vCPUs stay stopped while the stream is written.
+ */
+#ifndef MIGRATION_MIGRATION_H
+#define MIGRATION_MIGRATION_H
+
+#include "util/common.h"
+#include "util/error.h"
+#include "migration/savevm.h"
+
+struct machine;
+
+/* The registry of m: fingerprint, devices with state, vCPUs, KVM clock,
+ * the in-kernel irqchip (kernel-irqchip=on), RAM. */
+struct savevm *migration_registry(struct machine *m);
+/* Stops the vCPUs (they stay stopped) and writes the whole stream. */
+bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
+                       struct savevm_stats *stats, Error **errp);
+/* Loads a whole stream into m, whose vCPUs must not be running; on
+ * failure m is as it was. */
+bool migration_load_fd(struct machine *m, int fd, Error **errp);
+
+/* Opens the stream of a migrate (outgoing) or -incoming URI; returns the
+ * fd (and, for the pid of exec:, *child) or -1.  The RAM layout is FILE
+ * for file: and STREAM otherwise.  Incoming unix:/tcp: return the
+ * listening socket with *listening set: accept with migration_accept. */
+int migration_open_uri(struct machine *m, const char *uri, bool incoming,
+                       enum savevm_ram_layout *layout, GPid *child,
+                       bool *listening, Error **errp);
+/* Accepts the one connection and closes the listening socket. */
+int migration_accept(int ls, Error **errp);
+
+/* The state behind query-migrate, capabilities and parameters
+ * (migration-qmp.c); lives in struct machine. */
+struct migration_state {
+    int status;  /* enum qapi_migration_status */
+    bool events; /* capability */
+    bool incoming_defer;
+    int autostart; /* -1: unless -S; else 0/1 from stop/cont */
+    bool incoming_started;
+    int64_t downtime_limit, max_bandwidth;
+    int64_t setup_ms, total_ms, downtime_ms;
+    struct savevm_stats stats;
+    uint64_t ram_total;
+    char *error;
+    int listen_fd;
+    guint listen_watch;
+};
+/* -incoming URI|defer at start-up (system/main.c): the run state becomes
+ * inmigrate; a URI is opened now, the state loaded when it arrives. */
+bool migration_incoming_start(struct machine *m, const char *uri, Error **errp);
+void migration_state_free(struct machine *m);
+/* cont / stop while inmigrate: whether the VM runs once loaded (default:
+ * unless -S). */
+void migration_set_autostart(struct machine *m, bool on);
+
+#endif

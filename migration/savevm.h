@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * savevm.h: vireo's migration stream (docs/migration-format.md): a header
+ * (magic, format MAJOR.MINOR, machine type, configuration fingerprint),
+ * named sections with instance ids, lengths and a CRC32C each, an end
+ * marker.  A registry (struct savevm) lists what a machine saves: device
+ * vmstates, vCPUs, the KVM clock, RAM.
+ *
+ * Loading checks everything before it applies anything: every section is
+ * read, CRC-checked and parsed into a staging object, the set of sections
+ * is compared with the registry, and only then are the staged objects
+ * committed.  A commit a post_load refuses rolls the committed ones back
+ * to what they were, so a refused stream leaves the destination as it was.
+ */
+#ifndef MIGRATION_SAVEVM_H
+#define MIGRATION_SAVEVM_H
+
+#include "util/common.h"
+#include "util/error.h"
+#include "migration/stream.h"
+
+struct vmstate_desc;
+struct guest_mem;
+
+#define SAVEVM_MAGIC "VIREOVM\n"
+#define SAVEVM_MAJOR 1
+#define SAVEVM_MINOR 0
+
+/* Sections other than RAM are built in memory: bound what a stream may
+ * make us allocate. */
+#define SAVEVM_MAX_SECTION (16u << 20)
+#define SAVEVM_MAX_FINGERPRINT (64u << 10)
+/* RAM is sent in chunks of at most this much guest RAM each. */
+#define SAVEVM_RAM_CHUNK (16u << 20)
+
+/* A section whose state is not (only) a vmstate table. */
+struct savevm_ops {
+    unsigned version;
+    /* Appends the section body. */
+    bool (*save)(void *opaque, GByteArray *out, Error **errp);
+    /* Parses and checks a body against this destination; applies nothing.
+     * Returns the staged object. */
+    void *(*stage)(void *opaque, const uint8_t *body, size_t len, Error **errp);
+    /* Applies a staged object. */
+    bool (*commit)(void *opaque, void *staged, Error **errp);
+    void (*free_staged)(void *staged);
+};
+
+enum savevm_ram_layout {
+    SAVEVM_RAM_STREAM = 0, /* chunks of zero-run and data records */
+    SAVEVM_RAM_FILE = 1,   /* RAM page-aligned at a fixed file offset */
+};
+
+struct savevm;
+
+/* What the last savevm_save sent (query-migrate's RAM statistics). */
+struct savevm_stats {
+    uint64_t bytes;      /* the whole stream */
+    uint64_t zero_pages; /* sent as markers */
+    uint64_t data_pages; /* sent with their contents */
+};
+
+/* machine_type and the fingerprint lines identify the configuration a
+ * stream can be loaded into. */
+struct savevm *savevm_new(const char *machine_type);
+void savevm_free(struct savevm *sv);
+/* Adds "key=value" to the fingerprint (keys in a fixed order). */
+void savevm_fingerprint_add(struct savevm *sv, const char *key, const char *fmt,
+                            ...) G_GNUC_PRINTF(3, 4);
+/* A vmstate section; lock (may be NULL) is held around save and load. */
+void savevm_register_vmsd(struct savevm *sv, const char *name,
+                          uint32_t instance, const struct vmstate_desc *vmsd,
+                          void *opaque, GMutex *lock);
+void savevm_register_ops(struct savevm *sv, const char *name, uint32_t instance,
+                         const struct savevm_ops *ops, void *opaque);
+/* Guest RAM (the whole memfd mapping of gm). */
+void savevm_register_ram(struct savevm *sv, struct guest_mem *gm);
+
+/* Writes the whole stream.  The caller has stopped the vCPUs. */
+bool savevm_save(struct savevm *sv, struct mig_writer *w,
+                 enum savevm_ram_layout layout, Error **errp);
+const struct savevm_stats *savevm_get_stats(const struct savevm *sv);
+/* Reads, checks and applies a whole stream (see above). */
+bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp);
+
+#endif

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stream.c: the buffered migration byte streams of stream.h.  Pipes and
+ * sockets give short reads and writes and EINTR; a file may start at any
+ * offset (libvirt writes its own header first and hands us the fd).  We
+ * never seek backwards, so the same code serves all of them; a forward
+ * skip seeks when it can (the RAM of a snapshot that was mapped).
+ */
+#include "util/common.h"
+#include "migration/stream.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MIG_BUF_SIZE (256 * 1024)
+
+/* Where the fd is now, when it can tell (a pipe or socket cannot). */
+static bool fd_start(int fd, uint64_t *base)
+{
+    off_t off = lseek(fd, 0, SEEK_CUR);
+
+    *base = off >= 0 ? (uint64_t)off : 0;
+    return off >= 0;
+}
+
+void mig_writer_init(struct mig_writer *w, int fd)
+{
+    struct stat st;
+
+    memset(w, 0, sizeof(*w));
+    w->fd = fd;
+    w->seekable = fd_start(fd, &w->base);
+    /* A destination that dies mid-stream must be an error for the
+     * source, not a SIGPIPE that kills it: sockets get MSG_NOSIGNAL, and
+     * for pipes (exec:) SIGPIPE is ignored process-wide, as QEMU does at
+     * start-up (chardev.c does the same for its pipes). */
+    if (fstat(fd, &st) == 0) {
+        w->socket = S_ISSOCK(st.st_mode);
+        if (S_ISFIFO(st.st_mode)) {
+            struct sigaction sa = {.sa_handler = SIG_IGN};
+
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGPIPE, &sa, NULL);
+        }
+    }
+    w->cap = MIG_BUF_SIZE;
+    w->buf = g_malloc(w->cap);
+}
+
+static bool write_all(struct mig_writer *w, const uint8_t *p, size_t n,
+                      Error **errp)
+{
+    while (n) {
+        ssize_t r =
+            w->socket ? send(w->fd, p, n, MSG_NOSIGNAL) : write(w->fd, p, n);
+
+        if (r < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            error_setg_errno(errp, errno, "migration stream: write failed");
+            return false;
+        }
+        p += r;
+        n -= r;
+    }
+    return true;
+}
+
+bool mig_writer_flush(struct mig_writer *w, Error **errp)
+{
+    if (w->len && !write_all(w, w->buf, w->len, errp)) {
+        return false;
+    }
+    w->len = 0;
+    return true;
+}
+
+bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp)
+{
+    const uint8_t *b = p;
+
+    w->pos += n;
+    if (n >= w->cap) { /* big blocks (RAM) go straight to the fd */
+        return mig_writer_flush(w, errp) && write_all(w, b, n, errp);
+    }
+    if (w->len + n > w->cap && !mig_writer_flush(w, errp)) {
+        return false;
+    }
+    memcpy(w->buf + w->len, b, n);
+    w->len += n;
+    return true;
+}
+
+bool mig_write_copy(struct mig_writer *w, int in_fd, uint64_t in_off,
+                    const void *mem, size_t n, Error **errp)
+{
+    loff_t off = in_off;
+    size_t done = 0;
+
+    if (!mig_writer_flush(w, errp)) {
+        return false;
+    }
+    /* In-kernel copy (no pass through user space, no page faults on our
+     * side): what cp(1) does.  Refused between some fds (a pipe, another
+     * file system): then plain writes of the rest. */
+    while (in_fd >= 0 && w->seekable && done < n) {
+        ssize_t k = copy_file_range(in_fd, &off, w->fd, NULL, n - done, 0);
+
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            break;
+        }
+        done += k;
+    }
+    w->pos += done;
+    return mig_write(w, (const uint8_t *)mem + done, n - done, errp);
+}
+
+bool mig_write_zeros(struct mig_writer *w, size_t n, Error **errp)
+{
+    static const uint8_t zeros[4096];
+
+    while (n) {
+        size_t k = MIN(n, sizeof(zeros));
+
+        if (!mig_write(w, zeros, k, errp)) {
+            return false;
+        }
+        n -= k;
+    }
+    return true;
+}
+
+bool mig_writer_finish(struct mig_writer *w, Error **errp)
+{
+    bool ok = mig_writer_flush(w, errp);
+
+    g_free(w->buf);
+    w->buf = NULL;
+    return ok;
+}
+
+uint64_t mig_writer_offset(const struct mig_writer *w)
+{
+    return w->base + w->pos;
+}
+
+void mig_reader_init_fd(struct mig_reader *r, int fd)
+{
+    memset(r, 0, sizeof(*r));
+    r->fd = fd;
+    r->seekable = fd_start(fd, &r->base);
+    r->cap = MIG_BUF_SIZE;
+    r->buf = g_malloc(r->cap);
+}
+
+void mig_reader_init_mem(struct mig_reader *r, const void *p, size_t n)
+{
+    memset(r, 0, sizeof(*r));
+    r->fd = -1;
+    r->mem = p;
+    r->mem_len = n;
+}
+
+void mig_reader_fini(struct mig_reader *r)
+{
+    g_free(r->buf);
+    r->buf = NULL;
+}
+
+static bool truncated(struct mig_reader *r, size_t n, size_t got,
+                      const char *what, Error **errp)
+{
+    error_setg(errp,
+               "truncated stream: %s: need %zu bytes at offset %" PRIu64
+               ", the stream ends after %zu",
+               what, n, r->pos, got);
+    return false;
+}
+
+/* Refills the read-ahead; 0 at end of stream, -1 on error. */
+static ssize_t fill(struct mig_reader *r, Error **errp)
+{
+    for (;;) {
+        ssize_t k = read(r->fd, r->buf, r->cap);
+
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            error_setg_errno(errp, errno, "migration stream: read failed");
+            return -1;
+        }
+        r->have = k;
+        r->off = 0;
+        return k;
+    }
+}
+
+bool mig_read(struct mig_reader *r, void *p, size_t n, const char *what,
+              Error **errp)
+{
+    uint8_t *out = p;
+    size_t done = 0;
+
+    if (r->fd < 0) {
+        if (r->pos > r->mem_len || n > r->mem_len - r->pos) {
+            return truncated(r, n, r->mem_len - MIN(r->pos, r->mem_len), what,
+                             errp);
+        }
+        memcpy(out, r->mem + r->pos, n);
+        r->pos += n;
+        return true;
+    }
+    while (done < n) {
+        size_t k;
+
+        if (r->off == r->have) {
+            ssize_t got;
+
+            /* big reads bypass the read-ahead */
+            if (n - done >= r->cap) {
+                got = read(r->fd, out + done, n - done);
+                if (got < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (got < 0) {
+                    error_setg_errno(errp, errno,
+                                     "migration stream: read failed");
+                    return false;
+                }
+                if (got == 0) {
+                    return truncated(r, n, done, what, errp);
+                }
+                done += got;
+                continue;
+            }
+            got = fill(r, errp);
+            if (got < 0) {
+                return false;
+            }
+            if (got == 0) {
+                return truncated(r, n, done, what, errp);
+            }
+        }
+        k = MIN(n - done, r->have - r->off);
+        memcpy(out + done, r->buf + r->off, k);
+        r->off += k;
+        done += k;
+    }
+    r->pos += n;
+    return true;
+}
+
+bool mig_skip(struct mig_reader *r, uint64_t n, const char *what, Error **errp)
+{
+    uint8_t tmp[4096];
+
+    if (r->fd < 0) {
+        if (r->pos > r->mem_len || n > r->mem_len - r->pos) {
+            return truncated(r, n, r->mem_len - MIN(r->pos, r->mem_len), what,
+                             errp);
+        }
+        r->pos += n;
+        return true;
+    }
+    if (r->seekable) {
+        uint64_t buffered = r->have - r->off;
+
+        if (n <= buffered) {
+            r->off += n;
+            r->pos += n;
+            return true;
+        }
+        /* the fd is at base + pos + buffered */
+        if (lseek(r->fd, (off_t)(n - buffered), SEEK_CUR) >= 0) {
+            struct stat st;
+
+            r->off = r->have = 0;
+            r->pos += n;
+            /* a seek past the end succeeds: check the file has the bytes */
+            if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                (uint64_t)st.st_size < r->base + r->pos) {
+                error_setg(errp,
+                           "truncated stream: %s: the file ends before "
+                           "offset %" PRIu64,
+                           what, r->base + r->pos);
+                return false;
+            }
+            return true;
+        }
+    }
+    while (n) {
+        size_t k = MIN(n, sizeof(tmp));
+
+        if (!mig_read(r, tmp, k, what, errp)) {
+            return false;
+        }
+        n -= k;
+    }
+    return true;
+}
+
+uint64_t mig_reader_offset(const struct mig_reader *r)
+{
+    return r->base + r->pos;
+}
+
+int mig_reader_mappable_fd(struct mig_reader *r)
+{
+    return r->fd >= 0 && r->seekable ? r->fd : -1;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stream.h: byte streams for migration: a buffered writer and reader over
+ * a file descriptor that may be a pipe or a socket (no seeking, short
+ * reads and writes, EINTR) or a file already positioned after someone
+ * else's header (libvirt's save image), and a reader over a memory buffer
+ * (tests, fuzzing).  Positions count from where the stream started; `base`
+ * is the fd's offset at that point when it can be known (lseek), so that
+ * data can be placed page-aligned in the file for mmap.
+ */
+#ifndef MIGRATION_STREAM_H
+#define MIGRATION_STREAM_H
+
+#include "util/common.h"
+#include "util/error.h"
+
+struct mig_writer {
+    int fd;
+    uint64_t base; /* fd offset at the start (0 when not seekable) */
+    bool seekable;
+    bool socket;  /* send(MSG_NOSIGNAL): a dead peer is EPIPE */
+    uint64_t pos; /* bytes written through this writer */
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+struct mig_reader {
+    int fd; /* -1: memory reader over mem/mem_len */
+    const uint8_t *mem;
+    size_t mem_len;
+    uint64_t base;
+    bool seekable;
+    uint64_t pos; /* bytes consumed */
+    uint8_t *buf; /* fd readers: read-ahead */
+    size_t have, off, cap;
+};
+
+void mig_writer_init(struct mig_writer *w, int fd);
+bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp);
+/* Writes the n bytes at mem, which are also [in_off, in_off + n) of
+ * in_fd (guest RAM and its memfd): copied in the kernel when both fds
+ * allow it, else written from mem. */
+bool mig_write_copy(struct mig_writer *w, int in_fd, uint64_t in_off,
+                    const void *mem, size_t n, Error **errp);
+/* Writes n zero bytes (padding). */
+bool mig_write_zeros(struct mig_writer *w, size_t n, Error **errp);
+bool mig_writer_flush(struct mig_writer *w, Error **errp);
+/* Flushes and frees the buffer (the fd stays open). */
+bool mig_writer_finish(struct mig_writer *w, Error **errp);
+/* Absolute file offset of the next byte (base + pos). */
+uint64_t mig_writer_offset(const struct mig_writer *w);
+
+void mig_reader_init_fd(struct mig_reader *r, int fd);
+void mig_reader_init_mem(struct mig_reader *r, const void *p, size_t n);
+void mig_reader_fini(struct mig_reader *r);
+/* Reads exactly n bytes; a short stream fails naming `what` and the
+ * offset ("truncated stream"). */
+bool mig_read(struct mig_reader *r, void *p, size_t n, const char *what,
+              Error **errp);
+/* Discards n bytes (seeks when the fd allows it). */
+bool mig_skip(struct mig_reader *r, uint64_t n, const char *what, Error **errp);
+uint64_t mig_reader_offset(const struct mig_reader *r);
+/* For mmap: the fd when the reader has nothing buffered past `pos` that a
+ * seek would lose, else -1.  After mapping, mig_skip the mapped bytes. */
+int mig_reader_mappable_fd(struct mig_reader *r);
+
+#endif

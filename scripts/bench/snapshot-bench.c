@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot-bench.c: the cost of vireo's snapshot stream itself, without
+ * KVM (this machine has none): guest RAM of N MiB of random data saved in
+ * the file layout (migration/savevm.c, as `migrate file:` writes it), the
+ * same bytes copied by cp(1), and the restore that maps the file
+ * copy-on-write (what `-incoming file:` does before the vCPUs run), plus
+ * the read-in restore from a pipe.  Median of R runs each.
+ *
+ * usage: snapshot-bench [MiB] [runs] [dir]
+ */
+#include "util/common.h"
+#include "migration/savevm.h"
+#include "system/guest-mem.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static double now_ms(void)
+{
+    return g_get_monotonic_time() / 1000.0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return v[n / 2];
+}
+
+static struct savevm *registry(struct guest_mem *gm)
+{
+    struct savevm *sv = savevm_new("microvm");
+
+    savevm_fingerprint_add(sv, "ram", "%" PRIu64, gm->ram_size);
+    savevm_register_ram(sv, gm);
+    return sv;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t mib = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 10) : 1024;
+    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    const char *dir = argc > 3 ? argv[3] : g_get_tmp_dir();
+    g_autofree char *snap = g_build_filename(dir, "vireo-bench.snap", NULL);
+    g_autofree char *copy = g_build_filename(dir, "vireo-bench.cp", NULL);
+    double *save = g_new(double, runs), *cp = g_new(double, runs);
+    double *map = g_new(double, runs), *readin = g_new(double, runs);
+    struct guest_mem *gm = gm_new(mib << 20, NULL);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+    if (!gm || runs < 1) {
+        fprintf(stderr, "snapshot-bench: cannot allocate %" PRIu64 " MiB\n",
+                mib);
+        return 1;
+    }
+    for (uint64_t i = 0; i < gm->ram_size; i += 8) { /* xorshift64 */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        memcpy(gm->ram + i, &x, 8);
+    }
+    for (int r = 0; r < runs; r++) {
+        struct savevm *sv = registry(gm);
+        struct mig_writer w;
+        char *cp_argv[] = {"cp", snap, copy, NULL};
+        int fd, st = 0;
+        double t0;
+
+        /* a new file each time, as cp gets: truncating the last one
+         * would wait for its writeback */
+        unlink(snap);
+        t0 = now_ms();
+        fd = open(snap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        mig_writer_init(&w, fd);
+        if (!savevm_save(sv, &w, SAVEVM_RAM_FILE, NULL) ||
+            !mig_writer_finish(&w, NULL)) {
+            return 1;
+        }
+        close(fd);
+        save[r] = now_ms() - t0;
+        savevm_free(sv);
+        unlink(copy);
+        t0 = now_ms();
+        if (!g_spawn_sync(NULL, cp_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                          NULL, NULL, &st, NULL) ||
+            st) {
+            return 1;
+        }
+        cp[r] = now_ms() - t0;
+    }
+    for (int r = 0; r < runs; r++) {
+        struct guest_mem *d = gm_new(mib << 20, NULL);
+        struct savevm *sv = registry(d);
+        struct mig_reader rd;
+        int fd = open(snap, O_RDONLY), p[2];
+        double t0 = now_ms();
+        pid_t pid;
+
+        mig_reader_init_fd(&rd, fd);
+        if (!savevm_load(sv, &rd, NULL)) {
+            return 1;
+        }
+        map[r] = now_ms() - t0;
+        mig_reader_fini(&rd);
+        close(fd);
+        savevm_free(sv);
+        if (memcmp(d->ram, gm->ram, gm->ram_size)) {
+            fprintf(stderr, "snapshot-bench: restored RAM differs\n");
+            return 1;
+        }
+        gm_free(d);
+
+        /* the read-in path: the same file through a pipe */
+        d = gm_new(mib << 20, NULL);
+        sv = registry(d);
+        if (pipe(p) < 0) {
+            return 1;
+        }
+        pid = fork();
+        if (pid == 0) {
+            dup2(p[1], 1);
+            close(p[0]);
+            execlp("cat", "cat", snap, (char *)NULL);
+            _exit(127);
+        }
+        close(p[1]);
+        t0 = now_ms();
+        mig_reader_init_fd(&rd, p[0]);
+        if (!savevm_load(sv, &rd, NULL)) {
+            return 1;
+        }
+        readin[r] = now_ms() - t0;
+        mig_reader_fini(&rd);
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+        savevm_free(sv);
+        gm_free(d);
+    }
+    printf("RAM %" PRIu64 " MiB, %d runs, median ms:\n", mib, runs);
+    printf("  save (file layout)     %8.1f\n", median(save, runs));
+    printf("  cp of the same file    %8.1f\n", median(cp, runs));
+    printf("  save / cp              %8.2f\n",
+           median(save, runs) / median(cp, runs));
+    printf("  restore, mapped (file) %8.1f\n", median(map, runs));
+    printf("  restore, read (pipe)   %8.1f\n", median(readin, runs));
+    unlink(snap);
+    unlink(copy);
+    gm_free(gm);
+    return 0;
+}

@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-migration.c: a whole machine saved and restored (migration/
+ * migration.c): devices from the device table (16550A, i8042, CMOS RTC),
+ * guest RAM, one vCPU on the fake KVM backend with its thread not started
+ * (as with -S).  Covers the machine's registry, save to a file and restore
+ * (twice), unix: and fd: streams, the pending reset settled before a save
+ * and before `info registers` (-S shows the state the vCPU starts from),
+ * and a refused stream leaving the destination machine as it was.
+ */
+#include "util/common.h"
+#include "accel/kvm/vcpu.h"
+#include "migration/migration.h"
+#include "migration/vmstate.h"
+#include "qapi/monitor.h"
+#include "qapi/qapi-gen-types.h"
+#include "system/guest-mem.h"
+#include "target-i386/cpu.h"
+#include "tests/unit/dev-harness.h"
+#include "tests/unit/fake-kvm.h"
+#include "util/crc32c.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern const struct device_class serial_isa_class;
+extern const struct device_class i8042_class;
+extern const struct device_class mc146818_rtc_class;
+extern const struct device_class port80_class;
+
+#define RAM (4u << 20)
+
+struct tmach {
+    struct machine *m;
+    struct machine_config cfg;
+    struct machine_type type;
+    struct fake_kvm f;
+    struct kvm_run run;
+    struct vcpu_env env;
+};
+
+static struct tmach *tm_new(void)
+{
+    struct tmach *t = g_new0(struct tmach, 1);
+    const struct device_class *cls[] = {&serial_isa_class, &i8042_class,
+                                        &mc146818_rtc_class, &port80_class};
+    struct x86_cpu_model *model;
+    struct vcpu *cpu;
+    Error *err = NULL;
+
+    machine_config_init(&t->cfg);
+    t->cfg.smp_cpus = 1;
+    t->type.name = "microvm";
+    t->m = th_machine_new();
+    t->m->cfg = &t->cfg;
+    t->m->type = &t->type;
+    t->m->state = RUN_STATE_PRELAUNCH;
+    t->m->devices = g_ptr_array_new();
+    t->m->listeners = g_ptr_array_new();
+    for (size_t i = 0; i < ARRAY_SIZE(cls); i++) {
+        struct device *d = th_device_new(t->m, cls[i], NULL, &err);
+
+        g_assert_null(err);
+        g_ptr_array_add(t->m->devices, d);
+    }
+    t->m->gm = gm_new(RAM, &err);
+    g_assert_null(err);
+    fake_kvm_init(&t->f);
+    t->f.accel.vm_fd = FAKE_VM_FD;
+    t->m->kvm = &t->f.accel;
+    model = x86_cpu_model_new(&t->f.accel, "qemu64", 1, 1, 1, 1, &err);
+    g_assert_null(err);
+    t->m->cpu_model = model;
+    cpu = g_new0(struct vcpu, 1);
+    t->env.kvm = &t->f.accel;
+    t->env.log = &t->m->log;
+    t->env.opaque = t->m;
+    cpu->env = &t->env;
+    cpu->fd = FAKE_VCPU_FD;
+    cpu->run = &t->run;
+    g_mutex_init(&cpu->lock);
+    g_cond_init(&cpu->cond);
+    cpu->want_pause = true;
+    cpu->pending_reset = true; /* as vcpu_new leaves it */
+    cpu->arch = x86_cpu_new(&t->f.accel, FAKE_VCPU_FD, 0, model, &err);
+    g_assert_null(err);
+    t->m->vcpus = g_new0(struct vcpu *, 1);
+    t->m->vcpus[0] = cpu;
+    t->m->nr_vcpus = 1;
+    return t;
+}
+
+static void tm_free(struct tmach *t)
+{
+    struct vcpu *cpu = t->m->vcpus[0];
+
+    x86_cpu_free(cpu->arch);
+    g_mutex_clear(&cpu->lock);
+    g_cond_clear(&cpu->cond);
+    g_free(cpu);
+    g_free(t->m->vcpus);
+    x86_cpu_model_free(t->m->cpu_model);
+    for (guint i = 0; i < t->m->devices->len; i++) {
+        th_device_free(g_ptr_array_index(t->m->devices, i));
+    }
+    g_ptr_array_free(t->m->devices, TRUE);
+    g_ptr_array_free(t->m->listeners, TRUE);
+    migration_state_free(t->m);
+    gm_free(t->m->gm);
+    fake_kvm_destroy(&t->f);
+    th_machine_free(t->m);
+    machine_config_clear(&t->cfg);
+    g_free(t);
+}
+
+static void tm_scribble(struct tmach *t)
+{
+    struct x86_cpu *c = t->m->vcpus[0]->arch;
+
+    th_out(t->m, 0x3fb, 0x03, 1);
+    th_out(t->m, 0x3ff, 0xc3, 1);
+    th_out(t->m, 0x70, 0x41, 1);
+    th_out(t->m, 0x71, 0x99, 1);
+    th_out(t->m, 0x64, 0x60, 1);
+    th_out(t->m, 0x60, 0x47, 1);
+    for (unsigned i = 0; i < RAM; i += 4096 * 5) {
+        memset(t->m->gm->ram + i, 0x5a ^ (i >> 12), 64);
+    }
+    /* the vCPU "ran": its reset was applied, KVM holds other values */
+    vcpu_settle_reset(t->m->vcpus[0]);
+    g_assert_true(x86_cpu_put(c, X86_PUT_RUNTIME, NULL));
+    t->f.regs.rax = 0xabcdef0123456789ULL;
+    t->f.regs.rip = 0x8000;
+    t->f.mp.mp_state = KVM_MP_STATE_HALTED;
+    t->f.clock.clock = 5555555;
+    x86_cpu_invalidate(c);
+}
+
+static GByteArray *tm_state(struct tmach *t)
+{
+    GByteArray *b = g_byte_array_new();
+    struct x86_cpu_state *st = g_new0(struct x86_cpu_state, 1);
+    uint32_t crc = crc32c(0, t->m->gm->ram, RAM);
+
+    for (guint i = 0; i < t->m->devices->len; i++) {
+        struct device *d = g_ptr_array_index(t->m->devices, i);
+
+        if (d->cls->vmsd) {
+            g_assert_true(vmstate_save(d->cls->vmsd, d, b, NULL));
+        }
+    }
+    g_assert_true(x86_cpu_save_state(t->m->vcpus[0]->arch, st, NULL));
+    st->events.flags = 0;
+    g_assert_true(vmstate_save(&x86_cpu_vmsd, st, b, NULL));
+    g_byte_array_append(b, (const uint8_t *)&t->f.clock.clock, 8);
+    g_byte_array_append(b, (const uint8_t *)&crc, 4);
+    g_free(st);
+    return b;
+}
+
+static void test_file_save_restore(void)
+{
+    struct tmach *s = tm_new();
+    g_autoptr(GByteArray) want = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *uri = NULL;
+    enum savevm_ram_layout layout;
+    Error *err = NULL;
+    GPid child;
+    bool listening;
+    int fd;
+
+    fd = g_file_open_tmp("vireo-mig-XXXXXX", &path, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    uri = g_strdup_printf("file:%s", path);
+    tm_scribble(s);
+    want = tm_state(s);
+    fd =
+        migration_open_uri(s->m, uri, false, &layout, &child, &listening, &err);
+    g_assert_null(err);
+    g_assert_cmpint(layout, ==, SAVEVM_RAM_FILE);
+    g_assert_true(migration_save_fd(s->m, fd, layout, NULL, &err));
+    g_assert_null(err);
+    close(fd);
+    for (int round = 0; round < 2; round++) {
+        struct tmach *d = tm_new();
+        g_autoptr(GByteArray) got = NULL;
+
+        fd = migration_open_uri(d->m, uri, true, &layout, &child, &listening,
+                                &err);
+        g_assert_null(err);
+        g_assert_true(migration_load_fd(d->m, fd, &err));
+        g_assert_null(err);
+        close(fd);
+        /* the reset the destination vCPU had pending is gone: the loaded
+         * state is what it runs, written whole by its next put */
+        g_assert_false(d->m->vcpus[0]->pending_reset);
+        g_assert_true(x86_cpu_put(d->m->vcpus[0]->arch, X86_PUT_RUNTIME, NULL));
+        g_assert_cmphex(d->f.regs.rax, ==, 0xabcdef0123456789ULL);
+        g_assert_cmphex(d->f.regs.rip, ==, 0x8000);
+        g_assert_cmpuint(d->f.mp.mp_state, ==, KVM_MP_STATE_HALTED);
+        g_assert_cmpuint(d->f.clock.clock, ==, 5555555);
+        got = tm_state(d);
+        g_assert_cmpmem(got->data, got->len, want->data, want->len);
+        g_assert_cmphex(th_in(d->m, 0x3ff, 1), ==, 0xc3);
+        tm_free(d);
+    }
+    unlink(path);
+    tm_free(s);
+}
+
+/* A machine of another configuration refuses the stream and stays as it
+ * was. */
+static void test_refused_other_config(void)
+{
+    struct tmach *s = tm_new(), *d = tm_new();
+    g_autoptr(GByteArray) before = NULL, after = NULL;
+    Error *err = NULL;
+
+    tm_scribble(s);
+    /* destination without the RTC */
+    th_device_free(g_ptr_array_index(d->m->devices, 2));
+    g_ptr_array_remove_index(d->m->devices, 2);
+    before = tm_state(d);
+    {
+        FILE *f = tmpfile();
+        int fd = fileno(f);
+
+        g_assert_true(
+            migration_save_fd(s->m, fd, SAVEVM_RAM_STREAM, NULL, NULL));
+        lseek(fd, 0, SEEK_SET);
+        g_assert_false(migration_load_fd(d->m, fd, &err));
+        fclose(f);
+    }
+    g_assert_nonnull(
+        strstr(error_get_pretty(err), "different machine configuration"));
+    g_assert_nonnull(strstr(error_get_pretty(err), "devices="));
+    error_free(err);
+    after = tm_state(d);
+    g_assert_cmpmem(after->data, after->len, before->data, before->len);
+    tm_free(s);
+    tm_free(d);
+}
+
+struct sender {
+    struct tmach *t;
+    const char *uri;
+    bool ok;
+};
+
+static gpointer send_thread(gpointer opaque)
+{
+    struct sender *s = opaque;
+    enum savevm_ram_layout layout;
+    GPid child;
+    bool listening;
+    int fd = -1;
+
+    /* the destination may not listen yet */
+    for (int i = 0; i < 500 && fd < 0; i++) {
+        fd = migration_open_uri(s->t->m, s->uri, false, &layout, &child,
+                                &listening, NULL);
+        if (fd < 0) {
+            g_usleep(10000);
+        }
+    }
+    s->ok = fd >= 0 && migration_save_fd(s->t->m, fd, layout, NULL, NULL);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return NULL;
+}
+
+/* A scribbled source sent to uri by a thread, received by d listening on
+ * it: d ends with the source's state. */
+static void stream_between(const char *uri)
+{
+    struct tmach *s = tm_new(), *d = tm_new();
+    g_autoptr(GByteArray) want = NULL, got = NULL;
+    struct sender snd = {.t = s, .uri = uri};
+    enum savevm_ram_layout layout;
+    Error *err = NULL;
+    bool listening;
+    GThread *th;
+    GPid child;
+    int fd;
+
+    tm_scribble(s);
+    want = tm_state(s);
+    fd = migration_open_uri(d->m, uri, true, &layout, &child, &listening, &err);
+    g_assert_null(err);
+    g_assert_true(listening);
+    g_assert_cmpint(layout, ==, SAVEVM_RAM_STREAM);
+    th = g_thread_new("send", send_thread, &snd);
+    fd = migration_accept(fd, &err);
+    g_assert_null(err);
+    g_assert_true(migration_load_fd(d->m, fd, &err));
+    g_assert_null(err);
+    close(fd);
+    g_thread_join(th);
+    g_assert_true(snd.ok);
+    got = tm_state(d);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    tm_free(s);
+    tm_free(d);
+}
+
+static void test_unix_stream(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vireo-mig-XXXXXX", NULL);
+    g_autofree char *sock = g_build_filename(dir, "sock", NULL);
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+
+    stream_between(uri);
+    unlink(sock);
+    rmdir(dir);
+}
+
+/* tcp: over loopback (a port the kernel just had free) */
+static void test_tcp_stream(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    g_autofree char *uri = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &al), ==, 0);
+    close(fd);
+    uri = g_strdup_printf("tcp:127.0.0.1:%u", ntohs(a.sin_port));
+    stream_between(uri);
+}
+
+static void test_uri_errors(void)
+{
+    struct tmach *t = tm_new();
+    enum savevm_ram_layout layout;
+    Error *err = NULL;
+    GPid child;
+    bool listening;
+
+    g_assert_cmpint(migration_open_uri(t->m, "rdma:1.2.3.4:5", false, &layout,
+                                       &child, &listening, &err),
+                    ==, -1);
+    g_assert_nonnull(strstr(error_get_pretty(err), "unknown migration"));
+    error_free(err), err = NULL;
+    g_assert_cmpint(migration_open_uri(t->m, "fd:999", false, &layout, &child,
+                                       &listening, &err),
+                    ==, -1);
+    g_assert_nonnull(strstr(error_get_pretty(err), "fd:999"));
+    error_free(err), err = NULL;
+    t->cfg.sandbox = true;
+    g_assert_cmpint(migration_open_uri(t->m, "exec:cat > /dev/null", false,
+                                       &layout, &child, &listening, &err),
+                    ==, -1);
+    g_assert_nonnull(strstr(error_get_pretty(err), "-sandbox off"));
+    error_free(err), err = NULL;
+    tm_free(t);
+}
+
+/* -S: `info registers` shows the reset state the vCPU will start from,
+ * not what KVM created it with. */
+static void test_prelaunch_registers(void)
+{
+    struct tmach *t = tm_new();
+    g_autoptr(GString) out = g_string_new(NULL);
+    Error *err = NULL;
+
+    t->f.regs.rip = 0x1234; /* KVM's creation state, never run */
+    g_assert_true(machine_dump_cpu(t->m, 0, out, &err));
+    g_assert_nonnull(strstr(out->str, "EIP=0000fff0"));
+    g_assert_nonnull(strstr(out->str, "CS =f000 ffff0000"));
+    tm_free(t);
+}
+
+static void record_event(void *opaque, const char *name, const char *data)
+{
+    g_string_append_printf(opaque, "%s%s;", name, data ? data : "");
+}
+
+/* QMP: migrate to a file (events on), query-migrate, then -incoming defer
+ * and migrate-incoming on another machine. */
+static void test_qmp_file(void)
+{
+    struct tmach *s = tm_new(), *d = tm_new();
+    g_autoptr(GString) ev = g_string_new(NULL);
+    struct machine_listener l = {record_event, ev};
+    g_autoptr(GByteArray) want = NULL, got = NULL;
+    g_autofree char *path = NULL, *uri = NULL;
+    struct qapi_migration_capability_status cap = {
+        QAPI_MIGRATION_CAPABILITY_EVENTS, true};
+    GPtrArray *caps = g_ptr_array_new();
+    struct qapi_migration_info *info;
+    Error *err = NULL;
+    int fd = g_file_open_tmp("vireo-qmp-XXXXXX", &path, NULL);
+
+    close(fd);
+    uri = g_strdup_printf("file:%s", path);
+    g_ptr_array_add(s->m->listeners, &l);
+    g_ptr_array_add(caps, &cap);
+    qmp_migrate_set_capabilities(s->m, caps, &err);
+    g_assert_null(err);
+    g_ptr_array_free(caps, TRUE);
+    tm_scribble(s);
+    want = tm_state(s);
+    s->m->state = RUN_STATE_PAUSED;
+    qmp_migrate(s->m, uri, false, false, false, false, false, false, false,
+                false, &err);
+    g_assert_null(err);
+    g_assert_cmpint(s->m->state, ==, RUN_STATE_POSTMIGRATE);
+    g_assert_cmpstr(ev->str, ==,
+                    "MIGRATION{\"status\":\"setup\"};"
+                    "MIGRATION{\"status\":\"active\"};"
+                    "MIGRATION_PASS{\"pass\":1};"
+                    "MIGRATION{\"status\":\"completed\"};");
+    info = qmp_query_migrate(s->m, &err);
+    g_assert_true(info->has_status && info->has_ram);
+    g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_COMPLETED);
+    g_assert_cmpint(info->ram->total, ==, RAM);
+    g_assert_cmpint(info->ram->normal, ==, RAM / 4096); /* file layout */
+    g_assert_cmpint(info->ram->transferred, >, RAM);
+    qapi_migration_info_free(info);
+    {
+        g_autofree char *hmp = hmp_run(s->m, "info migrate", -1);
+
+        g_assert_nonnull(strstr(hmp, "Migration status: completed\r\n"));
+        g_assert_nonnull(strstr(hmp, "total ram: 4096 kbytes"));
+    }
+
+    g_assert_true(migration_incoming_start(d->m, "defer", &err));
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    /* stop while waiting: stays paused once loaded; cont: runs */
+    d->cfg.start_paused = false;
+    qmp_stop(d->m, &err);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    qmp_cont(d->m, &err);
+    g_assert_null(err);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    qmp_migrate_incoming(d->m, uri, &err);
+    g_assert_null(err);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
+    got = tm_state(d);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    qmp_migrate_incoming(d->m, uri, &err);
+    g_assert_nonnull(strstr(error_get_pretty(err), "already been started"));
+    error_free(err), err = NULL;
+
+    /* a failed migrate (through HMP): reported, the source goes on */
+    {
+        g_autofree char *hmp =
+            hmp_run(d->m, "migrate -d file:/nonexistent/dir/x", -1);
+
+        g_assert_nonnull(strstr(hmp, "Error: file:/nonexistent/dir/x"));
+    }
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
+    info = qmp_query_migrate(d->m, &err);
+    g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_FAILED);
+    g_assert_true(info->has_error_desc);
+    qapi_migration_info_free(info);
+    /* without -incoming defer */
+    qmp_migrate_incoming(s->m, uri, &err);
+    g_assert_nonnull(strstr(error_get_pretty(err), "'-incoming' was not"));
+    error_free(err);
+    unlink(path);
+    tm_free(s);
+    tm_free(d);
+}
+
+/* A vCPU asked to pause right after an IN exit completes the I/O (one
+ * KVM_RUN with immediate_exit) before it parks, so that the registers read
+ * while it is paused already hold the IN result. */
+static void test_pause_completes_io(void)
+{
+    struct tmach *t = tm_new();
+    struct vcpu *cpu = t->m->vcpus[0];
+    Error *err = NULL;
+    gint64 end = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+
+    t->run.exit_reason = KVM_EXIT_IO;
+    t->run.io.direction = KVM_EXIT_IO_IN;
+    fake_kvm_clear_log(&t->f);
+    g_assert_true(vcpu_start(cpu, &err));
+    g_mutex_lock(&cpu->lock);
+    while (cpu->state != VCPU_PAUSED && g_get_monotonic_time() < end) {
+        g_cond_wait_until(&cpu->cond, &cpu->lock, end);
+    }
+    g_assert_cmpint(cpu->state, ==, VCPU_PAUSED);
+    g_mutex_unlock(&cpu->lock);
+    g_assert_cmpuint(fake_kvm_count(&t->f, KVM_RUN), ==, 1);
+    g_assert_cmpuint(t->run.exit_reason, ==, KVM_EXIT_INTR);
+    vcpu_stop_thread(cpu);
+    tm_free(t);
+}
+
+/* A destination that is gone (socket or pipe closed): the save fails with
+ * EPIPE, the source process is not killed by SIGPIPE. */
+static void test_dest_gone(void)
+{
+    struct tmach *s = tm_new();
+    Error *err = NULL;
+    int sv[2], p[2];
+
+    tm_scribble(s);
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    close(sv[1]);
+    g_assert_false(
+        migration_save_fd(s->m, sv[0], SAVEVM_RAM_STREAM, NULL, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "Broken pipe"));
+    error_free(err), err = NULL;
+    close(sv[0]);
+    g_assert_cmpint(pipe(p), ==, 0);
+    close(p[0]);
+    g_assert_false(migration_save_fd(s->m, p[1], SAVEVM_RAM_FILE, NULL, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "Broken pipe"));
+    error_free(err);
+    close(p[1]);
+    tm_free(s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/migration/file-save-restore", test_file_save_restore);
+    g_test_add_func("/migration/refused-other-config",
+                    test_refused_other_config);
+    g_test_add_func("/migration/unix-stream", test_unix_stream);
+    g_test_add_func("/migration/tcp-stream", test_tcp_stream);
+    g_test_add_func("/migration/uri-errors", test_uri_errors);
+    g_test_add_func("/migration/qmp-file", test_qmp_file);
+    g_test_add_func("/migration/dest-gone", test_dest_gone);
+    g_test_add_func("/migration/pause-completes-io", test_pause_completes_io);
+    g_test_add_func("/migration/prelaunch-registers", test_prelaunch_registers);
+    return g_test_run();
+}
