@@ -46,11 +46,13 @@ struct machine_config {
     unsigned smp_maxcpus;
     uint64_t ram_size;
     char *bios, *kernel, *initrd, *append, *dtb;
-    GPtrArray *chardevs; /* char *: -chardev texts, generated ones too */
-    GPtrArray *serials;  /* char *: chardev ids for COM1..COM4 */
-    GPtrArray *devices;  /* struct device_opts *: -device, checked */
-    GPtrArray *monitors; /* struct mon_spec * */
-    GPtrArray *add_fds;  /* char *: -add-fd texts */
+    GPtrArray *chardevs;  /* char *: -chardev texts, generated ones too */
+    GPtrArray *serials;   /* char *: chardev ids for COM1..COM4 */
+    GPtrArray *devices;   /* struct device_opts *: -device, checked */
+    GPtrArray *drives;    /* struct drive_opts *: -drive (hw/block/drive.h) */
+    GPtrArray *blockdevs; /* struct blockdev_node *: -blockdev */
+    GPtrArray *monitors;  /* struct mon_spec * */
+    GPtrArray *add_fds;   /* char *: -add-fd texts */
     bool nographic, display_none, nodefaults, no_user_config;
     bool start_paused, no_reboot, no_shutdown, daemonize;
     char *name;
@@ -133,6 +135,7 @@ struct machine {
     struct vcpu **vcpus;
     unsigned nr_vcpus;
     GPtrArray *devices; /* struct device * */
+    GPtrArray *drives;  /* struct drive *: open backends (hw/block/drive.h) */
     /* Interrupt inputs the board wired (hw/intc/): GSI lines for ISA-style
      * devices (machine_gsi_line()) and the MSI path for bus masters.
      * Owned by the device that installed them (the IOAPIC or kvm-irqchip);
@@ -245,6 +248,13 @@ struct machine_type {
     const struct x86_boot_state *(*boot_cpu_state)(struct machine *m);
     /* system_powerdown: the board's power button (ACPI event). */
     void (*power_button)(struct machine *m);
+    /* -drive if=virtio: the -device the board creates for it (NULL:
+     * the board has no virtio bus). */
+    const char *virtio_blk_driver;
+    /* virtio-mmio slot `index` (in creation order): its window and GSI;
+     * NULL or false (errp set): the board has no such slot. */
+    bool (*virtio_mmio_slot)(struct machine *m, unsigned index, uint64_t *base,
+                             unsigned *gsi, Error **errp);
     /* Frees what the init hooks kept outside devices. */
     void (*free)(struct machine *m);
 };

@@ -21,6 +21,7 @@
 #include "qapi/json-value.h"
 #include "sev/sev-config.h"
 #include "system/vl.h"
+#include "hw/block/drive.h"
 
 #define VL_MAX_SERIALS 4
 
@@ -38,6 +39,9 @@ void machine_config_init(struct machine_config *cfg)
     cfg->devices =
         g_ptr_array_new_with_free_func((GDestroyNotify)device_opts_free);
     cfg->add_fds = g_ptr_array_new_with_free_func(g_free);
+    cfg->drives = g_ptr_array_new_with_free_func(drive_opts_free);
+    cfg->blockdevs =
+        g_ptr_array_new_with_free_func((GDestroyNotify)blockdev_node_free);
     cfg->monitors = g_ptr_array_new_with_free_func(NULL);
     cfg->sandbox = true;
     cfg->rtc_base = g_strdup("utc");
@@ -71,6 +75,12 @@ void machine_config_clear(struct machine_config *cfg)
     }
     if (cfg->add_fds) {
         g_ptr_array_unref(cfg->add_fds);
+    }
+    if (cfg->drives) {
+        g_ptr_array_unref(cfg->drives);
+    }
+    if (cfg->blockdevs) {
+        g_ptr_array_unref(cfg->blockdevs);
     }
     if (cfg->monitors) {
         for (guint i = 0; i < cfg->monitors->len; i++) {
@@ -126,6 +136,8 @@ enum vl_opt {
     OPT_LOGFILE,
     OPT_LOG,
     OPT_DEVICE,
+    OPT_DRIVE,
+    OPT_BLOCKDEV,
     OPT_RTC,
     OPT_SANDBOX,
     OPT_DUMP_VMSTATE,
@@ -191,6 +203,10 @@ static const struct vl_option vl_options[] = {
     {"D", OPT_LOGFILE, true, "FILE", "write the -d log to FILE"},
     {"d", OPT_LOG, true, "ITEM[,ITEM]", "enable log items (-d help)"},
     {"device", OPT_DEVICE, true, "DRIVER[,prop=value]", "add a device"},
+    {"drive", OPT_DRIVE, true, "file=PATH[,if=virtio|none][,id=ID][,...]",
+     "add a drive (raw image)"},
+    {"blockdev", OPT_BLOCKDEV, true, "driver=raw|file,node-name=N[,...]",
+     "add a block node (dotted keys or JSON)"},
     {"rtc", OPT_RTC, true, "base=utc|localtime|DATE", "set the RTC base"},
     {"sandbox", OPT_SANDBOX, true, "on|off", "seccomp sandbox (default on)"},
     {"object", OPT_OBJECT, true, "sev-guest|sev-snp-guest,id=ID[,prop=value]",
@@ -1311,6 +1327,10 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
         return vlog_parse_mask(arg, &cfg->log_mask, errp);
     case OPT_DEVICE:
         return opt_device(st, arg, errp);
+    case OPT_DRIVE:
+        return machine_config_add_drive(cfg, arg, errp);
+    case OPT_BLOCKDEV:
+        return machine_config_add_blockdev(cfg, arg, errp);
     case OPT_RTC:
         return opt_rtc(st, arg, errp);
     case OPT_SANDBOX:

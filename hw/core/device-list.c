@@ -18,6 +18,7 @@ extern const struct device_class ioapic_class;
 extern const struct device_class kvm_irqchip_class;
 /* --- acpi --- */
 extern const struct device_class acpi_ged_class;
+extern const struct device_class virtio_blk_device_class;
 /* --- pci --- */
 extern const struct device_class q35_host_class;
 extern const struct device_class mch_class;
@@ -37,6 +38,7 @@ const struct device_class *const device_classes[] = {
     &kvm_irqchip_class,
     /* --- acpi --- */
     &acpi_ged_class,
+    &virtio_blk_device_class,
     /* --- pci --- */
     &q35_host_class,
     &mch_class,

@@ -19,6 +19,7 @@
 #include "target-i386/cpu.h"
 #include "util/keyval.h"
 #include "sev/sev.h"
+#include "hw/block/drive.h"
 
 #include <unistd.h>
 
@@ -319,6 +320,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         }
         g_ptr_array_add(m->chardevs, c);
     }
+    /* Images too: a missing, locked or unknown drive is named on any host */
+    if (!machine_open_drives(m, errp)) {
+        goto fail;
+    }
     m->kvm =
         kvm_accel_new_typed(NULL, irqchip, m->type->kvm_sys_pages,
                             cfg->sev_enabled ? sev_vm_type(cfg->sev) : 0, errp);
@@ -346,7 +351,8 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     };
     if ((m->type->init_memory && !m->type->init_memory(m, errp)) ||
         (m->type->init_interrupts && !m->type->init_interrupts(m, errp)) ||
-        (m->type->init_devices && !m->type->init_devices(m, errp))) {
+        (m->type->init_devices && !m->type->init_devices(m, errp)) ||
+        !machine_create_drive_devices(m, errp)) {
         goto fail;
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
@@ -405,6 +411,7 @@ void machine_free(struct machine *m)
         device_destroy(g_ptr_array_index(m->devices, i - 1));
     }
     g_ptr_array_free(m->devices, TRUE);
+    machine_close_drives(m);
     if (m->chardevs) {
         chardev_restore_terminals(m);
         for (guint i = 0; i < m->chardevs->len; i++) {

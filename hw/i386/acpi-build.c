@@ -15,6 +15,8 @@
 #include "accel/kvm/kvm.h"
 #include "hw/acpi/ich9-lpc.h"
 #include "hw/pci/pcie-host.h"
+#include "hw/i386/x86-boot.h"
+#include "hw/virtio/virtio-mmio.h"
 
 /* ---- AML builder ---- */
 
@@ -524,6 +526,21 @@ static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
     if (!p->pm) {
         build_ged(sb);
     }
+    /* virtio-mmio transports: Linux's virtio_mmio binds LNRO0005 */
+    for (unsigned i = 0; i < p->nr_virtio_mmio && i < 100; i++) {
+        char name[5];
+
+        g_snprintf(name, sizeof(name), "VR%02u", i);
+        dev = aml_new();
+        aml_add(dev, aml_name("_HID", aml_string("LNRO0005")));
+        aml_add(dev, aml_name("_UID", aml_int(i)));
+        aml_add(dev, aml_name("_CCA", aml_int(1))); /* cache-coherent */
+        res = aml_new();
+        res_mem32_fixed(res, (uint32_t)p->virtio_mmio_base[i], 512);
+        res_ext_irq_level(res, p->virtio_mmio_gsi[i]);
+        aml_add(dev, aml_name("_CRS", aml_resources(res)));
+        aml_add(sb, aml_device(name, dev));
+    }
 
     aml_add(top, aml_scope("\\_SB", sb));
     /* S5: SLP_TYP for the sleep control register */
@@ -868,6 +885,8 @@ bool x86_acpi_build_at(struct machine *m, uint64_t *rsdp, Error **errp)
     };
     struct acpi_tables t;
     const struct q35_host_windows *w = q35_host_windows(m);
+    uint64_t vbase[X86_VIRTIO_MMIO_SLOTS];
+    unsigned vgsi[X86_VIRTIO_MMIO_SLOTS];
     struct acpi_pci_desc pci;
     struct acpi_pm_desc pm = {
         .pm_base = ICH9_PMBASE_DEFAULT,
@@ -893,6 +912,11 @@ bool x86_acpi_build_at(struct machine *m, uint64_t *rsdp, Error **errp)
     if (ich9_lpc_find(m)) {
         p.pm = &pm;
     }
+    p.nr_virtio_mmio =
+        MIN(virtio_mmio_devices(m, vbase, vgsi, X86_VIRTIO_MMIO_SLOTS),
+            X86_VIRTIO_MMIO_SLOTS);
+    p.virtio_mmio_base = vbase;
+    p.virtio_mmio_gsi = vgsi;
     if (!acpi_build_tables(&p, &t, errp)) {
         return false;
     }

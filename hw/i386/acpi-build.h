@@ -52,6 +52,11 @@ struct acpi_build_params {
     unsigned nr_cpus;                /* LAPIC ids 0..nr_cpus-1 */
     bool has_i8042;                  /* FADT IAPC_BOOT_ARCH 8042 flag */
     bool has_pic;                    /* MADT PCAT_COMPAT: dual 8259s present */
+    /* virtio-mmio windows (512 bytes) and their level GSIs: DSDT devices
+     * LNRO0005, as QEMU's microvm describes them */
+    unsigned nr_virtio_mmio;
+    const uint64_t *virtio_mmio_base;
+    const unsigned *virtio_mmio_gsi;
 };
 
 struct acpi_tables {

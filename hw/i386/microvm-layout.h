@@ -37,5 +37,10 @@
 #define MICROVM_COM1_PORT 0x3f8
 #define MICROVM_COM1_IRQ 4
 #define MICROVM_DEBUG_EXIT_PORT 0xf4
+/* virtio-mmio slots: QEMU microvm's base and 512-byte windows; the GSIs
+ * are 16..23, the IOAPIC pins no ISA device uses (QEMU puts them on a
+ * second IOAPIC, or on 5..12 without one). */
+#define MICROVM_VIRTIO_MMIO_BASE 0xfeb00000ULL
+#define MICROVM_VIRTIO_MMIO_GSI 16
 
 #endif

@@ -25,6 +25,7 @@
 #include "hw/intc/x86-intc.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
+#include "hw/virtio/virtio-mmio.h"
 
 /* -machine keys microvm understands beyond accel= and kernel-irqchip=:
  * none yet.  QEMU's own microvm keys (pic=, rtc=, x-option-roms=...) are
@@ -68,6 +69,21 @@ static bool microvm_init_boot(struct machine *m, Error **errp)
     return !m->cfg->kernel || x86_boot_setup(m, errp);
 }
 
+/* virtio-mmio slot index: QEMU microvm's windows, one GSI each. */
+static bool microvm_virtio_mmio_slot(struct machine *m, unsigned index,
+                                     uint64_t *base, unsigned *gsi,
+                                     Error **errp)
+{
+    if (index >= X86_VIRTIO_MMIO_SLOTS) {
+        error_setg(errp, "microvm has %u virtio-mmio slots, all in use",
+                   X86_VIRTIO_MMIO_SLOTS);
+        return false;
+    }
+    *base = MICROVM_VIRTIO_MMIO_BASE + (uint64_t)index * VIRTIO_MMIO_SIZE;
+    *gsi = MICROVM_VIRTIO_MMIO_GSI + index;
+    return true;
+}
+
 static const struct x86_boot_state *microvm_boot_cpu_state(struct machine *m)
 {
     return x86_boot_cpu_state(m);
@@ -98,5 +114,7 @@ const struct machine_type microvm_machine_type = {
     .reset = x86_boot_reset,
     .boot_cpu_state = microvm_boot_cpu_state,
     .power_button = microvm_power_button,
+    .virtio_blk_driver = "virtio-blk-device",
+    .virtio_mmio_slot = microvm_virtio_mmio_slot,
     .free = x86_boot_free,
 };

@@ -11,6 +11,7 @@
 #include "hw/i386/e820.h"
 #include "hw/i386/microvm-layout.h"
 #include "hw/core/loader.h"
+#include "hw/virtio/virtio-mmio.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
 
@@ -310,11 +311,39 @@ static bool add_setup_data(uint8_t *area, uint64_t *used, uint64_t *prev_next,
     return true;
 }
 
+/*
+ * A Linux kernel's command line: -append, plus QEMU microvm's
+ * "virtio_mmio.device=512@0xBASE:GSI" for each virtio-mmio device when the
+ * guest will not read the DSDT that describes them (QEMU adds them only
+ * without ACPI; vireo's boards always have ACPI, so: with acpi=off in
+ * -append), so a kernel without ACPI still finds its disks.
+ */
+static char *linux_cmdline(struct machine *m)
+{
+    const char *append = m->cfg->append ? m->cfg->append : "";
+    GString *s = g_string_new(append);
+    g_auto(GStrv) words = g_strsplit(append, " ", -1);
+    uint64_t base[X86_VIRTIO_MMIO_SLOTS];
+    unsigned gsi[X86_VIRTIO_MMIO_SLOTS], n;
+
+    if (!g_strv_contains((const char *const *)words, "acpi=off")) {
+        return g_string_free(s, FALSE);
+    }
+    n = MIN(virtio_mmio_devices(m, base, gsi, X86_VIRTIO_MMIO_SLOTS),
+            X86_VIRTIO_MMIO_SLOTS);
+    for (unsigned i = 0; i < n; i++) {
+        g_string_append_printf(s, "%svirtio_mmio.device=512@0x%" PRIx64 ":%u",
+                               s->len ? " " : "", base[i], gsi[i]);
+    }
+    return g_string_free(s, FALSE);
+}
+
 static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
                          const struct loader_file *k,
                          const struct e820_table *t, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
+    g_autofree char *cmdline = linux_cmdline(m);
     struct bzimage bz;
     g_autofree uint8_t *zp = g_malloc0(BP_SIZE);
     g_autofree uint8_t *sd = NULL;
@@ -365,8 +394,7 @@ static bool boot_bzimage(struct machine *m, struct x86_boot *xb,
     st_le32(zp + BZ_CODE32_START, (uint32_t)load);
     st_le16(zp + BZ_HEAP_END_PTR, 0xfe00);
 
-    if (!put_cmdline(m, xb, t, cfg->append ? cfg->append : "", bz.cmdline_size,
-                     errp)) {
+    if (!put_cmdline(m, xb, t, cmdline, bz.cmdline_size, errp)) {
         return false;
     }
     st_le32(zp + BZ_CMD_LINE_PTR, (uint32_t)X86_BOOT_CMDLINE_ADDR);
@@ -478,14 +506,14 @@ static bool boot_pvh(struct machine *m, struct x86_boot *xb,
                      uint32_t entry, const struct e820_table *t, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
+    g_autofree char *cmdline = linux_cmdline(m);
     uint8_t si[0x40] = {0}, mod[32] = {0};
     g_autofree uint8_t *mm = g_malloc0(24 * E820_MAX_ENTRIES);
     uint64_t sinfo_addr = X86_BOOT_INFO_ADDR, mod_addr = sinfo_addr + 0x40,
              mm_addr = sinfo_addr + 0x100;
 
     if (!load_elf(m, xb, k, e, t, errp) ||
-        !put_cmdline(m, xb, t, cfg->append ? cfg->append : "",
-                     X86_BOOT_CMDLINE_MAX - 1, errp)) {
+        !put_cmdline(m, xb, t, cmdline, X86_BOOT_CMDLINE_MAX - 1, errp)) {
         return false;
     }
     xb->entry = entry;

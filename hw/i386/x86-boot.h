@@ -47,6 +47,9 @@ struct machine_config;
 #define X86_BOOT_DS 0x18
 #define X86_BOOT_CS32 0x20
 
+/* The most virtio-mmio slots a board describes (cmdline, DSDT). */
+#define X86_VIRTIO_MMIO_SLOTS 8
+
 #define PVH_START_MAGIC 0x336ec578u
 
 enum x86_boot_format {

@@ -82,6 +82,16 @@ bool virtio_mmio_map(struct virtio_mmio *t, struct device *dev,
                      const struct io_ops *ops, GMainContext *ctx, Error **errp);
 /* Removes the doorbells (the region goes with the device). */
 void virtio_mmio_cleanup(struct virtio_mmio *t);
+struct machine;
+struct device_class;
+extern const struct device_class virtio_blk_device_class;
+
+/* The machine's virtio-mmio devices in creation order (their slots): the
+ * first max windows and GSIs into base[] and gsi[]; returns how many
+ * there are.  For the board's kernel command line and DSDT. */
+unsigned virtio_mmio_devices(struct machine *m, uint64_t *base, unsigned *gsi,
+                             unsigned max);
+
 /* Transport reset: selectors back to 0, line lowered. */
 void virtio_mmio_reset(struct virtio_mmio *t);
 
