@@ -324,10 +324,46 @@ static void test_q35_structure(void)
     g_clear_pointer(&err, error_free);
 }
 
+/* virtio-mmio transports: LNRO0005 devices with their window and GSI */
+static void test_virtio_mmio(void)
+{
+    static const uint64_t base[] = {0xfeb00000, 0xfeb00200};
+    static const unsigned gsi[] = {16, 17};
+    struct acpi_build_params p = {.base = ACPI_TABLES_ADDR,
+                                  .nr_cpus = 1,
+                                  .nr_virtio_mmio = 2,
+                                  .virtio_mmio_base = base,
+                                  .virtio_mmio_gsi = gsi};
+    /* Memory32Fixed(ReadWrite, 0xfeb00200, 0x200) */
+    static const uint8_t mem[] = {0x86, 9,    0,    1,    0x00, 0x02,
+                                  0xb0, 0xfe, 0x00, 0x02, 0,    0};
+    /* Interrupt(ResourceConsumer, Level, ActiveHigh, Exclusive) {17} */
+    static const uint8_t irq[] = {0x89, 6, 0, 1, 1, 17, 0, 0, 0};
+    struct acpi_tables t;
+    const uint8_t *d;
+    uint32_t len;
+
+    g_assert_true(acpi_build_tables(&p, &t, NULL));
+    d = table(&t, t.dsdt, "DSDT", &len);
+    g_assert_nonnull(memmem(d, len, "VR00", 4));
+    g_assert_nonnull(memmem(d, len, "VR01", 4));
+    g_assert_null(memmem(d, len, "VR02", 4));
+    g_assert_nonnull(memmem(d, len, "LNRO0005", 8));
+    g_assert_nonnull(memmem(d, len, mem, sizeof(mem)));
+    g_assert_nonnull(memmem(d, len, irq, sizeof(irq)));
+    acpi_tables_clear(&t);
+    /* none without devices */
+    build(1, &t);
+    d = table(&t, t.dsdt, "DSDT", &len);
+    g_assert_null(memmem(d, len, "LNRO0005", 8));
+    acpi_tables_clear(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/acpi/structure", test_structure);
+    g_test_add_func("/acpi/virtio-mmio", test_virtio_mmio);
     g_test_add_func("/acpi/bad-params", test_bad_params);
     g_test_add_func("/acpi/iasl", test_iasl);
     g_test_add_func("/acpi/q35-structure", test_q35_structure);
