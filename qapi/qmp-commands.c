@@ -95,6 +95,8 @@ static enum qapi_run_state qapi_state(enum run_state s)
         return QAPI_RUN_STATE_INTERNAL_ERROR;
     case RUN_STATE_GUEST_PANICKED:
         return QAPI_RUN_STATE_GUEST_PANICKED;
+    case RUN_STATE_INMIGRATE:
+        return QAPI_RUN_STATE_INMIGRATE;
     }
     return QAPI_RUN_STATE_INTERNAL_ERROR;
 }
@@ -126,6 +128,10 @@ void qmp_cont(struct machine *m, Error **errp)
         return;
     case RUN_STATE_RUNNING:
         return;
+    case RUN_STATE_INMIGRATE:
+        /* As QEMU: run once the incoming migration has completed. */
+        m->autostart = true;
+        return;
     default:
         machine_resume(m);
     }
@@ -133,7 +139,10 @@ void qmp_cont(struct machine *m, Error **errp)
 
 void qmp_system_reset(struct machine *m, Error **errp)
 {
-    machine_request(m, REQ_RESET, SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
+    /* On the main thread, like every machine-wide transition: the reset,
+     * its RESET event and the move to prelaunch are done before the reply,
+     * so a "cont" that follows (libvirt's reboot) finds the new state. */
+    machine_system_reset(m, SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET, errp);
 }
 
 void qmp_system_powerdown(struct machine *m, Error **errp)
@@ -217,21 +226,33 @@ GPtrArray *qmp_query_cpus_fast(struct machine *m, Error **errp)
 GPtrArray *qmp_query_machines(struct machine *m, Error **errp)
 {
     GPtrArray *list = g_ptr_array_new();
-    struct qapi_machine_info *mi = g_new0(struct qapi_machine_info, 1);
 
-    /* vireo builds one machine type */
-    mi->name = g_strdup("microvm");
-    mi->has_is_default = true;
-    mi->is_default = true;
-    mi->cpu_max = 288;
-    mi->hotpluggable_cpus = false;
-    mi->numa_mem_supported = false;
-    mi->deprecated = false;
-    mi->has_default_cpu_type = true;
-    mi->default_cpu_type = g_strdup("qemu64-x86_64-cpu");
-    mi->has_default_ram_id = true;
-    mi->default_ram_id = g_strdup("microvm.ram");
-    g_ptr_array_add(list, mi);
+    for (const struct machine_type *const *t = machine_types; *t; t++) {
+        struct qapi_machine_info *mi = g_new0(struct qapi_machine_info, 1);
+        bool guest = !(*t)->no_guest;
+
+        mi->name = g_strdup((*t)->name);
+        if ((*t)->is_default) {
+            mi->has_is_default = true;
+            mi->is_default = true;
+        }
+        /* QEMU's values: "none" has one (unused) CPU slot and no CPU
+         * type; its RAM would be called "ram" */
+        mi->cpu_max = guest ? 288 : 1;
+        mi->hotpluggable_cpus = false;
+        mi->numa_mem_supported = false;
+        mi->deprecated = false;
+        if (guest) {
+            mi->has_default_cpu_type = true;
+            mi->default_cpu_type = g_strdup("qemu64-x86_64-cpu");
+        }
+        /* libvirt then names the RAM's backend -object with this id and
+         * passes -machine memory-backend=ID (hw/i386/microvm.c) */
+        mi->has_default_ram_id = guest;
+        mi->default_ram_id =
+            guest ? g_strdup_printf("%s.ram", (*t)->name) : NULL;
+        g_ptr_array_add(list, mi);
+    }
     return list;
 }
 

@@ -37,7 +37,11 @@ struct machine_config {
     char *machine_type; /* "microvm" */
     char *machine_opts; /* the rest of -machine after type, keyval text */
     char *accel;        /* "kvm" */
-    char *cpu_model;    /* full -cpu text: "max,+x2apic,-cx16" */
+    /* -machine accel=kvm:tcg: a list with a fallback after kvm.  vireo
+     * has no TCG; only a machine with no guest (none) may then run
+     * without KVM. */
+    bool accel_fallback;
+    char *cpu_model; /* full -cpu text: "max,+x2apic,-cx16" */
     unsigned smp_cpus, smp_sockets, smp_dies, smp_cores, smp_threads;
     unsigned smp_maxcpus;
     uint64_t ram_size;
@@ -56,9 +60,13 @@ struct machine_config {
     char *logfile;
     unsigned log_mask;
     bool sandbox;
-    char *rtc_base;     /* "utc" | "localtime" | date */
-    char **argv;        /* the command line as given */
-    char *help_request; /* "machine", "cpu", "device", "device:NAME" */
+    char *rtc_base;       /* "utc" | "localtime" | date */
+    char *incoming;       /* -incoming: only "defer" (migration/ owns it) */
+    GPtrArray *objects;   /* struct object *: -object, in order */
+    GPtrArray *audiodevs; /* char *: ids of -audiodev driver=none */
+    bool msg_timestamp;   /* -msg timestamp=on */
+    char **argv;          /* the command line as given */
+    char *help_request;   /* "machine", "cpu", "device", "device:NAME" */
 };
 
 void machine_config_init(struct machine_config *cfg);
@@ -71,6 +79,7 @@ enum run_state {
     RUN_STATE_SHUTDOWN,
     RUN_STATE_INTERNAL_ERROR,
     RUN_STATE_GUEST_PANICKED,
+    RUN_STATE_INMIGRATE, /* -incoming: waiting for the migration stream */
 };
 const char *run_state_name(enum run_state s);
 
@@ -126,6 +135,7 @@ struct machine {
     int signal_fd;    /* SIGTERM/SIGINT/SIGHUP, via signalfd */
 
     enum run_state state; /* main thread only */
+    bool autostart;       /* inmigrate: run when the migration completes */
     int exit_status;
     bool quitting;
 
@@ -140,6 +150,7 @@ struct machine {
     GMutex acpi_lock;
     uint8_t acpi_sleep_sts;
     uint32_t ged_events;
+    bool acpi_disabled; /* -machine acpi=off / -no-acpi: no power button */
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */
@@ -158,6 +169,11 @@ void machine_request_exit(struct machine *m, int status);
 void machine_pause(struct machine *m);  /* "stop" */
 void machine_resume(struct machine *m); /* "cont" */
 bool machine_reset(struct machine *m, Error **errp);
+/* system_reset: machine_reset(), the RESET event with cause, and a machine
+ * that was not running moves to prelaunch (QEMU's rule), all before it
+ * returns. */
+bool machine_system_reset(struct machine *m, enum shutdown_cause cause,
+                          Error **errp);
 void machine_emit_event(struct machine *m, const char *name,
                         const char *data_json);
 void machine_add_listener(struct machine *m, const struct machine_listener *l);
@@ -177,6 +193,9 @@ struct machine_type {
     const char *name;
     const char *desc;
     bool is_default;
+    /* No RAM, no vCPU, no guest ("none", for QMP probing): KVM is
+     * optional and nothing guest-facing (power button) exists. */
+    bool no_guest;
     /* Builds RAM, devices, firmware for this type; vCPUs come after. */
     bool (*init)(struct machine *m, Error **errp);
 };

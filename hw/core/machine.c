@@ -16,15 +16,18 @@
 #include "qapi/monitor.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
+#include "system/object.h"
 #include "target-i386/cpu.h"
 #include "util/keyval.h"
 
 #include <unistd.h>
 
 extern const struct machine_type microvm_machine_type;
+extern const struct machine_type none_machine_type;
 
 const struct machine_type *const machine_types[] = {
     &microvm_machine_type,
+    &none_machine_type,
     NULL,
 };
 
@@ -155,6 +158,31 @@ static bool create_vcpus(struct machine *m, Error **errp)
     return true;
 }
 
+/*
+ * A machine with a guest needs KVM.  The "none" machine runs no guest
+ * code, so with QEMU's "accel=kvm:tcg" (where QEMU would fall back to
+ * TCG, which vireo does not have) it carries on without KVM and serves
+ * QMP only; query-kvm then reports KVM absent.
+ */
+static bool open_accel(struct machine *m, enum kvm_irqchip_mode irqchip,
+                       Error **errp)
+{
+    Error *err = NULL;
+
+    m->kvm = kvm_accel_new(NULL, irqchip, &err);
+    if (m->kvm) {
+        return true;
+    }
+    if (!m->type->no_guest || !m->cfg->accel_fallback) {
+        error_propagate(errp, err);
+        return false;
+    }
+    warn_report("%s; -machine %s runs without an accelerator (QMP only)",
+                error_get_pretty(err), m->type->name);
+    error_free(err);
+    return true;
+}
+
 struct machine *machine_new(const struct machine_config *cfg, Error **errp)
 {
     struct machine *m = g_new0(struct machine, 1);
@@ -190,9 +218,14 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!irqchip_mode(cfg, &irqchip, errp)) {
         goto fail;
     }
-    m->kvm = kvm_accel_new(NULL, irqchip, errp);
-    if (!m->kvm) {
+    if (!open_accel(m, irqchip, errp)) {
         goto fail;
+    }
+    /* Objects first: chardevs, RAM and devices refer to them by id. */
+    for (guint i = 0; i < cfg->objects->len; i++) {
+        if (!object_realize(g_ptr_array_index(cfg->objects, i), errp)) {
+            goto fail;
+        }
     }
     m->pio = as_new("I/O", &m->log);
     m->mmio = as_new("memory", &m->log);
@@ -214,6 +247,9 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
             error_prepend(errp, "-device %s: ", text);
             goto fail;
         }
+    }
+    if (m->type->no_guest) {
+        return m;
     }
     if (!kvm_set_memory(m->kvm, m->gm, errp)) {
         goto fail;

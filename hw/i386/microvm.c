@@ -20,9 +20,11 @@
 #include "hw/i386/x86-boot.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
+#include "system/object.h"
 #include "util/keyval.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,13 +35,62 @@ static const struct {
     uint8_t irq;
 } com_ports[] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}};
 
-static bool setup_ram(struct machine *m, bool bios_alias, Error **errp)
+/* The -machine properties of microvm, beyond kernel-irqchip. */
+struct microvm_opts {
+    char *memory_backend; /* -object id guest RAM comes from, or NULL */
+    bool dump_guest_core; /* default on: guest RAM in core dumps */
+    bool acpi;            /* default on: power button and sleep control */
+};
+
+/*
+ * Guest RAM: vireo's own memfd, or the memory backend named by
+ * memory-backend= (libvirt names one because query-machines reports a
+ * default-ram-id).  As QEMU, the backend's size must be the RAM size.
+ */
+static struct guest_mem *ram_from_backend(struct machine *m, const char *id,
+                                          Error **errp)
+{
+    struct object *obj = object_find(m->cfg->objects, id);
+    uint64_t size;
+    int fd;
+
+    if (!obj || !object_is_memory_backend(obj)) {
+        error_setg(errp, "-machine memory-backend=%s: %s", id,
+                   obj ? "not a memory backend" : "no such -object");
+        return NULL;
+    }
+    size = object_get_size(obj, "size");
+    if (size != m->cfg->ram_size) {
+        error_setg(errp,
+                   "Machine memory size (%" PRIu64 " bytes, -m) does not "
+                   "match the size of the memory backend '%s' (%" PRIu64
+                   " bytes)",
+                   m->cfg->ram_size, id, size);
+        return NULL;
+    }
+    fd = fcntl(obj->fd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "memory backend '%s'", id);
+        return NULL;
+    }
+    return gm_new_fd(fd, size, object_get_bool(obj, "share"), errp);
+}
+
+static bool setup_ram(struct machine *m, const struct microvm_opts *o,
+                      bool bios_alias, Error **errp)
 {
     uint64_t size = m->cfg->ram_size;
     uint64_t below = MIN(size, MICROVM_LOWMEM_END);
 
-    m->gm = gm_new(size, errp);
+    m->gm = o->memory_backend ? ram_from_backend(m, o->memory_backend, errp)
+                              : gm_new(size, errp);
     if (!m->gm) {
+        return false;
+    }
+    /* dump-guest-core=off: keep guest memory out of vireo's core dumps. */
+    if (!o->dump_guest_core &&
+        madvise(m->gm->ram, m->gm->ram_size, MADV_DONTDUMP) < 0) {
+        error_setg_errno(errp, errno, "dump-guest-core=off: madvise");
         return false;
     }
     if (bios_alias && below > MICROVM_BIOS_LOW_BASE) {
@@ -198,6 +249,9 @@ static const struct io_ops acpi_ops = {
 
 void machine_press_power_button(struct machine *m)
 {
+    if (m->acpi_disabled) {
+        return; /* as QEMU without ACPI: nothing to press */
+    }
     g_mutex_lock(&m->acpi_lock);
     m->ged_events |= MICROVM_GED_PWR_DOWN_EVT;
     g_mutex_unlock(&m->acpi_lock);
@@ -217,11 +271,15 @@ static bool add_device(struct machine *m, const char *text, Error **errp)
     return dev != NULL;
 }
 
-static bool check_machine_opts(struct machine *m, Error **errp)
+static bool check_machine_opts(struct machine *m, struct microvm_opts *o,
+                               Error **errp)
 {
     struct keyval *kv;
-    bool ok;
+    const char *acpi, *be;
+    bool usb, ok = false;
 
+    o->dump_guest_core = true;
+    o->acpi = true;
     if (!m->cfg->machine_opts || !*m->cfg->machine_opts) {
         return true;
     }
@@ -231,12 +289,39 @@ static bool check_machine_opts(struct machine *m, Error **errp)
         return false;
     }
     /* accel= was consumed by the command line, kernel-irqchip= by
-     * machine_new (it decides how the VM is created); nothing else is
-     * known. */
+     * machine_new (it decides how the VM is created). */
     keyval_get(kv, "accel");
     keyval_get(kv, "kernel-irqchip");
     keyval_get(kv, "kernel_irqchip");
-    ok = keyval_check_all_used(kv, "-machine microvm", errp);
+    acpi = keyval_get(kv, "acpi");
+    be = keyval_get(kv, "memory-backend");
+    if (!keyval_get_bool(kv, "usb", false, &usb, errp) ||
+        !keyval_get_bool(kv, "dump-guest-core", true, &o->dump_guest_core,
+                         errp) ||
+        !keyval_check_all_used(kv, "-machine microvm", errp)) {
+        goto out;
+    }
+    if (usb) {
+        error_setg(errp, "-machine microvm: usb=on: microvm has no USB "
+                         "controller");
+        goto out;
+    }
+    if (acpi && strcmp(acpi, "auto") != 0 && !parse_bool(acpi, &o->acpi)) {
+        error_setg(errp,
+                   "-machine microvm: acpi=%s: expected on, off or "
+                   "auto",
+                   acpi);
+        goto out;
+    }
+    if (!o->acpi && m->cfg->kernel) {
+        /* the -kernel path always gives the kernel ACPI tables */
+        error_setg(errp, "-machine microvm: acpi=off (-no-acpi) is not "
+                         "supported with -kernel");
+        goto out;
+    }
+    o->memory_backend = g_strdup(be);
+    ok = true;
+out:
     keyval_free(kv);
     return ok;
 }
@@ -244,16 +329,20 @@ static bool check_machine_opts(struct machine *m, Error **errp)
 static bool microvm_init(struct machine *m, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
+    g_autofree char *backend = NULL;
+    struct microvm_opts o = {0};
 
-    if (!check_machine_opts(m, errp)) {
+    if (!check_machine_opts(m, &o, errp)) {
         return false;
     }
+    backend = o.memory_backend;
+    m->acpi_disabled = !o.acpi;
     if (!cfg->bios && !cfg->kernel) {
         error_setg(errp, "no firmware or kernel to boot: give -bios FILE "
                          "or -kernel FILE");
         return false;
     }
-    if (!setup_ram(m, cfg->bios != NULL, errp)) {
+    if (!setup_ram(m, &o, cfg->bios != NULL, errp)) {
         return false;
     }
     if (cfg->bios && !load_bios(m, cfg->bios, errp)) {
@@ -263,7 +352,9 @@ static bool microvm_init(struct machine *m, Error **errp)
         !add_device(m, "ioapic", errp)) {
         return false;
     }
-    if (!as_map(m->pio, MICROVM_ACPI_SLEEP_CTL_PORT,
+    /* acpi=off: no ACPI registers (a -bios guest then finds no PM block) */
+    if (o.acpi &&
+        !as_map(m->pio, MICROVM_ACPI_SLEEP_CTL_PORT,
                 MICROVM_ACPI_GED_PORT + 4 - MICROVM_ACPI_SLEEP_CTL_PORT,
                 &acpi_ops, m, NULL, "acpi", errp)) {
         return false;
