@@ -416,3 +416,34 @@ char *qmp_human_monitor_command(struct machine *m, char *command_line,
     }
     return hmp_run(m, command_line, has_cpu_index ? cpu_index : -1);
 }
+
+/* vireo has no block layer yet: these are the true, empty answers (and
+ * they become real lists when disks exist). */
+GPtrArray *qmp_query_named_block_nodes(struct machine *m, bool has_flat,
+                                       bool flat, Error **errp)
+{
+    return g_ptr_array_new();
+}
+
+GPtrArray *qmp_query_block(struct machine *m, Error **errp)
+{
+    return g_ptr_array_new();
+}
+
+/* No background jobs exist without block devices (QEMU's jobs are block
+ * jobs and snapshot jobs). */
+GPtrArray *qmp_query_jobs(struct machine *m, Error **errp)
+{
+    return g_ptr_array_new();
+}
+
+/* vireo has no TPM: no model can be created and no backend exists. */
+GArray *qmp_query_tpm_models(struct machine *m, Error **errp)
+{
+    return g_array_new(FALSE, FALSE, sizeof(enum qapi_tpm_model));
+}
+
+GArray *qmp_query_tpm_types(struct machine *m, Error **errp)
+{
+    return g_array_new(FALSE, FALSE, sizeof(enum qapi_tpm_type));
+}

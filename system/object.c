@@ -31,6 +31,7 @@ static const char *const secret_formats[] = {"raw", "base64", NULL};
 static const struct object_prop secret_props[] = {
     {"data", OBJ_PROP_STR, false, NULL, "the secret, inline"},
     {"file", OBJ_PROP_STR, false, NULL, "file holding the secret"},
+    /* the first value is the default */
     {"format", OBJ_PROP_ENUM, false, secret_formats,
      "encoding of the secret: raw (default) or base64"},
     {NULL, 0, false, NULL, NULL},

@@ -1212,18 +1212,22 @@ out:
  * either.  Boot order and menus need a firmware interface vireo lacks. */
 static bool opt_boot(struct vl_state *st, const char *arg, Error **errp)
 {
-    struct keyval *kv = keyval_parse(arg, NULL, errp);
-    bool strict, ok = false;
+    struct keyval *kv;
+    bool strict, ok;
 
+    if (!strchr(arg, '=')) {
+        error_setg(errp,
+                   "boot order '%s' is not supported (vireo boots its "
+                   "-bios or -kernel)",
+                   arg);
+        return false;
+    }
+    kv = keyval_parse(arg, NULL, errp);
     if (!kv) {
         return false;
     }
-    if (keyval_get_bool(kv, "strict", true, &strict, errp) &&
-        check_all_used(kv, errp)) {
-        ok = true;
-    } else if (!strchr(arg, '=')) {
-        error_prepend(errp, "boot order '%s' is not supported: ", arg);
-    }
+    ok = keyval_get_bool(kv, "strict", true, &strict, errp) &&
+         check_all_used(kv, errp);
     keyval_free(kv);
     return ok;
 }

@@ -64,6 +64,18 @@ uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *model,
 bool x86_cpu_model_has_feature(const struct x86_cpu_model *model,
                                const char *name);
 
+/* QEMU's feature property names (aliases included: "pni" and "sse3"),
+ * which qom-list shows on a vCPU. */
+size_t x86_cpu_nr_feature_names(void);
+const char *x86_cpu_feature_name(size_t i);
+/* Flags the model asked for that KVM could not give (QEMU's
+ * "unavailable-features"/"filtered-features"); caller frees the array. */
+GPtrArray *x86_cpu_model_unavailable(const struct x86_cpu_model *model);
+/* CPUID identity of the model. */
+void x86_cpu_model_ident(const struct x86_cpu_model *model, unsigned *family,
+                         unsigned *model_nr, unsigned *stepping,
+                         const char **vendor, const char **model_id);
+
 struct x86_cpu;
 
 /* Sets CPUID for this vCPU and learns its MSR list. */

@@ -75,6 +75,9 @@ struct device *device_create_from_text(struct machine *m, const char *text,
                                        Error **errp);
 void device_reset(struct device *dev);
 void device_destroy(struct device *dev);
+/* "bool", "uint32", "size", "str", "chardev": a property's type name in
+ * help texts and qom-list-properties. */
+const char *device_prop_type_name(enum prop_type t);
 /* Text for "-device help" and "-device NAME,help". */
 char *device_help(const char *name);
 

@@ -750,6 +750,52 @@ static void test_add_fd(void)
     err_line("-add-fd 3", "expected 'key=value'");
 }
 
+/* What libvirt 9.0 puts on a QEMU command line (libvirt-qmp.md, 3.1). */
+static void test_libvirt_options(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-machine none,accel=kvm:tcg");
+    g_assert_cmpstr(p.cfg.machine_type, ==, "none");
+    g_assert_true(p.cfg.accel_fallback);
+    g_assert_cmpuint(p.cfg.serials->len, ==, 0); /* none has no serial */
+    parsed_clear(&p);
+    ok_line(&p, "-machine microvm,accel=kvm");
+    g_assert_false(p.cfg.accel_fallback);
+    parsed_clear(&p);
+    err_line("-machine pc", "unsupported machine type 'pc'");
+
+    ok_line(&p, "-object {\"qom-type\":\"secret\",\"id\":\"masterKey0\","
+                "\"format\":\"raw\",\"file\":\"/k\"} "
+                "-object memory-backend-ram,id=pc.ram,size=67108864 "
+                "-overcommit mem-lock=off -boot strict=on -msg timestamp=on "
+                "-audiodev {\"id\":\"audio1\",\"driver\":\"none\"} "
+                "-audiodev none,id=a2 -no-acpi -incoming defer");
+    g_assert_cmpuint(p.cfg.objects->len, ==, 2);
+    g_assert_cmpuint(p.cfg.audiodevs->len, ==, 2);
+    g_assert_true(p.cfg.msg_timestamp);
+    g_assert_cmpstr(p.cfg.incoming, ==, "defer");
+    g_assert_nonnull(strstr(p.cfg.machine_opts, "acpi=off"));
+    parsed_clear(&p);
+
+    err_line("-object secret,id=a,data=x -object secret,id=a,data=y",
+             "duplicate property 'a'");
+    err_line("-object nosuch,id=a", "-object: invalid object type: nosuch");
+    err_line("-overcommit mem-lock=on", "mem-lock=on is not supported");
+    err_line("-overcommit cpu-pm=on", "cpu-pm=on is not supported");
+    err_line("-overcommit mem-lock=on-fault", "on-fault is not supported");
+    err_line("-overcommit foo=off", "invalid parameter 'foo'");
+    err_line("-boot order=c", "invalid parameter 'order'");
+    err_line("-boot c", "boot order 'c' is not supported");
+    err_line("-msg guest-name=on", "guest-name=on is not supported");
+    err_line("-audiodev pa,id=a", "audio driver 'pa' is not supported");
+    err_line("-audiodev none", "Parameter 'id' is missing");
+    err_line("-audiodev {\"id\":\"a\",\"driver\":\"none\",\"x\":1}",
+             "Parameter 'x' is unexpected");
+    err_line("-audiodev none,id=a -audiodev none,id=a", "duplicate audiodev");
+    err_line("-incoming tcp:0:4444", "only 'defer'");
+}
+
 static void test_help_version(void)
 {
     static const char *const opts[] = {
@@ -901,6 +947,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vl/rtc", test_rtc);
     g_test_add_func("/vl/sandbox", test_sandbox);
     g_test_add_func("/vl/add-fd", test_add_fd);
+    g_test_add_func("/vl/libvirt-options", test_libvirt_options);
     g_test_add_func("/vl/help-version", test_help_version);
     g_test_add_func("/vl/syntax", test_syntax);
     g_test_add_func("/vl/man-page", test_man_page);
