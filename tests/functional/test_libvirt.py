@@ -245,3 +245,49 @@ def test_reply_shapes_match_qemu(none_vm, qemu_none_vm):
         a = v.cmd('device-list-properties', {'typename': t})['error']
         b = qq.cmd('device-list-properties', {'typename': t})['error']
         assert a['class'] == b['class']
+
+
+def test_virsh_reboot_sequence(vireo, kvm, guest, spawn, tmp_path):
+    """libvirt's reboot with a real guest (needs KVM): system_powerdown,
+    the guest powers off (SHUTDOWN + STOP with -no-shutdown), then
+    system_reset and cont must run the guest again from its reset vector.
+    libvirt's own start options are on the command line."""
+    from qmp_client import QMPClient
+    sock = str(tmp_path / 'qmp.sock')
+    key = tmp_path / 'master-key.aes'
+    key.write_bytes(bytes(32))
+    vm = spawn([vireo, '-nodefaults', '-nographic', '-m', '16',
+                '-machine', 'microvm,usb=off,dump-guest-core=off,'
+                'memory-backend=microvm.ram',
+                '-object', '{"qom-type":"secret","id":"masterKey0",'
+                '"format":"raw","file":"%s"}' % key,
+                '-object', '{"qom-type":"memory-backend-ram",'
+                '"id":"microvm.ram","size":16777216}',
+                '-overcommit', 'mem-lock=off', '-boot', 'strict=on',
+                '-msg', 'timestamp=on',
+                '-audiodev', '{"id":"audio1","driver":"none"}',
+                '-serial', 'stdio', '-no-shutdown',
+                '-qmp', 'unix:%s,server=on,wait=off' % sock,
+                '-bios', guest('powerbtn')])
+    assert vm.wait_for('powerbtn: ready', timeout=30), vm.serial()
+    c = QMPClient(sock)
+    try:
+        c.ok('system_powerdown')
+        c.wait_event('SHUTDOWN', timeout=30)
+        c.wait_event('STOP')
+        assert c.ok('query-status')['status'] == 'shutdown'
+        c.cmd('system_reset')
+        assert [e['event'] for e in c.events] == ['RESET']
+        assert c.ok('query-status')['status'] == 'prelaunch'
+        c.ok('cont')
+        c.wait_event('RESUME')
+        assert vm.wait_for('powerbtn: ready', timeout=30, count=2), \
+            vm.serial()
+        assert c.ok('query-status')['status'] == 'running'
+        # the vCPU libvirt reads at start
+        cpu = c.ok('query-cpus-fast')[0]['qom-path']
+        props = c.ok('qom-list', {'path': cpu})
+        assert {'name': 'pni', 'type': 'bool'} in props
+        assert c.ok('qom-get', {'path': cpu, 'property': 'lm'}) is True
+    finally:
+        c.close()
