@@ -24,6 +24,7 @@ struct address_space;
 struct vcpu;
 struct device;
 struct chardev;
+struct fdsets;
 
 enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
 
@@ -150,7 +151,8 @@ struct machine {
     GMutex acpi_lock;
     uint8_t acpi_sleep_sts;
     uint32_t ged_events;
-    bool acpi_disabled; /* -machine acpi=off / -no-acpi: no power button */
+    bool acpi_disabled;    /* -machine acpi=off / -no-acpi: no power button */
+    struct fdsets *fdsets; /* -add-fd, for "/dev/fdset/N" file names */
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <glib-unix.h>
 #include "util/keyval.h"
+#include "system/fdset.h"
 #include "system/machine.h"
 #include "hw/char/chardev.h"
 
@@ -61,7 +62,9 @@ struct chardev_opts {
     char *host;  /* socket (tcp) */
     char *port;  /* socket (tcp) */
     bool server, wait, nodelay;
-    int fd; /* socket: pre-opened, -1 when absent */
+    int fd;         /* socket: pre-opened, -1 when absent */
+    char *logfile;  /* every backend: a copy of the output */
+    bool logappend; /* append to logfile instead of truncating it */
 };
 
 struct chardev {
@@ -91,6 +94,7 @@ struct chardev {
     GSource *out_src;
     GSource *resume_src;
     uint64_t dropped;
+    int log_fd; /* logfile=, or -1 */
 
     /* socket */
     int listen_fd;
@@ -117,6 +121,7 @@ static void opts_clear(struct chardev_opts *o)
     g_free(o->path);
     g_free(o->host);
     g_free(o->port);
+    g_free(o->logfile);
     memset(o, 0, sizeof(*o));
     o->fd = -1;
 }
@@ -158,8 +163,16 @@ static bool parse_opts(const char *text, struct chardev_opts *o, Error **errp)
     }
     o->id = g_strdup(id);
     what = g_strdup_printf("chardev '%s'", id);
-    if (!keyval_get_bool(kv, "mux", false, &o->mux, errp)) {
+    if (!keyval_get_bool(kv, "mux", false, &o->mux, errp) ||
+        !keyval_get_bool(kv, "logappend", false, &o->logappend, errp)) {
         goto err;
+    }
+    if ((v = keyval_get(kv, "logfile"))) {
+        if (!*v) {
+            error_setg(errp, "%s: empty logfile name", what);
+            goto out;
+        }
+        o->logfile = g_strdup(v);
     }
     switch (o->be) {
     case BE_NULL:
@@ -340,14 +353,44 @@ static gboolean out_ready(gint fd, GIOCondition cond, gpointer opaque)
     return again;
 }
 
+/*
+ * logfile=: a copy of everything frontends write, whatever the backend
+ * does with it (QEMU's rule; libvirt keeps a domain's serial log this way,
+ * through a virtlogd pipe in an fd set).  The fd is non-blocking: what it
+ * cannot take now is dropped and counted, so a stalled log reader never
+ * blocks the vCPU.
+ */
+static void log_output_locked(struct chardev *c, const uint8_t *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (c->log_fd >= 0 && done < len) {
+        ssize_t n = write(c->log_fd, buf + done, len - done);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            c->dropped += len - done;
+            return;
+        }
+        done += (size_t)n;
+    }
+}
+
 size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
 {
     size_t done = 0, take;
 
-    if (c->o.be == BE_NULL || len == 0) {
+    if (len == 0) {
         return len;
     }
     g_mutex_lock(&c->lock);
+    log_output_locked(c, buf, len);
+    if (c->o.be == BE_NULL) {
+        g_mutex_unlock(&c->lock);
+        return len;
+    }
     if (c->out_fd < 0) {
         /* a socket without a client: the data goes nowhere, as in QEMU */
         g_mutex_unlock(&c->lock);
@@ -961,14 +1004,15 @@ static bool open_stdio(struct chardev *c, Error **errp)
 
 static bool open_file(struct chardev *c, Error **errp)
 {
-    int fd = open(c->o.path,
-                  O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK |
-                      (c->o.append ? O_APPEND : O_TRUNC),
-                  0666);
+    /* "/dev/fdset/N" (libvirt opens serial files itself and passes them
+     * with -add-fd) or a file name */
+    int fd = fdset_open(c->m ? c->m->fdsets : NULL, c->o.path,
+                        O_WRONLY | O_CREAT | O_NONBLOCK |
+                            (c->o.append ? O_APPEND : O_TRUNC),
+                        0666, errp);
 
     if (fd < 0) {
-        error_setg_errno(errp, errno, "chardev '%s': could not open '%s'",
-                         c->o.id, c->o.path);
+        error_prepend(errp, "chardev '%s': ", c->o.id);
         return false;
     }
     ignore_sigpipe_for(fd);
@@ -1034,10 +1078,23 @@ struct chardev *chardev_new(struct machine *m, const char *text, Error **errp)
     c->outbuf = g_byte_array_new();
     c->out_bound = CHARDEV_OUT_BOUND;
     c->in_fd = c->out_fd = c->listen_fd = c->conn_fd = c->pty_slave_fd = -1;
+    c->log_fd = -1;
     if (!parse_opts(text, &c->o, errp)) {
         c->o.fd = -1;
         chardev_free(c);
         return NULL;
+    }
+    if (c->o.logfile) {
+        c->log_fd = fdset_open(m ? m->fdsets : NULL, c->o.logfile,
+                               O_WRONLY | O_CREAT | O_NONBLOCK |
+                                   (c->o.logappend ? O_APPEND : O_TRUNC),
+                               0666, errp);
+        if (c->log_fd < 0) {
+            error_prepend(errp, "chardev '%s': logfile: ", c->o.id);
+            chardev_free(c);
+            return NULL;
+        }
+        ignore_sigpipe_for(c->log_fd);
     }
     switch (c->o.be) {
     case BE_NULL:
@@ -1095,6 +1152,9 @@ void chardev_free(struct chardev *c)
     }
     if (c->pty_slave_fd >= 0) {
         close(c->pty_slave_fd);
+    }
+    if (c->log_fd >= 0) {
+        close(c->log_fd);
     }
     g_free(c->pty_name);
     g_free(c->bound_host);

@@ -16,6 +16,7 @@
 #include "qapi/monitor.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
+#include "system/fdset.h"
 #include "system/object.h"
 #include "target-i386/cpu.h"
 #include "util/keyval.h"
@@ -221,6 +222,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!open_accel(m, irqchip, errp)) {
         goto fail;
     }
+    m->fdsets = fdsets_new(cfg->add_fds, errp);
+    if (!m->fdsets) {
+        goto fail;
+    }
     /* Objects first: chardevs, RAM and devices refer to them by id. */
     for (guint i = 0; i < cfg->objects->len; i++) {
         if (!object_realize(g_ptr_array_index(cfg->objects, i), errp)) {
@@ -297,6 +302,7 @@ void machine_free(struct machine *m)
         }
         g_ptr_array_free(m->chardevs, TRUE);
     }
+    fdsets_free(m->fdsets);
     as_free(m->pio);
     as_free(m->mmio);
     gm_free(m->gm);

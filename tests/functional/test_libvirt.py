@@ -3,6 +3,8 @@
 machine (-machine none), the commands libvirt sends at probe and start
 (shared/reference/libvirt-qmp.md), and the run-state rules of its reboot.
 """
+import os
+import time
 
 
 def test_none_machine_serves_qmp(none_vm):
@@ -291,3 +293,78 @@ def test_virsh_reboot_sequence(vireo, kvm, guest, spawn, tmp_path):
         assert c.ok('qom-get', {'path': cpu, 'property': 'lm'}) is True
     finally:
         c.close()
+
+
+def test_fdset_chardevs_and_logfile(vireo, tmp_path):
+    """libvirt opens a domain's chardev files itself and passes them with
+    -add-fd: "path=/dev/fdset/N" and "logfile=/dev/fdset/N" must write to
+    those fds (here a file and a pipe, as virtlogd's), and logfile= must
+    copy everything the frontend writes (a monitor's replies here)."""
+    import subprocess
+    from qmp_client import QMPClient
+    out_path = tmp_path / 'serial.out'
+    out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log_r, log_w = os.pipe()
+    sock = str(tmp_path / 'qmp.sock')
+    argv = [str(vireo), '-machine', 'none,accel=kvm:tcg', '-nodefaults',
+            '-display', 'none',
+            '-add-fd', 'set=0,fd=%d,opaque=serial0-source' % out_fd,
+            '-add-fd', 'set=1,fd=%d,opaque=serial0-log' % log_w,
+            '-chardev', 'file,id=charfile,path=/dev/fdset/0,append=on',
+            '-mon', 'chardev=charfile,mode=readline',
+            '-chardev', 'socket,id=charmonitor,path=%s,server=on,wait=off,'
+            'logfile=/dev/fdset/1,logappend=on' % sock,
+            '-mon', 'chardev=charmonitor,id=monitor,mode=control']
+    proc = subprocess.Popen(argv, pass_fds=(out_fd, log_w),
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    os.close(out_fd)
+    os.close(log_w)
+    try:
+        q = QMPClient(sock)
+        assert q.ok('query-status')['status'] == 'running'
+        names = {c['label']: c['filename'] for c in q.ok('query-chardev')}
+        assert set(names) == {'charfile', 'charmonitor'}
+        q.close()
+        os.set_blocking(log_r, False)
+        log = b''
+        deadline = time.monotonic() + 10
+        while b'"status": "running"' not in log:
+            assert time.monotonic() < deadline, log
+            try:
+                log += os.read(log_r, 65536)
+            except BlockingIOError:
+                time.sleep(0.02)
+        # the greeting went to the log as well: everything the frontend wrote
+        assert b'"QMP"' in log
+        # the HMP monitor on the fd-set file printed its banner there
+        deadline = time.monotonic() + 10
+        while b'monitor' not in out_path.read_bytes():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        os.close(log_r)
+
+
+def test_fdset_errors(vireo, tmp_path):
+    import subprocess
+    fd = os.open(tmp_path / 'ro', os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        for extra, want in (
+                (['-chardev', 'file,id=f,path=/dev/fdset/3'],
+                 b"'/dev/fdset/3': no fd set 3"),
+                (['-add-fd', 'set=3,fd=%d' % fd,
+                  '-chardev', 'file,id=f,path=/dev/fdset/3'],
+                 b"no fd in set 3 opened write-only"),
+                (['-chardev', 'null,id=f,logfile=/dev/fdset/x'],
+                 b"not a valid fd set name")):
+            r = subprocess.run([str(vireo), '-machine', 'none,accel=kvm:tcg',
+                                '-nodefaults', '-display', 'none'] + extra,
+                               pass_fds=(fd,), capture_output=True,
+                               timeout=10)
+            assert r.returncode == 1 and want in r.stderr, (extra, r.stderr)
+    finally:
+        os.close(fd)
