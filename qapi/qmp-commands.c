@@ -18,6 +18,8 @@
 #include "hw/char/chardev.h"
 #include "target-i386/cpu.h"
 
+#include <unistd.h>
+
 void qmp_qmp_capabilities(struct machine *m, bool has_enable, GArray *enable,
                           Error **errp)
 {
@@ -446,4 +448,83 @@ GArray *qmp_query_tpm_models(struct machine *m, Error **errp)
 GArray *qmp_query_tpm_types(struct machine *m, Error **errp)
 {
     return g_array_new(FALSE, FALSE, sizeof(enum qapi_tpm_type));
+}
+
+/* ---- fd passing (getfd/closefd) ---- */
+
+static GHashTable *named_fds(struct machine *m)
+{
+    if (!m->qmp_named_fds) {
+        m->qmp_named_fds =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    return m->qmp_named_fds;
+}
+
+static void close_named(struct machine *m, const char *name)
+{
+    gpointer old;
+
+    if (g_hash_table_lookup_extended(named_fds(m), name, NULL, &old)) {
+        close(GPOINTER_TO_INT(old));
+        g_hash_table_remove(named_fds(m), name);
+    }
+}
+
+void qmp_getfd(struct machine *m, char *fdname, Error **errp)
+{
+    int fd;
+
+    /* QEMU's rule: a leading digit would read as an fd number ("fd:3") */
+    if (g_ascii_isdigit(fdname[0])) {
+        error_setg(errp,
+                   "Parameter 'fdname' expects a name not starting with a "
+                   "digit");
+        return;
+    }
+    fd = chardev_take_msgfd(m->qmp_cur_chr);
+    if (fd < 0) {
+        error_setg(errp, "No file descriptor supplied via SCM_RIGHTS");
+        return;
+    }
+    close_named(m, fdname);
+    g_hash_table_insert(named_fds(m), g_strdup(fdname), GINT_TO_POINTER(fd));
+}
+
+void qmp_closefd(struct machine *m, char *fdname, Error **errp)
+{
+    if (!m->qmp_named_fds || !g_hash_table_contains(m->qmp_named_fds, fdname)) {
+        error_setg(errp, "File descriptor named '%s' not found", fdname);
+        return;
+    }
+    close_named(m, fdname);
+}
+
+int qmp_named_fd_take(struct machine *m, const char *name, Error **errp)
+{
+    gpointer fd;
+
+    if (!m->qmp_named_fds ||
+        !g_hash_table_lookup_extended(m->qmp_named_fds, name, NULL, &fd)) {
+        error_setg(errp, "File descriptor named '%s' not found", name);
+        return -1;
+    }
+    g_hash_table_remove(m->qmp_named_fds, name);
+    return GPOINTER_TO_INT(fd);
+}
+
+void qmp_named_fds_free(struct machine *m)
+{
+    GHashTableIter it;
+    gpointer fd;
+
+    if (!m->qmp_named_fds) {
+        return;
+    }
+    g_hash_table_iter_init(&it, m->qmp_named_fds);
+    while (g_hash_table_iter_next(&it, NULL, &fd)) {
+        close(GPOINTER_TO_INT(fd));
+    }
+    g_hash_table_destroy(m->qmp_named_fds);
+    m->qmp_named_fds = NULL;
 }

@@ -153,6 +153,11 @@ struct machine {
     uint32_t ged_events;
     bool acpi_disabled;    /* -machine acpi=off / -no-acpi: no power button */
     struct fdsets *fdsets; /* -add-fd, for "/dev/fdset/N" file names */
+    /* QMP fd passing (main thread): the chardev of the monitor whose input
+     * is being dispatched (set by qapi/qmp-server.c), so getfd can take
+     * the fd that came with its command, and the fds getfd named. */
+    struct chardev *qmp_cur_chr;
+    GHashTable *qmp_named_fds; /* char * name -> GINT_TO_POINTER(fd) */
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */

@@ -96,7 +96,9 @@ struct chardev {
     uint64_t dropped;
     int log_fd; /* logfile=, or -1 */
 
-    /* socket */
+    /* socket: fds that came with the client's bytes (SCM_RIGHTS), oldest
+     * first, until a frontend takes them (QMP getfd); main thread only */
+    GArray *msg_fds;
     int listen_fd;
     GSource *listen_src;
     int conn_fd;
@@ -593,6 +595,80 @@ static gboolean retry_cb(gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
+/* Queued received fds beyond this are closed at once: a client cannot
+ * make vireo hold an unbounded number of descriptors. */
+#define CHARDEV_MAX_MSG_FDS 16
+
+static void drop_msg_fds(struct chardev *c)
+{
+    for (guint i = 0; c->msg_fds && i < c->msg_fds->len; i++) {
+        close(g_array_index(c->msg_fds, int, i));
+    }
+    if (c->msg_fds) {
+        g_array_set_size(c->msg_fds, 0);
+    }
+}
+
+/*
+ * recvmsg() so that fds a client passes with SCM_RIGHTS (libvirt sends
+ * getfd and its fd in one sendmsg) are kept for the frontend.  Only
+ * SCM_RIGHTS is accepted; the fds are made close-on-exec on arrival.
+ */
+static ssize_t socket_recv(struct chardev *c, uint8_t *buf, size_t len)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * CHARDEV_MAX_MSG_FDS)];
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = ctl.buf,
+        .msg_controllen = sizeof(ctl.buf),
+    };
+    ssize_t n = recvmsg(c->in_fd, &msg, MSG_CMSG_CLOEXEC);
+
+    if (n < 0) {
+        return n;
+    }
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
+        size_t nfds;
+
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+            h->cmsg_len < CMSG_LEN(0)) {
+            continue;
+        }
+        nfds = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfds; i++) {
+            int fd;
+
+            memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+            if (!c->msg_fds) {
+                c->msg_fds = g_array_new(FALSE, FALSE, sizeof(int));
+            }
+            if (c->msg_fds->len >= CHARDEV_MAX_MSG_FDS) {
+                close(fd);
+                continue;
+            }
+            g_array_append_val(c->msg_fds, fd);
+        }
+    }
+    return n;
+}
+
+int chardev_take_msgfd(struct chardev *c)
+{
+    int fd;
+
+    if (!c || !c->msg_fds || !c->msg_fds->len) {
+        return -1;
+    }
+    fd = g_array_index(c->msg_fds, int, 0);
+    g_array_remove_index(c->msg_fds, 0);
+    return fd;
+}
+
 static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct chardev *c = opaque;
@@ -615,7 +691,8 @@ static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     do {
-        n = read(c->in_fd, buf, MIN(room, sizeof(buf)));
+        n = c->o.be == BE_SOCKET ? socket_recv(c, buf, MIN(room, sizeof(buf)))
+                                 : read(c->in_fd, buf, MIN(room, sizeof(buf)));
     } while (n < 0 && errno == EINTR);
     if (n < 0 && errno == EAGAIN) {
         return G_SOURCE_CONTINUE;
@@ -736,6 +813,7 @@ static void socket_disconnect(struct chardev *c)
         return;
     }
     input_stop(c);
+    drop_msg_fds(c); /* nobody will take what the client left */
     g_mutex_lock(&c->lock);
     out_unwatch_locked(c);
     g_byte_array_set_size(c->outbuf, 0);
@@ -1155,6 +1233,10 @@ void chardev_free(struct chardev *c)
     }
     if (c->log_fd >= 0) {
         close(c->log_fd);
+    }
+    drop_msg_fds(c);
+    if (c->msg_fds) {
+        g_array_free(c->msg_fds, TRUE);
     }
     g_free(c->pty_name);
     g_free(c->bound_host);

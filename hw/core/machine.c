@@ -303,6 +303,7 @@ void machine_free(struct machine *m)
         g_ptr_array_free(m->chardevs, TRUE);
     }
     fdsets_free(m->fdsets);
+    qmp_named_fds_free(m);
     as_free(m->pio);
     as_free(m->mmio);
     gm_free(m->gm);

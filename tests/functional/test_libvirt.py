@@ -3,7 +3,9 @@
 machine (-machine none), the commands libvirt sends at probe and start
 (shared/reference/libvirt-qmp.md), and the run-state rules of its reboot.
 """
+import json
 import os
+import struct
 import time
 
 
@@ -368,3 +370,46 @@ def test_fdset_errors(vireo, tmp_path):
             assert r.returncode == 1 and want in r.stderr, (extra, r.stderr)
     finally:
         os.close(fd)
+
+
+def test_getfd_closefd(none_vm, tmp_path):
+    """libvirt's save: getfd is sent in the same sendmsg as its fd
+    (SCM_RIGHTS).  The fd is kept under the name until closefd."""
+    import socket
+    q = none_vm().qmp()
+    r, w = os.pipe()
+    try:
+        msg = (json.dumps({'execute': 'getfd',
+                           'arguments': {'fdname': 'migrate'},
+                           'id': 'libvirt-9'}) + '\r\n').encode()
+        q.sock.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                struct.pack('i', w))])
+        assert q.reply('libvirt-9') == {'return': {}, 'id': 'libvirt-9'}
+        os.close(w)
+        w = -1
+        # vireo holds the write end: the pipe has a writer
+        os.set_blocking(r, False)
+        with pytest.raises(BlockingIOError):
+            os.read(r, 1)
+        # a getfd without an fd
+        e = q.cmd('getfd', {'fdname': 'other'})['error']
+        assert e['desc'] == 'No file descriptor supplied via SCM_RIGHTS'
+        e = q.cmd('getfd', {'fdname': '3x'})['error']
+        assert 'not starting with a digit' in e['desc']
+        q.ok('closefd', {'fdname': 'migrate'})
+        # the last writer is gone: EOF
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                assert os.read(r, 1) == b''
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+        e = q.cmd('closefd', {'fdname': 'migrate'})['error']
+        assert e == {'class': 'GenericError',
+                     'desc': "File descriptor named 'migrate' not found"}
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
