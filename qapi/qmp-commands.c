@@ -324,6 +324,28 @@ struct cl_option {
 static const struct cl_param machine_params[] = {
     {"type", P_STR, "emulated machine"},
     {"accel", P_STR, "accelerator list"},
+    {"kernel-irqchip", P_STR, "split or on"},
+    {"usb", P_BOOL, "USB controller (only off)"},
+    {"dump-guest-core", P_BOOL, "include guest RAM in core dumps"},
+    {"acpi", P_STR, "on, off or auto"},
+    {"memory-backend", P_STR, "-object id of the guest RAM"},
+    {NULL, 0, NULL},
+};
+static const struct cl_param overcommit_params[] = {
+    {"mem-lock", P_BOOL, NULL},
+    {"cpu-pm", P_BOOL, NULL},
+    {NULL, 0, NULL},
+};
+static const struct cl_param boot_params[] = {
+    {"strict", P_BOOL, NULL},
+    {NULL, 0, NULL},
+};
+static const struct cl_param msg_params[] = {
+    {"timestamp", P_BOOL, NULL},
+    {NULL, 0, NULL},
+};
+/* QEMU lists -object with no parameters (they depend on qom-type) */
+static const struct cl_param object_params[] = {
     {NULL, 0, NULL},
 };
 static const struct cl_param smp_params[] = {
@@ -366,10 +388,18 @@ static const struct cl_param add_fd_params[] = {
     {NULL, 0, NULL},
 };
 static const struct cl_option cl_options[] = {
-    {"machine", machine_params}, {"smp-opts", smp_params},
-    {"memory", memory_params},   {"chardev", chardev_params},
-    {"mon", mon_params},         {"name", name_params},
-    {"sandbox", sandbox_params}, {"add-fd", add_fd_params},
+    {"machine", machine_params},
+    {"smp-opts", smp_params},
+    {"memory", memory_params},
+    {"chardev", chardev_params},
+    {"mon", mon_params},
+    {"name", name_params},
+    {"sandbox", sandbox_params},
+    {"add-fd", add_fd_params},
+    {"overcommit", overcommit_params},
+    {"boot-opts", boot_params},
+    {"msg", msg_params},
+    {"object", object_params},
 };
 
 GPtrArray *qmp_query_command_line_options(struct machine *m, bool has_option,

@@ -152,6 +152,15 @@ def test_probe_answers(none_vm):
     backends = q.ok('qom-list-types', {'implements': 'memory-backend'})
     assert sorted(t['name'] for t in backends) == [
         'memory-backend-file', 'memory-backend-ram']
+    # what query-command-line-options lists, the command line accepts
+    # (test_fdset_chardevs_and_logfile and test-vl use these keys)
+    opts = {o['option']: {p['name'] for p in o['parameters']}
+            for o in q.ok('query-command-line-options')}
+    assert {'logfile', 'logappend'} <= opts['chardev']
+    assert {'usb', 'dump-guest-core', 'acpi', 'memory-backend'} <= \
+        opts['machine']
+    assert opts['overcommit'] == {'mem-lock', 'cpu-pm'}
+    assert opts['msg'] == {'timestamp'}
     machines = {m['name']: m for m in q.ok('query-machines')}
     assert machines['microvm']['default-ram-id'] == 'microvm.ram'
     assert 'default-ram-id' not in machines['none']
