@@ -796,6 +796,48 @@ static void test_libvirt_options(void)
     err_line("-incoming tcp:0:4444", "only 'defer'");
 }
 
+/* The whole command line libvirt 9.0 gave QEMU 7.2 for a minimal domain
+ * (libvirt-qmp.md 3.1), with vireo's machine and keyval -device. */
+static void test_libvirt_argv(void)
+{
+    struct parsed p;
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    char *line = g_strdup_printf(
+        "-name guest=cap1,debug-threads=on -S "
+        "-object {\"qom-type\":\"secret\",\"id\":\"masterKey0\","
+        "\"format\":\"raw\",\"file\":\"/var/lib/libvirt/qemu/"
+        "domain-1-cap1/master-key.aes\"} "
+        "-machine microvm,usb=off,dump-guest-core=off,"
+        "memory-backend=microvm.ram -accel kvm -cpu qemu64 "
+        "-bios /tmp/fw.bin -m 64 "
+        "-object {\"qom-type\":\"memory-backend-ram\",\"id\":"
+        "\"microvm.ram\",\"size\":67108864} "
+        "-overcommit mem-lock=off -smp 1,sockets=1,cores=1,threads=1 "
+        "-uuid 3a7e3c36-0f35-4c4d-9a4f-2f6b6c2d5e11 -display none "
+        "-no-user-config -nodefaults "
+        "-chardev socket,id=charmonitor,fd=%d,server=on,wait=off "
+        "-mon chardev=charmonitor,id=monitor,mode=control -rtc base=utc "
+        "-no-shutdown -boot strict=on "
+        "-add-fd set=0,fd=%d,opaque=serial0-log "
+        "-chardev pty,id=charserial0,logfile=/dev/fdset/0,logappend=on "
+        "-device isa-serial,chardev=charserial0,id=serial0,index=0 "
+        "-audiodev {\"id\":\"audio1\",\"driver\":\"none\"} "
+        "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+        "resourcecontrol=deny -msg timestamp=on",
+        fd, fd);
+
+    ok_line(&p, line);
+    g_assert_true(p.cfg.start_paused);
+    g_assert_true(p.cfg.no_shutdown);
+    g_assert_cmpuint(p.cfg.objects->len, ==, 2);
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 2);
+    g_assert_cmpuint(p.cfg.devices->len, ==, 1);
+    g_assert_cmpuint(p.cfg.ram_size, ==, 64 * MiB);
+    parsed_clear(&p);
+    g_free(line);
+    close(fd);
+}
+
 static void test_help_version(void)
 {
     static const char *const opts[] = {
@@ -948,6 +990,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vl/sandbox", test_sandbox);
     g_test_add_func("/vl/add-fd", test_add_fd);
     g_test_add_func("/vl/libvirt-options", test_libvirt_options);
+    g_test_add_func("/vl/libvirt-argv", test_libvirt_argv);
     g_test_add_func("/vl/help-version", test_help_version);
     g_test_add_func("/vl/syntax", test_syntax);
     g_test_add_func("/vl/man-page", test_man_page);
