@@ -46,6 +46,7 @@ struct machine_config {
     unsigned smp_cpus, smp_sockets, smp_dies, smp_cores, smp_threads;
     unsigned smp_maxcpus;
     uint64_t ram_size;
+    bool ram_size_given; /* -m was on the command line */
     char *bios, *kernel, *initrd, *append, *dtb;
     GPtrArray *chardevs; /* char *: -chardev texts, generated ones too */
     GPtrArray *serials;  /* char *: chardev ids for COM1..COM4 */

@@ -540,6 +540,7 @@ static bool opt_m(struct vl_state *st, const char *arg, Error **errp)
     }
     /* QEMU rounds up as well; KVM memslots are page granular. */
     st->cfg->ram_size = ALIGN_UP(size, 4 * KiB);
+    st->cfg->ram_size_given = true;
     ok = true;
 out:
     keyval_free(kv);

@@ -24,6 +24,18 @@ static bool none_init(struct machine *m, Error **errp)
                    cfg->bios ? "-bios" : "-kernel");
         return false;
     }
+    /* QEMU would give "none" RAM; vireo's none has no memory at all */
+    if (cfg->ram_size_given) {
+        error_setg(errp, "-machine none has no guest RAM (-m)");
+        return false;
+    }
+    if (cfg->smp_cpus > 1 || cfg->smp_maxcpus > 1) {
+        error_setg(errp,
+                   "Invalid SMP CPUs %u. The max CPUs supported by "
+                   "machine 'none' is 1",
+                   MAX(cfg->smp_cpus, cfg->smp_maxcpus));
+        return false;
+    }
     if (cfg->serials->len) {
         error_setg(errp, "-machine none has no serial ports (-serial)");
         return false;

@@ -112,9 +112,16 @@ static void test_none_without_kvm(void)
 
 static void test_none_refuses_guest_options(void)
 {
-    static const char *const bad[][2] = {
-        {"-bios", "-machine none runs no guest: -bios is not used"},
-        {"-kernel", "-machine none runs no guest: -kernel is not used"},
+    static const char *const bad[][3] = {
+        {"-bios", "/nonexistent",
+         "-machine none runs no guest: -bios is not used"},
+        {"-kernel", "/nonexistent",
+         "-machine none runs no guest: -kernel is not used"},
+        {"-m", "64", "-machine none has no guest RAM (-m)"},
+        {"-smp", "2",
+         "Invalid SMP CPUs 2. The max CPUs supported by machine 'none' is 1"},
+        {"-device", "isa-debug-exit", "-machine none has no bus for -device"},
+        {"-serial", "null", "-machine none has no serial ports (-serial)"},
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -123,16 +130,18 @@ static void test_none_refuses_guest_options(void)
                         "-machine",
                         "none,accel=kvm:tcg",
                         (char *)bad[i][0],
-                        "/nonexistent",
+                        (char *)bad[i][1],
                         "-nodefaults",
                         NULL};
         GString *out = g_string_new(NULL);
         Error *err = NULL;
 
         machine_config_init(&cfg);
-        g_assert_cmpint(vl_parse(6, argv, &cfg, out, &err), ==, VL_RUN);
+        if (vl_parse(6, argv, &cfg, out, &err) != VL_RUN) {
+            g_error("%s: %s", bad[i][0], error_get_pretty(err));
+        }
         g_assert_null(machine_new(&cfg, &err));
-        g_assert_cmpstr(error_get_pretty(err), ==, bad[i][1]);
+        g_assert_cmpstr(error_get_pretty(err), ==, bad[i][2]);
         error_free(err);
         machine_config_clear(&cfg);
         g_string_free(out, TRUE);
