@@ -281,8 +281,6 @@ static void cpu_props(GPtrArray *list)
     add_prop(list, "model-id", "string", "CPUID brand string", NULL);
     add_prop(list, "unavailable-features", "strList",
              "features the model asks for that KVM cannot give", NULL);
-    add_prop(list, "filtered-features", "strList",
-             "the same list (vireo does not report feature words)", NULL);
     for (size_t i = 0; i < x86_cpu_nr_feature_names(); i++) {
         add_prop(list, x86_cpu_feature_name(i), "bool", NULL, NULL);
     }
@@ -568,8 +566,7 @@ struct json_value *qom_cpu_get(const struct x86_cpu_model *model,
         return json_new_string(vendor);
     } else if (!strcmp(prop, "model-id")) {
         return json_new_string(model_id);
-    } else if (!strcmp(prop, "unavailable-features") ||
-               !strcmp(prop, "filtered-features")) {
+    } else if (!strcmp(prop, "unavailable-features")) {
         GPtrArray *names = x86_cpu_model_unavailable(model);
         struct json_value *v = strv_value(names);
 

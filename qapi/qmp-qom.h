@@ -14,7 +14,7 @@ struct json_value;
 struct x86_cpu_model;
 
 /* qom-get of one property of a vCPU of this model: a feature flag (bool),
- * "unavailable-features"/"filtered-features" (list of names), "family",
+ * "unavailable-features" (list of names), "family",
  * "model", "stepping" (int), "vendor", "model-id" (string). */
 struct json_value *qom_cpu_get(const struct x86_cpu_model *model,
                                const char *prop, Error **errp);

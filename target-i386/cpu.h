@@ -69,7 +69,7 @@ bool x86_cpu_model_has_feature(const struct x86_cpu_model *model,
 size_t x86_cpu_nr_feature_names(void);
 const char *x86_cpu_feature_name(size_t i);
 /* Flags the model asked for that KVM could not give (QEMU's
- * "unavailable-features"/"filtered-features"); caller frees the array. */
+ * "unavailable-features"); caller frees the array. */
 GPtrArray *x86_cpu_model_unavailable(const struct x86_cpu_model *model);
 /* CPUID identity of the model. */
 void x86_cpu_model_ident(const struct x86_cpu_model *model, unsigned *family,
