@@ -1519,6 +1519,27 @@ static bool stdio_in_use(struct machine_config *cfg)
     return false;
 }
 
+/* QEMU's rule: without -m, guest RAM is as large as the memory backend
+ * -machine memory-backend= names (with -m they must agree; the machine
+ * checks that when it takes the RAM). */
+static void ram_size_from_backend(struct machine_config *cfg)
+{
+    struct keyval *kv;
+    const char *id;
+    struct object *obj;
+
+    if (cfg->ram_size_given || !*cfg->machine_opts) {
+        return;
+    }
+    kv = keyval_parse(cfg->machine_opts, NULL, NULL);
+    id = kv ? keyval_get(kv, "memory-backend") : NULL;
+    obj = id ? object_find(cfg->objects, id) : NULL;
+    if (obj && object_is_memory_backend(obj)) {
+        cfg->ram_size = object_get_size(obj, "size");
+    }
+    keyval_free(kv);
+}
+
 /* Checks after every option is known: defaults, references, conflicts. */
 static bool finish(struct vl_state *st, Error **errp)
 {
@@ -1532,6 +1553,7 @@ static bool finish(struct vl_state *st, Error **errp)
     if (!strcmp(cfg->machine_type, "none")) {
         st->default_serial = false; /* as QEMU: the none machine has none */
     }
+    ram_size_from_backend(cfg);
     if (cfg->nographic && cfg->daemonize &&
         (st->default_serial || st->default_monitor)) {
         error_setg(errp, "-nographic cannot be used with -daemonize");

@@ -778,6 +778,16 @@ static void test_libvirt_options(void)
     g_assert_nonnull(strstr(p.cfg.machine_opts, "acpi=off"));
     parsed_clear(&p);
 
+    /* without -m, RAM is the backend's size (QEMU's rule) */
+    ok_line(&p, "-object memory-backend-ram,id=r,size=48M "
+                "-machine microvm,memory-backend=r");
+    g_assert_cmpuint(p.cfg.ram_size, ==, 48 * MiB);
+    parsed_clear(&p);
+    ok_line(&p, "-object memory-backend-ram,id=r,size=48M -m 64 "
+                "-machine microvm,memory-backend=r");
+    g_assert_cmpuint(p.cfg.ram_size, ==, 64 * MiB); /* the machine refuses */
+    parsed_clear(&p);
+
     err_line("-object secret,id=a,data=x -object secret,id=a,data=y",
              "duplicate property 'a'");
     err_line("-object nosuch,id=a", "-object: invalid object type: nosuch");
