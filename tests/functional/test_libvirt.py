@@ -422,3 +422,31 @@ def test_getfd_closefd(none_vm, tmp_path):
         os.close(r)
         if w >= 0:
             os.close(w)
+
+
+def test_incoming_defer_state(none_vm, qemu_none_vm):
+    """-incoming defer (libvirt's restore) waits in inmigrate; cont there
+    only records that the machine should run once the stream is in, as in
+    QEMU.  The stream itself (migrate-incoming) is the migration area's."""
+    for make in (none_vm, qemu_none_vm):
+        q = make(extra=['-incoming', 'defer']).qmp()
+        st = q.ok('query-status')
+        assert (st['status'], st['running']) == ('inmigrate', False), make
+        q.ok('cont')
+        assert q.ok('query-status')['status'] == 'inmigrate'
+        assert not [e for e in q.events if e['event'] == 'RESUME']
+
+
+def test_reset_state_matches_qemu(none_vm, qemu_none_vm):
+    """The run state after stop + system_reset is QEMU's (prelaunch).
+    QEMU may reply before its main loop has done the reset, so it is given
+    the RESET event to wait for; vireo has sent it before the reply."""
+    states = []
+    for make in (none_vm, qemu_none_vm):
+        q = make().qmp()
+        q.ok('stop')
+        q.ok('system_reset')
+        q.wait_event('RESET')
+        states.append(q.ok('query-status'))
+    assert states[0] == states[1]
+    assert states[0]['status'] == 'prelaunch'
