@@ -110,9 +110,9 @@ def _probe_params():
 
 @pytest.fixture(scope='module')
 def probe_vm(vireo):
-    """One vireo started with libvirt's probe command line (section 2.1,
-    without -daemonize/-pidfile, which the probe tests of test_process.py
-    cover), shared by the replay."""
+    """One vireo started like libvirt's probe (section 2.1; the
+    -daemonize/-pidfile contract is test_probe_process_contract's), shared
+    by the replay."""
     from qmp_client import VM
     vm = VM(vireo, None, paused=True)
     yield vm
@@ -450,3 +450,40 @@ def test_reset_state_matches_qemu(none_vm, qemu_none_vm):
         states.append(q.ok('query-status'))
     assert states[0] == states[1]
     assert states[0]['status'] == 'prelaunch'
+
+
+def test_probe_process_contract(vireo, tmp_path):
+    """libvirt's probe (section 2.1): the exact command line; the parent
+    exits 0 only once the pidfile and the monitor socket exist, and no
+    process keeps libvirt's stderr pipe open (libvirt reads it to EOF).
+    libvirt never sends quit: it ends the probe with SIGTERM."""
+    import signal
+    import subprocess
+    from qmp_client import QMPClient
+    sock = tmp_path / 'qmp.monitor'
+    pidfile = tmp_path / 'qmp.pid'
+    argv = [str(vireo), '-S', '-no-user-config', '-nodefaults', '-nographic',
+            '-machine', 'none,accel=kvm:tcg',
+            '-qmp', 'unix:%s,server=on,wait=off' % sock,
+            '-pidfile', str(pidfile), '-daemonize']
+    # communicate() returns only at EOF on both pipes: a daemon that kept
+    # them open would make this time out, as it hangs libvirt
+    r = subprocess.run(argv, capture_output=True, timeout=20, cwd='/')
+    assert r.returncode == 0, r
+    pid = int(pidfile.read_text())
+    try:
+        assert sock.exists()
+        q = QMPClient(sock)
+        assert q.ok('query-status')['status'] == 'prelaunch'
+        q.close()
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while pidfile.exists():
+        assert time.monotonic() < deadline, 'pidfile left behind'
+        time.sleep(0.05)
+    with pytest.raises(ProcessLookupError):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.05)
