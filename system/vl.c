@@ -149,8 +149,8 @@ struct vl_option {
 };
 
 static const struct vl_option vl_options[] = {
-    {"machine", OPT_MACHINE, true, "TYPE[,accel=kvm][,prop=value]",
-     "select the machine type (microvm)"},
+    {"machine", OPT_MACHINE, true, "TYPE[,accel=kvm[:tcg]][,prop=value]",
+     "select the machine type (microvm, none)"},
     {"M", OPT_MACHINE, true, "TYPE", "same as -machine"},
     {"accel", OPT_ACCEL, true, "kvm", "select the accelerator (only kvm)"},
     {"enable-kvm", OPT_ENABLE_KVM, false, NULL, "same as -accel kvm"},
