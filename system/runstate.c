@@ -38,6 +38,8 @@ const char *run_state_name(enum run_state s)
         return "internal-error";
     case RUN_STATE_GUEST_PANICKED:
         return "guest-panicked";
+    case RUN_STATE_INMIGRATE:
+        return "inmigrate";
     }
     return "unknown";
 }
@@ -188,6 +190,22 @@ bool machine_reset(struct machine *m, Error **errp)
     return true;
 }
 
+bool machine_system_reset(struct machine *m, enum shutdown_cause cause,
+                          Error **errp)
+{
+    bool ok = machine_reset(m, errp);
+
+    qapi_event_send_reset(m, cause_is_guest(cause), qapi_cause(cause));
+    /* As QEMU's main loop: a machine that is not running when it is reset
+     * (shut down with -no-shutdown, paused, internal error) is as good as
+     * new and waits in prelaunch for "cont".  This is what lets libvirt's
+     * reboot (system_reset then cont after the guest powered off) work. */
+    if (m->state != RUN_STATE_RUNNING && m->state != RUN_STATE_INMIGRATE) {
+        m->state = RUN_STATE_PRELAUNCH;
+    }
+    return ok;
+}
+
 static void do_quit(struct machine *m)
 {
     pause_vcpus(m);
@@ -253,10 +271,9 @@ static void handle_requests(struct machine *m)
         if (cause == SHUTDOWN_CAUSE_NONE) {
             cause = SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET;
         }
-        if (!machine_reset(m, &err)) {
+        if (!machine_system_reset(m, cause, &err)) {
             error_report_err(err);
         }
-        qapi_event_send_reset(m, cause_is_guest(cause), qapi_cause(cause));
         /* A guest-triggered reset parked the vCPUs; run them again. */
         if (m->state == RUN_STATE_RUNNING) {
             resume_vcpus(m);
@@ -264,7 +281,9 @@ static void handle_requests(struct machine *m)
     }
     if (req & REQ_POWERDOWN) {
         qapi_event_send_powerdown(m);
-        machine_press_power_button(m);
+        if (!m->type->no_guest) {
+            machine_press_power_button(m);
+        }
     }
 }
 
@@ -338,7 +357,12 @@ int machine_run(struct machine *m)
 {
     /* -S: stay in prelaunch (QEMU's state name) until the first cont. */
     m->state = RUN_STATE_PRELAUNCH;
-    if (!m->cfg->start_paused) {
+    if (m->cfg->incoming) {
+        /* -incoming defer: the vCPUs wait for the migration stream (and
+         * "cont" only records that they should run after it). */
+        m->state = RUN_STATE_INMIGRATE;
+        m->autostart = !m->cfg->start_paused;
+    } else if (!m->cfg->start_paused) {
         m->state = RUN_STATE_RUNNING;
         resume_vcpus(m);
     }
