@@ -41,6 +41,7 @@ static const struct {
     {"x86_64-cpu", "cpu"},
     {"memory-backend", "object"},
     {"secret_common", "object"},
+    {"confidential-guest-support", "object"}, /* sev-guest, sev-snp-guest */
     {"accel", "object"},
     {"container", "object"},
 };

@@ -152,6 +152,12 @@ def test_probe_answers(none_vm):
     backends = q.ok('qom-list-types', {'implements': 'memory-backend'})
     assert sorted(t['name'] for t in backends) == [
         'memory-backend-file', 'memory-backend-ram']
+    # SEV's objects come from the same -object table (libvirt's SEV probe)
+    cgs = q.ok('qom-list-types', {'implements': 'confidential-guest-support'})
+    assert sorted(t['name'] for t in cgs) == ['sev-guest', 'sev-snp-guest']
+    props = {p['name'] for p in
+             q.ok('qom-list-properties', {'typename': 'sev-guest'})}
+    assert {'cbitpos', 'reduced-phys-bits', 'policy', 'kernel-hashes'} <= props
     # what query-command-line-options lists, the command line accepts
     # (test_fdset_chardevs_and_logfile and test-vl use these keys)
     opts = {o['option']: {p['name'] for p in o['parameters']}
