@@ -328,6 +328,8 @@ static const struct cl_param machine_params[] = {
     {"dump-guest-core", P_BOOL, "include guest RAM in core dumps"},
     {"acpi", P_STR, "on, off or auto"},
     {"memory-backend", P_STR, "-object id of the guest RAM"},
+    {"confidential-guest-support", P_STR, "-object id of the SEV guest"},
+    {"memory-encryption", P_STR, "-object id of the SEV guest (old name)"},
     {NULL, 0, NULL},
 };
 static const struct cl_param overcommit_params[] = {

@@ -271,13 +271,14 @@ static const struct object_class memory_backend_file_class = {
 
 /* Property names and QOM types only: sev_config_parse() checks values. */
 static const struct object_prop sev_guest_props[] = {
-    {"cbitpos", OBJ_PROP_STR, false, NULL, "C-bit location in page tables"},
+    {"cbitpos", OBJ_PROP_STR, false, NULL, "C-bit location in page tables",
+     "uint32"},
     {"reduced-phys-bits", OBJ_PROP_STR, false, NULL,
-     "physical address bits the C-bit costs"},
+     "physical address bits the C-bit costs", "uint32"},
     {"kernel-hashes", OBJ_PROP_BOOL, false, NULL,
      "add kernel hashes to the measured firmware"},
-    {"policy", OBJ_PROP_STR, false, NULL, "guest policy (uint32)"},
-    {"handle", OBJ_PROP_STR, false, NULL, "SEV firmware handle"},
+    {"policy", OBJ_PROP_STR, false, NULL, "guest policy", "uint32"},
+    {"handle", OBJ_PROP_STR, false, NULL, "SEV firmware handle", "uint32"},
     {"dh-cert-file", OBJ_PROP_STR, false, NULL,
      "guest owner's Diffie-Hellman key (base64 file)"},
     {"session-file", OBJ_PROP_STR, false, NULL,
@@ -286,12 +287,13 @@ static const struct object_prop sev_guest_props[] = {
 };
 
 static const struct object_prop sev_snp_guest_props[] = {
-    {"cbitpos", OBJ_PROP_STR, false, NULL, "C-bit location in page tables"},
+    {"cbitpos", OBJ_PROP_STR, false, NULL, "C-bit location in page tables",
+     "uint32"},
     {"reduced-phys-bits", OBJ_PROP_STR, false, NULL,
-     "physical address bits the C-bit costs"},
+     "physical address bits the C-bit costs", "uint32"},
     {"kernel-hashes", OBJ_PROP_BOOL, false, NULL,
      "add kernel hashes to the measured firmware"},
-    {"policy", OBJ_PROP_STR, false, NULL, "guest policy (uint64)"},
+    {"policy", OBJ_PROP_STR, false, NULL, "guest policy", "uint64"},
     {"guest-visible-workarounds", OBJ_PROP_STR, false, NULL,
      "16 bytes, base64"},
     {"id-block", OBJ_PROP_STR, false, NULL, "96 bytes, base64"},
@@ -408,6 +410,9 @@ bool object_is_memory_backend(const struct object *obj)
 
 const char *object_prop_qom_type(const struct object_prop *p)
 {
+    if (p->qom_type) {
+        return p->qom_type;
+    }
     switch (p->type) {
     case OBJ_PROP_BOOL:
         return "bool";

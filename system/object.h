@@ -33,6 +33,9 @@ struct object_prop {
     bool required;
     const char *const *values; /* OBJ_PROP_ENUM: NULL-terminated */
     const char *desc;
+    /* the type qom-list-properties reports, when the class parses the
+     * value itself (sev/: "uint32"); NULL: derived from `type` */
+    const char *qom_type;
 };
 
 struct object;

@@ -155,9 +155,11 @@ def test_probe_answers(none_vm):
     # SEV's objects come from the same -object table (libvirt's SEV probe)
     cgs = q.ok('qom-list-types', {'implements': 'confidential-guest-support'})
     assert sorted(t['name'] for t in cgs) == ['sev-guest', 'sev-snp-guest']
-    props = {p['name'] for p in
+    props = {p['name']: p['type'] for p in
              q.ok('qom-list-properties', {'typename': 'sev-guest'})}
-    assert {'cbitpos', 'reduced-phys-bits', 'policy', 'kernel-hashes'} <= props
+    assert {'cbitpos', 'reduced-phys-bits', 'policy', 'kernel-hashes'} <= \
+        props.keys()
+    assert props['cbitpos'] == 'uint32' and props['kernel-hashes'] == 'bool'
     # what query-command-line-options lists, the command line accepts
     # (test_fdset_chardevs_and_logfile and test-vl use these keys)
     opts = {o['option']: {p['name'] for p in o['parameters']}
