@@ -158,6 +158,15 @@ static const struct x86_boot_state *env_boot_state(void *opaque)
     return m->type->boot_cpu_state ? m->type->boot_cpu_state(m) : NULL;
 }
 
+/* KVM_EXIT_MEMORY_FAULT: only SEV-SNP guests have private memory. */
+static bool env_memory_fault(void *opaque, const struct kvm_run *run,
+                             Error **errp)
+{
+    struct machine *m = opaque;
+
+    return sev_handle_memory_fault(m->sev, run, errp);
+}
+
 static void env_request(void *opaque, enum vcpu_request req)
 {
     struct machine *m = opaque;
@@ -382,6 +391,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         .sandbox = cfg->sandbox,
         .boot_state = env_boot_state,
         .request = env_request,
+        .memory_fault = m->sev ? env_memory_fault : NULL,
         .opaque = m,
     };
     if ((m->type->init_memory && !m->type->init_memory(m, errp)) ||
