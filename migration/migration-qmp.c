@@ -12,6 +12,7 @@
  */
 #include "util/common.h"
 #include "migration/migration.h"
+#include "sev/sev.h"
 #include "qapi/qapi-gen-types.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
@@ -124,6 +125,10 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
     }
     if (active(m)) {
         error_setg(errp, "There's a migration process in progress");
+        return;
+    }
+    /* SEV guests: memory and state are encrypted (QEMU's blocker text) */
+    if (sev_migration_blocked(m->sev, errp)) {
         return;
     }
     if (m->state == RUN_STATE_INMIGRATE) {

@@ -208,6 +208,9 @@ bool mig_read(struct mig_reader *r, void *p, size_t n, const char *what,
     uint8_t *out = p;
     size_t done = 0;
 
+    if (n == 0) {
+        return true; /* an empty section: p may be NULL */
+    }
     if (r->fd < 0) {
         if (r->pos > r->mem_len || n > r->mem_len - r->pos) {
             return truncated(r, n, r->mem_len - MIN(r->pos, r->mem_len), what,

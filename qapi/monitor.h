@@ -40,4 +40,10 @@ int machine_vcpu_thread_id(struct machine *m, unsigned index);
 /* Injects an NMI into every vCPU (KVM_NMI). */
 bool machine_inject_nmi(struct machine *m, Error **errp);
 
+/* The fd getfd kept under name, which moves to the caller (QEMU's
+ * monitor_get_fd: "migrate fd:NAME" uses it once), or -1 with an error. */
+int qmp_named_fd_take(struct machine *m, const char *name, Error **errp);
+/* Closes every fd getfd kept (machine teardown). */
+void qmp_named_fds_free(struct machine *m);
+
 #endif

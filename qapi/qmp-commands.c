@@ -20,6 +20,8 @@
 #include "hw/core/device.h"
 #include "target-i386/cpu.h"
 
+#include <unistd.h>
+
 void qmp_qmp_capabilities(struct machine *m, bool has_enable, GArray *enable,
                           Error **errp)
 {
@@ -148,7 +150,10 @@ void qmp_cont(struct machine *m, Error **errp)
 
 void qmp_system_reset(struct machine *m, Error **errp)
 {
-    machine_request(m, REQ_RESET, SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
+    /* On the main thread, like every machine-wide transition: the reset,
+     * its RESET event and the move to prelaunch are done before the reply,
+     * so a "cont" that follows (libvirt's reboot) finds the new state. */
+    machine_system_reset(m, SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET, errp);
 }
 
 void qmp_system_powerdown(struct machine *m, Error **errp)
@@ -235,6 +240,7 @@ GPtrArray *qmp_query_machines(struct machine *m, Error **errp)
 
     for (const struct machine_type *const *t = machine_types; *t; t++) {
         struct qapi_machine_info *mi = g_new0(struct qapi_machine_info, 1);
+        bool guest = !(*t)->no_guest;
 
         mi->name = g_strdup((*t)->name);
         mi->has_alias = (*t)->alias != NULL;
@@ -245,8 +251,13 @@ GPtrArray *qmp_query_machines(struct machine *m, Error **errp)
         mi->hotpluggable_cpus = false;
         mi->numa_mem_supported = false;
         mi->deprecated = false;
-        mi->has_default_cpu_type = true;
-        mi->default_cpu_type = g_strdup("qemu64-x86_64-cpu");
+        /* QEMU's values: "none" has no CPU type */
+        if (guest) {
+            mi->has_default_cpu_type = true;
+            mi->default_cpu_type = g_strdup("qemu64-x86_64-cpu");
+        }
+        /* libvirt then names the RAM's backend -object with this id and
+         * passes -machine memory-backend=ID (the board's init_memory) */
         mi->has_default_ram_id = (*t)->default_ram_id != NULL;
         mi->default_ram_id = g_strdup((*t)->default_ram_id);
         g_ptr_array_add(list, mi);
@@ -320,6 +331,30 @@ struct cl_option {
 static const struct cl_param machine_params[] = {
     {"type", P_STR, "emulated machine"},
     {"accel", P_STR, "accelerator list"},
+    {"kernel-irqchip", P_STR, "split or on"},
+    {"usb", P_BOOL, "USB controller (only off)"},
+    {"dump-guest-core", P_BOOL, "include guest RAM in core dumps"},
+    {"acpi", P_STR, "on, off or auto"},
+    {"memory-backend", P_STR, "-object id of the guest RAM"},
+    {"confidential-guest-support", P_STR, "-object id of the SEV guest"},
+    {"memory-encryption", P_STR, "-object id of the SEV guest (old name)"},
+    {NULL, 0, NULL},
+};
+static const struct cl_param overcommit_params[] = {
+    {"mem-lock", P_BOOL, NULL},
+    {"cpu-pm", P_BOOL, NULL},
+    {NULL, 0, NULL},
+};
+static const struct cl_param boot_params[] = {
+    {"strict", P_BOOL, NULL},
+    {NULL, 0, NULL},
+};
+static const struct cl_param msg_params[] = {
+    {"timestamp", P_BOOL, NULL},
+    {NULL, 0, NULL},
+};
+/* QEMU lists -object with no parameters (they depend on qom-type) */
+static const struct cl_param object_params[] = {
     {NULL, 0, NULL},
 };
 static const struct cl_param smp_params[] = {
@@ -362,10 +397,18 @@ static const struct cl_param add_fd_params[] = {
     {NULL, 0, NULL},
 };
 static const struct cl_option cl_options[] = {
-    {"machine", machine_params}, {"smp-opts", smp_params},
-    {"memory", memory_params},   {"chardev", chardev_params},
-    {"mon", mon_params},         {"name", name_params},
-    {"sandbox", sandbox_params}, {"add-fd", add_fd_params},
+    {"machine", machine_params},
+    {"smp-opts", smp_params},
+    {"memory", memory_params},
+    {"chardev", chardev_params},
+    {"mon", mon_params},
+    {"name", name_params},
+    {"sandbox", sandbox_params},
+    {"add-fd", add_fd_params},
+    {"overcommit", overcommit_params},
+    {"boot-opts", boot_params},
+    {"msg", msg_params},
+    {"object", object_params},
 };
 
 GPtrArray *qmp_query_command_line_options(struct machine *m, bool has_option,
@@ -455,4 +498,114 @@ void qmp_device_del(struct machine *m, char *id, Error **errp)
         return;
     }
     error_setg(errp, "Device '%s' does not support hotplugging", d->cls->name);
+}
+
+/* vireo has no block layer yet: these are the true, empty answers (and
+ * they become real lists when disks exist). */
+GPtrArray *qmp_query_named_block_nodes(struct machine *m, bool has_flat,
+                                       bool flat, Error **errp)
+{
+    return g_ptr_array_new();
+}
+
+GPtrArray *qmp_query_block(struct machine *m, Error **errp)
+{
+    return g_ptr_array_new();
+}
+
+/* No background jobs exist without block devices (QEMU's jobs are block
+ * jobs and snapshot jobs). */
+GPtrArray *qmp_query_jobs(struct machine *m, Error **errp)
+{
+    return g_ptr_array_new();
+}
+
+/* vireo has no TPM: no model can be created and no backend exists. */
+GArray *qmp_query_tpm_models(struct machine *m, Error **errp)
+{
+    return g_array_new(FALSE, FALSE, sizeof(enum qapi_tpm_model));
+}
+
+GArray *qmp_query_tpm_types(struct machine *m, Error **errp)
+{
+    return g_array_new(FALSE, FALSE, sizeof(enum qapi_tpm_type));
+}
+
+/* ---- fd passing (getfd/closefd) ---- */
+
+static GHashTable *named_fds(struct machine *m)
+{
+    if (!m->qmp_named_fds) {
+        m->qmp_named_fds =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    return m->qmp_named_fds;
+}
+
+static void close_named(struct machine *m, const char *name)
+{
+    gpointer old;
+
+    if (g_hash_table_lookup_extended(named_fds(m), name, NULL, &old)) {
+        close(GPOINTER_TO_INT(old));
+        g_hash_table_remove(named_fds(m), name);
+    }
+}
+
+void qmp_getfd(struct machine *m, char *fdname, Error **errp)
+{
+    int fd;
+
+    /* QEMU's rule: a leading digit would read as an fd number ("fd:3") */
+    if (g_ascii_isdigit(fdname[0])) {
+        error_setg(errp,
+                   "Parameter 'fdname' expects a name not starting with a "
+                   "digit");
+        return;
+    }
+    fd = chardev_take_msgfd(m->qmp_cur_chr);
+    if (fd < 0) {
+        error_setg(errp, "No file descriptor supplied via SCM_RIGHTS");
+        return;
+    }
+    close_named(m, fdname);
+    g_hash_table_insert(named_fds(m), g_strdup(fdname), GINT_TO_POINTER(fd));
+}
+
+void qmp_closefd(struct machine *m, char *fdname, Error **errp)
+{
+    if (!m->qmp_named_fds || !g_hash_table_contains(m->qmp_named_fds, fdname)) {
+        error_setg(errp, "File descriptor named '%s' not found", fdname);
+        return;
+    }
+    close_named(m, fdname);
+}
+
+int qmp_named_fd_take(struct machine *m, const char *name, Error **errp)
+{
+    gpointer fd;
+
+    if (!m->qmp_named_fds ||
+        !g_hash_table_lookup_extended(m->qmp_named_fds, name, NULL, &fd)) {
+        error_setg(errp, "File descriptor named '%s' not found", name);
+        return -1;
+    }
+    g_hash_table_remove(m->qmp_named_fds, name);
+    return GPOINTER_TO_INT(fd);
+}
+
+void qmp_named_fds_free(struct machine *m)
+{
+    GHashTableIter it;
+    gpointer fd;
+
+    if (!m->qmp_named_fds) {
+        return;
+    }
+    g_hash_table_iter_init(&it, m->qmp_named_fds);
+    while (g_hash_table_iter_next(&it, NULL, &fd)) {
+        close(GPOINTER_TO_INT(fd));
+    }
+    g_hash_table_destroy(m->qmp_named_fds);
+    m->qmp_named_fds = NULL;
 }

@@ -220,7 +220,10 @@ static void mon_read(void *opaque, const uint8_t *buf, size_t len)
     struct monitor *mon = opaque;
 
     if (mon->control) {
+        /* getfd takes the fds that came with these bytes from here */
+        mon->m->qmp_cur_chr = mon->chr;
         qmp_session_input(mon->qmp, buf, len);
+        mon->m->qmp_cur_chr = NULL;
     } else {
         hmp_input(mon, buf, len);
     }

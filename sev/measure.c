@@ -79,6 +79,10 @@ static const struct sev_guid metadata_guid = GUID(
 /* 7255371f-3a3b-4b04-927b-1da6efa8d454: kernel hashes table (gpa, size). */
 static const struct sev_guid hashes_rv_guid = GUID(
     0x7255371f, 0x3a3b, 0x4b04, 0x92, 0x7b, 0x1d, 0xa6, 0xef, 0xa8, 0xd4, 0x54);
+/* 4c2eb361-7d9b-4cc3-8081-127c90d3d294: the launch secret area (gpa, size),
+ * where sev-inject-launch-secret puts the secret when no gpa is given. */
+static const struct sev_guid secret_guid = GUID(
+    0x4c2eb361, 0x7d9b, 0x4cc3, 0x80, 0x81, 0x12, 0x7c, 0x90, 0xd3, 0xd2, 0x94);
 /* QEMU's hash table header and entries (target/i386/sev.c names). */
 static const struct sev_guid ht_header_guid = GUID(
     0x9438d606, 0x4f22, 0x4cc9, 0xb4, 0x79, 0xa7, 0x93, 0xd4, 0x11, 0xfd, 0x21);
@@ -88,6 +92,20 @@ static const struct sev_guid ht_initrd_guid = GUID(
     0x44baf731, 0x3a2f, 0x4bd7, 0x9a, 0xf1, 0x41, 0xe2, 0x91, 0x69, 0x78, 0x1d);
 static const struct sev_guid ht_kernel_guid = GUID(
     0x4de79437, 0xabd2, 0x427f, 0xb8, 0x35, 0xd5, 0xb1, 0x72, 0xd2, 0x04, 0x5b);
+
+/* A footer entry that names a guest area: {u32 gpa, u32 size}. */
+static bool area_entry(const char *what, const uint8_t *payload, size_t plen,
+                       uint32_t *gpa, uint32_t *size, Error **errp)
+{
+    if (plen < 8) {
+        error_setg(errp, "firmware: %s entry is %zu bytes, needs 8", what,
+                   plen);
+        return false;
+    }
+    *gpa = le32(payload);
+    *size = le32(payload + 4);
+    return true;
+}
 
 /* Footer layout (OvmfPkg/ResetVector/Ia16/ResetVectorVtf0.asm): the last
  * 32 bytes of the image are the reset vector; just before them the footer
@@ -238,16 +256,19 @@ bool sev_ovmf_parse(const uint8_t *data, size_t size, struct sev_ovmf *out,
                 return false;
             }
         } else if (!memcmp(hdr + 2, &hashes_rv_guid, 16)) {
-            if (plen < 8) {
-                error_setg(errp,
-                           "firmware: kernel hashes entry is %zu "
-                           "bytes, needs 8",
-                           plen);
+            if (!area_entry("kernel hashes", payload, plen,
+                            &out->hashes_table_gpa, &out->hashes_table_size,
+                            errp)) {
                 return false;
             }
-            out->hashes_table_gpa = le32(payload);
-            out->hashes_table_size = le32(payload + 4);
             out->has_hashes_table = out->hashes_table_gpa != 0;
+        } else if (!memcmp(hdr + 2, &secret_guid, 16)) {
+            if (!area_entry("secret area", payload, plen, &out->secret_gpa,
+                            &out->secret_size, errp)) {
+                return false;
+            }
+            /* OVMF builds without one (not AmdSev) leave the base 0 */
+            out->has_secret_area = out->secret_gpa != 0;
         }
         pos -= elen;
         table_len -= elen;

@@ -72,6 +72,8 @@ struct sev_ovmf {
     unsigned nr_sections;
     bool has_hashes_table;
     uint32_t hashes_table_gpa, hashes_table_size;
+    bool has_secret_area; /* OVMF's launch secret area (AmdSev builds) */
+    uint32_t secret_gpa, secret_size;
 };
 
 /* Parses the footer table and (if present) the SEV metadata; every offset

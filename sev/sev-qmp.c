@@ -138,10 +138,13 @@ void qmp_sev_inject_launch_secret(struct machine *m, bool has_packet_header,
         return;
     }
     if (!has_gpa) {
-        /* OVMF's secret area (footer GUID 4c2eb361-...) is not tracked */
-        error_setg(errp, "SEV: no secret area found in OVMF, gpa must be "
-                         "specified.");
-        return;
+        /* QEMU's default: OVMF's secret area (footer GUID 4c2eb361-...) */
+        if (!g->ovmf.has_secret_area) {
+            error_setg(errp, "SEV: no secret area found in OVMF, gpa must be "
+                             "specified.");
+            return;
+        }
+        gpa = g->ovmf.secret_gpa;
     }
     hdr = g_base64_decode(has_packet_header ? packet_header : "", &hdr_len);
     if (!hdr || !hdr_len) {

@@ -394,6 +394,11 @@ static bool set_private(struct sev_guest *g, uint64_t gpa, uint64_t size,
     return set_attributes(g, gpa, size, true, errp);
 }
 
+/* The vCPU seccomp allowlist (system/sandbox-rules.h) names this ioctl by
+ * its number, for the conversions below on the vCPU thread. */
+G_STATIC_ASSERT(SEV_KVM_SET_MEMORY_ATTRIBUTES ==
+                _IOW(KVMIO, 0xd2, uint64_t[4]));
+
 bool sev_handle_memory_fault(struct sev_guest *g, const struct kvm_run *run,
                              Error **errp)
 {

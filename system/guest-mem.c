@@ -98,27 +98,38 @@ bool gm_check_host_ram(uint64_t size, Error **errp)
 
 struct guest_mem *gm_new(uint64_t ram_size, Error **errp)
 {
-    struct guest_mem *gm;
+    int fd;
 
     if (!gm_check_host_ram(ram_size, errp)) {
         return NULL;
     }
-    gm = g_new0(struct guest_mem, 1);
+    fd = memfd_create("vireo-ram", MFD_CLOEXEC);
 
-    gm->regions = g_ptr_array_new();
-    gm->memfd = memfd_create("vireo-ram", MFD_CLOEXEC);
-    if (gm->memfd < 0) {
+    if (fd < 0) {
         error_setg_errno(errp, errno, "memfd_create for guest RAM failed");
-        goto fail;
+        return NULL;
     }
-    if (ftruncate(gm->memfd, (off_t)ram_size) < 0) {
+    if (ftruncate(fd, (off_t)ram_size) < 0) {
         error_setg_errno(errp, errno,
                          "cannot size guest RAM to %" PRIu64 " bytes",
                          ram_size);
-        goto fail;
+        close(fd);
+        return NULL;
     }
-    gm->ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_NORESERVE, gm->memfd, 0);
+    return gm_new_fd(fd, ram_size, true, errp);
+}
+
+struct guest_mem *gm_new_fd(int fd, uint64_t ram_size, bool shared,
+                            Error **errp)
+{
+    struct guest_mem *gm = g_new0(struct guest_mem, 1);
+
+    gm->regions = g_ptr_array_new();
+    gm->memfd = fd;
+    gm->shared = shared;
+    gm->ram =
+        mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+             (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE, gm->memfd, 0);
     if (gm->ram == MAP_FAILED) {
         gm->ram = NULL;
         error_setg_errno(errp, errno, "cannot map %" PRIu64 " bytes of RAM",

@@ -26,7 +26,9 @@ struct gm_region {
 };
 
 struct guest_mem {
-    int memfd;
+    int memfd;    /* or the memory backend's file */
+    bool shared;  /* false: a private mapping of memfd (memory-backend-file
+                   * share=off): the guest's writes never reach the fd */
     uint8_t *ram; /* the whole RAM mapping */
     uint64_t ram_size;
     GPtrArray *regions; /* struct gm_region *, sorted by gpa */
@@ -54,6 +56,10 @@ bool gm_check_host_ram(uint64_t size, Error **errp);
 
 /* Allocates ram_size bytes of memfd-backed RAM (not yet placed). */
 struct guest_mem *gm_new(uint64_t ram_size, Error **errp);
+/* RAM from a memory backend's fd (takes ownership of fd), mapped shared or
+ * private (-object memory-backend-file,share=off). */
+struct guest_mem *gm_new_fd(int fd, uint64_t ram_size, bool shared,
+                            Error **errp);
 void gm_free(struct guest_mem *gm);
 /* Places [ram_offset, ram_offset+size) of RAM at gpa. */
 bool gm_add_ram(struct guest_mem *gm, uint64_t gpa, uint64_t ram_offset,

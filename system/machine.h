@@ -28,6 +28,7 @@ struct irq_line;
 struct msi_sender_ops;
 struct vcpu_env;
 struct sev_config;
+struct fdsets;
 
 enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
 
@@ -41,10 +42,15 @@ struct machine_config {
     char *machine_type; /* -machine TYPE (name or alias) */
     char *machine_opts; /* the rest of -machine after type, keyval text */
     char *accel;        /* "kvm" */
-    char *cpu_model;    /* full -cpu text: "max,+x2apic,-cx16" */
+    /* -machine accel=kvm:tcg: a list with a fallback after kvm.  vireo
+     * has no TCG; only a machine with no guest (none) may then run
+     * without KVM. */
+    bool accel_fallback;
+    char *cpu_model; /* full -cpu text: "max,+x2apic,-cx16" */
     unsigned smp_cpus, smp_sockets, smp_dies, smp_cores, smp_threads;
     unsigned smp_maxcpus;
     uint64_t ram_size;
+    bool ram_size_given; /* -m was on the command line */
     char *bios, *kernel, *initrd, *append, *dtb;
     GPtrArray *chardevs;  /* char *: -chardev texts, generated ones too */
     GPtrArray *serials;   /* char *: chardev ids for COM1..COM4 */
@@ -62,10 +68,14 @@ struct machine_config {
     char *logfile;
     unsigned log_mask;
     bool sandbox;
-    char *rtc_base;     /* "utc" | "localtime" | date */
-    char **argv;        /* the command line as given */
-    char *help_request; /* "machine", "cpu", "device", "device:NAME" */
-    /* sev/: -object sev-guest|sev-snp-guest, and whether -machine
+    char *rtc_base;       /* "utc" | "localtime" | date */
+    GPtrArray *objects;   /* struct object *: -object, in order */
+    GPtrArray *audiodevs; /* char *: ids of -audiodev driver=none */
+    bool msg_timestamp;   /* -msg timestamp=on */
+    char **argv;          /* the command line as given */
+    char *help_request;   /* "machine", "cpu", "device", "device:NAME" */
+    /* sev/: the sev-guest|sev-snp-guest -object's configuration (owned by
+     * that object in `objects`), and whether -machine
      * confidential-guest-support (or memory-encryption) names it. */
     struct sev_config *sev;
     bool sev_enabled;
@@ -174,6 +184,12 @@ struct machine {
     int sev_fd;
     /* migrate / -incoming (migration/migration.h), created on first use */
     struct migration_state *migration;
+    struct fdsets *fdsets; /* -add-fd, for "/dev/fdset/N" file names */
+    /* QMP fd passing (main thread): the chardev of the monitor whose input
+     * is being dispatched (set by qapi/qmp-server.c), so getfd can take
+     * the fd that came with its command, and the fds getfd named. */
+    struct chardev *qmp_cur_chr;
+    GHashTable *qmp_named_fds; /* char * name -> GINT_TO_POINTER(fd) */
 };
 
 /* Builds everything from cfg: KVM, RAM, devices, vCPUs, firmware/kernel. */
@@ -192,6 +208,11 @@ void machine_request_exit(struct machine *m, int status);
 void machine_pause(struct machine *m);  /* "stop" */
 void machine_resume(struct machine *m); /* "cont" */
 bool machine_reset(struct machine *m, Error **errp);
+/* system_reset: machine_reset(), the RESET event with cause, and a machine
+ * that was not running moves to prelaunch (QEMU's rule), all before it
+ * returns. */
+bool machine_system_reset(struct machine *m, enum shutdown_cause cause,
+                          Error **errp);
 void machine_emit_event(struct machine *m, const char *name,
                         const char *data_json);
 void machine_add_listener(struct machine *m, const struct machine_listener *l);
@@ -225,6 +246,9 @@ struct machine_type {
     const char *alias; /* another accepted name (QEMU's "alias"), or NULL */
     const char *desc;
     bool is_default;
+    /* No RAM, no vCPU, no guest ("none", for QMP probing): KVM is
+     * optional and nothing guest-facing (power button) exists. */
+    bool no_guest;
     unsigned max_cpus;          /* -smp maxcpus limit */
     const char *default_ram_id; /* query-machines "default-ram-id" */
     /* -machine keys the board understands beyond accel= and

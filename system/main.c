@@ -11,6 +11,7 @@
 #include "qapi/monitor.h"
 #include "migration/vmstate.h"
 #include "system/machine.h"
+#include "system/object.h"
 #include "system/sandbox.h"
 #include "system/vl.h"
 #include "sev/sev-config.h"
@@ -59,6 +60,15 @@ static int print_help_request(const char *req)
         text = machine_types_help();
     } else if (!strcmp(req, "cpu")) {
         text = x86_cpu_model_help();
+    } else if (!strcmp(req, "object")) {
+        text = object_help(NULL);
+    } else if (g_str_has_prefix(req, "object:")) {
+        text = object_help(req + strlen("object:"));
+        if (!text) {
+            fprintf(stderr, "vireo: -object: invalid object type: %s\n",
+                    req + strlen("object:"));
+            return 1;
+        }
     } else if (!strcmp(req, "device")) {
         text = device_help(NULL);
     } else if (g_str_has_prefix(req, "device:")) {
@@ -257,6 +267,8 @@ int main(int argc, char **argv)
     case VL_RUN:
         break;
     }
+    error_set_timestamps(cfg.msg_timestamp);
+
     if (cfg.measure_launch) {
         char *digest = sev_measure_for_config(&cfg, &err);
 

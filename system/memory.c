@@ -375,7 +375,10 @@ static void region_access(struct address_space *as, struct io_region *r,
             if (piece < min) {
                 piece = min;
             }
-            if (piece > size - done || off + done + piece > r->len) {
+            /* piece == size: the same misaligned access again (a device
+             * whose minimum size it is): it cannot be split, only refused */
+            if (piece == size || piece > size - done ||
+                off + done + piece > r->len) {
                 vlog_guest_error(as->log,
                                  "%s: %s access of %u bytes at '%s'+0x%" PRIx64
                                  " cannot be split into its access sizes",

@@ -193,6 +193,22 @@ bool machine_reset(struct machine *m, Error **errp)
     return true;
 }
 
+bool machine_system_reset(struct machine *m, enum shutdown_cause cause,
+                          Error **errp)
+{
+    bool ok = machine_reset(m, errp);
+
+    qapi_event_send_reset(m, cause_is_guest(cause), qapi_cause(cause));
+    /* As QEMU's main loop: a machine that is not running when it is reset
+     * (shut down with -no-shutdown, paused, internal error) is as good as
+     * new and waits in prelaunch for "cont".  This is what lets libvirt's
+     * reboot (system_reset then cont after the guest powered off) work. */
+    if (m->state != RUN_STATE_RUNNING && m->state != RUN_STATE_INMIGRATE) {
+        m->state = RUN_STATE_PRELAUNCH;
+    }
+    return ok;
+}
+
 static void do_quit(struct machine *m)
 {
     pause_vcpus(m);
@@ -258,10 +274,9 @@ static void handle_requests(struct machine *m)
         if (cause == SHUTDOWN_CAUSE_NONE) {
             cause = SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET;
         }
-        if (!machine_reset(m, &err)) {
+        if (!machine_system_reset(m, cause, &err)) {
             error_report_err(err);
         }
-        qapi_event_send_reset(m, cause_is_guest(cause), qapi_cause(cause));
         /* A guest-triggered reset parked the vCPUs; run them again. */
         if (m->state == RUN_STATE_RUNNING) {
             resume_vcpus(m);
@@ -269,7 +284,9 @@ static void handle_requests(struct machine *m)
     }
     if (req & REQ_POWERDOWN) {
         qapi_event_send_powerdown(m);
-        machine_press_power_button(m);
+        if (!m->type->no_guest) {
+            machine_press_power_button(m);
+        }
     }
 }
 

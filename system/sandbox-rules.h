@@ -337,6 +337,10 @@ static const uint64_t sandbox_vcpu_ioctls[] = {
     KVM_SET_IRQCHIP,
     KVM_GET_CLOCK,
     KVM_CHECK_EXTENSION,
+    /* KVM_SET_MEMORY_ATTRIBUTES (Linux 6.8, newer than Debian 12's headers:
+     * _IOW(KVMIO, 0xd2, 32-byte struct)): an SEV-SNP vCPU converts a page
+     * between private and shared on KVM_EXIT_MEMORY_FAULT (sev/sev.c). */
+    _IOW(KVMIO, 0xd2, uint64_t[4]),
 };
 
 /* A virtio transport may deliver a queue kick on the vCPU thread (an MMIO

@@ -13,13 +13,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
+#include "qapi/json-parse.h"
+#include "qapi/json-value.h"
 #include "util/keyval.h"
 #include "util/log.h"
 #include "hw/char/chardev.h"
 #include "hw/core/device.h"
-#include "qapi/json-parse.h"
-#include "qapi/json-value.h"
 #include "sev/sev-config.h"
+#include "system/object.h"
 #include "system/vl.h"
 #include "hw/block/drive.h"
 
@@ -45,6 +46,8 @@ void machine_config_init(struct machine_config *cfg)
     cfg->monitors = g_ptr_array_new_with_free_func(NULL);
     cfg->sandbox = true;
     cfg->rtc_base = g_strdup("utc");
+    cfg->objects = g_ptr_array_new_with_free_func((GDestroyNotify)object_free);
+    cfg->audiodevs = g_ptr_array_new_with_free_func(g_free);
 }
 
 static void mon_spec_free(struct mon_spec *ms)
@@ -92,14 +95,17 @@ void machine_config_clear(struct machine_config *cfg)
     g_free(cfg->pidfile);
     g_free(cfg->logfile);
     g_free(cfg->rtc_base);
+    if (cfg->objects) {
+        g_ptr_array_unref(cfg->objects);
+    }
+    if (cfg->audiodevs) {
+        g_ptr_array_unref(cfg->audiodevs);
+    }
     g_free(cfg->help_request);
     g_free(cfg->dump_vmstate);
     g_free(cfg->incoming);
     g_strfreev(cfg->argv);
-    if (cfg->sev) {
-        sev_config_free(cfg->sev);
-        g_free(cfg->sev);
-    }
+    /* cfg->sev belongs to its -object, freed with cfg->objects */
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -141,10 +147,15 @@ enum vl_opt {
     OPT_RTC,
     OPT_SANDBOX,
     OPT_DUMP_VMSTATE,
+    OPT_OBJECT,
+    OPT_OVERCOMMIT,
+    OPT_BOOT,
+    OPT_MSG,
+    OPT_AUDIODEV,
+    OPT_NO_ACPI,
     OPT_INCOMING,
     OPT_VERSION,
     OPT_HELP,
-    OPT_OBJECT,
     OPT_MEASURE_LAUNCH,
 };
 
@@ -157,7 +168,7 @@ struct vl_option {
 };
 
 static const struct vl_option vl_options[] = {
-    {"machine", OPT_MACHINE, true, "TYPE[,accel=kvm][,prop=value]",
+    {"machine", OPT_MACHINE, true, "TYPE[,accel=kvm[:tcg]][,prop=value]",
      "select the machine type (-machine help lists them)"},
     {"M", OPT_MACHINE, true, "TYPE", "same as -machine"},
     {"accel", OPT_ACCEL, true, "kvm", "select the accelerator (only kvm)"},
@@ -209,14 +220,23 @@ static const struct vl_option vl_options[] = {
      "add a block node (dotted keys or JSON)"},
     {"rtc", OPT_RTC, true, "base=utc|localtime|DATE", "set the RTC base"},
     {"sandbox", OPT_SANDBOX, true, "on|off", "seccomp sandbox (default on)"},
-    {"object", OPT_OBJECT, true, "sev-guest|sev-snp-guest,id=ID[,prop=value]",
-     "create an object (SEV confidential guest)"},
+    {"object", OPT_OBJECT, true, "TYPE,id=ID[,prop=value] | JSON",
+     "create an object (secret, memory-backend-*, sev-guest, sev-snp-guest)"},
     {"measure-launch", OPT_MEASURE_LAUNCH, false, NULL,
      "print the SEV launch digest of this command line and exit (vireo)"},
     {"incoming", OPT_INCOMING, true, "URI|defer",
      "wait for a migration stream (file: fd: unix: tcp: exec:)"},
     {"dump-vmstate", OPT_DUMP_VMSTATE, true, "FILE",
      "write the migration state descriptions as JSON and exit"},
+    {"overcommit", OPT_OVERCOMMIT, true, "mem-lock=off[,cpu-pm=off]",
+     "host memory locking and CPU power management (only off)"},
+    {"boot", OPT_BOOT, true, "strict=on|off",
+     "boot only from what is given (vireo always does)"},
+    {"msg", OPT_MSG, true, "timestamp=on|off",
+     "prefix error messages with the time"},
+    {"audiodev", OPT_AUDIODEV, true, "none,id=ID | JSON",
+     "audio backend (only the none driver)"},
+    {"no-acpi", OPT_NO_ACPI, false, NULL, "same as -machine acpi=off"},
     {"version", OPT_VERSION, false, NULL, "print the version and exit"},
     {"h", OPT_HELP, false, NULL, "print this help and exit"},
     {"help", OPT_HELP, false, NULL, "print this help and exit"},
@@ -341,9 +361,10 @@ static bool opt_machine(struct vl_state *st, const char *arg, Error **errp)
             continue;
         }
         if (!strcmp(k, "accel")) {
-            /* QEMU's "accel=kvm:tcg" tries the list in order: with KVM
-             * first vireo does the same, and fails loudly instead of
-             * falling back when /dev/kvm is missing. */
+            /* QEMU's "accel=kvm:tcg" tries the list in order.  vireo
+             * has only KVM, so it must come first; what follows is a
+             * fallback that only the "none" machine (no guest code)
+             * can take: it then runs without an accelerator. */
             char *first = g_strndup(v, strcspn(v, ":"));
             bool ok_accel = check_accel(first, errp);
 
@@ -353,6 +374,7 @@ static bool opt_machine(struct vl_state *st, const char *arg, Error **errp)
                 goto out;
             }
             set_str(&cfg->accel, "kvm");
+            cfg->accel_fallback = strchr(v, ':') != NULL;
             continue;
         }
         if (opts->len) {
@@ -547,6 +569,7 @@ static bool opt_m(struct vl_state *st, const char *arg, Error **errp)
     }
     /* QEMU rounds up as well; KVM memslots are page granular. */
     st->cfg->ram_size = ALIGN_UP(size, 4 * KiB);
+    st->cfg->ram_size_given = true;
     ok = true;
 out:
     keyval_free(kv);
@@ -1164,30 +1187,128 @@ static bool opt_device(struct vl_state *st, const char *arg, Error **errp)
     return true;
 }
 
-/* -object: only the SEV types for now (sev/sev-config.c owns their
- * properties); a generic object table will dispatch here. */
+/* ---- -object and the options libvirt adds ------------------------- */
+
 static bool opt_object(struct vl_state *st, const char *arg, Error **errp)
 {
-    struct keyval *kv = keyval_parse(arg, "qom-type", errp);
-    const char *type;
-    struct sev_config sc;
-    bool ok = false;
+    struct machine_config *cfg = st->cfg;
+    struct object *obj;
+    const char *comma = strchr(arg, ',');
+
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        set_str(&cfg->help_request, "object");
+        st->exit_ok = true;
+        return true;
+    }
+    if (arg[0] != '{' && comma &&
+        (!strcmp(comma, ",help") || !strcmp(comma, ",?"))) {
+        char *type = g_strndup(arg, comma - arg);
+        g_free(cfg->help_request);
+        cfg->help_request = g_strdup_printf("object:%s", type);
+        g_free(type);
+        st->exit_ok = true;
+        return true;
+    }
+    obj = object_parse(arg, errp);
+    if (!obj) {
+        return false;
+    }
+    if (object_find(cfg->objects, obj->id)) {
+        error_setg(errp,
+                   "attempt to add duplicate property '%s' to object "
+                   "(type 'container')",
+                   obj->id);
+        object_free(obj);
+        return false;
+    }
+    /* sev/ launches one confidential guest: the machine's reference
+     * (-machine confidential-guest-support=ID) is checked later. */
+    if (object_sev_config(obj)) {
+        if (cfg->sev) {
+            error_setg(errp, "only one sev-guest or sev-snp-guest object");
+            object_free(obj);
+            return false;
+        }
+        cfg->sev = object_sev_config(obj);
+    }
+    g_ptr_array_add(cfg->objects, obj);
+    return true;
+}
+
+/* Reads "key=on|off" options whose only honest value is one of them:
+ * vireo never locks guest memory nor passes CPU power management through.
+ */
+static bool opt_overcommit(struct vl_state *st, const char *arg, Error **errp)
+{
+    struct keyval *kv = keyval_parse(arg, NULL, errp);
+    bool lock, pm, ok = false;
 
     if (!kv) {
         return false;
     }
-    type = keyval_get(kv, "qom-type");
-    if (!sev_object_type(type)) {
-        error_setg(errp, "object type '%s' is not supported by vireo",
-                   type ? type : "");
-    } else if (st->cfg->sev) {
-        error_setg(errp, "only one sev-guest or sev-snp-guest object");
-    } else if (sev_config_parse(type, kv, &sc, errp)) {
-        if (keyval_check_all_used(kv, type, errp)) {
-            st->cfg->sev = g_memdup2(&sc, sizeof(sc));
-            ok = true;
+    if (keyval_has(kv, "mem-lock") &&
+        !strcmp(keyval_get(kv, "mem-lock"), "on-fault")) {
+        error_setg(errp, "mem-lock=on-fault is not supported (only off)");
+        goto out;
+    }
+    if (!keyval_get_bool(kv, "mem-lock", false, &lock, errp) ||
+        !keyval_get_bool(kv, "cpu-pm", false, &pm, errp) ||
+        !check_all_used(kv, errp)) {
+        goto out;
+    }
+    if (lock) {
+        error_setg(errp, "mem-lock=on is not supported (only off)");
+    } else if (pm) {
+        error_setg(errp, "cpu-pm=on is not supported (only off)");
+    } else {
+        ok = true;
+    }
+out:
+    keyval_free(kv);
+    return ok;
+}
+
+/* vireo boots only its -bios or -kernel: there is no device to fall back
+ * to, so strict=on is what it always does, and strict=off changes nothing
+ * either.  Boot order and menus need a firmware interface vireo lacks. */
+static bool opt_boot(struct vl_state *st, const char *arg, Error **errp)
+{
+    struct keyval *kv;
+    bool strict, ok;
+
+    if (!strchr(arg, '=')) {
+        error_setg(errp,
+                   "boot order '%s' is not supported (vireo boots its "
+                   "-bios or -kernel)",
+                   arg);
+        return false;
+    }
+    kv = keyval_parse(arg, NULL, errp);
+    if (!kv) {
+        return false;
+    }
+    ok = keyval_get_bool(kv, "strict", true, &strict, errp) &&
+         check_all_used(kv, errp);
+    keyval_free(kv);
+    return ok;
+}
+
+static bool opt_msg(struct vl_state *st, const char *arg, Error **errp)
+{
+    struct keyval *kv = keyval_parse(arg, NULL, errp);
+    bool ts, name, ok = false;
+
+    if (!kv) {
+        return false;
+    }
+    if (keyval_get_bool(kv, "timestamp", false, &ts, errp) &&
+        keyval_get_bool(kv, "guest-name", false, &name, errp) &&
+        check_all_used(kv, errp)) {
+        if (name) {
+            error_setg(errp, "guest-name=on is not supported");
         } else {
-            sev_config_free(&sc);
+            st->cfg->msg_timestamp = ts;
+            ok = true;
         }
     }
     keyval_free(kv);
@@ -1221,6 +1342,96 @@ static bool check_cgs(struct machine_config *cfg, Error **errp)
     return ok;
 }
 
+/* -audiodev: vireo has no sound device, so the only backend that does what
+ * it says is "none" (QEMU's null backend).  JSON or key=value. */
+static bool opt_audiodev(struct vl_state *st, const char *arg, Error **errp)
+{
+    struct machine_config *cfg = st->cfg;
+    char *id = NULL, *driver = NULL;
+    bool ok = false;
+
+    if (arg[0] == '{') {
+        char *perr = NULL;
+        struct json_value *j = json_parse(arg, strlen(arg), &perr);
+
+        if (!j || !json_is(j, JSON_OBJECT)) {
+            error_setg(errp, "invalid JSON: %s", perr ? perr : "not an object");
+            g_free(perr);
+            json_free(j);
+            return false;
+        }
+        for (size_t i = 0; i < json_object_len(j); i++) {
+            const struct json_member *mb = json_object_member(j, i);
+            const char *v = json_string(mb->val);
+
+            if (strcmp(mb->key, "id") != 0 && strcmp(mb->key, "driver") != 0) {
+                error_setg(errp, "Parameter '%s' is unexpected", mb->key);
+                break;
+            }
+            if (!v) {
+                error_setg(errp,
+                           "Invalid parameter type for '%s', expected: "
+                           "string",
+                           mb->key);
+                break;
+            }
+            set_str(!strcmp(mb->key, "id") ? &id : &driver, v);
+        }
+        json_free(j);
+        if (*errp) {
+            goto out;
+        }
+    } else {
+        struct keyval *kv = keyval_parse(arg, "driver", errp);
+
+        if (!kv) {
+            return false;
+        }
+        set_str(&driver, keyval_get(kv, "driver"));
+        set_str(&id, keyval_get(kv, "id"));
+        ok = check_all_used(kv, errp);
+        keyval_free(kv);
+        if (!ok) {
+            goto out;
+        }
+        ok = false;
+    }
+    if (!driver) {
+        error_setg(errp, "Parameter 'driver' is missing");
+    } else if (!id || !*id) {
+        error_setg(errp, "Parameter 'id' is missing");
+    } else if (strcmp(driver, "none") != 0) {
+        error_setg(errp,
+                   "audio driver '%s' is not supported (vireo has no "
+                   "sound device; only 'none')",
+                   driver);
+    } else if (g_ptr_array_find_with_equal_func(cfg->audiodevs, id, g_str_equal,
+                                                NULL)) {
+        error_setg(errp, "duplicate audiodev id '%s'", id);
+    } else {
+        g_ptr_array_add(cfg->audiodevs, g_strdup(id));
+        ok = true;
+    }
+out:
+    g_free(id);
+    g_free(driver);
+    return ok;
+}
+
+/* -no-acpi is -machine acpi=off (QEMU 7.2 turns it into the property). */
+static void opt_no_acpi(struct vl_state *st)
+{
+    struct machine_config *cfg = st->cfg;
+    char *opts = g_strdup_printf("%s%sacpi=off", cfg->machine_opts,
+                                 *cfg->machine_opts ? "," : "");
+
+    g_free(cfg->machine_opts);
+    cfg->machine_opts = opts;
+}
+
+/* -incoming: the migration code (migration/) receives the stream with
+ * migrate-incoming; here only "defer" is known, which starts the machine
+ * in the inmigrate state. */
 static bool handle(struct vl_state *st, const struct vl_option *o,
                    const char *arg, Error **errp)
 {
@@ -1341,6 +1552,19 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
     case OPT_DUMP_VMSTATE:
         set_str(&st->cfg->dump_vmstate, arg);
         return true;
+    case OPT_OBJECT:
+        return opt_object(st, arg, errp);
+    case OPT_OVERCOMMIT:
+        return opt_overcommit(st, arg, errp);
+    case OPT_BOOT:
+        return opt_boot(st, arg, errp);
+    case OPT_MSG:
+        return opt_msg(st, arg, errp);
+    case OPT_AUDIODEV:
+        return opt_audiodev(st, arg, errp);
+    case OPT_NO_ACPI:
+        opt_no_acpi(st);
+        return true;
     case OPT_VERSION:
         g_string_append_printf(st->out,
                                "QEMU emulator version %d.%d.%d (vireo %s)\n"
@@ -1354,8 +1578,6 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
         usage(st->out);
         st->exit_ok = true;
         return true;
-    case OPT_OBJECT:
-        return opt_object(st, arg, errp);
     case OPT_MEASURE_LAUNCH:
         cfg->measure_launch = true;
         return true;
@@ -1382,6 +1604,27 @@ static bool stdio_in_use(struct machine_config *cfg)
     return false;
 }
 
+/* QEMU's rule: without -m, guest RAM is as large as the memory backend
+ * -machine memory-backend= names (with -m they must agree; the machine
+ * checks that when it takes the RAM). */
+static void ram_size_from_backend(struct machine_config *cfg)
+{
+    struct keyval *kv;
+    const char *id;
+    struct object *obj;
+
+    if (cfg->ram_size_given || !*cfg->machine_opts) {
+        return;
+    }
+    kv = keyval_parse(cfg->machine_opts, NULL, NULL);
+    id = kv ? keyval_get(kv, "memory-backend") : NULL;
+    obj = id ? object_find(cfg->objects, id) : NULL;
+    if (obj && object_is_memory_backend(obj)) {
+        cfg->ram_size = object_get_size(obj, "size");
+    }
+    keyval_free(kv);
+}
+
 /* Checks after every option is known: defaults, references, conflicts. */
 static bool finish(struct vl_state *st, Error **errp)
 {
@@ -1392,6 +1635,10 @@ static bool finish(struct vl_state *st, Error **errp)
         st->default_serial = false;
         st->default_monitor = false;
     }
+    if (!strcmp(cfg->machine_type, "none")) {
+        st->default_serial = false; /* as QEMU: the none machine has none */
+    }
+    ram_size_from_backend(cfg);
     if (cfg->nographic && cfg->daemonize &&
         (st->default_serial || st->default_monitor)) {
         error_setg(errp, "-nographic cannot be used with -daemonize");

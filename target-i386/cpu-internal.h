@@ -45,7 +45,8 @@ struct x86_cpu_model {
     char vendor[13];    /* 12 chars + NUL */
     uint32_t signature; /* CPUID.1:EAX */
     char model_id[49];
-    uint32_t feat[FEAT_NWORDS]; /* after filtering against KVM */
+    uint32_t feat[FEAT_NWORDS];     /* after filtering against KVM */
+    uint32_t filtered[FEAT_NWORDS]; /* asked for, but KVM cannot give */
     unsigned nr_cpus, sockets, cores, threads;
     const struct kvm_cpuid2 *supported; /* KVM_GET_SUPPORTED_CPUID */
     /* CPUID 0x8000001F for SEV guests (sev/), when has_mem_encrypt */

@@ -627,6 +627,7 @@ struct x86_cpu_model *x86_cpu_model_new(struct kvm_accel *k, const char *text,
                         "[bit %u]",
                         x86_feat_words[w].label, fname ? fname : "?", b);
         }
+        m->filtered[w] = missing;
         m->feat[w] &= sup;
     }
     /* AMD mirrors leaf-1 EDX bits into 0x80000001 EDX; they are backed by
@@ -664,6 +665,46 @@ bool x86_cpu_model_has_feature(const struct x86_cpu_model *m, const char *name)
         }
     }
     return true;
+}
+
+size_t x86_cpu_nr_feature_names(void)
+{
+    return ARRAY_SIZE(feat_names);
+}
+
+const char *x86_cpu_feature_name(size_t i)
+{
+    return i < ARRAY_SIZE(feat_names) ? feat_names[i].name : NULL;
+}
+
+GPtrArray *x86_cpu_model_unavailable(const struct x86_cpu_model *m)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+    for (int w = 0; w < FEAT_NWORDS; w++) {
+        for (unsigned b = 0; b < 32; b++) {
+            const char *n = bit_name(w, b);
+
+            if ((m->filtered[w] & (1u << b)) && n) {
+                g_ptr_array_add(names, g_strdup(n));
+            }
+        }
+    }
+    return names;
+}
+
+void x86_cpu_model_ident(const struct x86_cpu_model *m, unsigned *family,
+                         unsigned *model, unsigned *stepping,
+                         const char **vendor, const char **model_id)
+{
+    uint32_t sig = m->signature;
+    unsigned base = (sig >> 8) & 0xf;
+
+    *family = base + (base == 0xf ? (sig >> 20) & 0xff : 0);
+    *model = ((sig >> 4) & 0xf) | ((sig >> 12) & 0xf0);
+    *stepping = sig & 0xf;
+    *vendor = m->vendor;
+    *model_id = m->model_id;
 }
 
 uint32_t x86_cpu_model_apic_id(const struct x86_cpu_model *m, unsigned index)

@@ -69,6 +69,17 @@ bool x86_cpu_model_has_feature(const struct x86_cpu_model *model,
  * created from now on (and the extended level raised to reach it). */
 void x86_cpu_model_set_mem_encrypt(struct x86_cpu_model *model, uint32_t eax,
                                    uint32_t ebx);
+/* QEMU's feature property names (aliases included: "pni" and "sse3"),
+ * which qom-list shows on a vCPU. */
+size_t x86_cpu_nr_feature_names(void);
+const char *x86_cpu_feature_name(size_t i);
+/* Flags the model asked for that KVM could not give (QEMU's
+ * "unavailable-features"); caller frees the array. */
+GPtrArray *x86_cpu_model_unavailable(const struct x86_cpu_model *model);
+/* CPUID identity of the model. */
+void x86_cpu_model_ident(const struct x86_cpu_model *model, unsigned *family,
+                         unsigned *model_nr, unsigned *stepping,
+                         const char **vendor, const char **model_id);
 
 struct x86_cpu;
 

@@ -80,9 +80,36 @@ void error_free(Error *err)
     }
 }
 
+/*
+ * -msg timestamp=on: messages start with an ISO 8601 UTC time, as QEMU's
+ * (libvirt always asks; it keeps the stderr log).  Set once by main()
+ * before any thread starts; like stderr itself it is process-wide output
+ * state, not machine state, hence the one static here.
+ */
+static gint msg_timestamps;
+
+void error_set_timestamps(bool on)
+{
+    g_atomic_int_set(&msg_timestamps, on);
+}
+
+static void msg_prefix(const char *what)
+{
+    if (g_atomic_int_get(&msg_timestamps)) {
+        GDateTime *now = g_date_time_new_now_utc();
+        char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ ");
+
+        fputs(ts, stderr);
+        g_free(ts);
+        g_date_time_unref(now);
+    }
+    fputs(what, stderr);
+}
+
 void error_report_err(Error *err)
 {
-    fprintf(stderr, "vireo: %s\n", err->msg);
+    msg_prefix("vireo: ");
+    fprintf(stderr, "%s\n", err->msg);
     error_free(err);
 }
 
@@ -90,7 +117,7 @@ void error_report(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("vireo: ", stderr);
+    msg_prefix("vireo: ");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -101,7 +128,7 @@ void warn_report(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("vireo: warning: ", stderr);
+    msg_prefix("vireo: warning: ");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

@@ -40,5 +40,8 @@ void error_free(Error *err);
 void error_report_err(Error *err);
 void error_report(const char *fmt, ...) PRINTF_FMT(1, 2);
 void warn_report(const char *fmt, ...) PRINTF_FMT(1, 2);
+/* -msg timestamp=on: prefix reports with the UTC time (call before any
+ * thread starts). */
+void error_set_timestamps(bool on);
 
 #endif

@@ -95,6 +95,32 @@ static enum exit_action handle_mmio(struct vcpu *cpu, struct kvm_run *run)
     return EXIT_CONTINUE;
 }
 
+/* Linux 6.8; Debian 12's headers predate it. */
+#ifndef KVM_EXIT_MEMORY_FAULT
+#define KVM_EXIT_MEMORY_FAULT 39
+#endif
+
+/* A guest_memfd VM (SEV-SNP) accessed a page as private while it is
+ * shared, or the reverse: the board converts it and the vCPU retries. */
+static enum exit_action handle_memory_fault(struct vcpu *cpu,
+                                            struct kvm_run *run)
+{
+    const struct vcpu_env *env = cpu->env;
+    Error *err = NULL;
+    char *why;
+
+    if (!env->memory_fault) {
+        return fatal(cpu, g_strdup("KVM_EXIT_MEMORY_FAULT on a VM without "
+                                   "private memory"));
+    }
+    if (env->memory_fault(env->opaque, run, &err)) {
+        return EXIT_CONTINUE;
+    }
+    why = g_strdup_printf("KVM_EXIT_MEMORY_FAULT: %s", error_get_pretty(err));
+    error_free(err);
+    return fatal(cpu, why);
+}
+
 static enum exit_action handle_system_event(struct vcpu *cpu,
                                             struct kvm_run *run)
 {
@@ -161,6 +187,8 @@ enum exit_action kvm_exit_dispatch(struct vcpu *cpu, struct kvm_run *run)
         return EXIT_PAUSE;
     case KVM_EXIT_INTERNAL_ERROR:
         return handle_internal_error(cpu, run);
+    case KVM_EXIT_MEMORY_FAULT:
+        return handle_memory_fault(cpu, run);
     case KVM_EXIT_FAIL_ENTRY:
         return fatal(cpu,
                      g_strdup_printf("KVM: entry failed, hardware error 0x%llx",

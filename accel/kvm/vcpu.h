@@ -53,6 +53,10 @@ struct vcpu_env {
     const struct x86_boot_state *(*boot_state)(void *opaque);
     /* Called from the vCPU thread after it parked itself. */
     void (*request)(void *opaque, enum vcpu_request req);
+    /* KVM_EXIT_MEMORY_FAULT (guest_memfd VMs, SEV-SNP): the guest touched
+     * a page whose private/shared attribute is not the one it asked for;
+     * converts it (vCPU thread).  NULL: the exit is fatal. */
+    bool (*memory_fault)(void *opaque, const struct kvm_run *run, Error **errp);
     void *opaque;
 };
 

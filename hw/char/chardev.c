@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <glib-unix.h>
 #include "util/keyval.h"
+#include "system/fdset.h"
 #include "system/machine.h"
 #include "hw/char/chardev.h"
 #include "util/socket.h"
@@ -63,7 +64,9 @@ struct chardev_opts {
     char *host;  /* socket (tcp) */
     char *port;  /* socket (tcp) */
     bool server, wait, nodelay;
-    int fd; /* socket: pre-opened, -1 when absent */
+    int fd;         /* socket: pre-opened, -1 when absent */
+    char *logfile;  /* every backend: a copy of the output */
+    bool logappend; /* append to logfile instead of truncating it */
 };
 
 struct chardev {
@@ -94,8 +97,11 @@ struct chardev {
     GSource *resume_src;
     uint64_t dropped;
     uint64_t progress; /* bytes the backend took */
+    int log_fd;        /* logfile=, or -1 */
 
-    /* socket */
+    /* socket: fds that came with the client's bytes (SCM_RIGHTS), oldest
+     * first, until a frontend takes them (QMP getfd); main thread only */
+    GArray *msg_fds;
     int listen_fd;
     GSource *listen_src;
     int conn_fd;
@@ -120,6 +126,7 @@ static void opts_clear(struct chardev_opts *o)
     g_free(o->path);
     g_free(o->host);
     g_free(o->port);
+    g_free(o->logfile);
     memset(o, 0, sizeof(*o));
     o->fd = -1;
 }
@@ -161,8 +168,16 @@ static bool parse_opts(const char *text, struct chardev_opts *o, Error **errp)
     }
     o->id = g_strdup(id);
     what = g_strdup_printf("chardev '%s'", id);
-    if (!keyval_get_bool(kv, "mux", false, &o->mux, errp)) {
+    if (!keyval_get_bool(kv, "mux", false, &o->mux, errp) ||
+        !keyval_get_bool(kv, "logappend", false, &o->logappend, errp)) {
         goto err;
+    }
+    if ((v = keyval_get(kv, "logfile"))) {
+        if (!*v) {
+            error_setg(errp, "%s: empty logfile name", what);
+            goto out;
+        }
+        o->logfile = g_strdup(v);
     }
     switch (o->be) {
     case BE_NULL:
@@ -371,15 +386,45 @@ static ssize_t write_direct_locked(struct chardev *c, const uint8_t *buf,
     return n < 0 && errno != EAGAIN ? -1 : 0;
 }
 
+/*
+ * logfile=: a copy of everything frontends write, whatever the backend
+ * does with it (QEMU's rule; libvirt keeps a domain's serial log this way,
+ * through a virtlogd pipe in an fd set).  The fd is non-blocking: what it
+ * cannot take now is dropped and counted, so a stalled log reader never
+ * blocks the vCPU.
+ */
+static void log_output_locked(struct chardev *c, const uint8_t *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (c->log_fd >= 0 && done < len) {
+        ssize_t n = write(c->log_fd, buf + done, len - done);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            c->dropped += len - done;
+            return;
+        }
+        done += (size_t)n;
+    }
+}
+
 size_t chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
 {
     size_t done, take;
     ssize_t n;
 
-    if (c->o.be == BE_NULL || len == 0) {
+    if (len == 0) {
         return len;
     }
     g_mutex_lock(&c->lock);
+    log_output_locked(c, buf, len);
+    if (c->o.be == BE_NULL) {
+        g_mutex_unlock(&c->lock);
+        return len;
+    }
     if (c->out_fd < 0) {
         /* a socket without a client: the data goes nowhere, as in QEMU */
         g_mutex_unlock(&c->lock);
@@ -410,11 +455,12 @@ void chardev_write_all(struct chardev *c, const uint8_t *buf, size_t len)
 {
     ssize_t n;
 
-    if (c->o.be == BE_NULL || len == 0) {
+    if (len == 0) {
         return;
     }
     g_mutex_lock(&c->lock);
-    if (c->out_fd >= 0) {
+    log_output_locked(c, buf, len);
+    if (c->o.be != BE_NULL && c->out_fd >= 0) {
         n = write_direct_locked(c, buf, len);
         if (n < 0 || len - (size_t)n > G_MAXUINT) {
             c->dropped += len; /* the reader is gone (or 4 GiB at once) */
@@ -627,6 +673,80 @@ static gboolean retry_cb(gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
+/* Queued received fds beyond this are closed at once: a client cannot
+ * make vireo hold an unbounded number of descriptors. */
+#define CHARDEV_MAX_MSG_FDS 16
+
+static void drop_msg_fds(struct chardev *c)
+{
+    for (guint i = 0; c->msg_fds && i < c->msg_fds->len; i++) {
+        close(g_array_index(c->msg_fds, int, i));
+    }
+    if (c->msg_fds) {
+        g_array_set_size(c->msg_fds, 0);
+    }
+}
+
+/*
+ * recvmsg() so that fds a client passes with SCM_RIGHTS (libvirt sends
+ * getfd and its fd in one sendmsg) are kept for the frontend.  Only
+ * SCM_RIGHTS is accepted; the fds are made close-on-exec on arrival.
+ */
+static ssize_t socket_recv(struct chardev *c, uint8_t *buf, size_t len)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * CHARDEV_MAX_MSG_FDS)];
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = ctl.buf,
+        .msg_controllen = sizeof(ctl.buf),
+    };
+    ssize_t n = recvmsg(c->in_fd, &msg, MSG_CMSG_CLOEXEC);
+
+    if (n < 0) {
+        return n;
+    }
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
+        size_t nfds;
+
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+            h->cmsg_len < CMSG_LEN(0)) {
+            continue;
+        }
+        nfds = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfds; i++) {
+            int fd;
+
+            memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+            if (!c->msg_fds) {
+                c->msg_fds = g_array_new(FALSE, FALSE, sizeof(int));
+            }
+            if (c->msg_fds->len >= CHARDEV_MAX_MSG_FDS) {
+                close(fd);
+                continue;
+            }
+            g_array_append_val(c->msg_fds, fd);
+        }
+    }
+    return n;
+}
+
+int chardev_take_msgfd(struct chardev *c)
+{
+    int fd;
+
+    if (!c || !c->msg_fds || !c->msg_fds->len) {
+        return -1;
+    }
+    fd = g_array_index(c->msg_fds, int, 0);
+    g_array_remove_index(c->msg_fds, 0);
+    return fd;
+}
+
 static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct chardev *c = opaque;
@@ -649,7 +769,8 @@ static gboolean input_ready(gint fd, GIOCondition cond, gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     do {
-        n = read(c->in_fd, buf, MIN(room, sizeof(buf)));
+        n = c->o.be == BE_SOCKET ? socket_recv(c, buf, MIN(room, sizeof(buf)))
+                                 : read(c->in_fd, buf, MIN(room, sizeof(buf)));
     } while (n < 0 && errno == EINTR);
     if (n < 0 && errno == EAGAIN) {
         return G_SOURCE_CONTINUE;
@@ -776,6 +897,7 @@ static void socket_disconnect(struct chardev *c)
         return;
     }
     input_stop(c);
+    drop_msg_fds(c); /* nobody will take what the client left */
     g_mutex_lock(&c->lock);
     out_unwatch_locked(c);
     g_byte_array_set_size(c->outbuf, 0);
@@ -1027,14 +1149,15 @@ static bool open_stdio(struct chardev *c, Error **errp)
 
 static bool open_file(struct chardev *c, Error **errp)
 {
-    int fd = open(c->o.path,
-                  O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK |
-                      (c->o.append ? O_APPEND : O_TRUNC),
-                  0666);
+    /* "/dev/fdset/N" (libvirt opens serial files itself and passes them
+     * with -add-fd) or a file name */
+    int fd = fdset_open(c->m ? c->m->fdsets : NULL, c->o.path,
+                        O_WRONLY | O_CREAT | O_NONBLOCK |
+                            (c->o.append ? O_APPEND : O_TRUNC),
+                        0666, errp);
 
     if (fd < 0) {
-        error_setg_errno(errp, errno, "chardev '%s': could not open '%s'",
-                         c->o.id, c->o.path);
+        error_prepend(errp, "chardev '%s': ", c->o.id);
         return false;
     }
     ignore_sigpipe_for(fd);
@@ -1100,10 +1223,23 @@ struct chardev *chardev_new(struct machine *m, const char *text, Error **errp)
     c->outbuf = g_byte_array_new();
     c->out_bound = CHARDEV_OUT_BOUND;
     c->in_fd = c->out_fd = c->listen_fd = c->conn_fd = c->pty_slave_fd = -1;
+    c->log_fd = -1;
     if (!parse_opts(text, &c->o, errp)) {
         c->o.fd = -1;
         chardev_free(c);
         return NULL;
+    }
+    if (c->o.logfile) {
+        c->log_fd = fdset_open(m ? m->fdsets : NULL, c->o.logfile,
+                               O_WRONLY | O_CREAT | O_NONBLOCK |
+                                   (c->o.logappend ? O_APPEND : O_TRUNC),
+                               0666, errp);
+        if (c->log_fd < 0) {
+            error_prepend(errp, "chardev '%s': logfile: ", c->o.id);
+            chardev_free(c);
+            return NULL;
+        }
+        ignore_sigpipe_for(c->log_fd);
     }
     switch (c->o.be) {
     case BE_NULL:
@@ -1161,6 +1297,13 @@ void chardev_free(struct chardev *c)
     }
     if (c->pty_slave_fd >= 0) {
         close(c->pty_slave_fd);
+    }
+    if (c->log_fd >= 0) {
+        close(c->log_fd);
+    }
+    drop_msg_fds(c);
+    if (c->msg_fds) {
+        g_array_free(c->msg_fds, TRUE);
     }
     g_free(c->pty_name);
     g_free(c->bound_host);

@@ -79,6 +79,10 @@ const char *chardev_pty_path(const struct chardev *c);
 /* A frontend is attached: what query-chardev reports as "frontend-open"
  * (QEMU: false for a chardev nothing uses, whatever its connection). */
 bool chardev_has_frontend(const struct chardev *c);
+/* Main loop only.  The oldest fd a socket client passed with SCM_RIGHTS
+ * and nobody took yet (ownership moves to the caller), or -1.  At most 16
+ * wait; the rest are closed on arrival, and all on disconnect. */
+int chardev_take_msgfd(struct chardev *c);
 /* Most output bytes buffered while a backend cannot take them. */
 #define CHARDEV_OUT_BOUND (64 * 1024)
 /* Changes that bound for one chardev (e.g. a QMP monitor whose replies

@@ -339,7 +339,7 @@ void device_destroy(struct device *dev)
     mem_owner_unref(&dev->owner);
 }
 
-static const char *prop_type_name(enum prop_type t)
+const char *device_prop_type_name(enum prop_type t)
 {
     switch (t) {
     case PROP_BOOL:
@@ -384,7 +384,7 @@ char *device_help(const char *name)
     g_string_append_printf(s, "%s options:\n", cls->name);
     for (const struct prop *p = cls->props; p && p->name; p++) {
         g_string_append_printf(
-            s, "  %s=<%s>%s%s%s%s\n", p->name, prop_type_name(p->type),
+            s, "  %s=<%s>%s%s%s%s\n", p->name, device_prop_type_name(p->type),
             p->desc ? " - " : "", p->desc ? p->desc : "",
             p->defval ? " (default: " : "", p->defval ? p->defval : "");
         if (p->defval) {

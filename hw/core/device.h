@@ -180,6 +180,9 @@ bool device_map(struct device *dev, struct address_space *as, uint64_t base,
 bool device_unmap(struct device *dev, struct address_space *as, uint64_t base);
 void device_reset(struct device *dev);
 void device_destroy(struct device *dev);
+/* "bool", "uint32", "size", "str", "chardev": a property's type name in
+ * help texts and qom-list-properties. */
+const char *device_prop_type_name(enum prop_type t);
 /* Text for "-device help" and "-device NAME,help". */
 char *device_help(const char *name);
 

@@ -9,9 +9,11 @@
 
 extern const struct machine_type microvm_machine_type;
 extern const struct machine_type q35_machine_type;
+extern const struct machine_type none_machine_type;
 
 const struct machine_type *const machine_types[] = {
     &microvm_machine_type,
     &q35_machine_type,
+    &none_machine_type,
     NULL,
 };

@@ -16,6 +16,8 @@
 #include "qapi/monitor.h"
 #include "system/guest-mem.h"
 #include "system/memory.h"
+#include "system/fdset.h"
+#include "system/object.h"
 #include "target-i386/cpu.h"
 #include "util/keyval.h"
 #include "sev/sev.h"
@@ -157,6 +159,15 @@ static const struct x86_boot_state *env_boot_state(void *opaque)
     return m->type->boot_cpu_state ? m->type->boot_cpu_state(m) : NULL;
 }
 
+/* KVM_EXIT_MEMORY_FAULT: only SEV-SNP guests have private memory. */
+static bool env_memory_fault(void *opaque, const struct kvm_run *run,
+                             Error **errp)
+{
+    struct machine *m = opaque;
+
+    return sev_handle_memory_fault(m->sev, run, errp);
+}
+
 static void env_request(void *opaque, enum vcpu_request req)
 {
     struct machine *m = opaque;
@@ -255,6 +266,35 @@ static bool create_vcpus(struct machine *m, Error **errp)
     return true;
 }
 
+/*
+ * A machine with a guest needs KVM.  The "none" machine runs no guest
+ * code, so with QEMU's "accel=kvm:tcg" (where QEMU would fall back to
+ * TCG, which vireo does not have) it carries on without KVM and serves
+ * QMP only; query-kvm then reports KVM absent.
+ */
+static bool open_accel(struct machine *m, enum kvm_irqchip_mode irqchip,
+                       Error **errp)
+{
+    Error *err = NULL;
+
+    const struct machine_config *cfg = m->cfg;
+
+    m->kvm =
+        kvm_accel_new_typed(NULL, irqchip, m->type->kvm_sys_pages,
+                            cfg->sev_enabled ? sev_vm_type(cfg->sev) : 0, &err);
+    if (m->kvm) {
+        return true;
+    }
+    if (!m->type->no_guest || !cfg->accel_fallback) {
+        error_propagate(errp, err);
+        return false;
+    }
+    warn_report("%s; -machine %s runs without an accelerator (QMP only)",
+                error_get_pretty(err), m->type->name);
+    error_free(err);
+    return true;
+}
+
 struct machine *machine_new(const struct machine_config *cfg, Error **errp)
 {
     struct machine *m = g_new0(struct machine, 1);
@@ -310,6 +350,17 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (cfg->sev_enabled && !sev_machine_check(m, errp)) {
         goto fail;
     }
+    m->fdsets = fdsets_new(cfg->add_fds, errp);
+    if (!m->fdsets) {
+        goto fail;
+    }
+    /* fd sets and objects first: chardevs (path=/dev/fdset/N), RAM and
+     * devices refer to them. */
+    for (guint i = 0; i < cfg->objects->len; i++) {
+        if (!object_realize(g_ptr_array_index(cfg->objects, i), errp)) {
+            goto fail;
+        }
+    }
     /* Chardevs before the accelerator, as QEMU has them: a server with
      * wait=on waits for its client first, on any host. */
     for (guint i = 0; i < cfg->chardevs->len; i++) {
@@ -324,10 +375,8 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!machine_open_drives(m, errp)) {
         goto fail;
     }
-    m->kvm =
-        kvm_accel_new_typed(NULL, irqchip, m->type->kvm_sys_pages,
-                            cfg->sev_enabled ? sev_vm_type(cfg->sev) : 0, errp);
-    if (!m->kvm || !check_smm(cfg, m->kvm, errp)) {
+    if (!open_accel(m, irqchip, errp) ||
+        (m->kvm && !check_smm(cfg, m->kvm, errp))) {
         goto fail;
     }
     if (cfg->sev_enabled && !sev_machine_init(m, errp)) {
@@ -347,6 +396,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         .sandbox = cfg->sandbox,
         .boot_state = env_boot_state,
         .request = env_request,
+        .memory_fault = m->sev ? env_memory_fault : NULL,
         .opaque = m,
     };
     if ((m->type->init_memory && !m->type->init_memory(m, errp)) ||
@@ -366,6 +416,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     /* After every device: firmware tables describe them all. */
     if (m->type->init_boot && !m->type->init_boot(m, errp)) {
         goto fail;
+    }
+    /* No guest (none): nothing to map or run. */
+    if (m->type->no_guest) {
+        return m;
     }
     if (!kvm_set_memory(m->kvm, m->gm, errp)) {
         goto fail;
@@ -419,6 +473,8 @@ void machine_free(struct machine *m)
         }
         g_ptr_array_free(m->chardevs, TRUE);
     }
+    fdsets_free(m->fdsets);
+    qmp_named_fds_free(m);
     as_free(m->pio);
     as_free(m->mmio);
     gm_free(m->gm);

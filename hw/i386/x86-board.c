@@ -28,7 +28,10 @@ bool x86_setup_ram(struct machine *m, uint64_t lowmem_end, bool bios_alias,
     uint64_t size = m->cfg->ram_size;
     uint64_t below = MIN(size, lowmem_end);
 
-    m->gm = gm_new(size, errp);
+    /* A board may have taken RAM from a memory backend already. */
+    if (!m->gm) {
+        m->gm = gm_new(size, errp);
+    }
     if (!m->gm) {
         return false;
     }

@@ -12,7 +12,8 @@
 
 struct machine;
 
-/* RAM from 0 to min(ram, lowmem_end), the rest from 4 GiB; with
+/* RAM from 0 to min(ram, lowmem_end), the rest from 4 GiB (in m->gm if the
+ * board set it from a memory backend, else a new memfd); with
  * bios_alias, 0xe0000-0xfffff is left for the firmware's alias. */
 bool x86_setup_ram(struct machine *m, uint64_t lowmem_end, bool bios_alias,
                    Error **errp);

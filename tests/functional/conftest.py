@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from qmp_client import VM
+
 HERE = Path(__file__).resolve().parent
 SRC_ROOT = HERE.parent.parent
 
@@ -209,6 +211,37 @@ def guest(guest_dir):
 def kvm():
     if not os.access('/dev/kvm', os.R_OK | os.W_OK):
         pytest.skip('/dev/kvm not accessible')
+
+
+def _none_vms(binary, qemu=False):
+    """Factory of "-machine none" VMs (qmp_client.VM with bios=None),
+    stopped when the generator is closed."""
+    vms = []
+
+    def make(**kw):
+        kw.setdefault('paused', False)
+        vm = VM(binary, None, qemu=qemu, **kw)
+        vms.append(vm)
+        return vm
+    yield make
+    for vm in vms:
+        vm.stop()
+
+
+@pytest.fixture
+def none_vm(vireo):
+    """none_vm(extra=(), paused=False, ...) -> a qmp_client.VM running
+    vireo's "-machine none,accel=kvm:tcg" (QMP only, like libvirt's probe).
+    It needs no /dev/kvm: without KVM the none machine runs with no
+    accelerator (docs/qemu-compat.md)."""
+    yield from _none_vms(vireo)
+
+
+@pytest.fixture
+def qemu_none_vm(qemu):
+    """The same machine under QEMU (it falls back to TCG), to compare
+    reply shapes."""
+    yield from _none_vms(qemu, qemu=True)
 
 
 @pytest.fixture(scope='session')

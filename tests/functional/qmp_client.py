@@ -156,6 +156,8 @@ class VM:
     monitors: list of names; each becomes a control monitor on
     <dir>/<name>.sock (the first with -qmp, the others -chardev/-mon).
     readline: list of names for HMP monitors (-mon mode=readline).
+    bios=None: the "none" machine (-machine none,accel=kvm:tcg, as libvirt
+    probes), which serves QMP with no guest and needs no /dev/kvm.
     """
 
     def __init__(self, binary, bios, monitors=('qmp',), readline=(),
@@ -163,10 +165,15 @@ class VM:
         self.dir = tempfile.mkdtemp(prefix='vireo-qmp-')
         self.socks = {}
         argv = [str(binary)]
-        if qemu:
-            argv += ['-M', 'microvm,accel=kvm']
-        argv += ['-nodefaults', '-nographic', '-m', '16M', '-serial',
-                 'none', '-bios', str(bios)]
+        if bios is None:
+            # QEMU falls back to TCG here; vireo runs without accelerator
+            argv += ['-machine', 'none,accel=kvm:tcg', '-nodefaults',
+                     '-nographic']
+        else:
+            if qemu:
+                argv += ['-M', 'microvm,accel=kvm']
+            argv += ['-nodefaults', '-nographic', '-m', '16M', '-serial',
+                     'none', '-bios', str(bios)]
         if paused:
             argv.append('-S')
         for i, name in enumerate(monitors):

@@ -96,7 +96,12 @@ def test_measure_launch_firmware_without_reset_block(vireo, tmp_path):
     ('sev-snp-guest,id=s,id-block=!!!!', 'not valid base64'),
     ('sev-snp-guest,id=s,author-key-enabled=on', 'needs id-auth'),
     ('sev-snp-guest,id=s,handle=1', "invalid parameter 'handle'"),
-    ('memory-backend-ram,id=m', "'memory-backend-ram' is not supported"),
+    # the generic -object table (system/object.c) refuses other types
+    ('iothread,id=io', 'invalid object type: iothread'),
+    ('{"qom-type":"sev-guest","id":"s","frob":1}',
+     "Parameter 'frob' is unexpected for sev-guest"),
+    ('{"qom-type":"sev-guest","id":"s","policy":-1}',
+     "'policy' expects uint32_t"),
 ])
 def test_bad_object(vireo, obj, msg):
     r = run([vireo, '-object', obj], timeout=10)

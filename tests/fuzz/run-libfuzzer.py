@@ -64,7 +64,12 @@ def run_target(exe, name, src, work, seconds):
     arts = os.path.join(work, 'artifacts')
     os.makedirs(corpus, exist_ok=True)
     os.makedirs(arts, exist_ok=True)
-    argv = [exe, '-max_total_time=%d' % seconds, '-rss_limit_mb=2048',
+    # A fixed seed: a run explores the same inputs in the same order each
+    # time (how far it gets still depends on the machine's speed), so a
+    # failure in CI can be replayed here (VIREO_FUZZ_SEED to vary it).
+    seed = int(os.environ.get('VIREO_FUZZ_SEED', '1'))
+    argv = [exe, '-seed=%d' % seed, '-max_total_time=%d' % seconds,
+            '-rss_limit_mb=2048',
             '-timeout=20', '-print_final_stats=1',
             '-artifact_prefix=%s/%s-' % (arts, name), corpus]
     if os.path.isdir(seeds):

@@ -11,6 +11,8 @@
 #include "accel/kvm/kvm.h"
 #include "target-i386/cpu.h"
 #include "tests/unit/fake-kvm.h"
+#include "qapi/json-value.h"
+#include "qapi/qmp-qom.h"
 
 static struct x86_cpu_model *parse(struct fake_kvm *f, const char *text,
                                    Error **errp)
@@ -121,6 +123,74 @@ static void test_flags(void)
     g_assert_false(has(&f, "qemu64,kvmclock=off", "kvmclock"));
     g_assert_true(has(&f, "qemu64,avx=yes", "avx"));
     g_assert_false(has(&f, "host,avx=false", "avx"));
+    fake_kvm_destroy(&f);
+}
+
+/* What libvirt reads from a vCPU at start (qom-list, then qom-get of
+ * every feature and "unavailable-features"): the model's real flags. */
+static struct json_value *cpu_get(const struct x86_cpu_model *m,
+                                  const char *prop)
+{
+    Error *err = NULL;
+    struct json_value *v = qom_cpu_get(m, prop, &err);
+
+    if (!v) {
+        g_error("qom-get %s: %s", prop, error_get_pretty(err));
+    }
+    return v;
+}
+
+static void test_qom_get(void)
+{
+    struct fake_kvm f;
+    struct x86_cpu_model *m;
+    struct json_value *v;
+    Error *err = NULL;
+    unsigned bools = 0;
+
+    fake_kvm_init(&f);
+    m = parse(&f, "qemu64,+svm,-cx16,+avx", &err);
+    g_assert_nonnull(m);
+    for (size_t i = 0; i < x86_cpu_nr_feature_names(); i++) {
+        const char *name = x86_cpu_feature_name(i);
+
+        v = cpu_get(m, name);
+        g_assert_true(json_is(v, JSON_BOOL));
+        g_assert_cmpint(v->u.b, ==, x86_cpu_model_has_feature(m, name));
+        bools++;
+        json_free(v);
+    }
+    g_assert_cmpuint(bools, >, 100);
+    v = cpu_get(m, "avx");
+    g_assert_true(v->u.b);
+    json_free(v);
+    v = cpu_get(m, "cx16");
+    g_assert_false(v->u.b);
+    json_free(v);
+    /* an alias answers like its flag */
+    v = cpu_get(m, "sse3");
+    g_assert_true(v->u.b);
+    json_free(v);
+    /* svm was asked for, but the fake KVM cannot give it */
+    v = cpu_get(m, "unavailable-features");
+    g_assert_true(json_is(v, JSON_ARRAY));
+    g_assert_cmpuint(json_array_len(v), ==, 1);
+    g_assert_cmpstr(json_string(json_array_get(v, 0)), ==, "svm");
+    json_free(v);
+    v = cpu_get(m, "family");
+    g_assert_cmpint(v->u.i, ==, 15);
+    json_free(v);
+    v = cpu_get(m, "model");
+    g_assert_cmpint(v->u.i, ==, 107);
+    json_free(v);
+    v = cpu_get(m, "vendor");
+    g_assert_cmpstr(json_string(v), ==, "AuthenticAMD");
+    json_free(v);
+    g_assert_null(qom_cpu_get(m, "no-such-flag", &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "Property 'qemu64-x86_64-cpu.no-such-flag' not found");
+    error_free(err);
+    x86_cpu_model_free(m);
     fake_kvm_destroy(&f);
 }
 
@@ -317,6 +387,7 @@ static void test_help(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/cpu-models/qom-get", test_qom_get);
     g_test_add_func("/cpu-models/models", test_models);
     g_test_add_func("/cpu-models/flags", test_flags);
     g_test_add_func("/cpu-models/errors", test_errors);

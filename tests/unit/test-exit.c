@@ -163,6 +163,37 @@ static void test_errors(struct fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(f->cpu.fatal_reason, "HYPERCALL"));
 }
 
+/* The board's KVM_EXIT_MEMORY_FAULT handler (SEV-SNP page conversion). */
+static unsigned faults_seen;
+static bool fault_ok(void *opaque, const struct kvm_run *run, Error **errp)
+{
+    faults_seen++;
+    g_assert_cmpuint(run->exit_reason, ==, 39);
+    return true;
+}
+
+static bool fault_refused(void *opaque, const struct kvm_run *run, Error **errp)
+{
+    error_setg(errp, "not a page-aligned range");
+    return false;
+}
+
+static void test_memory_fault(struct fixture *f, gconstpointer data)
+{
+    f->run->exit_reason = 39; /* KVM_EXIT_MEMORY_FAULT (Linux 6.8) */
+    /* a VM without private memory: never ignored */
+    g_assert_cmpint(kvm_exit_dispatch(&f->cpu, f->run), ==, EXIT_FATAL);
+    g_assert_nonnull(strstr(f->cpu.fatal_reason, "without private memory"));
+    f->env.memory_fault = fault_ok;
+    faults_seen = 0;
+    g_assert_cmpint(kvm_exit_dispatch(&f->cpu, f->run), ==, EXIT_CONTINUE);
+    g_assert_cmpuint(faults_seen, ==, 1);
+    f->env.memory_fault = fault_refused;
+    g_assert_cmpint(kvm_exit_dispatch(&f->cpu, f->run), ==, EXIT_FATAL);
+    g_assert_nonnull(strstr(f->cpu.fatal_reason,
+                            "KVM_EXIT_MEMORY_FAULT: not a page-aligned"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -174,5 +205,6 @@ int main(int argc, char **argv)
     T("mmio", test_mmio);
     T("events", test_events);
     T("errors", test_errors);
+    T("memory-fault", test_memory_fault);
     return g_test_run();
 }

@@ -6,6 +6,9 @@
 #include "util/common.h"
 #include "system/guest-mem.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 static void test_bounds(void)
 {
     Error *err = NULL;
@@ -96,10 +99,35 @@ static void test_host_can_back(void)
     g_clear_pointer(&err, error_free);
 }
 
+/* RAM from a memory backend's fd (-object memory-backend-file): a shared
+ * mapping writes through to the file, a private one never does. */
+static void test_backend_fd(void)
+{
+    for (int shared = 0; shared <= 1; shared++) {
+        int fd = memfd_create("test", MFD_CLOEXEC);
+        struct guest_mem *gm;
+        uint8_t v = 0x5a, back = 0;
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(ftruncate(fd, 1 * MiB), ==, 0);
+        gm = gm_new_fd(dup(fd), 1 * MiB, shared, NULL);
+        g_assert_nonnull(gm);
+        g_assert_true(gm_add_ram(gm, 0, 0, 1 * MiB, "ram", NULL));
+        g_assert_true(gm_write(gm, 0x2000, &v, 1));
+        g_assert_cmpint(pread(fd, &back, 1, 0x2000), ==, 1);
+        g_assert_cmpuint(back, ==, shared ? v : 0);
+        g_assert_true(gm_read(gm, 0x2000, &back, 1));
+        g_assert_cmpuint(back, ==, v);
+        gm_free(gm);
+        close(fd);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/guest-mem/bounds", test_bounds);
     g_test_add_func("/guest-mem/host-can-back", test_host_can_back);
+    g_test_add_func("/guest-mem/backend-fd", test_backend_fd);
     return g_test_run();
 }

@@ -131,6 +131,23 @@ static void test_widen_narrow_read(void)
     as_free(as);
 }
 
+/* Found by libFuzzer (fuzz-pci): a misaligned access of exactly the
+ * device's only size recursed on itself until the stack overflowed. */
+static void test_misaligned_min_size(void)
+{
+    struct address_space *as = as_new("t", NULL);
+    struct rec r = {g_array_new(FALSE, TRUE, sizeof(struct op)), as, 0};
+    uint32_t v = 0;
+
+    g_assert_true(as_map(as, 0x1000, 0x100, &ops_4_4, &r, NULL, "a", NULL));
+    as_read(as, 0x1001, &v, 4);
+    g_assert_cmphex(v, ==, 0xffffffff);
+    as_write(as, 0x1002, &v, 4);
+    g_assert_cmpuint(r.ops->len, ==, 0);
+    g_array_free(r.ops, TRUE);
+    as_free(as);
+}
+
 static void test_reentry_refused(void)
 {
     struct vlog log;
@@ -290,6 +307,7 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/lookup-overlap", test_lookup_and_overlap);
     g_test_add_func("/memory/split-wide-write", test_split_wide_write);
     g_test_add_func("/memory/widen-narrow-read", test_widen_narrow_read);
+    g_test_add_func("/memory/misaligned-min-size", test_misaligned_min_size);
     g_test_add_func("/memory/reentry-refused", test_reentry_refused);
     g_test_add_func("/memory/straddle-end", test_straddle_end);
     g_test_add_func("/memory/eventfd-software", test_eventfd_software);

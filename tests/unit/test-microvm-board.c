@@ -25,11 +25,13 @@ struct fx {
     char *bios;
 };
 
-static void fx_init(struct fx *x, enum kvm_irqchip_mode mode)
+/* Runs the hooks with -machine options `opts` (NULL: none); false with
+ * the board's error (x is then ready for fx_clear). */
+static bool fx_init_opts(struct fx *x, enum kvm_irqchip_mode mode,
+                         const char *opts, Error **errp)
 {
     const struct machine_type *t = &microvm_machine_type;
     g_autofree uint8_t *img = g_malloc0(64 * KiB);
-    Error *err = NULL;
     int fd;
 
     memset(x, 0, sizeof(*x));
@@ -44,6 +46,7 @@ static void fx_init(struct fx *x, enum kvm_irqchip_mode mode)
     x->cfg.smp_cpus = 1;
     x->cfg.bios = x->bios;
     x->cfg.serials = g_ptr_array_new();
+    x->cfg.machine_opts = g_strdup(opts);
     x->m.cfg = &x->cfg;
     x->m.type = t;
     x->m.kvm = &x->f.accel;
@@ -53,8 +56,15 @@ static void fx_init(struct fx *x, enum kvm_irqchip_mode mode)
     x->m.pio = as_new("I/O", &x->m.log);
     x->m.mmio = as_new("memory", &x->m.log);
     x->m.devices = g_ptr_array_new();
-    if (!t->init_memory(&x->m, &err) || !t->init_interrupts(&x->m, &err) ||
-        !t->init_devices(&x->m, &err) || !t->init_boot(&x->m, &err)) {
+    return t->init_memory(&x->m, errp) && t->init_interrupts(&x->m, errp) &&
+           t->init_devices(&x->m, errp) && t->init_boot(&x->m, errp);
+}
+
+static void fx_init(struct fx *x, enum kvm_irqchip_mode mode)
+{
+    Error *err = NULL;
+
+    if (!fx_init_opts(x, mode, NULL, &err)) {
         g_error("%s", error_get_pretty(err));
     }
 }
@@ -75,6 +85,7 @@ static void fx_clear(struct fx *x)
     g_mutex_clear(&x->m.req_lock);
     vlog_close(&x->m.log);
     g_ptr_array_free(x->cfg.serials, TRUE);
+    g_free(x->cfg.machine_opts);
     unlink(x->bios);
     g_free(x->bios);
     fake_kvm_destroy(&x->f);
@@ -163,6 +174,50 @@ static void test_power_button_whole_chip(void)
     fx_clear(&x);
 }
 
+/* acpi=off (-no-acpi): no acpi-ged, so no ACPI registers, and the power
+ * button (system_powerdown) reaches nothing. */
+static void test_acpi_off(void)
+{
+    struct fx x;
+    GString *map = g_string_new(NULL);
+    Error *err = NULL;
+
+    if (!fx_init_opts(&x, KVM_IRQCHIP_ON, "acpi=off,usb=off", &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_null(machine_find_device(&x.m, "acpi-ged"));
+    as_describe(x.m.pio, map);
+    g_assert_null(strstr(map->str, "acpi-ged"));
+    g_string_free(map, TRUE);
+    machine_press_power_button(&x.m);
+    g_assert_cmpstr(x.f.irq_lines->str, ==, "");
+    fx_clear(&x);
+}
+
+/* Bad values of microvm's -machine keys are refused by its hooks. */
+static void test_bad_opts(void)
+{
+    static const char *const bad[][2] = {
+        {"usb=on", "microvm has no USB controller"},
+        {"usb=maybe", "usb"},
+        {"acpi=sometimes", "acpi=sometimes: expected on, off or auto"},
+        {"dump-guest-core=2", "dump-guest-core"},
+        {"memory-backend=nosuch", "memory-backend=nosuch: no such -object"},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        struct fx x;
+        Error *err = NULL;
+
+        g_assert_false(fx_init_opts(&x, KVM_IRQCHIP_ON, bad[i][0], &err));
+        if (!strstr(error_get_pretty(err), bad[i][1])) {
+            g_error("%s: got \"%s\"", bad[i][0], error_get_pretty(err));
+        }
+        error_free(err);
+        fx_clear(&x);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -171,5 +226,7 @@ int main(int argc, char **argv)
                     test_power_button_split);
     g_test_add_func("/microvm-board/power-button-whole-chip",
                     test_power_button_whole_chip);
+    g_test_add_func("/microvm-board/acpi-off", test_acpi_off);
+    g_test_add_func("/microvm-board/bad-opts", test_bad_opts);
     return g_test_run();
 }

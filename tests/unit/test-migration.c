@@ -409,6 +409,16 @@ static void test_qmp_file(void)
     tm_scribble(s);
     want = tm_state(s);
     s->m->state = RUN_STATE_PAUSED;
+    /* an SEV guest cannot migrate (QEMU's blocker); nothing is written */
+    s->m->sev = (struct sev_guest *)&l; /* only tested for NULL */
+    qmp_migrate(s->m, uri, false, false, false, false, false, false, false,
+                false, &err);
+    g_assert_nonnull(err);
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "SEV: Migration is not implemented");
+    g_clear_pointer(&err, error_free);
+    g_assert_cmpstr(ev->str, ==, "");
+    s->m->sev = NULL;
     qmp_migrate(s->m, uri, false, false, false, false, false, false, false,
                 false, &err);
     g_assert_null(err);

@@ -114,12 +114,18 @@ static void test_synthetic_good(void)
     struct sev_measure_params p = {
         .mode = SEV_MODE_SNP, .nr_vcpus = 2, .sev_features = 1};
 
+    uint32_t secret[2] = {0x80d000, 0x1000};
+
     fw_init(&b);
     fw_entry(&b, g_reset, &eip, 4);
+    fw_entry(&b, sev_test_guid_secret, secret, 8);
     fw_metadata(&b, 0x1000, good_secs, 3);
     fw_finish(&b);
     g_assert_true(parse(&b, &o, &msg));
     g_assert_true(o.has_reset_block && o.has_metadata);
+    g_assert_true(o.has_secret_area);
+    g_assert_cmphex(o.secret_gpa, ==, 0x80d000);
+    g_assert_cmphex(o.secret_size, ==, 0x1000);
     g_assert_cmphex(o.reset_eip, ==, eip);
     g_assert_cmpuint(o.nr_sections, ==, 3);
     g_assert_cmphex(o.gpa, ==, SEV_FW_END - FW_SIZE);
@@ -180,6 +186,12 @@ static void test_synthetic_bad(void)
     big = 3;
     memcpy(b.img + FW_SIZE - 50 - 18, &big, 2);
     expect_refused(&b, "footer table entry");
+
+    /* truncated secret area entry */
+    fw_init(&b);
+    fw_entry(&b, sev_test_guid_secret, &eip, 4);
+    fw_finish(&b);
+    expect_refused(&b, "secret area entry");
 
     /* truncated reset block */
     fw_init(&b);

@@ -726,6 +726,15 @@ static void test_qmp(void)
     expect(false, &err, "gpa must be specified");
     qmp_sev_inject_launch_secret(&m, true, secret, secret, true, 0x1000, &err);
     g_assert_null(err);
+    /* QEMU's default: OVMF's secret area from the footer table */
+    r.g->ovmf.has_secret_area = true;
+    r.g->ovmf.secret_gpa = 0x2000;
+    qmp_sev_inject_launch_secret(&m, true, secret, secret, false, 0, &err);
+    g_assert_null(err);
+    r.g->ovmf.secret_gpa = RAM_SIZE; /* outside guest RAM: refused */
+    qmp_sev_inject_launch_secret(&m, true, secret, secret, false, 0, &err);
+    g_assert_nonnull(err);
+    g_clear_pointer(&err, error_free);
     g_string_truncate(hmp, 0);
     hmp_info_sev(&m, "", 0, hmp);
     g_assert_nonnull(strstr(hmp->str, "state: launch-secret\n"));

@@ -9,6 +9,7 @@
 #include "system/vl.h"
 #include "hw/core/device.h"
 #include "sev/sev-config.h"
+#include "system/object.h"
 
 struct parsed {
     enum vl_result r;
@@ -780,6 +781,103 @@ static void test_add_fd(void)
     err_line("-add-fd 3", "expected 'key=value'");
 }
 
+/* What libvirt 9.0 puts on a QEMU command line (libvirt-qmp.md, 3.1). */
+static void test_libvirt_options(void)
+{
+    struct parsed p;
+
+    ok_line(&p, "-machine none,accel=kvm:tcg");
+    g_assert_cmpstr(p.cfg.machine_type, ==, "none");
+    g_assert_true(p.cfg.accel_fallback);
+    g_assert_cmpuint(p.cfg.serials->len, ==, 0); /* none has no serial */
+    parsed_clear(&p);
+    ok_line(&p, "-machine microvm,accel=kvm");
+    g_assert_false(p.cfg.accel_fallback);
+    parsed_clear(&p);
+    err_line("-machine pc", "unsupported machine type 'pc'");
+
+    ok_line(&p, "-object {\"qom-type\":\"secret\",\"id\":\"masterKey0\","
+                "\"format\":\"raw\",\"file\":\"/k\"} "
+                "-object memory-backend-ram,id=pc.ram,size=67108864 "
+                "-overcommit mem-lock=off -boot strict=on -msg timestamp=on "
+                "-audiodev {\"id\":\"audio1\",\"driver\":\"none\"} "
+                "-audiodev none,id=a2 -no-acpi -incoming defer");
+    g_assert_cmpuint(p.cfg.objects->len, ==, 2);
+    g_assert_cmpuint(p.cfg.audiodevs->len, ==, 2);
+    g_assert_true(p.cfg.msg_timestamp);
+    g_assert_cmpstr(p.cfg.incoming, ==, "defer");
+    g_assert_nonnull(strstr(p.cfg.machine_opts, "acpi=off"));
+    parsed_clear(&p);
+
+    /* without -m, RAM is the backend's size (QEMU's rule) */
+    ok_line(&p, "-object memory-backend-ram,id=r,size=48M "
+                "-machine microvm,memory-backend=r");
+    g_assert_cmpuint(p.cfg.ram_size, ==, 48 * MiB);
+    parsed_clear(&p);
+    ok_line(&p, "-object memory-backend-ram,id=r,size=48M -m 64 "
+                "-machine microvm,memory-backend=r");
+    g_assert_cmpuint(p.cfg.ram_size, ==, 64 * MiB); /* the machine refuses */
+    parsed_clear(&p);
+
+    err_line("-object secret,id=a,data=x -object secret,id=a,data=y",
+             "duplicate property 'a'");
+    err_line("-object nosuch,id=a", "-object: invalid object type: nosuch");
+    err_line("-overcommit mem-lock=on", "mem-lock=on is not supported");
+    err_line("-overcommit cpu-pm=on", "cpu-pm=on is not supported");
+    err_line("-overcommit mem-lock=on-fault", "on-fault is not supported");
+    err_line("-overcommit foo=off", "invalid parameter 'foo'");
+    err_line("-boot order=c", "invalid parameter 'order'");
+    err_line("-boot c", "boot order 'c' is not supported");
+    err_line("-msg guest-name=on", "guest-name=on is not supported");
+    err_line("-audiodev pa,id=a", "audio driver 'pa' is not supported");
+    err_line("-audiodev none", "Parameter 'id' is missing");
+    err_line("-audiodev {\"id\":\"a\",\"driver\":\"none\",\"x\":1}",
+             "Parameter 'x' is unexpected");
+    err_line("-audiodev none,id=a -audiodev none,id=a", "duplicate audiodev");
+}
+
+/* The whole command line libvirt 9.0 gave QEMU 7.2 for a minimal domain
+ * (libvirt-qmp.md 3.1), with vireo's machine and keyval -device. */
+static void test_libvirt_argv(void)
+{
+    struct parsed p;
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    char *line = g_strdup_printf(
+        "-name guest=cap1,debug-threads=on -S "
+        "-object {\"qom-type\":\"secret\",\"id\":\"masterKey0\","
+        "\"format\":\"raw\",\"file\":\"/var/lib/libvirt/qemu/"
+        "domain-1-cap1/master-key.aes\"} "
+        "-machine microvm,usb=off,dump-guest-core=off,"
+        "memory-backend=microvm.ram -accel kvm -cpu qemu64 "
+        "-bios /tmp/fw.bin -m 64 "
+        "-object {\"qom-type\":\"memory-backend-ram\",\"id\":"
+        "\"microvm.ram\",\"size\":67108864} "
+        "-overcommit mem-lock=off -smp 1,sockets=1,cores=1,threads=1 "
+        "-uuid 3a7e3c36-0f35-4c4d-9a4f-2f6b6c2d5e11 -display none "
+        "-no-user-config -nodefaults "
+        "-chardev socket,id=charmonitor,fd=%d,server=on,wait=off "
+        "-mon chardev=charmonitor,id=monitor,mode=control -rtc base=utc "
+        "-no-shutdown -boot strict=on "
+        "-add-fd set=0,fd=%d,opaque=serial0-log "
+        "-chardev pty,id=charserial0,logfile=/dev/fdset/0,logappend=on "
+        "-device isa-serial,chardev=charserial0,id=serial0,index=0 "
+        "-audiodev {\"id\":\"audio1\",\"driver\":\"none\"} "
+        "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+        "resourcecontrol=deny -msg timestamp=on",
+        fd, fd);
+
+    ok_line(&p, line);
+    g_assert_true(p.cfg.start_paused);
+    g_assert_true(p.cfg.no_shutdown);
+    g_assert_cmpuint(p.cfg.objects->len, ==, 2);
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 2);
+    g_assert_cmpuint(p.cfg.devices->len, ==, 1);
+    g_assert_cmpuint(p.cfg.ram_size, ==, 64 * MiB);
+    parsed_clear(&p);
+    g_free(line);
+    close(fd);
+}
+
 static void test_help_version(void)
 {
     static const char *const opts[] = {
@@ -941,7 +1039,23 @@ static void test_sev_object(void)
              "invalid parameter 'dh-cert-file'");
     err_line("-object sev-guest,id=a -object sev-guest,id=b",
              "only one sev-guest");
-    err_line("-object iothread,id=io", "'iothread' is not supported");
+    err_line("-object iothread,id=io", "invalid object type: iothread");
+    /* SEV objects go through the -object table: JSON form too */
+    ok_line(&p, "-object {\"qom-type\":\"sev-snp-guest\",\"id\":\"snp\","
+                "\"policy\":196608,\"author-key-enabled\":false} "
+                "-machine confidential-guest-support=snp");
+    g_assert_nonnull(p.cfg.sev);
+    g_assert_true(p.cfg.sev_enabled);
+    g_assert_cmpuint(p.cfg.sev->mode, ==, SEV_MODE_SNP);
+    g_assert_cmphex(p.cfg.sev->policy, ==, 0x30000);
+    g_assert_nonnull(object_find(p.cfg.objects, "snp"));
+    parsed_clear(&p);
+    err_line("-object {\"qom-type\":\"sev-guest\",\"id\":\"s\","
+             "\"cbitpos\":[1]}",
+             "Invalid parameter type for 'cbitpos'");
+    err_line("-object {\"qom-type\":\"sev-guest\",\"id\":\"s\","
+             "\"x=1,policy\":1}",
+             "unexpected for sev-guest");
     err_line("-machine confidential-guest-support=x",
              "confidential-guest-support=x: no sev-guest");
     err_line("-object sev-guest,id=a -machine memory-encryption=b",
@@ -990,6 +1104,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vl/rtc", test_rtc);
     g_test_add_func("/vl/sandbox", test_sandbox);
     g_test_add_func("/vl/add-fd", test_add_fd);
+    g_test_add_func("/vl/libvirt-options", test_libvirt_options);
+    g_test_add_func("/vl/libvirt-argv", test_libvirt_argv);
     g_test_add_func("/vl/help-version", test_help_version);
     g_test_add_func("/vl/syntax", test_syntax);
     g_test_add_func("/vl/man-page", test_man_page);
