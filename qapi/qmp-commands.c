@@ -18,6 +18,7 @@
 #include "system/machine.h"
 #include "hw/char/chardev.h"
 #include "hw/core/device.h"
+#include "hw/block/drive.h"
 #include "target-i386/cpu.h"
 
 #include <unistd.h>
@@ -508,9 +509,37 @@ GPtrArray *qmp_query_named_block_nodes(struct machine *m, bool has_flat,
     return g_ptr_array_new();
 }
 
+/* The drive table (hw/block/drive.h): one entry per -drive / -blockdev,
+ * with its image; QEMU names -drive backends in "device" and leaves it
+ * empty for -blockdev nodes, which carry a node name instead. */
 GPtrArray *qmp_query_block(struct machine *m, Error **errp)
 {
-    return g_ptr_array_new();
+    GPtrArray *list = g_ptr_array_new();
+
+    for (guint i = 0; m->drives && i < m->drives->len; i++) {
+        const struct drive *d = g_ptr_array_index(m->drives, i);
+        struct qapi_block_info *b = g_new0(struct qapi_block_info, 1);
+        struct qapi_block_device_info *in =
+            g_new0(struct qapi_block_device_info, 1);
+
+        b->device = g_strdup(d->blockdev ? "" : d->id);
+        if (d->user) {
+            b->has_qdev = true;
+            b->qdev = g_strdup(d->user->id ? d->user->id : d->user->cls->name);
+        }
+        b->type = g_strdup("unknown");
+        in->file = g_strdup(blk_filename(d->be));
+        if (d->blockdev) {
+            in->has_node_name = true;
+            in->node_name = g_strdup(d->id);
+        }
+        in->ro = blk_is_readonly(d->be);
+        in->drv = g_strdup("raw");
+        b->has_inserted = true;
+        b->inserted = in;
+        g_ptr_array_add(list, b);
+    }
+    return list;
 }
 
 /* No background jobs exist without block devices (QEMU's jobs are block

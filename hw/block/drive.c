@@ -176,6 +176,8 @@ bool machine_open_drives(struct machine *m, Error **errp)
         if (!drive_add(m, n->node_name, &o, "-blockdev", errp)) {
             return false;
         }
+        ((struct drive *)g_ptr_array_index(m->drives, m->drives->len - 1))
+            ->blockdev = true;
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
         const struct device_opts *o = g_ptr_array_index(cfg->devices, i);

@@ -20,6 +20,7 @@ struct drive {
     struct drive_opts opts;
     struct blk_backend *be;
     struct device *user; /* the device using it, or NULL */
+    bool blockdev;       /* a -blockdev node (id is its node name) */
 };
 
 struct machine_config;

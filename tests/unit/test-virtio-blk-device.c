@@ -16,6 +16,7 @@
 #include "hw/virtio/virtio-mmio.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
+#include "qapi/qapi-gen-types.h"
 #include "tests/unit/dev-harness.h"
 #include "tests/unit/vring-build.h"
 
@@ -162,6 +163,22 @@ static void test_read_through_doorbell(void)
     wr(&f, VIRTIO_MMIO_INTERRUPT_ACK, 1);
     g_assert_false(th_gsi_level(f.m, 16));
 
+    /* query-block lists the drive, its image and its device */
+    {
+        GPtrArray *l = qmp_query_block(f.m, &err);
+        struct qapi_block_info *b;
+
+        g_assert_cmpuint(l->len, ==, 1);
+        b = g_ptr_array_index(l, 0);
+        g_assert_cmpstr(b->device, ==, "d0");
+        g_assert_cmpstr(b->qdev, ==, "virtio-blk-device");
+        g_assert_true(b->has_inserted);
+        g_assert_cmpstr(b->inserted->file, ==, f.path);
+        g_assert_false(b->inserted->ro);
+        g_assert_cmpstr(b->inserted->drv, ==, "raw");
+        qapi_block_info_free(b);
+        g_ptr_array_free(l, TRUE);
+    }
     /* the drive is taken: a second device on it is refused */
     g_assert_null(add_blk(&f, "d0", &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "already in use"));
