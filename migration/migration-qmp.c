@@ -12,6 +12,7 @@
  */
 #include "util/common.h"
 #include "migration/migration.h"
+#include "hw/core/device.h"
 #include "sev/sev.h"
 #include "qapi/qapi-gen-types.h"
 #include "system/guest-mem.h"
@@ -130,6 +131,15 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
     /* SEV guests: memory and state are encrypted (QEMU's blocker text) */
     if (sev_migration_blocked(m->sev, errp)) {
         return;
+    }
+    for (guint i = 0; i < m->devices->len; i++) {
+        const struct device *d = g_ptr_array_index(m->devices, i);
+
+        if (d->cls->unmigratable) {
+            error_setg(errp, "State blocked by non-migratable device '%s'",
+                       d->cls->name);
+            return;
+        }
     }
     if (m->state == RUN_STATE_INMIGRATE) {
         error_setg(errp, "Guest is waiting for an incoming migration");

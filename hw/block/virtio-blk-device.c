@@ -127,6 +127,8 @@ const struct device_class virtio_blk_device_class = {
     .realize = vblk_mmio_realize,
     .reset = vblk_mmio_reset,
     .unrealize = vblk_mmio_unrealize,
-    /* virtio state migration is not implemented yet: no vmstate */
+    /* virtio state (rings, in-flight requests) is not described yet:
+     * refuse to migrate rather than lose it */
     .vmsd = NULL,
+    .unmigratable = true,
 };

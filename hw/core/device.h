@@ -100,6 +100,9 @@ struct device_class {
     void (*reset)(struct device *dev);
     void (*unrealize)(struct device *dev);
     const struct vmstate_desc *vmsd; /* NULL only with a comment why */
+    /* Guest-visible state that vireo cannot migrate yet: migrate and
+     * snapshots refuse the machine (QEMU's unmigratable vmsd). */
+    bool unmigratable;
 };
 
 struct device {

@@ -419,6 +419,23 @@ static void test_qmp_file(void)
     g_clear_pointer(&err, error_free);
     g_assert_cmpstr(ev->str, ==, "");
     s->m->sev = NULL;
+    /* a device whose state cannot be described yet blocks it too */
+    {
+        static const struct device_class nomig = {.name = "nomig",
+                                                  .size = sizeof(struct device),
+                                                  .unmigratable = true};
+        struct device d = {.cls = &nomig};
+
+        g_ptr_array_add(s->m->devices, &d);
+        qmp_migrate(s->m, uri, false, false, false, false, false, false, false,
+                    false, &err);
+        g_assert_nonnull(err);
+        g_assert_cmpstr(error_get_pretty(err), ==,
+                        "State blocked by non-migratable device 'nomig'");
+        g_clear_pointer(&err, error_free);
+        g_ptr_array_remove(s->m->devices, &d);
+    }
+    g_assert_cmpstr(ev->str, ==, "");
     qmp_migrate(s->m, uri, false, false, false, false, false, false, false,
                 false, &err);
     g_assert_null(err);
