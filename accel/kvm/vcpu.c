@@ -187,18 +187,13 @@ static bool complete_pending_io(struct vcpu *cpu, Error **errp)
     return true;
 }
 
-static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
+/* The architectural reset state in the cache, and for the BSP the board's
+ * entry state (a directly booted kernel) on top. */
+static void load_reset_state(struct vcpu *cpu)
 {
     const struct vcpu_env *env = cpu->env;
     const struct x86_boot_state *boot = NULL;
 
-    if (!cpu->pending_reset) {
-        return true;
-    }
-    cpu->pending_reset = false;
-    if (!complete_pending_io(cpu, errp)) {
-        return false;
-    }
     x86_cpu_reset(cpu->arch, cpu->index == 0);
     if (cpu->index == 0 && env->boot_state) {
         boot = env->boot_state(env->opaque);
@@ -206,13 +201,23 @@ static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
     if (boot) {
         x86_cpu_apply_boot_state(cpu->arch, boot);
     }
+}
+
+static bool apply_pending_reset(struct vcpu *cpu, Error **errp)
+{
+    if (!cpu->pending_reset) {
+        return true;
+    }
+    cpu->pending_reset = false;
+    if (!complete_pending_io(cpu, errp)) {
+        return false;
+    }
+    load_reset_state(cpu);
     return x86_cpu_put(cpu->arch, X86_PUT_RESET, errp);
 }
 
 void vcpu_settle_reset(struct vcpu *cpu)
 {
-    const struct vcpu_env *env = cpu->env;
-    const struct x86_boot_state *boot = NULL;
     bool pending;
 
     g_mutex_lock(&cpu->lock);
@@ -229,13 +234,7 @@ void vcpu_settle_reset(struct vcpu *cpu)
     /* A parked vCPU owes no I/O (wait_runnable completed it); one that
      * never ran has none.  The cache now holds the reset state, all dirty,
      * and the vCPU thread writes it at RESET level before it runs. */
-    x86_cpu_reset(cpu->arch, cpu->index == 0);
-    if (cpu->index == 0 && env->boot_state) {
-        boot = env->boot_state(env->opaque);
-    }
-    if (boot) {
-        x86_cpu_apply_boot_state(cpu->arch, boot);
-    }
+    load_reset_state(cpu);
 }
 
 static void *vcpu_thread(void *opaque)
