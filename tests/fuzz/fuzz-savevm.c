@@ -15,6 +15,7 @@
 #include "hw/input/i8042.h"
 #include "migration/savevm.h"
 #include "migration/vmstate.h"
+#include "tests/unit/savevm-probe.h"
 #include "system/guest-mem.h"
 #include "util/crc32c.h"
 
@@ -25,31 +26,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_RAM (16 * 1024)
-
-struct probe {
-    uint32_t v;
-};
-
-static bool probe_post_load(void *opaque, Error **errp)
-{
-    if (((struct probe *)opaque)->v == 0xdeadbeef) {
-        error_setg(errp, "refused");
-        return false;
-    }
-    return true;
-}
-
-static const struct vmstate_field probe_fields[] = {
-    VMS_U32(struct probe, v),
-    VMS_END,
-};
-
-static const struct vmstate_desc probe_vmsd = {
-    .name = "probe",
-    .version = 1,
-    .fields = probe_fields,
-    .post_load = probe_post_load,
-};
 
 static void fz_serial_irq(void *opaque, bool level)
 {

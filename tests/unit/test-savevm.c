@@ -14,6 +14,7 @@
 #include "hw/intc/ioapic.h"
 #include "migration/savevm.h"
 #include "migration/vmstate.h"
+#include "tests/unit/savevm-probe.h"
 #include "system/guest-mem.h"
 #include "target-i386/cpu.h"
 #include "target-i386/machine.h"
@@ -30,32 +31,6 @@ extern const struct device_class i8042_class;
 extern const struct device_class mc146818_rtc_class;
 
 #define RAM_SIZE (2u << 20)
-
-/* A test section whose post_load refuses one value. */
-struct probe {
-    uint32_t v;
-};
-
-static bool probe_post_load(void *opaque, Error **errp)
-{
-    if (((struct probe *)opaque)->v == 0xdeadbeef) {
-        error_setg(errp, "value 0xdeadbeef refused");
-        return false;
-    }
-    return true;
-}
-
-static const struct vmstate_field probe_fields[] = {
-    VMS_U32(struct probe, v),
-    VMS_END,
-};
-
-static const struct vmstate_desc probe_vmsd = {
-    .name = "probe",
-    .version = 1,
-    .fields = probe_fields,
-    .post_load = probe_post_load,
-};
 
 struct vm {
     struct machine *m;
