@@ -12,6 +12,8 @@
 #include "util/common.h"
 #include "hw/block/virtio-blk.h"
 #include "hw/block/block-backend.h"
+#include "hw/block/drive.h"
+#include "system/machine.h"
 #include "util/bytes.h"
 
 #include <glib-unix.h>
@@ -29,29 +31,7 @@ struct vblk_req {
     uint32_t in_data; /* bytes the device writes before the status */
 };
 
-const struct prop virtio_blk_props[] = {
-    {"drive", PROP_STR, offsetof(struct virtio_blk, drive), NULL,
-     "node name or drive id of the backend"},
-    {"num-queues", PROP_U32, offsetof(struct virtio_blk, num_queues), "1",
-     "number of request queues"},
-    {"queue-size", PROP_U32, offsetof(struct virtio_blk, queue_size), "256",
-     "entries per queue (a power of 2, 4..1024)"},
-    {"serial", PROP_STR, offsetof(struct virtio_blk, serial), NULL,
-     "disk serial number (GET_ID, at most 20 bytes)"},
-    {"discard", PROP_BOOL, offsetof(struct virtio_blk, discard), "on",
-     "offer VIRTIO_BLK_F_DISCARD"},
-    {"write-zeroes", PROP_BOOL, offsetof(struct virtio_blk, write_zeroes), "on",
-     "offer VIRTIO_BLK_F_WRITE_ZEROES"},
-    {"max-discard-sectors", PROP_U32,
-     offsetof(struct virtio_blk, max_discard_sectors), "4194303",
-     "most sectors in one discard"},
-    {"max-write-zeroes-sectors", PROP_U32,
-     offsetof(struct virtio_blk, max_write_zeroes_sectors), "4194303",
-     "most sectors in one write-zeroes"},
-    {"packed", PROP_BOOL, offsetof(struct virtio_blk, packed), "off",
-     "offer packed virtqueues (VIRTIO_F_RING_PACKED)"},
-    PROP_END,
-};
+const struct prop virtio_blk_props[] = {VIRTIO_BLK_PROPS(0), PROP_END};
 
 void virtio_blk_set_defaults(struct virtio_blk *s)
 {
@@ -409,9 +389,13 @@ static gboolean vblk_io_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct virtio_blk *s = opaque;
 
-    g_mutex_lock(&s->dev.lock);
+    if (s->lock) {
+        g_mutex_lock(s->lock);
+    }
     virtio_blk_complete_io(s);
-    g_mutex_unlock(&s->dev.lock);
+    if (s->lock) {
+        g_mutex_unlock(s->lock);
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -422,3 +406,48 @@ void virtio_blk_attach(struct virtio_blk *s, GMainContext *ctx)
                           (GSourceFunc)(void (*)(void))vblk_io_ready, s, NULL);
     g_source_attach(s->io_source, ctx);
 }
+
+/* ---- the model both transports bind -------------------------------- */
+
+static struct virtio_dev *vblk_model_realize(void *model, struct device *dev,
+                                             struct machine *m, Error **errp)
+{
+    struct virtio_blk *s = model;
+
+    s->attached = drive_attach(m, s->drive, dev, errp);
+    if (!s->attached) {
+        return NULL;
+    }
+    if (!virtio_blk_setup(s, s->attached->be, m->gm, &m->log, errp)) {
+        drive_detach(s->attached);
+        s->attached = NULL;
+        return NULL;
+    }
+    s->lock = &dev->lock;
+    return &s->vdev;
+}
+
+static void vblk_model_start(void *model, GMainContext *ctx)
+{
+    if (ctx) {
+        virtio_blk_attach(model, ctx);
+    }
+}
+
+static void vblk_model_unrealize(void *model)
+{
+    struct virtio_blk *s = model;
+
+    virtio_blk_teardown(s);
+    drive_detach(s->attached);
+    s->attached = NULL;
+}
+
+const struct virtio_model_class virtio_blk_model = {
+    .name = "virtio-blk",
+    .device_id = VIRTIO_ID_BLOCK,
+    .pci_class = 0x010000, /* mass storage, SCSI: what QEMU reports */
+    .realize = vblk_model_realize,
+    .start = vblk_model_start,
+    .unrealize = vblk_model_unrealize,
+};

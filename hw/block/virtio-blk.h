@@ -13,6 +13,7 @@
 #include "util/common.h"
 #include "util/error.h"
 #include "hw/core/device.h"
+#include "hw/virtio/virtio-model.h"
 #include "hw/virtio/virtio.h"
 
 struct blk_backend;
@@ -49,8 +50,11 @@ struct blk_backend;
 /* struct virtio_blk_config up to write_zeroes_may_unmap and padding. */
 #define VIRTIO_BLK_CONFIG_SIZE 60
 
+struct drive;
+
 struct virtio_blk {
-    struct device dev; /* first: the transport classes' device */
+    GMutex *lock;           /* the transport device's lock (NULL: standalone) */
+    struct drive *attached; /* the -drive it uses (through the table) */
     /* properties (QEMU's names) */
     char *drive;
     uint32_t num_queues;
@@ -70,8 +74,39 @@ struct virtio_blk {
     GSource *io_source;
 };
 
-/* QEMU's -device virtio-blk-* properties, for the transport classes. */
+/* QEMU's -device virtio-blk-* properties, offsets plus `base` (see
+ * hw/virtio/virtio-model.h). */
+#define VIRTIO_BLK_PROPS(base)                                                 \
+    {"drive", PROP_STR, (base) + offsetof(struct virtio_blk, drive), NULL,     \
+     "node name or drive id of the backend"},                                  \
+        {"num-queues", PROP_U32,                                               \
+         (base) + offsetof(struct virtio_blk, num_queues), "1",                \
+         "number of request queues"},                                          \
+        {"queue-size", PROP_U32,                                               \
+         (base) + offsetof(struct virtio_blk, queue_size), "256",              \
+         "entries per queue (a power of 2, 4..1024)"},                         \
+        {"serial", PROP_STR, (base) + offsetof(struct virtio_blk, serial),     \
+         NULL, "disk serial number (GET_ID, at most 20 bytes)"},               \
+        {"discard", PROP_BOOL, (base) + offsetof(struct virtio_blk, discard),  \
+         "on", "offer VIRTIO_BLK_F_DISCARD"},                                  \
+        {"write-zeroes", PROP_BOOL,                                            \
+         (base) + offsetof(struct virtio_blk, write_zeroes), "on",             \
+         "offer VIRTIO_BLK_F_WRITE_ZEROES"},                                   \
+        {"max-discard-sectors", PROP_U32,                                      \
+         (base) + offsetof(struct virtio_blk, max_discard_sectors), "4194303", \
+         "most sectors in one discard"},                                       \
+        {"max-write-zeroes-sectors", PROP_U32,                                 \
+         (base) + offsetof(struct virtio_blk, max_write_zeroes_sectors),       \
+         "4194303", "most sectors in one write-zeroes"},                       \
+    {                                                                          \
+        "packed", PROP_BOOL, (base) + offsetof(struct virtio_blk, packed),     \
+            "off", "offer packed virtqueues (VIRTIO_F_RING_PACKED)"            \
+    }
+
+/* The same list, standalone (tests). */
 extern const struct prop virtio_blk_props[];
+/* The model both transports bind (hw/virtio/virtio-model.h). */
+extern const struct virtio_model_class virtio_blk_model;
 
 /* Sets the property defaults (for users other than the device table). */
 void virtio_blk_set_defaults(struct virtio_blk *s);

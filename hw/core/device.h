@@ -103,6 +103,9 @@ struct device_class {
     /* Guest-visible state that vireo cannot migrate yet: migrate and
      * snapshots refuse the machine (QEMU's unmigratable vmsd). */
     bool unmigratable;
+    /* Class-specific constant data (a virtio pair's struct virtio_binding,
+     * hw/virtio/virtio-model.h); NULL for most classes. */
+    const void *class_data;
 };
 
 struct device {

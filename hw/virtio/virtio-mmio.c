@@ -10,6 +10,7 @@
 #include "hw/virtio/virtio-mmio.h"
 #include "hw/core/device.h"
 #include "hw/core/irq.h"
+#include "system/machine.h"
 #include "system/memory.h"
 #include "util/log.h"
 
@@ -326,4 +327,113 @@ void virtio_mmio_cleanup(struct virtio_mmio *t)
     g_free(t->kick_src);
     t->kick_fds = NULL;
     t->kick_src = NULL;
+}
+
+/* ---- the generic virtio-mmio device -------------------------------- */
+
+static uint64_t proxy_read(void *opaque, uint64_t off, unsigned size)
+{
+    return virtio_mmio_read(&((struct virtio_mmio_proxy *)opaque)->t, off,
+                            size);
+}
+
+static void proxy_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    virtio_mmio_write(&((struct virtio_mmio_proxy *)opaque)->t, off, val, size);
+}
+
+/* Any size reaches the handler, which refuses what the spec forbids
+ * (control registers: aligned 32-bit only) with a guest error. */
+static const struct io_ops proxy_ops = {
+    .read = proxy_read,
+    .write = proxy_write,
+    .min_size = 1,
+    .max_size = 8,
+    .unaligned_ok = true,
+};
+
+unsigned virtio_mmio_devices(struct machine *m, uint64_t *base, unsigned *gsi,
+                             unsigned max)
+{
+    unsigned n = 0;
+
+    for (guint i = 0; m->devices && i < m->devices->len; i++) {
+        struct device *d = g_ptr_array_index(m->devices, i);
+
+        if (d->cls->realize != virtio_mmio_proxy_realize) {
+            continue;
+        }
+        if (n < max) {
+            base[n] = ((struct virtio_mmio_proxy *)d)->base;
+            gsi[n] = ((struct virtio_mmio_proxy *)d)->gsi;
+        }
+        n++;
+    }
+    return n;
+}
+
+bool virtio_mmio_proxy_realize(struct device *dev, struct machine *m,
+                               Error **errp)
+{
+    struct virtio_mmio_proxy *p = (struct virtio_mmio_proxy *)dev;
+    const struct virtio_model_class *mc = virtio_binding_of(dev)->model;
+    void *model = virtio_model_of(dev);
+    unsigned slot = virtio_mmio_devices(m, NULL, NULL, 0);
+    struct irq_line *line;
+
+    if (!m->type->virtio_mmio_slot) {
+        error_setg(errp, "No 'virtio-mmio-bus' bus found for device '%s'",
+                   dev->cls->name);
+        return false;
+    }
+    if (!m->type->virtio_mmio_slot(m, slot, &p->base, &p->gsi, errp)) {
+        return false;
+    }
+    line = machine_gsi_line(m, p->gsi, errp);
+    if (!line) {
+        return false;
+    }
+    p->vdev = mc->realize(model, dev, m, errp);
+    if (!p->vdev) {
+        return false;
+    }
+    virtio_mmio_init(&p->t, p->vdev, line, &m->log);
+    if (!virtio_mmio_map(&p->t, dev, m->mmio, p->base, &proxy_ops, m->ctx,
+                         errp)) {
+        virtio_mmio_cleanup(&p->t);
+        mc->unrealize(model);
+        p->vdev = NULL;
+        return false;
+    }
+    if (mc->start) {
+        mc->start(model, m->ctx);
+    }
+    return true;
+}
+
+void virtio_mmio_proxy_unrealize(struct device *dev)
+{
+    struct virtio_mmio_proxy *p = (struct virtio_mmio_proxy *)dev;
+
+    if (!p->vdev) {
+        return;
+    }
+    virtio_mmio_cleanup(&p->t);
+    virtio_binding_of(dev)->model->unrealize(virtio_model_of(dev));
+    p->vdev = NULL;
+}
+
+void virtio_mmio_proxy_reset(struct device *dev)
+{
+    struct virtio_mmio_proxy *p = (struct virtio_mmio_proxy *)dev;
+    const struct virtio_model_class *mc = virtio_binding_of(dev)->model;
+
+    if (!p->vdev) {
+        return;
+    }
+    virtio_reset(p->vdev);
+    if (mc->reset) {
+        mc->reset(virtio_model_of(dev));
+    }
+    virtio_mmio_reset(&p->t);
 }

@@ -11,6 +11,7 @@
 
 #include "util/common.h"
 #include "util/error.h"
+#include "hw/virtio/virtio-model.h"
 #include "hw/virtio/virtio.h"
 
 struct device;
@@ -82,13 +83,55 @@ bool virtio_mmio_map(struct virtio_mmio *t, struct device *dev,
                      const struct io_ops *ops, GMainContext *ctx, Error **errp);
 /* Removes the doorbells (the region goes with the device). */
 void virtio_mmio_cleanup(struct virtio_mmio *t);
+/* ---- the generic virtio-mmio device (hw/virtio/virtio-model.h) ---- */
+
+/* QEMU's `-device virtio-X-device`: a window in the board's next
+ * virtio-mmio slot (machine_type.virtio_mmio_slot, creation order, as
+ * QEMU's microvm) with the slot's GSI as a level line. */
+struct virtio_mmio_proxy {
+    struct device dev; /* first */
+    struct virtio_mmio t;
+    struct virtio_dev *vdev; /* the model's, after realize */
+    uint64_t base;
+    unsigned gsi;
+};
+
+bool virtio_mmio_proxy_realize(struct device *dev, struct machine *m,
+                               Error **errp);
+void virtio_mmio_proxy_reset(struct device *dev);
+void virtio_mmio_proxy_unrealize(struct device *dev);
+
+/* Declares `const struct device_class CNAME_class`: model type MTYPE with
+ * class MCLASS (struct virtio_model_class) and properties PROPS(base). */
+#define VIRTIO_MMIO_DEVICE(cname, qname, description, mtype, mclass, PROPS)    \
+    struct cname##_state {                                                     \
+        struct virtio_mmio_proxy proxy;                                        \
+        mtype model;                                                           \
+    };                                                                         \
+    static const struct virtio_binding cname##_binding = {                     \
+        &(mclass), offsetof(struct cname##_state, model)};                     \
+    static const struct prop cname##_props[] = {                               \
+        PROPS(offsetof(struct cname##_state, model)), PROP_END};               \
+    const struct device_class cname##_class = {                                \
+        .name = (qname),                                                       \
+        .desc = (description),                                                 \
+        .size = sizeof(struct cname##_state),                                  \
+        .props = cname##_props,                                                \
+        .user_creatable = true,                                                \
+        .realize = virtio_mmio_proxy_realize,                                  \
+        .reset = virtio_mmio_proxy_reset,                                      \
+        .unrealize = virtio_mmio_proxy_unrealize,                              \
+        .vmsd = NULL, /* virtio state not described yet */                     \
+        .unmigratable = true,                                                  \
+        .class_data = &cname##_binding,                                        \
+    }
+
 struct machine;
-struct device_class;
 extern const struct device_class virtio_blk_device_class;
 
-/* The machine's virtio-mmio devices in creation order (their slots): the
- * first max windows and GSIs into base[] and gsi[]; returns how many
- * there are.  For the board's kernel command line and DSDT. */
+/* The machine's virtio-mmio devices (any model) in creation order (their
+ * slots): the first max windows and GSIs into base[] and gsi[]; returns
+ * how many there are.  For the board's kernel command line and DSDT. */
 unsigned virtio_mmio_devices(struct machine *m, uint64_t *base, unsigned *gsi,
                              unsigned max);
 

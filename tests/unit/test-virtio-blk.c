@@ -506,15 +506,17 @@ static void test_main_loop(void)
     GMainContext *ctx = g_main_context_new();
     uint32_t id, len;
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    GMutex lock;
 
     bfx_init(&f, false, BLK_CACHE_WRITEBACK, BLK_AIO_IO_URING, 1);
-    g_mutex_init(&f.s.dev.lock);
+    g_mutex_init(&lock);
+    f.s.lock = &lock;
     virtio_blk_attach(&f.s, ctx);
     put_req(&f, 0, 0, VIRTIO_BLK_T_IN, 42, 512, true);
     vr_publish(&f.r[0]);
-    g_mutex_lock(&f.s.dev.lock);
+    g_mutex_lock(&lock);
     virtio_queue_notify(&f.s.vdev, 0);
-    g_mutex_unlock(&f.s.dev.lock);
+    g_mutex_unlock(&lock);
     while (!vr_get_used(&f.r[0], &id, &len)) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_main_context_iteration(ctx, TRUE);
@@ -523,7 +525,7 @@ static void test_main_loop(void)
     g_assert_cmpuint(slot_data(&f, 0)[0], ==, 42);
     g_assert_cmpuint(f.irqs, ==, 1);
     bfx_fini(&f);
-    g_mutex_clear(&f.s.dev.lock);
+    g_mutex_clear(&lock);
     g_main_context_unref(ctx);
 }
 

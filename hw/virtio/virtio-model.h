@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-model.h: how a virtio device model (blk, net, rng, console,
+ * balloon) meets a transport.  A model is transport-independent: it owns
+ * a struct virtio_dev and its backends.  Each transport (virtio-mmio.h,
+ * virtio-pci.h) has one generic "proxy" device and a macro that declares
+ * the QEMU-named class of a (transport, model) pair, e.g.
+ *
+ *   VIRTIO_MMIO_DEVICE(virtio_blk_device, "virtio-blk-device", "...",
+ *                      struct virtio_blk, virtio_blk_model, VIRTIO_BLK_PROPS);
+ *   VIRTIO_PCI_DEVICE(virtio_blk_pci, "virtio-blk-pci", "...",
+ *                     struct virtio_blk, virtio_blk_model, VIRTIO_BLK_PROPS);
+ *
+ * which defines `const struct device_class virtio_blk_device_class` (add
+ * it to hw/core/device-list.c).  The pair's struct is the proxy first (so
+ * it is a struct device / struct pci_device), then the model; the class's
+ * class_data is a struct virtio_binding saying where the model lives.
+ * PROPS(base) expands to the model's property entries with `base` added to
+ * each offset (offsets relative to the model struct), so one list serves
+ * every transport and standalone users (PROPS(0)).
+ *
+ * Lock model: every entry into the model (transport register accesses,
+ * kicks, backend completions) runs under the transport device's lock,
+ * dev->lock, which the model keeps a pointer to for its own backend
+ * callbacks.
+ */
+#ifndef HW_VIRTIO_VIRTIO_MODEL_H
+#define HW_VIRTIO_VIRTIO_MODEL_H
+
+#include "util/common.h"
+#include "util/error.h"
+#include "hw/core/device.h"
+#include "hw/virtio/virtio.h"
+
+struct machine;
+
+struct virtio_model_class {
+    const char *name;   /* "virtio-blk": messages */
+    uint16_t device_id; /* VIRTIO_ID_* (virtio 1.2 section 5) */
+    /* PCI class code of the virtio-pci function (base << 16 | sub << 8):
+     * virtio-blk 0x010000 (SCSI storage), net 0x020000, others
+     * 0x00ff00, as QEMU reports them */
+    uint32_t pci_class;
+    /* Checks the properties, opens the backends and sets up the virtio
+     * device (virtio_init).  `dev` is the transport device: its id, its
+     * machine, its lock (dev->lock, for backend callbacks).  Returns the
+     * model's virtio_dev, or NULL with errp set (nothing left to undo). */
+    struct virtio_dev *(*realize)(void *model, struct device *dev,
+                                  struct machine *m, Error **errp);
+    /* The transport is bound (interrupts work): start watching backends
+     * on ctx (the main loop's or an I/O thread's; NULL in unit tests). */
+    void (*start)(void *model, GMainContext *ctx);
+    /* Stops the backends and frees what realize made (after a successful
+     * realize only). */
+    void (*unrealize)(void *model);
+    /* Optional: device reset beyond the core's (virtio_reset calls
+     * ops->reset already); e.g. forget a balloon target. */
+    void (*reset)(void *model);
+};
+
+/* A pair's class_data. */
+struct virtio_binding {
+    const struct virtio_model_class *model;
+    size_t model_offset; /* of the model in the pair's struct */
+};
+
+static inline const struct virtio_binding *
+virtio_binding_of(const struct device *dev)
+{
+    return (const struct virtio_binding *)dev->cls->class_data;
+}
+
+static inline void *virtio_model_of(struct device *dev)
+{
+    return (char *)dev + virtio_binding_of(dev)->model_offset;
+}
+
+#endif
