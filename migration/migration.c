@@ -15,6 +15,7 @@
 #include "accel/kvm/kvm.h"
 #include "accel/kvm/vcpu.h"
 #include "hw/core/device.h"
+#include "qapi/monitor.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
 #include "target-i386/cpu.h"
@@ -37,8 +38,11 @@ struct savevm *migration_registry(struct machine *m)
     savevm_fingerprint_add(sv, "cpu", "%s",
                            cfg->cpu_model ? cfg->cpu_model : "qemu64");
     savevm_fingerprint_add(sv, "smp", "%u", m->nr_vcpus);
+    /* the none machine may run with no accelerator: no KVM state */
     savevm_fingerprint_add(sv, "irqchip", "%s",
-                           m->kvm->irqchip == KVM_IRQCHIP_ON ? "on" : "split");
+                           !m->kvm                             ? "none"
+                           : m->kvm->irqchip == KVM_IRQCHIP_ON ? "on"
+                                                               : "split");
     for (guint i = 0; i < m->devices->len; i++) {
         struct device *d = g_ptr_array_index(m->devices, i);
         uint32_t instance = 0;
@@ -64,8 +68,11 @@ struct savevm *migration_registry(struct machine *m)
         savevm_register_ops(sv, "cpu", i, &x86_cpu_savevm_ops,
                             m->vcpus[i]->arch);
     }
-    savevm_register_ops(sv, "kvmclock", 0, &x86_kvmclock_savevm_ops, m->kvm);
-    if (m->kvm->irqchip == KVM_IRQCHIP_ON) {
+    if (m->kvm) {
+        savevm_register_ops(sv, "kvmclock", 0, &x86_kvmclock_savevm_ops,
+                            m->kvm);
+    }
+    if (m->kvm && m->kvm->irqchip == KVM_IRQCHIP_ON) {
         savevm_register_ops(sv, "kvm-irqchip", 0, &x86_kvm_irqchip_savevm_ops,
                             m->kvm);
     }
@@ -228,8 +235,19 @@ int migration_open_uri(struct machine *m, const char *uri, bool incoming,
     if (g_str_has_prefix(uri, "fd:")) {
         guint64 n;
 
-        /* A number; names given with getfd are not supported yet. */
         arg = uri + 3;
+        if (*arg && !g_ascii_isdigit(*arg)) {
+            /* a name given with getfd (libvirt's `getfd fdname=migrate` then
+             * `migrate fd:migrate`): the migration takes the fd and
+             * closes it when done, as QEMU does */
+            int fd = qmp_named_fd_take(m, arg, errp);
+
+            if (fd < 0) {
+                error_prepend(errp, "fd:%s: ", arg);
+            }
+            return fd;
+        }
+        /* a number: an fd inherited by vireo (-incoming fd:N) */
         if (!g_ascii_string_to_unsigned(arg, 10, 3, INT_MAX, &n, NULL) ||
             fcntl((int)n, F_GETFD) < 0) {
             error_setg(errp, "fd:%s: not an open file descriptor number", arg);

@@ -161,7 +161,7 @@ class VM:
     """
 
     def __init__(self, binary, bios, monitors=('qmp',), readline=(),
-                 extra=(), qemu=False, paused=True):
+                 extra=(), qemu=False, paused=True, pass_fds=()):
         self.dir = tempfile.mkdtemp(prefix='vireo-qmp-')
         self.socks = {}
         argv = [str(binary)]
@@ -196,6 +196,7 @@ class VM:
         self.argv = argv
         self.stderr_path = os.path.join(self.dir, 'stderr')
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     pass_fds=pass_fds,
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(self.stderr_path, 'wb'))
         self.clients = []

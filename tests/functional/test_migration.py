@@ -7,8 +7,14 @@ tests test-savevm and test-migration.
 The guest is tests/guest/hlt.bin (prints a line, then halts): the vCPU
 state after a restore must equal the state saved, compared through
 `info registers` (every register group goes through KVM on both sides).
+
+The `-machine none` tests at the end need no KVM: they run the QMP,
+fd-passing and stream paths libvirt's `virsh save`/`restore` use.
 """
+import json
 import os
+import socket
+import struct
 import time
 
 import pytest
@@ -98,3 +104,73 @@ def test_smm_option(make_vm):
         assert 'SMM not supported by this KVM' in on.stderr()
     else:
         assert on.qmp().ok('query-status')['status'] == 'prelaunch'
+
+
+def send_fd(q, fd, cmd, args, id):
+    """A command sent in the same sendmsg as an fd (SCM_RIGHTS), as
+    libvirt sends getfd."""
+    msg = (json.dumps({'execute': cmd, 'arguments': args, 'id': id}) +
+           '\r\n').encode()
+    q.sock.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                            struct.pack('i', fd))])
+    return q.reply(id)
+
+
+def test_none_save_restore_libvirt_way(none_vm, tmp_path):
+    """virsh save: getfd fdname=migrate, migrate fd:migrate (the fd is an
+    open file libvirt already wrote its header to); virsh restore:
+    -incoming defer, migrate-incoming fd:N on an inherited fd positioned
+    after that header."""
+    path = tmp_path / 'save.img'
+    header = b'LibvirtQemudSave' + b'\0' * 48
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, header)
+    a = none_vm()
+    qa = a.qmp()
+    qa.ok('migrate-set-capabilities',
+          {'capabilities': [{'capability': 'events', 'state': True}]})
+    assert send_fd(qa, fd, 'getfd', {'fdname': 'migrate'},
+                   'libvirt-1') == {'return': {}, 'id': 'libvirt-1'}
+    os.close(fd)
+    qa.ok('migrate', {'uri': 'fd:migrate'})
+    st = [qa.wait_event('MIGRATION')['data']['status'] for _ in range(3)]
+    assert st == ['setup', 'active', 'completed']
+    assert qa.ok('query-migrate')['status'] == 'completed'
+    assert qa.ok('query-status')['status'] == 'postmigrate'
+    # the name was used up: a second migrate cannot write to a closed fd
+    e = qa.cmd('migrate', {'uri': 'fd:migrate'})['error']
+    assert e['desc'] == ("fd:migrate: File descriptor named 'migrate' "
+                         "not found")
+    data = path.read_bytes()
+    assert data.startswith(header) and len(data) > len(header)
+
+    fd = os.open(path, os.O_RDONLY)
+    os.lseek(fd, len(header), os.SEEK_SET)
+    try:
+        b = none_vm(paused=True, extra=['-incoming', 'defer'],
+                    pass_fds=(fd,))
+        qb = b.qmp()
+        assert qb.ok('query-status')['status'] == 'inmigrate'
+        qb.ok('migrate-incoming', {'uri': 'fd:%d' % fd})
+        deadline = time.monotonic() + 10
+        while qb.ok('query-migrate').get('status') != 'completed':
+            assert time.monotonic() < deadline and b.alive()
+            time.sleep(0.05)
+        assert qb.ok('query-status')['status'] == 'paused'  # -S
+        qb.ok('cont')
+        assert qb.ok('query-status')['status'] == 'running'
+    finally:
+        os.close(fd)
+
+
+def test_none_restore_refuses_garbage(none_vm, tmp_path):
+    """A stream that is not vireo's is refused with the reason, and the
+    destination exits (QEMU's behaviour after a failed incoming load)."""
+    bad = tmp_path / 'bad'
+    bad.write_bytes(b'QEVM' + b'\xff' * 60)
+    b = none_vm(extra=['-incoming', 'defer'])
+    qb = b.qmp()
+    qb.cmd('migrate-incoming', {'uri': 'file:%s' % bad})
+    assert b.wait(10) == 1
+    assert 'load of migration failed' in b.stderr()
+    assert 'magic' in b.stderr()

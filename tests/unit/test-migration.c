@@ -336,6 +336,52 @@ static void test_tcp_stream(void)
     stream_between(uri);
 }
 
+/* libvirt's save: `getfd fdname=migrate` then `migrate fd:migrate`; its
+ * restore: an inherited fd, `migrate-incoming fd:N`. */
+static void test_named_fd(void)
+{
+    struct tmach *s = tm_new(), *d = tm_new();
+    g_autofree char *path = NULL, *in_uri = NULL;
+    g_autoptr(GByteArray) want = NULL, got = NULL;
+    enum savevm_ram_layout layout;
+    Error *err = NULL;
+    GPid child;
+    bool listening;
+    int fd = g_file_open_tmp("vireo-mig-XXXXXX", &path, NULL), got_fd;
+
+    g_assert_cmpint(fd, >=, 0);
+    unlink(path);
+    s->m->qmp_named_fds =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert(s->m->qmp_named_fds, g_strdup("migrate"),
+                        GINT_TO_POINTER(fd));
+    tm_scribble(s);
+    want = tm_state(s);
+    got_fd = migration_open_uri(s->m, "fd:migrate", false, &layout, &child,
+                                &listening, &err);
+    g_assert_null(err);
+    g_assert_cmpint(got_fd, ==, fd);
+    g_assert_cmpint(layout, ==, SAVEVM_RAM_STREAM);
+    /* taken: a second migrate cannot reuse (and later close) it */
+    g_assert_false(g_hash_table_contains(s->m->qmp_named_fds, "migrate"));
+    g_assert_true(migration_save_fd(s->m, fd, layout, NULL, &err));
+    g_assert_null(err);
+    g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
+    in_uri = g_strdup_printf("fd:%d", fd);
+    got_fd = migration_open_uri(d->m, in_uri, true, &layout, &child, &listening,
+                                &err);
+    g_assert_null(err);
+    g_assert_true(migration_load_fd(d->m, got_fd, &err));
+    g_assert_null(err);
+    close(fd);
+    got = tm_state(d);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    g_hash_table_destroy(s->m->qmp_named_fds);
+    s->m->qmp_named_fds = NULL;
+    tm_free(d);
+    tm_free(s);
+}
+
 static void test_uri_errors(void)
 {
     struct tmach *t = tm_new();
@@ -353,6 +399,13 @@ static void test_uri_errors(void)
                                        &listening, &err),
                     ==, -1);
     g_assert_nonnull(strstr(error_get_pretty(err), "fd:999"));
+    error_free(err), err = NULL;
+    /* a name that getfd never gave */
+    g_assert_cmpint(migration_open_uri(t->m, "fd:migrate", false, &layout,
+                                       &child, &listening, &err),
+                    ==, -1);
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "fd:migrate: File descriptor named 'migrate' not found");
     error_free(err), err = NULL;
     t->cfg.sandbox = true;
     g_assert_cmpint(migration_open_uri(t->m, "exec:cat > /dev/null", false,
@@ -557,6 +610,7 @@ int main(int argc, char **argv)
                     test_refused_other_config);
     g_test_add_func("/migration/unix-stream", test_unix_stream);
     g_test_add_func("/migration/tcp-stream", test_tcp_stream);
+    g_test_add_func("/migration/named-fd", test_named_fd);
     g_test_add_func("/migration/uri-errors", test_uri_errors);
     g_test_add_func("/migration/qmp-file", test_qmp_file);
     g_test_add_func("/migration/dest-gone", test_dest_gone);
