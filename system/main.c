@@ -208,7 +208,10 @@ static bool write_all(int fd, const char *buf, size_t len)
     return true;
 }
 
-static bool write_pidfile(const char *path, Error **errp)
+/* Writes and locks the pid file; *st is what was written (the file the
+ * exit path may remove: only that regular file, never a device such as
+ * "-pidfile /dev/zero", nor a file put in its place since). */
+static bool write_pidfile(const char *path, struct stat *out, Error **errp)
 {
     char buf[32];
     struct stat st = {0};
@@ -241,6 +244,7 @@ static bool write_pidfile(const char *path, Error **errp)
         return false;
     }
     /* The fd stays open (and locked) for the life of the process. */
+    *out = st;
     return true;
 }
 
@@ -253,6 +257,7 @@ int main(int argc, char **argv)
     int status = 1;
     int daemon_fd = -1;
     bool own_pidfile = false, started = false;
+    struct stat pid_st = {0}, now;
     sigset_t term;
 
     machine_config_init(&cfg);
@@ -300,7 +305,7 @@ int main(int argc, char **argv)
     term_signals(&term);
     pthread_sigmask(SIG_BLOCK, &term, NULL);
     if (cfg.pidfile) {
-        if (!write_pidfile(cfg.pidfile, &err)) {
+        if (!write_pidfile(cfg.pidfile, &pid_st, &err)) {
             error_report_err(err);
             daemonize_done(&daemon_fd, 1);
             goto done;
@@ -323,7 +328,9 @@ int main(int argc, char **argv)
     status = machine_run(m);
 done:
     machine_free(m);
-    if (own_pidfile) {
+    if (own_pidfile && S_ISREG(pid_st.st_mode) &&
+        stat(cfg.pidfile, &now) == 0 && now.st_dev == pid_st.st_dev &&
+        now.st_ino == pid_st.st_ino) {
         unlink(cfg.pidfile);
     }
     machine_config_clear(&cfg);

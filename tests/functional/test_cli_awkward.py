@@ -35,7 +35,7 @@ def options(vireo):
 
 
 def run(vireo, tmp, args):
-    argv = [vireo, '-machine', 'none', '-nodefaults', '-display', 'none',
+    argv = [vireo, '-machine', 'none,accel=kvm:tcg', '-nodefaults', '-display', 'none',
             '-serial', 'none', '-pidfile', os.path.join(tmp, 'pid')] + args
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -69,3 +69,33 @@ def test_awkward_option_values(vireo, tmp_path):
             rc, err = run(vireo, str(tmp_path), [opt])
             assert rc == 1 and 'requires an argument' in err, (opt, rc, err)
     assert tried > 400
+
+
+def test_pidfile_only_own_file_removed(vireo, tmp_path):
+    """The pid file is removed at exit only if it is the regular file
+    vireo wrote: `-pidfile /dev/zero` once made vireo unlink /dev/zero
+    (this test's first version found it).  A device node made in the
+    test's directory stands in for /dev/zero."""
+    pid = tmp_path / 'pid'
+    rc, err = run(vireo, str(tmp_path), ['-pidfile', str(pid)])
+    assert rc == 'running', err
+    assert not pid.exists()  # a regular file: removed at exit
+    if os.geteuid() == 0:
+        dev = tmp_path / 'zero'
+        os.mknod(dev, 0o666 | 0o020000, os.makedev(1, 5))
+        run(vireo, str(tmp_path), ['-pidfile', str(dev)])
+        assert dev.is_char_device()
+    # a file put in its place while vireo ran is someone else's
+    p = subprocess.Popen([vireo, '-machine', 'none,accel=kvm:tcg', '-nodefaults',
+                          '-display', 'none', '-pidfile', str(pid)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while not (pid.exists() and pid.read_text().strip()):
+        assert time.monotonic() < deadline and p.poll() is None
+        time.sleep(0.02)
+    pid.unlink()
+    pid.write_text('other\n')
+    p.terminate()
+    p.wait(10)
+    assert pid.read_text() == 'other\n'
