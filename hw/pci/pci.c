@@ -988,6 +988,9 @@ uint32_t pci_config_read(struct pci_device *pd, unsigned off, unsigned len)
         len > PCI_CONFIG_SIZE - off) {
         return 0xffffffffu;
     }
+    if (pd->ops && pd->ops->config_read) {
+        pd->ops->config_read(pd, off, len);
+    }
     for (unsigned i = 0; i < len; i++) {
         v |= (uint32_t)pd->config[off + i] << (8 * i);
     }

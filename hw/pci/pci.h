@@ -183,6 +183,10 @@ struct pci_id {
 struct pci_device_ops {
     /* A config write: [off, off+len) was written (masks applied). */
     void (*config_write)(struct pci_device *pd, unsigned off, unsigned len);
+    /* A config read of [off, off+len) is about to be answered from
+     * config[]: refresh those bytes first (virtio-pci's PCI_CFG window
+     * reads through to a BAR). */
+    void (*config_read)(struct pci_device *pd, unsigned off, unsigned len);
     /* MSI-X: vector's message or mask changed (route it again). */
     void (*msix_vector_changed)(struct pci_device *pd, unsigned vector);
     /* BAR `bar` was mapped at addr (mapped) or unmapped from it: where a
