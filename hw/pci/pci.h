@@ -295,8 +295,9 @@ void pci_set_irq(struct pci_device *pd, bool level);
 /* MSI with nvec (1, 2, 4.. 32) vectors, 64-bit, per-vector masking. */
 bool pci_msi_init(struct pci_device *pd, unsigned nvec, Error **errp);
 bool pci_msi_enabled(const struct pci_device *pd);
-/* MSI-X with nvec vectors; table at offset 0 and PBA after it in BAR
- * `bar` (a 32-bit memory BAR the core owns). */
+/* MSI-X with nvec vectors; table at offset 0 and PBA at 2 KiB (or after
+ * a bigger table), as QEMU's exclusive BAR, in BAR `bar` (a 32-bit memory
+ * BAR the core owns, 4 KiB or the next power of two). */
 bool pci_msix_init(struct pci_device *pd, unsigned nvec, unsigned bar,
                    Error **errp);
 bool pci_msix_enabled(const struct pci_device *pd);

@@ -328,6 +328,8 @@ static void test_capabilities(void)
     g_assert_cmphex(cfg_rd(&x, DEVFN, PCI_CAPABILITY_LIST, 1), ==, 0x98);
     g_assert_cmphex(cfg_rd(&x, DEVFN, 0x98, 4), ==, 0x00018411);
     g_assert_cmphex(cfg_rd(&x, DEVFN, 0x9c, 4), ==, VIRTIO_PCI_MSIX_BAR);
+    g_assert_cmphex(cfg_rd(&x, DEVFN, 0xa0, 4), ==,
+                    0x800 | VIRTIO_PCI_MSIX_BAR);
     for (unsigned i = 0; i < ARRAY_SIZE(caps); i++) {
         c = find_vcap(&x, caps[i].type);
         g_assert_cmphex(c, ==, caps[i].at);
