@@ -100,8 +100,12 @@ static uint16_t vpci_use_vector(struct virtio_pci_proxy *p, uint16_t val)
         return VIRTIO_PCI_NO_VECTOR;
     }
     if (p->use_irqfd && !p->irqfd_attached[val]) {
+        uint64_t stale;
+
         if (p->irqfds[val] < 0) {
             p->irqfds[val] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        } else if (read(p->irqfds[val], &stale, sizeof(stale)) < 0) {
+            /* EAGAIN: nothing left over from before a reset */
         }
         if (p->irqfds[val] >= 0 &&
             pci_msix_set_irqfd(pd, val, p->irqfds[val], &err)) {
@@ -756,6 +760,24 @@ static bool vpci_check_props(struct virtio_pci_proxy *p, Error **errp)
     return true;
 }
 
+/* The PCIe capability (endpoint) and a PCI PM capability (version 3, D0
+ * and D3hot in PMCSR's state field), QEMU's first two behind a port. */
+static bool vpci_express_init(struct pci_device *pd, Error **errp)
+{
+    uint8_t pm;
+
+    if (!pci_express_init(pd, PCI_EXP_TYPE_ENDPOINT, -1, errp)) {
+        return false;
+    }
+    pm = pci_add_capability(pd, PCI_CAP_ID_PM, VIRTIO_PCI_PM_SIZE, errp);
+    if (!pm) {
+        return false;
+    }
+    st_le16(pd->config + pm + VIRTIO_PCI_PM_PMC, 0x0003);
+    st_le16(pd->wmask + pm + VIRTIO_PCI_PM_CTRL, 0x0003);
+    return true;
+}
+
 /* BAR 4 and its capabilities, MSI-X in BAR 1, the PCI_CFG window. */
 static bool vpci_layout(struct virtio_pci_proxy *p, Error **errp)
 {
@@ -767,6 +789,11 @@ static bool vpci_layout(struct virtio_pci_proxy *p, Error **errp)
     if (nvec > PCI_MSIX_MAX_VECTORS) {
         error_setg(errp, "%s: %u queues need more than %u MSI-X vectors",
                    vpci_name(p), p->vdev->num_queues, PCI_MSIX_MAX_VECTORS);
+        return false;
+    }
+    /* below a PCIe port: a PCIe endpoint with power management, as QEMU
+     * makes it there (on pcie.0 it is a conventional function) */
+    if (pd->bus->bridge && !vpci_express_init(pd, errp)) {
         return false;
     }
     if (!pci_register_bar(pd, VIRTIO_PCI_MODERN_BAR, PCI_BAR_MEM64_PREF,

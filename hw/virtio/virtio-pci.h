@@ -40,6 +40,11 @@
 #define VIRTIO_PCI_CFG_CAP_DATA 16
 #define VIRTIO_PCI_CAP_EXT_SIZE 20
 
+/* PCI Power Management capability (PCI PM 1.2 ch. 3), behind a port. */
+#define VIRTIO_PCI_PM_PMC 2
+#define VIRTIO_PCI_PM_CTRL 4
+#define VIRTIO_PCI_PM_SIZE 8
+
 /* BAR 4 layout (QEMU's): one 4 KiB area per structure. */
 #define VIRTIO_PCI_MODERN_BAR 4
 #define VIRTIO_PCI_MSIX_BAR 1

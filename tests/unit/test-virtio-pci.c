@@ -43,7 +43,7 @@ struct fx {
     struct virtio_pci_proxy *p;
 };
 
-static void fx_init(struct fx *x, const char *dev_text)
+static void fx_init_if(struct fx *x, const char *dev_text, const char *iface)
 {
     Error *err = NULL;
     g_autofree uint8_t *img = g_malloc(128 * KiB);
@@ -70,7 +70,7 @@ static void fx_init(struct fx *x, const char *dev_text)
     x->cfg.ram_size = 256 * MiB;
     x->cfg.bios = g_strdup(x->bios);
     x->cfg.sandbox = false;
-    drive = g_strdup_printf("file=%s,format=raw,if=none,id=d0", x->image);
+    drive = g_strdup_printf("file=%s,format=raw,if=%s,id=d0", x->image, iface);
     g_assert_true(machine_config_add_drive(&x->cfg, drive, &err));
     x->m.cfg = &x->cfg;
     x->m.type = machine_type_find("q35");
@@ -101,6 +101,11 @@ static void fx_init(struct fx *x, const char *dev_text)
         }
         x->p = (struct virtio_pci_proxy *)d;
     }
+}
+
+static void fx_init(struct fx *x, const char *dev_text)
+{
+    fx_init_if(x, dev_text, "none");
 }
 
 static void fx_clear(struct fx *x)
@@ -666,6 +671,54 @@ static void test_errors(void)
     fx_clear(&x);
 }
 
+/* -drive if=virtio on q35: the board's virtio-blk-pci in the first free
+ * slot of pcie.0 */
+static void test_if_virtio(void)
+{
+    struct fx x;
+    Error *err = NULL;
+    struct pci_device *pd;
+
+    fx_init_if(&x, NULL, "virtio");
+    g_assert_true(machine_create_drive_devices(&x.m, &err));
+    g_assert_null(err);
+    pd = g_ptr_array_index(x.m.devices, x.m.devices->len - 1);
+    g_assert_cmpstr(pd->dev.cls->name, ==, "virtio-blk-pci");
+    g_assert_cmphex(cfg_rd(&x, pd->devfn, 0, 4), ==, 0x10421af4);
+    g_assert_cmpuint(PCI_SLOT(pd->devfn), >, 0);
+    fx_clear(&x);
+}
+
+/* Behind a root port: PCIe endpoint and PM first, the virtio
+ * capabilities after them at QEMU's offsets. */
+static void test_behind_port(void)
+{
+    struct fx x;
+    Error *err = NULL;
+    struct device_opts *o;
+    struct pci_device *pd;
+
+    fx_init(&x, NULL);
+    o = device_opts_parse("pcie-root-port,id=rp,chassis=1,addr=2", &err);
+    g_assert_nonnull(device_create_opts(&x.m, o, &err));
+    device_opts_free(o);
+    o = device_opts_parse("virtio-blk-pci,drive=d0,bus=rp", &err);
+    pd = (struct pci_device *)device_create_opts(&x.m, o, &err);
+    device_opts_free(o);
+    g_assert_nonnull(pd);
+    g_assert_cmphex(pd->config[0x40], ==, PCI_CAP_ID_EXP);
+    g_assert_cmphex(pd->config[0x41], ==, 0);
+    g_assert_cmphex(ld_le16(pd->config + 0x42) >> 4 & 0xf, ==,
+                    PCI_EXP_TYPE_ENDPOINT);
+    g_assert_cmphex(pd->config[0x7c], ==, PCI_CAP_ID_PM);
+    g_assert_cmphex(pd->config[0x7d], ==, 0x40);
+    g_assert_cmphex(pd->config[0x84 + 3], ==, VIRTIO_PCI_CAP_COMMON_CFG);
+    g_assert_cmphex(pd->config[0x85], ==, 0x7c);
+    g_assert_cmphex(pd->config[PCI_CAPABILITY_LIST], ==, 0xdc);
+    g_assert_cmphex(pd->config[0xdc], ==, PCI_CAP_ID_MSIX);
+    fx_clear(&x);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -675,5 +728,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-pci/bar-move", test_bar_move);
     g_test_add_func("/virtio-pci/hostile", test_hostile);
     g_test_add_func("/virtio-pci/errors", test_errors);
+    g_test_add_func("/virtio-pci/if-virtio", test_if_virtio);
+    g_test_add_func("/virtio-pci/behind-port", test_behind_port);
     return g_test_run();
 }
