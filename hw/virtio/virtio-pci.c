@@ -102,13 +102,12 @@ static uint16_t vpci_use_vector(struct virtio_pci_proxy *p, uint16_t val)
     if (p->use_irqfd && !p->irqfd_attached[val]) {
         uint64_t stale;
 
-        if (p->irqfds[val] < 0) {
-            p->irqfds[val] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        } else if (read(p->irqfds[val], &stale, sizeof(stale)) < 0) {
-            /* EAGAIN: nothing left over from before a reset */
+        /* the eventfds exist from realize: a vCPU thread may not create
+         * one (seccomp); drain what a use before a reset left */
+        if (read(p->irqfds[val], &stale, sizeof(stale)) < 0) {
+            /* EAGAIN: nothing pending */
         }
-        if (p->irqfds[val] >= 0 &&
-            pci_msix_set_irqfd(pd, val, p->irqfds[val], &err)) {
+        if (pci_msix_set_irqfd(pd, val, p->irqfds[val], &err)) {
             p->irqfd_attached[val] = true;
         } else {
             /* the slow path still works: pci_msi_notify */
@@ -870,6 +869,14 @@ bool virtio_pci_proxy_realize(struct device *dev, struct machine *m,
         p->irqfd_attached = g_new0(bool, p->pci.msix_nvec);
         for (unsigned v = 0; v < p->pci.msix_nvec; v++) {
             p->irqfds[v] = -1;
+        }
+        for (unsigned v = 0; v < p->pci.msix_nvec; v++) {
+            p->irqfds[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            if (p->irqfds[v] < 0) {
+                error_setg_errno(errp, errno, "%s: eventfd", vpci_name(p));
+                virtio_pci_proxy_unrealize(dev);
+                return false;
+            }
         }
     }
     if (mc->start) {
