@@ -24,6 +24,8 @@ extern const struct device_class q35_host_class;
 extern const struct device_class mch_class;
 extern const struct device_class pcie_root_port_class;
 extern const struct device_class ich9_lpc_class;
+/* --- virtio-pci --- */
+extern const struct device_class virtio_blk_pci_class;
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
@@ -44,5 +46,7 @@ const struct device_class *const device_classes[] = {
     &mch_class,
     &pcie_root_port_class,
     &ich9_lpc_class,
+    /* --- virtio-pci --- */
+    &virtio_blk_pci_class,
     NULL,
 };

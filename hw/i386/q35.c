@@ -106,5 +106,6 @@ const struct machine_type q35_machine_type = {
     .reset = x86_boot_reset,
     .boot_cpu_state = q35_boot_cpu_state,
     .power_button = q35_power_button,
+    .virtio_blk_driver = "virtio-blk-pci",
     .free = x86_boot_free,
 };

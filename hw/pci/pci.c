@@ -880,7 +880,9 @@ bool pci_msix_init(struct pci_device *pd, unsigned nvec, unsigned bar,
         return false;
     }
     table = (uint64_t)nvec * PCI_MSIX_ENTRY_SIZE;
-    pba = ALIGN_UP(table, 8ULL);
+    /* QEMU's exclusive MSI-X BAR: the PBA in the upper half of 4 KiB, or
+     * right after a table that does not fit in the lower half */
+    pba = MAX(table, 2048ULL);
     while (size < pba + ALIGN_UP((nvec + 7) / 8, 8u)) {
         size <<= 1;
     }
@@ -987,6 +989,9 @@ uint32_t pci_config_read(struct pci_device *pd, unsigned off, unsigned len)
     if ((len != 1 && len != 2 && len != 4) || off >= PCI_CONFIG_SIZE ||
         len > PCI_CONFIG_SIZE - off) {
         return 0xffffffffu;
+    }
+    if (pd->ops && pd->ops->config_read) {
+        pd->ops->config_read(pd, off, len);
     }
     for (unsigned i = 0; i < len; i++) {
         v |= (uint32_t)pd->config[off + i] << (8 * i);

@@ -183,6 +183,10 @@ struct pci_id {
 struct pci_device_ops {
     /* A config write: [off, off+len) was written (masks applied). */
     void (*config_write)(struct pci_device *pd, unsigned off, unsigned len);
+    /* A config read of [off, off+len) is about to be answered from
+     * config[]: refresh those bytes first (virtio-pci's PCI_CFG window
+     * reads through to a BAR). */
+    void (*config_read)(struct pci_device *pd, unsigned off, unsigned len);
     /* MSI-X: vector's message or mask changed (route it again). */
     void (*msix_vector_changed)(struct pci_device *pd, unsigned vector);
     /* BAR `bar` was mapped at addr (mapped) or unmapped from it: where a
@@ -291,8 +295,9 @@ void pci_set_irq(struct pci_device *pd, bool level);
 /* MSI with nvec (1, 2, 4.. 32) vectors, 64-bit, per-vector masking. */
 bool pci_msi_init(struct pci_device *pd, unsigned nvec, Error **errp);
 bool pci_msi_enabled(const struct pci_device *pd);
-/* MSI-X with nvec vectors; table at offset 0 and PBA after it in BAR
- * `bar` (a 32-bit memory BAR the core owns). */
+/* MSI-X with nvec vectors; table at offset 0 and PBA at 2 KiB (or after
+ * a bigger table), as QEMU's exclusive BAR, in BAR `bar` (a 32-bit memory
+ * BAR the core owns, 4 KiB or the next power of two). */
 bool pci_msix_init(struct pci_device *pd, unsigned nvec, unsigned bar,
                    Error **errp);
 bool pci_msix_enabled(const struct pci_device *pd);

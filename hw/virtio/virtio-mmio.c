@@ -426,14 +426,10 @@ void virtio_mmio_proxy_unrealize(struct device *dev)
 void virtio_mmio_proxy_reset(struct device *dev)
 {
     struct virtio_mmio_proxy *p = (struct virtio_mmio_proxy *)dev;
-    const struct virtio_model_class *mc = virtio_binding_of(dev)->model;
 
     if (!p->vdev) {
         return;
     }
-    virtio_reset(p->vdev);
-    if (mc->reset) {
-        mc->reset(virtio_model_of(dev));
-    }
+    virtio_model_reset(dev, p->vdev);
     virtio_mmio_reset(&p->t);
 }

@@ -75,4 +75,17 @@ static inline void *virtio_model_of(struct device *dev)
     return (char *)dev + virtio_binding_of(dev)->model_offset;
 }
 
+/* A pair's device reset: the core's (queues, status, features) and the
+ * model's own; the transport then resets its registers. */
+static inline void virtio_model_reset(struct device *dev,
+                                      struct virtio_dev *vdev)
+{
+    const struct virtio_model_class *mc = virtio_binding_of(dev)->model;
+
+    virtio_reset(vdev);
+    if (mc->reset) {
+        mc->reset(virtio_model_of(dev));
+    }
+}
+
 #endif

@@ -49,7 +49,7 @@ def test_duplicate_and_no_bus(vireo, image):
              '-drive', 'file=%s,if=none,id=virtio0,readonly=on' % image])
     assert r.returncode == 1
     assert "Duplicate ID 'virtio0' for drive" in r.stderr
-    r = run([vireo, '-M', 'q35', '-drive', 'file=%s,if=virtio' % image])
+    r = run([vireo, '-M', 'none', '-drive', 'file=%s,if=virtio' % image])
     assert r.returncode == 1
     assert 'has no virtio bus' in r.stderr
 

@@ -145,10 +145,9 @@ def test_probe_answers(none_vm):
               'memory-backend-file', 'microvm-machine', 'none-machine',
               'qemu64-x86_64-cpu'):
         assert t in types, t
-    # the virtio devices that exist, and no virtio-pci ones yet
+    # the virtio devices that exist, on both transports
     assert 'virtio-blk-device' in types
-    assert not any(t.startswith('virtio-') and t.endswith('-pci')
-                   for t in types)
+    assert 'virtio-blk-pci' in types
     # abstract types only on request, flagged
     abstract = q.ok('qom-list-types', {'abstract': True})
     assert {'name': 'device', 'abstract': True, 'parent': 'object'} in abstract
@@ -183,7 +182,7 @@ def test_device_and_qom_properties(none_vm):
                                         {'typename': 'isa-serial'})}
     assert props['chardev']['type'] == 'chardev'
     assert 'type' not in props
-    r = q.cmd('device-list-properties', {'typename': 'virtio-blk-pci'})
+    r = q.cmd('device-list-properties', {'typename': 'virtio-blk-ccw'})
     assert r['error']['class'] == 'DeviceNotFound'
     r = q.cmd('device-list-properties', {'typename': 'secret'})
     assert r['error']['class'] == 'GenericError'

@@ -255,10 +255,11 @@ static void test_capabilities(void)
                      t->pci.msix_cap);
     g_assert_cmpuint(cfg_rd(&x, 0, SLOT3, t->pci.msix_cap + 1, 1), ==,
                      t->pci.msi_cap);
-    /* MSI-X: 4 vectors, table at 0 and PBA after it, both in BAR3 */
+    /* MSI-X: 4 vectors, table at 0 and PBA at 2 KiB (QEMU's), in BAR3 */
     g_assert_cmphex(cfg_rd(&x, 0, SLOT3, t->pci.msix_cap + 2, 2), ==, 3);
     g_assert_cmphex(cfg_rd(&x, 0, SLOT3, t->pci.msix_cap + 4, 4), ==, 3);
-    g_assert_cmphex(cfg_rd(&x, 0, SLOT3, t->pci.msix_cap + 8, 4), ==, 64 | 3);
+    g_assert_cmphex(cfg_rd(&x, 0, SLOT3, t->pci.msix_cap + 8, 4), ==,
+                    0x800 | 3);
     fx_clear(&x);
 }
 
@@ -293,14 +294,14 @@ static void test_msix(void)
     /* masked: pending bit, nothing sent */
     g_assert_true(pci_msi_notify(&t->pci, 1));
     g_assert_cmpuint(x.rec.msgs->len, ==, 0);
-    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0x2);
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x800, 4), ==, 0x2);
     /* unmasking delivers it and clears the bit */
     mmio_wr(&x, MSIX_BAR + 16 + 12, 0, 4);
     g_assert_cmpuint(x.rec.msgs->len, ==, 1);
     msg = last_msg(&x);
     g_assert_cmphex(msg.addr, ==, 0xfee01000);
     g_assert_cmphex(msg.data, ==, 0x4041);
-    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0);
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x800, 4), ==, 0);
     /* unmasked: straight through; a 64-bit table write too */
     mmio_wr(&x, MSIX_BAR + 16, 0xfee02000, 8);
     g_assert_true(pci_msi_notify(&t->pci, 1));
@@ -311,7 +312,7 @@ static void test_msix(void)
            2);
     g_assert_true(pci_msi_notify(&t->pci, 1));
     g_assert_cmpuint(x.rec.msgs->len, ==, 2);
-    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0x2);
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x800, 4), ==, 0x2);
     cfg_wr(&x, 0, SLOT3, c + 2, PCI_MSIX_FLAGS_ENABLE, 2);
     g_assert_cmpuint(x.rec.msgs->len, ==, 3);
     /* bus mastering off: the message cannot be sent */
@@ -323,8 +324,8 @@ static void test_msix(void)
     /* out of range vectors and accesses */
     g_assert_false(pci_msi_notify(&t->pci, 4));
     g_assert_false(pci_msi_notify(&t->pci, 1000000));
-    mmio_wr(&x, MSIX_BAR + 64, 0xffffffff, 4); /* PBA is read-only */
-    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0);
+    mmio_wr(&x, MSIX_BAR + 0x800, 0xffffffff, 4); /* PBA is read-only */
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x800, 4), ==, 0);
     mmio_wr(&x, MSIX_BAR + 0xff8, 0xffffffff, 8);
     g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0xff8, 8), ==, 0);
     g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x1000, 4), ==, 0xffffffff);
@@ -414,14 +415,14 @@ static void test_msix_irqfd(void)
     g_assert_cmpint(f.binds, ==, 0); /* vector still masked */
     /* signalled while masked: the PBA shows it, nothing consumed */
     g_assert_cmpint(write(efd, &one, 8), ==, 8);
-    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0x4);
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x800, 4), ==, 0x4);
     /* unmask: a route with the message, the eventfd bound */
     mmio_wr(&x, MSIX_BAR + 32 + 12, 0, 4);
     g_assert_cmpint(f.routes, ==, 1);
     g_assert_cmpint(f.binds, ==, 1);
     g_assert_cmpint(f.bound_fd, ==, efd);
     g_assert_cmphex(f.last.data, ==, 0x4051);
-    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 64, 4), ==, 0);
+    g_assert_cmphex(mmio_rd(&x, MSIX_BAR + 0x800, 4), ==, 0);
     /* the guest retargets the vector: the route follows */
     mmio_wr(&x, MSIX_BAR + 32 + 8, 0x4052, 4);
     g_assert_cmpint(f.updates, >=, 1);
