@@ -215,6 +215,20 @@ void virtio_queue_set_addr(struct virtio_dev *vdev, unsigned q, uint64_t desc,
 /* Enabling checks the ring: size a power of 2, addresses aligned and every
  * ring inside guest RAM; a bad ring marks the device broken. */
 void virtio_queue_set_ready(struct virtio_dev *vdev, unsigned q, bool ready);
+/* The host views of a queue's rings. */
+struct virtq_rings {
+    struct virtq_desc *desc;
+    uint16_t *avail, *used;
+    struct virtq_packed_desc *pdesc;
+    uint16_t *driver_event, *device_event;
+};
+/* What enabling checks, for enabling and for a loaded state alike: the
+ * size (split: a power of 2), the alignment, and every ring of vq (as
+ * `packed` or split) inside guest RAM; fills r, or fails naming the queue
+ * and the reason (r all NULL). */
+bool virtq_map_rings(struct virtio_dev *vdev, const struct virtqueue *vq,
+                     bool packed, struct virtq_rings *r, Error **errp);
+void virtq_set_rings(struct virtqueue *vq, const struct virtq_rings *r);
 /* The driver kicked queue q. */
 void virtio_queue_notify(struct virtio_dev *vdev, unsigned q);
 /* Device config space: 1, 2, 4 or 8 byte accesses (little-endian);
