@@ -32,7 +32,7 @@ static const char *type_name(enum vmstate_type t)
     case VMS_T_STRUCT_PTR: /* the same on the wire */
         return "struct";
     case VMS_T_VARRAY:
-        return "u32 count, then struct[count]";
+        return "varray"; /* u32 count, then the structs */
     default:
         return "?";
     }

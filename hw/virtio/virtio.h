@@ -175,6 +175,9 @@ struct virtio_dev {
     uint8_t isr; /* bit 0 queue, bit 1 config; the transport clears it */
     uint32_t config_generation;
     bool broken; /* a ring was malformed; nothing more until reset */
+    /* migration: host_features as saved (virtio-vmstate.c); a load
+     * refuses a driver's choice the device here does not offer */
+    uint64_t saved_host_features;
     unsigned num_queues;
     struct virtqueue *vqs;
     uint8_t *config; /* config_size bytes */
@@ -267,6 +270,22 @@ void virtq_notify(struct virtqueue *vq);
  * (virtq_empty) and does not miss a buffer made available meanwhile. */
 void virtq_set_notification(struct virtqueue *vq, bool enable);
 bool virtq_empty(struct virtqueue *vq);
+
+/* ---- migration (virtio-vmstate.c) ----------------------------------- */
+
+struct vmstate_desc;
+/* The core's state: status, both feature sets, ISR, config generation,
+ * broken, and every queue (size, enable, layout, ring addresses, indices,
+ * wrap counters, interrupt suppression state, MSI-X vector).  Its
+ * pre_save refuses a device with requests in flight (the transport has
+ * the model complete them first: virtio_model_class.drain); its post_load
+ * checks everything, rings against guest RAM as enabling does, and
+ * changes nothing: the transport's outermost post_load calls
+ * virtio_load_finish once nothing can refuse any more. */
+extern const struct vmstate_desc virtio_core_vmsd;
+/* Puts a loaded (checked) state to work: the host views of the enabled
+ * rings re-derived from their addresses, nothing in flight. */
+void virtio_load_finish(struct virtio_dev *vdev);
 
 /* Copies between an iovec list and a flat buffer starting at `off`;
  * returns the bytes copied (short at the end of the list). */
