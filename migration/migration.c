@@ -5,7 +5,10 @@
  *
  * Order of a save: every vCPU is paused (out of KVM_RUN, an owed I/O
  * completed: accel/kvm/vcpu.c) and its pending reset settled, then the
- * devices are saved under their locks, the vCPUs, the clock, RAM.  A load
+ * devices are saved under their locks, the vCPUs, the clock, RAM.  A
+ * device with I/O in flight finishes it in its vmsd pre_save, under its
+ * lock and before RAM is written (virtio: virtio_model_pre_save), so the
+ * stream holds no half-done request and RAM has the results.  A load
  * reads and checks the whole stream before it applies anything
  * (savevm.c); the vCPU states then go to KVM whole, in KVM's order, at the
  * vCPU threads' next put, in place of the reset they had pending.

@@ -29,7 +29,10 @@ static const char *type_name(enum vmstate_type t)
     case VMS_T_BUFFER:
         return "buffer";
     case VMS_T_STRUCT:
+    case VMS_T_STRUCT_PTR: /* the same on the wire */
         return "struct";
+    case VMS_T_VARRAY:
+        return "varray"; /* u32 count, then the structs */
     default:
         return "?";
     }
@@ -71,6 +74,13 @@ static void dump_desc(GString *o, const struct vmstate_desc *d, unsigned lvl)
     g_string_append(o, "\"fields\": [");
     for (const struct vmstate_field *f = d->fields; f && f->type != VMS_T_END;
          f++) {
+        const struct vmstate_desc *sd = f->vmsd_ref ? *f->vmsd_ref : f->vmsd;
+        bool is_struct = f->type == VMS_T_STRUCT ||
+                         f->type == VMS_T_STRUCT_PTR || f->type == VMS_T_VARRAY;
+
+        if (is_struct && !sd) {
+            continue; /* a model without state: nothing on the wire */
+        }
         g_string_append(o, first ? "\n" : ",\n");
         first = false;
         indent(o, lvl + 2);
@@ -78,15 +88,15 @@ static void dump_desc(GString *o, const struct vmstate_desc *d, unsigned lvl)
         str(o, f->name);
         g_string_append_printf(o, ", \"type\": \"%s\"", type_name(f->type));
         /* a struct's wire size is its description's, not its C size */
-        if (f->type != VMS_T_STRUCT) {
+        if (!is_struct) {
             g_string_append_printf(o, ", \"size\": %zu", f->size);
         }
         if (f->count != 1) {
             g_string_append_printf(o, ", \"count\": %zu", f->count);
         }
-        if (f->type == VMS_T_STRUCT && f->vmsd) {
+        if (is_struct) {
             g_string_append(o, ", \"struct\": ");
-            dump_desc(o, f->vmsd, lvl + 2);
+            dump_desc(o, sd, lvl + 2);
         }
         g_string_append_c(o, '}');
     }

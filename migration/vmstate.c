@@ -2,9 +2,10 @@
 /*
  * vmstate.c: the engine behind vmstate.h.  A section body is the fields in
  * table order, each element little-endian at its declared size (bool: one
- * byte, 0 or 1; buffer: raw bytes; struct: a nested body), then the
- * subsections whose needed() says yes, each as tag 0x01, u8 name length,
- * name, u32 body length, body; then tag 0x00.
+ * byte, 0 or 1; buffer: raw bytes; struct, or the struct a pointer member
+ * points to: a nested body; variable array: u32 count, then that many
+ * nested bodies), then the subsections whose needed() says yes, each as
+ * tag 0x01, u8 name length, name, u32 body length, body; then tag 0x00.
  *
  * Loading treats the stream as hostile.  A first pass walks it without
  * writing anything (lengths, tags, names, bool values); a second pass
@@ -56,12 +57,29 @@ static unsigned type_width(enum vmstate_type t)
 static const char *type_name(enum vmstate_type t)
 {
     static const char *const names[] = {
-        [VMS_T_END] = "end",       [VMS_T_U8] = "u8",
-        [VMS_T_U16] = "u16",       [VMS_T_U32] = "u32",
-        [VMS_T_U64] = "u64",       [VMS_T_BOOL] = "bool",
-        [VMS_T_BUFFER] = "buffer", [VMS_T_STRUCT] = "struct",
+        [VMS_T_END] = "end",
+        [VMS_T_U8] = "u8",
+        [VMS_T_U16] = "u16",
+        [VMS_T_U32] = "u32",
+        [VMS_T_U64] = "u64",
+        [VMS_T_BOOL] = "bool",
+        [VMS_T_BUFFER] = "buffer",
+        [VMS_T_STRUCT] = "struct",
+        [VMS_T_STRUCT_PTR] = "struct-ptr",
+        [VMS_T_VARRAY] = "varray",
     };
     return (unsigned)t < ARRAY_SIZE(names) && names[t] ? names[t] : "?";
+}
+
+static bool is_struct(enum vmstate_type t)
+{
+    return t == VMS_T_STRUCT || t == VMS_T_STRUCT_PTR || t == VMS_T_VARRAY;
+}
+
+/* A struct field's description (NULL: a model without state). */
+static const struct vmstate_desc *field_vmsd(const struct vmstate_field *f)
+{
+    return f->vmsd_ref ? *f->vmsd_ref : f->vmsd;
 }
 
 /* Checks a table entry against itself (a programming error, not the
@@ -83,12 +101,18 @@ static bool field_check(const struct vmstate_desc *d,
                    d->name, f->name, type_name(f->type), f->size);
         return false;
     }
-    if (f->type == VMS_T_STRUCT && !f->vmsd) {
+    if (is_struct(f->type) && !f->vmsd && !f->vmsd_ref) {
         error_setg(errp, "vmstate '%s': struct field '%s' has no description",
                    d->name, f->name);
         return false;
     }
-    if (!w && f->type != VMS_T_BUFFER && f->type != VMS_T_STRUCT) {
+    if ((f->type == VMS_T_STRUCT_PTR || f->type == VMS_T_VARRAY) &&
+        (f->count != 1 || f->vmsd_ref || !f->size)) {
+        error_setg(errp, "vmstate '%s': pointer field '%s' is malformed",
+                   d->name, f->name);
+        return false;
+    }
+    if (!w && f->type != VMS_T_BUFFER && !is_struct(f->type)) {
         error_setg(errp, "vmstate '%s': field '%s' has unknown type %d",
                    d->name, f->name, (int)f->type);
         return false;
@@ -152,6 +176,49 @@ static void put_le(GByteArray *out, uint64_t v, unsigned w)
 static bool save_body(struct vms_saver *s, const struct vmstate_desc *d,
                       uint8_t *base, unsigned depth, Error **errp);
 
+/* The object a pointer member points to (NULL when there is none). */
+static uint8_t *pointee(const struct vmstate_field *f, uint8_t *base)
+{
+    uint8_t *p;
+
+    memcpy(&p, base + f->offset, sizeof(p));
+    return p;
+}
+
+static unsigned varray_len(const struct vmstate_field *f, uint8_t *base)
+{
+    unsigned n;
+
+    memcpy(&n, base + f->count_offset, sizeof(n));
+    return n;
+}
+
+/* VMS_T_STRUCT_PTR and VMS_T_VARRAY. */
+static bool save_pointed(struct vms_saver *s, const struct vmstate_desc *d,
+                         const struct vmstate_field *f, uint8_t *base,
+                         unsigned depth, Error **errp)
+{
+    uint8_t *p = pointee(f, base);
+    unsigned n = 1;
+
+    if (f->type == VMS_T_VARRAY) {
+        n = varray_len(f, base);
+        put_le(s->out, n, 4);
+    }
+    if (!p && n) {
+        error_setg(errp, "vmstate '%s': '%s' points to nothing", d->name,
+                   f->name);
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (!save_body(s, f->vmsd, p + (size_t)i * f->size, depth + 1, errp)) {
+            error_prepend(errp, "'%s'.'%s'[%u]: ", d->name, f->name, i);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool save_field(struct vms_saver *s, const struct vmstate_desc *d,
                        const struct vmstate_field *f, uint8_t *base,
                        unsigned depth, Error **errp)
@@ -161,12 +228,18 @@ static bool save_field(struct vms_saver *s, const struct vmstate_desc *d,
     if (!field_check(d, f, errp)) {
         return false;
     }
+    if (f->type == VMS_T_STRUCT_PTR || f->type == VMS_T_VARRAY) {
+        return save_pointed(s, d, f, base, depth, errp);
+    }
+    if (f->type == VMS_T_STRUCT && !field_vmsd(f)) {
+        return true; /* nothing to carry */
+    }
     for (size_t i = 0; i < f->count; i++) {
         uint8_t *p = base + f->offset + i * f->size;
         if (f->type == VMS_T_BUFFER) {
             g_byte_array_append(s->out, p, f->size);
         } else if (f->type == VMS_T_STRUCT) {
-            if (!save_body(s, f->vmsd, p, depth + 1, errp)) {
+            if (!save_body(s, field_vmsd(f), p, depth + 1, errp)) {
                 error_prepend(errp, "'%s'.'%s': ", d->name, f->name);
                 return false;
             }
@@ -189,9 +262,14 @@ static bool save_body(struct vms_saver *s, const struct vmstate_desc *d,
         return false;
     }
     if (!s->all_subsections && d->pre_save) {
-        int r = d->pre_save(base);
-        if (r < 0) {
-            error_setg(errp, "vmstate '%s': pre_save failed (%d)", d->name, r);
+        Error *err = NULL;
+
+        if (!d->pre_save(base, &err)) {
+            if (!err) {
+                error_setg(&err, "pre_save refused to save the state");
+            }
+            error_prepend(&err, "vmstate '%s': ", d->name);
+            error_propagate(errp, err);
             return false;
         }
     }
@@ -276,6 +354,47 @@ static const uint8_t *take(struct vms_loader *l, size_t n, const char *sect,
 static bool load_body(struct vms_loader *l, const struct vmstate_desc *d,
                       uint8_t *base, unsigned depth, Error **errp);
 
+/* VMS_T_STRUCT_PTR and VMS_T_VARRAY; base is NULL in vmstate_check. */
+static bool load_pointed(struct vms_loader *l, const struct vmstate_desc *d,
+                         const struct vmstate_field *f, uint8_t *base,
+                         unsigned depth, Error **errp)
+{
+    uint8_t *p = base ? pointee(f, base) : NULL;
+    uint32_t n = 1;
+
+    if (f->type == VMS_T_VARRAY) {
+        const uint8_t *src = take(l, 4, d->name, f->name, errp);
+
+        if (!src) {
+            return false;
+        }
+        n = le_load(src, 4);
+        if (base && n != varray_len(f, base)) {
+            error_setg(errp,
+                       "vmstate '%s': '%s': the stream has %" PRIu32
+                       " elements, this device %u",
+                       d->name, f->name, n, varray_len(f, base));
+            return false;
+        }
+    }
+    if (base && !p && n) {
+        error_setg(errp, "vmstate '%s': '%s' points to nothing", d->name,
+                   f->name);
+        return false;
+    }
+    /* Without an object the count is the stream's: each body takes at
+     * least its end tag, so the loop ends with the stream. */
+    for (uint32_t i = 0; i < n; i++) {
+        if (!load_body(l, f->vmsd, p ? p + (size_t)i * f->size : NULL,
+                       depth + 1, errp)) {
+            error_prepend(errp, "'%s'.'%s'[%" PRIu32 "]: ", d->name, f->name,
+                          i);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool load_field(struct vms_loader *l, const struct vmstate_desc *d,
                        const struct vmstate_field *f, uint8_t *base,
                        unsigned depth, Error **errp)
@@ -285,13 +404,19 @@ static bool load_field(struct vms_loader *l, const struct vmstate_desc *d,
     if (!field_check(d, f, errp)) {
         return false;
     }
+    if (f->type == VMS_T_STRUCT_PTR || f->type == VMS_T_VARRAY) {
+        return load_pointed(l, d, f, base, depth, errp);
+    }
+    if (f->type == VMS_T_STRUCT && !field_vmsd(f)) {
+        return true; /* nothing on the wire */
+    }
     for (size_t i = 0; i < f->count; i++) {
         /* validate-only passes may have no object (vmstate_check) */
         uint8_t *p = base ? base + f->offset + i * f->size : NULL;
         const uint8_t *src;
 
         if (f->type == VMS_T_STRUCT) {
-            if (!load_body(l, f->vmsd, p, depth + 1, errp)) {
+            if (!load_body(l, field_vmsd(f), p, depth + 1, errp)) {
                 error_prepend(errp, "'%s'.'%s'[%zu]: ", d->name, f->name, i);
                 return false;
             }

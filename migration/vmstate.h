@@ -21,6 +21,14 @@ enum vmstate_type {
     VMS_T_BOOL,
     VMS_T_BUFFER, /* fixed-size byte array */
     VMS_T_STRUCT, /* nested vmstate_desc */
+    /* The member is a pointer to a struct described by vmsd (a device
+     * model's struct virtio_dev reached from its transport). */
+    VMS_T_STRUCT_PTR,
+    /* The member is a pointer to an array of structs whose length is the
+     * `unsigned` member at count_offset (a device's virtqueues).  Wire: u32
+     * element count, then the bodies; a load refuses a count that differs
+     * from the object's (the stream cannot resize a device). */
+    VMS_T_VARRAY,
 };
 
 struct vmstate_desc;
@@ -31,7 +39,13 @@ struct vmstate_field {
     size_t offset;
     size_t size;                     /* element size (BUFFER: total bytes) */
     size_t count;                    /* array elements; 1 for scalars */
-    const struct vmstate_desc *vmsd; /* VMS_T_STRUCT */
+    const struct vmstate_desc *vmsd; /* VMS_T_STRUCT, _PTR, VARRAY */
+    size_t count_offset;             /* VMS_T_VARRAY */
+    /* Instead of vmsd: where the description is found, chosen where the
+     * table is declared (a virtio model's class, hw/virtio/virtio-model.h,
+     * whose vmsd is not a constant expression there).  A NULL description
+     * puts nothing on the wire: the model has no state of its own. */
+    const struct vmstate_desc *const *vmsd_ref;
 };
 
 struct vmstate_desc {
@@ -40,7 +54,9 @@ struct vmstate_desc {
     const struct vmstate_field *fields;
     const struct vmstate_desc *const *subsections;
     bool (*needed)(void *opaque);
-    int (*pre_save)(void *opaque);
+    /* Runs before the fields are saved (a device completes the I/O it has
+     * in flight); refuses, naming why, a state that cannot be saved. */
+    bool (*pre_save)(void *opaque, Error **errp);
     /* Validates what was loaded; fails naming the bad value. */
     bool (*post_load)(void *opaque, Error **errp);
 };
@@ -67,6 +83,23 @@ struct vmstate_desc {
 #f, VMS_T_STRUCT, offsetof(st, f), sizeof(((st *)0)->f) / (n), n, desc \
     }
 #define VMS_STRUCT(st, f, desc) VMS_STRUCT_ARRAY(st, f, 1, desc)
+/* The struct member f points to. */
+#define VMS_STRUCT_PTR(st, f, desc)                                            \
+    {                                                                          \
+#f, VMS_T_STRUCT_PTR, offsetof(st, f), sizeof(*((st *)0)->f), 1, desc  \
+    }
+/* The array member f points to, `unsigned n` elements. */
+#define VMS_VARRAY(st, f, n, desc)                                             \
+    {                                                                          \
+#f, VMS_T_VARRAY, offsetof(st, f), sizeof(*((st *)0)->f), 1, desc,     \
+            offsetof(st, n)                                                    \
+    }
+/* Member f (of any type) described by *ref (may be NULL: no state). */
+#define VMS_STRUCT_REF(st, f, ref)                                             \
+    {                                                                          \
+#f, VMS_T_STRUCT, offsetof(st, f), sizeof(((st *)0)->f), 1, NULL, 0,   \
+            (ref)                                                              \
+    }
 #define VMS_END                                                                \
     {                                                                          \
         NULL, VMS_T_END, 0, 0, 0, NULL                                         \

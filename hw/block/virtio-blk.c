@@ -434,6 +434,19 @@ static void vblk_model_start(void *model, GMainContext *ctx)
     }
 }
 
+/* Migration: every popped request is with the backend (nothing waits in
+ * the model), so waiting for the backend completes them all into the
+ * used rings; then the interrupts they ask for.  The rest of the state is
+ * the core's: the config space is rebuilt from the properties and the
+ * image (capacity), so the model has no description of its own. */
+static void vblk_model_drain(void *model)
+{
+    struct virtio_blk *s = model;
+
+    blk_drain(s->be);
+    flush_notifies(s);
+}
+
 static void vblk_model_unrealize(void *model)
 {
     struct virtio_blk *s = model;
@@ -450,4 +463,5 @@ const struct virtio_model_class virtio_blk_model = {
     .realize = vblk_model_realize,
     .start = vblk_model_start,
     .unrealize = vblk_model_unrealize,
+    .drain = vblk_model_drain,
 };

@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "hw/virtio/virtio-model.h"
 #include "hw/virtio/virtio.h"
+#include "migration/vmstate.h"
 
 struct device;
 struct address_space;
@@ -98,6 +99,14 @@ struct virtio_mmio_proxy {
 
 bool virtio_mmio_proxy_realize(struct device *dev, struct machine *m,
                                Error **errp);
+/* Migration (virtio-model.h): the transport's registers and the core. */
+extern const struct vmstate_desc virtio_mmio_proxy_vmsd;
+/* The pair's pre_save and post_load (opaque: the pair, proxy first):
+ * the model drains; after a load the rings are re-derived, the line is
+ * set to the loaded ISR and every enabled queue is kicked once (a kick
+ * the source had not handled yet is not in the stream). */
+bool virtio_mmio_pair_pre_save(void *opaque, Error **errp);
+bool virtio_mmio_pair_post_load(void *opaque, Error **errp);
 void virtio_mmio_proxy_reset(struct device *dev);
 void virtio_mmio_proxy_unrealize(struct device *dev);
 
@@ -112,6 +121,16 @@ void virtio_mmio_proxy_unrealize(struct device *dev);
         &(mclass), offsetof(struct cname##_state, model)};                     \
     static const struct prop cname##_props[] = {                               \
         PROPS(offsetof(struct cname##_state, model)), PROP_END};               \
+    static const struct vmstate_field cname##_vmsd_fields[] = {                \
+        VMS_STRUCT(struct cname##_state, proxy, &virtio_mmio_proxy_vmsd),      \
+        VMS_STRUCT_REF(struct cname##_state, model, &(mclass).vmsd), VMS_END}; \
+    static const struct vmstate_desc cname##_vmsd = {                          \
+        .name = (qname),                                                       \
+        .version = 1,                                                          \
+        .fields = cname##_vmsd_fields,                                         \
+        .pre_save = virtio_mmio_pair_pre_save,                                 \
+        .post_load = virtio_mmio_pair_post_load,                               \
+    };                                                                         \
     const struct device_class cname##_class = {                                \
         .name = (qname),                                                       \
         .desc = (description),                                                 \
@@ -121,8 +140,7 @@ void virtio_mmio_proxy_unrealize(struct device *dev);
         .realize = virtio_mmio_proxy_realize,                                  \
         .reset = virtio_mmio_proxy_reset,                                      \
         .unrealize = virtio_mmio_proxy_unrealize,                              \
-        .vmsd = NULL, /* virtio state not described yet */                     \
-        .unmigratable = true,                                                  \
+        .vmsd = &cname##_vmsd,                                                 \
         .class_data = &cname##_binding,                                        \
     }
 

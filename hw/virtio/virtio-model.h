@@ -19,6 +19,19 @@
  * each offset (offsets relative to the model struct), so one list serves
  * every transport and standalone users (PROPS(0)).
  *
+ * Migration: the pair's state is the transport's registers, the core's
+ * (virtio_core_vmsd: status, features, queues) and the model's own
+ * (virtio_model_class.vmsd), in one section named as the pair.  Before it
+ * is saved the model completes what it has in flight (drain): the stream
+ * never carries a half-done request.  A transport's pair description is
+ *   fields: the transport's registers, its struct virtio_dev
+ *           (VMS_STRUCT_PTR to &virtio_core_vmsd), then the model
+ *           (VMS_STRUCT_REF to &MCLASS.vmsd), whose post_load so sees
+ *           the loaded features;
+ *   pre_save: virtio_model_pre_save;
+ *   post_load: its own checks first, then virtio_model_post_load (last:
+ *           nothing may refuse after it), then its interrupt levels.
+ *
  * Lock model: every entry into the model (transport register accesses,
  * kicks, backend completions) runs under the transport device's lock,
  * dev->lock, which the model keeps a pointer to for its own backend
@@ -56,6 +69,24 @@ struct virtio_model_class {
     /* Optional: device reset beyond the core's (virtio_reset calls
      * ops->reset already); e.g. forget a balloon target. */
     void (*reset)(void *model);
+
+    /* ---- migration (see "Migration" above) ---- */
+    /* Optional: the model's own state beyond the core's and its config
+     * (which it rebuilds from its properties and backend); NULL: none.
+     * The description is of the model struct.  Its post_load checks and
+     * may read the loaded core state (features); the rings are not usable
+     * yet, and it must not change anything outside the description. */
+    const struct vmstate_desc *vmsd;
+    /* Optional, but required of a model that keeps requests popped
+     * (virtq_pop) across returns to the main loop: complete every one of
+     * them into the used rings now (the vCPUs are stopped, the device
+     * lock is held).  The core then refuses to save a queue with a request
+     * still in flight. */
+    void (*drain)(void *model);
+    /* Optional: a state was loaded and the rings are usable again:
+     * re-derive what the model keeps outside its description (e.g. a
+     * header size from the features), restart backends. */
+    void (*loaded)(void *model);
 };
 
 /* A pair's class_data. */
@@ -87,5 +118,10 @@ static inline void virtio_model_reset(struct device *dev,
         mc->reset(virtio_model_of(dev));
     }
 }
+/* A pair's pre_save: the model drains (see virtio_model_class.drain). */
+bool virtio_model_pre_save(struct device *dev, Error **errp);
+/* A pair's post_load, after every check: the core's rings re-derived
+ * (virtio_load_finish), then the model's loaded hook. */
+void virtio_model_post_load(struct device *dev, struct virtio_dev *vdev);
 
 #endif

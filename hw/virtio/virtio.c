@@ -282,46 +282,96 @@ void virtio_queue_set_addr(struct virtio_dev *vdev, unsigned q, uint64_t desc,
 
 /* spec 2.8: any size up to the maximum; the driver and device areas
  * are 4-byte {off_wrap, flags} structures. */
-static void queue_enable_packed(struct virtio_dev *vdev, struct virtqueue *vq)
+static bool map_packed(struct virtio_dev *vdev, const struct virtqueue *vq,
+                       struct virtq_rings *r, Error **errp)
 {
     uint64_t n = vq->num;
 
     if (n == 0 || n > vq->num_max) {
-        virtio_error(vdev, "queue %u: size %" PRIu64 " not in [1, %u]",
-                     vq->index, n, vq->num_max);
-        return;
+        error_setg(errp, "queue %u: size %" PRIu64 " not in [1, %u]", vq->index,
+                   n, vq->num_max);
+        return false;
     }
     if ((vq->desc_gpa & 15) || (vq->avail_gpa & 3) || (vq->used_gpa & 3)) {
-        virtio_error(vdev,
-                     "queue %u: misaligned packed ring (desc 0x%" PRIx64
-                     ", driver 0x%" PRIx64 ", device 0x%" PRIx64 ")",
-                     vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa);
-        return;
+        error_setg(errp,
+                   "queue %u: misaligned packed ring (desc 0x%" PRIx64
+                   ", driver 0x%" PRIx64 ", device 0x%" PRIx64 ")",
+                   vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa);
+        return false;
     }
-    vq->pdesc = gm_map(vdev->gm, vq->desc_gpa, 16 * n, true);
-    vq->driver_event = gm_map(vdev->gm, vq->avail_gpa, 4, false);
-    vq->device_event = gm_map(vdev->gm, vq->used_gpa, 4, true);
-    if (!vq->pdesc || !vq->driver_event || !vq->device_event) {
-        virtio_error(vdev,
-                     "queue %u: packed ring outside guest RAM (desc 0x%" PRIx64
-                     ", driver 0x%" PRIx64 ", device 0x%" PRIx64
-                     ", size %" PRIu64 ")",
-                     vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa, n);
-        vq->pdesc = NULL;
-        vq->driver_event = vq->device_event = NULL;
-        return;
+    r->pdesc = gm_map(vdev->gm, vq->desc_gpa, 16 * n, true);
+    r->driver_event = gm_map(vdev->gm, vq->avail_gpa, 4, false);
+    r->device_event = gm_map(vdev->gm, vq->used_gpa, 4, true);
+    if (!r->pdesc || !r->driver_event || !r->device_event) {
+        error_setg(errp,
+                   "queue %u: packed ring outside guest RAM (desc 0x%" PRIx64
+                   ", driver 0x%" PRIx64 ", device 0x%" PRIx64 ", size %" PRIu64
+                   ")",
+                   vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa, n);
+        return false;
     }
-    vq->packed = true;
-    vq->last_avail_idx = vq->used_idx = 0;
-    vq->avail_wrap = vq->used_wrap = true; /* spec 2.8.1: both start at 1 */
-    vq->signalled_used_valid = false;
-    vq->ready = true;
+    return true;
+}
+
+bool virtq_map_rings(struct virtio_dev *vdev, const struct virtqueue *vq,
+                     bool packed, struct virtq_rings *r, Error **errp)
+{
+    uint64_t n = vq->num;
+
+    memset(r, 0, sizeof(*r));
+    if (packed) {
+        if (!map_packed(vdev, vq, r, errp)) {
+            memset(r, 0, sizeof(*r));
+            return false;
+        }
+        return true;
+    }
+    if (n == 0 || n > vq->num_max || (n & (n - 1))) {
+        error_setg(errp,
+                   "queue %u: size %" PRIu64 " is not a power of 2 in [1, %u]",
+                   vq->index, n, vq->num_max);
+        return false;
+    }
+    if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3)) {
+        error_setg(errp,
+                   "queue %u: misaligned ring (desc 0x%" PRIx64
+                   ", avail 0x%" PRIx64 ", used 0x%" PRIx64 ")",
+                   vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa);
+        return false;
+    }
+    /* The rings' sizes include used_event/avail_event whether or not
+     * EVENT_IDX is negotiated (the driver allocates them anyway). */
+    r->desc = gm_map(vdev->gm, vq->desc_gpa, 16 * n, false);
+    r->avail = gm_map(vdev->gm, vq->avail_gpa, 6 + 2 * n, false);
+    r->used = gm_map(vdev->gm, vq->used_gpa, 6 + 8 * n, true);
+    if (!r->desc || !r->avail || !r->used) {
+        error_setg(errp,
+                   "queue %u: ring outside guest RAM (desc 0x%" PRIx64
+                   ", avail 0x%" PRIx64 ", used 0x%" PRIx64 ", size %" PRIu64
+                   ")",
+                   vq->index, vq->desc_gpa, vq->avail_gpa, vq->used_gpa, n);
+        memset(r, 0, sizeof(*r));
+        return false;
+    }
+    return true;
+}
+
+void virtq_set_rings(struct virtqueue *vq, const struct virtq_rings *r)
+{
+    vq->desc = r->desc;
+    vq->avail = r->avail;
+    vq->used = r->used;
+    vq->pdesc = r->pdesc;
+    vq->driver_event = r->driver_event;
+    vq->device_event = r->device_event;
 }
 
 void virtio_queue_set_ready(struct virtio_dev *vdev, unsigned q, bool ready)
 {
     struct virtqueue *vq;
-    uint64_t n;
+    struct virtq_rings r;
+    Error *err = NULL;
+    bool packed;
 
     if (!ready) {
         /* spec 4.1.4.3.2: only a device reset disables a queue (no
@@ -338,41 +388,18 @@ void virtio_queue_set_ready(struct virtio_dev *vdev, unsigned q, bool ready)
     if (!vq) {
         return;
     }
-    n = vq->num;
-    if (virtio_has_feature(vdev, VIRTIO_F_RING_PACKED)) {
-        queue_enable_packed(vdev, vq);
+    packed = virtio_has_feature(vdev, VIRTIO_F_RING_PACKED);
+    if (!virtq_map_rings(vdev, vq, packed, &r, &err)) {
+        virtio_error(vdev, "%s", error_get_pretty(err));
+        error_free(err);
         return;
     }
-    if (n == 0 || n > vq->num_max || (n & (n - 1))) {
-        virtio_error(
-            vdev, "queue %u: size %" PRIu64 " is not a power of 2 in [1, %u]",
-            q, n, vq->num_max);
-        return;
-    }
-    if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3)) {
-        virtio_error(vdev,
-                     "queue %u: misaligned ring (desc 0x%" PRIx64
-                     ", avail 0x%" PRIx64 ", used 0x%" PRIx64 ")",
-                     q, vq->desc_gpa, vq->avail_gpa, vq->used_gpa);
-        return;
-    }
-    /* The rings' sizes include used_event/avail_event whether or not
-     * EVENT_IDX is negotiated (the driver allocates them anyway). */
-    vq->desc = gm_map(vdev->gm, vq->desc_gpa, 16 * n, false);
-    vq->avail = gm_map(vdev->gm, vq->avail_gpa, 6 + 2 * n, false);
-    vq->used = gm_map(vdev->gm, vq->used_gpa, 6 + 8 * n, true);
-    if (!vq->desc || !vq->avail || !vq->used) {
-        virtio_error(vdev,
-                     "queue %u: ring outside guest RAM (desc 0x%" PRIx64
-                     ", avail 0x%" PRIx64 ", used 0x%" PRIx64 ", size %" PRIu64
-                     ")",
-                     q, vq->desc_gpa, vq->avail_gpa, vq->used_gpa, n);
-        vq->desc = NULL;
-        vq->avail = vq->used = NULL;
-        return;
-    }
-    /* a fresh ring starts at index 0 (no VIRTIO_F_RING_RESET) */
+    virtq_set_rings(vq, &r);
+    vq->packed = packed;
+    /* a fresh ring starts at index 0 (no VIRTIO_F_RING_RESET); packed:
+     * both wrap counters start at 1 (spec 2.8.1) */
     vq->last_avail_idx = vq->shadow_avail_idx = vq->used_idx = 0;
+    vq->avail_wrap = vq->used_wrap = true;
     vq->signalled_used_valid = false;
     vq->ready = true;
 }

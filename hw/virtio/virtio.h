@@ -175,6 +175,9 @@ struct virtio_dev {
     uint8_t isr; /* bit 0 queue, bit 1 config; the transport clears it */
     uint32_t config_generation;
     bool broken; /* a ring was malformed; nothing more until reset */
+    /* migration: host_features as saved (virtio-vmstate.c); a load
+     * refuses a driver's choice the device here does not offer */
+    uint64_t saved_host_features;
     unsigned num_queues;
     struct virtqueue *vqs;
     uint8_t *config; /* config_size bytes */
@@ -215,6 +218,20 @@ void virtio_queue_set_addr(struct virtio_dev *vdev, unsigned q, uint64_t desc,
 /* Enabling checks the ring: size a power of 2, addresses aligned and every
  * ring inside guest RAM; a bad ring marks the device broken. */
 void virtio_queue_set_ready(struct virtio_dev *vdev, unsigned q, bool ready);
+/* The host views of a queue's rings. */
+struct virtq_rings {
+    struct virtq_desc *desc;
+    uint16_t *avail, *used;
+    struct virtq_packed_desc *pdesc;
+    uint16_t *driver_event, *device_event;
+};
+/* What enabling checks, for enabling and for a loaded state alike: the
+ * size (split: a power of 2), the alignment, and every ring of vq (as
+ * `packed` or split) inside guest RAM; fills r, or fails naming the queue
+ * and the reason (r all NULL). */
+bool virtq_map_rings(struct virtio_dev *vdev, const struct virtqueue *vq,
+                     bool packed, struct virtq_rings *r, Error **errp);
+void virtq_set_rings(struct virtqueue *vq, const struct virtq_rings *r);
 /* The driver kicked queue q. */
 void virtio_queue_notify(struct virtio_dev *vdev, unsigned q);
 /* Device config space: 1, 2, 4 or 8 byte accesses (little-endian);
@@ -253,6 +270,22 @@ void virtq_notify(struct virtqueue *vq);
  * (virtq_empty) and does not miss a buffer made available meanwhile. */
 void virtq_set_notification(struct virtqueue *vq, bool enable);
 bool virtq_empty(struct virtqueue *vq);
+
+/* ---- migration (virtio-vmstate.c) ----------------------------------- */
+
+struct vmstate_desc;
+/* The core's state: status, both feature sets, ISR, config generation,
+ * broken, and every queue (size, enable, layout, ring addresses, indices,
+ * wrap counters, interrupt suppression state, MSI-X vector).  Its
+ * pre_save refuses a device with requests in flight (the transport has
+ * the model complete them first: virtio_model_class.drain); its post_load
+ * checks everything, rings against guest RAM as enabling does, and
+ * changes nothing: the transport's outermost post_load calls
+ * virtio_load_finish once nothing can refuse any more. */
+extern const struct vmstate_desc virtio_core_vmsd;
+/* Puts a loaded (checked) state to work: the host views of the enabled
+ * rings re-derived from their addresses, nothing in flight. */
+void virtio_load_finish(struct virtio_dev *vdev);
 
 /* Copies between an iovec list and a flat buffer starting at `off`;
  * returns the bytes copied (short at the end of the list). */

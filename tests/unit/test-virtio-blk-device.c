@@ -7,19 +7,27 @@
  * space, QueueNotify as an eventfd doorbell kicked on the main context, a
  * read landing in guest RAM and the level line; and the errors a user sees
  * before the guest starts (missing image, unknown or busy drive id,
- * if=virtio on a board without a virtio bus).
+ * if=virtio on a board without a virtio bus).  Migration: a queue in use
+ * saved through the stream loader (migration/savevm.c) with RAM, loaded
+ * into a fresh machine that goes on using it; a request in flight at the
+ * save completed, not lost; hostile states refused, naming the queue.
  */
 #include "util/common.h"
 #include "hw/block/drive.h"
 #include "hw/block/virtio-blk.h"
 #include "hw/core/device.h"
 #include "hw/virtio/virtio-mmio.h"
+#include "migration/savevm.h"
+#include "migration/vmstate.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
+#include "util/crc32c.h"
 #include "qapi/qapi-gen-types.h"
 #include "tests/unit/dev-harness.h"
 #include "tests/unit/vring-build.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const struct machine_type microvm_machine_type;
@@ -240,11 +248,441 @@ static void test_errors(void)
     dfx_fini(&f);
 }
 
+/* ---- migration ------------------------------------------------------ */
+
+/* The driver's start-up through the registers: queue 0 of 8 at 0x1000. */
+static void driver_start(struct dfx *f, struct vr *r)
+{
+    wr(f, VIRTIO_MMIO_STATUS, 0); /* reset (spec 3.1.1) */
+    wr(f, VIRTIO_MMIO_STATUS, 3);
+    wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+    wr(f, VIRTIO_MMIO_STATUS, 0xb);
+    vr_init(r, f->m->gm, 0x1000, 8);
+    wr(f, VIRTIO_MMIO_QUEUE_NUM, 8);
+    wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r->desc);
+    wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)r->avail);
+    wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)r->used);
+    wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+    wr(f, VIRTIO_MMIO_STATUS, 0xf);
+    g_assert_cmpuint(rd(f, VIRTIO_MMIO_STATUS), ==, 0xf);
+}
+
+/* Request `slot` (descriptors 3 slot..3 slot+2): read `sector` into
+ * 0x20000 + 0x1000 slot, status at 0x30000 + slot; made available and
+ * published, not kicked. */
+static void put_read(struct vr *r, unsigned slot, uint64_t sector)
+{
+    uint8_t hdr[16] = {0};
+    uint64_t h = 0x10000 + 16 * slot, d = 0x20000 + 0x1000 * slot;
+    uint64_t st = 0x30000 + slot;
+
+    hdr[8] = (uint8_t)sector;
+    g_assert_true(gm_write(r->gm, h, hdr, 16));
+    vr_desc(r, 3 * slot, h, 16, VIRTQ_DESC_F_NEXT, 3 * slot + 1);
+    vr_desc(r, 3 * slot + 1, d, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
+            3 * slot + 2);
+    vr_desc(r, 3 * slot + 2, st, 1, VIRTQ_DESC_F_WRITE, 0);
+    *vr_ptr(r->gm, st, 1) = 0xee;
+    vr_add(r, 3 * slot);
+    vr_publish(r);
+}
+
+/* Runs the main loop until the next used entry; checks it is `slot`'s
+ * read of `sector`. */
+static void wait_read(struct dfx *f, struct vr *r, unsigned slot,
+                      uint8_t sector)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    uint32_t id, len;
+    uint8_t *data;
+
+    while (!vr_get_used(r, &id, &len)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_main_context_iteration(f->m->ctx, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(id, ==, 3 * slot);
+    g_assert_cmpuint(len, ==, 513);
+    g_assert_cmpuint(*vr_ptr(f->m->gm, 0x30000 + slot, 1), ==, VIRTIO_BLK_S_OK);
+    data = vr_ptr(f->m->gm, 0x20000 + 0x1000 * slot, 512);
+    g_assert_cmpuint(data[0], ==, sector);
+    g_assert_cmpuint(data[511], ==, sector);
+}
+
+static struct savevm *registry(struct dfx *f)
+{
+    struct savevm *sv = savevm_new("microvm");
+    struct device *d = g_ptr_array_index(f->m->devices, 0);
+
+    savevm_register_vmsd(sv, d->cls->name, 0, d->cls->vmsd, d, &d->lock);
+    savevm_register_ram(sv, f->m->gm);
+    return sv;
+}
+
+/* The whole stream of f's machine (the device, RAM), or NULL. */
+static GByteArray *save_stream(struct dfx *f, Error **errp)
+{
+    struct savevm *sv = registry(f);
+    int fd = memfd_create("vbd-stream", MFD_CLOEXEC);
+    GByteArray *b = NULL;
+    struct mig_writer w;
+    struct stat st;
+
+    g_assert_cmpint(fd, >=, 0);
+    mig_writer_init(&w, fd);
+    if (savevm_save(sv, &w, SAVEVM_RAM_STREAM, errp) &&
+        mig_writer_finish(&w, errp)) {
+        g_assert_cmpint(fstat(fd, &st), ==, 0);
+        b = g_byte_array_new();
+        g_byte_array_set_size(b, st.st_size);
+        g_assert_cmpint(pread(fd, b->data, b->len, 0), ==, (ssize_t)b->len);
+    }
+    close(fd);
+    savevm_free(sv);
+    return b;
+}
+
+static bool load_stream(struct dfx *f, GByteArray *b, Error **errp)
+{
+    struct savevm *sv = registry(f);
+    struct mig_reader r;
+    bool ok;
+
+    mig_reader_init_mem(&r, b->data, b->len);
+    ok = savevm_load(sv, &r, errp);
+    mig_reader_fini(&r);
+    savevm_free(sv);
+    return ok;
+}
+
+static struct virtio_dev *vdev_of(struct dfx *f)
+{
+    return ((struct virtio_mmio_proxy *)g_ptr_array_index(f->m->devices, 0))
+        ->vdev;
+}
+
+/* Two machines with a virtio-blk-device each (each on its own copy of
+ * the image: the image lock keeps two devices off one file). */
+static void pair_init(struct dfx *a, struct dfx *b)
+{
+    Error *err = NULL;
+
+    dfx_init(a, "file=%s,if=none,id=d0");
+    dfx_init(b, "file=%s,if=none,id=d0");
+    g_assert_true(machine_open_drives(a->m, &err));
+    g_assert_true(machine_open_drives(b->m, &err));
+    g_assert_nonnull(add_blk(a, "d0", &err));
+    g_assert_nonnull(add_blk(b, "d0", &err));
+}
+
+static void test_migrate_and_continue(void)
+{
+    struct dfx a, b;
+    struct vr r, rb;
+    Error *err = NULL;
+    GByteArray *stream;
+    struct virtqueue *vq;
+
+    pair_init(&a, &b);
+    driver_start(&a, &r);
+    put_read(&r, 0, 7);
+    wr(&a, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    wait_read(&a, &r, 0, 7);
+    g_assert_true(th_gsi_level(a.m, 16)); /* not acknowledged: carried */
+    wr(&a, VIRTIO_MMIO_QUEUE_SEL, 0);
+
+    stream = save_stream(&a, &err);
+    g_assert_null(err);
+    g_assert_nonnull(stream);
+    g_assert_false(th_gsi_level(b.m, 16));
+    g_assert_true(load_stream(&b, stream, &err));
+    g_assert_null(err);
+
+    /* the destination: registers, the line, the queue where it was */
+    g_assert_cmpuint(rd(&b, VIRTIO_MMIO_STATUS), ==, 0xf);
+    g_assert_cmpuint(rd(&b, VIRTIO_MMIO_QUEUE_READY), ==, 1);
+    g_assert_cmpuint(rd(&b, VIRTIO_MMIO_INTERRUPT_STATUS), ==, 1);
+    g_assert_true(th_gsi_level(b.m, 16));
+    vq = &vdev_of(&b)->vqs[0];
+    g_assert_cmpuint(vq->last_avail_idx, ==, 1);
+    g_assert_cmpuint(vq->used_idx, ==, 1);
+    /* host views re-derived into the destination's own RAM */
+    g_assert_true((void *)vq->desc == (void *)vr_ptr(b.m->gm, r.desc, 1));
+    g_assert_true((void *)vq->used == (void *)vr_ptr(b.m->gm, r.used, 1));
+    wr(&b, VIRTIO_MMIO_INTERRUPT_ACK, 1);
+    g_assert_false(th_gsi_level(b.m, 16));
+
+    /* the driver goes on with the same ring in the loaded RAM */
+    rb = r;
+    rb.gm = b.m->gm;
+    put_read(&rb, 1, 9);
+    wr(&b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    wait_read(&b, &rb, 1, 9);
+    g_assert_cmpuint(vr_used_p(&rb)[1], ==, 2);
+    g_assert_true(th_gsi_level(b.m, 16));
+    g_byte_array_unref(stream);
+    dfx_fini(&a);
+    dfx_fini(&b);
+}
+
+static void test_migrate_in_flight(void)
+{
+    struct dfx a, b;
+    struct vr r, rb;
+    Error *err = NULL;
+    GByteArray *stream, *body = g_byte_array_new();
+    struct device *d;
+    struct virtio_dev *vdev;
+
+    pair_init(&a, &b);
+    driver_start(&a, &r);
+    d = g_ptr_array_index(a.m->devices, 0);
+    vdev = vdev_of(&a);
+    put_read(&r, 0, 5);
+    /* the kick, without the main loop: popped and submitted, and its
+     * completion waits for the backend's poll */
+    g_mutex_lock(&d->lock);
+    virtio_queue_notify(vdev, 0);
+    g_mutex_unlock(&d->lock);
+    g_assert_cmpuint(vdev->vqs[0].inflight, ==, 1);
+    g_assert_cmpuint(vr_used_p(&r)[1], ==, 0);
+
+    /* the core alone never saves a request half done */
+    g_mutex_lock(&d->lock);
+    g_assert_false(vmstate_save(&virtio_core_vmsd, vdev, body, &err));
+    g_mutex_unlock(&d->lock);
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vmstate 'virtio': virtio-blk: queue 0 has 1 requests in "
+                    "flight (not completed before the save)");
+    g_assert_cmpuint(body->len, ==, 0);
+    error_free(err);
+    err = NULL;
+
+    /* the device's save completes it first: into the used ring, the data
+     * into RAM, the interrupt raised, all before RAM is written */
+    stream = save_stream(&a, &err);
+    g_assert_null(err);
+    g_assert_cmpuint(vdev->vqs[0].inflight, ==, 0);
+    g_assert_cmpuint(vr_used_p(&r)[1], ==, 1);
+    g_assert_true(th_gsi_level(a.m, 16));
+
+    g_assert_true(load_stream(&b, stream, &err));
+    g_assert_null(err);
+    g_assert_true(th_gsi_level(b.m, 16));
+    rb = r;
+    rb.gm = b.m->gm;
+    wait_read(&b, &rb, 0, 5); /* the completion is in the loaded RAM */
+    put_read(&rb, 1, 6);
+    wr(&b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    wait_read(&b, &rb, 1, 6);
+    g_byte_array_unref(body);
+    g_byte_array_unref(stream);
+    dfx_fini(&a);
+    dfx_fini(&b);
+}
+
+/* A doorbell the source had not served when it stopped is not in the
+ * stream: the destination looks at every enabled queue once anyway. */
+static void test_migrate_unserved_kick(void)
+{
+    struct dfx a, b;
+    struct vr r, rb;
+    Error *err = NULL;
+    GByteArray *stream;
+
+    pair_init(&a, &b);
+    driver_start(&a, &r);
+    put_read(&r, 0, 11);
+    wr(&a, VIRTIO_MMIO_QUEUE_NOTIFY, 0); /* the eventfd; no main loop */
+    stream = save_stream(&a, &err);
+    g_assert_null(err);
+    g_assert_cmpuint(vr_used_p(&r)[1], ==, 0);
+    g_assert_true(load_stream(&b, stream, &err));
+    g_assert_null(err);
+    rb = r;
+    rb.gm = b.m->gm;
+    wait_read(&b, &rb, 0, 11); /* no doorbell written on b */
+    g_byte_array_unref(stream);
+    dfx_fini(&a);
+    dfx_fini(&b);
+}
+
+/* Saves a's state after mutate(), loads it into b: refused with a message
+ * containing `want`, b untouched. */
+static void expect_refused(struct dfx *a, struct dfx *b,
+                           void (*mutate)(struct dfx *a, GByteArray *s),
+                           const char *want)
+{
+    Error *err = NULL;
+    GByteArray *stream;
+
+    stream = save_stream(a, &err);
+    g_assert_null(err);
+    mutate(a, stream);
+    g_assert_false(load_stream(b, stream, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), want)) {
+        g_error("'%s' lacks '%s'", error_get_pretty(err), want);
+    }
+    error_free(err);
+    g_assert_cmpuint(rd(b, VIRTIO_MMIO_STATUS), ==, 0);
+    g_assert_cmpuint(rd(b, VIRTIO_MMIO_QUEUE_READY), ==, 0);
+    g_assert_null(vdev_of(b)->vqs[0].desc);
+    g_byte_array_unref(stream);
+}
+
+/* Rewrites the u16 `skip` bytes into the first `pattern` in the device
+ * section and the section's CRC (the framing is not what is tested). */
+static void patch_after(GByteArray *s, const uint8_t *pattern, size_t n,
+                        size_t skip, uint16_t v)
+{
+    /* section: 0x01, u8 len, name, u32 instance, u32 version, u64 len,
+     * body, u32 CRC32C of all that; the device's is the first */
+    const char *name = "virtio-blk-device";
+    size_t hdr = 0, at = 0, start, blen;
+    uint8_t *p = s->data;
+    uint32_t crc;
+
+    for (size_t i = 0; i + strlen(name) < s->len; i++) {
+        if (p[i] == 0x01 && p[i + 1] == strlen(name) &&
+            !memcmp(p + i + 2, name, strlen(name))) {
+            hdr = i;
+            break;
+        }
+    }
+    g_assert_cmpuint(hdr, !=, 0);
+    start = hdr + 2 + strlen(name) + 4 + 4;
+    memcpy(&blen, p + start, 8);
+    start += 8;
+    for (size_t i = start; i + n <= start + blen; i++) {
+        if (!memcmp(p + i, pattern, n)) {
+            at = i;
+            break;
+        }
+    }
+    g_assert_cmpuint(at, !=, 0);
+    p[at + skip] = (uint8_t)v;
+    p[at + skip + 1] = (uint8_t)(v >> 8);
+    crc = crc32c(0, p + hdr, start + blen - hdr);
+    memcpy(p + start + blen, &crc, 4);
+}
+
+static const uint8_t idx_pattern[] = {0x71, 0x3c, 0x71, 0x3c, 0x71, 0x3c};
+
+static void mutate_none(struct dfx *a, GByteArray *s)
+{
+}
+
+static void mutate_last_avail(struct dfx *a, GByteArray *s)
+{
+    /* last_avail_idx, shadow_avail_idx, used_idx: last_avail 9 ahead */
+    patch_after(s, idx_pattern, sizeof(idx_pattern), 0, 0x3c71 + 9);
+}
+
+static void test_migrate_hostile(void)
+{
+    struct dfx a, b;
+    struct vr r;
+    struct virtio_dev *vdev;
+    struct virtqueue *vq;
+
+    pair_init(&a, &b);
+    driver_start(&a, &r);
+    vdev = vdev_of(&a);
+    vq = &vdev->vqs[0];
+
+    /* a ring outside the destination's RAM */
+    vq->desc_gpa = RAM;
+    expect_refused(&a, &b, mutate_none,
+                   "virtio-blk: queue 0: ring outside guest RAM (desc "
+                   "0x1000000");
+    vq->desc_gpa = r.desc;
+    /* a misaligned one, as enabling refuses it */
+    vq->used_gpa = r.used + 2;
+    expect_refused(&a, &b, mutate_none, "virtio-blk: queue 0: misaligned ring");
+    vq->used_gpa = r.used;
+    /* a size that is no power of 2 */
+    vq->num = 6;
+    expect_refused(&a, &b, mutate_none,
+                   "virtio-blk: queue 0: size 6 is not a power of 2");
+    vq->num = 8;
+    /* a status with bits no device has */
+    vdev->status |= 0x20;
+    expect_refused(&a, &b, mutate_none,
+                   "virtio-blk: device status 0x2f has unknown bits");
+    vdev->status &= ~0x20;
+    /* DEVICE_NEEDS_RESET without the device being broken */
+    vdev->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    expect_refused(&a, &b, mutate_none, "does not match broken=0");
+    vdev->status &= ~VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    /* features the destination's device does not offer */
+    vdev->guest_features |= 1ULL << 40;
+    vdev->host_features |= 1ULL << 40;
+    expect_refused(&a, &b, mutate_none,
+                   "the driver accepted features 0x0000010000000000 this "
+                   "device does not offer");
+    vdev->guest_features &= ~(1ULL << 40);
+    vdev->host_features &= ~(1ULL << 40);
+    /* next available index 9 beyond the ring's available index */
+    vr_set_avail_idx(&r, 0x3c71);
+    vq->last_avail_idx = vq->shadow_avail_idx = vq->used_idx = 0x3c71;
+    expect_refused(&a, &b, mutate_last_avail,
+                   "virtio-blk: queue 0: inconsistent indices (available "
+                   "15473, next available 15482, used 15473) for a queue "
+                   "of 8");
+    dfx_fini(&a);
+    dfx_fini(&b);
+}
+
+/* A guest that moves avail->idx too far cannot make its VM unmigratable:
+ * the save marks the device broken (as a pop would) and that state loads. */
+static void test_migrate_guest_broke_ring(void)
+{
+    struct dfx a, b;
+    struct vr r;
+    Error *err = NULL;
+    GByteArray *stream;
+
+    pair_init(&a, &b);
+    driver_start(&a, &r);
+    vr_set_avail_idx(&r, 100);
+    stream = save_stream(&a, &err);
+    g_assert_null(err);
+    g_assert_true(vdev_of(&a)->broken);
+    g_assert_true(load_stream(&b, stream, &err));
+    g_assert_null(err);
+    g_assert_true(vdev_of(&b)->broken);
+    g_assert_cmpuint(rd(&b, VIRTIO_MMIO_STATUS), ==,
+                     0xf | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    /* the driver resets it and starts again on the destination */
+    {
+        struct vr rb;
+
+        driver_start(&b, &rb);
+        put_read(&rb, 0, 3);
+        wr(&b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+        wait_read(&b, &rb, 0, 3);
+    }
+    g_byte_array_unref(stream);
+    dfx_fini(&a);
+    dfx_fini(&b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-blk-device/read-through-doorbell",
                     test_read_through_doorbell);
     g_test_add_func("/virtio-blk-device/errors", test_errors);
+    g_test_add_func("/virtio-blk-device/migrate-and-continue",
+                    test_migrate_and_continue);
+    g_test_add_func("/virtio-blk-device/migrate-in-flight",
+                    test_migrate_in_flight);
+    g_test_add_func("/virtio-blk-device/migrate-unserved-kick",
+                    test_migrate_unserved_kick);
+    g_test_add_func("/virtio-blk-device/migrate-hostile", test_migrate_hostile);
+    g_test_add_func("/virtio-blk-device/migrate-guest-broke-ring",
+                    test_migrate_guest_broke_ring);
     return g_test_run();
 }

@@ -9,6 +9,7 @@
  */
 #include "util/common.h"
 #include "hw/virtio/virtio.h"
+#include "migration/vmstate.h"
 #include "system/guest-mem.h"
 #include "util/log.h"
 #include "tests/unit/vring-build.h"
@@ -415,6 +416,63 @@ static void test_packed(void)
     fx_fini(&f);
 }
 
+/* The core's migration state with a packed ring mid-lap (wrap counters,
+ * slot indices): loaded into a second device on the same RAM, which goes
+ * on where the first stopped; an index beyond the ring is refused. */
+static void test_packed_migrate(void)
+{
+    struct fx f;
+    struct vpr p;
+    uint32_t id = 0, len = 0;
+    struct vpr_buf two[2] = {{0x100000, 16, false}, {0x101000, 512, true}};
+    GByteArray *out = g_byte_array_new();
+    struct virtqueue *vq;
+    Error *err = NULL;
+    size_t pos = 0;
+
+    fx_init(&f, PFEAT | (1ULL << VIRTIO_F_EVENT_IDX), 0);
+    vq = &f.other.vdev.vqs[0];
+    packed_start(&f, &p, 5, PFEAT);
+    for (unsigned i = 0; i < 3; i++) { /* the third wraps mid-chain */
+        vpr_add(&p, two, 2, (uint16_t)i);
+        virtio_queue_notify(&f.e.vdev, 0);
+        g_assert_true(vpr_get_used(&p, &id, &len));
+    }
+    g_assert_false(f.e.vdev.vqs[0].used_wrap);
+    g_assert_true(vmstate_save(&virtio_core_vmsd, &f.e.vdev, out, &err));
+    g_assert_true(vmstate_load(&virtio_core_vmsd, &f.other.vdev, out->data,
+                               out->len, &pos, &err));
+    g_assert_null(err);
+    virtio_load_finish(&f.other.vdev);
+    g_assert_true(vq->packed && vq->ready);
+    g_assert_false(vq->used_wrap);
+    g_assert_false(vq->avail_wrap);
+    g_assert_cmpuint(vq->used_idx, ==, 1);
+    g_assert_true(vq->pdesc == f.e.vdev.vqs[0].pdesc);
+    g_assert_true(vq->device_event == f.e.vdev.vqs[0].device_event);
+    vpr_add(&p, two, 2, 9);
+    virtio_queue_notify(&f.other.vdev, 0);
+    g_assert_true(vpr_get_used(&p, &id, &len));
+    g_assert_cmpuint(id, ==, 9);
+    g_assert_cmpuint(len, ==, 512);
+    g_assert_cmpuint(f.other.queue_irqs, ==, 1);
+
+    /* a slot index beyond the ring */
+    f.e.vdev.vqs[0].last_avail_idx = 5;
+    g_byte_array_set_size(out, 0);
+    g_assert_true(vmstate_save(&virtio_core_vmsd, &f.e.vdev, out, &err));
+    pos = 0;
+    g_assert_false(vmstate_load(&virtio_core_vmsd, &f.other.vdev, out->data,
+                                out->len, &pos, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vmstate 'virtio': other: queue 0: packed ring index "
+                    "(next available 5, next used 1) beyond its 5 slots");
+    g_assert_cmpuint(vq->used_idx, ==, 3); /* as it was */
+    error_free(err);
+    g_byte_array_unref(out);
+    fx_fini(&f);
+}
+
 static void packed_hostile(unsigned which)
 {
     struct fx f;
@@ -674,6 +732,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio/full-ring-in-flight", test_full_ring_in_flight);
     g_test_add_func("/virtio/packed", test_packed);
     g_test_add_func("/virtio/packed-hostile", test_packed_hostile);
+    g_test_add_func("/virtio/packed-migrate", test_packed_migrate);
     g_test_add_func("/virtio/hostile/loop", test_loop);
     g_test_add_func("/virtio/hostile/self-loop", test_self_loop);
     g_test_add_func("/virtio/hostile/next-out-of-range", test_next_oob);

@@ -73,12 +73,16 @@ static bool sample_post_load(void *opaque, Error **errp)
     return true;
 }
 
-static int sample_pre_save(void *opaque)
+static bool sample_pre_save(void *opaque, Error **errp)
 {
     struct sample *s = opaque;
 
     s->pre_saves++;
-    return s->fail_pre_save ? -1 : 0;
+    if (s->fail_pre_save) {
+        error_setg(errp, "the sample is busy");
+        return false;
+    }
+    return true;
 }
 
 static const struct vmstate_field sample_fields[] = {
@@ -399,7 +403,8 @@ static void test_pre_save_failure(void)
     a.fail_pre_save = true;
     g_byte_array_append(out, (const uint8_t *)"x", 1);
     g_assert_false(vmstate_save(&sample_vmsd, &a, out, &err));
-    g_assert_nonnull(strstr(error_get_pretty(err), "pre_save"));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vmstate 'sample': the sample is busy");
     g_assert_cmpuint(out->len, ==, 1);
     error_free(err);
     g_byte_array_unref(out);
@@ -482,6 +487,115 @@ static void test_random(void)
     g_rand_free(r);
 }
 
+/* ---- pointer members, variable arrays, descriptions by reference ---- */
+
+struct elem {
+    uint16_t v;
+};
+
+struct holder {
+    uint8_t tag;
+    struct inner *ptr;  /* VMS_T_STRUCT_PTR */
+    struct elem *elems; /* VMS_T_VARRAY of n */
+    unsigned n;
+    struct inner model; /* VMS_STRUCT_REF */
+};
+
+static const struct vmstate_field elem_fields[] = {
+    VMS_U16(struct elem, v),
+    VMS_END,
+};
+
+static const struct vmstate_desc elem_vmsd = {
+    .name = "elem", .version = 1, .fields = elem_fields};
+
+/* A "class" whose description the table reaches through a pointer. */
+struct holder_class {
+    const struct vmstate_desc *vmsd;
+};
+
+static const struct holder_class with_model = {&inner_vmsd};
+static const struct holder_class without_model = {NULL};
+
+#define HOLDER_FIELDS(cls)                                                     \
+    {                                                                          \
+        VMS_U8(struct holder, tag),                                            \
+            VMS_STRUCT_PTR(struct holder, ptr, &inner_vmsd),                   \
+            VMS_VARRAY(struct holder, elems, n, &elem_vmsd),                   \
+            VMS_STRUCT_REF(struct holder, model, &(cls).vmsd), VMS_END         \
+    }
+
+static const struct vmstate_field holder_fields[] = HOLDER_FIELDS(with_model);
+static const struct vmstate_field holder_bare_fields[] =
+    HOLDER_FIELDS(without_model);
+static const struct vmstate_desc holder_vmsd = {
+    .name = "holder", .version = 1, .fields = holder_fields};
+static const struct vmstate_desc holder_bare_vmsd = {
+    .name = "holder", .version = 1, .fields = holder_bare_fields};
+
+static void test_pointers(void)
+{
+    struct inner pa = {0x1234, 5}, pb = {0};
+    struct elem ea[3] = {{1}, {2}, {3}}, eb[3] = {{0}}, ec[2] = {{0}};
+    struct holder a = {7, &pa, ea, 3, {0xbeef, 9}};
+    struct holder b = {0, &pb, eb, 3, {0}};
+    struct holder c = {0, &pb, ec, 2, {0}};
+    static const uint8_t expected[] = {
+        7, 0x34, 0x12, 5, 0,                      /* tag, *ptr, its end tag */
+        3, 0,    0,    0,                         /* count */
+        1, 0,    0,                               /* elems[0], end */
+        2, 0,    0,    3, 0, 0, 0xef, 0xbe, 9, 0, /* ..., model */
+        0};
+    GByteArray *out = g_byte_array_new();
+    Error *err = NULL;
+    size_t pos = 0;
+
+    g_assert_true(vmstate_save(&holder_vmsd, &a, out, &err));
+    g_assert_cmpmem(out->data, out->len, expected, sizeof(expected));
+    g_assert_true(vmstate_check(&holder_vmsd, out->data, out->len, &err));
+    g_assert_true(
+        vmstate_load(&holder_vmsd, &b, out->data, out->len, &pos, &err));
+    g_assert_null(err);
+    g_assert_cmpuint(pos, ==, out->len);
+    g_assert_cmpuint(pb.a, ==, 0x1234);
+    g_assert_cmpuint(pb.b, ==, 5);
+    g_assert_cmpuint(eb[2].v, ==, 3);
+    g_assert_cmpuint(b.model.a, ==, 0xbeef);
+    /* the stream cannot resize an array: refused, nothing changed */
+    pos = 0;
+    pb.a = 0;
+    g_assert_false(
+        vmstate_load(&holder_vmsd, &c, out->data, out->len, &pos, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "vmstate 'holder': 'elems': the stream has 3 elements, "
+                    "this device 2");
+    g_assert_cmpuint(pb.a, ==, 0);
+    g_assert_cmpuint(ec[0].v, ==, 0);
+    error_free(err);
+    err = NULL;
+    /* a hostile count without the bodies is a truncation, not a loop */
+    {
+        uint8_t huge[] = {7, 0x34, 0x12, 5, 0, 0xff, 0xff, 0xff, 0xff, 1, 0};
+
+        g_assert_false(vmstate_check(&holder_vmsd, huge, sizeof(huge), &err));
+        g_assert_nonnull(strstr(error_get_pretty(err), "truncated"));
+        error_free(err);
+        err = NULL;
+    }
+    /* a pointer to nothing cannot be saved */
+    a.ptr = NULL;
+    g_assert_false(vmstate_save(&holder_vmsd, &a, out, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "points to nothing"));
+    error_free(err);
+    err = NULL;
+    /* a class without a model description carries no model bytes */
+    a.ptr = &pa;
+    g_byte_array_set_size(out, 0);
+    g_assert_true(vmstate_save(&holder_bare_vmsd, &a, out, &err));
+    g_assert_cmpuint(out->len, ==, sizeof(expected) - 4);
+    g_byte_array_unref(out);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -498,5 +612,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vmstate/table-mistake", test_table_mistake);
     g_test_add_func("/vmstate/bad-start", test_bad_start);
     g_test_add_func("/vmstate/random", test_random);
+    g_test_add_func("/vmstate/pointers", test_pointers);
     return g_test_run();
 }
