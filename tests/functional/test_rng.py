@@ -19,6 +19,15 @@ def test_unknown_rng_id(vireo):
     assert '/dev/kvm' not in r.stderr
 
 
+def test_unknown_rng_id_json(vireo):
+    """libvirt's -device JSON, with its typed max-bytes and period."""
+    dev = ('{"driver":"virtio-rng-device","rng":"nosuch","max-bytes":1024,'
+           '"period":1000,"id":"rng0"}')
+    r = run([vireo, '-M', 'microvm', '-device', dev])
+    assert r.returncode == 1
+    assert "-device %s: Device 'nosuch' not found" % dev in r.stderr
+
+
 def test_rng_names_another_kind_of_object(vireo):
     r = run([vireo, '-M', 'microvm', '-object', 'secret,id=s,data=x',
              '-device', 'virtio-rng-device,rng=s'])
