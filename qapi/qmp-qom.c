@@ -42,6 +42,7 @@ static const struct {
     {"memory-backend", "object"},
     {"secret_common", "object"},
     {"confidential-guest-support", "object"}, /* sev-guest, sev-snp-guest */
+    {"rng-backend", "object"},                /* rng-random, rng-builtin */
     {"accel", "object"},
     {"container", "object"},
 };

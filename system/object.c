@@ -11,6 +11,11 @@
  * memory-backend-file: size=, mem-path=, share=: guest RAM in that file
  *                      (a directory gets an unlinked temporary file),
  *                      mapped shared or private.
+ * rng-random:          filename= (default /dev/urandom): an entropy
+ *                      source for virtio-rng, opened (non-blocking) at
+ *                      start-up, before the sandbox (QEMU's
+ *                      RngRandomProperties).
+ * rng-builtin:         no properties: getrandom(2), as QEMU's.
  * sev-guest, sev-snp-guest: SEV/SEV-ES/SNP launch parameters; the
  *                      properties are sev/sev-config.c's (QEMU's
  *                      SevGuestProperties, SevSnpGuestProperties).
@@ -269,6 +274,60 @@ static const struct object_class memory_backend_file_class = {
     .finalize = backend_finalize,
 };
 
+static const struct object_prop rng_random_props[] = {
+    {"filename", OBJ_PROP_STR, false, NULL,
+     "file to read entropy from (default " OBJECT_RNG_DEFAULT_FILE ")"},
+    {NULL, 0, false, NULL, NULL},
+};
+
+static const struct object_prop rng_builtin_props[] = {
+    {NULL, 0, false, NULL, NULL},
+};
+
+/* Opened here, before the sandbox, so a missing file stops start-up
+ * with QEMU's message; non-blocking because the main loop reads it (a
+ * slow source such as /dev/hwrng is watched, not waited for). */
+static bool rng_random_realize(struct object *obj, Error **errp)
+{
+    const char *path = object_get_str(obj, "filename");
+
+    if (!path) {
+        path = OBJECT_RNG_DEFAULT_FILE;
+    }
+    if (!*path) {
+        error_setg(errp, "rng-random '%s': filename must not be empty",
+                   obj->id);
+        return false;
+    }
+    obj->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (obj->fd < 0) {
+        error_setg_errno(errp, errno, "Could not open '%s'", path);
+        return false;
+    }
+    return true;
+}
+
+static bool rng_builtin_realize(struct object *obj, Error **errp)
+{
+    return true; /* getrandom(2) needs nothing opened */
+}
+
+static const struct object_class rng_random_class = {
+    .name = "rng-random",
+    .parent = "rng-backend",
+    .desc = "entropy from a host file or device (virtio-rng rng=)",
+    .props = rng_random_props,
+    .realize = rng_random_realize,
+};
+
+static const struct object_class rng_builtin_class = {
+    .name = "rng-builtin",
+    .parent = "rng-backend",
+    .desc = "entropy from the host's getrandom(2) (virtio-rng rng=)",
+    .props = rng_builtin_props,
+    .realize = rng_builtin_realize,
+};
+
 /* Property names and QOM types only: sev_config_parse() checks values. */
 static const struct object_prop sev_guest_props[] = {
     {"cbitpos", OBJ_PROP_STR, false, NULL, "C-bit location in page tables",
@@ -350,8 +409,15 @@ static const struct object_class sev_snp_guest_class = {
 };
 
 const struct object_class *const object_classes[] = {
-    &secret_class,    &memory_backend_ram_class, &memory_backend_file_class,
-    &sev_guest_class, &sev_snp_guest_class,      NULL,
+    &secret_class,
+    &memory_backend_ram_class,
+    &memory_backend_file_class,
+    &sev_guest_class,
+    &sev_snp_guest_class,
+    /* --- virtio-rng --- */
+    &rng_random_class,
+    &rng_builtin_class,
+    NULL,
 };
 
 struct sev_config *object_sev_config(const struct object *obj)
@@ -406,6 +472,11 @@ uint64_t object_get_size(const struct object *obj, const char *name)
 bool object_is_memory_backend(const struct object *obj)
 {
     return !strcmp(obj->cls->parent, "memory-backend");
+}
+
+bool object_is_rng_backend(const struct object *obj)
+{
+    return !strcmp(obj->cls->parent, "rng-backend");
 }
 
 const char *object_prop_qom_type(const struct object_prop *p)
@@ -798,6 +869,11 @@ char *object_help(const char *type)
         return NULL;
     }
     s = g_string_new(NULL);
+    if (!cls->props[0].name) {
+        /* QEMU's words for a type without properties (rng-builtin) */
+        g_string_append_printf(s, "There are no options for %s.\n", cls->name);
+        return g_string_free(s, FALSE);
+    }
     g_string_append_printf(s, "%s options:\n", cls->name);
     for (const struct object_prop *p = cls->props; p->name; p++) {
         g_autofree char *left = g_strdup_printf(

@@ -10,6 +10,7 @@
  *
  * Classes: secret (libvirt's master key), memory-backend-ram and
  * memory-backend-file (guest RAM for -machine memory-backend=ID),
+ * rng-random and rng-builtin (virtio-rng's entropy, rng=ID),
  * sev-guest and sev-snp-guest (sev/sev-config.c parses their properties
  * through the class's parse hook; -machine confidential-guest-support=ID).
  * qom-list-types and qom-list-properties derive from this table.
@@ -74,7 +75,8 @@ struct object {
     /* secret */
     uint8_t *data;
     size_t data_len;
-    /* memory backends: the RAM's fd (memfd or the mem-path file) */
+    /* memory backends: the RAM's fd (memfd or the mem-path file);
+     * rng-random: the entropy file (O_NONBLOCK); others: -1 */
     int fd;
     /* sev-guest, sev-snp-guest */
     struct sev_config *sev;
@@ -99,6 +101,10 @@ uint64_t object_get_size(const struct object *obj, const char *name);
 struct sev_config *object_sev_config(const struct object *obj);
 /* The class is a memory backend (memory-backend-*). */
 bool object_is_memory_backend(const struct object *obj);
+/* The class is an entropy source (rng-random, rng-builtin). */
+bool object_is_rng_backend(const struct object *obj);
+/* rng-random's filename when none is given (QEMU's). */
+#define OBJECT_RNG_DEFAULT_FILE "/dev/urandom"
 
 /* "-object help" (list) and "-object TYPE,help" (properties); NULL for an
  * unknown type. */

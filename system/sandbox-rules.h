@@ -75,6 +75,9 @@ static const char *const sandbox_common_syscalls[] = {
     "sendmsg",
     "recvfrom",
     "recvmsg",
+    /* GLib, and virtio-rng's rng-builtin entropy (hw/virtio/virtio-rng.c):
+     * the main loop, or a vCPU thread when a queue kick comes without an
+     * ioeventfd; rng-random's file is plain read/readv */
     "getrandom",
     "rseq",
     "membarrier",

@@ -22,6 +22,7 @@
 #include "util/keyval.h"
 #include "sev/sev.h"
 #include "hw/block/drive.h"
+#include "hw/virtio/virtio-rng.h"
 
 #include <unistd.h>
 
@@ -360,6 +361,10 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         if (!object_realize(g_ptr_array_index(cfg->objects, i), errp)) {
             goto fail;
         }
+    }
+    /* entropy devices name their backend object: checked on any host */
+    if (!virtio_rng_check_links(cfg, errp)) {
+        goto fail;
     }
     /* Chardevs before the accelerator, as QEMU has them: a server with
      * wait=on waits for its client first, on any host. */

@@ -13,6 +13,7 @@
 #include "util/common.h"
 #include "hw/core/device.h"
 #include "hw/core/irq.h"
+#include "system/guest-mem.h"
 #include "system/machine.h"
 #include "system/memory.h"
 #include "util/keyval.h"
@@ -135,6 +136,46 @@ static inline void th_out(struct machine *m, uint64_t port, uint64_t v,
 }
 
 /* Takes the pending requests (what the main loop would act on). */
+/* A machine of `type` for devices on the memory bus (virtio-mmio): cfg,
+ * `ram` bytes of guest RAM at 0, an MMIO address space, a main context of
+ * its own (doorbells, timers) and a device list that th_board_free
+ * destroys in reverse order of creation. */
+static inline struct machine *th_board_new(const struct machine_type *type,
+                                           const struct machine_config *cfg,
+                                           uint64_t ram)
+{
+    struct machine *m = th_machine_new();
+
+    m->cfg = cfg;
+    m->type = type;
+    m->mmio = as_new("memory", &m->log);
+    m->gm = gm_new(ram, NULL);
+    g_assert_nonnull(m->gm);
+    g_assert_true(gm_add_ram(m->gm, 0, 0, ram, "ram", NULL));
+    m->ctx = g_main_context_new();
+    m->devices = g_ptr_array_new();
+    return m;
+}
+
+/* Destroys the board's devices, the last created first. */
+static inline void th_board_destroy_devices(struct machine *m)
+{
+    for (guint i = m->devices->len; i > 0; i--) {
+        device_destroy(g_ptr_array_index(m->devices, i - 1));
+    }
+    g_ptr_array_set_size(m->devices, 0);
+}
+
+static inline void th_board_free(struct machine *m)
+{
+    th_board_destroy_devices(m);
+    g_ptr_array_free(m->devices, TRUE);
+    as_free(m->mmio);
+    gm_free(m->gm);
+    g_main_context_unref(m->ctx);
+    th_machine_free(m);
+}
+
 static inline unsigned th_take_requests(struct machine *m,
                                         enum shutdown_cause *cause)
 {

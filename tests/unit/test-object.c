@@ -2,11 +2,13 @@
 /*
  * test-object.c: the -object table (system/object.c): both syntaxes,
  * typed properties with precise errors, and realize (secrets read and
- * decoded, memory backend files created and sized).  No KVM.
+ * decoded, memory backend files created and sized, rng-random's file
+ * opened).  No KVM.
  */
 #include "util/common.h"
 #include "system/object.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -174,6 +176,47 @@ static void test_memory_backend_file(void)
     rmdir(dir);
 }
 
+static void test_rng(void)
+{
+    struct object *o;
+    Error *err = NULL;
+    int fl;
+
+    /* libvirt's JSON form; opened non-blocking for the main loop */
+    o = parse_ok("{\"qom-type\":\"rng-random\",\"id\":\"objrng0\","
+                 "\"filename\":\"/dev/urandom\"}");
+    g_assert_true(object_is_rng_backend(o));
+    g_assert_false(object_is_memory_backend(o));
+    g_assert_true(object_realize(o, NULL));
+    g_assert_cmpint(o->fd, >=, 0);
+    fl = fcntl(o->fd, F_GETFL);
+    g_assert_true(fl & O_NONBLOCK);
+    g_assert_cmpint(fl & O_ACCMODE, ==, O_RDONLY);
+    object_free(o);
+    /* no filename: QEMU's default */
+    o = parse_ok("rng-random,id=r");
+    g_assert_null(object_get_str(o, "filename"));
+    g_assert_true(object_realize(o, NULL));
+    g_assert_cmpint(o->fd, >=, 0);
+    object_free(o);
+    /* a missing file: QEMU's message, at realize (before the guest) */
+    o = parse_ok("rng-random,id=r,filename=/nonexistent");
+    g_assert_false(object_realize(o, &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "Could not open '/nonexistent': No such file or "
+                    "directory");
+    error_free(err);
+    err = NULL;
+    object_free(o);
+    /* rng-builtin: nothing to open, nothing to set */
+    o = parse_ok("{\"qom-type\":\"rng-builtin\",\"id\":\"b\"}");
+    g_assert_true(object_is_rng_backend(o));
+    g_assert_true(object_realize(o, NULL));
+    g_assert_cmpint(o->fd, ==, -1);
+    object_free(o);
+    parse_err("rng-builtin,id=b,filename=x", "filename");
+}
+
 static void test_help(void)
 {
     g_autofree char *list = object_help(NULL);
@@ -182,6 +225,16 @@ static void test_help(void)
     g_assert_nonnull(strstr(list, "memory-backend-ram"));
     g_assert_nonnull(strstr(one, "mem-path=<string>"));
     g_assert_null(object_help("nosuch"));
+    {
+        g_autofree char *rng = object_help("rng-random");
+        g_autofree char *builtin = object_help("rng-builtin");
+
+        g_assert_nonnull(strstr(list, "rng-random"));
+        g_assert_nonnull(strstr(list, "rng-builtin"));
+        g_assert_nonnull(strstr(rng, "filename=<string>"));
+        /* QEMU's words */
+        g_assert_cmpstr(builtin, ==, "There are no options for rng-builtin.\n");
+    }
 }
 
 int main(int argc, char **argv)
@@ -191,6 +244,7 @@ int main(int argc, char **argv)
     g_test_add_func("/object/errors", test_errors);
     g_test_add_func("/object/secret", test_secret);
     g_test_add_func("/object/memory-backend-file", test_memory_backend_file);
+    g_test_add_func("/object/rng", test_rng);
     g_test_add_func("/object/help", test_help);
     return g_test_run();
 }

@@ -61,27 +61,17 @@ static void dfx_init(struct dfx *f, const char *drive_fmt)
 
         g_assert_true(machine_config_add_drive(&f->cfg, d, &err));
     }
-    f->m = th_machine_new();
-    f->m->cfg = &f->cfg;
-    f->m->type = &microvm_machine_type;
-    f->m->mmio = as_new("memory", &f->m->log);
-    f->m->gm = gm_new(RAM, &err);
-    g_assert_true(gm_add_ram(f->m->gm, 0, 0, RAM, "ram", &err));
-    f->m->ctx = g_main_context_new();
-    f->m->devices = g_ptr_array_new();
+    f->m = th_board_new(&microvm_machine_type, &f->cfg, RAM);
 }
 
 static void dfx_fini(struct dfx *f)
 {
-    for (guint i = f->m->devices->len; i > 0; i--) {
-        device_destroy(g_ptr_array_index(f->m->devices, i - 1));
-    }
-    g_ptr_array_free(f->m->devices, TRUE);
-    machine_close_drives(f->m);
-    as_free(f->m->mmio);
-    gm_free(f->m->gm);
-    g_main_context_unref(f->m->ctx);
-    th_machine_free(f->m);
+    struct machine *m = f->m;
+
+    /* the devices before the drives they use */
+    th_board_destroy_devices(m);
+    machine_close_drives(m);
+    th_board_free(m);
     machine_config_clear(&f->cfg);
     unlink(f->path);
     g_free(f->path);
