@@ -56,7 +56,15 @@ struct virtio_model_class {
     /* Optional: device reset beyond the core's (virtio_reset calls
      * ops->reset already); e.g. forget a balloon target. */
     void (*reset)(void *model);
+    /* Optional run-time QOM properties of the pair (balloon's
+     * guest-stats); reached through virtio_model_qom_ops, which every
+     * pair's class sets (the device is the pair, virtio_model_of() gives
+     * the model). */
+    const struct device_qom_ops *qom;
 };
+
+/* A pair's device_class.qom: forwards to its model class's qom. */
+extern const struct device_qom_ops virtio_model_qom_ops;
 
 /* A pair's class_data. */
 struct virtio_binding {
