@@ -10,6 +10,7 @@
 #include "qapi/qapi-gen-types.h"
 #include "system/machine.h"
 #include "sev/sev.h"
+#include "util/keyval.h"
 
 struct hmp_cmd {
     const char *name;
@@ -172,12 +173,52 @@ static void hmp_info_migrate(struct machine *m, const char *args, int64_t cpu,
     qapi_migration_info_free(i);
 }
 
+static void hmp_info_balloon(struct machine *m, const char *args, int64_t cpu,
+                             GString *out)
+{
+    Error *err = NULL;
+    struct qapi_balloon_info *b = qmp_query_balloon(m, &err);
+
+    if (!b) {
+        report(out, err);
+        return;
+    }
+    g_string_append_printf(out, "balloon: actual=%" PRId64 "\n",
+                           b->actual >> 20);
+    qapi_balloon_info_free(b);
+}
+
+/* balloon SIZE: MiB unless suffixed (QEMU's 'M' argument type) */
+static void hmp_balloon(struct machine *m, const char *args, int64_t cpu,
+                        GString *out)
+{
+    Error *err = NULL;
+    uint64_t bytes;
+
+    if (!*args) {
+        /* QEMU's expression parser's words for a missing size */
+        g_string_append(out, "unexpected end of expression\n"
+                             "Try \"help balloon\" for more information\n");
+        return;
+    }
+    if (!parse_size(args, MiB, &bytes) || bytes > INT64_MAX) {
+        g_string_append_printf(out, "balloon: invalid size '%s'\n", args);
+        return;
+    }
+    qmp_balloon(m, (int64_t)bytes, &err);
+    report(out, err);
+}
+
 static void hmp_help(struct machine *m, const char *args, int64_t cpu,
                      GString *out);
 static void hmp_info(struct machine *m, const char *args, int64_t cpu,
                      GString *out);
 
 static const struct hmp_cmd hmp_cmds[] = {
+    {"balloon",
+     "balloon target -- request VM to change its memory allocation "
+     "(in MB)",
+     hmp_balloon, true},
     {"cont", "cont|c -- resume emulation", hmp_cont},
     {"c", NULL, hmp_cont},
     {"help", "help|? [cmd] -- show the help", hmp_help},
@@ -197,6 +238,7 @@ static const struct hmp_cmd hmp_cmds[] = {
 };
 
 static const struct hmp_cmd hmp_info_cmds[] = {
+    {"balloon", "info balloon -- show balloon information", hmp_info_balloon},
     {"cpus", "info cpus -- show infos for each CPU", hmp_info_cpus},
     {"migrate", "info migrate -- show migration status", hmp_info_migrate},
     {"registers", "info registers [-a] -- show the cpu registers",

@@ -248,6 +248,32 @@ static void device_props(GPtrArray *list, const struct device_class *cls)
     }
 }
 
+/* A device's run-time properties (hw/core/device.h device_qom_ops). */
+static void device_qom_props(GPtrArray *list, struct device *dev)
+{
+    const struct device_qom_prop *p = dev->cls->qom && dev->cls->qom->props
+                                          ? dev->cls->qom->props(dev)
+                                          : NULL;
+
+    for (; p && p->name; p++) {
+        add_prop(list, p->name, p->type, NULL, NULL);
+    }
+}
+
+static bool device_has_qom_prop(struct device *dev, const char *name)
+{
+    const struct device_qom_prop *p = dev->cls->qom && dev->cls->qom->props
+                                          ? dev->cls->qom->props(dev)
+                                          : NULL;
+
+    for (; p && p->name; p++) {
+        if (!strcmp(p->name, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void object_props(GPtrArray *list, const struct object_class *cls)
 {
     for (const struct object_prop *p = cls->props; p->name; p++) {
@@ -392,10 +418,10 @@ struct qom_node {
     struct object *obj;
 };
 
-/* /machine/unattached/device[N] with N a vCPU index. */
-static bool parse_cpu_path(struct machine *m, const char *rest, unsigned *n)
+/* "device[N]" (QEMU's child names in unattached and peripheral-anon),
+ * N canonical decimal below `limit`. */
+static bool parse_device_index(const char *p, unsigned long limit, unsigned *n)
 {
-    const char *p = rest;
     char *end;
     unsigned long v;
 
@@ -404,12 +430,38 @@ static bool parse_cpu_path(struct machine *m, const char *rest, unsigned *n)
     }
     errno = 0;
     v = strtoul(p + 7, &end, 10);
-    if (errno || strcmp(end, "]") != 0 || v >= m->nr_vcpus ||
+    if (errno || strcmp(end, "]") != 0 || v >= limit ||
         (p[7] == '0' && end != p + 8)) {
         return false;
     }
     *n = (unsigned)v;
     return true;
+}
+
+/* /machine/unattached/device[N] with N a vCPU index. */
+static bool parse_cpu_path(struct machine *m, const char *rest, unsigned *n)
+{
+    return parse_device_index(rest, m->nr_vcpus, n);
+}
+
+/* The user's devices without an id, in creation order: QEMU names the
+ * N-th /machine/peripheral-anon/device[N]. */
+static struct device *anon_device(struct machine *m, unsigned n)
+{
+    for (guint i = 0; m->devices && i < m->devices->len; i++) {
+        struct device *d = g_ptr_array_index(m->devices, i);
+        if (d->user && !d->id && n-- == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static struct device *anon_path(struct machine *m, const char *rest)
+{
+    unsigned n;
+
+    return parse_device_index(rest, UINT_MAX, &n) ? anon_device(m, n) : NULL;
 }
 
 static struct qom_node resolve(struct machine *m, const char *path)
@@ -430,6 +482,11 @@ static struct qom_node resolve(struct machine *m, const char *path)
                            ? path + strlen("/machine/peripheral/")
                            : NULL) &&
                (n.dev = machine_find_device_id(m, rest))) {
+        n.kind = NODE_DEVICE;
+    } else if ((rest = g_str_has_prefix(path, "/machine/peripheral-anon/")
+                           ? path + strlen("/machine/peripheral-anon/")
+                           : NULL) &&
+               (n.dev = anon_path(m, rest))) {
         n.kind = NODE_DEVICE;
     } else if ((rest = g_str_has_prefix(path, "/machine/unattached/")
                            ? path + strlen("/machine/unattached/")
@@ -486,6 +543,13 @@ static void container_children(struct machine *m, const char *path,
                 add_child(list, d->id, d->cls->name);
             }
         }
+    } else if (!strcmp(path, "/machine/peripheral-anon")) {
+        struct device *d;
+
+        for (unsigned i = 0; (d = anon_device(m, i)); i++) {
+            g_autofree char *name = g_strdup_printf("device[%u]", i);
+            add_child(list, name, d->cls->name);
+        }
     } else if (!strcmp(path, "/machine/unattached") && m->cpu_model) {
         g_autofree char *t =
             g_strconcat(x86_cpu_model_name(m->cpu_model), CPU_SUFFIX, NULL);
@@ -525,6 +589,7 @@ GPtrArray *qmp_qom_list(struct machine *m, char *path, Error **errp)
         break;
     case NODE_DEVICE:
         device_props(list, n.dev->cls);
+        device_qom_props(list, n.dev);
         break;
     case NODE_CPU:
         cpu_props(list);
@@ -599,6 +664,9 @@ struct json_value *qom_cpu_get(const struct x86_cpu_model *model,
 static struct json_value *device_get(struct device *dev, const char *prop,
                                      Error **errp)
 {
+    if (device_has_qom_prop(dev, prop) && dev->cls->qom->get) {
+        return dev->cls->qom->get(dev, prop, errp);
+    }
     for (const struct prop *p = dev->cls->props; p && p->name; p++) {
         const uint8_t *base = (const uint8_t *)dev + p->offset;
 
@@ -684,4 +752,47 @@ struct json_value *qmp_qom_get(struct machine *m, char *path, char *property,
     }
     error_setg(errp, "Property '%s.%s' not found", type, property);
     return NULL;
+}
+
+void qmp_qom_set(struct machine *m, char *path, char *property,
+                 struct json_value *value, Error **errp)
+{
+    struct qom_node n = resolve(m, path);
+    g_autofree char *type = NULL;
+
+    if (n.kind == NODE_NONE) {
+        error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND, "Device '%s' not found",
+                  path);
+        return;
+    }
+    if (n.kind == NODE_DEVICE) {
+        if (device_has_qom_prop(n.dev, property) && n.dev->cls->qom->set) {
+            n.dev->cls->qom->set(n.dev, property, value, errp);
+            return;
+        }
+        if (device_class_prop(n.dev->cls, property)) {
+            /* QEMU's words: static properties are fixed once realized */
+            if (n.dev->id) {
+                error_setg(errp,
+                           "Attempt to set property '%s' on device '%s' "
+                           "(type '%s') after it was realized",
+                           property, n.dev->id, n.dev->cls->name);
+            } else {
+                error_setg(errp,
+                           "Attempt to set property '%s' on anonymous device "
+                           "(type '%s') after it was realized",
+                           property, n.dev->cls->name);
+            }
+            return;
+        }
+    }
+    type = node_type(m, &n);
+    if (!strcmp(property, "type") || n.kind == NODE_CPU ||
+        n.kind == NODE_OBJECT) {
+        /* read-only here: vireo changes no object after creation */
+        error_setg(errp, "Property '%s.%s' cannot be set at run time", type,
+                   property);
+        return;
+    }
+    error_setg(errp, "Property '%s.%s' not found", type, property);
 }

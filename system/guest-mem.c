@@ -5,6 +5,7 @@
 #include "util/common.h"
 #include "system/guest-mem.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -317,6 +318,51 @@ bool gm_write_any(struct guest_mem *gm, uint64_t gpa, const void *buf,
         return false;
     }
     memcpy(r->hva + (gpa - r->gpa), buf, len);
+    return true;
+}
+
+bool gm_discard(struct guest_mem *gm, void *hva, uint64_t len, Error **errp)
+{
+    uint8_t *p = hva;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t off;
+
+    if (!gm->ram || p < gm->ram || len > gm->ram_size ||
+        (uint64_t)(p - gm->ram) > gm->ram_size - len) {
+        error_setg(errp, "discard of %" PRIu64 " bytes at %p: not in guest RAM",
+                   len, hva);
+        return false;
+    }
+    off = (uint64_t)(p - gm->ram);
+    if ((off | len) & (page - 1)) {
+        error_setg(errp,
+                   "discard of %" PRIu64 " bytes at RAM offset 0x%" PRIx64
+                   ": not aligned to the host page size (%" PRIu64 ")",
+                   len, off, page);
+        return false;
+    }
+    if (len == 0) {
+        return true;
+    }
+    if (gm->shared) {
+        /* a hole also unmaps the range from every mapping of the fd */
+        if (fallocate(gm->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      (off_t)off, (off_t)len) < 0) {
+            error_setg_errno(errp, errno,
+                             "cannot release guest RAM at offset 0x%" PRIx64
+                             " (fallocate PUNCH_HOLE)",
+                             off);
+            return false;
+        }
+        return true;
+    }
+    if (madvise(p, len, MADV_DONTNEED) < 0) {
+        error_setg_errno(errp, errno,
+                         "cannot release guest RAM at offset 0x%" PRIx64
+                         " (madvise DONTNEED)",
+                         off);
+        return false;
+    }
     return true;
 }
 

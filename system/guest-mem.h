@@ -83,6 +83,13 @@ bool gm_write_any(struct guest_mem *gm, uint64_t gpa, const void *buf,
                   uint64_t len);
 /* NULL unless [gpa, gpa+len) is inside one region (and writable if asked). */
 void *gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool write);
+/* Gives the host memory behind [hva, hva+len) of the RAM mapping back
+ * (a balloon's released pages): a hole punched in the shared memfd or
+ * file (MADV_DONTNEED alone would leave its page cache in place), or
+ * MADV_DONTNEED on a private mapping.  The guest reads zeros there
+ * afterwards (a private file mapping: the file's data).  hva and len must
+ * be host-page aligned and inside RAM (not ROM). */
+bool gm_discard(struct guest_mem *gm, void *hva, uint64_t len, Error **errp);
 /* Bytes of RAM (not ROM) placed below 4 GiB / at or above 4 GiB. */
 uint64_t gm_ram_below_4g(const struct guest_mem *gm);
 uint64_t gm_ram_above_4g(const struct guest_mem *gm);

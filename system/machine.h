@@ -146,6 +146,7 @@ struct machine {
     unsigned nr_vcpus;
     GPtrArray *devices; /* struct device * */
     GPtrArray *drives;  /* struct drive *: open backends (hw/block/drive.h) */
+    struct device *balloon; /* the balloon device (one at most, as QEMU) */
     /* Interrupt inputs the board wired (hw/intc/): GSI lines for ISA-style
      * devices (machine_gsi_line()) and the MSI path for bus masters.
      * Owned by the device that installed them (the IOAPIC or kvm-irqchip);

@@ -21,6 +21,7 @@ extern const struct device_class acpi_ged_class;
 extern const struct device_class virtio_blk_device_class;
 /* --- virtio-rng --- */
 extern const struct device_class virtio_rng_device_class;
+extern const struct device_class virtio_balloon_device_class;
 /* --- pci --- */
 extern const struct device_class q35_host_class;
 extern const struct device_class mch_class;
@@ -45,6 +46,7 @@ const struct device_class *const device_classes[] = {
     &virtio_blk_device_class,
     /* --- virtio-rng --- */
     &virtio_rng_device_class,
+    &virtio_balloon_device_class,
     /* --- pci --- */
     &q35_host_class,
     &mch_class,

@@ -289,7 +289,13 @@ struct device *device_create(struct machine *m, const char *name,
 struct device *device_create_opts(struct machine *m,
                                   const struct device_opts *o, Error **errp)
 {
-    return device_create_values(m, o->cls, o->id, o->values, o->n, errp);
+    struct device *dev =
+        device_create_values(m, o->cls, o->id, o->values, o->n, errp);
+
+    if (dev) {
+        dev->user = true;
+    }
+    return dev;
 }
 
 void device_reset(struct device *dev)

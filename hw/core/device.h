@@ -90,6 +90,25 @@ struct prop_value {
 
 struct device;
 
+/*
+ * Run-time properties beyond the typed props (QEMU's dynamic QOM
+ * properties, e.g. virtio-balloon's guest-stats): qom-list lists them,
+ * qom-get and qom-set reach them.  Called on the main thread without the
+ * device lock (the device takes it).
+ */
+struct device_qom_prop {
+    const char *name;
+    const char *type; /* QEMU's qom-list type: "int", "guest statistics" */
+};
+struct device_qom_ops {
+    /* NULL-terminated (name NULL); NULL: none */
+    const struct device_qom_prop *(*props)(struct device *dev);
+    struct json_value *(*get)(struct device *dev, const char *name,
+                              Error **errp);
+    bool (*set)(struct device *dev, const char *name,
+                const struct json_value *val, Error **errp);
+};
+
 struct device_class {
     const char *name; /* QEMU's -device name */
     const char *desc;
@@ -106,6 +125,8 @@ struct device_class {
     /* Class-specific constant data (a virtio pair's struct virtio_binding,
      * hw/virtio/virtio-model.h); NULL for most classes. */
     const void *class_data;
+    /* Optional run-time QOM properties (NULL: none). */
+    const struct device_qom_ops *qom;
 };
 
 struct device {
@@ -115,6 +136,7 @@ struct device {
     GMutex lock;
     struct mem_owner owner;
     bool realized;
+    bool user; /* created by -device / device_add (QEMU's peripheral) */
 };
 
 /* The table (hw/core/device-list.c). */

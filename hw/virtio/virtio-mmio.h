@@ -142,10 +142,12 @@ void virtio_mmio_proxy_unrealize(struct device *dev);
         .unrealize = virtio_mmio_proxy_unrealize,                              \
         .vmsd = &cname##_vmsd,                                                 \
         .class_data = &cname##_binding,                                        \
+        .qom = &virtio_model_qom_ops,                                          \
     }
 
 struct machine;
 extern const struct device_class virtio_blk_device_class;
+extern const struct device_class virtio_balloon_device_class;
 
 /* The machine's virtio-mmio devices (any model) in creation order (their
  * slots): the first max windows and GSIs into base[] and gsi[]; returns

@@ -87,7 +87,15 @@ struct virtio_model_class {
      * re-derive what the model keeps outside its description (e.g. a
      * header size from the features), restart backends. */
     void (*loaded)(void *model);
+    /* Optional run-time QOM properties of the pair (balloon's
+     * guest-stats); reached through virtio_model_qom_ops, which every
+     * pair's class sets (the device is the pair, virtio_model_of() gives
+     * the model). */
+    const struct device_qom_ops *qom;
 };
+
+/* A pair's device_class.qom: forwards to its model class's qom. */
+extern const struct device_qom_ops virtio_model_qom_ops;
 
 /* A pair's class_data. */
 struct virtio_binding {
