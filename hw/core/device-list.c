@@ -19,6 +19,10 @@ extern const struct device_class kvm_irqchip_class;
 /* --- acpi --- */
 extern const struct device_class acpi_ged_class;
 extern const struct device_class virtio_blk_device_class;
+/* --- virtio-serial --- */
+extern const struct device_class virtio_serial_device_class;
+extern const struct device_class virtconsole_class;
+extern const struct device_class virtserialport_class;
 /* --- pci --- */
 extern const struct device_class q35_host_class;
 extern const struct device_class mch_class;
@@ -39,6 +43,10 @@ const struct device_class *const device_classes[] = {
     /* --- acpi --- */
     &acpi_ged_class,
     &virtio_blk_device_class,
+    /* --- virtio-serial --- */
+    &virtio_serial_device_class,
+    &virtconsole_class,
+    &virtserialport_class,
     /* --- pci --- */
     &q35_host_class,
     &mch_class,
