@@ -22,6 +22,10 @@ extern const struct device_class virtio_blk_device_class;
 /* --- virtio-rng --- */
 extern const struct device_class virtio_rng_device_class;
 extern const struct device_class virtio_balloon_device_class;
+/* --- virtio-serial --- */
+extern const struct device_class virtio_serial_device_class;
+extern const struct device_class virtconsole_class;
+extern const struct device_class virtserialport_class;
 /* --- pci --- */
 extern const struct device_class q35_host_class;
 extern const struct device_class mch_class;
@@ -47,6 +51,10 @@ const struct device_class *const device_classes[] = {
     /* --- virtio-rng --- */
     &virtio_rng_device_class,
     &virtio_balloon_device_class,
+    /* --- virtio-serial --- */
+    &virtio_serial_device_class,
+    &virtconsole_class,
+    &virtserialport_class,
     /* --- pci --- */
     &q35_host_class,
     &mch_class,

@@ -11,6 +11,7 @@
 #include "util/common.h"
 #include "hw/core/device.h"
 #include "qapi/json-value.h"
+#include "system/machine.h"
 #include "util/keyval.h"
 
 static struct device_opts *opts_new(const struct device_class *cls,
@@ -240,4 +241,30 @@ struct device_opts *device_opts_from_json(const struct json_value *obj,
 fail:
     device_opts_free(o);
     return NULL;
+}
+
+bool device_opts_check_all(struct machine *m, GPtrArray *all, Error **errp)
+{
+    for (guint i = 0; all && i < all->len; i++) {
+        const struct device_opts *o = g_ptr_array_index(all, i);
+
+        for (size_t j = 0; j < o->n; j++) {
+            const struct prop_value *v = &o->values[j];
+
+            /* QEMU's message, as the device's realize gives it */
+            if (v->type == PROP_CHARDEV && v->s && *v->s &&
+                !machine_find_chardev(m, v->s)) {
+                error_setg(errp,
+                           "-device %s: Property '%s.%s' can't find value "
+                           "'%s'",
+                           o->text, o->cls->name, v->name, v->s);
+                return false;
+            }
+        }
+        if (o->cls->check_opts && !o->cls->check_opts(o, all, i, errp)) {
+            error_prepend(errp, "-device %s: ", o->text);
+            return false;
+        }
+    }
+    return true;
 }

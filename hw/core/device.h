@@ -26,6 +26,7 @@
 struct machine;
 struct vmstate_desc;
 struct json_value;
+struct device_opts;
 
 enum prop_type {
     PROP_BOOL,
@@ -127,6 +128,12 @@ struct device_class {
     const void *class_data;
     /* Optional run-time QOM properties (NULL: none). */
     const struct device_qom_ops *qom;
+    /* Optional: checks -device `o` against the -device options before it
+     * (all[0..index)) before the accelerator opens, so a mistake that
+     * realize would find anyway (a virtio-serial port without its bus) is
+     * named on any host. */
+    bool (*check_opts)(const struct device_opts *o, GPtrArray *all, guint index,
+                       Error **errp);
 };
 
 struct device {
@@ -169,6 +176,11 @@ struct device_opts *device_opts_parse(const char *text, Error **errp);
 struct device_opts *device_opts_from_json(const struct json_value *obj,
                                           const char *text, Error **errp);
 void device_opts_free(struct device_opts *o);
+/* The checks of the command line's -device options (struct device_opts *,
+ * in creation order) that need no accelerator: every chardev property
+ * names one of m's chardevs, and each class's check_opts.  Errors read
+ * "-device TEXT: reason", as realize's would. */
+bool device_opts_check_all(struct machine *m, GPtrArray *all, Error **errp);
 
 /* Creates a device from checked values (id may be NULL), realizes it and
  * adds it to m->devices. */

@@ -380,6 +380,11 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if (!machine_open_drives(m, errp)) {
         goto fail;
     }
+    /* -device mistakes that need no accelerator (unknown chardev, a port
+     * without its virtio-serial bus) are named on any host too */
+    if (!device_opts_check_all(m, cfg->devices, errp)) {
+        goto fail;
+    }
     if (!open_accel(m, irqchip, errp) ||
         (m->kvm && !check_smm(cfg, m->kvm, errp))) {
         goto fail;

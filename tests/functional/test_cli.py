@@ -68,11 +68,14 @@ def test_bad_device(vireo, guest, kvm, text, why):
     ('{"driver": "isa-debug-exit", "bogus": 1}',
      "Property 'isa-debug-exit.bogus' not found"),
     ('{"driver": "isa-debug-exit"', '-device {"driver"'),
+    ('isa-serial,chardev=nope',
+     "Property 'isa-serial.chardev' can't find value 'nope'"),
 ])
 def test_bad_device_options(vireo, guest, text, why):
     """Options are parsed once, on the command line, for -device text and
     libvirt's JSON form alike: these fail before the accelerator is opened,
-    so they need no /dev/kvm."""
+    so they need no /dev/kvm (an unknown chardev too: every -device's
+    chardev property is checked against the -chardev list first)."""
     r = _bad(vireo, guest, ['-device', text], [why])
     assert ('-device %s: ' % text) in r.stderr, r
 
