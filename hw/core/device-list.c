@@ -19,6 +19,7 @@ extern const struct device_class kvm_irqchip_class;
 /* --- acpi --- */
 extern const struct device_class acpi_ged_class;
 extern const struct device_class virtio_blk_device_class;
+extern const struct device_class virtio_net_device_class;
 /* --- pci --- */
 extern const struct device_class q35_host_class;
 extern const struct device_class mch_class;
@@ -39,6 +40,7 @@ const struct device_class *const device_classes[] = {
     /* --- acpi --- */
     &acpi_ged_class,
     &virtio_blk_device_class,
+    &virtio_net_device_class,
     /* --- pci --- */
     &q35_host_class,
     &mch_class,
