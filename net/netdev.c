@@ -11,6 +11,8 @@
 #include "net/netdev.h"
 #include "hw/core/device.h"
 #include "system/machine.h"
+#include "qapi/json-value.h"
+#include "qapi/qapi-gen-types.h"
 
 struct netdev *netdev_open(const struct netdev_opts *o, Error **errp)
 {
@@ -297,4 +299,45 @@ void machine_default_mac(struct machine *m, uint8_t mac[6])
 
     memcpy(mac, base, 6);
     mac[5] = (uint8_t)(base[5] + m->nic_macs++);
+}
+
+/* ---- QMP ------------------------------------------------------------ */
+
+/* netdev_add: checked like -netdev (the same parser), then refused. */
+struct json_value *qmp_marshal_netdev_add(struct machine *m,
+                                          const struct json_value *args,
+                                          Error **errp)
+{
+    struct netdev_opts o;
+    char *text;
+    bool ok;
+
+    if (!args || !json_is(args, JSON_OBJECT)) {
+        error_setg(errp, "Parameter 'type' is missing");
+        return NULL;
+    }
+    text = json_to_string(args);
+    ok = netdev_opts_parse(text, "netdev_add", &o, errp);
+    g_free(text);
+    if (!ok) {
+        return NULL;
+    }
+    if (netdev_find(m, o.id)) {
+        error_setg(errp, "Duplicate ID '%s' for netdev", o.id);
+    } else {
+        error_setg(errp, "netdev_add is not supported: vireo has no network "
+                         "hot-plug (give -netdev on the command line)");
+    }
+    netdev_opts_clear(&o);
+    return NULL;
+}
+
+void qmp_netdev_del(struct machine *m, char *id, Error **errp)
+{
+    if (!netdev_find(m, id)) {
+        error_setg(errp, "Device '%s' not found", id);
+        return;
+    }
+    error_setg(errp, "netdev_del is not supported: vireo has no network "
+                     "hot-unplug");
 }
