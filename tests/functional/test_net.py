@@ -76,3 +76,21 @@ def test_netdev_add_refused(none_vm):
     assert 'vhost=on is not supported' in r['error']['desc']
     r = q.cmd('netdev_del', {'id': 'nope'})
     assert r['error']['desc'] == "Device 'nope' not found"
+
+
+def test_user_hostfwd_port_taken(vireo):
+    import socket
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    try:
+        r = run([vireo, '-M', 'microvm', '-netdev',
+                 'user,id=u0,hostfwd=tcp:127.0.0.1:%d-:22' % port])
+    finally:
+        s.close()
+    assert r.returncode == 1
+    if 'built without libslirp' in r.stderr:
+        pytest.skip('built without libslirp')
+    assert ("could not set up host forwarding rule 'tcp:127.0.0.1:%d-:22'"
+            % port) in r.stderr

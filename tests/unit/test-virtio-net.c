@@ -631,6 +631,87 @@ static void test_real_tap(void)
     g_assert_cmpint(WEXITSTATUS(st), ==, 0);
 }
 
+/* ---- -netdev user (libslirp) ---------------------------------------- */
+
+struct cap {
+    GPtrArray *frames; /* GBytes * */
+};
+
+static bool cap_receive(void *opaque, const uint8_t *frame, size_t len)
+{
+    g_ptr_array_add(((struct cap *)opaque)->frames, g_bytes_new(frame, len));
+    return true;
+}
+
+static const struct netdev_peer_ops cap_ops = {cap_receive};
+
+static void test_slirp_arp(void)
+{
+    struct netdev_opts o;
+    Error *err = NULL;
+    struct netdev *nd;
+    struct cap c = {
+        g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref)};
+    /* who-has 10.0.2.2 tell 10.0.2.15, from 52:54:00:12:34:56 */
+    static const uint8_t arp[42] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34,
+        0x56, 0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01,
+        0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 10,   0,    2,    15,   0,
+        0,    0,    0,    0,    0,    10,   0,    2,    2};
+    struct iovec v = {(void *)arp, sizeof(arp)};
+    const uint8_t *r;
+    gsize len;
+
+    g_assert_true(netdev_opts_parse("user,id=u0,hostfwd=tcp:127.0.0.1:0-:22",
+                                    "-netdev", &o, &err));
+    nd = netdev_open(&o, &err);
+    netdev_opts_clear(&o);
+    if (!nd) {
+        g_test_skip(error_get_pretty(err));
+        error_free(err);
+        g_ptr_array_unref(c.frames);
+        return;
+    }
+    g_assert_false(nd->vnet_hdr);
+    netdev_attach_peer(nd, &cap_ops, &c);
+    g_assert_true(netdev_send(nd, &v, 1));
+    netdev_poll(nd);
+    g_assert_cmpuint(c.frames->len, >=, 1);
+    r = g_bytes_get_data(g_ptr_array_index(c.frames, 0), &len);
+    g_assert_cmpuint(len, >=, 42);
+    g_assert_cmphex(r[12], ==, 0x08); /* ARP */
+    g_assert_cmphex(r[13], ==, 0x06);
+    g_assert_cmphex(r[21], ==, 2);           /* reply */
+    g_assert_cmpmem(r + 28, 4, arp + 38, 4); /* from 10.0.2.2 */
+    g_assert_cmpmem(r, 6, arp + 6, 6);       /* to the guest's MAC */
+    netdev_free(nd);
+    g_ptr_array_unref(c.frames);
+}
+
+static void test_slirp_errors(void)
+{
+    struct netdev_opts o;
+    Error *err = NULL;
+    struct netdev *nd;
+
+    g_assert_true(
+        netdev_opts_parse("user,id=u0,net=10.9.0.0/33", "-netdev", &o, &err));
+    nd = netdev_open(&o, &err);
+    g_assert_null(nd);
+    if (!strstr(error_get_pretty(err), "libslirp")) {
+        g_assert_nonnull(strstr(error_get_pretty(err), "Invalid net="));
+    }
+    error_free(err);
+    err = NULL;
+    netdev_opts_clear(&o);
+    g_assert_true(
+        netdev_opts_parse("user,id=u0,host=192.168.1.1", "-netdev", &o, &err));
+    nd = netdev_open(&o, &err);
+    g_assert_null(nd);
+    error_free(err);
+    netdev_opts_clear(&o);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -652,5 +733,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/mac", test_mac);
     g_test_add_func("/netdev/opts", test_opts);
     g_test_add_func("/netdev/real-tap", test_real_tap);
+    g_test_add_func("/netdev/slirp-arp", test_slirp_arp);
+    g_test_add_func("/netdev/slirp-errors", test_slirp_errors);
     return g_test_run();
 }
