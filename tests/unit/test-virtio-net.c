@@ -15,7 +15,10 @@
 #include "util/log.h"
 #include "tests/unit/vring-build.h"
 
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -557,14 +560,30 @@ static void test_opts(void)
 
 /* ---- a real tap in a user + network namespace ----------------------- */
 
+static bool child_receive(void *opaque, const uint8_t *frame, size_t len)
+{
+    GByteArray *got = opaque;
+
+    g_byte_array_append(got, frame, (guint)len);
+    return true;
+}
+
+static const struct netdev_peer_ops child_ops = {child_receive};
+
+/* In a new user + network namespace: a tap through netdev_tap_open, a
+ * frame out (the tap's fd -> the interface, seen by a packet socket) and
+ * a frame in (a packet socket -> the tap's fd -> the peer, with its
+ * virtio-net header).  Exit 77: namespaces unavailable. */
 static void tap_child(void)
 {
     struct netdev_opts o = {0};
     Error *err = NULL;
     struct netdev *nd;
     struct ifreq ifr = {0};
-    uint8_t frame[12 + 60] = {0};
-    int s;
+    uint8_t frame[12 + 60] = {0}, buf[256];
+    struct sockaddr_ll sll = {0};
+    GByteArray *got = g_byte_array_new();
+    int s, ps;
 
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
         _exit(77);
@@ -580,29 +599,65 @@ static void tap_child(void)
     if (!nd->vnet_hdr) {
         _exit(2);
     }
-    /* link up, so the kernel accepts frames written to the tap */
+    /* link up, so the kernel passes frames */
     s = socket(AF_INET, SOCK_DGRAM, 0);
     g_strlcpy(ifr.ifr_name, "vtap0", IFNAMSIZ);
     if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
         _exit(3);
     }
     ifr.ifr_flags |= IFF_UP;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0 || ioctl(s, SIOCGIFINDEX, &ifr) < 0) {
         _exit(4);
     }
     if (!netdev_set_offload(nd, NETDEV_OFFLOAD_CSUM, &err)) {
         _exit(5);
     }
-    /* a frame out: broadcast ARP-ish payload with a virtio-net header */
+    ps = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifr.ifr_ifindex;
+    if (ps < 0 || bind(ps, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+        _exit(6);
+    }
+    /* out: an experimental-ethertype broadcast with a header */
     memset(frame + 12, 0xff, 6);
-    frame[12 + 12] = 0x08;
-    frame[12 + 13] = 0x06;
+    memcpy(frame + 18, "\x52\x54\x00\x12\x34\x56", 6);
+    frame[12 + 12] = 0x88;
+    frame[12 + 13] = 0xb5;
+    memcpy(frame + 12 + 14, "vireo-out", 9);
     {
         struct iovec v = {frame, sizeof(frame)};
 
         if (!netdev_send(nd, &v, 1)) {
-            _exit(6);
+            _exit(7);
         }
+    }
+    for (int tries = 0;; tries++) {
+        ssize_t n = recv(ps, buf, sizeof(buf), 0);
+
+        if (n == 60 && !memcmp(buf + 14, "vireo-out", 9)) {
+            break;
+        }
+        if (n < 0 || tries > 50) {
+            _exit(8);
+        }
+    }
+    /* in: a frame injected on the interface reaches the peer */
+    netdev_attach_peer(nd, &child_ops, got);
+    memcpy(frame + 12 + 14, "vireo-in!", 9);
+    if (send(ps, frame + 12, 60, 0) != 60) {
+        _exit(9);
+    }
+    for (int tries = 0; tries < 100; tries++) {
+        netdev_poll(nd);
+        if (got->len >= 12 + 60 &&
+            memmem(got->data, got->len, "vireo-in!", 9)) {
+            break;
+        }
+        g_usleep(10000);
+    }
+    if (!memmem(got->data, got->len, "vireo-in!", 9)) {
+        _exit(10);
     }
     netdev_free(nd);
     _exit(0);
