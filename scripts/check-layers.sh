@@ -32,4 +32,8 @@ rule "$(grep -rlE '"microvm"|hw/i386/' system accel qapi migration util \
 # and BAR moves are safe while vCPUs run.
 rule "$(grep -rlE '\bas_map\(' hw --include='*.c' | grep -v '^hw/i386/')" \
     'devices map with device_map() (owned regions), not as_map()'
+# Network backends know no device model: a NIC attaches as their peer
+# (net/netdev.h); only the netdev table creates -nic devices by name.
+rule "$(grep -rlE '#include "hw/(net|virtio|block|pci|i386)/' net)" \
+    'net/ backends must not include device models (hw/net, hw/virtio...)'
 exit $fail

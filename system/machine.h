@@ -57,6 +57,8 @@ struct machine_config {
     GPtrArray *devices;   /* struct device_opts *: -device, checked */
     GPtrArray *drives;    /* struct drive_opts *: -drive (hw/block/drive.h) */
     GPtrArray *blockdevs; /* struct blockdev_node *: -blockdev */
+    GPtrArray *netdevs;   /* struct netdev_opts *: -netdev (net/netdev.h) */
+    GPtrArray *nics;      /* struct nic_opts *: -nic */
     GPtrArray *monitors;  /* struct mon_spec * */
     GPtrArray *add_fds;   /* char *: -add-fd texts */
     bool nographic, display_none, nodefaults, no_user_config;
@@ -147,6 +149,8 @@ struct machine {
     GPtrArray *devices; /* struct device * */
     GPtrArray *drives;  /* struct drive *: open backends (hw/block/drive.h) */
     struct device *balloon; /* the balloon device (one at most, as QEMU) */
+    GPtrArray *netdevs; /* struct netdev *: open backends (net/netdev.h) */
+    unsigned nic_macs;  /* default MACs handed out (machine_default_mac) */
     /* Interrupt inputs the board wired (hw/intc/): GSI lines for ISA-style
      * devices (machine_gsi_line()) and the MSI path for bus masters.
      * Owned by the device that installed them (the IOAPIC or kvm-irqchip);
@@ -276,6 +280,8 @@ struct machine_type {
     /* -drive if=virtio: the -device the board creates for it (NULL:
      * the board has no virtio bus). */
     const char *virtio_blk_driver;
+    /* -nic without model=: the NIC the board creates (NULL: none). */
+    const char *default_nic;
     /* virtio-mmio slot `index` (in creation order): its window and GSI;
      * NULL or false (errp set): the board has no such slot. */
     bool (*virtio_mmio_slot)(struct machine *m, unsigned index, uint64_t *base,

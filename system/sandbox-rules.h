@@ -13,6 +13,7 @@
 #ifndef SYSTEM_SANDBOX_RULES_H
 #define SYSTEM_SANDBOX_RULES_H
 
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -344,6 +345,10 @@ static const uint64_t sandbox_vcpu_ioctls[] = {
      * _IOW(KVMIO, 0xd2, 32-byte struct)): an SEV-SNP vCPU converts a page
      * between private and shared on KVM_EXIT_MEMORY_FAULT (sev/sev.c). */
     _IOW(KVMIO, 0xd2, uint64_t[4]),
+    /* virtio-net: the driver's DRIVER_OK status write (a vCPU MMIO exit)
+     * sets the tap's offloads (net/tap.c).  tx frames go out with writev
+     * from whichever thread handles the kick (common list). */
+    TUNSETOFFLOAD,
 };
 
 /* A virtio transport may deliver a queue kick on the vCPU thread (an MMIO

@@ -23,6 +23,7 @@
 #include "system/object.h"
 #include "system/vl.h"
 #include "hw/block/drive.h"
+#include "net/netdev.h"
 
 #define VL_MAX_SERIALS 4
 
@@ -43,6 +44,8 @@ void machine_config_init(struct machine_config *cfg)
     cfg->drives = g_ptr_array_new_with_free_func(drive_opts_free);
     cfg->blockdevs =
         g_ptr_array_new_with_free_func((GDestroyNotify)blockdev_node_free);
+    cfg->netdevs = g_ptr_array_new_with_free_func(netdev_opts_free);
+    cfg->nics = g_ptr_array_new_with_free_func(nic_opts_free);
     cfg->monitors = g_ptr_array_new_with_free_func(NULL);
     cfg->sandbox = true;
     cfg->rtc_base = g_strdup("utc");
@@ -84,6 +87,12 @@ void machine_config_clear(struct machine_config *cfg)
     }
     if (cfg->blockdevs) {
         g_ptr_array_unref(cfg->blockdevs);
+    }
+    if (cfg->netdevs) {
+        g_ptr_array_unref(cfg->netdevs);
+    }
+    if (cfg->nics) {
+        g_ptr_array_unref(cfg->nics);
     }
     if (cfg->monitors) {
         for (guint i = 0; i < cfg->monitors->len; i++) {
@@ -144,6 +153,8 @@ enum vl_opt {
     OPT_DEVICE,
     OPT_DRIVE,
     OPT_BLOCKDEV,
+    OPT_NETDEV,
+    OPT_NIC,
     OPT_RTC,
     OPT_SANDBOX,
     OPT_DUMP_VMSTATE,
@@ -218,6 +229,12 @@ static const struct vl_option vl_options[] = {
      "add a drive (raw image)"},
     {"blockdev", OPT_BLOCKDEV, true, "driver=raw|file,node-name=N[,...]",
      "add a block node (dotted keys or JSON)"},
+    {"netdev", OPT_NETDEV, true,
+     "tap,id=ID[,ifname=NAME|fd=N][,script=no,downscript=no,vhost=off] | "
+     "user,id=ID[,hostfwd=...] | JSON",
+     "add a network backend"},
+    {"nic", OPT_NIC, true, "tap|user[,NETDEV-OPTS][,mac=MAC][,model=NAME]",
+     "add a network backend and the board's NIC on it"},
     {"rtc", OPT_RTC, true, "base=utc|localtime|DATE", "set the RTC base"},
     {"sandbox", OPT_SANDBOX, true, "on|off", "seccomp sandbox (default on)"},
     {"object", OPT_OBJECT, true, "TYPE,id=ID[,prop=value] | JSON",
@@ -1542,6 +1559,10 @@ static bool handle(struct vl_state *st, const struct vl_option *o,
         return machine_config_add_drive(cfg, arg, errp);
     case OPT_BLOCKDEV:
         return machine_config_add_blockdev(cfg, arg, errp);
+    case OPT_NETDEV:
+        return machine_config_add_netdev(cfg, arg, errp);
+    case OPT_NIC:
+        return machine_config_add_nic(cfg, arg, errp);
     case OPT_RTC:
         return opt_rtc(st, arg, errp);
     case OPT_SANDBOX:

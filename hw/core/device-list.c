@@ -26,6 +26,7 @@ extern const struct device_class virtio_balloon_device_class;
 extern const struct device_class virtio_serial_device_class;
 extern const struct device_class virtconsole_class;
 extern const struct device_class virtserialport_class;
+extern const struct device_class virtio_net_device_class;
 /* --- pci --- */
 extern const struct device_class q35_host_class;
 extern const struct device_class mch_class;
@@ -55,6 +56,7 @@ const struct device_class *const device_classes[] = {
     &virtio_serial_device_class,
     &virtconsole_class,
     &virtserialport_class,
+    &virtio_net_device_class,
     /* --- pci --- */
     &q35_host_class,
     &mch_class,

@@ -23,6 +23,7 @@
 #include "sev/sev.h"
 #include "hw/block/drive.h"
 #include "hw/virtio/virtio-rng.h"
+#include "net/netdev.h"
 
 #include <unistd.h>
 
@@ -377,7 +378,7 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
         g_ptr_array_add(m->chardevs, c);
     }
     /* Images too: a missing, locked or unknown drive is named on any host */
-    if (!machine_open_drives(m, errp)) {
+    if (!machine_open_drives(m, errp) || !machine_open_netdevs(m, errp)) {
         goto fail;
     }
     /* -device mistakes that need no accelerator (unknown chardev, a port
@@ -412,7 +413,8 @@ struct machine *machine_new(const struct machine_config *cfg, Error **errp)
     if ((m->type->init_memory && !m->type->init_memory(m, errp)) ||
         (m->type->init_interrupts && !m->type->init_interrupts(m, errp)) ||
         (m->type->init_devices && !m->type->init_devices(m, errp)) ||
-        !machine_create_drive_devices(m, errp)) {
+        !machine_create_drive_devices(m, errp) ||
+        !machine_create_nic_devices(m, errp)) {
         goto fail;
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
@@ -476,6 +478,7 @@ void machine_free(struct machine *m)
     }
     g_ptr_array_free(m->devices, TRUE);
     machine_close_drives(m);
+    machine_close_netdevs(m);
     if (m->chardevs) {
         chardev_restore_terminals(m);
         for (guint i = 0; i < m->chardevs->len; i++) {

@@ -249,6 +249,7 @@ const struct machine_type microvm_machine_type = {
     .boot_cpu_state = microvm_boot_cpu_state,
     .power_button = microvm_power_button,
     .virtio_blk_driver = "virtio-blk-device",
+    .default_nic = "virtio-net-device",
     .virtio_mmio_slot = microvm_virtio_mmio_slot,
     .free = x86_boot_free,
 };

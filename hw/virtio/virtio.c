@@ -929,6 +929,57 @@ void virtq_push(struct virtqueue *vq, struct virtq_elem *elem, uint32_t len)
     virtq_discard(vq, elem);
 }
 
+void virtq_push_batch(struct virtqueue *vq, struct virtq_elem **elems,
+                      const uint32_t *lens, unsigned n)
+{
+    uint16_t first = vq->used_idx;
+    bool first_wrap = vq->used_wrap;
+
+    if (!vq->ready || vq->vdev->broken || !n) {
+        for (unsigned i = 0; i < n; i++) {
+            virtq_discard(vq, elems[i]);
+        }
+        return;
+    }
+    if (vq->packed) {
+        /* every slot but the first, then the first's flags (2.8.21) */
+        for (unsigned i = 0; i < n; i++) {
+            struct virtq_packed_desc *d = &vq->pdesc[vq->used_idx];
+            uint16_t flags =
+                vq->used_wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0;
+
+            __atomic_store_n(&d->id, elems[i]->head, __ATOMIC_RELAXED);
+            __atomic_store_n(&d->len, lens[i], __ATOMIC_RELAXED);
+            if (i) {
+                virtio_wmb();
+                st16(&d->flags, flags);
+            }
+            vq->used_idx += elems[i]->ndescs;
+            if (vq->used_idx >= vq->num) {
+                vq->used_idx -= vq->num;
+                vq->used_wrap = !vq->used_wrap;
+            }
+            virtq_discard(vq, elems[i]);
+        }
+        virtio_wmb();
+        st16(&vq->pdesc[first].flags,
+             first_wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct virtq_used_elem *u =
+            &used_ring(vq)[(uint16_t)(first + i) & (vq->num - 1)];
+
+        __atomic_store_n(&u->id, elems[i]->head, __ATOMIC_RELAXED);
+        __atomic_store_n(&u->len, lens[i], __ATOMIC_RELAXED);
+        virtq_discard(vq, elems[i]);
+    }
+    /* the entries before the index (spec 2.7.13) */
+    virtio_wmb();
+    vq->used_idx = (uint16_t)(first + n);
+    st16(&vq->used[1], vq->used_idx);
+}
+
 static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 {
     return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);

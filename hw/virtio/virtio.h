@@ -260,6 +260,11 @@ void *virtq_pop(struct virtqueue *vq, size_t elem_size);
 /* Returns the chain to the driver with `len` bytes written and frees it.
  * Does not interrupt: call virtq_notify after a batch. */
 void virtq_push(struct virtqueue *vq, struct virtq_elem *elem, uint32_t len);
+/* Returns n chains at once (a mergeable-buffer frame, virtio-net): the
+ * driver sees all of them or none - one used->idx store (split), or the
+ * first slot's flags written last (packed). */
+void virtq_push_batch(struct virtqueue *vq, struct virtq_elem **elems,
+                      const uint32_t *lens, unsigned n);
 /* Frees an element without using it (device reset). */
 void virtq_discard(struct virtqueue *vq, struct virtq_elem *elem);
 /* Interrupts the guest if buffers were used since the last interrupt and
