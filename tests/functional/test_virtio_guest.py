@@ -1,0 +1,358 @@
+# SPDX-License-Identifier: MIT
+"""test_virtio_guest.py: the virtio test guest (tests/guest/virtio-*.c)
+with virtio-blk, -rng, -net, -serial (virtconsole) and -balloon, over PCI
+on q35 and virtio-mmio on microvm.  Each run checks the guest's PASS/FAIL
+lines and what reached the host: the pattern in the image file, the frame
+on the netdev's socket, the line on the console's chardev, and the replies
+the host sends back (a frame in, a line in).
+
+QEMU 7.2 with TCG is the reference and runs here; the same command lines
+run under vireo with the `kvm` fixture (they skip without /dev/kvm).  QEMU
+needs `-global virtio-mmio.force-legacy=false` for version-2 virtio-mmio
+(vireo's only version); the guest refuses the legacy transport."""
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import serial_lines, run, Running
+
+BLK_SECTOR = 8
+BLK_SECTORS = 2
+SECTOR0 = b'VIREO-VIRTIO-S0:'
+BLK_SERIAL = 'vireo-blk0'
+GUEST_MAC = '52:54:00:12:34:56'
+HOST_MAC = bytes.fromhex('525400abcdef')
+ETHERTYPE = 0x88b5
+GUEST_FRAME_TEXT = b'vireo virtio-net guest to host'
+HOST_FRAME_TEXT = 'vireo virtio-net host to guest'
+CONSOLE_HELLO = 'virtio-console: hello from the guest\n'
+CONSOLE_PING = 'ping from the host'
+
+ALL = ('blk', 'rng', 'net', 'console', 'balloon')
+
+
+def blk_pattern(i):
+    """tests/guest/virtio-lib.c's vt_blk_pattern."""
+    return ((i * 7 + 0x5a) ^ (i >> 8) ^ (i >> 5)) & 0xff
+
+
+def expected_blk_bytes():
+    return bytes(blk_pattern(i) for i in range(BLK_SECTORS * 512))
+
+
+def make_image(path, size=1 << 20):
+    """An image with a known sector 0 and 0xcc filler elsewhere, so that a
+    write to the wrong sector shows as well as a missing one."""
+    data = bytearray(b'\xcc' * size)
+    data[0:len(SECTOR0)] = SECTOR0
+    path.write_bytes(bytes(data))
+    return data
+
+
+def check_image(path, before):
+    after = path.read_bytes()
+    lo, hi = BLK_SECTOR * 512, (BLK_SECTOR + BLK_SECTORS) * 512
+    assert len(after) == len(before)
+    assert after[lo:hi] == expected_blk_bytes(), 'pattern not in the image'
+    assert after[:lo] == before[:lo] and after[hi:] == before[hi:], \
+        'bytes outside the test sectors changed'
+
+
+class Host:
+    """The host side of one guest run: the image, the console's socket
+    chardev and the net's datagram socket, and the threads that answer the
+    guest.  args(machine) gives the device options (QEMU's names)."""
+
+    def __init__(self, tmp_path, devices):
+        self.tmp = tmp_path
+        self.devices = devices
+        self.errors = []
+        self.threads = []
+        self.console_text = ''
+        self.frame = None
+        self.image = tmp_path / 'disk.img'
+        self.image_before = make_image(self.image) if 'blk' in devices else None
+        self.con_path = str(tmp_path / 'con.sock')
+        self.net_host = str(tmp_path / 'net-host.sock')
+        self.net_guest = str(tmp_path / 'net-guest.sock')
+        self.net_sock = None
+        if 'net' in devices:
+            self.net_sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.net_sock.bind(self.net_host)
+            self.net_sock.settimeout(60)
+
+    def args(self, machine):
+        pci = machine == 'q35'
+        dev = (lambda name: name + ('-pci' if pci else '-device'))
+        a = []
+        if not pci:
+            a += ['-global', 'virtio-mmio.force-legacy=false']
+        if 'blk' in self.devices:
+            a += ['-drive', 'file=%s,format=raw,if=none,id=d0' % self.image,
+                  '-device', '%s,drive=d0,serial=%s' % (dev('virtio-blk'),
+                                                        BLK_SERIAL)]
+        if 'rng' in self.devices:
+            a += ['-device', dev('virtio-rng')]
+        if 'net' in self.devices:
+            a += ['-netdev', 'dgram,id=n0,local.type=unix,local.path=%s,'
+                  'remote.type=unix,remote.path=%s'
+                  % (self.net_guest, self.net_host),
+                  '-device', '%s,netdev=n0,mac=%s' % (dev('virtio-net'),
+                                                      GUEST_MAC)]
+        if 'console' in self.devices:
+            a += ['-chardev', 'socket,id=vc0,path=%s,server=on,wait=on'
+                  % self.con_path,
+                  '-device', dev('virtio-serial'),
+                  '-device', 'virtconsole,chardev=vc0']
+        if 'balloon' in self.devices:
+            a += ['-device', dev('virtio-balloon')]
+        return a
+
+    def start(self):
+        """Starts the answering threads (after the VMM was started)."""
+        if 'console' in self.devices:
+            self._thread(self._console)
+        if 'net' in self.devices:
+            self._thread(self._net)
+
+    def _thread(self, fn):
+        def wrap():
+            try:
+                fn()
+            except Exception as e:  # reported by finish()
+                self.errors.append('%s: %r' % (fn.__name__, e))
+        t = threading.Thread(target=wrap, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _console(self):
+        # wait=on: the VMM waits for this connection before the guest runs
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(self.con_path)
+                break
+            except OSError:
+                c.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        c.settimeout(60)
+        with c:
+            buf = b''
+            want_echo = ('virtio-console: echo %s\n' % CONSOLE_PING).encode()
+            sent = False
+            while want_echo not in buf:
+                if not sent and CONSOLE_HELLO.encode() in buf:
+                    c.sendall((CONSOLE_PING + '\n').encode())
+                    sent = True
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+                self.console_text = buf.decode(errors='replace')
+            self.console_text = buf.decode(errors='replace')
+
+    def _net(self):
+        data = self.net_sock.recv(65536)
+        self.frame = data
+        frame = (bytes.fromhex(GUEST_MAC.replace(':', '')) + HOST_MAC +
+                 ETHERTYPE.to_bytes(2, 'big') + HOST_FRAME_TEXT.encode())
+        frame += bytes(max(0, 60 - len(frame)))
+        self.net_sock.sendto(frame, self.net_guest)
+
+    def finish(self, serial):
+        """Joins the threads and checks the host-side effects of each
+        device the guest passed (the guest's own verdicts are checked by
+        check_serial)."""
+        for t in self.threads:
+            t.join(timeout=30)
+        if self.net_sock is not None:
+            self.net_sock.close()
+        assert not self.errors, self.errors
+        if 'blk' in self.devices:
+            check_image(self.image, self.image_before)
+        if 'net' in self.devices:
+            f = self.frame
+            assert f is not None, 'no frame from the guest'
+            assert len(f) == 60, f
+            assert f[0:6] == b'\xff' * 6, f
+            assert f[6:12].hex(':') == GUEST_MAC, f
+            assert int.from_bytes(f[12:14], 'big') == ETHERTYPE, f
+            assert f[14:14 + len(GUEST_FRAME_TEXT)] == GUEST_FRAME_TEXT, f
+        if 'console' in self.devices:
+            assert CONSOLE_HELLO in self.console_text, self.console_text
+            assert ('virtio-console: echo %s\n' % CONSOLE_PING
+                    in self.console_text), self.console_text
+
+
+def check_serial(serial, devices, where_prefix):
+    """The guest's report: every device found, every check passed, none
+    failed, and the details that show the data really moved."""
+    lines = serial_lines(serial)
+    assert not [l for l in lines if l.startswith('FAIL')], serial
+    found = [l for l in lines if l.startswith('virtio: devices:')]
+    assert len(found) == 1, serial
+    assert sorted(found[0].split()[2:]) == sorted(devices), serial
+    checks = {'blk': ['blk'], 'rng': ['rng'], 'net': ['net-tx', 'net-rx'],
+              'console': ['console-tx', 'console-rx'], 'balloon': ['balloon']}
+    npass = 0
+    for dev in devices:
+        for c in checks[dev]:
+            mine = [l for l in lines if l.startswith('PASS %s [' % c)]
+            assert len(mine) == 1, (c, serial)
+            assert mine[0].split('[')[1].startswith(where_prefix), serial
+            npass += 1
+    assert 'virtio: done, %d passed, 0 failed' % npass in lines, serial
+    if 'blk' in devices:
+        assert 'blk: sector 0 starts %s' % SECTOR0.hex() in lines, serial
+        assert "blk: id '%s'" % BLK_SERIAL in lines, serial
+        assert 'blk: flushed' in lines, serial
+    if 'net' in devices:
+        assert 'net: mac %s' % GUEST_MAC in lines, serial
+        assert ("net: rx 60 bytes from %s: '%s'"
+                % (HOST_MAC.hex(':'), HOST_FRAME_TEXT)) in lines, serial
+    if 'console' in devices:
+        assert "console: rx '%s'" % CONSOLE_PING in lines, serial
+    if 'rng' in devices:
+        assert 'rng: 64 bytes,' in serial, serial
+
+
+def run_guest(argv, host, timeout=60):
+    """Runs the VMM with the host side answering; returns (rc, serial)."""
+    vm = Running(argv)
+    try:
+        host.start()
+        try:
+            vm.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail('timed out: %s\nserial: %r' % (' '.join(argv),
+                                                       vm.serial()[-3000:]))
+        serial = vm.serial()
+        err = vm.proc.stderr.read().decode(errors='replace')
+        return vm.proc.returncode, serial, err
+    finally:
+        vm.cleanup()
+
+
+def qemu_argv(qemu, machine, guest):
+    return [qemu, '-M', machine, '-accel', 'tcg', '-nodefaults',
+            '-display', 'none', '-m', '16M', '-serial', 'stdio',
+            '-bios', str(guest('virtio')),
+            '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+
+
+def vireo_argv(vireo, machine, guest):
+    return [str(vireo), '-M', machine, '-nodefaults', '-nographic', '-m',
+            '16M', '-serial', 'stdio', '-bios', str(guest('virtio')),
+            '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+
+
+def vireo_args(host, machine):
+    """QEMU's options minus the -global vireo has no need for (its
+    virtio-mmio is version 2 only)."""
+    a = host.args(machine)
+    if a[:2] == ['-global', 'virtio-mmio.force-legacy=false']:
+        a = a[2:]
+    return a
+
+
+WHERE = {'q35': 'pci ', 'microvm': 'mmio '}
+
+
+def _run_and_check(argv, host, machine, devices):
+    rc, serial, err = run_guest(argv, host)
+    assert rc == 1, (rc, serial, err)    # isa-debug-exit 0: all passed
+    check_serial(serial, devices, WHERE[machine])
+    host.finish(serial)
+    return serial
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_qemu_all(qemu, guest, tmp_path, machine):
+    """Every device at once under QEMU 7.2 (TCG), the reference."""
+    host = Host(tmp_path, ALL)
+    argv = qemu_argv(qemu, machine, guest) + host.args(machine)
+    _run_and_check(argv, host, machine, ALL)
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+@pytest.mark.parametrize('dev', ALL)
+def test_virtio_guest_qemu_one(qemu, guest, tmp_path, machine, dev):
+    """One device alone: the guest copes with any subset."""
+    host = Host(tmp_path, (dev,))
+    argv = qemu_argv(qemu, machine, guest) + host.args(machine)
+    _run_and_check(argv, host, machine, (dev,))
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_qemu_none(qemu, guest, machine):
+    r = run(qemu_argv(qemu, machine, guest), timeout=60)
+    assert 'virtio: devices: none' in serial_lines(r.serial), r
+    assert 'virtio: done, 0 passed, 0 failed' in serial_lines(r.serial), r
+    assert r.returncode == 1, r
+
+
+def test_virtio_guest_qemu_behind_root_ports(qemu, guest, tmp_path):
+    """libvirt's q35 layout: each device behind its own pcie-root-port, so
+    the guest numbers the buses and opens the bridges' windows."""
+    host = Host(tmp_path, ('blk', 'net'))
+    a = host.args('q35')
+    ports = ['-device', 'pcie-root-port,id=rp1,chassis=1,addr=2',
+             '-device', 'pcie-root-port,id=rp2,chassis=2,addr=3']
+    a = [x + ',bus=rp1' if x.startswith('virtio-blk-pci') else
+         x + ',bus=rp2' if x.startswith('virtio-net-pci') else x for x in a]
+    serial = _run_and_check(qemu_argv(qemu, 'q35', guest) + ports + a, host,
+                            'q35', ('blk', 'net'))
+    assert 'PASS blk [pci 01:00.0]' in serial, serial
+    assert 'PASS net-rx [pci 02:00.0]' in serial, serial
+
+
+def test_virtio_guest_qemu_legacy_mmio_refused(qemu, guest):
+    """QEMU's default virtio-mmio is the legacy (version 1) transport: the
+    guest says it does not drive it, and fails."""
+    r = run(qemu_argv(qemu, 'microvm', guest) + ['-device',
+                                                  'virtio-rng-device'],
+            timeout=60)
+    assert 'legacy transport not supported' in r.serial, r
+    assert r.returncode == 3, r
+
+
+# ---- the same runs under vireo (KVM) ----
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_vireo_all(kvm, vireo, guest, tmp_path, machine):
+    host = Host(tmp_path, ALL)
+    argv = vireo_argv(vireo, machine, guest) + vireo_args(host, machine)
+    _run_and_check(argv, host, machine, ALL)
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+@pytest.mark.parametrize('dev', ALL)
+def test_virtio_guest_vireo_one(kvm, vireo, guest, tmp_path, machine, dev):
+    host = Host(tmp_path, (dev,))
+    argv = vireo_argv(vireo, machine, guest) + vireo_args(host, machine)
+    _run_and_check(argv, host, machine, (dev,))
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_vireo_none(kvm, vireo, guest, machine):
+    r = run(vireo_argv(vireo, machine, guest), timeout=60)
+    assert 'virtio: done, 0 passed, 0 failed' in serial_lines(r.serial), r
+    assert r.returncode == 1, r
+
+
+def test_virtio_guest_vireo_behind_root_ports(kvm, vireo, guest, tmp_path):
+    host = Host(tmp_path, ('blk', 'net'))
+    a = vireo_args(host, 'q35')
+    ports = ['-device', 'pcie-root-port,id=rp1,chassis=1,addr=2',
+             '-device', 'pcie-root-port,id=rp2,chassis=2,addr=3']
+    a = [x + ',bus=rp1' if x.startswith('virtio-blk-pci') else
+         x + ',bus=rp2' if x.startswith('virtio-net-pci') else x for x in a]
+    _run_and_check(vireo_argv(vireo, 'q35', guest) + ports + a, host, 'q35',
+                   ('blk', 'net'))
