@@ -88,7 +88,7 @@ static void blk_status_fail(struct vdev *d, const char *what, uint8_t st)
                                        : "status UNSUPP or unknown");
 }
 
-static void test_blk(struct vdev *d)
+static bool test_blk(struct vdev *d)
 {
     const uint32_t len = VT_BLK_SECTORS * 512;
     uint8_t *buf, *id, *back;
@@ -98,7 +98,7 @@ static void test_blk(struct vdev *d)
 
     if (!vd_init(d, "blk",
                  (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_RO), 1)) {
-        return;
+        return false;
     }
     ro = d->features & (1ULL << VIRTIO_BLK_F_RO);
     cap = vd_cfg_read(d, 0, 4) | ((uint64_t)vd_cfg_read(d, 4, 4) << 32);
@@ -108,14 +108,14 @@ static void test_blk(struct vdev *d)
     vt_puts(ro ? ", read-only\n" : "\n");
     if (cap < VT_BLK_SECTOR + VT_BLK_SECTORS) {
         vt_fail("blk", d->where, "disk smaller than the test sectors");
-        return;
+        return false;
     }
 
     buf = vt_alloc(512, 512);
     st = blk_req(d, VIRTIO_BLK_T_IN, 0, buf, 512, 1);
     if (st != VIRTIO_BLK_S_OK) {
         blk_status_fail(d, "blk-read", st);
-        return;
+        return false;
     }
     vt_puts("blk: sector 0 starts ");
     vt_putbytes(buf, 16);
@@ -147,17 +147,17 @@ static void test_blk(struct vdev *d)
                     "write to a read-only disk "
                     "did not fail with IOERR");
         }
-        return;
+        return false;
     }
     if (st != VIRTIO_BLK_S_OK) {
         blk_status_fail(d, "blk-write", st);
-        return;
+        return false;
     }
     if (d->features & (1ULL << VIRTIO_BLK_F_FLUSH)) {
         st = blk_req(d, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, 0);
         if (st != VIRTIO_BLK_S_OK) {
             blk_status_fail(d, "blk-flush", st);
-            return;
+            return false;
         }
         vt_puts("blk: flushed\n");
     } else {
@@ -168,11 +168,11 @@ static void test_blk(struct vdev *d)
     st = blk_req(d, VIRTIO_BLK_T_IN, VT_BLK_SECTOR, back, len, 1);
     if (st != VIRTIO_BLK_S_OK) {
         blk_status_fail(d, "blk-readback", st);
-        return;
+        return false;
     }
     if (memcmp(buf, back, len) != 0) {
         vt_fail("blk", d->where, "read back differs from what was written");
-        return;
+        return false;
     }
     vt_puts("blk: wrote, flushed and read back sectors ");
     vt_putdec(VT_BLK_SECTOR);
@@ -180,17 +180,18 @@ static void test_blk(struct vdev *d)
     vt_putdec(VT_BLK_SECTOR + VT_BLK_SECTORS - 1);
     vt_puts("\n");
     vt_pass("blk", d->where);
+    return true;
 }
 
 /* ---- virtio-rng ---- */
 
-static void test_rng(struct vdev *d)
+static bool test_rng(struct vdev *d)
 {
     uint8_t *buf;
     unsigned got = 0, nonzero = 0;
 
     if (!vd_init(d, "rng", 0, 1)) {
-        return;
+        return false;
     }
     buf = vt_alloc(64, 64);
     for (unsigned tries = 0; got < 64 && tries < 16; tries++) {
@@ -199,11 +200,11 @@ static void test_rng(struct vdev *d)
 
         if (!vq_xfer(d, &d->vqs[0], &b, 1, &len)) {
             vt_fail("rng", d->where, "request not completed");
-            return;
+            return false;
         }
         if (len > 64 - got) {
             vt_fail("rng", d->where, "device wrote more than the buffer");
-            return;
+            return false;
         }
         got += len;
     }
@@ -217,9 +218,10 @@ static void test_rng(struct vdev *d)
     vt_puts(" non-zero\n");
     if (got < 64 || nonzero < 32) {
         vt_fail("rng", d->where, "short or mostly zero entropy");
-        return;
+        return false;
     }
     vt_pass("rng", d->where);
+    return true;
 }
 
 /* ---- virtio-console (virtio-serial without MULTIPORT: port 0 only) ---- */
@@ -242,30 +244,30 @@ static bool console_write(struct vdev *d, const char *s)
     return vq_xfer(d, &d->vqs[CONSOLE_TXQ], &b, 1, NULL);
 }
 
-static void test_console(struct vdev *d)
+static bool test_console(struct vdev *d)
 {
     uint8_t *rx, *echo;
     uint32_t len;
 
     if (!vd_init(d, "console", 0, 2)) {
-        return;
+        return false;
     }
     rx = vt_alloc(CONSOLE_RX_BYTES, 16);
     struct vbuf rb = {rx, CONSOLE_RX_BYTES, true};
     vq_submit(d, &d->vqs[CONSOLE_RXQ], 0, &rb, 1);
     if (!console_write(d, "virtio-console: hello from the guest\n")) {
         vt_fail("console-tx", d->where, "transmit not completed");
-        return;
+        return false;
     }
     vt_pass("console-tx", d->where);
     /* the host answers once it has seen the line above */
     if (!vq_wait(&d->vqs[CONSOLE_RXQ], VT_TSC_LONG, &len)) {
         vt_fail("console-rx", d->where, "nothing received");
-        return;
+        return false;
     }
     if (len == 0 || len > CONSOLE_RX_BYTES) {
         vt_fail("console-rx", d->where, "bad used length");
-        return;
+        return false;
     }
     vt_puts("console: rx '");
     put_text(rx, len);
@@ -281,9 +283,10 @@ static void test_console(struct vdev *d)
     struct vbuf tb = {echo, n + 1, false};
     if (!vq_xfer(d, &d->vqs[CONSOLE_TXQ], &tb, 1, NULL)) {
         vt_fail("console-rx", d->where, "echo not completed");
-        return;
+        return false;
     }
     vt_pass("console-rx", d->where);
+    return true;
 }
 
 /* ---- virtio-net ---- */
@@ -304,7 +307,7 @@ static void put_mac(const uint8_t *m)
     }
 }
 
-static void test_net(struct vdev *d)
+static bool test_net(struct vdev *d)
 {
     uint8_t mac[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x01};
     uint8_t *hdr, *frame, *rx;
@@ -312,7 +315,7 @@ static void test_net(struct vdev *d)
     uint64_t start;
 
     if (!vd_init(d, "net", 1ULL << VIRTIO_NET_F_MAC, 2)) {
-        return;
+        return false;
     }
     if (d->features & (1ULL << VIRTIO_NET_F_MAC)) {
         for (unsigned i = 0; i < 6; i++) {
@@ -337,7 +340,7 @@ static void test_net(struct vdev *d)
     struct vbuf tb[2] = {{hdr, NET_HDR, false}, {frame, 60, false}};
     if (!vq_xfer(d, &d->vqs[1], tb, 2, NULL)) {
         vt_fail("net-tx", d->where, "transmit not completed");
-        return;
+        return false;
     }
     vt_pass("net-tx", d->where);
 
@@ -350,11 +353,11 @@ static void test_net(struct vdev *d)
         if (spent > VT_TSC_LONG ||
             !vq_wait(&d->vqs[0], VT_TSC_LONG - spent, &len)) {
             vt_fail("net-rx", d->where, "no frame received");
-            return;
+            return false;
         }
         if (len > NET_RX_BYTES) {
             vt_fail("net-rx", d->where, "bad used length");
-            return;
+            return false;
         }
         uint8_t *f = rx + NET_HDR;
         if (len >= NET_HDR + 14 && memcmp(f, mac, 6) == 0 &&
@@ -367,7 +370,7 @@ static void test_net(struct vdev *d)
             put_text(f + 14, len - NET_HDR - 14);
             vt_puts("'\n");
             vt_pass("net-rx", d->where);
-            return;
+            return true;
         }
         vq_submit(d, &d->vqs[0], 0, &rb, 1);
     }
@@ -380,14 +383,14 @@ static void test_net(struct vdev *d)
 #define BALLOON_DEFLATEQ 1
 #define BALLOON_FILL 0xa5
 
-static void test_balloon(struct vdev *d)
+static bool test_balloon(struct vdev *d)
 {
     uint8_t *pages;
     uint32_t *pfns;
     unsigned zeroed = 0;
 
     if (!vd_init(d, "balloon", 0, 2)) {
-        return;
+        return false;
     }
     vt_puts("balloon: host asks for ");
     vt_putdec(vd_cfg_read(d, 0, 4));
@@ -401,7 +404,7 @@ static void test_balloon(struct vdev *d)
     struct vbuf b = {pfns, BALLOON_PAGES * 4, false};
     if (!vq_xfer(d, &d->vqs[BALLOON_INFLATEQ], &b, 1, NULL)) {
         vt_fail("balloon", d->where, "inflate not completed");
-        return;
+        return false;
     }
     vd_cfg_write32(d, 4, BALLOON_PAGES); /* actual */
     /* A host may discard inflated pages (QEMU does: they read as zero);
@@ -417,37 +420,44 @@ static void test_balloon(struct vdev *d)
     vt_puts(" discarded by the host\n");
     if (!vq_xfer(d, &d->vqs[BALLOON_DEFLATEQ], &b, 1, NULL)) {
         vt_fail("balloon", d->where, "deflate not completed");
-        return;
+        return false;
     }
     vd_cfg_write32(d, 4, 0);
     if (vd_cfg_read(d, 4, 4) != 0) {
         vt_fail("balloon", d->where, "actual did not read back 0");
-        return;
+        return false;
     }
     vt_puts("balloon: deflated\n");
     vt_pass("balloon", d->where);
+    return true;
 }
 
 void vt_test_device(struct vdev *d)
 {
+    bool ok;
+
     switch (d->id) {
     case VIRTIO_ID_BLK:
-        test_blk(d);
+        ok = test_blk(d);
         break;
     case VIRTIO_ID_RNG:
-        test_rng(d);
+        ok = test_rng(d);
         break;
     case VIRTIO_ID_CONSOLE:
-        test_console(d);
+        ok = test_console(d);
         break;
     case VIRTIO_ID_NET:
-        test_net(d);
+        ok = test_net(d);
         break;
     case VIRTIO_ID_BALLOON:
-        test_balloon(d);
+        ok = test_balloon(d);
         break;
     default:
         return; /* listed by vt_main, not exercised */
+    }
+    /* the completions above left an interrupt pending: deliver it */
+    if (ok) {
+        vt_irq_check(d, vt_dev_name(d->id));
     }
     /* leave the device quiet: nothing may DMA into RAM we reuse */
     vd_reset(d);

@@ -18,6 +18,7 @@
  * enough).  The page tables are virtio-main.S's, at 0x10000. */
 #define VT_STACK_TOP 0x80000
 #define VT_STATE 0x100000
+#define VT_IDT 0x30000
 #define VT_ARENA 0x200000
 #define VT_ARENA_END 0x800000
 
@@ -42,6 +43,10 @@
 #define VT_TSC_LONG (24ULL << 30)
 
 #define VT_MAX_DEVS 16
+/* LAPIC vectors: MSI-X of device i at VT_VEC_MSIX + i, GSI g at
+ * VT_VEC_GSI + g (see virtio-irq.c) */
+#define VT_VEC_MSIX 0x40
+#define VT_VEC_GSI 0x60
 #define VT_MAX_QUEUES 3
 #define VT_QSIZE 16
 
@@ -118,6 +123,8 @@ struct vdev {
     /* PCI: addresses of the modern capabilities' structures */
     uintptr_t common, notify, isr, devcfg;
     uint32_t notify_mult;
+    uintptr_t msix_cap, msix_table; /* MSI-X capability, table entry 0 */
+    uint8_t msix_vector;            /* 0: MSI-X not in use */
     /* MMIO: the register window */
     uintptr_t mmio;
     uint64_t features; /* negotiated */
@@ -130,6 +137,8 @@ struct vt_state {
     uint8_t next_bus;
     unsigned ndevs, passed, failed;
     struct vdev devs[VT_MAX_DEVS];
+    uint32_t irqs[256]; /* interrupts seen, per vector */
+    uintptr_t irq_mmio; /* virtio-mmio device the ISR acknowledges */
 };
 
 static inline struct vt_state *vt(void)
@@ -225,6 +234,12 @@ bool vq_wait(struct vq *vq, uint64_t timeout, uint32_t *len);
 /* submit + wait */
 bool vq_xfer(struct vdev *d, struct vq *vq, const struct vbuf *bufs, unsigned n,
              uint32_t *len);
+
+/* ---- virtio-irq.c: IDT, LAPIC, IOAPIC routes, MSI-X, the check ---- */
+void vt_irq_init(void);
+void vt_irq_route_gsis(void);
+void vt_msix_enable(struct vdev *d, uint8_t vector);
+void vt_irq_check(struct vdev *d, const char *name);
 
 /* ---- virtio-devs.c: the per-device checks ---- */
 void vt_test_device(struct vdev *d);

@@ -16,8 +16,10 @@ void vt_main(void)
     memset(s, 0, sizeof(*s));
     s->arena = VT_ARENA;
     vt_puts("virtio: 64-bit guest running\n");
+    vt_irq_init();
     if (!vt_pci_scan()) {
         vt_mmio_scan();
+        vt_irq_route_gsis();
     }
     vt_puts("virtio: devices:");
     for (unsigned i = 0; i < s->ndevs; i++) {

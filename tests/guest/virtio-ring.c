@@ -38,6 +38,9 @@ bool vd_init(struct vdev *d, const char *name, uint64_t wanted, unsigned nq)
     uint64_t offered;
 
     vd_reset(d);
+    if (d->transport == VT_PCI && d->msix_cap) {
+        vt_msix_enable(d, (uint8_t)(VT_VEC_MSIX + (d - vt()->devs)));
+    }
     vd_set_status(d, VS_ACK);
     vd_set_status(d, VS_ACK | VS_DRIVER);
     offered = vd_get_features(d);

@@ -29,6 +29,7 @@
 #define PCI_CMD_MASTER 0x4
 #define PCI_STATUS_CAPS 0x10
 #define PCI_CAP_VENDOR 0x09
+#define PCI_CAP_MSIX 0x11
 
 /* virtio_pci_cap.cfg_type (4.1.4) */
 #define VPCI_COMMON 1
@@ -164,6 +165,13 @@ static bool pci_virtio_caps(struct vdev *d, unsigned bus, unsigned dev,
                 d->isr = a;
             } else if (type == VPCI_DEVICE && !d->devcfg) {
                 d->devcfg = a;
+            }
+        } else if (id == PCI_CAP_MSIX && !d->msix_cap) {
+            uint32_t t = rd32(ecam(bus, dev, fn, p + 4));
+
+            if (bar[t & 7]) {
+                d->msix_cap = ecam(bus, dev, fn, p);
+                d->msix_table = (uintptr_t)(bar[t & 7] + (t & ~7u));
             }
         }
         p = rd8(ecam(bus, dev, fn, p + 1)) & 0xfc;
@@ -467,7 +475,12 @@ bool vd_queue_enable(struct vdev *d, struct vq *vq)
 
         wr16(c + PC_QSELECT, vq->index);
         wr16(c + PC_QSIZE, vq->size);
-        wr16(c + PC_QMSIX, VIRTIO_MSI_NO_VECTOR);
+        /* queue 0 signals MSI-X entry 0 when MSI-X is on */
+        wr16(c + PC_QMSIX,
+             vq->index == 0 && d->msix_vector ? 0 : VIRTIO_MSI_NO_VECTOR);
+        if (vq->index == 0 && d->msix_vector && rd16(c + PC_QMSIX) != 0) {
+            vt_puts("virtio: the device refused MSI-X vector 0 for queue 0\n");
+        }
         wr64_split(c + PC_QDESC, (uintptr_t)vq->desc);
         wr64_split(c + PC_QDRIVER, (uintptr_t)vq->avail);
         wr64_split(c + PC_QDEVICE, (uintptr_t)vq->used);
