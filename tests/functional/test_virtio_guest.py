@@ -10,7 +10,9 @@ QEMU 7.2 with TCG is the reference and runs here; the same command lines
 run under vireo with the `kvm` fixture (they skip without /dev/kvm).  QEMU
 needs `-global virtio-mmio.force-legacy=false` for version-2 virtio-mmio
 (vireo's only version); the guest refuses the legacy transport."""
+import json
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -19,6 +21,8 @@ import time
 import pytest
 
 from conftest import serial_lines, run, Running
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 BLK_SECTOR = 8
 BLK_SECTORS = 2
@@ -67,9 +71,11 @@ class Host:
     chardev and the net's datagram socket, and the threads that answer the
     guest.  args(machine) gives the device options (QEMU's names)."""
 
-    def __init__(self, tmp_path, devices):
+    def __init__(self, tmp_path, devices, net='dgram'):
         self.tmp = tmp_path
         self.devices = devices
+        self.net = net  # 'dgram' (a unix datagram socket) or 'tap'
+        self.tap = 'vtap0'
         self.errors = []
         self.threads = []
         self.console_text = ''
@@ -80,7 +86,7 @@ class Host:
         self.net_host = str(tmp_path / 'net-host.sock')
         self.net_guest = str(tmp_path / 'net-guest.sock')
         self.net_sock = None
-        if 'net' in devices:
+        if 'net' in devices and net == 'dgram':
             self.net_sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self.net_sock.bind(self.net_host)
             self.net_sock.settimeout(60)
@@ -98,10 +104,14 @@ class Host:
         if 'rng' in self.devices:
             a += ['-device', dev('virtio-rng')]
         if 'net' in self.devices:
-            a += ['-netdev', 'dgram,id=n0,local.type=unix,local.path=%s,'
-                  'remote.type=unix,remote.path=%s'
-                  % (self.net_guest, self.net_host),
-                  '-device', '%s,netdev=n0,mac=%s' % (dev('virtio-net'),
+            if self.net == 'tap':
+                a += ['-netdev', 'tap,id=n0,ifname=%s,script=no,'
+                      'downscript=no' % self.tap]
+            else:
+                a += ['-netdev', 'dgram,id=n0,local.type=unix,local.path=%s,'
+                      'remote.type=unix,remote.path=%s'
+                      % (self.net_guest, self.net_host)]
+            a += ['-device', '%s,netdev=n0,mac=%s' % (dev('virtio-net'),
                                                       GUEST_MAC)]
         if 'console' in self.devices:
             a += ['-chardev', 'socket,id=vc0,path=%s,server=on,wait=on'
@@ -116,7 +126,7 @@ class Host:
         """Starts the answering threads (after the VMM was started)."""
         if 'console' in self.devices:
             self._thread(self._console)
-        if 'net' in self.devices:
+        if 'net' in self.devices and self.net == 'dgram':
             self._thread(self._net)
 
     def _thread(self, fn):
@@ -158,6 +168,27 @@ class Host:
                 self.console_text = buf.decode(errors='replace')
             self.console_text = buf.decode(errors='replace')
 
+    def wrap(self, argv):
+        """With a tap: the VMM runs in a new network namespace under
+        netns_tap.py, which creates the tap and answers on it."""
+        if 'net' not in self.devices or self.net != 'tap':
+            return argv
+        return ['unshare', '-n', '/usr/bin/python3',
+                os.path.join(HERE, 'netns_tap.py'), '--ifname', self.tap,
+                '--guest-mac', GUEST_MAC, '--host-mac', HOST_MAC.hex(),
+                '--ethertype', hex(ETHERTYPE), '--text', HOST_FRAME_TEXT,
+                '--'] + [str(x) for x in argv]
+
+    def unwrap(self, rc, serial, err):
+        """netns_tap.py's report -> the VMM's (rc, serial, stderr)."""
+        if 'net' not in self.devices or self.net != 'tap':
+            return rc, serial, err
+        assert rc == 0, (rc, serial, err)
+        rep = json.loads(serial)
+        self.errors += rep['errors']
+        self.frame = bytes.fromhex(rep['frame']) if rep['frame'] else None
+        return rep['returncode'], rep['serial'], rep['stderr']
+
     def _net(self):
         data = self.net_sock.recv(65536)
         self.frame = data
@@ -180,7 +211,7 @@ class Host:
         if 'net' in self.devices:
             f = self.frame
             assert f is not None, 'no frame from the guest'
-            assert len(f) == 60, f
+            assert len(f) == 60 or (self.net == 'tap' and len(f) >= 60), f
             assert f[0:6] == b'\xff' * 6, f
             assert f[6:12].hex(':') == GUEST_MAC, f
             assert int.from_bytes(f[12:14], 'big') == ETHERTYPE, f
@@ -232,7 +263,9 @@ def check_serial(serial, devices, where_prefix):
 
 
 def run_guest(argv, host, timeout=60):
-    """Runs the VMM with the host side answering; returns (rc, serial)."""
+    """Runs the VMM with the host side answering; returns (rc, serial,
+    stderr)."""
+    argv = host.wrap(argv)
     vm = Running(argv)
     try:
         host.start()
@@ -243,7 +276,7 @@ def run_guest(argv, host, timeout=60):
                                                        vm.serial()[-3000:]))
         serial = vm.serial()
         err = vm.proc.stderr.read().decode(errors='replace')
-        return vm.proc.returncode, serial, err
+        return host.unwrap(vm.proc.returncode, serial, err)
     finally:
         vm.cleanup()
 
@@ -321,6 +354,26 @@ def test_virtio_guest_qemu_behind_root_ports(qemu, guest, tmp_path):
     assert 'PASS net-rx [pci 02:00.0]' in serial, serial
 
 
+def need_netns_tap():
+    if os.geteuid() != 0:
+        pytest.skip('a tap in a network namespace needs root')
+    for tool in ('unshare', 'ip'):
+        if not shutil.which(tool):
+            pytest.skip('%s not installed' % tool)
+    if not os.path.exists('/dev/net/tun'):
+        pytest.skip('no /dev/net/tun')
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_qemu_tap(qemu, guest, tmp_path, machine):
+    """virtio-net on a tap in a network namespace the test creates: the
+    guest's frame arrives on the tap, the host's frame reaches the guest."""
+    need_netns_tap()
+    host = Host(tmp_path, ('net',), net='tap')
+    argv = qemu_argv(qemu, machine, guest) + host.args(machine)
+    _run_and_check(argv, host, machine, ('net',))
+
+
 def test_virtio_guest_qemu_legacy_mmio_refused(qemu, guest):
     """QEMU's default virtio-mmio is the legacy (version 1) transport: the
     guest says it does not drive it, and fails."""
@@ -353,6 +406,14 @@ def test_virtio_guest_vireo_none(kvm, vireo, guest, machine):
     r = run(vireo_argv(vireo, machine, guest), timeout=60)
     assert 'virtio: done, 0 passed, 0 failed' in serial_lines(r.serial), r
     assert r.returncode == 1, r
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_vireo_tap(kvm, vireo, guest, tmp_path, machine):
+    need_netns_tap()
+    host = Host(tmp_path, ('net',), net='tap')
+    argv = vireo_argv(vireo, machine, guest) + vireo_args(host, machine)
+    _run_and_check(argv, host, machine, ('net',))
 
 
 def test_virtio_guest_vireo_behind_root_ports(kvm, vireo, guest, tmp_path):
