@@ -4,7 +4,13 @@ with virtio-blk, -rng, -net, -serial (virtconsole) and -balloon, over PCI
 on q35 and virtio-mmio on microvm.  Each run checks the guest's PASS/FAIL
 lines and what reached the host: the pattern in the image file, the frame
 on the netdev's socket, the line on the console's chardev, and the replies
-the host sends back (a frame in, a line in).
+the host sends back (a frame in, a line in).  After each device's check
+the guest sees one interrupt from it (MSI-X on PCI, its IOAPIC line on
+virtio-mmio).  The net check runs on a unix datagram socket (`-netdev
+dgram`) and on a tap in a network namespace the test creates
+(netns_tap.py).  virtio-hostile.bin adds broken rings on blk and rng,
+which must set DEVICE_NEEDS_RESET without stopping the VMM or the other
+devices.
 
 QEMU 7.2 with TCG is the reference and runs here; the same command lines
 run under vireo with the `kvm` fixture (they skip without /dev/kvm).  QEMU
@@ -222,9 +228,16 @@ class Host:
                     in self.console_text), self.console_text
 
 
-def check_serial(serial, devices, where_prefix):
+HOSTILE = ('hostile-loop', 'hostile-next', 'hostile-outside-ram',
+           'hostile-avail-jump')
+
+
+def check_serial(serial, devices, where_prefix, hostile=None):
     """The guest's report: every device found, every check passed, none
-    failed, and the details that show the data really moved."""
+    failed, and the details that show the data really moved.  hostile:
+    virtio-hostile.bin's run, 'qemu' (QEMU completes a request whose
+    buffer is outside RAM: the guest notes it) or 'strict' (vireo: every
+    broken ring sets DEVICE_NEEDS_RESET)."""
     lines = serial_lines(serial)
     assert not [l for l in lines if l.startswith('FAIL')], serial
     found = [l for l in lines if l.startswith('virtio: devices:')]
@@ -247,6 +260,18 @@ def check_serial(serial, devices, where_prefix):
             assert len(mine) == 1, (c, serial)
             assert mine[0].split('[')[1].startswith(where_prefix), serial
             npass += 1
+    if hostile:
+        # on blk and rng: each broken ring refused, in this order
+        nh = len([d for d in devices if d in ('blk', 'rng')])
+        for c in HOSTILE:
+            n = len([l for l in lines if l.startswith('PASS %s [' % c)])
+            if c == 'hostile-outside-ram' and hostile == 'qemu':
+                assert n == 0, serial
+                n = len([l for l in lines
+                         if l.startswith('NOTE %s [' % c)])
+            else:
+                npass += n
+            assert n == nh, (c, serial)
     assert 'virtio: done, %d passed, 0 failed' % npass in lines, serial
     if 'blk' in devices:
         assert 'blk: sector 0 starts %s' % SECTOR0.hex() in lines, serial
@@ -281,16 +306,16 @@ def run_guest(argv, host, timeout=60):
         vm.cleanup()
 
 
-def qemu_argv(qemu, machine, guest):
+def qemu_argv(qemu, machine, guest, image='virtio'):
     return [qemu, '-M', machine, '-accel', 'tcg', '-nodefaults',
             '-display', 'none', '-m', '16M', '-serial', 'stdio',
-            '-bios', str(guest('virtio')),
+            '-bios', str(guest(image)),
             '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
 
 
-def vireo_argv(vireo, machine, guest):
+def vireo_argv(vireo, machine, guest, image='virtio'):
     return [str(vireo), '-M', machine, '-nodefaults', '-nographic', '-m',
-            '16M', '-serial', 'stdio', '-bios', str(guest('virtio')),
+            '16M', '-serial', 'stdio', '-bios', str(guest(image)),
             '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
 
 
@@ -306,12 +331,12 @@ def vireo_args(host, machine):
 WHERE = {'q35': 'pci ', 'microvm': 'mmio '}
 
 
-def _run_and_check(argv, host, machine, devices):
+def _run_and_check(argv, host, machine, devices, hostile=None):
     rc, serial, err = run_guest(argv, host)
     assert rc == 1, (rc, serial, err)    # isa-debug-exit 0: all passed
-    check_serial(serial, devices, WHERE[machine])
+    check_serial(serial, devices, WHERE[machine], hostile)
     host.finish(serial)
-    return serial
+    return serial, err
 
 
 @pytest.mark.parametrize('machine', ['q35', 'microvm'])
@@ -348,8 +373,8 @@ def test_virtio_guest_qemu_behind_root_ports(qemu, guest, tmp_path):
              '-device', 'pcie-root-port,id=rp2,chassis=2,addr=3']
     a = [x + ',bus=rp1' if x.startswith('virtio-blk-pci') else
          x + ',bus=rp2' if x.startswith('virtio-net-pci') else x for x in a]
-    serial = _run_and_check(qemu_argv(qemu, 'q35', guest) + ports + a, host,
-                            'q35', ('blk', 'net'))
+    serial, _ = _run_and_check(qemu_argv(qemu, 'q35', guest) + ports + a,
+                               host, 'q35', ('blk', 'net'))
     assert 'PASS blk [pci 01:00.0]' in serial, serial
     assert 'PASS net-rx [pci 02:00.0]' in serial, serial
 
@@ -372,6 +397,21 @@ def test_virtio_guest_qemu_tap(qemu, guest, tmp_path, machine):
     host = Host(tmp_path, ('net',), net='tap')
     argv = qemu_argv(qemu, machine, guest) + host.args(machine)
     _run_and_check(argv, host, machine, ('net',))
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_qemu_hostile(qemu, guest, tmp_path, machine):
+    """virtio-hostile.bin: broken rings on blk and rng (a loop, a next
+    index past the queue, a buffer outside RAM, an avail index jump)
+    each set DEVICE_NEEDS_RESET -- except the buffer outside RAM, which
+    QEMU 7.2 bounce-buffers and completes; after a reset each device
+    works again, and every other device works throughout."""
+    host = Host(tmp_path, ALL)
+    argv = qemu_argv(qemu, machine, guest, 'virtio-hostile') + \
+        host.args(machine)
+    _, err = _run_and_check(argv, host, machine, ALL, hostile='qemu')
+    for msg in ('Desc next is', 'Guest moved used index'):
+        assert msg in err, err
 
 
 def test_virtio_guest_qemu_legacy_mmio_refused(qemu, guest):
@@ -414,6 +454,15 @@ def test_virtio_guest_vireo_tap(kvm, vireo, guest, tmp_path, machine):
     host = Host(tmp_path, ('net',), net='tap')
     argv = vireo_argv(vireo, machine, guest) + vireo_args(host, machine)
     _run_and_check(argv, host, machine, ('net',))
+
+
+@pytest.mark.parametrize('machine', ['q35', 'microvm'])
+def test_virtio_guest_vireo_hostile(kvm, vireo, guest, tmp_path, machine):
+    """vireo refuses every broken ring, the buffer outside RAM too."""
+    host = Host(tmp_path, ALL)
+    argv = vireo_argv(vireo, machine, guest, 'virtio-hostile') + \
+        vireo_args(host, machine)
+    _run_and_check(argv, host, machine, ALL, hostile='strict')
 
 
 def test_virtio_guest_vireo_behind_root_ports(kvm, vireo, guest, tmp_path):

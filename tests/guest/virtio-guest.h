@@ -243,6 +243,8 @@ void vt_irq_check(struct vdev *d, const char *name);
 
 /* ---- virtio-devs.c: the per-device checks ---- */
 void vt_test_device(struct vdev *d);
+/* true in virtio-hostile.bin (virtio-hostile.c), false in virtio.bin */
+bool vt_hostile_mode(void);
 const char *vt_dev_name(uint16_t id);
 
 #endif
