@@ -37,8 +37,9 @@ struct savevm *migration_registry(struct machine *m)
     savevm_fingerprint_add(sv, "cpu", "%s",
                            cfg->cpu_model ? cfg->cpu_model : "qemu64");
     savevm_fingerprint_add(sv, "smp", "%u", m->nr_vcpus);
-    savevm_fingerprint_add(sv, "irqchip", "%s",
-                           m->kvm->irqchip == KVM_IRQCHIP_ON ? "on" : "split");
+    savevm_fingerprint_add(
+        sv, "irqchip", "%s",
+        m->kvm && m->kvm->irqchip == KVM_IRQCHIP_ON ? "on" : "split");
     for (guint i = 0; i < m->devices->len; i++) {
         struct device *d = g_ptr_array_index(m->devices, i);
         uint32_t instance = 0;
@@ -64,8 +65,11 @@ struct savevm *migration_registry(struct machine *m)
         savevm_register_ops(sv, "cpu", i, &x86_cpu_savevm_ops,
                             m->vcpus[i]->arch);
     }
-    savevm_register_ops(sv, "kvmclock", 0, &x86_kvmclock_savevm_ops, m->kvm);
-    if (m->kvm->irqchip == KVM_IRQCHIP_ON) {
+    if (m->kvm) { /* the none machine may run without an accelerator */
+        savevm_register_ops(sv, "kvmclock", 0, &x86_kvmclock_savevm_ops,
+                            m->kvm);
+    }
+    if (m->kvm && m->kvm->irqchip == KVM_IRQCHIP_ON) {
         savevm_register_ops(sv, "kvm-irqchip", 0, &x86_kvm_irqchip_savevm_ops,
                             m->kvm);
     }
@@ -76,7 +80,7 @@ struct savevm *migration_registry(struct machine *m)
 }
 
 /* vCPU state is read and written only with every vCPU out of KVM_RUN. */
-static void stop_vcpus(struct machine *m)
+void migration_stop_vcpus(struct machine *m)
 {
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         vcpu_pause(m->vcpus[i]);
@@ -93,7 +97,7 @@ bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
     struct mig_writer w;
     bool ok;
 
-    stop_vcpus(m);
+    migration_stop_vcpus(m);
     sv = migration_registry(m);
     mig_writer_init(&w, fd);
     ok = savevm_save(sv, &w, layout, errp);
@@ -103,6 +107,11 @@ bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
     }
     savevm_free(sv);
     return ok;
+}
+
+struct kvm_accel *migration_ram_kvm(struct machine *m)
+{
+    return m->kvm && !m->type->no_guest ? m->kvm : NULL;
 }
 
 bool migration_load_fd(struct machine *m, int fd, Error **errp)

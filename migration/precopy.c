@@ -136,14 +136,14 @@ enum precopy_result precopy_run(struct precopy *p, Error **errp)
     uint64_t size = p->pages * PAGE;
     unsigned pass = 1;
 
-    if (!p->gm) {
-        return PRECOPY_CONVERGED; /* no RAM: only the state to send */
-    }
     g_mutex_lock(&p->lock);
     p->progress.dirty_sync_count = 1;
     p->progress.remaining = size;
     g_mutex_unlock(&p->lock);
     pass_event(p, pass);
+    if (!p->gm) {
+        return PRECOPY_CONVERGED; /* no RAM: only the state to send */
+    }
     for (;;) {
         gint64 t0 = g_get_monotonic_time(), t;
         uint64_t b0 = p->w.pos, dirty = 0, bytes;
