@@ -291,7 +291,7 @@ bool savevm_save_ram_dirty(struct savevm *sv, struct mig_writer *w,
     g_autoptr(GByteArray) body = g_byte_array_new();
     uint64_t pages = sv->gm->ram_size / PAGE, p = *page, sent = 0;
 
-    while (p < pages && sent < SAVEVM_RAM_CHUNK / PAGE) {
+    while (p < pages && sent < SAVEVM_RAM_DIRTY_CHUNK / PAGE) {
         uint64_t q;
 
         if (!bitmap[p / LONG_BITS]) {
@@ -304,7 +304,7 @@ bool savevm_save_ram_dirty(struct savevm *sv, struct mig_writer *w,
         }
         /* a run of dirty pages, cleared as it is read */
         for (q = p; q < pages && test_bit(bitmap, q) &&
-                    sent + (q - p) < SAVEVM_RAM_CHUNK / PAGE;
+                    sent + (q - p) < SAVEVM_RAM_DIRTY_CHUNK / PAGE;
              q++) {
             bitmap[q / LONG_BITS] &= ~(1UL << (q % LONG_BITS));
         }

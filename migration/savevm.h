@@ -32,6 +32,9 @@ struct guest_mem;
 #define SAVEVM_MAX_FINGERPRINT (64u << 10)
 /* RAM is sent in chunks of at most this much guest RAM each. */
 #define SAVEVM_RAM_CHUNK (16u << 20)
+/* Pages per "ram-dirty" section (live passes: throttle and cancel act
+ * between sections). */
+#define SAVEVM_RAM_DIRTY_CHUNK (1u << 20)
 
 /* A section whose state is not (only) a vmstate table. */
 struct savevm_ops {
@@ -93,7 +96,7 @@ bool savevm_save_begin(struct savevm *sv, struct mig_writer *w,
  * SAVEVM_RAM_CHUNK); the ranges of the first pass cover RAM in order. */
 bool savevm_save_ram_range(struct savevm *sv, struct mig_writer *w,
                            uint64_t off, uint64_t len, Error **errp);
-/* One "ram-dirty" section of up to SAVEVM_RAM_CHUNK of the pages set in
+/* One "ram-dirty" section of up to SAVEVM_RAM_DIRTY_CHUNK of the pages set in
  * bitmap (one bit per RAM page) from page *page on; clears the bits it
  * sent and advances *page (= RAM pages when the scan is done). */
 bool savevm_save_ram_dirty(struct savevm *sv, struct mig_writer *w,
