@@ -348,6 +348,58 @@ static void test_throttle(void)
     run_fini(&r);
 }
 
+/* A "ram-dirty" section before the "ram" sections covered RAM is
+ * refused by name; after them it is applied over the first pass. */
+static void test_ram_dirty_order(void)
+{
+    unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
+    struct guest_mem *src = new_ram(), *dst = NULL;
+    struct savevm *sv = savevm_new("test");
+    int fd = memfd_create("ram-dirty", MFD_CLOEXEC);
+    struct mig_writer w;
+    uint64_t page = 0;
+    Error *err = NULL;
+
+    savevm_register_ram(sv, src);
+    memset(src->ram + 7 * PAGE, 0x77, PAGE);
+    bm[0] = 1UL << 7;
+    mig_writer_init(&w, fd);
+    g_assert_true(savevm_save_begin(sv, &w, SAVEVM_RAM_STREAM, NULL));
+    g_assert_true(savevm_save_ram_dirty(sv, &w, bm, &page, NULL));
+    g_assert_cmpuint(page, ==, RAM_SIZE / PAGE);
+    g_assert_cmpuint(bm[0], ==, 0); /* sent: cleared */
+    g_assert_true(savevm_save_ram_range(sv, &w, 0, RAM_SIZE / 2, NULL));
+    g_assert_true(
+        savevm_save_ram_range(sv, &w, RAM_SIZE / 2, RAM_SIZE / 2, NULL));
+    g_assert_true(savevm_save_end(sv, &w, NULL));
+    mig_writer_finish(&w, NULL);
+    g_assert_false(load_stream(fd, &dst, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "section 'ram-dirty'"));
+    g_assert_nonnull(strstr(error_get_pretty(err), "comes before"));
+    g_clear_pointer(&err, error_free);
+
+    /* the right order: the dirty page replaces the first pass's zero */
+    g_assert_cmpint(ftruncate(fd, 0), ==, 0);
+    g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
+    memset(src->ram + 7 * PAGE, 0, PAGE);
+    mig_writer_init(&w, fd);
+    g_assert_true(savevm_save_begin(sv, &w, SAVEVM_RAM_STREAM, NULL));
+    g_assert_true(savevm_save_ram_range(sv, &w, 0, RAM_SIZE, NULL));
+    memset(src->ram + 7 * PAGE, 0x77, PAGE);
+    bm[0] = 1UL << 7;
+    page = 0;
+    g_assert_true(savevm_save_ram_dirty(sv, &w, bm, &page, NULL));
+    g_assert_true(savevm_save_end(sv, &w, NULL));
+    mig_writer_finish(&w, NULL);
+    g_assert_true(load_stream(fd, &dst, NULL));
+    g_assert_cmpint(memcmp(dst->ram, src->ram, RAM_SIZE), ==, 0);
+    g_assert_cmpuint(dst->ram[7 * PAGE], ==, 0x77);
+    gm_free(dst);
+    savevm_free(sv);
+    gm_free(src);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -365,5 +417,6 @@ int main(int argc, char **argv)
     g_test_add_data_func("/precopy/cancel/later-pass", GUINT_TO_POINTER(3),
                          test_cancel);
     g_test_add_func("/precopy/throttle", test_throttle);
+    g_test_add_func("/precopy/ram-dirty-order", test_ram_dirty_order);
     return g_test_run();
 }
