@@ -54,6 +54,9 @@ static bool throttle(struct precopy *p, Error **errp)
         if (cancelled(p, errp)) {
             return false;
         }
+        if (__atomic_load_n(&p->max_bandwidth, __ATOMIC_RELAXED) != bw) {
+            return true; /* a new limit: re-based at the next step */
+        }
         now = g_get_monotonic_time();
         if (now >= due) {
             return true;

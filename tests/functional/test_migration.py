@@ -82,8 +82,9 @@ def test_live_migration(make_vm, tmp_path, proto):
     time.sleep(0.5)
     qa.ok('migrate-set-capabilities',
           {'capabilities': [{'capability': 'events', 'state': True}]})
-    # 16 MiB at 4 MiB/s: the passes take long enough to be watched
-    qa.ok('migrate-set-parameters', {'max-bandwidth': 4 << 20})
+    # the idle guest's RAM is mostly zero pages (a few bytes each in the
+    # stream): 1000 bytes/s keeps the first pass long enough to watch
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 1000})
     qa.ok('migrate', {'uri': uri})
     info = qa.ok('query-migrate')
     assert info['status'] == 'active'
@@ -110,7 +111,7 @@ def test_live_migration_cancel(make_vm, tmp_path):
     b = make_vm(paused=True, extra=['-incoming', 'unix:%s' % sock])
     a = make_vm(paused=False)
     qa = a.qmp()
-    qa.ok('migrate-set-parameters', {'max-bandwidth': 1 << 20})
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 1000})
     qa.ok('migrate', {'uri': 'unix:%s' % sock})
     time.sleep(0.3)
     assert qa.ok('query-migrate')['status'] == 'active'
@@ -122,6 +123,7 @@ def test_live_migration_cancel(make_vm, tmp_path):
         b.stderr()
     # a second migration works after the cancel
     b2 = make_vm(paused=True, extra=['-incoming', 'unix:%s.2' % sock])
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 0})
     qa.ok('migrate', {'uri': 'unix:%s.2' % sock})
     assert wait_migration(qa)['status'] == 'completed'
     wait_status(b2.qmp(), 'paused')
@@ -134,7 +136,9 @@ def test_live_migration_dead_destination(make_vm, tmp_path):
     b = make_vm(paused=True, extra=['-incoming', 'unix:%s' % sock])
     a = make_vm(paused=False)
     qa = a.qmp()
-    qa.ok('migrate-set-parameters', {'max-bandwidth': 1 << 20})
+    # slow enough that the destination dies mid-stream, fast enough
+    # (a 4 KiB data page every few seconds) that the next write sees it
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 2000})
     qa.ok('migrate', {'uri': 'unix:%s' % sock})
     time.sleep(0.3)
     b.stop()
