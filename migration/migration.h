@@ -5,8 +5,8 @@
  * save, settling their pending reset before a load, and the URIs QEMU's
  * migrate / -incoming accept (file:, fd:, unix:, tcp:, exec:).
  *
- * This first version moves a stopped machine (snapshot / non-live
- * migration): the vCPUs stay stopped while the stream is written.
+ * migration_save_fd moves a stopped machine (a file: snapshot); a live
+ * migration runs migration/precopy.h's passes first (migration-qmp.c).
  */
 #ifndef MIGRATION_MIGRATION_H
 #define MIGRATION_MIGRATION_H
