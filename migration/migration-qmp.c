@@ -4,11 +4,16 @@
  * migrate_cancel, capabilities and parameters, the MIGRATION and
  * MIGRATION_PASS events, and -incoming (qapi/schema/migration.json).
  *
- * migrate runs to completion before it returns: the vCPUs stop, the
- * stream is written, the run state becomes postmigrate; on any failure
- * the VM goes on as it was (running if it ran).  An incoming unix:/tcp:
- * listens from the main loop so QMP keeps answering until the source
- * connects; the stream itself is then read to the end in one go.
+ * migrate to unix:, tcp:, fd: and exec: is live (pre-copy,
+ * migration/precopy.h): the RAM passes run on a migration thread while
+ * QMP keeps answering; when they converge the main loop stops the vCPUs,
+ * sends the rest and the device state (the downtime), and the run state
+ * becomes postmigrate.  migrate to file: stops the VM and writes the
+ * page-aligned snapshot layout before it returns (as libvirt's save,
+ * which pauses first).  On any failure or cancel the VM goes on as it
+ * was, with dirty logging off.  An incoming unix:/tcp: listens from the
+ * main loop so QMP keeps answering until the source connects; the
+ * stream itself is then read to the end in one go.
  */
 #include "util/common.h"
 #include "migration/migration.h"
@@ -19,6 +24,7 @@
 #include "system/machine.h"
 
 #include <glib-unix.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,10 +39,13 @@ static struct migration_state *ms(struct machine *m)
         m->migration->downtime_limit = DEFAULT_DOWNTIME_LIMIT;
         m->migration->max_bandwidth = DEFAULT_MAX_BANDWIDTH;
         m->migration->listen_fd = -1;
+        m->migration->live_fd = -1;
         m->migration->autostart = -1;
     }
     return m->migration;
 }
+
+static void live_cleanup(struct machine *m);
 
 void migration_state_free(struct machine *m)
 {
@@ -44,6 +53,18 @@ void migration_state_free(struct machine *m)
 
     if (!s) {
         return;
+    }
+    if (s->thread) { /* quit during a live migration */
+        precopy_cancel(s->live);
+        shutdown(s->live_fd, SHUT_RDWR);
+        g_thread_join(s->thread);
+        s->thread = NULL;
+    }
+    if (s->live) {
+        live_cleanup(m);
+    }
+    if (s->live_err) {
+        error_free(s->live_err);
     }
     if (s->listen_watch) {
         g_source_remove(s->listen_watch);
@@ -76,7 +97,8 @@ static bool active(struct machine *m)
     int st = ms(m)->status;
 
     return st == QAPI_MIGRATION_STATUS_SETUP ||
-           st == QAPI_MIGRATION_STATUS_ACTIVE;
+           st == QAPI_MIGRATION_STATUS_ACTIVE ||
+           st == QAPI_MIGRATION_STATUS_CANCELLING;
 }
 
 /* exec: children: the stream is complete when the command has read it. */
@@ -98,6 +120,149 @@ static bool reap(GPid child, Error **errp)
         error_setg(errp, "exec: the command failed (status 0x%x)", status);
         return false;
     }
+    return true;
+}
+
+/* ---- live migration: the thread and its completion ---- */
+
+struct pass_msg {
+    struct machine *m;
+    unsigned pass;
+};
+
+static gboolean pass_event_cb(gpointer opaque)
+{
+    struct pass_msg *p = opaque;
+
+    if (p->m->migration && p->m->migration->events) {
+        qapi_event_send_migration_pass(p->m, p->pass);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Migration thread: events go out from the main loop. */
+static void live_on_pass(void *opaque, unsigned pass)
+{
+    struct machine *m = opaque;
+    struct pass_msg *p = g_new(struct pass_msg, 1);
+
+    p->m = m;
+    p->pass = pass;
+    g_main_context_invoke_full(m->ctx, G_PRIORITY_DEFAULT, pass_event_cb, p,
+                               g_free);
+}
+
+/* Keeps the figures query-migrate shows after the end. */
+static void live_cleanup(struct machine *m)
+{
+    struct migration_state *s = ms(m);
+    struct precopy_progress pr;
+
+    precopy_get_progress(s->live, &pr);
+    s->stats = pr.stats;
+    s->stats.bytes = pr.transferred;
+    s->dirty_sync_count = pr.dirty_sync_count;
+    precopy_finish(s->live);
+    savevm_free(s->live->sv);
+    g_mutex_clear(&s->live->lock);
+    g_clear_pointer(&s->live, g_free);
+    if (s->live_fd >= 0) {
+        close(s->live_fd);
+        s->live_fd = -1;
+    }
+}
+
+/* Main loop, once the thread is done: the stopped phase, or the
+ * source going on as before. */
+static gboolean live_done(gpointer opaque)
+{
+    struct machine *m = opaque;
+    struct migration_state *s = ms(m);
+    Error *err = NULL;
+    bool was_running, ok;
+    GPid child = s->live_child;
+    gint64 t_stop;
+
+    if (!s->thread) {
+        return G_SOURCE_REMOVE; /* already joined (quit) */
+    }
+    g_thread_join(s->thread);
+    s->thread = NULL;
+    s->live_child = 0;
+    if (s->live_result != PRECOPY_CONVERGED) {
+        bool cancelled = s->live_result == PRECOPY_CANCELLED;
+
+        err = s->live_err;
+        s->live_err = NULL;
+        live_cleanup(m);
+        if (child) {
+            kill(child, SIGTERM);
+        }
+        reap(child, NULL);
+        s->total_ms = (g_get_monotonic_time() - s->t0_us) / 1000;
+        if (cancelled) {
+            error_free(err);
+            set_status(m, QAPI_MIGRATION_STATUS_CANCELLED);
+        } else {
+            fail(m, err);
+            error_free(err);
+        }
+        return G_SOURCE_REMOVE;
+    }
+    /* The downtime: vCPUs stopped (STOP event), the last dirty pages and
+     * the state sections. */
+    was_running = m->state == RUN_STATE_RUNNING;
+    t_stop = g_get_monotonic_time();
+    machine_pause(m);
+    migration_stop_vcpus(m);
+    ok = precopy_complete(s->live, &err);
+    live_cleanup(m); /* closes the fd: the reader sees the end */
+    ok = reap(child, ok ? &err : NULL) && ok;
+    s->downtime_ms = (g_get_monotonic_time() - t_stop) / 1000;
+    s->total_ms = (g_get_monotonic_time() - s->t0_us) / 1000;
+    if (!ok) {
+        fail(m, err);
+        error_free(err);
+        if (was_running) {
+            machine_resume(m); /* the source goes on as before */
+        }
+        return G_SOURCE_REMOVE;
+    }
+    m->state = RUN_STATE_POSTMIGRATE;
+    set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer live_thread(gpointer opaque)
+{
+    struct machine *m = opaque;
+    struct migration_state *s = m->migration;
+
+    s->live_result = precopy_run(s->live, &s->live_err);
+    g_main_context_invoke(m->ctx, live_done, m);
+    return NULL;
+}
+
+/* Dirty logging on, the header, the thread; false (the fd closed, the
+ * source as before) if any of it failed. */
+static bool live_start(struct machine *m, int fd, GPid child, Error **errp)
+{
+    struct migration_state *s = ms(m);
+    struct precopy *p = g_new0(struct precopy, 1);
+
+    p->downtime_limit_ms = s->downtime_limit;
+    p->max_bandwidth = s->max_bandwidth;
+    p->on_pass = live_on_pass;
+    p->opaque = m;
+    s->live = p;
+    s->live_fd = fd;
+    s->live_child = child;
+    if (!precopy_start(p, m->gm, migration_ram_kvm(m), migration_registry(m),
+                       fd, errp)) {
+        live_cleanup(m);
+        return false;
+    }
+    s->thread = g_thread_new("migration", live_thread, m);
     return true;
 }
 
@@ -158,11 +323,23 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
         error_propagate(errp, err);
         return;
     }
+    s->t0_us = t0;
+    s->dirty_sync_count = 1;
+    if (layout != SAVEVM_RAM_FILE) {
+        set_status(m, QAPI_MIGRATION_STATUS_ACTIVE);
+        if (!live_start(m, fd, child, &err)) {
+            reap(child, NULL);
+            fail(m, err);
+            error_propagate(errp, err);
+        }
+        return;
+    }
     set_status(m, QAPI_MIGRATION_STATUS_ACTIVE);
     if (s->events) {
         qapi_event_send_migration_pass(m, 1);
     }
-    /* The whole save happens with the vCPUs stopped (STOP event). */
+    /* file: (a snapshot): the whole save happens with the vCPUs stopped
+     * (STOP event), RAM page-aligned for a mapped restore. */
     machine_pause(m);
     ok = migration_save_fd(m, fd, layout, &s->stats, &err);
     close(fd); /* the reader sees the end of the stream */
@@ -293,7 +470,16 @@ void migration_set_autostart(struct machine *m, bool on)
 
 void qmp_migrate_cancel(struct machine *m, Error **errp)
 {
-    /* migrate completes before it returns: nothing is ever in flight */
+    struct migration_state *s = ms(m);
+
+    /* file: completes before it returns: nothing is in flight then */
+    if (!s->thread || s->status == QAPI_MIGRATION_STATUS_CANCELLING) {
+        return;
+    }
+    set_status(m, QAPI_MIGRATION_STATUS_CANCELLING);
+    precopy_cancel(s->live);
+    /* a write blocked on a destination that does not read returns */
+    shutdown(s->live_fd, SHUT_RDWR);
 }
 
 struct qapi_migration_info *qmp_query_migrate(struct machine *m, Error **errp)
@@ -311,8 +497,37 @@ struct qapi_migration_info *qmp_query_migrate(struct machine *m, Error **errp)
         info->has_error_desc = true;
         info->error_desc = g_strdup(s->error);
     }
+    if (s->live && (s->status == QAPI_MIGRATION_STATUS_ACTIVE ||
+                    s->status == QAPI_MIGRATION_STATUS_CANCELLING)) {
+        struct precopy_progress pr;
+
+        /* while the passes run (QEMU's fields) */
+        precopy_get_progress(s->live, &pr);
+        r = g_new0(struct qapi_migration_stats, 1);
+        r->transferred = pr.transferred;
+        r->total = s->ram_total;
+        r->remaining = pr.remaining;
+        r->duplicate = pr.stats.zero_pages;
+        r->normal = pr.stats.data_pages;
+        r->normal_bytes = pr.stats.data_pages * 4096;
+        r->dirty_sync_count = pr.dirty_sync_count;
+        r->dirty_pages_rate = pr.dirty_pages_rate;
+        r->mbps = pr.mbps;
+        info->has_ram = true;
+        info->ram = r;
+        info->has_total_time = true;
+        info->total_time = (g_get_monotonic_time() - s->t0_us) / 1000;
+        info->has_setup_time = true;
+        info->setup_time = s->setup_ms;
+        info->has_expected_downtime = true;
+        info->expected_downtime = pr.dirty_sync_count > 1
+                                      ? pr.expected_downtime
+                                      : (uint64_t)s->downtime_limit;
+        return info;
+    }
     if (s->status != QAPI_MIGRATION_STATUS_COMPLETED &&
-        s->status != QAPI_MIGRATION_STATUS_FAILED) {
+        s->status != QAPI_MIGRATION_STATUS_FAILED &&
+        s->status != QAPI_MIGRATION_STATUS_CANCELLED) {
         return info;
     }
     r = g_new0(struct qapi_migration_stats, 1);
@@ -322,7 +537,7 @@ struct qapi_migration_info *qmp_query_migrate(struct machine *m, Error **errp)
     r->duplicate = s->stats.zero_pages;
     r->normal = s->stats.data_pages;
     r->normal_bytes = s->stats.data_pages * 4096;
-    r->dirty_sync_count = 1;
+    r->dirty_sync_count = s->dirty_sync_count;
     r->mbps = s->total_ms ? s->stats.bytes * 8.0 / 1000.0 / s->total_ms : 0;
     info->has_ram = true;
     info->ram = r;
@@ -386,6 +601,13 @@ void qmp_migrate_set_parameters(struct machine *m, bool has_downtime_limit,
     }
     if (has_max_bandwidth) {
         ms(m)->max_bandwidth = max_bandwidth;
+    }
+    /* a running migration follows them from its next step */
+    if (ms(m)->live) {
+        __atomic_store_n(&ms(m)->live->downtime_limit_ms, ms(m)->downtime_limit,
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&ms(m)->live->max_bandwidth, ms(m)->max_bandwidth,
+                         __ATOMIC_RELAXED);
     }
 }
 

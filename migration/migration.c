@@ -86,7 +86,7 @@ struct savevm *migration_registry(struct machine *m)
 }
 
 /* vCPU state is read and written only with every vCPU out of KVM_RUN. */
-static void stop_vcpus(struct machine *m)
+void migration_stop_vcpus(struct machine *m)
 {
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         vcpu_pause(m->vcpus[i]);
@@ -103,7 +103,7 @@ bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
     struct mig_writer w;
     bool ok;
 
-    stop_vcpus(m);
+    migration_stop_vcpus(m);
     sv = migration_registry(m);
     mig_writer_init(&w, fd);
     ok = savevm_save(sv, &w, layout, errp);
@@ -113,6 +113,11 @@ bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
     }
     savevm_free(sv);
     return ok;
+}
+
+struct kvm_accel *migration_ram_kvm(struct machine *m)
+{
+    return m->kvm && !m->type->no_guest ? m->kvm : NULL;
 }
 
 bool migration_load_fd(struct machine *m, int fd, Error **errp)

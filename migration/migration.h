@@ -5,14 +5,15 @@
  * save, settling their pending reset before a load, and the URIs QEMU's
  * migrate / -incoming accept (file:, fd:, unix:, tcp:, exec:).
  *
- * This first version moves a stopped machine (snapshot / non-live
- * migration): the vCPUs stay stopped while the stream is written.
+ * migration_save_fd moves a stopped machine (a file: snapshot); a live
+ * migration runs migration/precopy.h's passes first (migration-qmp.c).
  */
 #ifndef MIGRATION_MIGRATION_H
 #define MIGRATION_MIGRATION_H
 
 #include "util/common.h"
 #include "util/error.h"
+#include "migration/precopy.h"
 #include "migration/savevm.h"
 
 struct machine;
@@ -23,6 +24,11 @@ struct savevm *migration_registry(struct machine *m);
 /* Stops the vCPUs (they stay stopped) and writes the whole stream. */
 bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
                        struct savevm_stats *stats, Error **errp);
+/* Pauses every vCPU (out of KVM_RUN) and settles its pending reset. */
+void migration_stop_vcpus(struct machine *m);
+/* The KVM accelerator whose slots carry guest RAM (NULL for a machine
+ * without guest: its RAM is in no KVM slot). */
+struct kvm_accel *migration_ram_kvm(struct machine *m);
 /* Loads a whole stream into m, whose vCPUs must not be running; on
  * failure m is as it was. */
 bool migration_load_fd(struct machine *m, int fd, Error **errp);
@@ -52,6 +58,17 @@ struct migration_state {
     char *error;
     int listen_fd;
     guint listen_watch;
+    /* a live migration (not file:): the engine runs on `thread`; the
+     * main loop completes it (migration-qmp.c) */
+    struct precopy *live;
+    GThread *thread;
+    enum precopy_result live_result;
+    Error *live_err;
+    int live_fd;
+    GPid live_child;
+    gint64 t0_us;
+    uint64_t dirty_sync_count; /* of the last migration */
+    uint64_t mbps_x1000;
 };
 /* -incoming URI|defer at start-up (system/main.c): the run state becomes
  * inmigrate; a URI is opened now, the state loaded when it arrives. */

@@ -63,6 +63,8 @@ struct ram_stage {
 
 struct savevm {
     struct savevm_stats stats;
+    unsigned nsec;    /* sections written so far (savevm_save_*) */
+    uint32_t ram_seq; /* instance of the next "ram" / "ram-dirty" */
     char *machine_type;
     GString *fp;
     GPtrArray *entries;
@@ -223,39 +225,102 @@ static bool page_is_zero(const uint8_t *p)
     return acc == 0;
 }
 
-static bool save_ram_stream(struct savevm *sv, struct mig_writer *w,
-                            unsigned *nsec, Error **errp)
+/* Appends zero-run and data records for the pages of [p, end). */
+static void ram_records(struct savevm *sv, GByteArray *body, uint64_t p,
+                        uint64_t end)
 {
     const struct guest_mem *gm = sv->gm;
+
+    while (p < end) {
+        bool zero = page_is_zero(gm->ram + p);
+        uint64_t q = p + PAGE;
+
+        while (q < end && page_is_zero(gm->ram + q) == zero) {
+            q += PAGE;
+        }
+        *(zero ? &sv->stats.zero_pages : &sv->stats.data_pages) +=
+            (q - p) / PAGE;
+        put(body, p | (zero ? RAM_REC_ZERO : RAM_REC_DATA), 8);
+        put(body, (q - p) / PAGE, 4);
+        if (!zero) {
+            g_byte_array_append(body, gm->ram + p, q - p);
+        }
+        p = q;
+    }
+}
+
+bool savevm_save_ram_range(struct savevm *sv, struct mig_writer *w,
+                           uint64_t off, uint64_t len, Error **errp)
+{
     g_autoptr(GByteArray) body = g_byte_array_new();
 
+    g_assert(off % PAGE == 0 && len <= SAVEVM_RAM_CHUNK &&
+             len <= sv->gm->ram_size - off);
+    ram_records(sv, body, off, off + len);
+    if (!write_section(w, "ram", sv->ram_seq++, RAM_VERSION, body, errp)) {
+        return false;
+    }
+    sv->nsec++;
+    return true;
+}
+
+static bool save_ram_stream(struct savevm *sv, struct mig_writer *w,
+                            Error **errp)
+{
+    const struct guest_mem *gm = sv->gm;
+
     for (uint64_t off = 0; off < gm->ram_size; off += SAVEVM_RAM_CHUNK) {
-        uint64_t end = MIN(gm->ram_size, off + SAVEVM_RAM_CHUNK);
-        uint64_t p = off;
-
-        g_byte_array_set_size(body, 0);
-        while (p < end) {
-            bool zero = page_is_zero(gm->ram + p);
-            uint64_t q = p + PAGE;
-
-            while (q < end && page_is_zero(gm->ram + q) == zero) {
-                q += PAGE;
-            }
-            *(zero ? &sv->stats.zero_pages : &sv->stats.data_pages) +=
-                (q - p) / PAGE;
-            put(body, p | (zero ? RAM_REC_ZERO : RAM_REC_DATA), 8);
-            put(body, (q - p) / PAGE, 4);
-            if (!zero) {
-                g_byte_array_append(body, gm->ram + p, q - p);
-            }
-            p = q;
-        }
-        if (!write_section(w, "ram", (uint32_t)(off / SAVEVM_RAM_CHUNK),
-                           RAM_VERSION, body, errp)) {
+        if (!savevm_save_ram_range(
+                sv, w, off, MIN(gm->ram_size - off, SAVEVM_RAM_CHUNK), errp)) {
             return false;
         }
-        (*nsec)++;
     }
+    return true;
+}
+
+#define LONG_BITS (sizeof(unsigned long) * 8)
+
+static bool test_bit(const unsigned long *b, uint64_t i)
+{
+    return b[i / LONG_BITS] & (1UL << (i % LONG_BITS));
+}
+
+bool savevm_save_ram_dirty(struct savevm *sv, struct mig_writer *w,
+                           unsigned long *bitmap, uint64_t *page, Error **errp)
+{
+    g_autoptr(GByteArray) body = g_byte_array_new();
+    uint64_t pages = sv->gm->ram_size / PAGE, p = *page, sent = 0;
+
+    while (p < pages && sent < SAVEVM_RAM_DIRTY_CHUNK / PAGE) {
+        uint64_t q;
+
+        if (!bitmap[p / LONG_BITS]) {
+            p = (p / LONG_BITS + 1) * LONG_BITS;
+            continue;
+        }
+        if (!test_bit(bitmap, p)) {
+            p++;
+            continue;
+        }
+        /* a run of dirty pages, cleared as it is read */
+        for (q = p; q < pages && test_bit(bitmap, q) &&
+                    sent + (q - p) < SAVEVM_RAM_DIRTY_CHUNK / PAGE;
+             q++) {
+            bitmap[q / LONG_BITS] &= ~(1UL << (q % LONG_BITS));
+        }
+        ram_records(sv, body, p * PAGE, q * PAGE);
+        sent += q - p;
+        p = q;
+    }
+    *page = MIN(p, pages);
+    if (!body->len) {
+        return true;
+    }
+    if (!write_section(w, "ram-dirty", sv->ram_seq++, RAM_VERSION, body,
+                       errp)) {
+        return false;
+    }
+    sv->nsec++;
     return true;
 }
 
@@ -275,8 +340,7 @@ static gpointer crc_thread(gpointer opaque)
 
 /* One section whose data starts page-aligned in the file: a restore maps
  * it (MAP_PRIVATE) where the file is seekable. */
-static bool save_ram_file(struct savevm *sv, struct mig_writer *w,
-                          unsigned *nsec, Error **errp)
+static bool save_ram_file(struct savevm *sv, struct mig_writer *w, Error **errp)
 {
     const struct guest_mem *gm = sv->gm;
     g_autoptr(GByteArray) h = g_byte_array_new();
@@ -313,18 +377,19 @@ static bool save_ram_file(struct savevm *sv, struct mig_writer *w,
     }
     g_byte_array_set_size(h, 0);
     put(h, crc, 4);
-    (*nsec)++;
+    sv->nsec++;
     return mig_write(w, h->data, 4, errp);
 }
 
-bool savevm_save(struct savevm *sv, struct mig_writer *w,
-                 enum savevm_ram_layout layout, Error **errp)
+bool savevm_save_begin(struct savevm *sv, struct mig_writer *w,
+                       enum savevm_ram_layout layout, Error **errp)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
-    unsigned nsec = 0;
     uint8_t u8;
 
     memset(&sv->stats, 0, sizeof(sv->stats));
+    sv->nsec = 0;
+    sv->ram_seq = 0;
     g_byte_array_append(b, (const uint8_t *)SAVEVM_MAGIC, 8);
     put(b, SAVEVM_MAJOR, 2);
     put(b, SAVEVM_MINOR, 2);
@@ -335,9 +400,13 @@ bool savevm_save(struct savevm *sv, struct mig_writer *w,
     put(b, sv->fp->len, 4);
     g_byte_array_append(b, (const uint8_t *)sv->fp->str, sv->fp->len);
     put(b, crc32c(0, b->data, b->len), 4);
-    if (!mig_write(w, b->data, b->len, errp)) {
-        return false;
-    }
+    return mig_write(w, b->data, b->len, errp);
+}
+
+bool savevm_save_state(struct savevm *sv, struct mig_writer *w, Error **errp)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
     for (guint i = 0; i < sv->entries->len; i++) {
         struct savevm_entry *e = g_ptr_array_index(sv->entries, i);
 
@@ -351,25 +420,40 @@ bool savevm_save(struct savevm *sv, struct mig_writer *w,
                            errp)) {
             return false;
         }
-        nsec++;
+        sv->nsec++;
     }
-    if (sv->gm) {
-        bool ok = layout == SAVEVM_RAM_FILE
-                      ? save_ram_file(sv, w, &nsec, errp)
-                      : save_ram_stream(sv, w, &nsec, errp);
-        if (!ok) {
-            return false;
-        }
-    }
-    g_byte_array_set_size(b, 0);
+    return true;
+}
+
+bool savevm_save_end(struct savevm *sv, struct mig_writer *w, Error **errp)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
     put(b, TAG_END, 1);
-    put(b, nsec, 4);
+    put(b, sv->nsec, 4);
     put(b, crc32c(0, b->data, b->len), 4);
     if (!mig_write(w, b->data, b->len, errp) || !mig_writer_flush(w, errp)) {
         return false;
     }
     sv->stats.bytes = w->pos;
     return true;
+}
+
+bool savevm_save(struct savevm *sv, struct mig_writer *w,
+                 enum savevm_ram_layout layout, Error **errp)
+{
+    if (!savevm_save_begin(sv, w, layout, errp) ||
+        !savevm_save_state(sv, w, errp)) {
+        return false;
+    }
+    if (sv->gm) {
+        bool ok = layout == SAVEVM_RAM_FILE ? save_ram_file(sv, w, errp)
+                                            : save_ram_stream(sv, w, errp);
+        if (!ok) {
+            return false;
+        }
+    }
+    return savevm_save_end(sv, w, errp);
 }
 
 const struct savevm_stats *savevm_get_stats(const struct savevm *sv)
@@ -646,6 +730,66 @@ static bool stage_ram_chunk(struct loader *l, const uint8_t *b, size_t len,
     return true;
 }
 
+/* A "ram-dirty" chunk (format 1.1): pages written while the first pass
+ * ran, anywhere in RAM, each replacing what an earlier section sent.
+ * Only after the "ram" sections covered all of RAM. */
+static bool stage_ram_dirty(struct loader *l, const uint8_t *b, size_t len,
+                            Error **errp)
+{
+    struct ram_stage *s = &l->ram;
+    size_t pos = 0;
+
+    if (s->file_mapped) {
+        error_setg(errp, "'ram-dirty' in a stream with a 'ram-file' section");
+        return false;
+    }
+    if (!s->map || s->next != s->size) {
+        error_setg(errp,
+                   "comes before the 'ram' sections covered RAM (up to "
+                   "0x%" PRIx64 " of 0x%" PRIx64 " bytes)",
+                   s->next, l->sv->gm->ram_size);
+        return false;
+    }
+    while (pos < len) {
+        uint64_t hdr, off, n;
+        unsigned type;
+
+        if (len - pos < 12) {
+            error_setg(errp, "record at body offset %zu is cut short", pos);
+            return false;
+        }
+        hdr = le_load(b + pos, 8);
+        n = le_load(b + pos + 8, 4);
+        pos += 12;
+        off = hdr & ~(uint64_t)(PAGE - 1);
+        type = hdr & (PAGE - 1);
+        if (off >= s->size || n == 0 || n > (s->size - off) / PAGE) {
+            error_setg(errp,
+                       "record of %" PRIu64 " pages at 0x%" PRIx64
+                       " goes beyond RAM (0x%" PRIx64 " bytes)",
+                       n, off, s->size);
+            return false;
+        }
+        if (type == RAM_REC_DATA) {
+            if ((len - pos) / PAGE < n) {
+                error_setg(errp, "data record at 0x%" PRIx64 " is cut short",
+                           off);
+                return false;
+            }
+            memcpy(s->map + off, b + pos, n * PAGE);
+            pos += n * PAGE;
+        } else if (type == RAM_REC_ZERO) {
+            /* the page may hold what the first pass sent */
+            memset(s->map + off, 0, n * PAGE);
+        } else {
+            error_setg(errp, "unknown RAM record type %u at 0x%" PRIx64, type,
+                       off);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* "ram-file": header, padding, the RAM.  Mapped copy-on-write when the
  * fd is a seekable file and the data is where the header says; then the
  * CRC is not computed (that would read every page the mapping saves us
@@ -746,7 +890,7 @@ static bool load_section(struct loader *l, Error **errp)
     uint64_t instance, version, body_len, crc_in;
     uint32_t crc = crc32c(0, &tag, 1);
     struct savevm_entry *e = NULL;
-    bool is_ram, is_ram_file;
+    bool is_ram, is_ram_dirty, is_ram_file;
     GByteArray *body;
 
     if (!rd(l, &nl, 1, "section name length", &crc, errp)) {
@@ -770,8 +914,9 @@ static bool load_section(struct loader *l, Error **errp)
         return false;
     }
     is_ram = l->sv->gm && !strcmp(name, "ram");
+    is_ram_dirty = l->sv->gm && !strcmp(name, "ram-dirty");
     is_ram_file = l->sv->gm && !strcmp(name, "ram-file") && instance == 0;
-    if (!is_ram && !is_ram_file) {
+    if (!is_ram && !is_ram_dirty && !is_ram_file) {
         e = find_entry(l->sv, name, instance);
         if (!e) {
             error_setg(errp,
@@ -835,12 +980,13 @@ static bool load_section(struct loader *l, Error **errp)
                    name, instance, crc_in, crc);
         return false;
     }
-    if (is_ram) {
-        bool ok = stage_ram_chunk(l, body->data, body->len, errp);
+    if (is_ram || is_ram_dirty) {
+        bool ok = is_ram ? stage_ram_chunk(l, body->data, body->len, errp)
+                         : stage_ram_dirty(l, body->data, body->len, errp);
 
         g_byte_array_unref(body);
         if (!ok) {
-            error_prepend(errp, "section 'ram' instance %" PRIu64 ": ",
+            error_prepend(errp, "section '%s' instance %" PRIu64 ": ", name,
                           instance);
         }
         return ok;

@@ -24,7 +24,7 @@ struct guest_mem;
 
 #define SAVEVM_MAGIC "VIREOVM\n"
 #define SAVEVM_MAJOR 1
-#define SAVEVM_MINOR 0
+#define SAVEVM_MINOR 1 /* 1: "ram-dirty" sections (live pre-copy) */
 
 /* Sections other than RAM are built in memory: bound what a stream may
  * make us allocate. */
@@ -32,6 +32,9 @@ struct guest_mem;
 #define SAVEVM_MAX_FINGERPRINT (64u << 10)
 /* RAM is sent in chunks of at most this much guest RAM each. */
 #define SAVEVM_RAM_CHUNK (16u << 20)
+/* Pages per "ram-dirty" section (live passes: throttle and cancel act
+ * between sections). */
+#define SAVEVM_RAM_DIRTY_CHUNK (1u << 20)
 
 /* A section whose state is not (only) a vmstate table. */
 struct savevm_ops {
@@ -53,7 +56,8 @@ enum savevm_ram_layout {
 
 struct savevm;
 
-/* What the last savevm_save sent (query-migrate's RAM statistics). */
+/* What the last savevm_save (or the steps since savevm_save_begin) sent
+ * (query-migrate's RAM statistics). */
 struct savevm_stats {
     uint64_t bytes;      /* the whole stream */
     uint64_t zero_pages; /* sent as markers */
@@ -79,6 +83,27 @@ void savevm_register_ram(struct savevm *sv, struct guest_mem *gm);
 /* Writes the whole stream.  The caller has stopped the vCPUs. */
 bool savevm_save(struct savevm *sv, struct mig_writer *w,
                  enum savevm_ram_layout layout, Error **errp);
+
+/* The same in steps, for a live (pre-copy) migration: the header; RAM
+ * while the guest runs ("ram" sections over all of RAM in order, then
+ * "ram-dirty" sections of pages written since); with the vCPUs stopped,
+ * the last dirty pages, the state sections and the end marker.  Each call
+ * writes at most SAVEVM_RAM_CHUNK of RAM, so the caller can throttle and
+ * cancel between calls. */
+bool savevm_save_begin(struct savevm *sv, struct mig_writer *w,
+                       enum savevm_ram_layout layout, Error **errp);
+/* One "ram" section for [off, off+len) (page-aligned, len at most
+ * SAVEVM_RAM_CHUNK); the ranges of the first pass cover RAM in order. */
+bool savevm_save_ram_range(struct savevm *sv, struct mig_writer *w,
+                           uint64_t off, uint64_t len, Error **errp);
+/* One "ram-dirty" section of up to SAVEVM_RAM_DIRTY_CHUNK of the pages set in
+ * bitmap (one bit per RAM page) from page *page on; clears the bits it
+ * sent and advances *page (= RAM pages when the scan is done). */
+bool savevm_save_ram_dirty(struct savevm *sv, struct mig_writer *w,
+                           unsigned long *bitmap, uint64_t *page, Error **errp);
+/* Every state section (devices, vCPUs, clock, irqchip). */
+bool savevm_save_state(struct savevm *sv, struct mig_writer *w, Error **errp);
+bool savevm_save_end(struct savevm *sv, struct mig_writer *w, Error **errp);
 const struct savevm_stats *savevm_get_stats(const struct savevm *sv);
 /* Reads, checks and applies a whole stream (see above). */
 bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp);

@@ -163,6 +163,7 @@ void gm_free(struct guest_mem *gm)
     if (gm->memfd >= 0) {
         close(gm->memfd);
     }
+    g_free(gm->dirty);
     g_free(gm);
 }
 
@@ -277,14 +278,98 @@ static struct gm_region *find(struct guest_mem *gm, uint64_t gpa, uint64_t len)
     return NULL;
 }
 
-void *gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool write)
+#define GM_PAGE 4096u
+#define LONG_BITS (sizeof(unsigned long) * 8)
+
+/* Sets the bits of RAM offsets [off, off+len) (len > 0). */
+static void mark_ram(struct guest_mem *gm, uint64_t off, uint64_t len)
+{
+    uint64_t first = off / GM_PAGE, last = (off + len - 1) / GM_PAGE;
+
+    for (uint64_t p = first; p <= last; p++) {
+        __atomic_fetch_or(&gm->dirty[p / LONG_BITS], 1UL << (p % LONG_BITS),
+                          __ATOMIC_SEQ_CST);
+    }
+}
+
+/* After the write: a pass that read the page before it sees the bit
+ * (logging is checked after the data is in place, both seq_cst). */
+static void mark_region(struct guest_mem *gm, const struct gm_region *r,
+                        uint64_t gpa, uint64_t len)
+{
+    if (!g_atomic_int_get(&gm->logging) || r->fd_offset == UINT64_MAX) {
+        return;
+    }
+    mark_ram(gm, r->fd_offset + (gpa - r->gpa), len);
+}
+
+void gm_mark_dirty_hva(struct guest_mem *gm, const void *hva, uint64_t len)
+{
+    const uint8_t *p = hva;
+
+    if (!gm || !g_atomic_int_get(&gm->logging) || len == 0 || !gm->ram ||
+        p < gm->ram || p >= gm->ram + gm->ram_size ||
+        len > (uint64_t)(gm->ram + gm->ram_size - p)) {
+        return;
+    }
+    mark_ram(gm, (uint64_t)(p - gm->ram), len);
+}
+
+void gm_dirty_start(struct guest_mem *gm)
+{
+    size_t longs = (gm->ram_size / GM_PAGE + LONG_BITS - 1) / LONG_BITS;
+
+    if (!gm->dirty) {
+        gm->dirty = g_new0(unsigned long, longs ? longs : 1);
+    } else {
+        for (size_t i = 0; i < longs; i++) {
+            __atomic_store_n(&gm->dirty[i], 0, __ATOMIC_SEQ_CST);
+        }
+    }
+    g_atomic_int_set(&gm->logging, 1);
+}
+
+void gm_dirty_stop(struct guest_mem *gm)
+{
+    g_atomic_int_set(&gm->logging, 0);
+}
+
+void gm_dirty_collect(struct guest_mem *gm, unsigned long *bitmap)
+{
+    size_t longs = (gm->ram_size / GM_PAGE + LONG_BITS - 1) / LONG_BITS;
+
+    if (!gm->dirty) {
+        return;
+    }
+    for (size_t i = 0; i < longs; i++) {
+        if (__atomic_load_n(&gm->dirty[i], __ATOMIC_RELAXED)) {
+            bitmap[i] |=
+                __atomic_exchange_n(&gm->dirty[i], 0, __ATOMIC_SEQ_CST);
+        }
+    }
+}
+
+static void *map_region(struct guest_mem *gm, uint64_t gpa, uint64_t len,
+                        bool write, struct gm_region **rp)
 {
     struct gm_region *r = find(gm, gpa, len);
 
     if (!r || (write && r->readonly)) {
         return NULL;
     }
+    *rp = r;
     return r->hva + (gpa - r->gpa);
+}
+
+void *gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool write)
+{
+    struct gm_region *r;
+    void *p = map_region(gm, gpa, len, write, &r);
+
+    if (p && write) {
+        mark_region(gm, r, gpa, len);
+    }
+    return p;
 }
 
 bool gm_read(struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len)
@@ -300,12 +385,14 @@ bool gm_read(struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t len)
 
 bool gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf, uint64_t len)
 {
-    void *p = gm_map(gm, gpa, len, true);
+    struct gm_region *r;
+    void *p = map_region(gm, gpa, len, true, &r);
 
     if (!p) {
         return false;
     }
     memcpy(p, buf, len);
+    mark_region(gm, r, gpa, len);
     return true;
 }
 
@@ -318,6 +405,7 @@ bool gm_write_any(struct guest_mem *gm, uint64_t gpa, const void *buf,
         return false;
     }
     memcpy(r->hva + (gpa - r->gpa), buf, len);
+    mark_region(gm, r, gpa, len);
     return true;
 }
 

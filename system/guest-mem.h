@@ -32,6 +32,13 @@ struct guest_mem {
     uint8_t *ram; /* the whole RAM mapping */
     uint64_t ram_size;
     GPtrArray *regions; /* struct gm_region *, sorted by gpa */
+    /* Dirty logging for live migration (gm_dirty_*): RAM pages vireo
+     * itself wrote (device DMA, loaders) while `logging` is set, one bit
+     * per page of RAM offset.  KVM sees only the guest's writes; these
+     * are the rest.  Allocated at the first gm_dirty_start and kept (a
+     * device thread may still be setting a bit when logging stops). */
+    unsigned long *dirty;
+    gint logging; /* atomic */
 };
 
 /* What the host can back, from /proc/meminfo and vm.overcommit_memory. */
@@ -81,7 +88,9 @@ bool gm_write(struct guest_mem *gm, uint64_t gpa, const void *buf,
 /* Loaders write firmware/kernel images, ROM included. */
 bool gm_write_any(struct guest_mem *gm, uint64_t gpa, const void *buf,
                   uint64_t len);
-/* NULL unless [gpa, gpa+len) is inside one region (and writable if asked). */
+/* NULL unless [gpa, gpa+len) is inside one region (and writable if asked).
+ * A writable mapping of RAM is counted dirty now, for live migration; a
+ * caller writing through it later calls gm_mark_dirty_hva() after. */
 void *gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool write);
 /* Gives the host memory behind [hva, hva+len) of the RAM mapping back
  * (a balloon's released pages): a hole punched in the shared memfd or
@@ -90,6 +99,17 @@ void *gm_map(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool write);
  * afterwards (a private file mapping: the file's data).  hva and len must
  * be host-page aligned and inside RAM (not ROM). */
 bool gm_discard(struct guest_mem *gm, void *hva, uint64_t len, Error **errp);
+/* Marks [hva, hva+len) dirty if it lies in RAM and logging is on; for
+ * writes through a mapping gm_map() gave earlier (a virtqueue's used
+ * ring, a request's buffers): call it after the write. */
+void gm_mark_dirty_hva(struct guest_mem *gm, const void *hva, uint64_t len);
+/* Starts (clearing the bitmap) or stops recording vireo's writes. */
+void gm_dirty_start(struct guest_mem *gm);
+void gm_dirty_stop(struct guest_mem *gm);
+/* ORs the pages written since the last call into bitmap (one bit per RAM
+ * page, as BITS_TO_LONGS(ram_size / 4096) longs) and clears them. */
+void gm_dirty_collect(struct guest_mem *gm, unsigned long *bitmap);
+
 /* Bytes of RAM (not ROM) placed below 4 GiB / at or above 4 GiB. */
 uint64_t gm_ram_below_4g(const struct guest_mem *gm);
 uint64_t gm_ram_above_4g(const struct guest_mem *gm);

@@ -85,6 +85,7 @@ const char *kvm_ioctl_name(unsigned long req)
         N(KVM_GET_CPUID2);
         N(KVM_NMI);
         N(KVM_GET_DIRTY_LOG);
+        N(KVM_CLEAR_DIRTY_LOG);
         N(KVM_ENABLE_CAP);
         N(KVM_SET_TSC_KHZ);
         N(KVM_GET_TSC_KHZ);

@@ -86,6 +86,10 @@ struct kvm_accel {
     bool has_x2apic_api;
     bool has_smm;          /* KVM_CAP_X86_SMM: vCPU events carry SMM state */
     bool has_adjust_clock; /* KVM_CAP_ADJUST_CLOCK: KVM_GET/SET_CLOCK */
+    /* Dirty logging (accel/kvm/dirty.c): KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2
+     * enabled, so KVM_GET_DIRTY_LOG leaves pages writable and
+     * KVM_CLEAR_DIRTY_LOG re-protects them chunk by chunk. */
+    bool dirty_manual_protect;
     /* KVM_GET_SUPPORTED_CPUID: with the real backend the query runs on a
      * thread of its own while the machine is set up (on this kind of host
      * it is the slowest ioctl of the start: each CPUID KVM executes traps
@@ -141,6 +145,30 @@ bool kvm_set_memory(struct kvm_accel *k, struct guest_mem *gm, Error **errp);
 /* Turns dirty logging on/off on every RAM slot. */
 bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
                            Error **errp);
+
+/* ---- dirty page tracking for live migration (accel/kvm/dirty.c) ----
+ * Bitmaps have one bit per 4 KiB page of RAM offset (guest_mem.ram), so
+ * they line up with the userspace bitmap of system/guest-mem.h. */
+
+/* Pages per KVM_CLEAR_DIRTY_LOG call (1 GiB of guest RAM, as QEMU's
+ * default): KVM write-protects them under its MMU lock, so a slot of any
+ * size is cleared in bounded steps while vCPUs run. */
+#define KVM_DIRTY_CLEAR_PAGES (1u << 18)
+
+/* Enables manual protection when KVM offers it (first call), then
+ * KVM_MEM_LOG_DIRTY_PAGES on every RAM slot. */
+bool kvm_dirty_log_start(struct kvm_accel *k, struct guest_mem *gm,
+                         Error **errp);
+/* Logging off on every RAM slot (a failure is reported and the rest are
+ * still switched off). */
+bool kvm_dirty_log_stop(struct kvm_accel *k, struct guest_mem *gm,
+                        Error **errp);
+/* ORs the pages the guest wrote since the last sync into bitmap and
+ * re-arms them (KVM_GET_DIRTY_LOG; with manual protection also
+ * KVM_CLEAR_DIRTY_LOG on each KVM_DIRTY_CLEAR_PAGES chunk with a dirty
+ * page, before the caller reads the pages). */
+bool kvm_dirty_log_sync(struct kvm_accel *k, struct guest_mem *gm,
+                        unsigned long *bitmap, Error **errp);
 
 /* ---- interrupts (accel/kvm/irq.c) ----------------------------------
  * Only hw/intc/ calls these: devices drive a struct irq_line or a struct

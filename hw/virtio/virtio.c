@@ -905,6 +905,23 @@ static void push_packed(struct virtqueue *vq, struct virtq_elem *elem,
     }
 }
 
+/* Live migration: what the device wrote into the driver's buffers and
+ * the ring entry that hands them back, counted dirty after the writes
+ * (the mappings were taken before dirty logging may have started). */
+static void push_mark_dirty(struct virtqueue *vq, struct virtq_elem *elem,
+                            const void *ring, size_t ring_len)
+{
+    struct guest_mem *gm = vq->vdev->gm;
+
+    if (!g_atomic_int_get(&gm->logging)) {
+        return;
+    }
+    for (unsigned i = 0; i < elem->in_num; i++) {
+        gm_mark_dirty_hva(gm, elem->in_sg[i].iov_base, elem->in_sg[i].iov_len);
+    }
+    gm_mark_dirty_hva(gm, ring, ring_len);
+}
+
 void virtq_push(struct virtqueue *vq, struct virtq_elem *elem, uint32_t len)
 {
     struct virtq_used_elem *u;
@@ -915,7 +932,10 @@ void virtq_push(struct virtqueue *vq, struct virtq_elem *elem, uint32_t len)
         return;
     }
     if (vq->packed) {
+        struct virtq_packed_desc *d = &vq->pdesc[vq->used_idx];
+
         push_packed(vq, elem, len);
+        push_mark_dirty(vq, elem, d, sizeof(*d));
         virtq_discard(vq, elem);
         return;
     }
@@ -926,6 +946,8 @@ void virtq_push(struct virtqueue *vq, struct virtq_elem *elem, uint32_t len)
     virtio_wmb();
     vq->used_idx++;
     st16(&vq->used[1], vq->used_idx);
+    push_mark_dirty(vq, elem, u, sizeof(*u));
+    gm_mark_dirty_hva(vq->vdev->gm, &vq->used[1], 2);
     virtq_discard(vq, elem);
 }
 
@@ -1063,12 +1085,15 @@ void virtq_set_notification(struct virtqueue *vq, bool enable)
         /* off_wrap before the flags that make the driver read it */
         virtio_wmb();
         st16(&vq->device_event[1], flags);
+        gm_mark_dirty_hva(vq->vdev->gm, vq->device_event, 4);
     } else if (virtio_has_feature(vq->vdev, VIRTIO_F_EVENT_IDX)) {
         if (enable) {
             st16(avail_event(vq), avail_idx(vq));
+            gm_mark_dirty_hva(vq->vdev->gm, avail_event(vq), 2);
         }
     } else {
         st16(&vq->used[0], enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+        gm_mark_dirty_hva(vq->vdev->gm, &vq->used[0], 2);
     }
     if (enable) {
         /* the flag before the caller's re-check of the ring */

@@ -64,18 +64,93 @@ def test_file_snapshot_restore(make_vm, tmp_path):
         b.stop()
 
 
-def test_unix_migration(make_vm, tmp_path):
-    sock = str(tmp_path / 'mig.sock')
-    b = make_vm(paused=False, extra=['-incoming', 'unix:%s' % sock])
+def wait_migration(qmp, want=('completed', 'failed', 'cancelled'),
+                   timeout=30):
+    """migrate to a socket is live: it returns at once; poll its end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = qmp.ok('query-migrate')
+        if info.get('status') in want:
+            return info
+        time.sleep(0.05)
+    raise AssertionError('migration still %r' % info)
+
+
+@pytest.mark.parametrize('proto', ['unix', 'tcp'])
+def test_live_migration(make_vm, tmp_path, proto):
+    uri = ('unix:%s' % (tmp_path / 'mig.sock') if proto == 'unix'
+           else 'tcp:127.0.0.1:%d' % (49152 + os.getpid() % 10000))
+    b = make_vm(paused=True, extra=['-incoming', uri])
     qb = b.qmp()
     assert qb.ok('query-status')['status'] == 'inmigrate'
     a = make_vm(paused=False)
     qa = a.qmp()
     time.sleep(0.5)
-    qa.ok('migrate', {'uri': 'unix:%s' % sock})
-    assert qa.ok('query-migrate')['status'] == 'completed'
+    qa.ok('migrate-set-capabilities',
+          {'capabilities': [{'capability': 'events', 'state': True}]})
+    # the idle guest's RAM is mostly zero pages (a few bytes each in the
+    # stream): 1000 bytes/s keeps the first pass long enough to watch
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 1000})
+    qa.ok('migrate', {'uri': uri})
+    info = qa.ok('query-migrate')
+    assert info['status'] == 'active'
+    assert qa.ok('query-status')['status'] == 'running'  # live
+    assert info['ram']['total'] == 16 << 20
+    assert 'expected-downtime' in info and 'setup-time' in info
+    assert qa.wait_event('MIGRATION_PASS')['data']['pass'] == 1
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 0})
+    info = wait_migration(qa)
+    assert info['status'] == 'completed', info
+    assert info['ram']['remaining'] == 0
+    assert 'downtime' in info and 'total-time' in info
+    assert qa.ok('query-status')['status'] == 'postmigrate'
+    wait_status(qb, 'paused')  # -S: loaded, not started
+    assert registers(qb) == registers(qa)
+    qb.ok('cont')
     wait_status(qb, 'running')
-    assert qb.ok('query-migrate')['status'] == 'completed'
+
+
+def test_live_migration_cancel(make_vm, tmp_path):
+    """Cancel mid-pass: the source runs on, the destination refuses the
+    partial stream (and exits, as QEMU)."""
+    sock = str(tmp_path / 'mig.sock')
+    b = make_vm(paused=True, extra=['-incoming', 'unix:%s' % sock])
+    a = make_vm(paused=False)
+    qa = a.qmp()
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 1000})
+    qa.ok('migrate', {'uri': 'unix:%s' % sock})
+    time.sleep(0.3)
+    assert qa.ok('query-migrate')['status'] == 'active'
+    qa.ok('migrate_cancel')
+    assert wait_migration(qa)['status'] == 'cancelled'
+    assert qa.ok('query-status')['status'] == 'running'
+    assert b.wait(10) == 1
+    assert 'truncated' in b.stderr() or 'load of migration failed' in \
+        b.stderr()
+    # a second migration works after the cancel
+    b2 = make_vm(paused=True, extra=['-incoming', 'unix:%s.2' % sock])
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 0})
+    qa.ok('migrate', {'uri': 'unix:%s.2' % sock})
+    assert wait_migration(qa)['status'] == 'completed'
+    wait_status(b2.qmp(), 'paused')
+
+
+def test_live_migration_dead_destination(make_vm, tmp_path):
+    """The destination dies mid-stream: the source fails the migration
+    and runs on."""
+    sock = str(tmp_path / 'mig.sock')
+    b = make_vm(paused=True, extra=['-incoming', 'unix:%s' % sock])
+    a = make_vm(paused=False)
+    qa = a.qmp()
+    # slow enough that the destination dies mid-stream, fast enough
+    # (a 4 KiB data page every few seconds) that the next write sees it
+    qa.ok('migrate-set-parameters', {'max-bandwidth': 2000})
+    qa.ok('migrate', {'uri': 'unix:%s' % sock})
+    time.sleep(0.3)
+    b.stop()
+    info = wait_migration(qa)
+    assert info['status'] == 'failed'
+    assert qa.ok('query-status')['status'] == 'running'
 
 
 def test_incoming_defer_refuses_other_config(make_vm, tmp_path):
@@ -104,6 +179,56 @@ def test_smm_option(make_vm):
         assert 'SMM not supported by this KVM' in on.stderr()
     else:
         assert on.qmp().ok('query-status')['status'] == 'prelaunch'
+
+
+def test_none_machine_migration(none_vm, tmp_path):
+    """Without KVM: the none machine (no RAM, no vCPU) migrates between
+    two vireo processes over a unix socket, through the migration thread,
+    the main loop's completion and QEMU's events and run states."""
+    sock = str(tmp_path / 'none.sock')
+    b = none_vm(extra=['-incoming', 'unix:%s' % sock])
+    qb = b.qmp()
+    assert qb.ok('query-status')['status'] == 'inmigrate'
+    a = none_vm()
+    qa = a.qmp()
+    qa.ok('migrate-set-capabilities',
+          {'capabilities': [{'capability': 'events', 'state': True}]})
+    qa.ok('migrate', {'uri': 'unix:%s' % sock})
+    seen = [qa.wait_event('MIGRATION')['data']['status'] for _ in range(3)]
+    assert seen == ['setup', 'active', 'completed']
+    assert qa.wait_event('MIGRATION_PASS')['data']['pass'] == 1
+    info = wait_migration(qa)
+    assert info['status'] == 'completed'
+    assert info['ram']['total'] == 0 and info['ram']['remaining'] == 0
+    assert info['ram']['transferred'] > 0
+    assert 'downtime' in info and 'total-time' in info
+    assert qa.ok('query-status')['status'] == 'postmigrate'
+    wait_status(qb, 'running')
+    assert qb.ok('query-migrate')['status'] == 'completed'
+    # nothing in flight: cancel is a no-op, as QEMU
+    qa.ok('migrate_cancel')
+    assert qa.ok('query-migrate')['status'] == 'completed'
+
+
+def test_none_machine_migration_refused_destination(none_vm, tmp_path):
+    """A destination that closes the connection at once: the source's
+    migration fails and the machine goes on as before."""
+    import socket
+    path = str(tmp_path / 'dead.sock')
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    a = none_vm()
+    qa = a.qmp()
+    qa.ok('migrate', {'uri': 'unix:%s' % path})
+    conn, _ = srv.accept()
+    conn.close()
+    srv.close()
+    info = wait_migration(qa)
+    # the stream may fit in the socket buffer before the close is seen
+    assert info['status'] in ('completed', 'failed')
+    if info['status'] == 'failed':
+        assert qa.ok('query-status')['status'] == 'running'
 
 
 def send_fd(q, fd, cmd, args, id):

@@ -121,6 +121,102 @@ static int vm_ioctl(struct fake_kvm *f, unsigned long req, void *arg)
     }
 }
 
+#define LONG_BITS (sizeof(unsigned long) * 8)
+
+static size_t slot_longs(const struct kvm_userspace_memory_region *r)
+{
+    return (r->memory_size / 4096 + LONG_BITS - 1) / LONG_BITS + 1;
+}
+
+/* KVM's dirty log (api.rst 4.37, 4.118) on the bitmaps of struct fake_kvm */
+static int dirty_ioctl(struct fake_kvm *f, unsigned long req, void *arg)
+{
+    if (req == KVM_CHECK_EXTENSION) {
+        return f->manual_dirty_cap;
+    }
+    if (req == KVM_ENABLE_CAP) {
+        const struct kvm_enable_cap *c = arg;
+
+        if (!f->manual_dirty_cap ||
+            (c->args[0] & ~(uint64_t)(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+                                      KVM_DIRTY_LOG_INITIALLY_SET))) {
+            return -EINVAL;
+        }
+        f->manual_dirty_on = c->args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+        return 0;
+    }
+    if (req == KVM_GET_DIRTY_LOG) {
+        struct kvm_dirty_log *l = arg;
+        size_t n;
+
+        if (l->slot >= FAKE_MAX_SLOTS || !f->dirty[l->slot]) {
+            return -ENOENT;
+        }
+        n = (f->slots[l->slot].memory_size / 4096 + LONG_BITS - 1) / LONG_BITS;
+        memcpy(l->dirty_bitmap, f->dirty[l->slot], n * sizeof(unsigned long));
+        if (!f->manual_dirty_on) {
+            memset(f->dirty[l->slot], 0, n * sizeof(unsigned long));
+        }
+        return 0;
+    }
+    {
+        struct kvm_clear_dirty_log *c = arg;
+        const unsigned long *src = c->dirty_bitmap;
+        uint64_t pages;
+
+        if (!f->manual_dirty_on) {
+            return -EINVAL;
+        }
+        if (c->slot >= FAKE_MAX_SLOTS || !f->dirty[c->slot]) {
+            return -ENOENT;
+        }
+        pages = f->slots[c->slot].memory_size / 4096;
+        /* KVM's rules: first_page and num_pages multiples of 64, unless
+         * the range ends at the end of the slot */
+        if (c->first_page % 64 || c->first_page > pages ||
+            c->num_pages > pages - c->first_page ||
+            (c->num_pages % 64 && c->first_page + c->num_pages != pages)) {
+            return -EINVAL;
+        }
+        for (uint64_t i = 0; i < c->num_pages; i++) {
+            uint64_t p = c->first_page + i;
+
+            if (src[i / LONG_BITS] & (1UL << (i % LONG_BITS))) {
+                f->dirty[c->slot][p / LONG_BITS] &= ~(1UL << (p % LONG_BITS));
+            }
+        }
+        return 0;
+    }
+}
+
+bool fake_kvm_dirty(struct fake_kvm *f, uint64_t gpa)
+{
+    for (unsigned i = 0; i < FAKE_MAX_SLOTS; i++) {
+        const struct kvm_userspace_memory_region *r = &f->slots[i];
+
+        if (r->memory_size && gpa >= r->guest_phys_addr &&
+            gpa - r->guest_phys_addr < r->memory_size) {
+            uint64_t p = (gpa - r->guest_phys_addr) / 4096;
+
+            if (f->dirty[i]) {
+                f->dirty[i][p / LONG_BITS] |= 1UL << (p % LONG_BITS);
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+bool fake_kvm_logging(const struct fake_kvm *f)
+{
+    for (unsigned i = 0; i < FAKE_MAX_SLOTS; i++) {
+        if (f->dirty[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
                            void *arg, int *ret);
 static void fake_sev_destroy(struct fake_kvm *f);
@@ -157,7 +253,18 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
             return -EINVAL;
         }
         f->slots[r->slot] = *r;
+        g_clear_pointer(&f->dirty[r->slot], g_free);
+        if (r->flags & KVM_MEM_LOG_DIRTY_PAGES) {
+            f->dirty[r->slot] = g_new0(unsigned long, slot_longs(r));
+        }
         return 0;
+    }
+    if (req == KVM_GET_DIRTY_LOG || req == KVM_CLEAR_DIRTY_LOG ||
+        (req == KVM_ENABLE_CAP && ((struct kvm_enable_cap *)arg)->cap ==
+                                      KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) ||
+        (req == KVM_CHECK_EXTENSION &&
+         (long)arg == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) {
+        return dirty_ioctl(f, req, arg);
     }
     if (fd == FAKE_VM_FD) {
         return vm_ioctl(f, req, arg);
@@ -417,6 +524,9 @@ void fake_kvm_destroy(struct fake_kvm *f)
         g_array_free(f->accel.msi_routes, TRUE);
     }
     g_mutex_clear(&f->accel.route_lock);
+    for (unsigned i = 0; i < FAKE_MAX_SLOTS; i++) {
+        g_free(f->dirty[i]);
+    }
     g_free(f->cpuid);
     g_free(f->accel.supported_cpuid);
     g_free(f->accel.msr_index_list);

@@ -69,6 +69,15 @@ struct fake_kvm {
 
     /* KVM_SET_USER_MEMORY_REGION, by slot number (any fd) */
     struct kvm_userspace_memory_region slots[FAKE_MAX_SLOTS];
+    /* Dirty logging as KVM does it: a slot's bitmap exists while it has
+     * KVM_MEM_LOG_DIRTY_PAGES (fresh, empty, when the flag is set);
+     * fake_kvm_dirty() is a guest write.  KVM_GET_DIRTY_LOG copies it and,
+     * unless manual protection was enabled (KVM_ENABLE_CAP
+     * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, offered when manual_dirty_cap),
+     * clears it; KVM_CLEAR_DIRTY_LOG clears the bits it is given and
+     * checks KVM's alignment rules. */
+    unsigned long *dirty[FAKE_MAX_SLOTS];
+    bool manual_dirty_cap, manual_dirty_on;
 
     GArray *calls;         /* unsigned long: every request, in order */
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */
@@ -92,6 +101,11 @@ void fake_kvm_clear_log(struct fake_kvm *f);
 unsigned fake_kvm_count(const struct fake_kvm *f, unsigned long req);
 /* The log as "KVM_SET_SREGS2 KVM_SET_REGS ..." (g_free it). */
 char *fake_kvm_log(const struct fake_kvm *f);
+/* A guest write to gpa: marked if its slot logs dirty pages; false if
+ * no slot covers gpa. */
+bool fake_kvm_dirty(struct fake_kvm *f, uint64_t gpa);
+/* Whether any slot has KVM_MEM_LOG_DIRTY_PAGES. */
+bool fake_kvm_logging(const struct fake_kvm *f);
 /* CPUID register of the last KVM_SET_CPUID2 table (0 if absent). */
 uint32_t fake_kvm_cpuid(const struct fake_kvm *f, uint32_t leaf,
                         uint32_t subleaf, int reg);

@@ -476,8 +476,12 @@ static void test_refuse_major(void)
 {
     g_autoptr(GByteArray) b = stream_of(VM_SAME);
 
+    g_autofree char *want = NULL;
+
     b->data[8] = SAVEVM_MAJOR + 1;
-    assert_refused(b, b->len, "stream format 2.0 is newer");
+    want = g_strdup_printf("stream format %d.%d is newer", SAVEVM_MAJOR + 1,
+                           SAVEVM_MINOR);
+    assert_refused(b, b->len, want);
 }
 
 static void test_refuse_machine(void)
