@@ -300,7 +300,8 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
     for (guint i = 0; i < m->devices->len; i++) {
         const struct device *d = g_ptr_array_index(m->devices, i);
 
-        if (d->cls->unmigratable) {
+        if (d->cls->unmigratable ||
+            (d->cls->migration_blocked && d->cls->migration_blocked(d))) {
             error_setg(errp, "State blocked by non-migratable device '%s'",
                        d->cls->name);
             return;

@@ -149,8 +149,8 @@ struct machine {
     GPtrArray *devices; /* struct device * */
     GPtrArray *drives;  /* struct drive *: open backends (hw/block/drive.h) */
     struct device *balloon; /* the balloon device (one at most, as QEMU) */
-    GPtrArray *netdevs; /* struct netdev *: open backends (net/netdev.h) */
-    unsigned nic_macs;  /* default MACs handed out (machine_default_mac) */
+    GPtrArray *netdevs;     /* struct netdev *: open backends (net/netdev.h) */
+    unsigned nic_macs;      /* default MACs handed out (machine_default_mac) */
     /* Interrupt inputs the board wired (hw/intc/): GSI lines for ISA-style
      * devices (machine_gsi_line()) and the MSI path for bus masters.
      * Owned by the device that installed them (the IOAPIC or kvm-irqchip);

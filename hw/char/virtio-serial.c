@@ -863,6 +863,9 @@ static void vser_model_unrealize(void *model)
 }
 
 const struct virtio_model_class virtio_serial_model = {
+    /* its own state (held buffers, backend position) is not described
+     * yet: migrate refuses rather than lose it */
+    .unmigratable = true,
     .name = "virtio-serial",
     .device_id = VIRTIO_ID_CONSOLE,
     .pci_class = 0x078000, /* communication, other: what QEMU reports */

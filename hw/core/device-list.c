@@ -34,6 +34,10 @@ extern const struct device_class pcie_root_port_class;
 extern const struct device_class ich9_lpc_class;
 /* --- virtio-pci --- */
 extern const struct device_class virtio_blk_pci_class;
+extern const struct device_class virtio_rng_pci_class;
+extern const struct device_class virtio_balloon_pci_class;
+extern const struct device_class virtio_serial_pci_class;
+extern const struct device_class virtio_net_pci_class;
 
 const struct device_class *const device_classes[] = {
     /* --- dev --- */
@@ -64,5 +68,9 @@ const struct device_class *const device_classes[] = {
     &ich9_lpc_class,
     /* --- virtio-pci --- */
     &virtio_blk_pci_class,
+    &virtio_rng_pci_class,
+    &virtio_balloon_pci_class,
+    &virtio_serial_pci_class,
+    &virtio_net_pci_class,
     NULL,
 };

@@ -123,6 +123,9 @@ struct device_class {
     /* Guest-visible state that vireo cannot migrate yet: migrate and
      * snapshots refuse the machine (QEMU's unmigratable vmsd). */
     bool unmigratable;
+    /* Optional: the same, decided per instance (a virtio pair asks its
+     * model, hw/virtio/virtio-model.h). */
+    bool (*migration_blocked)(const struct device *dev);
     /* Class-specific constant data (a virtio pair's struct virtio_binding,
      * hw/virtio/virtio-model.h); NULL for most classes. */
     const void *class_data;

@@ -107,5 +107,6 @@ const struct machine_type q35_machine_type = {
     .boot_cpu_state = q35_boot_cpu_state,
     .power_button = q35_power_button,
     .virtio_blk_driver = "virtio-blk-pci",
+    .default_nic = "virtio-net-pci",
     .free = x86_boot_free,
 };

@@ -570,6 +570,9 @@ static void vnet_model_unrealize(void *model)
 }
 
 const struct virtio_model_class virtio_net_model = {
+    /* its own state (held buffers, backend position) is not described
+     * yet: migrate refuses rather than lose it */
+    .unmigratable = true,
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
     .pci_class = 0x020000, /* network controller, Ethernet */

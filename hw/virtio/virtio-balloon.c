@@ -516,6 +516,9 @@ static void vb_model_unrealize(void *model)
 }
 
 const struct virtio_model_class virtio_balloon_model = {
+    /* its own state (held buffers, backend position) is not described
+     * yet: migrate refuses rather than lose it */
+    .unmigratable = true,
     .name = "virtio-balloon",
     .device_id = VIRTIO_ID_BALLOON,
     .pci_class = 0x00ff00, /* "other", as QEMU reports it */

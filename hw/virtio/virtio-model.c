@@ -49,3 +49,9 @@ const struct device_qom_ops virtio_model_qom_ops = {
     .get = fwd_get,
     .set = fwd_set,
 };
+
+bool virtio_model_migration_blocked(const struct device *dev)
+{
+    return ((const struct virtio_binding *)dev->cls->class_data)
+        ->model->unmigratable;
+}

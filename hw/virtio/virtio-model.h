@@ -70,6 +70,9 @@ struct virtio_model_class {
      * ops->reset already); e.g. forget a balloon target. */
     void (*reset)(void *model);
 
+    /* The model's state is not (fully) described yet: migrate and
+     * snapshots refuse a machine with this device, QEMU's blocker text. */
+    bool unmigratable;
     /* ---- migration (see "Migration" above) ---- */
     /* Optional: the model's own state beyond the core's and its config
      * (which it rebuilds from its properties and backend); NULL: none.
@@ -93,6 +96,9 @@ struct virtio_model_class {
      * the model). */
     const struct device_qom_ops *qom;
 };
+
+/* A pair's device_class.migration_blocked: the model's `unmigratable`. */
+bool virtio_model_migration_blocked(const struct device *dev);
 
 /* A pair's device_class.qom: forwards to its model class's qom. */
 extern const struct device_qom_ops virtio_model_qom_ops;

@@ -155,6 +155,7 @@ void virtio_pci_bar_write(struct virtio_pci_proxy *p, uint64_t off,
         .vmsd = NULL, /* virtio state not described yet */                     \
         .unmigratable = true,                                                  \
         .class_data = &cname##_binding,                                        \
+        .qom = &virtio_model_qom_ops,                                          \
     }
 
 extern const struct device_class virtio_blk_pci_class;

@@ -719,6 +719,50 @@ static void test_behind_port(void)
     fx_clear(&x);
 }
 
+/* Every virtio model has its virtio-pci pair: QEMU's ids and class codes
+ * (1af4:1040 + device id, revision 1), and whether migrate may take it. */
+static void test_model_pairs(void)
+{
+    static const struct {
+        const char *text;
+        uint16_t device;
+        uint32_t class_code;
+        bool blocked;
+    } pairs[] = {
+        {"virtio-rng-pci", 0x1044, 0x00ff00, true},
+        {"virtio-balloon-pci", 0x1045, 0x00ff00, true},
+        {"virtio-serial-pci,max_ports=4", 0x1043, 0x078000, true},
+    };
+    struct fx x;
+    Error *err = NULL;
+
+    fx_init(&x, NULL);
+    for (unsigned i = 0; i < G_N_ELEMENTS(pairs); i++) {
+        struct device_opts *o = device_opts_parse(pairs[i].text, &err);
+        struct pci_device *pd;
+
+        g_assert_nonnull(o);
+        pd = (struct pci_device *)device_create_opts(&x.m, o, &err);
+        device_opts_free(o);
+        if (!pd) {
+            g_error("%s: %s", pairs[i].text, error_get_pretty(err));
+        }
+        g_assert_cmphex(cfg_rd(&x, pd->devfn, 0, 4), ==,
+                        (uint32_t)pairs[i].device << 16 | 0x1af4);
+        g_assert_cmphex(cfg_rd(&x, pd->devfn, PCI_REVISION_ID, 4), ==,
+                        pairs[i].class_code << 8 | 1);
+        g_assert_cmphex(cfg_rd(&x, pd->devfn, PCI_SUBSYSTEM_VENDOR_ID, 2), ==,
+                        0x1af4);
+        /* the same QOM forwarding and migration policy as the mmio pair */
+        g_assert_nonnull(pd->dev.cls->qom);
+        g_assert_true(pd->dev.cls->unmigratable ||
+                      (pd->dev.cls->migration_blocked &&
+                       pd->dev.cls->migration_blocked(&pd->dev)) ==
+                          pairs[i].blocked);
+    }
+    fx_clear(&x);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -730,5 +774,6 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-pci/errors", test_errors);
     g_test_add_func("/virtio-pci/if-virtio", test_if_virtio);
     g_test_add_func("/virtio-pci/behind-port", test_behind_port);
+    g_test_add_func("/virtio-pci/model-pairs", test_model_pairs);
     return g_test_run();
 }
