@@ -899,6 +899,8 @@ bool pci_msix_init(struct pci_device *pd, unsigned nvec, unsigned bar,
     pd->msix_pba_off = (uint32_t)pba;
     pd->msix_table = g_malloc0(table);
     pd->msix_pba = g_malloc0(ALIGN_UP((nvec + 7) / 8, 8u));
+    pd->msix_table_len = (unsigned)table;
+    pd->msix_pba_len = ALIGN_UP((nvec + 7) / 8, 8u);
     pd->msix_vec = g_new(struct pci_msix_vector, nvec);
     for (unsigned v = 0; v < nvec; v++) {
         pd->msix_vec[v] = (struct pci_msix_vector){-1, -1, false};
@@ -1305,22 +1307,45 @@ void pci_device_unrealize(struct pci_device *pd)
     g_free(pd->msix_pba);
     g_free(pd->msix_vec);
     pd->msix_table = pd->msix_pba = NULL;
+    pd->msix_table_len = pd->msix_pba_len = 0;
     pd->msix_vec = NULL;
 }
 
-/* The configuration space is the device's guest-visible state; BAR
- * mappings follow from it.  (MSI-X tables are not saved yet.) */
+/* The configuration space and the MSI-X table and pending bits are the
+ * device's guest-visible state; BAR mappings and the KVM routes of the
+ * MSI-X vectors follow from them. */
 static bool pci_device_post_load(void *opaque, Error **errp)
 {
     struct pci_device *pd = opaque;
 
     (void)errp;
     pci_update_mappings(pd);
+    if (pd->msix_nvec) {
+        msix_all_changed(pd);
+    }
     return true;
 }
 
+/* One byte of a variable-length buffer (the MSI-X table and PBA). */
+struct pci_vms_byte {
+    uint8_t b;
+};
+static const struct vmstate_field pci_vms_byte_fields[] = {
+    VMS_U8(struct pci_vms_byte, b),
+    VMS_END,
+};
+static const struct vmstate_desc pci_vms_byte_vmsd = {
+    .name = "byte",
+    .version = 1,
+    .fields = pci_vms_byte_fields,
+};
+
 static const struct vmstate_field pci_device_fields[] = {
     VMS_BUFFER(struct pci_device, config),
+    /* the stream cannot resize them: a load refuses another vector count */
+    VMS_VARRAY(struct pci_device, msix_table, msix_table_len,
+               &pci_vms_byte_vmsd),
+    VMS_VARRAY(struct pci_device, msix_pba, msix_pba_len, &pci_vms_byte_vmsd),
     VMS_END,
 };
 

@@ -235,8 +235,9 @@ struct pci_device {
     uint8_t msix_bar;
     uint16_t msix_nvec;
     uint32_t msix_pba_off;
-    uint8_t *msix_table; /* nvec * 16 bytes */
-    uint8_t *msix_pba;   /* pending bits */
+    uint8_t *msix_table;                   /* nvec * 16 bytes */
+    uint8_t *msix_pba;                     /* pending bits */
+    unsigned msix_table_len, msix_pba_len; /* their bytes (migration) */
     struct pci_msix_vector *msix_vec;
 };
 

@@ -915,3 +915,75 @@ void virtio_pci_proxy_reset(struct device *dev)
     }
     pci_device_reset(&p->pci);
 }
+
+/* ---- migration ------------------------------------------------------ */
+
+/* The function (config space, MSI-X table and pending bits), the
+ * transport's selectors and config vector, then the core; the pair adds
+ * the model (VIRTIO_PCI_DEVICE). */
+static const struct vmstate_field vpci_proxy_fields[] = {
+    VMS_STRUCT(struct virtio_pci_proxy, pci, &pci_device_vmsd),
+    VMS_U32(struct virtio_pci_proxy, dev_features_sel),
+    VMS_U32(struct virtio_pci_proxy, drv_features_sel),
+    VMS_U16(struct virtio_pci_proxy, queue_sel),
+    VMS_U16(struct virtio_pci_proxy, config_vector),
+    VMS_STRUCT_PTR(struct virtio_pci_proxy, vdev, &virtio_core_vmsd),
+    VMS_END,
+};
+
+const struct vmstate_desc virtio_pci_proxy_vmsd = {
+    .name = "virtio-pci",
+    .version = 1,
+    .fields = vpci_proxy_fields,
+};
+
+bool virtio_pci_pair_pre_save(void *opaque, Error **errp)
+{
+    return virtio_model_pre_save(opaque, errp);
+}
+
+static bool vector_ok(const struct virtio_pci_proxy *p, uint16_t v)
+{
+    return v == VIRTIO_PCI_NO_VECTOR || v < p->pci.msix_nvec;
+}
+
+bool virtio_pci_pair_post_load(void *opaque, Error **errp)
+{
+    struct virtio_pci_proxy *p = opaque;
+    struct virtio_dev *vdev = p->vdev;
+    uint64_t one = 1;
+
+    /* the core cannot know how many vectors the function has */
+    if (!vector_ok(p, p->config_vector)) {
+        error_setg(errp, "%s: config vector %u of %u", vpci_name(p),
+                   p->config_vector, p->pci.msix_nvec);
+        return false;
+    }
+    for (unsigned i = 0; i < vdev->num_queues; i++) {
+        if (!vector_ok(p, vdev->vqs[i].msix_vector)) {
+            error_setg(errp, "%s: queue %u: MSI-X vector %u of %u",
+                       vpci_name(p), i, vdev->vqs[i].msix_vector,
+                       p->pci.msix_nvec);
+            return false;
+        }
+    }
+    /* nothing refuses after this point */
+    virtio_model_post_load(&p->pci.dev, vdev);
+    /* the vectors in use get their irqfds as when the driver set them */
+    p->config_vector = vpci_use_vector(p, p->config_vector);
+    for (unsigned i = 0; i < vdev->num_queues; i++) {
+        vdev->vqs[i].msix_vector = vpci_use_vector(p, vdev->vqs[i].msix_vector);
+    }
+    if (!pci_msix_enabled(&p->pci)) {
+        pci_set_irq(&p->pci, vdev->isr != 0);
+    }
+    /* a kick the source had not handled is not in the stream: the main
+     * loop looks at each enabled queue once (an empty ring costs a look) */
+    for (unsigned i = 0; p->kicks && i < vdev->num_queues; i++) {
+        if (vdev->vqs[i].ready && p->kicks[i].fd >= 0 &&
+            write(p->kicks[i].fd, &one, sizeof(one)) != sizeof(one)) {
+            /* the counter is saturated: a kick is pending anyway */
+        }
+    }
+    return true;
+}

@@ -17,6 +17,7 @@
 #include "hw/pci/pci.h"
 #include "hw/virtio/virtio-model.h"
 #include "hw/virtio/virtio.h"
+#include "migration/vmstate.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4      /* Red Hat / Qumranet */
 #define VIRTIO_PCI_DEVICE_BASE 0x1040 /* + device id (spec 4.1.2.1) */
@@ -106,6 +107,13 @@ struct virtio_pci_proxy {
 bool virtio_pci_proxy_realize(struct device *dev, struct machine *m,
                               Error **errp);
 void virtio_pci_proxy_reset(struct device *dev);
+/* Migration (virtio-model.h): the function, the transport and the core.
+ * The pair's pre_save lets the model drain; its post_load checks the
+ * vectors, re-derives the rings, re-attaches the irqfds of the vectors in
+ * use, sets INTx from the ISR and kicks each enabled queue once. */
+extern const struct vmstate_desc virtio_pci_proxy_vmsd;
+bool virtio_pci_pair_pre_save(void *opaque, Error **errp);
+bool virtio_pci_pair_post_load(void *opaque, Error **errp);
 void virtio_pci_proxy_unrealize(struct device *dev);
 
 /* The BAR 4 window (also what the PCI_CFG capability reaches): off <
@@ -143,6 +151,16 @@ void virtio_pci_bar_write(struct virtio_pci_proxy *p, uint64_t off,
         PCI_DEVICE_PROPS(struct cname##_state, proxy.pci),                     \
         VIRTIO_PCI_PROPS(struct cname##_state, proxy),                         \
         PROPS(offsetof(struct cname##_state, model)), PROP_END};               \
+    static const struct vmstate_field cname##_vmsd_fields[] = {                \
+        VMS_STRUCT(struct cname##_state, proxy, &virtio_pci_proxy_vmsd),       \
+        VMS_STRUCT_REF(struct cname##_state, model, &(mclass).vmsd), VMS_END}; \
+    static const struct vmstate_desc cname##_vmsd = {                          \
+        .name = (qname),                                                       \
+        .version = 1,                                                          \
+        .fields = cname##_vmsd_fields,                                         \
+        .pre_save = virtio_pci_pair_pre_save,                                  \
+        .post_load = virtio_pci_pair_post_load,                                \
+    };                                                                         \
     const struct device_class cname##_class = {                                \
         .name = (qname),                                                       \
         .desc = (description),                                                 \
@@ -152,8 +170,8 @@ void virtio_pci_bar_write(struct virtio_pci_proxy *p, uint64_t off,
         .realize = virtio_pci_proxy_realize,                                   \
         .reset = virtio_pci_proxy_reset,                                       \
         .unrealize = virtio_pci_proxy_unrealize,                               \
-        .vmsd = NULL, /* virtio state not described yet */                     \
-        .unmigratable = true,                                                  \
+        .vmsd = &cname##_vmsd,                                                 \
+        .migration_blocked = virtio_model_migration_blocked,                   \
         .class_data = &cname##_binding,                                        \
         .qom = &virtio_model_qom_ops,                                          \
     }
