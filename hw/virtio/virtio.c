@@ -887,6 +887,23 @@ void virtq_discard(struct virtqueue *vq, struct virtq_elem *elem)
     g_free(elem);
 }
 
+void virtq_unpop(struct virtqueue *vq, struct virtq_elem *elem)
+{
+    if (vq->packed) {
+        uint16_t n = elem->ndescs;
+
+        if (vq->last_avail_idx >= n) {
+            vq->last_avail_idx -= n;
+        } else {
+            vq->last_avail_idx = (uint16_t)(vq->last_avail_idx + vq->num - n);
+            vq->avail_wrap = !vq->avail_wrap;
+        }
+    } else {
+        vq->last_avail_idx--;
+    }
+    virtq_discard(vq, elem);
+}
+
 static void push_packed(struct virtqueue *vq, struct virtq_elem *elem,
                         uint32_t len)
 {

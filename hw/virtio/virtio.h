@@ -267,6 +267,13 @@ void virtq_push_batch(struct virtqueue *vq, struct virtq_elem **elems,
                       const uint32_t *lens, unsigned n);
 /* Frees an element without using it (device reset). */
 void virtq_discard(struct virtqueue *vq, struct virtq_elem *elem);
+/* Gives a popped chain back to the ring unused and frees the element: the
+ * next virtq_pop returns the same chain again (a model's drain before a
+ * migration hands back what it holds, e.g. a balloon's stats buffer or
+ * rx buffers not yet filled; the destination pops them anew).  Only the
+ * most recently popped element still held may be given back: several
+ * are given back in the reverse order of their pops. */
+void virtq_unpop(struct virtqueue *vq, struct virtq_elem *elem);
 /* Interrupts the guest if buffers were used since the last interrupt and
  * the driver wants to know (used_event or NO_INTERRUPT). */
 void virtq_notify(struct virtqueue *vq);

@@ -416,6 +416,76 @@ static void test_packed(void)
     fx_fini(&f);
 }
 
+/* Chains given back unused (virtq_unpop, newest first) are popped again,
+ * in their order, on a split ring and on a packed ring across its wrap. */
+static void test_unpop(void)
+{
+    struct fx f;
+    struct vpr p;
+    uint32_t id = 0, len = 0;
+    struct vpr_buf two[2] = {{0x100000, 16, false}, {0x101000, 512, true}};
+
+    fx_init(&f, FEAT, FEAT);
+    f.e.hold = true;
+    for (unsigned i = 0; i < 3; i++) {
+        vr_desc(&f.r, i, 0x101000, 8 + i, VIRTQ_DESC_F_WRITE, 0);
+        vr_add(&f.r, i);
+    }
+    vr_publish(&f.r);
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_cmpuint(f.e.nheld, ==, 3);
+    g_assert_cmpuint(f.e.vdev.vqs[0].inflight, ==, 3);
+    virtq_unpop(&f.e.vdev.vqs[0], f.e.held[2]);
+    virtq_unpop(&f.e.vdev.vqs[0], f.e.held[1]);
+    f.e.nheld = 1;
+    g_assert_cmpuint(f.e.vdev.vqs[0].inflight, ==, 1);
+    g_assert_cmpuint(f.e.vdev.vqs[0].last_avail_idx, ==, 1);
+    f.e.hold = false;
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_cmpuint(f.e.popped, ==, 5);
+    g_assert_true(vr_get_used(&f.r, &id, &len));
+    g_assert_cmpuint(id, ==, 1);
+    g_assert_cmpuint(len, ==, 9);
+    g_assert_true(vr_get_used(&f.r, &id, &len));
+    g_assert_cmpuint(id, ==, 2);
+    g_assert_false(vr_get_used(&f.r, &id, &len));
+    virtq_push(&f.e.vdev.vqs[0], f.e.held[0], 0);
+    g_assert_cmpuint(f.e.vdev.vqs[0].inflight, ==, 0);
+    fx_fini(&f);
+
+    /* packed, ring of 5, chains of 2: after one chain used at once, the
+     * third chain takes slots 4 and 0 (wrapping); giving back the third
+     * and second puts the index back to slot 2 of the first lap */
+    fx_init(&f, PFEAT, 0);
+    packed_start(&f, &p, 5, PFEAT);
+    vpr_add(&p, two, 2, 9);
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_true(vpr_get_used(&p, &id, &len));
+    f.e.hold = true;
+    vpr_add(&p, two, 2, 10);
+    vpr_add(&p, two, 2, 11);
+    virtio_queue_notify(&f.e.vdev, 0);
+    g_assert_cmpuint(f.e.nheld, ==, 2);
+    g_assert_cmpuint(f.e.vdev.vqs[0].last_avail_idx, ==, 1);
+    g_assert_false(f.e.vdev.vqs[0].avail_wrap);
+    virtq_unpop(&f.e.vdev.vqs[0], f.e.held[1]);
+    g_assert_cmpuint(f.e.vdev.vqs[0].last_avail_idx, ==, 4);
+    g_assert_true(f.e.vdev.vqs[0].avail_wrap);
+    virtq_unpop(&f.e.vdev.vqs[0], f.e.held[0]);
+    g_assert_cmpuint(f.e.vdev.vqs[0].last_avail_idx, ==, 2);
+    g_assert_cmpuint(f.e.vdev.vqs[0].inflight, ==, 0);
+    f.e.nheld = 0;
+    f.e.hold = false;
+    virtio_queue_notify(&f.e.vdev, 0);
+    for (unsigned i = 0; i < 2; i++) {
+        g_assert_true(vpr_get_used(&p, &id, &len));
+        g_assert_cmpuint(id, ==, 10 + i);
+    }
+    g_assert_false(f.e.vdev.broken);
+    g_assert_cmpuint(f.e.vdev.vqs[0].inflight, ==, 0);
+    fx_fini(&f);
+}
+
 /* The core's migration state with a packed ring mid-lap (wrap counters,
  * slot indices): loaded into a second device on the same RAM, which goes
  * on where the first stopped; an index beyond the ring is refused. */
@@ -733,6 +803,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio/packed", test_packed);
     g_test_add_func("/virtio/packed-hostile", test_packed_hostile);
     g_test_add_func("/virtio/packed-migrate", test_packed_migrate);
+    g_test_add_func("/virtio/unpop", test_unpop);
     g_test_add_func("/virtio/hostile/loop", test_loop);
     g_test_add_func("/virtio/hostile/self-loop", test_self_loop);
     g_test_add_func("/virtio/hostile/next-out-of-range", test_next_oob);
