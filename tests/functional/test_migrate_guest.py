@@ -183,11 +183,11 @@ class Vmm:
         if paused:
             argv.append('-S')
         self.argv = argv + list(extra)
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(self.stderr_path, 'wb'),
-                                     pass_fds=pass_fds,
-                                     start_new_session=True)
+        with open(self.stderr_path, 'wb') as err:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL,
+                                         stderr=err, pass_fds=pass_fds,
+                                         start_new_session=True)
         self.client = None
 
     def qmp(self):
