@@ -9,12 +9,15 @@ the end on COM1 (migrate-buf.c's header gives the arithmetic).
   guest's loops literally; the two must agree.
 - QEMU 7.2 (TCG, runs here and in CI): an uninterrupted run prints
   exactly the model's text on microvm and q35; QEMU migrates it
-  mid-computation (unix socket; `exec:cat > FILE` then
-  `-incoming "exec:cat FILE"`) and the destination finishes it.
+  mid-computation (unix and tcp sockets; `exec:cat > FILE` then
+  `-incoming "exec:cat FILE"`; fd: the way libvirt does, below) and the
+  destination finishes it.  This checks the guest and the harness.
 - vireo (needs /dev/kvm: the `kvm` fixture skips without): the same
-  uninterrupted run; live migration over unix and tcp loopback;
-  save/restore over file: and over fd: (libvirt's way: getfd + `migrate
-  fd:migrate`, then `-incoming defer` + `migrate-incoming fd:N`).
+  uninterrupted run; live migration over unix and tcp loopback on
+  microvm and q35; save/restore over file: and over fd: (libvirt's way:
+  getfd + `migrate fd:migrate`, live or after `stop`, then `-S -incoming
+  defer` + `migrate-incoming fd:N` + `cont`), with the same code as
+  QEMU's runs.
 
 Every migration is checked the same way: the source's serial output
 followed by the destination's is byte for byte the text of an
@@ -398,6 +401,55 @@ def migrate_live(kind, binary, launcher, workdir, machine, proto, image,
     check_continuation(src_serial, dst.finish(), want, MIG['rounds'])
 
 
+def fd_save_restore(kind, binary, launcher, workdir, image, want,
+                    stop_first):
+    """virsh save: getfd fdname=migrate on a file that already holds
+    libvirt's header, migrate fd:migrate (live into the file, or after a
+    stop as libvirt's save does); virsh restore: -S -incoming defer,
+    migrate-incoming fd:N on an inherited fd positioned after the header,
+    then cont."""
+    path = os.path.join(workdir, 'save.img')
+    head = b'LibvirtQemudSave' + b'\0' * 48
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, head)
+    src = launcher(kind, binary, 'microvm', image, 'src')
+    q = src.qmp()
+    try:
+        assert send_fd(q, fd, 'getfd', {'fdname': 'migrate'}, 'l1') == \
+            {'return': {}, 'id': 'l1'}
+    finally:
+        os.close(fd)
+    if stop_first:
+        src.wait_round(3)
+        q.ok('stop')
+        q.ok('migrate', {'uri': 'fd:migrate'})
+        assert wait_migrate(q)['status'] == 'completed', src
+        assert q.ok('query-status')['status'] == 'postmigrate'
+    else:
+        check_resent(live_migrate(src, 'fd:migrate'), MIG['kib'])
+    src_serial = src.serial()
+    src.kill()
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert os.read(fd, len(head)) == head
+        dst = launcher(kind, binary, 'microvm', image, 'dst',
+                       incoming='defer', paused=True, pass_fds=(fd,))
+    finally:
+        os.close(fd)  # the child has its own
+    qd = dst.qmp()
+    assert qd.ok('query-status')['status'] == 'inmigrate'
+    qd.ok('migrate-incoming', {'uri': 'fd:%d' % fd})
+    deadline = time.monotonic() + TIMEOUT
+    while qd.ok('query-migrate').get('status') != 'completed':
+        assert time.monotonic() < deadline and dst.proc.poll() is None, dst
+        time.sleep(0.02)
+    assert qd.ok('query-status')['status'] == 'paused'  # -S
+    assert dst.serial() == ''  # nothing ran yet
+    qd.ok('cont')
+    check_continuation(src_serial, dst.finish(), want, MIG['rounds'])
+
+
 @pytest.mark.parametrize('machine,proto', [('microvm', 'unix'),
                                            ('q35', 'unix'),
                                            ('microvm', 'tcp')])
@@ -420,6 +472,13 @@ def test_qemu_exec_save_restore(qemu, launcher, workdir, mig_image,
     dst = launcher('qemu', qemu, 'microvm', mig_image, 'dst',
                    incoming='exec:cat %s' % path)
     check_continuation(src_serial, dst.finish(), mig_text, MIG['rounds'])
+
+
+@pytest.mark.parametrize('stop_first', [False, True])
+def test_qemu_fd_save_restore_libvirt_way(qemu, launcher, workdir, mig_image,
+                                          mig_text, stop_first):
+    fd_save_restore('qemu', qemu, launcher, workdir, mig_image, mig_text,
+                    stop_first)
 
 
 # ---------------------------------------------------------------- vireo (KVM)
@@ -458,43 +517,8 @@ def test_vireo_file_save_restore(kvm, vireo, launcher, workdir, mig_image,
         check_continuation(src_serial, dst.finish(), mig_text, MIG['rounds'])
 
 
+@pytest.mark.parametrize('stop_first', [False, True])
 def test_vireo_fd_save_restore_libvirt_way(kvm, vireo, launcher, workdir,
-                                           mig_image, mig_text):
-    """virsh save of a running guest: getfd fdname=migrate on a file that
-    already holds libvirt's header, migrate fd:migrate (live into the
-    file); virsh restore: -S -incoming defer, migrate-incoming fd:N on an
-    inherited fd positioned after the header, then cont."""
-    path = os.path.join(workdir, 'save.img')
-    head = b'LibvirtQemudSave' + b'\0' * 48
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.write(fd, head)
-    src = launcher('vireo', vireo, 'microvm', mig_image, 'src')
-    q = src.qmp()
-    try:
-        assert send_fd(q, fd, 'getfd', {'fdname': 'migrate'}, 'l1') == \
-            {'return': {}, 'id': 'l1'}
-    finally:
-        os.close(fd)
-    info = live_migrate(src, 'fd:migrate')
-    check_resent(info, MIG['kib'])
-    src_serial = src.serial()
-    src.kill()
-
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        assert os.read(fd, len(head)) == head
-        dst = launcher('vireo', vireo, 'microvm', mig_image, 'dst',
-                       incoming='defer', paused=True, pass_fds=(fd,))
-    finally:
-        os.close(fd)  # the child has its own
-    qd = dst.qmp()
-    assert qd.ok('query-status')['status'] == 'inmigrate'
-    qd.ok('migrate-incoming', {'uri': 'fd:%d' % fd})
-    deadline = time.monotonic() + TIMEOUT
-    while qd.ok('query-migrate').get('status') != 'completed':
-        assert time.monotonic() < deadline and dst.proc.poll() is None, dst
-        time.sleep(0.02)
-    assert qd.ok('query-status')['status'] == 'paused'  # -S
-    assert dst.serial() == ''  # nothing ran yet
-    qd.ok('cont')
-    check_continuation(src_serial, dst.finish(), mig_text, MIG['rounds'])
+                                           mig_image, mig_text, stop_first):
+    fd_save_restore('vireo', vireo, launcher, workdir, mig_image, mig_text,
+                    stop_first)
