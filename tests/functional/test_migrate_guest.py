@@ -166,7 +166,7 @@ class Vmm:
     unix socket, stderr to a file; killed by the fixture that made it."""
 
     def __init__(self, kind, binary, machine, image, workdir, name,
-                 incoming=None, paused=False, pass_fds=(), extra=()):
+                 incoming=None, paused=False, pass_fds=()):
         self.name = name
         self.serial_path = os.path.join(workdir, name + '.serial')
         self.qmp_path = os.path.join(workdir, name + '.qmp')
@@ -185,7 +185,7 @@ class Vmm:
             argv += ['-incoming', incoming]
         if paused:
             argv.append('-S')
-        self.argv = argv + list(extra)
+        self.argv = argv
         with open(self.stderr_path, 'wb') as err:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL,
