@@ -800,8 +800,8 @@ static void test_model_pairs(void)
         uint32_t class_code;
         bool blocked;
     } pairs[] = {
-        {"virtio-rng-pci", 0x1044, 0x00ff00, true},
-        {"virtio-balloon-pci", 0x1045, 0x00ff00, true},
+        {"virtio-rng-pci", 0x1044, 0x00ff00, false},
+        {"virtio-balloon-pci", 0x1045, 0x00ff00, false},
         {"virtio-serial-pci,max_ports=4", 0x1043, 0x078000, true},
     };
     struct fx x;
