@@ -6,9 +6,13 @@
  * logged as guest errors and skipped) before its host memory is released
  * (system/guest-mem.h gm_discard).  Deflating needs nothing from the host:
  * a released page comes back (zeroed) when the guest touches it.
+ * Migration carries the target, `actual`, the poison value, the last stats
+ * and their polling interval; the held stats buffer goes back to the ring
+ * before a save, for the destination to pop anew.
  */
 #include "util/common.h"
 #include "hw/virtio/virtio-balloon.h"
+#include "migration/vmstate.h"
 #include "qapi/json-value.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
@@ -64,6 +68,12 @@ static struct virtio_balloon *to_balloon(struct virtio_dev *vdev)
 
 /* ---- config space --------------------------------------------------- */
 
+/* The guest's RAM in balloon pages: the most num_pages or actual can be. */
+static uint64_t vb_ram_pages(const struct virtio_balloon *s)
+{
+    return MIN(s->ram_size >> VIRTIO_BALLOON_PFN_SHIFT, (uint64_t)UINT32_MAX);
+}
+
 static void vb_get_config(struct virtio_dev *vdev, uint8_t *c)
 {
     struct virtio_balloon *s = to_balloon(vdev);
@@ -84,6 +94,18 @@ static void vb_set_config(struct virtio_dev *vdev, const uint8_t *c)
     /* num_pages is the device's: a driver write there is not kept */
     if (vdev->ops->config_size >= CONFIG_SIZE_FULL) {
         s->poison_val = (uint32_t)le_load(c + CFG_POISON_VAL, 4);
+    }
+    /* The driver cannot hold more pages than there are: a larger count
+     * is its bug, kept as "all of RAM" (what query-balloon made of it
+     * anyway), so no guest can put an impossible value in a saved
+     * state and make its VM refused by every destination. */
+    if (actual > vb_ram_pages(s)) {
+        vlog_guest_error(vdev->log,
+                         "virtio-balloon: actual %" PRIu32
+                         " pages is more than the %" PRIu64
+                         " pages of RAM, taken as %" PRIu64 "\n",
+                         actual, vb_ram_pages(s), vb_ram_pages(s));
+        actual = (uint32_t)vb_ram_pages(s);
     }
     if (actual != s->actual) {
         s->actual = actual;
@@ -300,6 +322,15 @@ static void vb_queue_notify(struct virtio_dev *vdev, struct virtqueue *vq)
     }
 }
 
+static void drop_repop(struct virtio_balloon *s)
+{
+    if (s->repop) {
+        g_source_destroy(s->repop);
+        g_source_unref(s->repop);
+        s->repop = NULL;
+    }
+}
+
 static void vb_reset(struct virtio_dev *vdev)
 {
     struct virtio_balloon *s = to_balloon(vdev);
@@ -311,6 +342,7 @@ static void vb_reset(struct virtio_dev *vdev)
         virtq_discard(s->stats_elem->vq, s->stats_elem);
         s->stats_elem = NULL;
     }
+    drop_repop(s);
     s->poison_val = 0;
     /* After a reset the guest owns all its RAM again (released pages
      * come back on touch); the target stays, so a new driver inflates to
@@ -390,6 +422,7 @@ static void stop_timer(struct virtio_balloon *s)
 void virtio_balloon_teardown(struct virtio_balloon *s)
 {
     stop_timer(s);
+    drop_repop(s);
     if (s->set_up) {
         s->actual_changed = NULL; /* no event from the last reset */
         virtio_reset(&s->vdev);
@@ -515,10 +548,136 @@ static void vb_model_unrealize(void *model)
     virtio_balloon_teardown(s);
 }
 
+/* ---- migration ------------------------------------------------------ */
+
+static bool vb_pre_save(void *opaque, Error **errp)
+{
+    struct virtio_balloon *s = opaque;
+
+    s->saved_poll_interval = s->stats_poll_interval;
+    (void)errp;
+    return true;
+}
+
+static bool vb_post_load(void *opaque, Error **errp)
+{
+    struct virtio_balloon *s = opaque;
+    uint64_t pages = vb_ram_pages(s);
+
+    /* set_target and set_config keep both within the RAM (the same size
+     * on both sides: the stream's fingerprint) */
+    if (s->num_pages > pages) {
+        error_setg(errp,
+                   "%s: num_pages %" PRIu32 " is more than the %" PRIu64
+                   " pages of RAM",
+                   s->vdev.name, s->num_pages, pages);
+        return false;
+    }
+    if (s->actual > pages) {
+        error_setg(errp,
+                   "%s: actual %" PRIu32 " is more than the %" PRIu64
+                   " pages of RAM",
+                   s->vdev.name, s->actual, pages);
+        return false;
+    }
+    if (s->poison_val && s->vdev.ops->config_size < CONFIG_SIZE_FULL) {
+        error_setg(errp,
+                   "%s: poison_val 0x%08" PRIx32 " without page-poison "
+                   "(check its properties)",
+                   s->vdev.name, s->poison_val);
+        return false;
+    }
+    if (s->stats_last_update < 0) {
+        error_setg(errp, "%s: stats_last_update %" PRId64 " is negative",
+                   s->vdev.name, s->stats_last_update);
+        return false;
+    }
+    return true;
+}
+
+/* QEMU's section carries num_pages, actual and poison_val; the last stats
+ * and the polling interval come along too, so guest-stats answers on the
+ * destination and its polling goes on without a new qom-set. */
+static const struct vmstate_field vb_fields[] = {
+    VMS_U32(struct virtio_balloon, num_pages),
+    VMS_U32(struct virtio_balloon, actual),
+    VMS_U32(struct virtio_balloon, poison_val),
+    VMS_U64_ARRAY(struct virtio_balloon, stats, VIRTIO_BALLOON_S_NR),
+    VMS_U64(struct virtio_balloon, stats_last_update),
+    VMS_U32(struct virtio_balloon, saved_poll_interval),
+    VMS_END,
+};
+
+static const struct vmstate_desc vb_vmsd = {
+    .name = "virtio-balloon",
+    .version = 1,
+    .fields = vb_fields,
+    .pre_save = vb_pre_save,
+    .post_load = vb_post_load,
+};
+
+/* A stats buffer given back by the drain is popped again if this VM goes
+ * on (a failed migration, a snapshot): the driver does not kick for a
+ * buffer it already made available. */
+static gboolean vb_repop(gpointer opaque)
+{
+    struct virtio_balloon *s = opaque;
+
+    if (s->lock) {
+        g_mutex_lock(s->lock);
+    }
+    /* dropped (reset, teardown) while this waited for the lock */
+    if (s->repop == g_main_current_source()) {
+        g_source_unref(s->repop);
+        s->repop = NULL;
+        stats_queue(s, &s->vdev.vqs[VIRTIO_BALLOON_Q_STATS]);
+    }
+    if (s->lock) {
+        g_mutex_unlock(s->lock);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* The held stats buffer (the stats queue's last pop: every other one was
+ * used at once) goes back to the ring; the destination pops it anew when
+ * the transport looks at its queues after the load. */
+static void vb_model_drain(void *model)
+{
+    struct virtio_balloon *s = model;
+
+    if (!s->stats_elem) {
+        return;
+    }
+    virtq_unpop(s->stats_elem->vq, s->stats_elem);
+    s->stats_elem = NULL;
+    if (!s->repop) {
+        s->repop = g_idle_source_new();
+        g_source_set_callback(s->repop, vb_repop, s, NULL);
+        g_source_attach(s->repop, s->ctx);
+    }
+}
+
+/* A polling interval set on the destination wins (QEMU's destination
+ * uses its own); without one the source's goes on. */
+static void vb_model_loaded(void *model)
+{
+    struct virtio_balloon *s = model;
+
+    if (s->stats_elem) {
+        /* popped from the rings the load replaced */
+        virtq_discard(s->stats_elem->vq, s->stats_elem);
+        s->stats_elem = NULL;
+    }
+    if (!s->stats_poll_interval && s->saved_poll_interval) {
+        /* cannot fail: any u32 is a valid interval */
+        virtio_balloon_set_poll_interval(s, s->saved_poll_interval, NULL);
+    }
+}
+
 const struct virtio_model_class virtio_balloon_model = {
-    /* its own state (held buffers, backend position) is not described
-     * yet: migrate refuses rather than lose it */
-    .unmigratable = true,
+    .vmsd = &vb_vmsd,
+    .drain = vb_model_drain,
+    .loaded = vb_model_loaded,
     .name = "virtio-balloon",
     .device_id = VIRTIO_ID_BALLOON,
     .pci_class = 0x00ff00, /* "other", as QEMU reports it */

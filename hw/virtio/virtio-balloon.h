@@ -85,6 +85,10 @@ struct virtio_balloon {
     struct virtq_elem *stats_elem; /* the driver's buffer, held */
     uint32_t stats_poll_interval;  /* seconds, 0: no polling */
     GSource *stats_timer;
+    /* migration: the source's polling interval (the destination's own,
+     * if set, wins), and the drain's look for the buffer it gave back */
+    uint32_t saved_poll_interval;
+    GSource *repop;
     /* Counters for tests and `info balloon` style diagnostics. */
     uint64_t pages_released, bad_pfns;
     /* Called (under the lock, on any thread) when `actual` changed: the

@@ -5,10 +5,12 @@
  * chain's device-writable buffers are written, never more than the period's
  * quota or VIRTIO_RNG_PASS_BYTES per pass, and a request waiting for quota
  * or entropy is parked (not spun on) until a timer or the file's readiness
- * brings the device back.
+ * brings the device back.  Migration carries the rate limit's position;
+ * a parked request is filled or given back to the ring before a save.
  */
 #include "util/common.h"
 #include "hw/virtio/virtio-rng.h"
+#include "migration/vmstate.h"
 #include "system/machine.h"
 #include "system/object.h"
 #include "util/log.h"
@@ -88,16 +90,22 @@ static gboolean vrng_period_end(gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
+/* The open period ends in `ms` (none without a loop: tests). */
+static void vrng_period_arm(struct virtio_rng *s, uint32_t ms)
+{
+    if (s->ctx) {
+        s->period_timer = g_timeout_source_new(ms);
+        g_source_set_callback(s->period_timer, vrng_period_end, s, NULL);
+        g_source_attach(s->period_timer, s->ctx);
+    }
+}
+
 static void vrng_period_begin(struct virtio_rng *s)
 {
     s->period_open = true;
     s->quota = s->max_bytes;
     s->periods++;
-    if (s->ctx) {
-        s->period_timer = g_timeout_source_new(s->period);
-        g_source_set_callback(s->period_timer, vrng_period_end, s, NULL);
-        g_source_attach(s->period_timer, s->ctx);
-    }
+    vrng_period_arm(s, s->period);
 }
 
 /* ---- entropy --------------------------------------------------------- */
@@ -278,6 +286,22 @@ static bool vrng_check_chain(struct virtio_rng *s, struct virtq_elem *e)
     return e->in_len != 0;
 }
 
+/* Fills e with at most `budget` bytes of the period's quota (> 0) and
+ * completes it; returns vrng_fill's result (e is still held unless > 0). */
+static ssize_t vrng_serve(struct virtio_rng *s, struct virtq_elem *e,
+                          uint64_t budget)
+{
+    size_t want = (size_t)MIN(MIN(e->in_len, s->quota), budget);
+    ssize_t n = vrng_fill(s, e, want);
+
+    if (n > 0) {
+        s->quota -= (uint64_t)n;
+        s->delivered += (uint64_t)n;
+        virtq_push(&s->vdev.vqs[0], e, (uint32_t)n);
+    }
+    return n;
+}
+
 static void vrng_process(struct virtio_rng *s)
 {
     struct virtqueue *vq = &s->vdev.vqs[0];
@@ -289,7 +313,6 @@ static void vrng_process(struct virtio_rng *s)
     }
     for (;;) {
         struct virtq_elem *e = s->pending;
-        size_t want;
         ssize_t n;
 
         if (!e) {
@@ -321,16 +344,12 @@ static void vrng_process(struct virtio_rng *s)
             vrng_schedule_resume(s, 0);
             break;
         }
-        want = (size_t)MIN(MIN(e->in_len, s->quota), budget);
-        n = vrng_fill(s, e, want);
+        n = vrng_serve(s, e, budget);
         if (n <= 0) {
             break; /* parked until the source has data */
         }
         s->pending = NULL;
-        s->quota -= (uint64_t)n;
-        s->delivered += (uint64_t)n;
         budget -= (uint64_t)n;
-        virtq_push(vq, e, (uint32_t)n);
         used = true;
     }
     if (used) {
@@ -513,10 +532,123 @@ static void vrng_model_unrealize(void *model)
     virtio_rng_teardown(model);
 }
 
+/* ---- migration ------------------------------------------------------ */
+
+/* Milliseconds left of the open period (its timer's due time). */
+static uint32_t vrng_period_left(struct virtio_rng *s)
+{
+    gint64 left;
+
+    if (!s->period_timer) {
+        /* no loop ends it (tests), or its end is being dispatched */
+        return s->ctx ? 0 : s->period;
+    }
+    left = g_source_get_ready_time(s->period_timer) - g_get_monotonic_time();
+    if (left <= 0) {
+        return 0;
+    }
+    return (uint32_t)MIN((uint64_t)(left + 999) / 1000, (uint64_t)s->period);
+}
+
+static bool vrng_pre_save(void *opaque, Error **errp)
+{
+    struct virtio_rng *s = opaque;
+
+    s->period_left_ms = s->period_open ? vrng_period_left(s) : 0;
+    (void)errp;
+    return true;
+}
+
+/* The rate limit is the destination's own properties: a stream carrying
+ * more than they allow comes from a differently configured source (or is
+ * forged), and would let the guest past the destination's limit. */
+static bool vrng_post_load(void *opaque, Error **errp)
+{
+    struct virtio_rng *s = opaque;
+
+    if (s->quota > s->max_bytes) {
+        error_setg(errp,
+                   "%s: quota %" PRIu64 " bytes left in the period is more "
+                   "than max-bytes %" PRIu64 " (check its properties)",
+                   s->vdev.name, s->quota, s->max_bytes);
+        return false;
+    }
+    if (s->period_left_ms > s->period) {
+        error_setg(errp,
+                   "%s: period_left_ms %" PRIu32 " is longer than the "
+                   "period of %" PRIu32 " ms (check its properties)",
+                   s->vdev.name, s->period_left_ms, s->period);
+        return false;
+    }
+    return true;
+}
+
+/* The rate limit's position: a guest cannot get a fresh quota by being
+ * migrated (QEMU's destination starts with a full one). */
+static const struct vmstate_field vrng_fields[] = {
+    VMS_BOOL(struct virtio_rng, period_open),
+    VMS_U64(struct virtio_rng, quota),
+    VMS_U32(struct virtio_rng, period_left_ms),
+    VMS_END,
+};
+
+static const struct vmstate_desc vrng_vmsd = {
+    .name = "virtio-rng",
+    .version = 1,
+    .fields = vrng_fields,
+    .pre_save = vrng_pre_save,
+    .post_load = vrng_post_load,
+};
+
+/* The request waiting for quota or entropy: filled now if the source has
+ * bytes without waiting (the file is non-blocking, getrandom too) and the
+ * quota allows, else given back to the ring for the destination (or this
+ * device, if the VM goes on: the source or timer it waited for still
+ * brings it back) to pop anew.  It is the queue's only popped request. */
+static void vrng_model_drain(void *model)
+{
+    struct virtio_rng *s = model;
+    struct virtqueue *vq = &s->vdev.vqs[0];
+    struct virtq_elem *e = s->pending;
+
+    if (!e) {
+        return;
+    }
+    s->pending = NULL;
+    if (vq->ready && !s->vdev.broken) {
+        if (!s->period_open) {
+            vrng_period_begin(s);
+        }
+        if (s->quota && vrng_serve(s, e, VIRTIO_RNG_PASS_BYTES) > 0) {
+            virtq_notify(vq);
+            return;
+        }
+    }
+    virtq_unpop(vq, e);
+}
+
+/* The period goes on for what was left of it; the transport then looks
+ * at the queue (the request given back, buffers the source had not
+ * served). */
+static void vrng_model_loaded(void *model)
+{
+    struct virtio_rng *s = model;
+
+    if (s->pending) {
+        /* popped from the rings the load replaced */
+        virtq_discard(&s->vdev.vqs[0], s->pending);
+        s->pending = NULL;
+    }
+    drop_source(&s->period_timer);
+    if (s->period_open) {
+        vrng_period_arm(s, s->period_left_ms);
+    }
+}
+
 const struct virtio_model_class virtio_rng_model = {
-    /* its own state (held buffers, backend position) is not described
-     * yet: migrate refuses rather than lose it */
-    .unmigratable = true,
+    .vmsd = &vrng_vmsd,
+    .drain = vrng_model_drain,
+    .loaded = vrng_model_loaded,
     .name = "virtio-rng",
     .device_id = VIRTIO_ID_RNG,
     .pci_class = 0x00ff00, /* "other": what QEMU reports */

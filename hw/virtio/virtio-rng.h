@@ -47,6 +47,7 @@ struct virtio_rng {
                               had nothing yet: continue later */
     struct virtq_elem *pending; /* popped, waiting for quota or entropy */
     bool source_failed;         /* the failure is reported once */
+    uint32_t period_left_ms;    /* migration: of the open period */
     /* counters (tests; never reset by the guest) */
     uint64_t delivered; /* bytes given to the guest */
     uint64_t periods;   /* periods begun */

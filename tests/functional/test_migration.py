@@ -64,6 +64,35 @@ def test_file_snapshot_restore(make_vm, tmp_path):
         b.stop()
 
 
+def test_file_snapshot_rng_balloon(make_vm, tmp_path):
+    """virtio-rng and virtio-balloon (libvirt adds a balloon to every
+    domain) no longer block a save; the balloon's polling interval comes
+    along (the idle guest has no driver: actual stays all of RAM)."""
+    devs = ['-device', 'virtio-balloon-device,id=balloon0',
+            '-device', 'virtio-rng-device']
+    path = '/machine/peripheral/balloon0'
+    snap = tmp_path / 'snap'
+    a = make_vm(paused=False, extra=devs)
+    qa = a.qmp()
+    qa.ok('qom-set', {'path': path,
+                      'property': 'guest-stats-polling-interval',
+                      'value': 5})
+    qa.ok('balloon', {'value': 8 << 20})
+    qa.ok('stop')
+    qa.ok('migrate', {'uri': 'file:%s' % snap})
+    assert qa.ok('query-migrate')['status'] == 'completed'
+    b = make_vm(paused=True, extra=devs + ['-incoming', 'file:%s' % snap])
+    qb = b.qmp()
+    wait_status(qb, 'paused')
+    assert qb.ok('qom-get', {
+        'path': path, 'property': 'guest-stats-polling-interval'}) == 5
+    assert qb.ok('query-balloon')['actual'] == 16 << 20
+    assert qb.ok('qom-get', {'path': path,
+                             'property': 'guest-stats'})['last-update'] == 0
+    qb.ok('cont')
+    wait_status(qb, 'running')
+
+
 def wait_migration(qmp, want=('completed', 'failed', 'cancelled'),
                    timeout=30):
     """migrate to a socket is live: it returns at once; poll its end."""

@@ -7,7 +7,11 @@
  * the driver writes `actual`, qom-get guest-stats and qom-set
  * guest-stats-polling-interval at /machine/peripheral/ID and at
  * /machine/peripheral-anon/device[N], HMP info balloon / balloon, and one
- * balloon per machine.
+ * balloon per machine.  Migration through the stream
+ * (savevm-harness.h): the target, `actual`, the last stats and the
+ * polling interval arrive; the held stats buffer goes back to the ring
+ * and the destination pops it, asks for fresh stats and reports them;
+ * impossible values are refused naming the field.
  */
 #include "util/common.h"
 #include "hw/core/device.h"
@@ -18,7 +22,9 @@
 #include "qapi/qapi-gen-types.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
+#include "util/bytes.h"
 #include "tests/unit/dev-harness.h"
+#include "tests/unit/savevm-harness.h"
 #include "tests/unit/vring-build.h"
 
 extern const struct machine_type microvm_machine_type;
@@ -75,11 +81,13 @@ static void dfx_fini(struct dfx *f)
     machine_config_clear(&f->cfg);
 }
 
-/* A -device virtio-balloon-device[,id=ID] (user-created, like -device). */
-static struct device *add_balloon(struct dfx *f, const char *id, Error **errp)
+/* A -device virtio-balloon-device[,id=ID][,props] (user-created, like
+ * -device). */
+static struct device *add_balloon_props(struct dfx *f, const char *id,
+                                        const char *const *props, Error **errp)
 {
     struct device *d =
-        th_device_new(f->m, &virtio_balloon_device_class, NULL, errp);
+        th_device_new(f->m, &virtio_balloon_device_class, props, errp);
 
     if (d) {
         d->id = g_strdup(id);
@@ -87,6 +95,11 @@ static struct device *add_balloon(struct dfx *f, const char *id, Error **errp)
         g_ptr_array_add(f->m->devices, d);
     }
     return d;
+}
+
+static struct device *add_balloon(struct dfx *f, const char *id, Error **errp)
+{
+    return add_balloon_props(f, id, NULL, errp);
 }
 
 static uint32_t rd(struct dfx *f, uint64_t off)
@@ -135,6 +148,28 @@ static void test_no_balloon(void)
     dfx_fini(&f);
 }
 
+/* The driver comes up with its three queues (STATS_VQ accepted). */
+static void driver_up(struct dfx *f, struct vr r[3])
+{
+    wr(f, VIRTIO_MMIO_STATUS, 3);
+    wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_BALLOON_F_STATS_VQ);
+    wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+    wr(f, VIRTIO_MMIO_STATUS, 0xb);
+    for (unsigned q = 0; q < 3; q++) {
+        vr_init(&r[q], f->m->gm, 0x1000 * (q + 1), 8);
+        wr(f, VIRTIO_MMIO_QUEUE_SEL, q);
+        wr(f, VIRTIO_MMIO_QUEUE_NUM, 8);
+        wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r[q].desc);
+        wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)r[q].avail);
+        wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)r[q].used);
+        wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+    }
+    wr(f, VIRTIO_MMIO_STATUS, 0xf);
+    g_assert_cmpuint(rd(f, VIRTIO_MMIO_STATUS), ==, 0xf);
+}
+
 static void test_device(void)
 {
     struct dfx f;
@@ -161,24 +196,7 @@ static void test_device(void)
                          (1u << VIRTIO_BALLOON_F_DEFLATE_ON_OOM)),
                     ==, 1u << VIRTIO_BALLOON_F_STATS_VQ);
 
-    /* the driver comes up with its three queues */
-    wr(&f, VIRTIO_MMIO_STATUS, 3);
-    wr(&f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(&f, VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_BALLOON_F_STATS_VQ);
-    wr(&f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(&f, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-    wr(&f, VIRTIO_MMIO_STATUS, 0xb);
-    for (unsigned q = 0; q < 3; q++) {
-        vr_init(&r[q], f.m->gm, 0x1000 * (q + 1), 8);
-        wr(&f, VIRTIO_MMIO_QUEUE_SEL, q);
-        wr(&f, VIRTIO_MMIO_QUEUE_NUM, 8);
-        wr(&f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)r[q].desc);
-        wr(&f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)r[q].avail);
-        wr(&f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)r[q].used);
-        wr(&f, VIRTIO_MMIO_QUEUE_READY, 1);
-    }
-    wr(&f, VIRTIO_MMIO_STATUS, 0xf);
-    g_assert_cmpuint(rd(&f, VIRTIO_MMIO_STATUS), ==, 0xf);
+    driver_up(&f, r);
 
     /* balloon: a target in bytes becomes num_pages and a config irq */
     bi = qmp_query_balloon(f.m, &err);
@@ -371,11 +389,236 @@ static void test_qom(void)
     dfx_fini(&f);
 }
 
+/* ---- migration ------------------------------------------------------ */
+
+#define STATS_GPA 0x20000
+
+static struct virtio_balloon *balloon_of(struct device *d)
+{
+    return virtio_model_of(d);
+}
+
+/* The driver's stats buffer (every tag, tag t = base + t) made available
+ * on the stats queue and kicked. */
+static void put_stats(struct dfx *f, struct vr *r, uint64_t base)
+{
+    uint8_t buf[VIRTIO_BALLOON_S_NR * VIRTIO_BALLOON_STAT_SIZE];
+
+    for (unsigned t = 0; t < VIRTIO_BALLOON_S_NR; t++) {
+        le_store(buf + t * VIRTIO_BALLOON_STAT_SIZE, t, 2);
+        le_store(buf + t * VIRTIO_BALLOON_STAT_SIZE + 2, base + t, 8);
+    }
+    g_assert_true(gm_write(f->m->gm, STATS_GPA, buf, sizeof(buf)));
+    vr_desc(r, 0, STATS_GPA, sizeof(buf), 0, 0);
+    vr_add(r, 0);
+    vr_publish(r);
+    wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_BALLOON_Q_STATS);
+}
+
+/* Runs f's loop until the device holds the stats buffer with stat-free-
+ * memory `free`. */
+static void wait_stats(struct dfx *f, struct virtio_balloon *s, uint64_t free)
+{
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+    while (!s->stats_elem || s->stats[VIRTIO_BALLOON_S_MEMFREE] != free) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_main_context_iteration(f->m->ctx, FALSE);
+        g_usleep(1000);
+    }
+}
+
+static int64_t qom_int(struct dfx *f, const char *path, const char *prop)
+{
+    Error *err = NULL;
+    struct json_value *v = qom_get(f, path, prop, &err);
+    int64_t i;
+
+    g_assert_null(err);
+    i = v->u.i;
+    json_free(v);
+    return i;
+}
+
+static uint64_t guest_stat(struct dfx *f, const char *name, int64_t *last)
+{
+    Error *err = NULL;
+    struct json_value *v =
+        qom_get(f, "/machine/peripheral/b0", "guest-stats", &err);
+    uint64_t u;
+
+    g_assert_null(err);
+    u = json_object_get(json_object_get(v, "stats"), name)->u.u;
+    *last = json_object_get(v, "last-update")->u.i;
+    json_free(v);
+    return u;
+}
+
+static void test_migrate(void)
+{
+    struct dfx a, b;
+    struct device *da, *db;
+    struct virtio_balloon *sa, *sb;
+    struct vr r[3], rb;
+    struct qapi_balloon_info *bi;
+    Error *err = NULL;
+    GByteArray *stream;
+    int64_t last_a, last_b;
+    uint32_t id = 0, len = 0;
+
+    dfx_init(&a);
+    dfx_init(&b);
+    da = add_balloon(&a, "b0", &err);
+    db = add_balloon(&b, "b0", &err);
+    g_assert_nonnull(da);
+    g_assert_nonnull(db);
+    sa = balloon_of(da);
+    sb = balloon_of(db);
+    driver_up(&a, r);
+    put_stats(&a, &r[VIRTIO_BALLOON_Q_STATS], 1000);
+    wait_stats(&a, sa, 1004);
+    g_assert_cmpuint(guest_stat(&a, "stat-free-memory", &last_a), ==, 1004);
+    g_assert_cmpint(last_a, >, 0);
+    qmp_balloon(a.m, RAM - 4 * MiB, &err);
+    g_assert_null(err);
+    wr(&a, VIRTIO_MMIO_CONFIG + 4, 1000); /* on its way to 1024 */
+    qom_set(&a, "/machine/peripheral/b0", "guest-stats-polling-interval",
+            json_new_int(30), &err);
+    g_assert_null(err);
+
+    stream = th_save_stream("microvm", da, a.m->gm, &err);
+    g_assert_null(err);
+    g_assert_nonnull(stream);
+    /* the stats buffer went back to the ring: nothing popped, nothing used */
+    g_assert_null(sa->stats_elem);
+    g_assert_cmpuint(sa->vdev.vqs[VIRTIO_BALLOON_Q_STATS].inflight, ==, 0);
+    g_assert_cmpuint(sa->vdev.vqs[VIRTIO_BALLOON_Q_STATS].last_avail_idx, ==,
+                     0);
+    g_assert_cmpuint(vr_used_p(&r[VIRTIO_BALLOON_Q_STATS])[1], ==, 0);
+
+    g_assert_true(th_load_stream("microvm", db, b.m->gm, stream, &err));
+    g_assert_null(err);
+    /* the target, actual, the stats and their polling arrived */
+    g_assert_cmpuint(rd(&b, VIRTIO_MMIO_CONFIG), ==, 1024);
+    g_assert_cmpuint(rd(&b, VIRTIO_MMIO_CONFIG + 4), ==, 1000);
+    bi = qmp_query_balloon(b.m, &err);
+    g_assert_cmpint(bi->actual, ==, RAM - 1000 * 4096);
+    qapi_balloon_info_free(bi);
+    g_assert_cmpuint(guest_stat(&b, "stat-free-memory", &last_b), ==, 1004);
+    g_assert_cmpint(last_b, ==, last_a);
+    g_assert_cmpint(
+        qom_int(&b, "/machine/peripheral/b0", "guest-stats-polling-interval"),
+        ==, 30);
+    g_assert_nonnull(sb->stats_timer);
+    g_assert_cmpuint(b.events->len, ==, 0); /* no BALLOON_CHANGE for a load */
+
+    /* the destination pops the buffer anew (no doorbell on b), asks for
+     * fresh stats (what its polling timer does) and reports them */
+    wait_stats(&b, sb, 1004);
+    g_mutex_lock(&db->lock);
+    virtio_balloon_request_stats(sb);
+    g_mutex_unlock(&db->lock);
+    rb = r[VIRTIO_BALLOON_Q_STATS];
+    rb.gm = b.m->gm;
+    g_assert_true(vr_get_used(&rb, &id, &len));
+    g_assert_cmpuint(id, ==, 0);
+    put_stats(&b, &rb, 2000);
+    wait_stats(&b, sb, 2004);
+    g_assert_cmpuint(guest_stat(&b, "stat-total-memory", &last_b), ==, 2005);
+    /* the driver goes on to the target */
+    wr(&b, VIRTIO_MMIO_CONFIG + 4, 1024);
+    run_loop(&b, 1);
+    g_assert_cmpstr(g_ptr_array_index(b.events, 0), ==,
+                    "BALLOON_CHANGE {\"actual\":12582912}");
+
+    /* the source, were it to go on, holds its buffer again */
+    wait_stats(&a, sa, 1004);
+    g_byte_array_unref(stream);
+    dfx_fini(&a);
+    dfx_fini(&b);
+}
+
+/* Saves a's state and loads it into a fresh machine whose balloon has
+ * `props`: refused naming `want`, the destination untouched. */
+static void expect_refused(struct dfx *a, struct device *da,
+                           const char *const *props, const char *want)
+{
+    struct dfx b;
+    struct device *db;
+    Error *err = NULL;
+    GByteArray *stream = th_save_stream("microvm", da, a->m->gm, &err);
+
+    g_assert_nonnull(stream);
+    dfx_init(&b);
+    db = add_balloon_props(&b, "b0", props, &err);
+    g_assert_nonnull(db);
+    g_assert_false(th_load_stream("microvm", db, b.m->gm, stream, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), want)) {
+        g_error("'%s' lacks '%s'", error_get_pretty(err), want);
+    }
+    error_free(err);
+    g_assert_cmpuint(rd(&b, VIRTIO_MMIO_STATUS), ==, 0);
+    g_assert_cmpuint(balloon_of(db)->num_pages, ==, 0);
+    g_assert_cmpuint(balloon_of(db)->actual, ==, 0);
+    g_assert_cmpuint(balloon_of(db)->stats[VIRTIO_BALLOON_S_MEMFREE], ==,
+                     UINT64_MAX);
+    g_byte_array_unref(stream);
+    dfx_fini(&b);
+}
+
+static void test_migrate_hostile(void)
+{
+    const char *no_poison[] = {"page-poison", "off", NULL};
+    const uint32_t pages = RAM / 4096;
+    struct dfx a;
+    struct device *da;
+    struct virtio_balloon *sa;
+    struct vr r[3];
+    Error *err = NULL;
+
+    dfx_init(&a);
+    da = add_balloon(&a, "b0", &err);
+    g_assert_nonnull(da);
+    sa = balloon_of(da);
+    driver_up(&a, r);
+    /* a driver claiming more pages than the RAM has is held to the RAM
+     * (it could otherwise make its VM refused by every destination) */
+    wr(&a, VIRTIO_MMIO_CONFIG + 4, 0xffffffff);
+    g_assert_cmpuint(rd(&a, VIRTIO_MMIO_CONFIG + 4), ==, pages);
+    wr(&a, VIRTIO_MMIO_CONFIG + 4, 0);
+
+    /* values no device of this RAM size can have: a forged stream */
+    sa->actual = pages + 1;
+    expect_refused(&a, da, NULL,
+                   "virtio-balloon: actual 4097 is more than the 4096 pages "
+                   "of RAM");
+    sa->actual = 0;
+    sa->num_pages = UINT32_MAX;
+    expect_refused(&a, da, NULL,
+                   "virtio-balloon: num_pages 4294967295 is more than the "
+                   "4096 pages of RAM");
+    sa->num_pages = 0;
+    sa->stats_last_update = -5;
+    expect_refused(&a, da, NULL,
+                   "virtio-balloon: stats_last_update -5 is negative");
+    sa->stats_last_update = 0;
+    /* a poison value into a destination without page-poison */
+    sa->poison_val = 0xaa;
+    expect_refused(&a, da, no_poison,
+                   "virtio-balloon: poison_val 0x000000aa without "
+                   "page-poison (check its properties)");
+    dfx_fini(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-balloon-device/no-balloon", test_no_balloon);
     g_test_add_func("/virtio-balloon-device/device", test_device);
     g_test_add_func("/virtio-balloon-device/qom", test_qom);
+    g_test_add_func("/virtio-balloon-device/migrate", test_migrate);
+    g_test_add_func("/virtio-balloon-device/migrate-hostile",
+                    test_migrate_hostile);
     return g_test_run();
 }

@@ -24,6 +24,7 @@
 #include "util/crc32c.h"
 #include "qapi/qapi-gen-types.h"
 #include "tests/unit/dev-harness.h"
+#include "tests/unit/savevm-harness.h"
 #include "tests/unit/vring-build.h"
 
 #include <sys/mman.h>
@@ -300,50 +301,17 @@ static void wait_read(struct dfx *f, struct vr *r, unsigned slot,
     g_assert_cmpuint(data[511], ==, sector);
 }
 
-static struct savevm *registry(struct dfx *f)
-{
-    struct savevm *sv = savevm_new("microvm");
-    struct device *d = g_ptr_array_index(f->m->devices, 0);
-
-    savevm_register_vmsd(sv, d->cls->name, 0, d->cls->vmsd, d, &d->lock);
-    savevm_register_ram(sv, f->m->gm);
-    return sv;
-}
-
 /* The whole stream of f's machine (the device, RAM), or NULL. */
 static GByteArray *save_stream(struct dfx *f, Error **errp)
 {
-    struct savevm *sv = registry(f);
-    int fd = memfd_create("vbd-stream", MFD_CLOEXEC);
-    GByteArray *b = NULL;
-    struct mig_writer w;
-    struct stat st;
-
-    g_assert_cmpint(fd, >=, 0);
-    mig_writer_init(&w, fd);
-    if (savevm_save(sv, &w, SAVEVM_RAM_STREAM, errp) &&
-        mig_writer_finish(&w, errp)) {
-        g_assert_cmpint(fstat(fd, &st), ==, 0);
-        b = g_byte_array_new();
-        g_byte_array_set_size(b, st.st_size);
-        g_assert_cmpint(pread(fd, b->data, b->len, 0), ==, (ssize_t)b->len);
-    }
-    close(fd);
-    savevm_free(sv);
-    return b;
+    return th_save_stream("microvm", g_ptr_array_index(f->m->devices, 0),
+                          f->m->gm, errp);
 }
 
 static bool load_stream(struct dfx *f, GByteArray *b, Error **errp)
 {
-    struct savevm *sv = registry(f);
-    struct mig_reader r;
-    bool ok;
-
-    mig_reader_init_mem(&r, b->data, b->len);
-    ok = savevm_load(sv, &r, errp);
-    mig_reader_fini(&r);
-    savevm_free(sv);
-    return ok;
+    return th_load_stream("microvm", g_ptr_array_index(f->m->devices, 0),
+                          f->m->gm, b, errp);
 }
 
 static struct virtio_dev *vdev_of(struct dfx *f)

@@ -8,6 +8,9 @@
  * context), completions as MSI-X (irqfd routed through KVM's GSI table,
  * or KVM_SIGNAL_MSI after a masked vector is unmasked) and as INTx with
  * the ISR; doorbells following a moved BAR; and hostile accesses.
+ * Migration of the blk, rng and balloon pairs (what their models hold
+ * given back to the ring and popped again by the destination's doorbell
+ * eventfds).
  */
 #include "util/common.h"
 #include "accel/kvm/kvm.h"
@@ -18,12 +21,15 @@
 #include "hw/core/loader.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pcie-host.h"
+#include "hw/virtio/virtio-balloon.h"
 #include "hw/virtio/virtio-pci.h"
+#include "hw/virtio/virtio-rng.h"
 #include "migration/vmstate.h"
 #include "qapi/qapi-gen-types.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
 #include "system/memory.h"
+#include "tests/unit/savevm-harness.h"
 #include "tests/unit/vring-build.h"
 
 #include <glib/gstdio.h>
@@ -184,6 +190,8 @@ static unsigned find_vcap(struct fx *x, uint8_t type)
     return 0;
 }
 
+static void guest_place_bars(struct fx *x);
+
 /* Enumerates, sizes and places the BARs, enables memory and bus master. */
 static void guest_probe(struct fx *x)
 {
@@ -199,6 +207,13 @@ static void guest_probe(struct fx *x)
     g_assert_cmphex(cfg_rd(x, DEVFN, PCI_CLASS_PROG - 1, 4), ==, 0x01000001);
     g_assert_cmphex(cfg_rd(x, DEVFN, PCI_SUBSYSTEM_VENDOR_ID, 4), ==,
                     0x11001af4);
+    guest_place_bars(x);
+}
+
+/* Sizes and places the BARs of the function at DEVFN (every model's
+ * layout), enables memory and bus master. */
+static void guest_place_bars(struct fx *x)
+{
     g_assert_cmpuint(cfg_rd(x, DEVFN, PCI_INTERRUPT_PIN, 1), ==, 1);
     /* sizing: BAR1 4 KiB 32-bit, BAR4 16 KiB 64-bit prefetchable, the
      * others absent (no legacy I/O BAR 0) */
@@ -230,13 +245,15 @@ static void guest_features(struct fx *x)
     g_assert_cmphex(rd(x, COMMON + VIRTIO_PCI_COMMON_STATUS, 1), ==, 0xb);
 }
 
-/* Queue 0 with 8 entries at 0x100000, vector `vec`, then DRIVER_OK. */
-static void guest_queue(struct fx *x, struct vr *r, uint16_t vec)
+/* Queue q (at most `max` entries) with 8 entries at 0x100000, vector
+ * `vec`, then DRIVER_OK. */
+static void guest_queue_q(struct fx *x, struct vr *r, uint16_t q, uint16_t max,
+                          uint16_t vec)
 {
     vr_init(r, x->m.gm, 0x100000, 8);
-    g_assert_cmpuint(rd(x, COMMON + VIRTIO_PCI_COMMON_NUMQ, 2), >=, 1);
-    wr(x, COMMON + VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
-    g_assert_cmpuint(rd(x, COMMON + VIRTIO_PCI_COMMON_Q_SIZE, 2), ==, 256);
+    g_assert_cmpuint(rd(x, COMMON + VIRTIO_PCI_COMMON_NUMQ, 2), >, q);
+    wr(x, COMMON + VIRTIO_PCI_COMMON_Q_SELECT, q, 2);
+    g_assert_cmpuint(rd(x, COMMON + VIRTIO_PCI_COMMON_Q_SIZE, 2), ==, max);
     wr(x, COMMON + VIRTIO_PCI_COMMON_Q_SIZE, 8, 2);
     wr(x, COMMON + VIRTIO_PCI_COMMON_Q_MSIX, vec, 2);
     g_assert_cmphex(rd(x, COMMON + VIRTIO_PCI_COMMON_Q_MSIX, 2), ==, vec);
@@ -247,11 +264,17 @@ static void guest_queue(struct fx *x, struct vr *r, uint16_t vec)
     wr(x, COMMON + VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)r->used, 4);
     g_assert_cmphex(rd(x, COMMON + VIRTIO_PCI_COMMON_Q_AVAILLO, 8), ==,
                     r->avail);
-    g_assert_cmpuint(rd(x, COMMON + VIRTIO_PCI_COMMON_Q_NOFF, 2), ==, 0);
+    g_assert_cmpuint(rd(x, COMMON + VIRTIO_PCI_COMMON_Q_NOFF, 2), ==, q);
     wr(x, COMMON + VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
     g_assert_cmpuint(rd(x, COMMON + VIRTIO_PCI_COMMON_Q_ENABLE, 2), ==, 1);
     wr(x, COMMON + VIRTIO_PCI_COMMON_STATUS, 0xf, 1);
     g_assert_cmphex(rd(x, COMMON + VIRTIO_PCI_COMMON_STATUS, 1), ==, 0xf);
+}
+
+/* virtio-blk's queue 0 (256 entries at most). */
+static void guest_queue(struct fx *x, struct vr *r, uint16_t vec)
+{
+    guest_queue_q(x, r, 0, 256, vec);
 }
 
 /* One request (type, sector, 512 bytes at 0x200000) through the doorbell;
@@ -790,6 +813,126 @@ static void test_migrate(void)
     fx_clear(&a);
 }
 
+/* ---- the rng and balloon pairs migrate ---- */
+
+/* A driver on `text`'s function: BARs, VERSION_1, queue q (INTx). */
+static void model_up(struct fx *x, const char *text, struct vr *r, uint16_t q,
+                     uint16_t max)
+{
+    fx_init(x, text);
+    guest_place_bars(x);
+    guest_features(x);
+    guest_queue_q(x, r, q, max, VIRTIO_PCI_NO_VECTOR);
+}
+
+/* Buffer `slot` (len bytes at 0x200000 + 0x1000 slot) made available. */
+static void model_post(struct vr *r, uint16_t slot, uint32_t len,
+                       uint16_t flags)
+{
+    vr_desc(r, slot, 0x200000 + 0x1000 * slot, len, flags, 0);
+    vr_add(r, slot);
+    vr_publish(r);
+}
+
+/* The doorbell's handler, without the main loop. */
+static void model_kick(struct fx *x, uint16_t q)
+{
+    g_mutex_lock(&x->p->pci.dev.lock);
+    virtio_queue_notify(x->p->vdev, q);
+    g_mutex_unlock(&x->p->pci.dev.lock);
+}
+
+/* Saves a's pair and loads it into b's through the stream. */
+static void migrate_pair(struct fx *a, struct fx *b)
+{
+    Error *err = NULL;
+    GByteArray *st = th_save_stream("q35", &a->p->pci.dev, a->m.gm, &err);
+
+    g_assert_null(err);
+    g_assert_nonnull(st);
+    g_assert_true(th_load_stream("q35", &b->p->pci.dev, b->m.gm, st, &err));
+    g_assert_null(err);
+    g_byte_array_unref(st);
+}
+
+/* Runs x's main loop until *held is set (the destination's look at its
+ * queues after the load: the kick eventfds of virtio-pci). */
+static void wait_held(struct fx *x, void *const *held)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    while (!*held) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_main_context_iteration(x->m.ctx, FALSE);
+        g_usleep(1000);
+    }
+}
+
+/* virtio-rng-pci: a request parked for the spent quota is given back;
+ * the destination pops it and parks it too (the spent quota came along:
+ * a fresh one would serve it). */
+static void test_migrate_rng(void)
+{
+    const char *text = "virtio-rng-pci,addr=3,max-bytes=16,period=60000";
+    struct fx a, b;
+    struct vr r;
+    struct virtio_rng *sa, *sb;
+
+    model_up(&a, text, &r, 0, 8);
+    model_post(&r, 0, 16, VIRTQ_DESC_F_WRITE);
+    model_post(&r, 1, 16, VIRTQ_DESC_F_WRITE);
+    model_kick(&a, 0);
+    sa = virtio_model_of(&a.p->pci.dev);
+    g_assert_nonnull(sa->pending);
+    g_assert_cmpuint(vr_used_p(&r)[1], ==, 1);
+    fx_init(&b, text);
+    sb = virtio_model_of(&b.p->pci.dev);
+    migrate_pair(&a, &b);
+    g_assert_null(sa->pending);
+    g_assert_cmpuint(a.p->vdev->vqs[0].last_avail_idx, ==, 1);
+    g_assert_true(sb->period_open);
+    g_assert_cmpuint(sb->quota, ==, 0);
+    wait_held(&b, (void *const *)&sb->pending);
+    g_assert_cmpuint(b.p->vdev->vqs[0].last_avail_idx, ==, 2);
+    r.gm = b.m.gm;
+    g_assert_cmpuint(vr_used_p(&r)[1], ==, 1);
+    fx_clear(&b);
+    fx_clear(&a);
+}
+
+/* virtio-balloon-pci: the held stats buffer is given back; the
+ * destination has the stats and pops the buffer again. */
+static void test_migrate_balloon(void)
+{
+    const char *text = "virtio-balloon-pci,addr=3";
+    /* le16 tag, le64 value: stat-free-memory 42 */
+    const uint8_t stat[VIRTIO_BALLOON_STAT_SIZE] = {VIRTIO_BALLOON_S_MEMFREE, 0,
+                                                    42};
+    struct fx a, b;
+    struct vr r;
+    struct virtio_balloon *sa, *sb;
+
+    model_up(&a, text, &r, VIRTIO_BALLOON_Q_STATS, 128);
+    g_assert_true(gm_write(a.m.gm, 0x200000, stat, sizeof(stat)));
+    model_post(&r, 0, sizeof(stat), 0);
+    model_kick(&a, VIRTIO_BALLOON_Q_STATS);
+    sa = virtio_model_of(&a.p->pci.dev);
+    g_assert_nonnull(sa->stats_elem);
+    g_assert_cmpuint(sa->stats[VIRTIO_BALLOON_S_MEMFREE], ==, 42);
+    fx_init(&b, text);
+    sb = virtio_model_of(&b.p->pci.dev);
+    migrate_pair(&a, &b);
+    g_assert_null(sa->stats_elem);
+    g_assert_cmpuint(sb->stats[VIRTIO_BALLOON_S_MEMFREE], ==, 42);
+    g_assert_cmpint(sb->stats_last_update, ==, sa->stats_last_update);
+    g_assert_null(sb->stats_elem);
+    wait_held(&b, (void *const *)&sb->stats_elem);
+    g_assert_cmpuint(b.p->vdev->vqs[VIRTIO_BALLOON_Q_STATS].last_avail_idx, ==,
+                     1);
+    fx_clear(&b);
+    fx_clear(&a);
+}
+
 /* Every virtio model has its virtio-pci pair: QEMU's ids and class codes
  * (1af4:1040 + device id, revision 1), and whether migrate may take it. */
 static void test_model_pairs(void)
@@ -800,8 +943,8 @@ static void test_model_pairs(void)
         uint32_t class_code;
         bool blocked;
     } pairs[] = {
-        {"virtio-rng-pci", 0x1044, 0x00ff00, true},
-        {"virtio-balloon-pci", 0x1045, 0x00ff00, true},
+        {"virtio-rng-pci", 0x1044, 0x00ff00, false},
+        {"virtio-balloon-pci", 0x1045, 0x00ff00, false},
         {"virtio-serial-pci,max_ports=4", 0x1043, 0x078000, true},
     };
     struct fx x;
@@ -847,5 +990,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-pci/behind-port", test_behind_port);
     g_test_add_func("/virtio-pci/model-pairs", test_model_pairs);
     g_test_add_func("/virtio-pci/migrate", test_migrate);
+    g_test_add_func("/virtio-pci/migrate-rng", test_migrate_rng);
+    g_test_add_func("/virtio-pci/migrate-balloon", test_migrate_balloon);
     return g_test_run();
 }

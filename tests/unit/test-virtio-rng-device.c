@@ -7,6 +7,11 @@
  * through the register window, QueueNotify as an eventfd doorbell kicked
  * on the main context, the file's bytes landing in guest RAM and the
  * level line; and QEMU's errors for a bad rng= or a bad property.
+ * Migration through the stream (savevm-harness.h): a request parked for
+ * the rate limit given back to the ring and served by the destination
+ * when the carried period ends; one parked for entropy filled at the save
+ * when the source has bytes; a rate limit the destination's properties
+ * cannot hold refused.
  */
 #include "util/common.h"
 #include "hw/core/device.h"
@@ -16,8 +21,11 @@
 #include "system/machine.h"
 #include "system/object.h"
 #include "tests/unit/dev-harness.h"
+#include "tests/unit/savevm-harness.h"
 #include "tests/unit/vring-build.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const struct machine_type microvm_machine_type;
@@ -118,17 +126,21 @@ static void driver_start(struct dfx *f, uint64_t base, struct vr *r,
     g_assert_cmpuint(rd(f, base, VIRTIO_MMIO_STATUS), ==, 0xf);
 }
 
-/* One writable buffer at gpa; the doorbell; the main loop until used. */
-static uint32_t request(struct dfx *f, uint64_t base, struct vr *r,
-                        uint16_t slot, uint64_t gpa, uint32_t len)
+/* One writable buffer at gpa in descriptor `slot`, made available. */
+static void post(struct vr *r, uint16_t slot, uint64_t gpa, uint32_t len)
+{
+    vr_desc(r, slot, gpa, len, VIRTQ_DESC_F_WRITE, 0);
+    vr_add(r, slot);
+    vr_publish(r);
+}
+
+/* Runs f's main loop until the next used entry; checks it is `slot`'s and
+ * returns its length. */
+static uint32_t wait_used(struct dfx *f, struct vr *r, uint16_t slot)
 {
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     uint32_t id, used;
 
-    vr_desc(r, slot, gpa, len, VIRTQ_DESC_F_WRITE, 0);
-    vr_add(r, slot);
-    vr_publish(r);
-    wr(f, base, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     while (!vr_get_used(r, &id, &used)) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_main_context_iteration(f->m->ctx, FALSE);
@@ -136,6 +148,15 @@ static uint32_t request(struct dfx *f, uint64_t base, struct vr *r,
     }
     g_assert_cmpuint(id, ==, slot);
     return used;
+}
+
+/* One writable buffer at gpa; the doorbell; the main loop until used. */
+static uint32_t request(struct dfx *f, uint64_t base, struct vr *r,
+                        uint16_t slot, uint64_t gpa, uint32_t len)
+{
+    post(r, slot, gpa, len);
+    wr(f, base, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    return wait_used(f, r, slot);
 }
 
 static void test_file_through_doorbell(void)
@@ -286,6 +307,216 @@ static void test_check_links(void)
     dfx_fini(&f);
 }
 
+/* ---- migration ------------------------------------------------------ */
+
+/* A machine with the entropy file as -object rng-random,id=r0 and one
+ * virtio-rng-device with `props`. */
+static struct device *mig_init(struct dfx *f, const char *const *props)
+{
+    g_autofree char *obj = NULL;
+    Error *err = NULL;
+    struct device *d;
+
+    dfx_init(f);
+    obj = g_strdup_printf("rng-random,id=r0,filename=%s", f->path);
+    add_object(f, obj);
+    d = add_rng(f, props, &err);
+    g_assert_null(err);
+    g_assert_nonnull(d);
+    return d;
+}
+
+static struct virtio_rng *rng_of(struct device *d)
+{
+    return virtio_model_of(d);
+}
+
+/* The kick, handled without the main loop (as the doorbell's handler). */
+static void kick(struct device *d)
+{
+    g_mutex_lock(&d->lock);
+    virtio_queue_notify(&rng_of(d)->vdev, 0);
+    g_mutex_unlock(&d->lock);
+}
+
+/* A request parked for the rate limit is given back to the ring; the
+ * destination carries the spent quota, so it serves the request only when
+ * the period the source had begun ends (not at once, with a fresh quota,
+ * as QEMU's would); the source, going on, serves it too. */
+static void test_migrate_rate_limited(void)
+{
+    const char *props[] = {"rng",    "r0",   "max-bytes", "16",
+                           "period", "1000", NULL};
+    struct dfx a, b;
+    struct device *da, *db;
+    struct virtio_rng *sa, *sb;
+    struct vr r, rb;
+    Error *err = NULL;
+    GByteArray *stream;
+    uint8_t *p;
+
+    da = mig_init(&a, props);
+    db = mig_init(&b, props);
+    sa = rng_of(da);
+    sb = rng_of(db);
+    driver_start(&a, BASE, &r, 0x1000);
+    g_assert_cmpuint(request(&a, BASE, &r, 0, 0x10000, 32), ==, 16);
+    /* the period's 16 bytes are spent: the next request is parked (the
+     * period's end is a timer of a's loop, which does not run here) */
+    post(&r, 1, 0x11000, 32);
+    kick(da);
+    g_assert_nonnull(sa->pending);
+    g_assert_cmpuint(sa->vdev.vqs[0].inflight, ==, 1);
+
+    stream = th_save_stream("microvm", da, a.m->gm, &err);
+    g_assert_null(err);
+    g_assert_nonnull(stream);
+    /* given back, not completed: the ring as the driver left it */
+    g_assert_null(sa->pending);
+    g_assert_cmpuint(sa->vdev.vqs[0].inflight, ==, 0);
+    g_assert_cmpuint(sa->vdev.vqs[0].last_avail_idx, ==, 1);
+    g_assert_cmpuint(vr_used_p(&r)[1], ==, 1);
+
+    g_assert_true(th_load_stream("microvm", db, b.m->gm, stream, &err));
+    g_assert_null(err);
+    g_assert_true(sb->period_open);
+    g_assert_cmpuint(sb->quota, ==, 0);
+    g_assert_cmpuint(sb->period_left_ms, <=, 1000);
+    g_assert_nonnull(sb->period_timer);
+    g_assert_cmpuint(sb->vdev.vqs[0].last_avail_idx, ==, 1);
+    /* no doorbell on b: the load looks at the queue; the period's end
+     * then serves the request from b's source, in a new period */
+    rb = r;
+    rb.gm = b.m->gm;
+    g_assert_cmpuint(wait_used(&b, &rb, 1), ==, 16);
+    p = vr_ptr(b.m->gm, 0x11000, 16);
+    g_assert_cmpuint(p[0], ==, 255);
+    g_assert_cmpuint(p[15], ==, 240);
+    g_assert_cmpuint(sb->periods, ==, 1);
+    g_assert_cmpuint(sb->delivered, ==, 16);
+    g_assert_true(th_gsi_level(b.m, 16));
+
+    /* the source goes on as if no save had happened */
+    g_assert_cmpuint(wait_used(&a, &r, 1), ==, 16);
+    g_assert_cmpuint(vr_ptr(a.m->gm, 0x11000, 1)[0], ==, 255 - 16);
+    g_byte_array_unref(stream);
+    dfx_fini(&a);
+    dfx_fini(&b);
+}
+
+/* A request parked for entropy (a pipe with nothing in it) is filled by
+ * the save when the pipe has bytes by then: its completion and data are in
+ * the RAM the destination loads. */
+static void test_migrate_filled_at_save(void)
+{
+    const char *pipe_props[] = {"rng", "p0", NULL};
+    const char *props[] = {"rng", "r0", NULL};
+    g_autofree char *dir = g_dir_make_tmp("vireo-rng-XXXXXX", NULL);
+    g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+    g_autofree char *obj = NULL;
+    struct dfx a, b;
+    struct device *da, *db;
+    struct vr r, rb;
+    Error *err = NULL;
+    GByteArray *stream;
+    uint32_t id = 0, len = 0;
+    int wfd;
+
+    g_assert_nonnull(dir);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    dfx_init(&a);
+    obj = g_strdup_printf("rng-random,id=p0,filename=%s", fifo);
+    add_object(&a, obj);
+    /* a writer, so an empty pipe reads EAGAIN (not the end) */
+    wfd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    g_assert_cmpint(wfd, >=, 0);
+    da = add_rng(&a, pipe_props, &err);
+    g_assert_nonnull(da);
+    db = mig_init(&b, props);
+
+    driver_start(&a, BASE, &r, 0x1000);
+    post(&r, 0, 0x10000, 16);
+    kick(da);
+    g_assert_nonnull(rng_of(da)->pending);
+    g_assert_nonnull(rng_of(da)->fd_watch);
+    g_assert_cmpint(write(wfd, "entropy!", 8), ==, 8);
+
+    stream = th_save_stream("microvm", da, a.m->gm, &err);
+    g_assert_null(err);
+    g_assert_null(rng_of(da)->pending);
+    g_assert_cmpuint(rng_of(da)->delivered, ==, 8);
+    g_assert_true(th_load_stream("microvm", db, b.m->gm, stream, &err));
+    g_assert_null(err);
+    rb = r;
+    rb.gm = b.m->gm;
+    g_assert_true(vr_get_used(&rb, &id, &len));
+    g_assert_cmpuint(id, ==, 0);
+    g_assert_cmpuint(len, ==, 8);
+    g_assert_cmpmem(vr_ptr(b.m->gm, 0x10000, 8), 8, "entropy!", 8);
+    g_assert_true(th_gsi_level(b.m, 16));
+    /* and the destination serves the next one from its own source */
+    g_assert_cmpuint(request(&b, BASE, &rb, 1, 0x11000, 4), ==, 4);
+    g_assert_cmpuint(vr_ptr(b.m->gm, 0x11000, 1)[0], ==, 255);
+
+    close(wfd);
+    g_byte_array_unref(stream);
+    dfx_fini(&a);
+    dfx_fini(&b);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+/* Saves a's state and loads it into a machine whose device has `props`:
+ * refused naming `want`, the destination untouched. */
+static void expect_refused(struct dfx *a, struct device *da,
+                           const char *const *props, const char *want)
+{
+    struct dfx b;
+    struct device *db = mig_init(&b, props);
+    Error *err = NULL;
+    GByteArray *stream = th_save_stream("microvm", da, a->m->gm, &err);
+
+    g_assert_nonnull(stream);
+    g_assert_false(th_load_stream("microvm", db, b.m->gm, stream, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), want)) {
+        g_error("'%s' lacks '%s'", error_get_pretty(err), want);
+    }
+    error_free(err);
+    g_assert_cmpuint(rd(&b, BASE, VIRTIO_MMIO_STATUS), ==, 0);
+    g_assert_false(rng_of(db)->period_open);
+    g_assert_cmpuint(rng_of(db)->quota, ==, 0);
+    g_assert_null(rng_of(db)->period_timer);
+    g_byte_array_unref(stream);
+    dfx_fini(&b);
+}
+
+/* A rate limit the destination's properties do not allow is refused (a
+ * differently configured destination, or a forged stream), naming the
+ * field. */
+static void test_migrate_hostile(void)
+{
+    const char *props[] = {"rng",    "r0",    "max-bytes", "1000",
+                           "period", "60000", NULL};
+    const char *small[] = {"rng",    "r0",    "max-bytes", "10",
+                           "period", "60000", NULL};
+    const char *short_period[] = {"rng",    "r0",  "max-bytes", "1000",
+                                  "period", "100", NULL};
+    struct dfx a;
+    struct device *da = mig_init(&a, props);
+    struct vr r;
+
+    driver_start(&a, BASE, &r, 0x1000);
+    g_assert_cmpuint(request(&a, BASE, &r, 0, 0x10000, 16), ==, 16);
+    expect_refused(&a, da, small,
+                   "virtio-rng: quota 984 bytes left in the period is more "
+                   "than max-bytes 10 (check its properties)");
+    expect_refused(&a, da, short_period,
+                   "is longer than the period of 100 ms (check its "
+                   "properties)");
+    dfx_fini(&a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -295,5 +526,10 @@ int main(int argc, char **argv)
                     test_builtin_and_default);
     g_test_add_func("/virtio-rng-device/errors", test_errors);
     g_test_add_func("/virtio-rng-device/check-links", test_check_links);
+    g_test_add_func("/virtio-rng-device/migrate-rate-limited",
+                    test_migrate_rate_limited);
+    g_test_add_func("/virtio-rng-device/migrate-filled-at-save",
+                    test_migrate_filled_at_save);
+    g_test_add_func("/virtio-rng-device/migrate-hostile", test_migrate_hostile);
     return g_test_run();
 }
