@@ -109,8 +109,9 @@ struct kvm_accel {
     unsigned nr_ring_slots;
     unsigned long *ring_pending; /* pages harvested, not yet synced */
     uint64_t ring_pages;         /* bits in ring_pending */
-    bool ring_reset_owed; /* entries marked RESET, KVM_RESET_DIRTY_RINGS failed
-                           */
+    /* entries marked RESET but KVM_RESET_DIRTY_RINGS failed: the next
+     * harvest resets even if it finds nothing new */
+    bool ring_reset_owed;
     /* KVM_GET_SUPPORTED_CPUID: with the real backend the query runs on a
      * thread of its own while the machine is set up (on this kind of host
      * it is the slowest ioctl of the start: each CPUID KVM executes traps

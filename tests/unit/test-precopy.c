@@ -529,6 +529,24 @@ static void test_ring_full_fatal(void)
     ring_vcpu_fini(&t);
 }
 
+/* A KVM that keeps exiting with a full ring holding no dirty entry (a
+ * broken one): the vCPU gives up after a bounded number of tries. */
+static void test_ring_full_stuck(void)
+{
+    struct ring_vcpu t;
+
+    ring_vcpu_init(&t);
+    for (unsigned i = 0; i < RING; i++) {
+        t.e.f.rings[0].gfns[i].flags = 0;
+    }
+    ring_vcpu_run(&t);
+    g_assert_cmpuint(t.requests[VCPU_REQ_FATAL], ==, 1);
+    g_assert_cmpuint(t.e.f.run_calls, >, 1);
+    g_assert_cmpuint(t.e.f.run_calls, <=, 64);
+    g_assert_cmpuint(fake_kvm_count(&t.e.f, KVM_RESET_DIRTY_RINGS), ==, 0);
+    ring_vcpu_fini(&t);
+}
+
 /* ---- the pass loop ---- */
 
 struct run {
@@ -810,6 +828,7 @@ int main(int argc, char **argv)
     g_test_add_func("/precopy/dirty-ring/reset-error", test_ring_reset_error);
     g_test_add_func("/precopy/dirty-ring/full-exit", test_ring_full_exit);
     g_test_add_func("/precopy/dirty-ring/full-fatal", test_ring_full_fatal);
+    g_test_add_func("/precopy/dirty-ring/full-stuck", test_ring_full_stuck);
     g_test_add_func("/precopy/userspace-dirty", test_userspace_dirty);
     g_test_add_data_func("/precopy/resend", GINT_TO_POINTER(0), test_resend);
     g_test_add_data_func("/precopy/dirty-ring/resend", GINT_TO_POINTER(1),
