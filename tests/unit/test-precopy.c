@@ -354,11 +354,37 @@ static void test_ring_harvest(void)
     env_fini(&e);
 }
 
+/* What this thread writes to stderr between the two calls. */
+static int stderr_capture_begin(int *saved)
+{
+    int fd = memfd_create("stderr", MFD_CLOEXEC);
+
+    g_assert_cmpint(fd, >=, 0);
+    fflush(stderr);
+    *saved = dup(STDERR_FILENO);
+    g_assert_cmpint(dup2(fd, STDERR_FILENO), ==, STDERR_FILENO);
+    return fd;
+}
+
+static char *stderr_capture_end(int fd, int saved)
+{
+    char buf[512] = {0};
+
+    fflush(stderr);
+    g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+    close(saved);
+    g_assert_cmpint(pread(fd, buf, sizeof(buf) - 1, 0), >=, 0);
+    close(fd);
+    return g_strdup(buf);
+}
+
 /* Entries KVM could not have pushed are dropped (and logged), the rest
  * still counts, and the ring is reset past them. */
 static void test_ring_hostile(void)
 {
     unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
+    int saved, cap;
+    char *log;
     struct env e;
 
     ring_env_init(&e);
@@ -370,7 +396,13 @@ static void test_ring_hostile(void)
     g_assert_true(fake_kvm_ring_push_raw(&e.f, VCPU1_FD, 1u << 16, 1));
     g_assert_true(fake_kvm_ring_push_raw(&e.f, VCPU1_FD, 1, UINT64_MAX));
     g_assert_true(fake_kvm_ring_push_raw(&e.f, VCPU1_FD, 1, 3));
+    cap = stderr_capture_begin(&saved);
     g_assert_true(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, NULL));
+    log = stderr_capture_end(cap, saved);
+    g_assert_nonnull(strstr(log, "KVM dirty ring: ignored 4 entries naming "
+                                 "no RAM page (first: slot 7 of address "
+                                 "space 0, offset 0x0)"));
+    g_free(log);
     g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, 1);
     g_assert_true(bit(bm, RAM_LOW / PAGE + 3));
     g_assert_cmpuint(e.f.ring_resets, ==, 5);
