@@ -80,9 +80,10 @@ bool kvm_dirty_ring_enable(struct kvm_accel *k, int64_t entries, Error **errp)
         error_setg(errp, "dirty-ring-size must be a power of two.");
         return false;
     }
-    /* By default only with ACQ_REL (Linux 6.1+, x86 offers both): the
-     * kernels that offer only the plain capability (5.11-6.0) predate the
-     * ring's fixes for a soft-full request lost between exits.  x86 is
+    /* By default only with ACQ_REL (Linux 6.1+, where x86 offers both):
+     * the kernels that offer only the plain capability (5.11-6.0) predate
+     * 6.1's rework of the full-ring exit (KVM_REQ_DIRTY_RING_SOFT_FULL,
+     * checked on every entry) and the documented ordering rules.  x86 is
      * TSO and vireo's accesses are acquire/release anyway, so a size the
      * user asks for takes the plain capability too, as QEMU does. */
     if (max <= 0 && !dflt) {
