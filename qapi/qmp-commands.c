@@ -354,7 +354,9 @@ static const struct cl_param msg_params[] = {
     {"timestamp", P_BOOL, NULL},
     {NULL, 0, NULL},
 };
-/* QEMU lists -object with no parameters (they depend on qom-type) */
+/* QEMU lists -object and -accel with no parameters (they depend on
+ * qom-type, or are the accelerator's QOM properties: kvm-accel's
+ * dirty-ring-size is in qom-list-properties) */
 static const struct cl_param object_params[] = {
     {NULL, 0, NULL},
 };
@@ -410,6 +412,7 @@ static const struct cl_option cl_options[] = {
     {"boot-opts", boot_params},
     {"msg", msg_params},
     {"object", object_params},
+    {"accel", object_params},
 };
 
 GPtrArray *qmp_query_command_line_options(struct machine *m, bool has_option,

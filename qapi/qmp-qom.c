@@ -352,6 +352,11 @@ static bool type_props(GPtrArray *list, const struct qom_type *t)
         cpu_props(list);
         return true;
     case QOM_ACCEL:
+        /* what -accel kvm takes (QEMU's type; vireo's default differs:
+         * the ring where KVM offers KVM_CAP_DIRTY_LOG_RING_ACQ_REL) */
+        add_prop(list, "dirty-ring-size", "uint32",
+                 "Size of KVM dirty page ring buffer (0: use bitmap)", NULL);
+        return true;
     case QOM_ABSTRACT:
         return true;
     case QOM_NONE:

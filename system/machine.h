@@ -46,6 +46,10 @@ struct machine_config {
      * has no TCG; only a machine with no guest (none) may then run
      * without KVM. */
     bool accel_fallback;
+    /* -accel kvm,dirty-ring-size=N: KVM dirty ring entries per vCPU (0:
+     * the dirty bitmap); -1 when not given (the ring where KVM offers
+     * KVM_CAP_DIRTY_LOG_RING_ACQ_REL, accel/kvm/dirty.c) */
+    int64_t dirty_ring_size;
     char *cpu_model; /* full -cpu text: "max,+x2apic,-cx16" */
     unsigned smp_cpus, smp_sockets, smp_dies, smp_cores, smp_threads;
     unsigned smp_maxcpus;

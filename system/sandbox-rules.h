@@ -341,6 +341,9 @@ static const uint64_t sandbox_vcpu_ioctls[] = {
     KVM_SET_IRQCHIP,
     KVM_GET_CLOCK,
     KVM_CHECK_EXTENSION,
+    /* KVM_EXIT_DIRTY_RING_FULL: the vCPU harvests the rings and resets
+     * them (accel/kvm/dirty.c) */
+    KVM_RESET_DIRTY_RINGS,
     /* KVM_SET_MEMORY_ATTRIBUTES (Linux 6.8, newer than Debian 12's headers:
      * _IOW(KVMIO, 0xd2, 32-byte struct)): an SEV-SNP vCPU converts a page
      * between private and shared on KVM_EXIT_MEMORY_FAULT (sev/sev.c). */

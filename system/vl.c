@@ -33,6 +33,7 @@ void machine_config_init(struct machine_config *cfg)
     cfg->machine_type = g_strdup(machine_type_default()->name);
     cfg->machine_opts = g_strdup("");
     cfg->accel = g_strdup("kvm");
+    cfg->dirty_ring_size = -1;
     cfg->smp_cpus = cfg->smp_sockets = cfg->smp_dies = 1;
     cfg->smp_cores = cfg->smp_threads = cfg->smp_maxcpus = 1;
     cfg->ram_size = VL_DEFAULT_RAM;
@@ -408,6 +409,33 @@ out:
     return ok;
 }
 
+/* QEMU's kvm-accel property dirty-ring-size (a uint32, a power of two or
+ * 0); checked against KVM's maximum when KVM is opened. */
+static bool get_dirty_ring_size(struct keyval *kv, struct machine_config *cfg,
+                                Error **errp)
+{
+    uint64_t v;
+
+    if (!keyval_has(kv, "dirty-ring-size")) {
+        return true;
+    }
+    if (!keyval_get_u64(kv, "dirty-ring-size", 0, &v, errp)) {
+        return false;
+    }
+    if (v > UINT32_MAX) {
+        error_setg(errp,
+                   "dirty-ring-size %" PRIu64 " is out of range (0 to %u)", v,
+                   UINT32_MAX);
+        return false;
+    }
+    if (v & (v - 1)) {
+        error_setg(errp, "dirty-ring-size must be a power of two.");
+        return false;
+    }
+    cfg->dirty_ring_size = (int64_t)v;
+    return true;
+}
+
 static bool opt_accel(struct vl_state *st, const char *arg, Error **errp)
 {
     struct keyval *kv = keyval_parse(arg, "accel", errp);
@@ -424,7 +452,8 @@ static bool opt_accel(struct vl_state *st, const char *arg, Error **errp)
         g_string_append(st->out, "Accelerators supported in vireo:\nkvm\n");
         st->exit_ok = true;
         ok = true;
-    } else if (check_accel(a, errp) && check_all_used(kv, errp)) {
+    } else if (check_accel(a, errp) && get_dirty_ring_size(kv, st->cfg, errp) &&
+               check_all_used(kv, errp)) {
         set_str(&st->cfg->accel, a);
         ok = true;
     }

@@ -33,6 +33,7 @@ const char *kvm_exit_reason_name(uint32_t reason)
         [KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
         [KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
         [KVM_EXIT_IOAPIC_EOI] = "IOAPIC_EOI",
+        [KVM_EXIT_DIRTY_RING_FULL] = "DIRTY_RING_FULL",
     };
 
     if (reason < ARRAY_SIZE(names) && names[reason]) {

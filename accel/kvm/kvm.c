@@ -86,6 +86,7 @@ const char *kvm_ioctl_name(unsigned long req)
         N(KVM_NMI);
         N(KVM_GET_DIRTY_LOG);
         N(KVM_CLEAR_DIRTY_LOG);
+        N(KVM_RESET_DIRTY_RINGS);
         N(KVM_ENABLE_CAP);
         N(KVM_SET_TSC_KHZ);
         N(KVM_GET_TSC_KHZ);
@@ -367,6 +368,7 @@ struct kvm_accel *kvm_accel_new_typed(const struct kvm_backend *be,
     k->vm_fd = -1;
     k->sys_fd = -1;
     g_mutex_init(&k->route_lock);
+    g_mutex_init(&k->ring_lock);
     if ((sys_pages & 0xfff) || sys_pages + KVM_SYS_PAGES_SIZE > 4 * GiB ||
         sys_pages < 1 * MiB) {
         error_setg(errp,
@@ -489,6 +491,8 @@ void kvm_accel_free(struct kvm_accel *k)
         g_array_free(k->msi_routes, TRUE);
     }
     g_mutex_clear(&k->route_lock);
+    kvm_dirty_ring_free(k);
+    g_mutex_clear(&k->ring_lock);
     g_free(k);
 }
 
@@ -559,6 +563,11 @@ int kvm_create_vcpu(struct kvm_accel *k, unsigned index, struct kvm_run **run,
         error_setg_errno(errp, e, "vCPU %u: cannot map kvm_run", index);
         close(fd);
         return -e;
+    }
+    if (!kvm_dirty_ring_add_vcpu(k, fd, index, errp)) {
+        munmap(p, k->vcpu_mmap_size);
+        close(fd);
+        return -EINVAL;
     }
     *run = p;
     return fd;

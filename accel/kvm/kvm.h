@@ -27,11 +27,18 @@
 #include <pthread.h>
 
 struct guest_mem;
+struct kvm_vcpu_ring;
+struct kvm_ring_slot;
 struct as_eventfd_listener;
 
 struct kvm_backend {
     /* Returns the ioctl's non-negative result or -errno. */
     int (*ioctl)(void *opaque, int fd, unsigned long req, void *arg);
+    /* Maps len bytes of a vCPU fd at page offset pgoff (the dirty ring),
+     * NULL with errno set on failure, and unmaps them.  NULL hooks: mmap(2)
+     * and munmap(2). */
+    void *(*mmap)(void *opaque, int fd, size_t len, uint64_t pgoff);
+    void (*munmap)(void *opaque, void *p, size_t len);
     void *opaque;
 };
 
@@ -90,6 +97,21 @@ struct kvm_accel {
      * enabled, so KVM_GET_DIRTY_LOG leaves pages writable and
      * KVM_CLEAR_DIRTY_LOG re-protects them chunk by chunk. */
     bool dirty_manual_protect;
+    /* KVM's dirty ring (accel/kvm/dirty.c), enabled before any vCPU
+     * exists: entries per vCPU ring (0: off, the bitmap path above) and
+     * the vCPUs' rings and harvested pages, under ring_lock (the migration
+     * thread harvests between passes, a vCPU thread on
+     * KVM_EXIT_DIRTY_RING_FULL). */
+    uint32_t dirty_ring_entries;
+    GMutex ring_lock;
+    GPtrArray *rings;                 /* struct kvm_vcpu_ring * */
+    struct kvm_ring_slot *ring_slots; /* by slot id while logging */
+    unsigned nr_ring_slots;
+    unsigned long *ring_pending; /* pages harvested, not yet synced */
+    uint64_t ring_pages;         /* bits in ring_pending */
+    /* entries marked RESET but KVM_RESET_DIRTY_RINGS failed: the next
+     * harvest resets even if it finds nothing new */
+    bool ring_reset_owed;
     /* KVM_GET_SUPPORTED_CPUID: with the real backend the query runs on a
      * thread of its own while the machine is set up (on this kind of host
      * it is the slowest ioctl of the start: each CPUID KVM executes traps
@@ -156,19 +178,59 @@ bool kvm_set_dirty_logging(struct kvm_accel *k, struct guest_mem *gm, bool on,
 #define KVM_DIRTY_CLEAR_PAGES (1u << 18)
 
 /* Enables manual protection when KVM offers it (first call), then
- * KVM_MEM_LOG_DIRTY_PAGES on every RAM slot. */
+ * KVM_MEM_LOG_DIRTY_PAGES on every RAM slot.  With the dirty ring: what
+ * the rings still hold is dropped and the slots are learnt, so that
+ * harvested (slot, offset) pairs become RAM pages. */
 bool kvm_dirty_log_start(struct kvm_accel *k, struct guest_mem *gm,
                          Error **errp);
-/* Logging off on every RAM slot (a failure is reported and the rest are
- * still switched off). */
+/* Logging off on every RAM slot; with the dirty ring, the rings are then
+ * drained (entries dropped, reset), so a later migration starts clean. */
 bool kvm_dirty_log_stop(struct kvm_accel *k, struct guest_mem *gm,
                         Error **errp);
 /* ORs the pages the guest wrote since the last sync into bitmap and
  * re-arms them (KVM_GET_DIRTY_LOG; with manual protection also
  * KVM_CLEAR_DIRTY_LOG on each KVM_DIRTY_CLEAR_PAGES chunk with a dirty
- * page, before the caller reads the pages). */
+ * page, before the caller reads the pages).  With the dirty ring: every
+ * vCPU's ring is harvested, KVM_RESET_DIRTY_RINGS re-protects the pages,
+ * and what vCPU threads harvested on full rings is added; entries naming
+ * no RAM page (unknown slot, offset past the slot) are dropped with an
+ * error logged. */
 bool kvm_dirty_log_sync(struct kvm_accel *k, struct guest_mem *gm,
                         unsigned long *bitmap, Error **errp);
+
+/* ---- KVM's dirty ring (KVM_CAP_DIRTY_LOG_RING[_ACQ_REL], api.rst 8.29)
+ * Each vCPU gets a ring of struct kvm_dirty_gfn (mapped from its fd at
+ * KVM_DIRTY_LOG_PAGE_OFFSET) where KVM pushes the slot and page of every
+ * first write to a logged slot; with it on, KVM_GET_DIRTY_LOG no longer
+ * works (x86 has no KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP) and the
+ * kvm_dirty_log_* calls above harvest the rings instead. */
+
+/* Entries per vCPU when -accel kvm gives no dirty-ring-size (what QEMU
+ * users pick: 64 KiB per vCPU). */
+#define KVM_DIRTY_RING_DEFAULT 4096
+/* KVM's smallest ring is a page (256 entries of 16 bytes). */
+#define KVM_DIRTY_RING_MIN 256
+
+/* Enables the ring on the VM; call before any vCPU exists.  entries < 0:
+ * vireo's default (on with KVM_DIRTY_RING_DEFAULT entries, or KVM's
+ * maximum if smaller, where KVM offers KVM_CAP_DIRTY_LOG_RING_ACQ_REL,
+ * else off); 0: off; otherwise a power of 2 within KVM's maximum (either
+ * capability will do; where KVM offers neither, a warning and the bitmap,
+ * as QEMU).  Refused with errp set: a size KVM cannot take. */
+bool kvm_dirty_ring_enable(struct kvm_accel *k, int64_t entries, Error **errp);
+/* Maps the ring of a new vCPU fd and registers it (kvm_create_vcpu calls
+ * it; a no-op with the ring off). */
+bool kvm_dirty_ring_add_vcpu(struct kvm_accel *k, int fd, unsigned index,
+                             Error **errp);
+/* Unmaps and forgets the ring of a vCPU fd about to be closed. */
+void kvm_dirty_ring_remove_vcpu(struct kvm_accel *k, int fd);
+/* Forgets every ring and what was harvested (kvm_accel_free). */
+void kvm_dirty_ring_free(struct kvm_accel *k);
+/* A vCPU thread's KVM_EXIT_DIRTY_RING_FULL: harvests every ring and
+ * resets them (KVM_RESET_DIRTY_RINGS), so the vCPU can run on.  *n: the
+ * entries collected (0 twice in a row means KVM does not make progress).
+ * False with errp set if KVM refused the reset. */
+bool kvm_dirty_ring_full(struct kvm_accel *k, unsigned *n, Error **errp);
 
 /* ---- interrupts (accel/kvm/irq.c) ----------------------------------
  * Only hw/intc/ calls these: devices drive a struct irq_line or a struct

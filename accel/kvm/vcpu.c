@@ -71,6 +71,7 @@ void vcpu_free(struct vcpu *cpu)
         munmap(cpu->run, cpu->env->kvm->vcpu_mmap_size);
     }
     if (cpu->fd >= 0) {
+        kvm_dirty_ring_remove_vcpu(cpu->env->kvm, cpu->fd);
         close(cpu->fd);
     }
     g_free(cpu->fatal_reason);
@@ -237,12 +238,51 @@ void vcpu_settle_reset(struct vcpu *cpu)
     load_reset_state(cpu);
 }
 
+/* Consecutive KVM_EXIT_DIRTY_RING_FULL exits that harvested nothing
+ * before the vCPU is stopped as broken: one happens when the migration
+ * thread harvested first (the ring is then free), a run of them means KVM
+ * keeps the ring full whatever vireo resets. */
+#define RING_FULL_NO_PROGRESS_MAX 16
+
+/* KVM_EXIT_DIRTY_RING_FULL: KVM will not enter the guest again until the
+ * ring has room, so this thread harvests every ring itself (the migration
+ * thread's next sync gets the pages) and runs on.  False: stop the vCPU
+ * (KVM refused the reset, or makes no progress), never spin. */
+static bool ring_full(struct vcpu *cpu, unsigned *no_progress, Error **errp)
+{
+    unsigned n = 0;
+
+    if (!kvm_dirty_ring_full(cpu->env->kvm, &n, errp)) {
+        error_prepend(errp, "dirty ring full: ");
+        return false;
+    }
+    *no_progress = n ? 0 : *no_progress + 1;
+    if (*no_progress >= RING_FULL_NO_PROGRESS_MAX) {
+        error_setg(errp, "KVM keeps reporting the dirty ring full, but it "
+                         "holds no entry to harvest");
+        return false;
+    }
+    return true;
+}
+
+/* A host-side error on this vCPU: report it with the registers, park,
+ * and ask the machine to stop. */
+static void stop_fatal(struct vcpu *cpu, Error **err)
+{
+    report_fatal(cpu, error_get_pretty(*err));
+    error_free(*err);
+    *err = NULL;
+    self_pause(cpu);
+    cpu->env->request(cpu->env->opaque, VCPU_REQ_FATAL);
+}
+
 static void *vcpu_thread(void *opaque)
 {
     struct vcpu *cpu = opaque;
     const struct vcpu_env *env = cpu->env;
     Error *err = NULL;
     bool nmi = false;
+    unsigned ring_no_progress = 0;
     char name[16];
     sigset_t set;
 
@@ -267,11 +307,7 @@ static void *vcpu_thread(void *opaque)
 
         if (!apply_pending_reset(cpu, &err) || !inject_nmi(cpu, nmi, &err) ||
             !x86_cpu_put(cpu->arch, X86_PUT_RUNTIME, &err)) {
-            report_fatal(cpu, error_get_pretty(err));
-            error_free(err);
-            err = NULL;
-            self_pause(cpu);
-            env->request(env->opaque, VCPU_REQ_FATAL);
+            stop_fatal(cpu, &err);
             continue;
         }
         r = kvm_ioctl(env->kvm, cpu->fd, KVM_RUN, NULL);
@@ -287,6 +323,13 @@ static void *vcpu_thread(void *opaque)
             env->request(env->opaque, VCPU_REQ_FATAL);
             continue;
         }
+        if (cpu->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
+            if (!ring_full(cpu, &ring_no_progress, &err)) {
+                stop_fatal(cpu, &err);
+            }
+            continue;
+        }
+        ring_no_progress = 0;
         act = kvm_exit_dispatch(cpu, cpu->run);
         switch (act) {
         case EXIT_CONTINUE:

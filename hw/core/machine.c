@@ -285,6 +285,14 @@ static bool open_accel(struct machine *m, enum kvm_irqchip_mode irqchip,
         kvm_accel_new_typed(NULL, irqchip, m->type->kvm_sys_pages,
                             cfg->sev_enabled ? sev_vm_type(cfg->sev) : 0, &err);
     if (m->kvm) {
+        /* before any vCPU exists, as KVM requires; an SEV guest cannot
+         * migrate, so it needs no ring */
+        if (!cfg->sev_enabled &&
+            !kvm_dirty_ring_enable(m->kvm, cfg->dirty_ring_size, &err)) {
+            error_prepend(&err, "-accel kvm: ");
+            error_propagate(errp, err);
+            return false;
+        }
         return true;
     }
     if (!m->type->no_guest || !cfg->accel_fallback) {

@@ -217,6 +217,204 @@ bool fake_kvm_logging(const struct fake_kvm *f)
     return false;
 }
 
+/* ---- the dirty ring --------------------------------------------- */
+
+#ifndef KVM_CAP_DIRTY_LOG_RING_ACQ_REL
+#define KVM_CAP_DIRTY_LOG_RING_ACQ_REL 223
+#endif
+
+static bool is_ring_cap(long cap)
+{
+    return cap == KVM_CAP_DIRTY_LOG_RING ||
+           cap == KVM_CAP_DIRTY_LOG_RING_ACQ_REL;
+}
+
+static bool ring_cap_offered(const struct fake_kvm *f, long cap)
+{
+    return cap == KVM_CAP_DIRTY_LOG_RING ? f->ring_cap_plain
+                                         : f->ring_cap_acq_rel;
+}
+
+static uint32_t ring_entries(const struct fake_kvm *f)
+{
+    return f->ring_bytes / sizeof(struct kvm_dirty_gfn);
+}
+
+static struct fake_ring *find_ring(struct fake_kvm *f, int fd)
+{
+    for (unsigned i = 0; i < f->nrings; i++) {
+        if (f->rings[i].fd == fd && f->rings[i].gfns) {
+            return &f->rings[i];
+        }
+    }
+    return NULL;
+}
+
+static int ring_ioctl(struct fake_kvm *f, unsigned long req, void *arg)
+{
+    if (req == KVM_CHECK_EXTENSION) {
+        return ring_cap_offered(f, (long)arg) ? (int)f->ring_max : 0;
+    }
+    if (req == KVM_ENABLE_CAP) {
+        const struct kvm_enable_cap *c = arg;
+        uint64_t size = c->args[0];
+
+        if (!ring_cap_offered(f, c->cap)) {
+            return -EINVAL;
+        }
+        /* KVM's kvm_vm_ioctl_enable_dirty_log_ring() */
+        if (!size || (size & (size - 1)) || size < 4096 ||
+            size < FAKE_RING_RSVD * sizeof(struct kvm_dirty_gfn)) {
+            return -EINVAL;
+        }
+        if (size > f->ring_max) {
+            return -E2BIG;
+        }
+        if (f->ring_bytes || f->nrings) {
+            return -EINVAL;
+        }
+        f->ring_bytes = (uint32_t)size;
+        return 0;
+    }
+    /* KVM_RESET_DIRTY_RINGS */
+    {
+        int n = 0;
+
+        for (unsigned i = 0; i < f->nrings; i++) {
+            struct fake_ring *r = &f->rings[i];
+            uint32_t mask = ring_entries(f) - 1;
+
+            while (r->gfns && r->reset_index != r->dirty_index) {
+                struct kvm_dirty_gfn *e = &r->gfns[r->reset_index & mask];
+                uint32_t id = e->slot & 0xffff;
+
+                if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) &
+                      KVM_DIRTY_GFN_F_RESET)) {
+                    break;
+                }
+                /* re-protect: the next write is pushed again */
+                if ((e->slot >> 16) == 0 && id < FAKE_MAX_SLOTS &&
+                    f->dirty[id] &&
+                    e->offset < f->slots[id].memory_size / 4096) {
+                    f->dirty[id][e->offset / LONG_BITS] &=
+                        ~(1UL << (e->offset % LONG_BITS));
+                }
+                __atomic_store_n(&e->flags, 0, __ATOMIC_RELEASE);
+                r->reset_index++;
+                n++;
+            }
+        }
+        f->ring_resets += n;
+        return n;
+    }
+}
+
+static bool ring_push(struct fake_ring *r, uint32_t entries, uint32_t slot,
+                      uint64_t offset)
+{
+    struct kvm_dirty_gfn *e;
+
+    if (r->dirty_index - r->reset_index >= entries) {
+        return false; /* KVM never lets this happen: soft-full exits first */
+    }
+    e = &r->gfns[r->dirty_index & (entries - 1)];
+    e->slot = slot;
+    e->offset = offset;
+    __atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_DIRTY, __ATOMIC_RELEASE);
+    r->dirty_index++;
+    return true;
+}
+
+bool fake_kvm_ring_push_raw(struct fake_kvm *f, int vcpu_fd, uint32_t slot,
+                            uint64_t offset)
+{
+    struct fake_ring *r = find_ring(f, vcpu_fd);
+
+    return r && ring_push(r, ring_entries(f), slot, offset);
+}
+
+bool fake_kvm_ring_write(struct fake_kvm *f, int vcpu_fd, uint64_t gpa)
+{
+    struct fake_ring *r = find_ring(f, vcpu_fd);
+
+    for (unsigned i = 0; r && i < FAKE_MAX_SLOTS; i++) {
+        const struct kvm_userspace_memory_region *s = &f->slots[i];
+        uint64_t p;
+
+        if (!s->memory_size || gpa < s->guest_phys_addr ||
+            gpa - s->guest_phys_addr >= s->memory_size) {
+            continue;
+        }
+        p = (gpa - s->guest_phys_addr) / 4096;
+        if (!f->dirty[i] ||
+            (f->dirty[i][p / LONG_BITS] & (1UL << (p % LONG_BITS)))) {
+            return false; /* not logging, or still writable */
+        }
+        if (!ring_push(r, ring_entries(f), i, p)) {
+            return false;
+        }
+        f->dirty[i][p / LONG_BITS] |= 1UL << (p % LONG_BITS);
+        return true;
+    }
+    return false;
+}
+
+unsigned fake_kvm_ring_used(const struct fake_kvm *f, int vcpu_fd)
+{
+    const struct fake_ring *r = find_ring((struct fake_kvm *)f, vcpu_fd);
+
+    return r ? r->dirty_index - r->reset_index : 0;
+}
+
+static void *fake_mmap(void *opaque, int fd, size_t len, uint64_t pgoff)
+{
+    struct fake_kvm *f = opaque;
+    struct fake_ring *r;
+
+    if (!f->ring_bytes || len != f->ring_bytes ||
+        pgoff != KVM_DIRTY_LOG_PAGE_OFFSET || f->nrings >= FAKE_MAX_RINGS ||
+        find_ring(f, fd)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    r = &f->rings[f->nrings++];
+    r->fd = fd;
+    r->gfns = g_malloc0(len);
+    r->dirty_index = r->reset_index = 0;
+    return r->gfns;
+}
+
+static void fake_munmap(void *opaque, void *p, size_t len)
+{
+    struct fake_kvm *f = opaque;
+
+    for (unsigned i = 0; i < f->nrings; i++) {
+        if (f->rings[i].gfns == p) {
+            g_assert_cmpuint(len, ==, f->ring_bytes);
+            g_clear_pointer(&f->rings[i].gfns, g_free);
+        }
+    }
+}
+
+/* KVM_RUN of a vCPU thread (f->run set). */
+static int fake_run(struct fake_kvm *f)
+{
+    struct fake_ring *r = find_ring(f, FAKE_VCPU_FD);
+
+    f->run_calls++;
+    if (f->run->immediate_exit) {
+        f->run->exit_reason = KVM_EXIT_INTR;
+        return -EINTR;
+    }
+    if (r &&
+        r->dirty_index - r->reset_index >= ring_entries(f) - FAKE_RING_RSVD) {
+        f->run->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
+        return 0;
+    }
+    f->run->exit_reason = f->run_exit;
+    return 0;
+}
+
 static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
                            void *arg, int *ret);
 static void fake_sev_destroy(struct fake_kvm *f);
@@ -258,6 +456,16 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
             f->dirty[r->slot] = g_new0(unsigned long, slot_longs(r));
         }
         return 0;
+    }
+    if (req == KVM_RESET_DIRTY_RINGS ||
+        (req == KVM_ENABLE_CAP &&
+         is_ring_cap(((struct kvm_enable_cap *)arg)->cap)) ||
+        (req == KVM_CHECK_EXTENSION && is_ring_cap((long)arg))) {
+        return ring_ioctl(f, req, arg);
+    }
+    if ((req == KVM_GET_DIRTY_LOG || req == KVM_CLEAR_DIRTY_LOG) &&
+        f->ring_bytes) {
+        return -ENXIO; /* no KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP on x86 */
     }
     if (req == KVM_GET_DIRTY_LOG || req == KVM_CLEAR_DIRTY_LOG ||
         (req == KVM_ENABLE_CAP && ((struct kvm_enable_cap *)arg)->cap ==
@@ -366,6 +574,9 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
         memcpy(&f->mp, arg, sizeof(f->mp));
         return 0;
     case KVM_RUN:
+        if (f->run) {
+            return fake_run(f);
+        }
         /* Only ever entered with immediate_exit here (completing an owed
          * I/O): KVM finishes the I/O and returns at once. */
         return 0;
@@ -471,12 +682,15 @@ void fake_kvm_init(struct fake_kvm *f)
 
     memset(f, 0, sizeof(*f));
     f->be.ioctl = fake_ioctl;
+    f->be.mmap = fake_mmap;
+    f->be.munmap = fake_munmap;
     f->be.opaque = f;
     f->calls = g_array_new(FALSE, FALSE, sizeof(unsigned long));
     f->last_set_msrs = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     f->msis = g_array_new(FALSE, FALSE, sizeof(struct kvm_msi));
     f->irq_lines = g_string_new(NULL);
     g_mutex_init(&f->accel.route_lock);
+    g_mutex_init(&f->accel.ring_lock);
 
     f->accel.be = &f->be;
     f->accel.sys_fd = FAKE_SYS_FD;
@@ -524,6 +738,11 @@ void fake_kvm_destroy(struct fake_kvm *f)
         g_array_free(f->accel.msi_routes, TRUE);
     }
     g_mutex_clear(&f->accel.route_lock);
+    kvm_dirty_ring_free(&f->accel);
+    g_mutex_clear(&f->accel.ring_lock);
+    for (unsigned i = 0; i < f->nrings; i++) {
+        g_free(f->rings[i].gfns);
+    }
     for (unsigned i = 0; i < FAKE_MAX_SLOTS; i++) {
         g_free(f->dirty[i]);
     }

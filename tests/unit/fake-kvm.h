@@ -27,6 +27,9 @@
 #define FAKE_MAX_MSRS 128
 #define FAKE_XSAVE2_SIZE 8192
 #define FAKE_MAX_SLOTS 32
+#define FAKE_MAX_RINGS 8
+/* KVM_DIRTY_RING_RSVD_ENTRIES: a ring is soft-full this close to full */
+#define FAKE_RING_RSVD 64
 
 struct fake_fail {
     unsigned long req;
@@ -79,6 +82,36 @@ struct fake_kvm {
     unsigned long *dirty[FAKE_MAX_SLOTS];
     bool manual_dirty_cap, manual_dirty_on;
 
+    /* KVM's dirty ring (api.rst 8.29), offered as KVM_CAP_DIRTY_LOG_RING
+     * (ring_cap_plain) and/or _ACQ_REL (ring_cap_acq_rel), ring_max bytes
+     * at most (KVM_CHECK_EXTENSION's answer).  KVM_ENABLE_CAP applies
+     * KVM's rules (a power of 2, a page at least, at most ring_max, once,
+     * before any vCPU ring is mapped); KVM_GET_DIRTY_LOG and
+     * KVM_CLEAR_DIRTY_LOG then fail with ENXIO as KVM's.  The backend's
+     * mmap gives any vCPU fd its ring at KVM_DIRTY_LOG_PAGE_OFFSET.  With
+     * the ring on, the slot bitmaps above say which pages were pushed and
+     * not yet reset (KVM pushes a page once until then);
+     * KVM_RESET_DIRTY_RINGS frees, in order, the entries marked RESET
+     * and counts them in ring_resets. */
+    bool ring_cap_plain, ring_cap_acq_rel;
+    uint32_t ring_max;   /* bytes */
+    uint32_t ring_bytes; /* enabled size; 0: off */
+    struct fake_ring {
+        int fd;
+        struct kvm_dirty_gfn *gfns;
+        uint32_t dirty_index, reset_index; /* free-running, as KVM's */
+    } rings[FAKE_MAX_RINGS];
+    unsigned nrings;
+    unsigned ring_resets;
+    /* A vCPU thread's KVM_RUN on FAKE_VCPU_FD when run is set: as KVM,
+     * KVM_EXIT_DIRTY_RING_FULL while that fd's ring is soft-full (within
+     * FAKE_RING_RSVD entries of its size), else run_exit (a test picks one
+     * that parks the vCPU, e.g. KVM_EXIT_SHUTDOWN); -EINTR with
+     * immediate_exit.  run_calls counts these runs. */
+    struct kvm_run *run;
+    uint32_t run_exit;
+    unsigned run_calls;
+
     GArray *calls;         /* unsigned long: every request, in order */
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */
     struct fake_fail fails[8];
@@ -104,6 +137,17 @@ char *fake_kvm_log(const struct fake_kvm *f);
 /* A guest write to gpa: marked if its slot logs dirty pages; false if
  * no slot covers gpa. */
 bool fake_kvm_dirty(struct fake_kvm *f, uint64_t gpa);
+/* A guest write to gpa by the vCPU whose fd is vcpu_fd, with the dirty
+ * ring on: pushed to that vCPU's ring as KVM does (only for a slot that
+ * logs, once per page until reset); false if nothing was pushed (no
+ * logging slot covers gpa, already pushed, no ring, ring full). */
+bool fake_kvm_ring_write(struct fake_kvm *f, int vcpu_fd, uint64_t gpa);
+/* Pushes any {slot, offset} to a vCPU's ring, as a broken or hostile KVM
+ * might; false if the ring is full or vcpu_fd has none. */
+bool fake_kvm_ring_push_raw(struct fake_kvm *f, int vcpu_fd, uint32_t slot,
+                            uint64_t offset);
+/* Entries pushed and not yet reset on vcpu_fd's ring. */
+unsigned fake_kvm_ring_used(const struct fake_kvm *f, int vcpu_fd);
 /* Whether any slot has KVM_MEM_LOG_DIRTY_PAGES. */
 bool fake_kvm_logging(const struct fake_kvm *f);
 /* CPUID register of the last KVM_SET_CPUID2 table (0 if absent). */

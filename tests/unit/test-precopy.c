@@ -7,14 +7,18 @@
  * migration/precopy.c: pages written between passes are sent again and
  * the destination ends with the source's RAM, the loop stops at the
  * downtime limit or the pass limit, a cancel leaves logging off and a
- * stream the destination refuses.
+ * stream the destination refuses.  KVM's dirty ring: when it is enabled
+ * and with what size, harvesting across vCPUs and slots, hostile
+ * entries, a vCPU's KVM_EXIT_DIRTY_RING_FULL, and the pass loop on it.
  */
 #include "util/common.h"
 #include "accel/kvm/kvm.h"
 #include "fake-kvm.h"
+#include "accel/kvm/vcpu.h"
 #include "migration/precopy.h"
 #include "migration/savevm.h"
 #include "system/guest-mem.h"
+#include "target-i386/cpu.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -51,6 +55,37 @@ static void env_init(struct env *e, bool manual)
     g_assert_true(kvm_set_memory(&e->f.accel, e->gm, NULL));
 }
 
+/* KVM's largest ring (KVM_DIRTY_RING_MAX_ENTRIES), as the cap reports */
+#define RING_MAX_BYTES (65536 * 16)
+/* entries per vCPU in the ring tests: KVM's smallest, soft-full at 192 */
+#define RING 256
+/* a second vCPU's fd (only its ring is used) */
+#define VCPU1_FD 77
+
+/* A KVM offering both ring capabilities (as x86 from Linux 6.1), the
+ * ring on with RING entries, two vCPUs. */
+static void ring_env_init(struct env *e)
+{
+    env_init(e, true); /* manual protection offered too: unused */
+    e->f.ring_cap_plain = e->f.ring_cap_acq_rel = true;
+    e->f.ring_max = RING_MAX_BYTES;
+    g_assert_true(kvm_dirty_ring_enable(&e->f.accel, RING, NULL));
+    g_assert_cmpuint(e->f.ring_bytes, ==, RING * 16);
+    g_assert_true(kvm_dirty_ring_add_vcpu(&e->f.accel, FAKE_VCPU_FD, 0, NULL));
+    g_assert_true(kvm_dirty_ring_add_vcpu(&e->f.accel, VCPU1_FD, 1, NULL));
+}
+
+/* A guest write as KVM reports it: through the ring of vCPU `vcpu`
+ * when the ring is on, else in the slot bitmap. */
+static void guest_dirty(struct env *e, unsigned vcpu, uint64_t gpa)
+{
+    if (e->f.accel.dirty_ring_entries) {
+        fake_kvm_ring_write(&e->f, vcpu % 2 ? VCPU1_FD : FAKE_VCPU_FD, gpa);
+    } else {
+        fake_kvm_dirty(&e->f, gpa);
+    }
+}
+
 static void env_fini(struct env *e)
 {
     gm_free(e->gm);
@@ -72,13 +107,34 @@ static unsigned count(const unsigned long *b, uint64_t n)
     return c;
 }
 
-static void check_dirty_log(gconstpointer manual_p)
+/* How check_dirty_log's KVM looks: the bitmap path in each case. */
+enum log_mode {
+    LOG_PLAIN,    /* KVM_GET_DIRTY_LOG only */
+    LOG_MANUAL,   /* with KVM_CLEAR_DIRTY_LOG */
+    LOG_RING_OFF, /* the ring offered, dirty-ring-size=0 */
+    LOG_NO_RING,  /* no ring capability, the default size asked */
+};
+
+static void check_dirty_log(gconstpointer mode_p)
 {
-    bool manual = GPOINTER_TO_INT(manual_p);
+    enum log_mode mode = GPOINTER_TO_INT(mode_p);
+    bool manual = mode != LOG_PLAIN;
     unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
     struct env e;
 
     env_init(&e, manual);
+    if (mode == LOG_RING_OFF) {
+        e.f.ring_cap_plain = e.f.ring_cap_acq_rel = true;
+        e.f.ring_max = RING_MAX_BYTES;
+    }
+    if (mode >= LOG_RING_OFF) {
+        g_assert_true(kvm_dirty_ring_enable(
+            &e.f.accel, mode == LOG_RING_OFF ? 0 : -1, NULL));
+        g_assert_true(kvm_dirty_ring_add_vcpu(&e.f.accel, FAKE_VCPU_FD, 0,
+                                              NULL)); /* no ring to map */
+        g_assert_cmpuint(e.f.ring_bytes, ==, 0);
+        g_assert_cmpuint(e.f.nrings, ==, 0);
+    }
     /* before logging: KVM records nothing */
     fake_kvm_dirty(&e.f, 0x3000);
     g_assert_true(kvm_dirty_log_start(&e.f.accel, e.gm, NULL));
@@ -158,6 +214,371 @@ static void test_userspace_dirty(void)
     gm_free(gm);
 }
 
+/* ---- KVM's dirty ring ---- */
+
+/* What kvm_dirty_ring_enable() does on a KVM offering the plain and/or
+ * ACQ_REL capability with max_entries at most: the entries enabled (0:
+ * the bitmap stays), or -1 with the error's text in *msg. */
+static int64_t ring_enable(bool plain, bool acq_rel, uint32_t max_entries,
+                           int64_t want, char **msg)
+{
+    struct fake_kvm f;
+    Error *err = NULL;
+    int64_t got = -1;
+
+    fake_kvm_init(&f);
+    f.accel.vm_fd = FAKE_VM_FD;
+    f.ring_cap_plain = plain;
+    f.ring_cap_acq_rel = acq_rel;
+    f.ring_max = max_entries * 16;
+    if (kvm_dirty_ring_enable(&f.accel, want, &err)) {
+        got = f.accel.dirty_ring_entries;
+        /* what KVM was told, when anything */
+        g_assert_cmpuint(f.ring_bytes, ==, got * 16);
+        g_assert_cmpuint(fake_kvm_count(&f, KVM_ENABLE_CAP), ==, got != 0);
+    } else {
+        *msg = g_strdup(error_get_pretty(err));
+        error_free(err);
+        g_assert_cmpuint(f.ring_bytes, ==, 0);
+    }
+    fake_kvm_destroy(&f);
+    return got;
+}
+
+static void test_ring_enable(void)
+{
+    char *msg = NULL;
+
+    /* the default: on with 4096 entries where ACQ_REL is offered, off
+     * with only the plain capability (older kernels) or none */
+    g_assert_cmpint(ring_enable(true, true, 65536, -1, NULL), ==, 4096);
+    g_assert_cmpint(ring_enable(false, true, 65536, -1, NULL), ==, 4096);
+    g_assert_cmpint(ring_enable(true, false, 65536, -1, NULL), ==, 0);
+    g_assert_cmpint(ring_enable(false, false, 0, -1, NULL), ==, 0);
+    /* ... within KVM's maximum */
+    g_assert_cmpint(ring_enable(false, true, 1024, -1, NULL), ==, 1024);
+    g_assert_cmpint(ring_enable(false, true, 128, -1, NULL), ==, 0);
+    /* a size asked for: either capability; none is a warning (QEMU's) */
+    g_assert_cmpint(ring_enable(true, false, 65536, 1024, NULL), ==, 1024);
+    g_assert_cmpint(ring_enable(true, true, 65536, 65536, NULL), ==, 65536);
+    g_assert_cmpint(ring_enable(false, false, 0, 1024, NULL), ==, 0);
+    g_assert_cmpint(ring_enable(true, true, 65536, 0, NULL), ==, 0);
+    /* refused sizes */
+    g_assert_cmpint(ring_enable(true, true, 65536, 1000, &msg), ==, -1);
+    g_assert_cmpstr(msg, ==, "dirty-ring-size must be a power of two.");
+    g_free(msg);
+    g_assert_cmpint(ring_enable(true, true, 65536, 131072, &msg), ==, -1);
+    g_assert_cmpstr(msg, ==,
+                    "dirty-ring-size 131072 is too big (this KVM's maximum "
+                    "is 65536)");
+    g_free(msg);
+    g_assert_cmpint(ring_enable(true, true, 65536, 128, &msg), ==, -1);
+    g_assert_nonnull(strstr(msg, "dirty-ring-size 128 is too small"));
+    g_free(msg);
+}
+
+/* KVM refuses the ring once a vCPU exists; vireo says so first. */
+static void test_ring_after_vcpu(void)
+{
+    Error *err = NULL;
+    struct env e;
+
+    ring_env_init(&e);
+    g_assert_false(kvm_dirty_ring_enable(&e.f.accel, 1024, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "before any vCPU"));
+    error_free(err);
+    env_fini(&e);
+}
+
+static void test_ring_harvest(void)
+{
+    unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
+    struct env e;
+
+    ring_env_init(&e);
+    /* not logging: KVM pushes nothing */
+    g_assert_false(fake_kvm_ring_write(&e.f, FAKE_VCPU_FD, 0x3000));
+    g_assert_true(kvm_dirty_log_start(&e.f.accel, e.gm, NULL));
+    g_assert_true(fake_kvm_logging(&e.f));
+    /* the ring only: no manual protection enabled */
+    g_assert_cmpuint(fake_kvm_count(&e.f, KVM_ENABLE_CAP), ==, 1);
+
+    g_assert_true(fake_kvm_ring_write(&e.f, FAKE_VCPU_FD, 0x3000));
+    g_assert_true(fake_kvm_ring_write(&e.f, FAKE_VCPU_FD, HIGH_GPA + 0x1000));
+    g_assert_true(fake_kvm_ring_write(&e.f, VCPU1_FD, 0x5000));
+    /* still writable: KVM does not push the page again */
+    g_assert_false(fake_kvm_ring_write(&e.f, VCPU1_FD, HIGH_GPA + 0x1000));
+    g_assert_true(fake_kvm_ring_write(&e.f, VCPU1_FD, HIGH_GPA + 0x10000));
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, VCPU1_FD), ==, 2);
+    g_assert_true(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, NULL));
+    /* by RAM offset, exactly the pages pushed */
+    g_assert_true(bit(bm, 3));
+    g_assert_true(bit(bm, 5));
+    g_assert_true(bit(bm, RAM_LOW / PAGE + 1));
+    g_assert_true(bit(bm, RAM_LOW / PAGE + 16));
+    g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, 4);
+    /* every entry reset, in one KVM_RESET_DIRTY_RINGS */
+    g_assert_cmpuint(e.f.ring_resets, ==, 4);
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, FAKE_VCPU_FD), ==, 0);
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, VCPU1_FD), ==, 0);
+    g_assert_cmpuint(fake_kvm_count(&e.f, KVM_RESET_DIRTY_RINGS), ==, 1);
+    g_assert_cmpuint(fake_kvm_count(&e.f, KVM_GET_DIRTY_LOG), ==, 0);
+
+    /* nothing new: nothing reported, no reset */
+    memset(bm, 0, sizeof(bm));
+    g_assert_true(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, NULL));
+    g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, 0);
+    g_assert_cmpuint(fake_kvm_count(&e.f, KVM_RESET_DIRTY_RINGS), ==, 1);
+    /* re-protected: the next write is pushed and reported again, and the
+     * ring wraps around */
+    for (unsigned i = 0; i < RING + 10; i++) {
+        g_assert_true(
+            fake_kvm_ring_write(&e.f, i % 2 ? VCPU1_FD : FAKE_VCPU_FD, 0x3000));
+        g_assert_true(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, NULL));
+        g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, 1);
+        g_assert_true(bit(bm, 3));
+        memset(bm, 0, sizeof(bm));
+    }
+
+    /* stop: logging off, and what is left in a ring is drained */
+    g_assert_true(fake_kvm_ring_write(&e.f, VCPU1_FD, 0x7000));
+    g_assert_true(kvm_dirty_log_stop(&e.f.accel, e.gm, NULL));
+    g_assert_false(fake_kvm_logging(&e.f));
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, VCPU1_FD), ==, 0);
+    g_assert_null(e.f.accel.ring_pending);
+    /* a new migration starts from a clean ring */
+    g_assert_true(kvm_dirty_log_start(&e.f.accel, e.gm, NULL));
+    g_assert_true(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, NULL));
+    g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, 0);
+    g_assert_true(kvm_dirty_log_stop(&e.f.accel, e.gm, NULL));
+    env_fini(&e);
+}
+
+/* What this thread writes to stderr between the two calls. */
+static int stderr_capture_begin(int *saved)
+{
+    int fd = memfd_create("stderr", MFD_CLOEXEC);
+
+    g_assert_cmpint(fd, >=, 0);
+    fflush(stderr);
+    *saved = dup(STDERR_FILENO);
+    g_assert_cmpint(dup2(fd, STDERR_FILENO), ==, STDERR_FILENO);
+    return fd;
+}
+
+static char *stderr_capture_end(int fd, int saved)
+{
+    char buf[512] = {0};
+
+    fflush(stderr);
+    g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+    close(saved);
+    g_assert_cmpint(pread(fd, buf, sizeof(buf) - 1, 0), >=, 0);
+    close(fd);
+    return g_strdup(buf);
+}
+
+/* Entries KVM could not have pushed are dropped (and logged), the rest
+ * still counts, and the ring is reset past them. */
+static void test_ring_hostile(void)
+{
+    unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
+    int saved, cap;
+    char *log;
+    struct env e;
+
+    ring_env_init(&e);
+    g_assert_true(kvm_dirty_log_start(&e.f.accel, e.gm, NULL));
+    /* a slot vireo never made, an offset past the low slot (512 pages),
+     * address space 1 (SMM), a huge offset, then a good entry */
+    g_assert_true(fake_kvm_ring_push_raw(&e.f, FAKE_VCPU_FD, 7, 0));
+    g_assert_true(fake_kvm_ring_push_raw(&e.f, FAKE_VCPU_FD, 0, 512));
+    g_assert_true(fake_kvm_ring_push_raw(&e.f, VCPU1_FD, 1u << 16, 1));
+    g_assert_true(fake_kvm_ring_push_raw(&e.f, VCPU1_FD, 1, UINT64_MAX));
+    g_assert_true(fake_kvm_ring_push_raw(&e.f, VCPU1_FD, 1, 3));
+    cap = stderr_capture_begin(&saved);
+    g_assert_true(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, NULL));
+    log = stderr_capture_end(cap, saved);
+    g_assert_nonnull(strstr(log, "KVM dirty ring: ignored 4 entries naming "
+                                 "no RAM page (first: slot 7 of address "
+                                 "space 0, offset 0x0)"));
+    g_free(log);
+    g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, 1);
+    g_assert_true(bit(bm, RAM_LOW / PAGE + 3));
+    g_assert_cmpuint(e.f.ring_resets, ==, 5);
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, FAKE_VCPU_FD), ==, 0);
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, VCPU1_FD), ==, 0);
+    g_assert_true(kvm_dirty_log_stop(&e.f.accel, e.gm, NULL));
+    env_fini(&e);
+}
+
+/* A refused KVM_RESET_DIRTY_RINGS is an error naming it; the pages were
+ * recorded, and the reset is owed to the next harvest. */
+static void test_ring_reset_error(void)
+{
+    unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
+    Error *err = NULL;
+    struct env e;
+
+    ring_env_init(&e);
+    g_assert_true(kvm_dirty_log_start(&e.f.accel, e.gm, NULL));
+    g_assert_true(fake_kvm_ring_write(&e.f, FAKE_VCPU_FD, 0x3000));
+    fake_kvm_fail(&e.f, KVM_RESET_DIRTY_RINGS, 1, EIO);
+    g_assert_false(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "KVM_RESET_DIRTY_RINGS"));
+    error_free(err);
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, FAKE_VCPU_FD), ==, 1);
+    g_assert_true(kvm_dirty_log_sync(&e.f.accel, e.gm, bm, NULL));
+    g_assert_true(bit(bm, 3));
+    g_assert_cmpuint(fake_kvm_ring_used(&e.f, FAKE_VCPU_FD), ==, 0);
+    g_assert_true(kvm_dirty_log_stop(&e.f.accel, e.gm, NULL));
+    env_fini(&e);
+}
+
+/* A vCPU thread on the fake KVM with the ring on. */
+struct ring_vcpu {
+    struct env e;
+    struct x86_cpu_model *model;
+    struct vcpu_env venv;
+    struct vcpu cpu;
+    struct kvm_run run;
+    GMutex lock;
+    GCond cond;
+    unsigned requests[VCPU_REQ_FATAL + 1];
+};
+
+static void ring_request(void *opaque, enum vcpu_request req)
+{
+    struct ring_vcpu *t = opaque;
+
+    g_mutex_lock(&t->lock);
+    t->requests[req]++;
+    g_cond_broadcast(&t->cond);
+    g_mutex_unlock(&t->lock);
+}
+
+static void ring_vcpu_init(struct ring_vcpu *t)
+{
+    Error *err = NULL;
+
+    memset(t, 0, sizeof(*t));
+    ring_env_init(&t->e);
+    g_mutex_init(&t->lock);
+    g_cond_init(&t->cond);
+    t->model = x86_cpu_model_new(&t->e.f.accel, "qemu64", 1, 1, 1, 1, &err);
+    g_assert_null(err);
+    t->venv.kvm = &t->e.f.accel;
+    t->venv.request = ring_request;
+    t->venv.opaque = t;
+    t->cpu.env = &t->venv;
+    t->cpu.fd = FAKE_VCPU_FD;
+    t->cpu.run = &t->run;
+    g_mutex_init(&t->cpu.lock);
+    g_cond_init(&t->cpu.cond);
+    t->cpu.want_pause = true;
+    t->cpu.pending_reset = true; /* as vcpu_new leaves it */
+    t->cpu.arch = x86_cpu_new(&t->e.f.accel, FAKE_VCPU_FD, 0, t->model, &err);
+    g_assert_null(err);
+    /* the guest's run ends in a triple fault: the vCPU parks itself */
+    t->e.f.run = &t->run;
+    t->e.f.run_exit = KVM_EXIT_SHUTDOWN;
+    g_assert_true(kvm_dirty_log_start(&t->e.f.accel, t->e.gm, NULL));
+    /* the guest wrote a soft-full ring's worth of pages */
+    for (unsigned i = 0; i < RING - FAKE_RING_RSVD; i++) {
+        g_assert_true(fake_kvm_ring_write(&t->e.f, FAKE_VCPU_FD, i * PAGE));
+    }
+}
+
+/* Runs the vCPU until it asks something of the machine. */
+static void ring_vcpu_run(struct ring_vcpu *t)
+{
+    gint64 end = g_get_monotonic_time() + 30 * G_TIME_SPAN_SECOND;
+    unsigned n = 0;
+
+    g_assert_true(vcpu_start(&t->cpu, NULL));
+    vcpu_resume(&t->cpu);
+    g_mutex_lock(&t->lock);
+    while (!n && g_get_monotonic_time() < end) {
+        g_cond_wait_until(&t->cond, &t->lock, end);
+        n = t->requests[VCPU_REQ_RESET] + t->requests[VCPU_REQ_FATAL];
+    }
+    g_mutex_unlock(&t->lock);
+    g_assert_cmpuint(n, ==, 1); /* not hung */
+    vcpu_stop_thread(&t->cpu);
+}
+
+static void ring_vcpu_fini(struct ring_vcpu *t)
+{
+    g_assert_true(kvm_dirty_log_stop(&t->e.f.accel, t->e.gm, NULL));
+    x86_cpu_free(t->cpu.arch);
+    x86_cpu_model_free(t->model);
+    g_free(t->cpu.fatal_reason);
+    g_mutex_clear(&t->cpu.lock);
+    g_cond_clear(&t->cpu.cond);
+    g_mutex_clear(&t->lock);
+    g_cond_clear(&t->cond);
+    env_fini(&t->e);
+}
+
+/* KVM_EXIT_DIRTY_RING_FULL: the vCPU harvests, resets and runs on; the
+ * pages reach the next sync. */
+static void test_ring_full_exit(void)
+{
+    unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
+    struct ring_vcpu t;
+
+    ring_vcpu_init(&t);
+    ring_vcpu_run(&t);
+    /* full, harvested, then the guest's own exit */
+    g_assert_cmpuint(t.e.f.run_calls, ==, 2);
+    g_assert_cmpuint(t.requests[VCPU_REQ_RESET], ==, 1);
+    g_assert_cmpuint(t.requests[VCPU_REQ_FATAL], ==, 0);
+    g_assert_cmpuint(fake_kvm_ring_used(&t.e.f, FAKE_VCPU_FD), ==, 0);
+    g_assert_cmpuint(t.e.f.ring_resets, ==, RING - FAKE_RING_RSVD);
+    g_assert_true(kvm_dirty_log_sync(&t.e.f.accel, t.e.gm, bm, NULL));
+    g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, RING - FAKE_RING_RSVD);
+    g_assert_true(bit(bm, 0));
+    g_assert_true(bit(bm, RING - FAKE_RING_RSVD - 1));
+    ring_vcpu_fini(&t);
+}
+
+/* KVM refusing the reset on a full ring stops the vCPU (a fatal
+ * request), rather than re-entering into the same full ring forever. */
+static void test_ring_full_fatal(void)
+{
+    unsigned long bm[RAM_SIZE / PAGE / 64 + 1] = {0};
+    struct ring_vcpu t;
+
+    ring_vcpu_init(&t);
+    fake_kvm_fail(&t.e.f, KVM_RESET_DIRTY_RINGS, 1, EIO);
+    ring_vcpu_run(&t);
+    g_assert_cmpuint(t.e.f.run_calls, ==, 1);
+    g_assert_cmpuint(t.requests[VCPU_REQ_FATAL], ==, 1);
+    /* the migration thread's next sync still gets every page */
+    g_assert_true(kvm_dirty_log_sync(&t.e.f.accel, t.e.gm, bm, NULL));
+    g_assert_cmpuint(count(bm, RAM_SIZE / PAGE), ==, RING - FAKE_RING_RSVD);
+    g_assert_cmpuint(fake_kvm_ring_used(&t.e.f, FAKE_VCPU_FD), ==, 0);
+    ring_vcpu_fini(&t);
+}
+
+/* A KVM that keeps exiting with a full ring holding no dirty entry (a
+ * broken one): the vCPU gives up after a bounded number of tries. */
+static void test_ring_full_stuck(void)
+{
+    struct ring_vcpu t;
+
+    ring_vcpu_init(&t);
+    for (unsigned i = 0; i < RING; i++) {
+        t.e.f.rings[0].gfns[i].flags = 0;
+    }
+    ring_vcpu_run(&t);
+    g_assert_cmpuint(t.requests[VCPU_REQ_FATAL], ==, 1);
+    g_assert_cmpuint(t.e.f.run_calls, >, 1);
+    g_assert_cmpuint(t.e.f.run_calls, <=, 64);
+    g_assert_cmpuint(fake_kvm_count(&t.e.f, KVM_RESET_DIRTY_RINGS), ==, 0);
+    ring_vcpu_fini(&t);
+}
+
 /* ---- the pass loop ---- */
 
 struct run {
@@ -182,21 +603,27 @@ static void on_pass(void *opaque, unsigned pass)
 
         /* the guest writes a page (KVM reports it) */
         memset(r->e.gm->ram + off, (int)pass, 64);
-        fake_kvm_dirty(&r->e.f, off < RAM_LOW ? off : HIGH_GPA + off - RAM_LOW);
+        guest_dirty(&r->e, pass,
+                    off < RAM_LOW ? off : HIGH_GPA + off - RAM_LOW);
         /* a device completes into guest RAM, and a page becomes zero */
         g_assert_true(gm_write(r->e.gm, 0x1000 + pass * 8, &v, 4));
         memset(r->e.gm->ram + RAM_LOW, 0, PAGE);
-        fake_kvm_dirty(&r->e.f, HIGH_GPA);
+        guest_dirty(&r->e, pass + 1, HIGH_GPA);
     }
     if (pass == r->cancel_at) {
         precopy_cancel(&r->p);
     }
 }
 
-static void run_init(struct run *r, unsigned dirty_until, int64_t limit_ms)
+static void run_init(struct run *r, unsigned dirty_until, int64_t limit_ms,
+                     bool ring)
 {
     memset(r, 0, sizeof(*r));
-    env_init(&r->e, true);
+    if (ring) {
+        ring_env_init(&r->e);
+    } else {
+        env_init(&r->e, true);
+    }
     /* data, zero and partly written pages */
     for (uint64_t off = 0; off < RAM_SIZE; off += 3 * PAGE) {
         memset(r->e.gm->ram + off, (int)(off / PAGE) | 1, 100);
@@ -218,6 +645,10 @@ static void run_fini(struct run *r)
 {
     precopy_finish(&r->p);
     g_assert_false(fake_kvm_logging(&r->e.f));
+    /* the rings drained, what was harvested dropped */
+    g_assert_cmpuint(fake_kvm_ring_used(&r->e.f, FAKE_VCPU_FD), ==, 0);
+    g_assert_cmpuint(fake_kvm_ring_used(&r->e.f, VCPU1_FD), ==, 0);
+    g_assert_null(r->e.f.accel.ring_pending);
     g_assert_false(g_atomic_int_get(&r->e.gm->logging));
     savevm_free(r->sv);
     close(r->fd);
@@ -246,14 +677,15 @@ static bool load_stream(int fd, struct guest_mem **out, Error **errp)
     return true;
 }
 
-static void test_resend(void)
+static void test_resend(gconstpointer ring_p)
 {
+    bool ring = GPOINTER_TO_INT(ring_p);
     struct precopy_progress pr;
     struct guest_mem *dst;
     struct run r;
 
     /* limit 0: only a pass with nothing dirty converges */
-    run_init(&r, 3, 0);
+    run_init(&r, 3, 0, ring);
     g_assert_cmpint(precopy_run(&r.p, NULL), ==, PRECOPY_CONVERGED);
     /* passes 1-3 wrote; 4 and 5 re-sent; the sync after pass 5 is clean */
     g_assert_cmpuint(r.passes, ==, 5);
@@ -262,8 +694,15 @@ static void test_resend(void)
     g_assert_cmpuint(pr.remaining, ==, 0);
     /* the stopped phase: a last write is sent too */
     memset(r.e.gm->ram + 5 * PAGE, 0x55, PAGE);
-    fake_kvm_dirty(&r.e.f, 5 * PAGE);
+    guest_dirty(&r.e, 1, 5 * PAGE);
     g_assert_true(precopy_complete(&r.p, NULL));
+    /* 5 syncs: the bitmap reads 2 slots each; the ring replaced it
+     * (KVM_GET_DIRTY_LOG would fail) and is reset after each sync that
+     * found entries (the 4th, after the clean pass 4, found none) */
+    g_assert_cmpuint(fake_kvm_count(&r.e.f, KVM_GET_DIRTY_LOG), ==,
+                     ring ? 0 : 10);
+    g_assert_cmpuint(fake_kvm_count(&r.e.f, KVM_RESET_DIRTY_RINGS), ==,
+                     ring ? 4 : 0);
     precopy_get_progress(&r.p, &pr);
     g_assert_cmpuint(pr.transferred, >, RAM_SIZE / 3);
     g_assert_cmpuint(pr.stats.zero_pages, >, 0);
@@ -280,7 +719,7 @@ static void test_pass_limit(void)
     struct guest_mem *dst;
     struct run r;
 
-    run_init(&r, 1000, 0);
+    run_init(&r, 1000, 0, false);
     r.p.max_passes = 4;
     g_assert_cmpint(precopy_run(&r.p, NULL), ==, PRECOPY_CONVERGED);
     g_assert_cmpuint(r.passes, ==, 5);
@@ -297,7 +736,7 @@ static void test_downtime_limit(void)
     struct precopy_progress pr;
     struct run r;
 
-    run_init(&r, 1000, 100000);
+    run_init(&r, 1000, 100000, false);
     g_assert_cmpint(precopy_run(&r.p, NULL), ==, PRECOPY_CONVERGED);
     g_assert_cmpuint(r.passes, ==, 2);
     precopy_get_progress(&r.p, &pr);
@@ -311,12 +750,13 @@ static void test_downtime_limit(void)
  * afterwards and the partial stream is refused. */
 static void test_cancel(gconstpointer at_p)
 {
-    unsigned at = GPOINTER_TO_UINT(at_p);
+    unsigned at = GPOINTER_TO_UINT(at_p) & 0xff;
+    bool ring = GPOINTER_TO_UINT(at_p) & 0x100;
     struct guest_mem *dst = NULL;
     Error *err = NULL;
     struct run r;
 
-    run_init(&r, 1000, 0);
+    run_init(&r, 1000, 0, ring);
     r.cancel_at = at;
     g_assert_cmpint(precopy_run(&r.p, &err), ==, PRECOPY_CANCELLED);
     g_assert_nonnull(strstr(error_get_pretty(err), "cancelled"));
@@ -335,7 +775,7 @@ static void test_throttle(void)
     struct run r;
     gint64 t0 = g_get_monotonic_time();
 
-    run_init(&r, 0, 1000);
+    run_init(&r, 0, 1000, false);
     r.p.max_bandwidth = 8 * MiB;
     g_assert_cmpint(precopy_run(&r.p, NULL), ==, PRECOPY_CONVERGED);
     precopy_get_progress(&r.p, &pr);
@@ -403,18 +843,35 @@ static void test_ram_dirty_order(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_data_func("/precopy/dirty-log/manual", GINT_TO_POINTER(1),
+    vcpu_signals_init(); /* the dirty-ring/full-* vCPU threads are kicked */
+    g_test_add_data_func("/precopy/dirty-log/manual",
+                         GINT_TO_POINTER(LOG_MANUAL), check_dirty_log);
+    g_test_add_data_func("/precopy/dirty-log/plain", GINT_TO_POINTER(LOG_PLAIN),
                          check_dirty_log);
-    g_test_add_data_func("/precopy/dirty-log/plain", GINT_TO_POINTER(0),
-                         check_dirty_log);
+    g_test_add_data_func("/precopy/dirty-log/ring-size-0",
+                         GINT_TO_POINTER(LOG_RING_OFF), check_dirty_log);
+    g_test_add_data_func("/precopy/dirty-log/no-ring-cap",
+                         GINT_TO_POINTER(LOG_NO_RING), check_dirty_log);
     g_test_add_func("/precopy/dirty-log/error", test_dirty_log_error);
+    g_test_add_func("/precopy/dirty-ring/enable", test_ring_enable);
+    g_test_add_func("/precopy/dirty-ring/after-vcpu", test_ring_after_vcpu);
+    g_test_add_func("/precopy/dirty-ring/harvest", test_ring_harvest);
+    g_test_add_func("/precopy/dirty-ring/hostile", test_ring_hostile);
+    g_test_add_func("/precopy/dirty-ring/reset-error", test_ring_reset_error);
+    g_test_add_func("/precopy/dirty-ring/full-exit", test_ring_full_exit);
+    g_test_add_func("/precopy/dirty-ring/full-fatal", test_ring_full_fatal);
+    g_test_add_func("/precopy/dirty-ring/full-stuck", test_ring_full_stuck);
     g_test_add_func("/precopy/userspace-dirty", test_userspace_dirty);
-    g_test_add_func("/precopy/resend", test_resend);
+    g_test_add_data_func("/precopy/resend", GINT_TO_POINTER(0), test_resend);
+    g_test_add_data_func("/precopy/dirty-ring/resend", GINT_TO_POINTER(1),
+                         test_resend);
     g_test_add_func("/precopy/pass-limit", test_pass_limit);
     g_test_add_func("/precopy/downtime-limit", test_downtime_limit);
     g_test_add_data_func("/precopy/cancel/first-pass", GUINT_TO_POINTER(1),
                          test_cancel);
     g_test_add_data_func("/precopy/cancel/later-pass", GUINT_TO_POINTER(3),
+                         test_cancel);
+    g_test_add_data_func("/precopy/dirty-ring/cancel", GUINT_TO_POINTER(0x103),
                          test_cancel);
     g_test_add_func("/precopy/throttle", test_throttle);
     g_test_add_func("/precopy/ram-dirty-order", test_ram_dirty_order);

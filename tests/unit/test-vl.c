@@ -163,6 +163,22 @@ static void test_accel(void)
     err_line("-accel hvf", "invalid accelerator hvf");
     err_line("-accel kvm,thread=single", "invalid parameter 'thread'");
     err_line("-accel type=kvm", "parameter 'accel' is missing");
+    /* KVM's dirty ring: not given, a size, off */
+    ok_line(&p, "-accel kvm");
+    g_assert_cmpint(p.cfg.dirty_ring_size, ==, -1);
+    parsed_clear(&p);
+    ok_line(&p, "-accel kvm,dirty-ring-size=1024");
+    g_assert_cmpint(p.cfg.dirty_ring_size, ==, 1024);
+    parsed_clear(&p);
+    ok_line(&p, "-accel kvm,dirty-ring-size=0");
+    g_assert_cmpint(p.cfg.dirty_ring_size, ==, 0);
+    parsed_clear(&p);
+    err_line("-accel kvm,dirty-ring-size=1000",
+             "-accel: dirty-ring-size must be a power of two.");
+    err_line("-accel kvm,dirty-ring-size=big",
+             "parameter 'dirty-ring-size' expects a number, not 'big'");
+    err_line("-accel kvm,dirty-ring-size=8589934592",
+             "dirty-ring-size 8589934592 is out of range (0 to 4294967295)");
 }
 
 static void test_cpu(void)
