@@ -237,7 +237,7 @@ static const struct prop vser_port_props[] = {
         .realize = vser_port_realize,                                          \
         .unrealize =                                                           \
             vser_port_unrealize, /* no section: the virtio-serial device's     \
-                                  * model saves its ports' state by number and                                                           \
+                                  * model saves its ports' state by number and \
                                   * a load checks it finds the same ones */    \
         .vmsd = NULL,                                                          \
         .check_opts = vser_port_check_opts,                                    \

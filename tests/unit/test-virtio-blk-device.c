@@ -24,10 +24,9 @@
 #include "util/crc32c.h"
 #include "qapi/qapi-gen-types.h"
 #include "tests/unit/dev-harness.h"
+#include "tests/unit/mig-stream.h"
 #include "tests/unit/vring-build.h"
 
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 extern const struct machine_type microvm_machine_type;
@@ -313,37 +312,12 @@ static struct savevm *registry(struct dfx *f)
 /* The whole stream of f's machine (the device, RAM), or NULL. */
 static GByteArray *save_stream(struct dfx *f, Error **errp)
 {
-    struct savevm *sv = registry(f);
-    int fd = memfd_create("vbd-stream", MFD_CLOEXEC);
-    GByteArray *b = NULL;
-    struct mig_writer w;
-    struct stat st;
-
-    g_assert_cmpint(fd, >=, 0);
-    mig_writer_init(&w, fd);
-    if (savevm_save(sv, &w, SAVEVM_RAM_STREAM, errp) &&
-        mig_writer_finish(&w, errp)) {
-        g_assert_cmpint(fstat(fd, &st), ==, 0);
-        b = g_byte_array_new();
-        g_byte_array_set_size(b, st.st_size);
-        g_assert_cmpint(pread(fd, b->data, b->len, 0), ==, (ssize_t)b->len);
-    }
-    close(fd);
-    savevm_free(sv);
-    return b;
+    return th_stream_save(registry(f), errp);
 }
 
 static bool load_stream(struct dfx *f, GByteArray *b, Error **errp)
 {
-    struct savevm *sv = registry(f);
-    struct mig_reader r;
-    bool ok;
-
-    mig_reader_init_mem(&r, b->data, b->len);
-    ok = savevm_load(sv, &r, errp);
-    mig_reader_fini(&r);
-    savevm_free(sv);
-    return ok;
+    return th_stream_load(registry(f), b, errp);
 }
 
 static struct virtio_dev *vdev_of(struct dfx *f)
