@@ -7,7 +7,9 @@
  * channels.  A port is created after its virtio-serial device and plugs
  * into its model (virtio-serial.c); the same rules also run over the
  * command line before the accelerator opens (check_opts), so a port
- * without its bus or with a taken number is refused on any host.
+ * without its bus or with a taken number is refused on any host.  A port
+ * has no migration section of its own: its state lives in the model and
+ * migrates with its virtio-serial device.
  */
 #include "util/common.h"
 #include "hw/char/virtio-serial.h"
@@ -233,9 +235,11 @@ static const struct prop vser_port_props[] = {
         .props = vser_port_props,                                              \
         .user_creatable = true,                                                \
         .realize = vser_port_realize,                                          \
-        .unrealize = vser_port_unrealize,                                      \
-        .vmsd = NULL, /* state lives in its virtio-serial device's model */    \
-        .unmigratable = true,                                                  \
+        .unrealize =                                                           \
+            vser_port_unrealize, /* no section: the virtio-serial device's     \
+                                  * model saves its ports' state by number and \
+                                  * a load checks it finds the same ones */    \
+        .vmsd = NULL,                                                          \
         .check_opts = vser_port_check_opts,                                    \
     }
 

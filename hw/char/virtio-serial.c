@@ -11,10 +11,12 @@
  * port waits for its chardev to drain, while a console drops what its
  * chardev cannot take, as the UART does (Linux's hvc driver spins with
  * interrupts off until its buffer comes back, so a console must not wait).
+ * The device migrates with its ports' state (see "migration" below).
  */
 #include "util/common.h"
 #include "hw/char/virtio-serial.h"
 #include "hw/char/chardev.h"
+#include "migration/vmstate.h"
 #include "system/machine.h"
 #include "util/bytes.h"
 #include "util/log.h"
@@ -126,16 +128,22 @@ static void ctrl_flush(struct virtio_serial *s)
     }
 }
 
-/* Queues one message (header plus `extra` bytes) and sends what it can.
- * The queue is bounded: a driver that asks again and again (DEVICE_READY)
- * without giving buffers cannot make the host hold more. */
-static void ctrl_send(struct virtio_serial *s, uint32_t id, uint16_t event,
-                      uint16_t value, const void *extra, size_t extra_len)
+/* The most control messages waiting for buffers: a driver that asks
+ * again and again (DEVICE_READY) without giving buffers cannot make the
+ * host hold more. */
+static unsigned ctrl_bound(const struct virtio_serial *s)
+{
+    return 4 * s->max_ports + 16;
+}
+
+/* Queues one message (header plus `extra` bytes), up to the bound. */
+static void ctrl_queue(struct virtio_serial *s, uint32_t id, uint16_t event,
+                       uint16_t value, const void *extra, size_t extra_len)
 {
     uint8_t hdr[VIRTIO_CONSOLE_CTRL_SIZE];
     GByteArray *msg;
 
-    if (g_queue_get_length(&s->ctrl_out) >= 4 * s->max_ports + 16) {
+    if (g_queue_get_length(&s->ctrl_out) >= ctrl_bound(s)) {
         s->ctrl_dropped++;
         vlog_guest_error(s->vdev.log,
                          "%s: control queue full (the driver gives no "
@@ -152,6 +160,13 @@ static void ctrl_send(struct virtio_serial *s, uint32_t id, uint16_t event,
         g_byte_array_append(msg, extra, (guint)extra_len);
     }
     g_queue_push_tail(&s->ctrl_out, msg);
+}
+
+/* Queues one message and sends what the driver has buffers for. */
+static void ctrl_send(struct virtio_serial *s, uint32_t id, uint16_t event,
+                      uint16_t value, const void *extra, size_t extra_len)
+{
+    ctrl_queue(s, id, event, value, extra, extra_len);
     ctrl_flush(s);
 }
 
@@ -192,6 +207,15 @@ static void give_back(struct virtio_serial_port *p, struct virtq_elem **e,
     if (notify) {
         virtq_notify(vq);
     }
+}
+
+/* The output chain p holds is done with (written, or discarded with
+ * nothing connected): back to the driver, and the next one starts at its
+ * first byte. */
+static void tx_done(struct virtio_serial_port *p, bool notify)
+{
+    give_back(p, &p->tx_elem, notify);
+    p->tx_off = 0;
 }
 
 /* Writes the rest of p->tx_elem to the chardev; false when a serial port
@@ -238,8 +262,9 @@ static void port_flush_tx(struct virtio_serial_port *p)
     }
     while (!p->throttled) {
         if (!p->tx_elem) {
+            /* tx_off is kept: a save gave this chain back with that many
+             * bytes of it written (vser_model_drain) */
             p->tx_elem = virtq_pop(vq, sizeof(struct virtq_elem));
-            p->tx_off = 0;
             if (!p->tx_elem) {
                 break;
             }
@@ -248,7 +273,7 @@ static void port_flush_tx(struct virtio_serial_port *p)
             p->throttled = true;
             break;
         }
-        give_back(p, &p->tx_elem, false);
+        tx_done(p, false);
         pushed = true;
     }
     if (pushed) {
@@ -350,7 +375,7 @@ static void port_set_host_connected(struct virtio_serial_port *p, bool on)
     p->host_connected = on;
     if (!on) {
         /* nobody to write to: what waited is discarded (QEMU's rule) */
-        give_back(p, &p->tx_elem, true);
+        tx_done(p, true);
         p->throttled = false;
     }
     if (p->guest_ready && multiport(s)) {
@@ -586,6 +611,7 @@ static void port_drop_buffers(struct virtio_serial_port *p)
         virtq_discard(p->tx_elem->vq, p->tx_elem);
         p->tx_elem = NULL;
     }
+    p->tx_off = 0;
 }
 
 static void vser_reset(struct virtio_dev *vdev)
@@ -640,6 +666,10 @@ bool virtio_serial_setup(struct virtio_serial *s, struct guest_mem *gm,
     }
     s->ports = g_new0(struct virtio_serial_port *, s->max_ports);
     g_queue_init(&s->ctrl_out);
+    s->mig_ports = g_new0(struct virtio_serial_port_state, s->max_ports);
+    s->mig_ctrl_cap = ctrl_bound(s);
+    s->mig_ctrl = g_new0(struct virtio_serial_ctrl_state, s->mig_ctrl_cap);
+    s->mig_ctrl_len = 0;
     /* port 0's pair, the control pair, then a pair per further port */
     virtio_init(&s->vdev, "virtio-serial", &vser_ops, gm, log, f,
                 2 * s->max_ports + 2, VIRTIO_SERIAL_QUEUE_SIZE);
@@ -663,6 +693,10 @@ void virtio_serial_teardown(struct virtio_serial *s)
     virtio_cleanup(&s->vdev);
     g_free(s->ports);
     s->ports = NULL;
+    g_free(s->mig_ports);
+    s->mig_ports = NULL;
+    g_free(s->mig_ctrl);
+    s->mig_ctrl = NULL;
     s->set_up = false;
 }
 
@@ -862,13 +896,340 @@ static void vser_model_unrealize(void *model)
     virtio_serial_teardown(model);
 }
 
+/* ---- migration ---------------------------------------------------------
+ *
+ * The stream carries, besides the core's state: whether the driver sent
+ * DEVICE_READY; per port number whether a port is there and which kind,
+ * PORT_READY and PORT_OPEN from the driver, whether the host side was
+ * open (what the guest was told), and how many bytes of the next output
+ * chain the source's chardev took already; and the control messages
+ * still waiting for the driver's buffers.  max_ports is carried by the
+ * number of queues and of port entries, MULTIPORT and EMERG_WRITE by the
+ * features: a load refuses a difference.
+ *
+ * Nothing popped is held across a save (drain): held output is written
+ * as far as the chardev takes it without waiting, and a chain it cannot
+ * finish is given back to the ring with its written offset kept (tx_off),
+ * so whoever pops it next (the destination, or the source going on after
+ * a snapshot) writes only the rest: each byte reaches a chardev once.
+ * An offset rather than the chain's data keeps the stream free of guest
+ * buffers (the chain is in RAM, which the stream carries anyway).  Receive
+ * buffers taken for input that has not come are given back unused.  Not
+ * carried: `throttled` and the input wait (the destination's chardevs
+ * decide them anew), the counters of dropped bytes and messages. */
+
+static const char *kind_name(uint8_t kind)
+{
+    return kind == VIRTIO_SERIAL_KIND_CONSOLE ? "virtconsole"
+           : kind == VIRTIO_SERIAL_KIND_PORT  ? "virtserialport"
+                                              : "none";
+}
+
+static uint8_t port_kind(const struct virtio_serial_port *p)
+{
+    if (!p) {
+        return VIRTIO_SERIAL_KIND_NONE;
+    }
+    return p->console ? VIRTIO_SERIAL_KIND_CONSOLE : VIRTIO_SERIAL_KIND_PORT;
+}
+
+/* Before a save, under the device lock with the vCPUs stopped. */
+static void vser_model_drain(void *model)
+{
+    struct virtio_serial *s = model;
+
+    for (uint32_t i = 0; i < s->max_ports; i++) {
+        struct virtio_serial_port *p = s->ports[i];
+
+        if (!p) {
+            continue;
+        }
+        /* one queue per held element: each is its queue's newest pop */
+        if (p->tx_elem) {
+            /* held only while a connected chardev was full (port_flush_tx):
+             * one more try without waiting */
+            if (p->chr && p->host_connected && port_write(p)) {
+                tx_done(p, true);
+            } else {
+                virtq_unpop(p->tx_elem->vq, p->tx_elem);
+                p->tx_elem = NULL;
+            }
+        }
+        if (p->rx_elem) {
+            virtq_unpop(p->rx_elem->vq, p->rx_elem);
+            p->rx_elem = NULL;
+        }
+    }
+}
+
+static bool vser_pre_save(void *opaque, Error **errp)
+{
+    struct virtio_serial *s = opaque;
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < s->max_ports; i++) {
+        struct virtio_serial_port *p = s->ports[i];
+        struct virtio_serial_port_state *st = &s->mig_ports[i];
+
+        *st = (struct virtio_serial_port_state){.kind = port_kind(p)};
+        if (!p) {
+            continue;
+        }
+        if (p->tx_elem || p->rx_elem) {
+            error_setg(errp,
+                       "%s: port %" PRIu32 " holds a buffer (not given "
+                       "back before the save)",
+                       s->vdev.name, i);
+            return false;
+        }
+        st->guest_ready = p->guest_ready;
+        st->guest_connected = p->guest_connected;
+        st->host_connected = p->host_connected;
+        st->tx_off = p->tx_off;
+    }
+    memset(s->mig_ctrl, 0, s->mig_ctrl_cap * sizeof(*s->mig_ctrl));
+    for (GList *l = s->ctrl_out.head; l && n < s->mig_ctrl_cap; l = l->next) {
+        const GByteArray *msg = l->data;
+
+        s->mig_ctrl[n++] = (struct virtio_serial_ctrl_state){
+            .id = (uint32_t)le_load(msg->data, 4),
+            .event = (uint16_t)le_load(msg->data + 4, 2),
+            .value = (uint16_t)le_load(msg->data + 6, 2),
+        };
+    }
+    s->mig_ctrl_len = n;
+    return true;
+}
+
+/* One loaded port entry against the port of that number here. */
+static bool check_port(struct virtio_serial *s, uint32_t nr, Error **errp)
+{
+    const struct virtio_serial_port_state *st = &s->mig_ports[nr];
+    struct virtio_serial_port *p = s->ports[nr];
+    struct virtqueue *vq;
+
+    if (st->kind > VIRTIO_SERIAL_KIND_PORT) {
+        error_setg(errp, "port %" PRIu32 ": unknown kind %u", nr, st->kind);
+        return false;
+    }
+    if (st->kind != port_kind(p)) {
+        if (!p) {
+            error_setg(errp,
+                       "port %" PRIu32 ": the source has a %s there, this "
+                       "device none (the same ports with the same numbers "
+                       "are needed)",
+                       nr, kind_name(st->kind));
+        } else if (st->kind == VIRTIO_SERIAL_KIND_NONE) {
+            error_setg(errp,
+                       "port %" PRIu32 " (%s%s%s) is not in the stream: the "
+                       "source has no port there",
+                       nr, p->what, p->name ? " " : "", p->name ? p->name : "");
+        } else {
+            error_setg(errp,
+                       "port %" PRIu32 " is a %s on the source, a %s here", nr,
+                       kind_name(st->kind), kind_name(port_kind(p)));
+        }
+        return false;
+    }
+    if (!p) {
+        if (st->guest_ready || st->guest_connected || st->host_connected ||
+            st->tx_off) {
+            error_setg(errp,
+                       "port %" PRIu32 ": state for a port that is "
+                       "not there",
+                       nr);
+            return false;
+        }
+        return true;
+    }
+    if (!st->tx_off || s->vdev.broken) {
+        return true; /* a broken device pops nothing until a reset */
+    }
+    /* bytes written of a chain the driver made available: the device
+     * is running and the chain is still in the ring */
+    vq = &s->vdev.vqs[virtio_serial_rx_queue(nr) + 1];
+    if (!(s->vdev.status & VIRTIO_STATUS_DRIVER_OK) || !vq->ready ||
+        (!vq->packed && vq->shadow_avail_idx == vq->last_avail_idx)) {
+        error_setg(errp,
+                   "port %" PRIu32 ": %" PRIu64 " bytes written of an output "
+                   "chain, but queue %u has no chain waiting",
+                   nr, st->tx_off, vq->index);
+        return false;
+    }
+    return true;
+}
+
+/* One queued control message: one the device sends, for a port here. */
+static bool check_ctrl(struct virtio_serial *s,
+                       const struct virtio_serial_ctrl_state *c, Error **errp)
+{
+    struct virtio_serial_port *p =
+        c->id < s->max_ports ? s->ports[c->id] : NULL;
+
+    switch (c->event) {
+    case VIRTIO_CONSOLE_DEVICE_ADD:
+    case VIRTIO_CONSOLE_DEVICE_REMOVE:
+    case VIRTIO_CONSOLE_CONSOLE_PORT:
+    case VIRTIO_CONSOLE_PORT_OPEN:
+    case VIRTIO_CONSOLE_PORT_NAME:
+        break;
+    default:
+        error_setg(errp,
+                   "queued control event %u for port %" PRIu32
+                   " is none the device sends",
+                   c->event, c->id);
+        return false;
+    }
+    if (!p) {
+        error_setg(errp,
+                   "queued control event %u for port %" PRIu32
+                   ", which is not there",
+                   c->event, c->id);
+        return false;
+    }
+    if (c->value > 1) {
+        error_setg(errp,
+                   "queued control event %u for port %" PRIu32
+                   ": value %u (0 or 1)",
+                   c->event, c->id, c->value);
+        return false;
+    }
+    if (c->event == VIRTIO_CONSOLE_PORT_NAME && !p->name) {
+        error_setg(errp,
+                   "queued PORT_NAME for port %" PRIu32
+                   ", which has no name here",
+                   c->id);
+        return false;
+    }
+    return true;
+}
+
+/* Checks only (the rings are not usable yet); vser_model_loaded applies. */
+static bool vser_post_load(void *opaque, Error **errp)
+{
+    struct virtio_serial *s = opaque;
+    Error *err = NULL;
+
+    for (uint32_t i = 0; i < s->max_ports; i++) {
+        if (!check_port(s, i, &err)) {
+            goto fail;
+        }
+    }
+    if (s->mig_ctrl_len > s->mig_ctrl_cap) {
+        error_setg(&err, "%" PRIu32 " control messages queued (at most %u)",
+                   s->mig_ctrl_len, s->mig_ctrl_cap);
+        goto fail;
+    }
+    for (uint32_t i = 0; i < s->mig_ctrl_len; i++) {
+        if (!check_ctrl(s, &s->mig_ctrl[i], &err)) {
+            goto fail;
+        }
+    }
+    return true;
+fail:
+    error_prepend(&err, "%s: ", s->vdev.name);
+    error_propagate(errp, err);
+    return false;
+}
+
+/* The load is in effect and the rings usable.  Nothing is popped or
+ * signalled here: the transport then looks at every enabled queue once
+ * (its post_load), which sends the queued control messages and resumes
+ * output where it stopped. */
+static void vser_model_loaded(void *model)
+{
+    struct virtio_serial *s = model;
+
+    ctrl_clear(s);
+    for (uint32_t i = 0; i < s->mig_ctrl_len; i++) {
+        const struct virtio_serial_ctrl_state *c = &s->mig_ctrl[i];
+        const char *name = s->ports[c->id]->name;
+
+        if (c->event == VIRTIO_CONSOLE_PORT_NAME) {
+            ctrl_queue(s, c->id, c->event, c->value, name, strlen(name) + 1);
+        } else {
+            ctrl_queue(s, c->id, c->event, c->value, NULL, 0);
+        }
+    }
+    for (uint32_t i = 0; i < s->max_ports; i++) {
+        struct virtio_serial_port *p = s->ports[i];
+        const struct virtio_serial_port_state *st = &s->mig_ports[i];
+
+        if (!p) {
+            continue;
+        }
+        /* what it held (a load into a running device) was in the rings
+         * the load replaced */
+        port_drop_buffers(p);
+        p->guest_ready = st->guest_ready;
+        p->guest_connected = st->guest_connected;
+        p->tx_off = st->tx_off;
+        p->throttled = p->rx_wanted = false;
+        /* the host side here may differ from the source's: the guest
+         * learns it as after any change (QEMU does the same) */
+        if (p->guest_ready && multiport(s) &&
+            st->host_connected != p->host_connected) {
+            ctrl_queue(s, p->nr, VIRTIO_CONSOLE_PORT_OPEN, p->host_connected,
+                       NULL, 0);
+        }
+        /* the chardev asks can_read again (receive buffers are there) */
+        port_wake_input(p);
+    }
+}
+
+static const struct vmstate_field vser_port_state_fields[] = {
+    VMS_U8(struct virtio_serial_port_state, kind),
+    VMS_BOOL(struct virtio_serial_port_state, guest_ready),
+    VMS_BOOL(struct virtio_serial_port_state, guest_connected),
+    VMS_BOOL(struct virtio_serial_port_state, host_connected),
+    VMS_U64(struct virtio_serial_port_state, tx_off),
+    VMS_END,
+};
+
+static const struct vmstate_desc vser_port_state_vmsd = {
+    .name = "virtio-serial-port",
+    .version = 1,
+    .fields = vser_port_state_fields,
+};
+
+static const struct vmstate_field vser_ctrl_state_fields[] = {
+    VMS_U32(struct virtio_serial_ctrl_state, id),
+    VMS_U16(struct virtio_serial_ctrl_state, event),
+    VMS_U16(struct virtio_serial_ctrl_state, value),
+    VMS_END,
+};
+
+static const struct vmstate_desc vser_ctrl_state_vmsd = {
+    .name = "virtio-serial-control",
+    .version = 1,
+    .fields = vser_ctrl_state_fields,
+};
+
+static const struct vmstate_field vser_fields[] = {
+    VMS_BOOL(struct virtio_serial, guest_ready),
+    VMS_VARRAY(struct virtio_serial, mig_ports, max_ports,
+               &vser_port_state_vmsd),
+    VMS_U32(struct virtio_serial, mig_ctrl_len),
+    VMS_VARRAY(struct virtio_serial, mig_ctrl, mig_ctrl_cap,
+               &vser_ctrl_state_vmsd),
+    VMS_END,
+};
+
+static const struct vmstate_desc vser_vmsd = {
+    .name = "virtio-serial",
+    .version = 1,
+    .fields = vser_fields,
+    .pre_save = vser_pre_save,
+    .post_load = vser_post_load,
+};
+
 const struct virtio_model_class virtio_serial_model = {
-    /* its own state (held buffers, backend position) is not described
-     * yet: migrate refuses rather than lose it */
-    .unmigratable = true,
     .name = "virtio-serial",
     .device_id = VIRTIO_ID_CONSOLE,
     .pci_class = 0x078000, /* communication, other: what QEMU reports */
     .realize = vser_model_realize,
     .unrealize = vser_model_unrealize,
+    .vmsd = &vser_vmsd,
+    .drain = vser_model_drain,
+    .loaded = vser_model_loaded,
 };

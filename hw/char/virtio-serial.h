@@ -80,9 +80,33 @@ struct virtio_serial_port {
     struct virtq_elem *rx_elem; /* a receive buffer taken for can_read */
     bool rx_wanted;             /* input waits for receive buffers */
     struct virtq_elem *tx_elem; /* output only partly taken by the chardev */
-    uint64_t tx_off;            /* bytes of tx_elem already written */
-    bool throttled;             /* waiting for the chardev to drain */
-    uint64_t rx_dropped;        /* input lost to a reset under way */
+    /* bytes of tx_elem already written; with tx_elem NULL, of the chain
+     * the next pop returns (a save gave it back part-written) */
+    uint64_t tx_off;
+    bool throttled;      /* waiting for the chardev to drain */
+    uint64_t rx_dropped; /* input lost to a reset under way */
+};
+
+/* Migration (hw/virtio/virtio-model.h): a port's state by its number, as
+ * the stream carries it.  The ports are devices of their own with no
+ * section: the model saves them, and a load finds the same ports here. */
+#define VIRTIO_SERIAL_KIND_NONE 0
+#define VIRTIO_SERIAL_KIND_CONSOLE 1 /* virtconsole */
+#define VIRTIO_SERIAL_KIND_PORT 2    /* virtserialport */
+struct virtio_serial_port_state {
+    uint8_t kind; /* VIRTIO_SERIAL_KIND_* */
+    bool guest_ready;
+    bool guest_connected;
+    bool host_connected; /* the source's, as the guest knows it */
+    uint64_t tx_off;     /* of the next chain of its transmit queue */
+};
+
+/* A control message still waiting for a c_ivq buffer (PORT_NAME's name is
+ * not carried: the destination's port of that number supplies it). */
+struct virtio_serial_ctrl_state {
+    uint32_t id;
+    uint16_t event;
+    uint16_t value;
 };
 
 struct virtio_serial {
@@ -98,6 +122,12 @@ struct virtio_serial {
     unsigned ctrl_dropped; /* messages over the bound (guest gave none) */
     bool guest_ready;      /* DEVICE_READY received */
     bool set_up;
+    /* migration: filled before a save, checked by a load and put to work
+     * once nothing can refuse it any more (virtio-serial.c) */
+    struct virtio_serial_port_state *mig_ports; /* max_ports, by nr */
+    struct virtio_serial_ctrl_state *mig_ctrl;  /* mig_ctrl_cap */
+    unsigned mig_ctrl_cap;                      /* the bound on ctrl_out */
+    uint32_t mig_ctrl_len;                      /* entries in use */
 };
 
 /* QEMU's -device virtio-serial-* properties, offsets plus `base` (see

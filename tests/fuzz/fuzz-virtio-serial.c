@@ -6,7 +6,10 @@
  * builds descriptors on the six queues of a two-port device (port 0's,
  * the control pair, port 1's), publishes heads, kicks, sends control
  * messages well formed or not, writes the config space, restarts with
- * other features and resets.  The ports sit on null chardevs.  Checked
+ * other features and resets, and migrates the device onto itself with
+ * one byte of the model's state changed (a load the model accepts must
+ * leave a device the next steps can drive; one it refuses must change
+ * nothing).  The ports sit on null chardevs.  Checked
  * after each step: a broken device says DEVICE_NEEDS_RESET, no queue has
  * more chains in flight than it holds, the queue of control messages for
  * the driver stays within its bound (ASan watches the copies).
@@ -15,6 +18,7 @@
 #include "hw/char/chardev.h"
 #include "hw/char/virtio-serial.h"
 #include "fuzz-vring.h"
+#include "migration/vmstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -84,6 +88,49 @@ static void fz_check(struct fz *z)
     }
 }
 
+/* Saves the device as a pair's save does (drain, core, model), changes
+ * one byte of the model's body and loads it all back. */
+static void fz_migrate(struct fz *z, const uint8_t *data, size_t size,
+                       size_t *i)
+{
+    GByteArray *core = g_byte_array_new(), *model = g_byte_array_new();
+    GByteArray *again = g_byte_array_new();
+    uint16_t at = fvr_u16(data, size, i);
+    uint8_t flip = fvr_byte(data, size, i);
+    size_t pos = 0;
+    bool ok;
+
+    virtio_serial_model.drain(&z->s);
+    /* nothing is held after a drain: both saves must succeed */
+    if (!vmstate_save(&virtio_core_vmsd, &z->s.vdev, core, NULL) ||
+        !vmstate_save(virtio_serial_model.vmsd, &z->s, model, NULL)) {
+        abort();
+    }
+    model->data[at % model->len] ^= flip;
+    ok = vmstate_load(&virtio_core_vmsd, &z->s.vdev, core->data, core->len,
+                      &pos, NULL);
+    pos = 0;
+    if (ok && vmstate_load(virtio_serial_model.vmsd, &z->s, model->data,
+                           model->len, &pos, NULL)) {
+        virtio_load_finish(&z->s.vdev);
+        virtio_serial_model.loaded(&z->s);
+    } else if (ok) {
+        /* refused: the model's state is what it was (pre_save skipped,
+         * as a rollback snapshot does) */
+        struct vmstate_desc d = *virtio_serial_model.vmsd;
+
+        model->data[at % model->len] ^= flip;
+        d.pre_save = NULL;
+        if (!vmstate_save(&d, &z->s, again, NULL) || again->len != model->len ||
+            memcmp(again->data, model->data, model->len)) {
+            abort();
+        }
+    }
+    g_byte_array_unref(core);
+    g_byte_array_unref(model);
+    g_byte_array_unref(again);
+}
+
 static void fz_step(struct fz *z, const uint8_t *data, size_t size, size_t *i)
 {
     uint8_t op = fvr_byte(data, size, i);
@@ -133,9 +180,11 @@ static void fz_step(struct fz *z, const uint8_t *data, size_t size, size_t *i)
         (void)virtio_config_read(&z->s.vdev, off, sz);
         break;
     }
-    case 6: /* reset, or any avail index */
+    case 6: /* reset, a migration, or any avail index */
         if (op & 0x80) {
             virtio_set_status(&z->s.vdev, 0);
+        } else if (op & 0x40) {
+            fz_migrate(z, data, size, i);
         } else {
             vr_set_avail_idx(r, fvr_u16(data, size, i));
         }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * savevm-harness.h: one device's migration through the real stream
- * (migration/savevm.c): its section, saved under its lock as migrate does
- * (pre_save, a virtio model's drain), and the guest RAM, written to a
- * memfd and read back into a second machine's instance of the device.
- * For the device unit tests that migrate a device between two harness
- * machines (dev-harness.h).
+ * savevm-harness.h: device migration through the real stream
+ * (migration/savevm.c, stream layout) for the device unit tests: the
+ * sections (one device, saved under its lock as migrate does: pre_save,
+ * a virtio model's drain; the guest RAM) written into a memfd and read
+ * back into a second machine's instance of the device; and a way to
+ * corrupt one value in a device's section while keeping its CRC right,
+ * so that a test reaches the device's checks rather than the framing's.
  */
 #ifndef TESTS_UNIT_SAVEVM_HARNESS_H
 #define TESTS_UNIT_SAVEVM_HARNESS_H
@@ -15,27 +16,15 @@
 #include "migration/savevm.h"
 #include "migration/stream.h"
 #include "system/guest-mem.h"
+#include "util/crc32c.h"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The registry of a machine of `type` with the one device and RAM. */
-static inline struct savevm *
-th_savevm_registry(const char *type, struct device *d, struct guest_mem *gm)
+/* The stream of sv's sections, or NULL with errp set.  Frees sv. */
+static inline GByteArray *th_stream_save(struct savevm *sv, Error **errp)
 {
-    struct savevm *sv = savevm_new(type);
-
-    savevm_register_vmsd(sv, d->cls->name, 0, d->cls->vmsd, d, &d->lock);
-    savevm_register_ram(sv, gm);
-    return sv;
-}
-
-/* The whole stream of d and gm, or NULL with errp set. */
-static inline GByteArray *th_save_stream(const char *type, struct device *d,
-                                         struct guest_mem *gm, Error **errp)
-{
-    struct savevm *sv = th_savevm_registry(type, d, gm);
     int fd = memfd_create("th-stream", MFD_CLOEXEC);
     GByteArray *b = NULL;
     struct mig_writer w;
@@ -55,12 +44,10 @@ static inline GByteArray *th_save_stream(const char *type, struct device *d,
     return b;
 }
 
-/* Loads a stream th_save_stream wrote into d and gm (another machine). */
-static inline bool th_load_stream(const char *type, struct device *d,
-                                  struct guest_mem *gm, GByteArray *b,
+/* Loads b into sv's sections.  Frees sv. */
+static inline bool th_stream_load(struct savevm *sv, const GByteArray *b,
                                   Error **errp)
 {
-    struct savevm *sv = th_savevm_registry(type, d, gm);
     struct mig_reader r;
     bool ok;
 
@@ -69,6 +56,68 @@ static inline bool th_load_stream(const char *type, struct device *d,
     mig_reader_fini(&r);
     savevm_free(sv);
     return ok;
+}
+
+/* The registry of a machine of `type` with the one device and RAM. */
+static inline struct savevm *
+th_savevm_registry(const char *type, struct device *d, struct guest_mem *gm)
+{
+    struct savevm *sv = savevm_new(type);
+
+    savevm_register_vmsd(sv, d->cls->name, 0, d->cls->vmsd, d, &d->lock);
+    savevm_register_ram(sv, gm);
+    return sv;
+}
+
+/* The whole stream of d and gm, or NULL with errp set. */
+static inline GByteArray *th_save_stream(const char *type, struct device *d,
+                                         struct guest_mem *gm, Error **errp)
+{
+    return th_stream_save(th_savevm_registry(type, d, gm), errp);
+}
+
+/* Loads a stream th_save_stream wrote into d and gm (another machine). */
+static inline bool th_load_stream(const char *type, struct device *d,
+                                  struct guest_mem *gm, GByteArray *b,
+                                  Error **errp)
+{
+    return th_stream_load(th_savevm_registry(type, d, gm), b, errp);
+}
+
+/* Overwrites `vlen` bytes at `skip` bytes after the first `pattern` in
+ * the body of section `name`, and fixes that section's CRC.  Section:
+ * 0x01, u8 name length, name, u32 instance, u32 version, u64 body length,
+ * body, u32 CRC32C of all that. */
+static inline void th_stream_patch(GByteArray *s, const char *name,
+                                   const uint8_t *pattern, size_t n,
+                                   size_t skip, const uint8_t *v, size_t vlen)
+{
+    size_t nl = strlen(name), hdr = 0, at = 0, start;
+    uint64_t blen;
+    uint8_t *p = s->data;
+    uint32_t crc;
+
+    for (size_t i = 0; i + nl + 2 < s->len; i++) {
+        if (p[i] == 0x01 && p[i + 1] == nl && !memcmp(p + i + 2, name, nl)) {
+            hdr = i;
+            break;
+        }
+    }
+    g_assert_cmpuint(hdr, !=, 0);
+    start = hdr + 2 + nl + 4 + 4;
+    memcpy(&blen, p + start, 8);
+    start += 8;
+    for (size_t i = start; i + n <= start + blen; i++) {
+        if (!memcmp(p + i, pattern, n)) {
+            at = i;
+            break;
+        }
+    }
+    g_assert_cmpuint(at, !=, 0);
+    g_assert_cmpuint(at + skip + vlen, <=, start + blen);
+    memcpy(p + at + skip, v, vlen);
+    crc = crc32c(0, p + hdr, start + blen - hdr);
+    memcpy(p + start + blen, &crc, 4);
 }
 
 #endif

@@ -27,8 +27,6 @@
 #include "tests/unit/savevm-harness.h"
 #include "tests/unit/vring-build.h"
 
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 extern const struct machine_type microvm_machine_type;

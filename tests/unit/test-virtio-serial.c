@@ -8,11 +8,14 @@
  * both directions without loss, host-side open/close, reset, the
  * emergency write, a driver without MULTIPORT, QEMU's port number rules,
  * and hostile control messages that must be ignored (logged) while a bad
- * chain breaks the device.
+ * chain breaks the device.  Migration of the model's own state: a save
+ * that gives a half-written chain back and goes on (a snapshot), and
+ * corrupt or mismatched states refused.
  */
 #include "util/common.h"
 #include "hw/char/chardev.h"
 #include "hw/char/virtio-serial.h"
+#include "migration/vmstate.h"
 #include "system/guest-mem.h"
 #include "util/log.h"
 #include "tests/unit/vring-build.h"
@@ -323,6 +326,39 @@ static uint32_t wait_used(struct sfx *f, unsigned q, uint32_t *head)
     return len;
 }
 
+/* The host reads `total` bytes of port 1's output (byte k is k % 251)
+ * while the main loop runs, until port 1's transmit queue has used at
+ * least `chains` chains too; returns how many it used meanwhile. */
+static unsigned read_pattern_out(struct sfx *f, size_t total, unsigned chains)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    uint8_t *rx = g_malloc(total);
+    unsigned used = 0;
+    size_t got = 0;
+
+    while (got < total || used < chains) {
+        uint32_t head, len;
+        ssize_t n = recv(f->peer1, rx + got, total - got, MSG_DONTWAIT);
+
+        if (n > 0) {
+            got += (size_t)n;
+        }
+        g_main_context_iteration(NULL, FALSE);
+        while (vr_get_used(&f->r[5], &head, &len)) {
+            used++;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+    }
+    for (size_t k = 0; k < total; k++) {
+        if (rx[k] != (uint8_t)(k % 251)) {
+            g_error("byte %zu is %u, expected %u", k, rx[k],
+                    (unsigned)(k % 251));
+        }
+    }
+    g_free(rx);
+    return used;
+}
+
 /* ---- tests ----------------------------------------------------------- */
 
 static void test_handshake(void)
@@ -507,10 +543,8 @@ static void test_backpressure_out(void)
 {
     struct sfx f;
     const unsigned nbuf = 12;
-    size_t total = (size_t)nbuf * SLOT, got = 0;
-    uint8_t *rx = g_malloc(total);
+    size_t total = (size_t)nbuf * SLOT;
     unsigned used = 0;
-    gint64 deadline;
 
     sfx_init(&f, FEAT);
     sfx_ports(&f, 4096);
@@ -537,33 +571,13 @@ static void test_backpressure_out(void)
     g_assert_true(f.p1.throttled);
     g_assert_cmpuint(chardev_dropped(f.c1), ==, 0);
     /* the reader catches up: everything comes out, in order */
-    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (got < total) {
-        uint32_t head, len;
-        ssize_t n = recv(f.peer1, rx + got, total - got, MSG_DONTWAIT);
-
-        if (n > 0) {
-            got += (size_t)n;
-        }
-        g_main_context_iteration(NULL, FALSE);
-        while (vr_get_used(&f.r[5], &head, &len)) {
-            used++;
-        }
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-    }
-    for (size_t k = 0; k < total; k++) {
-        if (rx[k] != (uint8_t)(k % 251)) {
-            g_error("byte %zu is %u, expected %u", k, rx[k],
-                    (unsigned)(k % 251));
-        }
-    }
+    used += read_pattern_out(&f, total, 0);
     while (used < nbuf) {
         wait_used(&f, 5, NULL);
         used++;
     }
     g_assert_false(f.p1.throttled);
     g_assert_cmpuint(chardev_dropped(f.c1), ==, 0);
-    g_free(rx);
     sfx_fini(&f);
 }
 
@@ -843,6 +857,197 @@ static void test_plug_errors(void)
     sfx_fini(&f);
 }
 
+/* ---- migration (the model's own part; test-virtio-serial-device.c
+ * migrates the whole device) ---------------------------------------- */
+
+/* The model's drain and description, as a pair's save runs them. */
+static GByteArray *model_save(struct sfx *f, Error **errp)
+{
+    GByteArray *body = g_byte_array_new();
+
+    virtio_serial_model.drain(&f->s);
+    if (!vmstate_save(virtio_serial_model.vmsd, &f->s, body, errp)) {
+        g_byte_array_unref(body);
+        return NULL;
+    }
+    return body;
+}
+
+/* A snapshot: the save gives the half-written chain back and the device
+ * goes on; the chardev gets every byte once, in order. */
+static void test_save_and_go_on(void)
+{
+    struct sfx f;
+    Error *err = NULL;
+    const size_t big = 4 * SLOT, total = big + 2 * SLOT;
+    unsigned used;
+    uint8_t extra, *p;
+    uint64_t off;
+    GByteArray *body;
+
+    sfx_init(&f, FEAT);
+    sfx_ports(&f, 4096);
+    handshake(&f);
+    p = vr_ptr(f.gm, slot_gpa(5, 0), total);
+    for (size_t k = 0; k < total; k++) {
+        p[k] = (uint8_t)(k % 251);
+    }
+    add_buf(&f, 5, slot_gpa(5, 0), big, false);
+    add_buf(&f, 5, slot_gpa(5, 4), SLOT, false);
+    add_buf(&f, 5, slot_gpa(5, 5), SLOT, false);
+    kick(&f, 5);
+    g_assert_true(f.p1.throttled);
+    g_assert_nonnull(f.p1.tx_elem);
+    g_assert_cmpuint(f.p1.tx_off, >, 0);
+
+    body = model_save(&f, &err);
+    g_assert_null(err);
+    g_assert_nonnull(body);
+    g_assert_null(f.p1.tx_elem);
+    g_assert_cmpuint(f.s.vdev.vqs[5].inflight, ==, 0);
+    off = f.p1.tx_off;
+    g_assert_cmpuint(off, >, 0);
+    g_assert_cmpuint(off, <, big);
+    /* the reader catches up: the same chain is taken again and only its
+     * rest written */
+    used = read_pattern_out(&f, total, 3);
+    iterate(20);
+    g_assert_cmpint(recv(f.peer1, &extra, 1, MSG_DONTWAIT), ==, -1);
+    g_assert_cmpuint(used, ==, 3);
+    g_assert_cmpuint(f.p1.tx_off, ==, 0);
+    g_byte_array_unref(body);
+    sfx_fini(&f);
+}
+
+/* Where the fields of port `nr` start in the model's body: guest_ready,
+ * the port count, then per port kind, guest_ready, guest_connected,
+ * host_connected, tx_off (u64) and an end tag. */
+#define PORT_AT(nr) (1 + 4 + 13 * (nr))
+#define CTRL_LEN_AT PORT_AT(MAX_PORTS)
+
+static void queue_raw_ctrl(struct sfx *f, uint32_t id, uint16_t event,
+                           uint16_t value)
+{
+    GByteArray *msg = g_byte_array_new();
+    uint8_t hdr[8];
+
+    memcpy(hdr, &id, 4);
+    memcpy(hdr + 4, &event, 2);
+    memcpy(hdr + 6, &value, 2);
+    g_byte_array_append(msg, hdr, 8);
+    g_queue_push_tail(&f->s.ctrl_out, msg);
+}
+
+static void drop_ctrl(struct sfx *f)
+{
+    GByteArray *msg;
+
+    while ((msg = g_queue_pop_head(&f->s.ctrl_out))) {
+        g_byte_array_unref(msg);
+    }
+}
+
+/* a's state (after `patch` of its body at `at`, unless at < 0) is
+ * refused by b with a message containing `want`; b keeps its state. */
+static void expect_model_refused(struct sfx *a, struct sfx *b, int at,
+                                 uint8_t patch, const char *want)
+{
+    Error *err = NULL;
+    GByteArray *body = model_save(a, &err);
+    size_t pos = 0;
+
+    g_assert_nonnull(body);
+    if (at >= 0) {
+        g_assert_cmpuint((guint)at, <, body->len);
+        body->data[at] = patch;
+    }
+    g_assert_false(vmstate_load(virtio_serial_model.vmsd, &b->s, body->data,
+                                body->len, &pos, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), want)) {
+        g_error("'%s' lacks '%s'", error_get_pretty(err), want);
+    }
+    error_free(err);
+    g_assert_false(b->s.guest_ready);
+    g_assert_cmpuint(b->s.mig_ctrl_len, ==, 0);
+    g_assert_cmpuint(b->s.mig_ports[1].kind, ==, VIRTIO_SERIAL_KIND_NONE);
+    g_byte_array_unref(body);
+}
+
+static void test_migrate_corrupt(void)
+{
+    struct sfx a, b;
+    Error *err = NULL;
+    GByteArray *body;
+    size_t pos = 0;
+
+    sfx_init(&a, FEAT);
+    sfx_ports(&a, 0);
+    handshake(&a);
+    sfx_init(&b, FEAT);
+    b.c0 = pair_chardev("c0", &b.peer0, 0);
+    b.c1 = pair_chardev("c1", &b.peer1, 0);
+    plug(&b, &b.p0, 0, true, NULL, b.c0);
+    plug(&b, &b.p1, 1, false, "org.qemu.guest_agent.0", b.c1);
+
+    /* the stream's own layout: port 1 where the test expects it */
+    body = model_save(&a, &err);
+    g_assert_nonnull(body);
+    g_assert_cmpuint(body->data[PORT_AT(1)], ==, VIRTIO_SERIAL_KIND_PORT);
+    g_assert_cmpuint(body->data[PORT_AT(1) + 2], ==, 1); /* guest_connected */
+    g_byte_array_unref(body);
+
+    expect_model_refused(&a, &b, PORT_AT(1), 7, "port 1: unknown kind 7");
+    expect_model_refused(&a, &b, PORT_AT(1) + 2, 2, "bool value 2");
+    expect_model_refused(&a, &b, PORT_AT(2), VIRTIO_SERIAL_KIND_PORT,
+                         "port 2: the source has a virtserialport there, "
+                         "this device none");
+    expect_model_refused(&a, &b, PORT_AT(3) + 1, 1,
+                         "port 3: state for a port that is not there");
+    expect_model_refused(&a, &b, CTRL_LEN_AT, 99,
+                         "99 control messages queued (at most 32)");
+    /* bytes written of a chain that is not in the ring */
+    a.p1.tx_off = 7;
+    expect_model_refused(&a, &b, -1, 0,
+                         "port 1: 7 bytes written of an output chain, but "
+                         "queue 5 has no chain waiting");
+    a.p1.tx_off = 0;
+    /* control messages no device sends, or for ports not there */
+    queue_raw_ctrl(&a, 1, 9, 1);
+    expect_model_refused(&a, &b, -1, 0,
+                         "queued control event 9 for port 1 is none the "
+                         "device sends");
+    drop_ctrl(&a);
+    queue_raw_ctrl(&a, 3, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    expect_model_refused(&a, &b, -1, 0,
+                         "queued control event 6 for port 3, which is not "
+                         "there");
+    drop_ctrl(&a);
+    queue_raw_ctrl(&a, 1, VIRTIO_CONSOLE_PORT_OPEN, 5);
+    expect_model_refused(&a, &b, -1, 0, "value 5 (0 or 1)");
+    drop_ctrl(&a);
+    queue_raw_ctrl(&a, 0, VIRTIO_CONSOLE_PORT_NAME, 1);
+    expect_model_refused(&a, &b, -1, 0,
+                         "queued PORT_NAME for port 0, which has no name");
+    drop_ctrl(&a);
+
+    /* and the unmodified state loads */
+    queue_raw_ctrl(&a, 1, VIRTIO_CONSOLE_PORT_NAME, 1);
+    body = model_save(&a, &err);
+    g_assert_nonnull(body);
+    g_assert_true(vmstate_load(virtio_serial_model.vmsd, &b.s, body->data,
+                               body->len, &pos, &err));
+    g_assert_null(err);
+    g_assert_cmpuint(pos, ==, body->len);
+    g_assert_true(b.s.guest_ready);
+    g_assert_cmpuint(b.s.mig_ctrl_len, ==, 1);
+    g_assert_cmpuint(b.s.mig_ports[1].kind, ==, VIRTIO_SERIAL_KIND_PORT);
+    g_assert_true(b.s.mig_ports[1].guest_connected);
+    g_byte_array_unref(body);
+    sfx_fini(&a);
+    sfx_fini(&b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -856,5 +1061,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-serial/reset", test_reset_gives_back);
     g_test_add_func("/virtio-serial/pick-nr", test_pick_nr);
     g_test_add_func("/virtio-serial/plug-errors", test_plug_errors);
+    g_test_add_func("/virtio-serial/save-and-go-on", test_save_and_go_on);
+    g_test_add_func("/virtio-serial/migrate-corrupt", test_migrate_corrupt);
     return g_test_run();
 }
