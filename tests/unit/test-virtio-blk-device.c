@@ -17,17 +17,14 @@
 #include "hw/block/virtio-blk.h"
 #include "hw/core/device.h"
 #include "hw/virtio/virtio-mmio.h"
-#include "migration/savevm.h"
 #include "migration/vmstate.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
-#include "util/crc32c.h"
 #include "qapi/qapi-gen-types.h"
 #include "tests/unit/dev-harness.h"
+#include "tests/unit/stream-harness.h"
 #include "tests/unit/vring-build.h"
 
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 extern const struct machine_type microvm_machine_type;
@@ -300,50 +297,15 @@ static void wait_read(struct dfx *f, struct vr *r, unsigned slot,
     g_assert_cmpuint(data[511], ==, sector);
 }
 
-static struct savevm *registry(struct dfx *f)
-{
-    struct savevm *sv = savevm_new("microvm");
-    struct device *d = g_ptr_array_index(f->m->devices, 0);
-
-    savevm_register_vmsd(sv, d->cls->name, 0, d->cls->vmsd, d, &d->lock);
-    savevm_register_ram(sv, f->m->gm);
-    return sv;
-}
-
-/* The whole stream of f's machine (the device, RAM), or NULL. */
 static GByteArray *save_stream(struct dfx *f, Error **errp)
 {
-    struct savevm *sv = registry(f);
-    int fd = memfd_create("vbd-stream", MFD_CLOEXEC);
-    GByteArray *b = NULL;
-    struct mig_writer w;
-    struct stat st;
-
-    g_assert_cmpint(fd, >=, 0);
-    mig_writer_init(&w, fd);
-    if (savevm_save(sv, &w, SAVEVM_RAM_STREAM, errp) &&
-        mig_writer_finish(&w, errp)) {
-        g_assert_cmpint(fstat(fd, &st), ==, 0);
-        b = g_byte_array_new();
-        g_byte_array_set_size(b, st.st_size);
-        g_assert_cmpint(pread(fd, b->data, b->len, 0), ==, (ssize_t)b->len);
-    }
-    close(fd);
-    savevm_free(sv);
-    return b;
+    return th_stream_save(g_ptr_array_index(f->m->devices, 0), f->m->gm, errp);
 }
 
 static bool load_stream(struct dfx *f, GByteArray *b, Error **errp)
 {
-    struct savevm *sv = registry(f);
-    struct mig_reader r;
-    bool ok;
-
-    mig_reader_init_mem(&r, b->data, b->len);
-    ok = savevm_load(sv, &r, errp);
-    mig_reader_fini(&r);
-    savevm_free(sv);
-    return ok;
+    return th_stream_load(g_ptr_array_index(f->m->devices, 0), f->m->gm, b,
+                          errp);
 }
 
 static struct virtio_dev *vdev_of(struct dfx *f)
@@ -522,42 +484,6 @@ static void expect_refused(struct dfx *a, struct dfx *b,
     g_byte_array_unref(stream);
 }
 
-/* Rewrites the u16 `skip` bytes into the first `pattern` in the device
- * section and the section's CRC (the framing is not what is tested). */
-static void patch_after(GByteArray *s, const uint8_t *pattern, size_t n,
-                        size_t skip, uint16_t v)
-{
-    /* section: 0x01, u8 len, name, u32 instance, u32 version, u64 len,
-     * body, u32 CRC32C of all that; the device's is the first */
-    const char *name = "virtio-blk-device";
-    size_t hdr = 0, at = 0, start, blen;
-    uint8_t *p = s->data;
-    uint32_t crc;
-
-    for (size_t i = 0; i + strlen(name) < s->len; i++) {
-        if (p[i] == 0x01 && p[i + 1] == strlen(name) &&
-            !memcmp(p + i + 2, name, strlen(name))) {
-            hdr = i;
-            break;
-        }
-    }
-    g_assert_cmpuint(hdr, !=, 0);
-    start = hdr + 2 + strlen(name) + 4 + 4;
-    memcpy(&blen, p + start, 8);
-    start += 8;
-    for (size_t i = start; i + n <= start + blen; i++) {
-        if (!memcmp(p + i, pattern, n)) {
-            at = i;
-            break;
-        }
-    }
-    g_assert_cmpuint(at, !=, 0);
-    p[at + skip] = (uint8_t)v;
-    p[at + skip + 1] = (uint8_t)(v >> 8);
-    crc = crc32c(0, p + hdr, start + blen - hdr);
-    memcpy(p + start + blen, &crc, 4);
-}
-
 static const uint8_t idx_pattern[] = {0x71, 0x3c, 0x71, 0x3c, 0x71, 0x3c};
 
 static void mutate_none(struct dfx *a, GByteArray *s)
@@ -567,7 +493,10 @@ static void mutate_none(struct dfx *a, GByteArray *s)
 static void mutate_last_avail(struct dfx *a, GByteArray *s)
 {
     /* last_avail_idx, shadow_avail_idx, used_idx: last_avail 9 ahead */
-    patch_after(s, idx_pattern, sizeof(idx_pattern), 0, 0x3c71 + 9);
+    static const uint8_t v[2] = {(0x3c71 + 9) & 0xff, (0x3c71 + 9) >> 8};
+
+    th_stream_patch(s, "virtio-blk-device", idx_pattern, sizeof(idx_pattern), 0,
+                    v, sizeof(v));
 }
 
 static void test_migrate_hostile(void)
