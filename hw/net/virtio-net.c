@@ -622,10 +622,19 @@ static const struct vmstate_desc vnet_vmsd = {
 static void vnet_model_drain(void *model)
 {
     struct virtio_net *s = model;
+    struct virtqueue *vq = &s->vdev.vqs[0];
 
     while (s->rx_nheld > 0) {
-        s->rx_nheld--;
-        virtq_unpop(&s->vdev.vqs[0], s->rx_held[s->rx_nheld]);
+        struct virtq_elem *e = s->rx_held[--s->rx_nheld];
+
+        /* A broken device popped a bad chain after the held ones (so
+         * they are not the newest pops any more) and uses no ring until
+         * the driver resets it, which forgets them anyway. */
+        if (s->vdev.broken) {
+            virtq_discard(vq, e);
+        } else {
+            virtq_unpop(vq, e);
+        }
     }
 }
 

@@ -435,6 +435,32 @@ static void test_drain_then_go_on(void)
     nfx_fini(&f);
 }
 
+/* A guest that breaks the rx ring while buffers are held cannot make its
+ * VM unmigratable: the held buffers are forgotten (the device uses no
+ * ring until a reset), the next available index stays past the chains
+ * popped. */
+static void test_drain_broken(void)
+{
+    struct nfx f;
+    uint8_t frame[12 + 150] = {0};
+    struct virtqueue *vq;
+
+    nfx_init(&f, true, BASE_FEAT | (1ULL << VIRTIO_NET_F_MRG_RXBUF));
+    vq = &f.s.vdev.vqs[0];
+    put_rx(&f, 0, 64);
+    put_rx(&f, 1, 8); /* shorter than the header */
+    vr_publish(&f.r[0]);
+    g_assert_cmpint(send(f.peer, frame, sizeof(frame), 0), ==, sizeof(frame));
+    netdev_poll(f.nd);
+    g_assert_true(f.s.vdev.broken);
+    g_assert_cmpuint(f.s.rx_nheld, ==, 1);
+    virtio_net_model.drain(&f.s);
+    g_assert_cmpuint(f.s.rx_nheld, ==, 0);
+    g_assert_cmpuint(vq->inflight, ==, 0);
+    g_assert_cmpuint(vq->last_avail_idx, ==, 2);
+    nfx_fini(&f);
+}
+
 /* After a load a NIC in use announces itself with one RARP frame, behind
  * a (zero) virtio-net header when the backend carries them; one without
  * a driver, or with its link down, does not. */
@@ -898,6 +924,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/hostile", test_hostile);
     g_test_add_func("/virtio-net/ctrl", test_ctrl);
     g_test_add_func("/virtio-net/drain-then-go-on", test_drain_then_go_on);
+    g_test_add_func("/virtio-net/drain-broken", test_drain_broken);
     g_test_add_func("/virtio-net/loaded-announces", test_loaded_announces);
     g_test_add_func("/virtio-net/config-features", test_config_and_features);
     g_test_add_func("/virtio-net/tx-hdr-check", test_tx_hdr_check);
