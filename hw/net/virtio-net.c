@@ -11,10 +11,20 @@
  * Transmit: on a kick, each chain is a header and a frame; a header the
  * negotiated features do not allow is dropped (logged), a chain without
  * a header breaks the device (the driver violated 5.1.6.2).
+ *
+ * Migration: the model's own state is what the guest can see that its
+ * properties do not give: the MAC in the config space and the link
+ * status (QEMU's virtio-net carries both; the loaded MAC wins over the
+ * destination's property, as in QEMU).  Transmit and control chains are
+ * completed before the kick returns, so only held rx buffers can be in
+ * flight at a save: they are given back to the ring (drain).  After a
+ * load the tap of a NIC in use gets the offloads the driver accepted, and
+ * one RARP frame announces the MAC to the network (QEMU's self-announce).
  */
 #include "util/common.h"
 #include "hw/net/virtio-net.h"
 #include "hw/virtio/virtio-mmio.h"
+#include "migration/vmstate.h"
 #include "net/netdev.h"
 #include "system/machine.h"
 #include "util/bytes.h"
@@ -403,16 +413,14 @@ static void vnet_queue_notify(struct virtio_dev *vdev, struct virtqueue *vq)
     }
 }
 
-static void vnet_driver_ok(struct virtio_dev *vdev)
+/* What the guest can receive is what the tap may hand us: at DRIVER_OK,
+ * and after a load (the destination's tap starts without offloads). */
+static void apply_offloads(struct virtio_net *s)
 {
-    struct virtio_net *s = to_net(vdev);
+    struct virtio_dev *vdev = &s->vdev;
     unsigned off = 0;
     Error *err = NULL;
 
-    if (!s->nd) {
-        return;
-    }
-    /* what the guest can receive is what the tap may hand us */
     if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM)) {
         off |= NETDEV_OFFLOAD_CSUM;
     }
@@ -430,6 +438,16 @@ static void vnet_driver_ok(struct virtio_dev *vdev)
                          error_get_pretty(err));
         error_free(err);
     }
+}
+
+static void vnet_driver_ok(struct virtio_dev *vdev)
+{
+    struct virtio_net *s = to_net(vdev);
+
+    if (!s->nd) {
+        return;
+    }
+    apply_offloads(s);
     netdev_resume(s->nd);
 }
 
@@ -569,14 +587,120 @@ static void vnet_model_unrealize(void *model)
     s->nd = NULL;
 }
 
+/* ---- migration ------------------------------------------------------ */
+
+/* Every bool is checked by the stream engine (0 or 1); any 6 bytes are a
+ * MAC the mac property accepts too, so nothing else can be impossible.
+ * Not carried, as in QEMU: the header layout and mergeable buffers
+ * (derived from the loaded features at each use: with VERSION_1 the
+ * header is always 12 bytes), the tap's offloads (set again by loaded),
+ * frame counters (host statistics).  The rx mode and MAC table commands
+ * are acknowledged without being kept (no filtering: docs/qemu-compat.md),
+ * so there is no filter state to carry. */
+static const struct vmstate_field vnet_fields[] = {
+    VMS_BUFFER(struct virtio_net, mac),
+    VMS_BOOL(struct virtio_net, link_up),
+    VMS_END,
+};
+
+static const struct vmstate_desc vnet_vmsd = {
+    .name = "virtio-net",
+    .version = 1,
+    .fields = vnet_fields,
+};
+
+/* Transmit and control chains never outlive the kick that popped them
+ * (each is sent to the backend, or dropped, and pushed at once), so the
+ * only chains popped at a save are rx buffers held for a frame that did
+ * not fit yet; nothing was written to them (a frame is copied only once
+ * all its buffers are held).  They go back to the ring, the newest first
+ * (virtq_unpop's rule), and the destination pops them anew.  The frame
+ * the backend kept stays with the source's backend: a network may drop
+ * it (QEMU does too); if the migration fails, the rx kick that the ring
+ * asked for (notification is on when the buffers ran short) resumes
+ * the backend as before. */
+static void vnet_model_drain(void *model)
+{
+    struct virtio_net *s = model;
+    struct virtqueue *vq = &s->vdev.vqs[0];
+
+    while (s->rx_nheld > 0) {
+        struct virtq_elem *e = s->rx_held[--s->rx_nheld];
+
+        /* A broken device popped a bad chain after the held ones (so
+         * they are not the newest pops any more) and uses no ring until
+         * the driver resets it, which forgets them anyway. */
+        if (s->vdev.broken) {
+            virtq_discard(vq, e);
+        } else {
+            virtq_unpop(vq, e);
+        }
+    }
+}
+
+/* QEMU's self-announce frame for a NIC without GUEST_ANNOUNCE
+ * (net/announce.c): a broadcast RARP "request reverse" (opcode 3) from
+ * and about the NIC's MAC, padded to the 60-byte Ethernet minimum, so
+ * switches learn the port the MAC is on now. */
+static void vnet_announce(struct virtio_net *s)
+{
+    /* big-endian: ethertype RARP, hardware Ethernet, protocol IPv4,
+     * address lengths 6 and 4, opcode 3 */
+    static const uint8_t rarp[10] = {0x80, 0x35, 0, 1, 0x08, 0, 6, 4, 0, 3};
+    uint8_t hdr[NETDEV_VNET_HDR_LEN] = {0}, f[60] = {0};
+    struct iovec v[2];
+    unsigned n = 0;
+
+    if (!s->nd || !s->link_up) {
+        return; /* QEMU sends nothing on a link that is down */
+    }
+    memset(f, 0xff, 6);
+    memcpy(f + 6, s->mac, 6);
+    memcpy(f + 12, rarp, sizeof(rarp));
+    memcpy(f + 22, s->mac, 6);
+    memcpy(f + 32, s->mac, 6);
+    if (s->nd->vnet_hdr) {
+        v[n++] = (struct iovec){hdr, sizeof(hdr)};
+    }
+    v[n++] = (struct iovec){f, sizeof(f)};
+    /* not the guest's frame: not in its counters; lost is harmless (the
+     * switch learns the port from the guest's next frame anyway) */
+    (void)netdev_send(s->nd, v, n);
+}
+
+/* After a load (the device lock held; guest RAM may not be in place yet:
+ * the rings are not touched here, the transport kicks every enabled
+ * queue once the load is over, which resumes the backend and sends what
+ * the source had not).  Buffers this device held before the load belong
+ * to the replaced rings: a save drains them first (the loader saves the
+ * state it replaces), so there are none unless the state was loaded
+ * directly; they are freed without touching the new rings. */
+static void vnet_model_loaded(void *model)
+{
+    struct virtio_net *s = model;
+
+    for (unsigned i = 0; i < s->rx_nheld; i++) {
+        g_free(s->rx_held[i]);
+    }
+    s->rx_nheld = 0;
+    /* Only a NIC in use announces: a refused load puts back the state
+     * the destination had (post_load runs again), and a fresh
+     * destination's NIC has no driver; announcing it would draw the
+     * source's traffic here while the source runs on. */
+    if (s->nd && (s->vdev.status & VIRTIO_STATUS_DRIVER_OK)) {
+        apply_offloads(s);
+        vnet_announce(s);
+    }
+}
+
 const struct virtio_model_class virtio_net_model = {
-    /* its own state (held buffers, backend position) is not described
-     * yet: migrate refuses rather than lose it */
-    .unmigratable = true,
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
     .pci_class = 0x020000, /* network controller, Ethernet */
     .realize = vnet_model_realize,
     .start = vnet_model_start,
     .unrealize = vnet_model_unrealize,
+    .vmsd = &vnet_vmsd,
+    .drain = vnet_model_drain,
+    .loaded = vnet_model_loaded,
 };

@@ -17,11 +17,9 @@
 #include "hw/block/virtio-blk.h"
 #include "hw/core/device.h"
 #include "hw/virtio/virtio-mmio.h"
-#include "migration/savevm.h"
 #include "migration/vmstate.h"
 #include "system/guest-mem.h"
 #include "system/machine.h"
-#include "util/crc32c.h"
 #include "qapi/qapi-gen-types.h"
 #include "tests/unit/dev-harness.h"
 #include "tests/unit/savevm-harness.h"
@@ -488,42 +486,6 @@ static void expect_refused(struct dfx *a, struct dfx *b,
     g_byte_array_unref(stream);
 }
 
-/* Rewrites the u16 `skip` bytes into the first `pattern` in the device
- * section and the section's CRC (the framing is not what is tested). */
-static void patch_after(GByteArray *s, const uint8_t *pattern, size_t n,
-                        size_t skip, uint16_t v)
-{
-    /* section: 0x01, u8 len, name, u32 instance, u32 version, u64 len,
-     * body, u32 CRC32C of all that; the device's is the first */
-    const char *name = "virtio-blk-device";
-    size_t hdr = 0, at = 0, start, blen;
-    uint8_t *p = s->data;
-    uint32_t crc;
-
-    for (size_t i = 0; i + strlen(name) < s->len; i++) {
-        if (p[i] == 0x01 && p[i + 1] == strlen(name) &&
-            !memcmp(p + i + 2, name, strlen(name))) {
-            hdr = i;
-            break;
-        }
-    }
-    g_assert_cmpuint(hdr, !=, 0);
-    start = hdr + 2 + strlen(name) + 4 + 4;
-    memcpy(&blen, p + start, 8);
-    start += 8;
-    for (size_t i = start; i + n <= start + blen; i++) {
-        if (!memcmp(p + i, pattern, n)) {
-            at = i;
-            break;
-        }
-    }
-    g_assert_cmpuint(at, !=, 0);
-    p[at + skip] = (uint8_t)v;
-    p[at + skip + 1] = (uint8_t)(v >> 8);
-    crc = crc32c(0, p + hdr, start + blen - hdr);
-    memcpy(p + start + blen, &crc, 4);
-}
-
 static const uint8_t idx_pattern[] = {0x71, 0x3c, 0x71, 0x3c, 0x71, 0x3c};
 
 static void mutate_none(struct dfx *a, GByteArray *s)
@@ -533,7 +495,10 @@ static void mutate_none(struct dfx *a, GByteArray *s)
 static void mutate_last_avail(struct dfx *a, GByteArray *s)
 {
     /* last_avail_idx, shadow_avail_idx, used_idx: last_avail 9 ahead */
-    patch_after(s, idx_pattern, sizeof(idx_pattern), 0, 0x3c71 + 9);
+    static const uint8_t v[2] = {(0x3c71 + 9) & 0xff, (0x3c71 + 9) >> 8};
+
+    th_stream_patch(s, "virtio-blk-device", idx_pattern, sizeof(idx_pattern), 0,
+                    v, sizeof(v));
 }
 
 static void test_migrate_hostile(void)

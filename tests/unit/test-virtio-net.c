@@ -5,8 +5,9 @@
  * datagram is one frame), with and without the 12-byte virtio-net header
  * on the backend side; rings in a fake guest RAM.  A frame out, a frame
  * in, mergeable rx across several buffers, back-pressure (no rx buffers:
- * the fd is not read), hostile chains and headers; the -netdev / -nic
- * option parser; and, where user+net namespaces work, a real tap.
+ * the fd is not read), hostile chains and headers; the migration hooks
+ * (rx buffers given back, the announcement after a load); the -netdev /
+ * -nic option parser; and, where user+net namespaces work, a real tap.
  */
 #include "util/common.h"
 #include "hw/net/virtio-net.h"
@@ -391,6 +392,100 @@ static void test_ctrl(void)
     g_assert_true(vr_get_used(r, &id, &len));
     g_assert_cmpuint(len, ==, 1);
     g_assert_cmpuint(*vr_ptr(f.gm, TXBUF + 16, 1), ==, VIRTIO_NET_OK);
+    nfx_fini(&f);
+}
+
+/* A save gives back the rx buffers held for a frame that did not fit
+ * (the model's drain); if the migration then fails, the source goes on:
+ * the frame its backend kept arrives in the same buffers once the driver
+ * adds the one that was missing. */
+static void test_drain_then_go_on(void)
+{
+    struct nfx f;
+    uint8_t frame[12 + 150] = {0};
+    uint32_t id = 0, len = 0;
+    struct virtqueue *vq;
+
+    nfx_init(&f, true, BASE_FEAT | (1ULL << VIRTIO_NET_F_MRG_RXBUF));
+    vq = &f.s.vdev.vqs[0];
+    make_frame(frame + 12, 150, 5);
+    put_rx(&f, 0, 64);
+    put_rx(&f, 1, 64);
+    vr_publish(&f.r[0]);
+    g_assert_cmpint(send(f.peer, frame, sizeof(frame), 0), ==, sizeof(frame));
+    netdev_poll(f.nd);
+    g_assert_cmpuint(f.s.rx_nheld, ==, 2);
+    g_assert_cmpuint(vq->inflight, ==, 2);
+    virtio_net_model.drain(&f.s);
+    g_assert_cmpuint(f.s.rx_nheld, ==, 0);
+    g_assert_cmpuint(vq->inflight, ==, 0);
+    g_assert_cmpuint(vq->last_avail_idx, ==, 0);
+    g_assert_false(vr_get_used(&f.r[0], &id, &len));
+    put_rx(&f, 2, 64);
+    vr_publish(&f.r[0]);
+    virtio_queue_notify(&f.s.vdev, 0);
+    netdev_poll(f.nd);
+    for (unsigned i = 0; i < 3; i++) {
+        g_assert_true(vr_get_used(&f.r[0], &id, &len));
+        g_assert_cmpuint(id, ==, i);
+    }
+    g_assert_cmpmem(vr_ptr(f.gm, RXBUF + 12, 52), 52, frame + 12, 52);
+    g_assert_cmpuint(f.s.rx_frames, ==, 1);
+    g_assert_cmpuint(f.s.rx_dropped + f.nd->rx_dropped, ==, 0);
+    nfx_fini(&f);
+}
+
+/* A guest that breaks the rx ring while buffers are held cannot make its
+ * VM unmigratable: the held buffers are forgotten (the device uses no
+ * ring until a reset), the next available index stays past the chains
+ * popped. */
+static void test_drain_broken(void)
+{
+    struct nfx f;
+    uint8_t frame[12 + 150] = {0};
+    struct virtqueue *vq;
+
+    nfx_init(&f, true, BASE_FEAT | (1ULL << VIRTIO_NET_F_MRG_RXBUF));
+    vq = &f.s.vdev.vqs[0];
+    put_rx(&f, 0, 64);
+    put_rx(&f, 1, 8); /* shorter than the header */
+    vr_publish(&f.r[0]);
+    g_assert_cmpint(send(f.peer, frame, sizeof(frame), 0), ==, sizeof(frame));
+    netdev_poll(f.nd);
+    g_assert_true(f.s.vdev.broken);
+    g_assert_cmpuint(f.s.rx_nheld, ==, 1);
+    virtio_net_model.drain(&f.s);
+    g_assert_cmpuint(f.s.rx_nheld, ==, 0);
+    g_assert_cmpuint(vq->inflight, ==, 0);
+    g_assert_cmpuint(vq->last_avail_idx, ==, 2);
+    nfx_fini(&f);
+}
+
+/* After a load a NIC in use announces itself with one RARP frame, behind
+ * a (zero) virtio-net header when the backend carries them; one without
+ * a driver, or with its link down, does not. */
+static void test_loaded_announces(void)
+{
+    struct nfx f;
+    uint8_t got[128];
+    static const uint8_t zero[12] = {0};
+    static const uint8_t mac[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
+
+    nfx_init(&f, true, BASE_FEAT);
+    virtio_net_model.loaded(&f.s);
+    g_assert_cmpint(recv(f.peer, got, sizeof(got), MSG_DONTWAIT), ==, 72);
+    g_assert_cmpmem(got, 12, zero, 12);
+    g_assert_cmphex(got[12 + 12], ==, 0x80);
+    g_assert_cmphex(got[12 + 13], ==, 0x35);
+    g_assert_cmpmem(got + 12 + 6, 6, mac, 6);
+    g_assert_cmpmem(got + 12 + 32, 6, mac, 6);
+    f.s.link_up = false;
+    virtio_net_model.loaded(&f.s);
+    g_assert_cmpint(pending_frames(f.peer), ==, 0);
+    f.s.link_up = true;
+    virtio_set_status(&f.s.vdev, 0);
+    virtio_net_model.loaded(&f.s);
+    g_assert_cmpint(pending_frames(f.peer), ==, 0);
     nfx_fini(&f);
 }
 
@@ -828,6 +923,9 @@ int main(int argc, char **argv)
                     test_rx_driver_not_ready);
     g_test_add_func("/virtio-net/hostile", test_hostile);
     g_test_add_func("/virtio-net/ctrl", test_ctrl);
+    g_test_add_func("/virtio-net/drain-then-go-on", test_drain_then_go_on);
+    g_test_add_func("/virtio-net/drain-broken", test_drain_broken);
+    g_test_add_func("/virtio-net/loaded-announces", test_loaded_announces);
     g_test_add_func("/virtio-net/config-features", test_config_and_features);
     g_test_add_func("/virtio-net/tx-hdr-check", test_tx_hdr_check);
     g_test_add_func("/virtio-net/mac", test_mac);
