@@ -459,6 +459,8 @@ static void test_qmp_file(void)
         QAPI_MIGRATION_CAPABILITY_EVENTS, true};
     GPtrArray *caps = g_ptr_array_new();
     struct qapi_migration_info *info;
+    g_autofree char *file = NULL;
+    gsize file_len;
     Error *err = NULL;
     int fd = g_file_open_tmp("vireo-qmp-XXXXXX", &path, NULL);
 
@@ -531,12 +533,24 @@ static void test_qmp_file(void)
     qmp_cont(d->m, &err);
     g_assert_null(err);
     g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    g_assert_true(g_file_get_contents(path, &file, &file_len, NULL));
     qmp_migrate_incoming(d->m, uri, &err);
     g_assert_null(err);
     wait_incoming(d->m);
     g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
     got = tm_state(d);
     g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    /* read on the thread, still mapped copy-on-write: no memfd backs RAM,
+     * and the guest's writes stay out of the file */
+    g_assert_cmpint(d->m->gm->memfd, ==, -1);
+    memset(d->m->gm->ram, 0xee, RAM);
+    {
+        g_autofree char *after = NULL;
+        gsize after_len;
+
+        g_assert_true(g_file_get_contents(path, &after, &after_len, NULL));
+        g_assert_cmpmem(after, after_len, file, file_len);
+    }
     qmp_migrate_incoming(d->m, uri, &err);
     g_assert_nonnull(strstr(error_get_pretty(err), "already been started"));
     error_free(err), err = NULL;
