@@ -580,12 +580,13 @@ void qmp_migrate_incoming(struct machine *m, char *uri, Error **errp)
     struct migration_state *s = ms(m);
     Error *err = NULL;
 
-    if (!s->incoming_defer) {
-        error_setg(errp, "'-incoming' was not specified on the command line");
-        return;
-    }
+    /* QEMU 7.2's order: -incoming URI started one too */
     if (s->incoming_started) {
         error_setg(errp, "The incoming migration has already been started");
+        return;
+    }
+    if (!s->incoming_defer) {
+        error_setg(errp, "'-incoming' was not specified on the command line");
         return;
     }
     if (!incoming_open(m, uri, &err)) {

@@ -375,6 +375,9 @@ def test_none_incoming_cut(none_vm, tmp_path):
     src.sendall(data[:len(data) // 2])
     wait_received(qb, len(data) // 2)
     assert qb.ok('query-status')['status'] == 'inmigrate'
+    # -incoming URI started it (QEMU 7.2's message)
+    e = qb.cmd('migrate-incoming', {'uri': 'unix:%s' % sock})['error']
+    assert e['desc'] == 'The incoming migration has already been started'
     src.close()
     assert b.wait(10) == 1
     err = b.stderr()
