@@ -6,7 +6,9 @@
  * (as with -S).  Covers the machine's registry, save to a file and restore
  * (twice), unix: and fd: streams, the pending reset settled before a save
  * and before `info registers` (-S shows the state the vCPU starts from),
- * and a refused stream leaving the destination machine as it was.
+ * a refused stream leaving the destination machine as it was, and the
+ * incoming load on its thread (QMP answers while a pipe is fed, a cut
+ * stream fails with nothing applied, quit stops the reader).
  */
 #include "util/common.h"
 #include "accel/kvm/vcpu.h"
