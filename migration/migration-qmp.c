@@ -433,13 +433,16 @@ static gboolean incoming_done(gint fd, GIOCondition cond, gpointer opaque)
 {
     struct machine *m = opaque;
     struct migration_state *s = ms(m);
-    Error *err = s->in_err;
     GPid child = s->in_child;
-    bool ok = s->in_ok;
+    Error *err;
+    bool ok;
 
     g_clear_pointer(&s->in_watch, g_source_unref); /* removed on return */
+    /* the join orders the thread's results before these reads */
     g_thread_join(s->in_thread);
     s->in_thread = NULL;
+    ok = s->in_ok;
+    err = s->in_err;
     s->in_err = NULL;
     s->in_child = 0;
     if (ok) {
