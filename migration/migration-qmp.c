@@ -11,9 +11,18 @@
  * becomes postmigrate.  migrate to file: stops the VM and writes the
  * page-aligned snapshot layout before it returns (as libvirt's save,
  * which pauses first).  On any failure or cancel the VM goes on as it
- * was, with dirty logging off.  An incoming unix:/tcp: listens from the
- * main loop so QMP keeps answering until the source connects; the
- * stream itself is then read to the end in one go.
+ * was, with dirty logging off.
+ *
+ * Incoming (-incoming URI, migrate-incoming): unix:/tcp: listen from the
+ * main loop; once a stream is there (any URI) a thread reads, checks and
+ * stages all of it (savevm_load_read: RAM into a mapping of its own,
+ * devices into staging objects; the machine is not touched), so QMP
+ * answers meanwhile (query-status: inmigrate, query-migrate: active with
+ * what arrived).  The thread then wakes the main loop (an eventfd), which
+ * applies the state under the device locks, starts the VM (unless -S or
+ * stop) and reports completed; a refused stream ends the process, as
+ * QEMU's destination does.  file: goes the same way: its RAM is mapped
+ * copy-on-write on the thread, so the read there is quick anyway.
  */
 #include "util/common.h"
 #include "migration/migration.h"
@@ -24,6 +33,7 @@
 #include "system/machine.h"
 
 #include <glib-unix.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,11 +51,16 @@ static struct migration_state *ms(struct machine *m)
         m->migration->listen_fd = -1;
         m->migration->live_fd = -1;
         m->migration->autostart = -1;
+        m->migration->in_fd = -1;
+        m->migration->in_wake = -1;
+        m->migration->in_cancel = -1;
     }
     return m->migration;
 }
 
 static void live_cleanup(struct machine *m);
+static void incoming_cleanup(struct migration_state *s);
+static bool reap(GPid child, Error **errp);
 
 void migration_state_free(struct machine *m)
 {
@@ -62,6 +77,25 @@ void migration_state_free(struct machine *m)
     }
     if (s->live) {
         live_cleanup(m);
+    }
+    if (s->in_thread) { /* quit during an incoming migration */
+        uint64_t one = 1;
+
+        if (write(s->in_cancel, &one, sizeof(one)) != sizeof(one)) {
+            g_warning("incoming migration: cannot stop the reader: %s",
+                      g_strerror(errno));
+        }
+        g_thread_join(s->in_thread);
+        s->in_thread = NULL;
+        if (s->in_child) {
+            kill(s->in_child, SIGTERM);
+        }
+        reap(s->in_child, NULL);
+        s->in_child = 0;
+    }
+    incoming_cleanup(s);
+    if (s->in_err) {
+        error_free(s->in_err);
     }
     if (s->live_err) {
         error_free(s->live_err);
@@ -289,6 +323,12 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
                          "supported");
         return;
     }
+    /* QEMU's order: a destination is not "in progress" (its incoming
+     * migration is another state) but waits for its stream */
+    if (m->state == RUN_STATE_INMIGRATE) {
+        error_setg(errp, "Guest is waiting for an incoming migration");
+        return;
+    }
     if (active(m)) {
         error_setg(errp, "There's a migration process in progress");
         return;
@@ -307,14 +347,11 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
             return;
         }
     }
-    if (m->state == RUN_STATE_INMIGRATE) {
-        error_setg(errp, "Guest is waiting for an incoming migration");
-        return;
-    }
     g_clear_pointer(&s->error, g_free);
     memset(&s->stats, 0, sizeof(s->stats));
     s->ram_total = m->gm ? m->gm->ram_size : 0;
     s->downtime_ms = s->total_ms = 0;
+    s->incoming = false;
     set_status(m, QAPI_MIGRATION_STATUS_SETUP);
     fd = migration_open_uri(m, uri, false, &layout, &child, &listening, &err);
     t1 = g_get_monotonic_time();
@@ -359,31 +396,124 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
     set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
 }
 
-/* A state arrived on fd: load it and start the VM as QEMU does (running
- * unless -S). */
-static void incoming_load(struct machine *m, int fd, GPid child)
+/* What an incoming migration holds; the thread is joined. */
+static void incoming_cleanup(struct migration_state *s)
 {
-    Error *err = NULL;
+    if (s->in_watch) {
+        g_source_destroy(s->in_watch);
+        g_clear_pointer(&s->in_watch, g_source_unref);
+    }
+    g_clear_pointer(&s->in, migration_load_free);
+    if (s->in_fd >= 0) {
+        close(s->in_fd);
+        s->in_fd = -1;
+    }
+    if (s->in_wake >= 0) {
+        close(s->in_wake);
+        s->in_wake = -1;
+    }
+    if (s->in_cancel >= 0) {
+        close(s->in_cancel);
+        s->in_cancel = -1;
+    }
+}
+
+/* QEMU exits when an incoming stream fails: the VM has no state. */
+static void incoming_failed(struct machine *m, Error *err)
+{
+    error_prepend(&err, "load of migration failed: ");
+    fail(m, err);
+    error_report_err(err);
+    machine_request_exit(m, 1);
+}
+
+/* Main loop, once the thread has read the whole stream (or failed):
+ * apply, start as QEMU does, report. */
+static gboolean incoming_done(gint fd, GIOCondition cond, gpointer opaque)
+{
+    struct machine *m = opaque;
+    struct migration_state *s = ms(m);
+    GPid child = s->in_child;
+    Error *err;
     bool ok;
 
-    set_status(m, QAPI_MIGRATION_STATUS_ACTIVE);
-    ok = migration_load_fd(m, fd, &err);
-    close(fd);
-    ok = reap(child, ok ? &err : NULL) && ok;
-    if (!ok) {
-        /* QEMU exits when an incoming stream fails: the VM has no state */
-        error_prepend(&err, "load of migration failed: ");
-        fail(m, err);
-        error_report_err(err);
-        machine_request_exit(m, 1);
-        return;
+    g_clear_pointer(&s->in_watch, g_source_unref); /* removed on return */
+    /* the join orders the thread's results before these reads */
+    g_thread_join(s->in_thread);
+    s->in_thread = NULL;
+    ok = s->in_ok;
+    err = s->in_err;
+    s->in_err = NULL;
+    s->in_child = 0;
+    if (ok) {
+        ok = migration_load_apply(m, s->in, &err);
     }
-    set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
+    migration_load_stats(s->in, &s->stats);
+    incoming_cleanup(s); /* closes the fd: an exec: child sees the end */
+    ok = reap(child, ok ? &err : NULL) && ok;
+    s->total_ms = (g_get_monotonic_time() - s->t0_us) / 1000;
+    if (!ok) {
+        incoming_failed(m, err);
+        return G_SOURCE_REMOVE;
+    }
+    /* QEMU's order: the run state first (RESUME), then "completed", so
+     * that whoever sees the event finds the VM as it will be. */
     m->state = RUN_STATE_PAUSED;
-    if (ms(m)->autostart == 1 ||
-        (ms(m)->autostart < 0 && !m->cfg->start_paused)) {
+    if (s->autostart == 1 || (s->autostart < 0 && !m->cfg->start_paused)) {
         machine_resume(m);
     }
+    set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer incoming_thread(gpointer opaque)
+{
+    struct machine *m = opaque;
+    struct migration_state *s = m->migration;
+    uint64_t one = 1;
+
+    s->in_ok = migration_load_read(s->in, &s->in_err);
+    /* an eventfd write of 1 cannot fail short of a bad fd */
+    if (write(s->in_wake, &one, sizeof(one)) != sizeof(one)) {
+        g_error("incoming migration: cannot wake the main loop: %s",
+                g_strerror(errno));
+    }
+    return NULL;
+}
+
+/* A stream arrived on fd: read it on a thread (incoming_done follows). */
+static void incoming_load(struct machine *m, int fd, GPid child)
+{
+    struct migration_state *s = ms(m);
+    Error *err = NULL;
+
+    set_status(m, QAPI_MIGRATION_STATUS_ACTIVE);
+    s->in_fd = fd;
+    s->in_child = child;
+    s->in_wake = eventfd(0, EFD_CLOEXEC);
+    s->in_cancel = eventfd(0, EFD_CLOEXEC);
+    if (s->in_wake < 0 || s->in_cancel < 0) {
+        error_setg_errno(&err, errno, "eventfd");
+    } else {
+        s->in = migration_load_begin(m, fd, &err);
+    }
+    if (!s->in) {
+        incoming_cleanup(s);
+        if (child) {
+            kill(child, SIGTERM);
+        }
+        reap(child, NULL);
+        s->in_child = 0;
+        incoming_failed(m, err);
+        return;
+    }
+    s->in->r.cancel_fd = s->in_cancel;
+    /* on m's context (the main loop's; a test's own) */
+    s->in_watch = g_unix_fd_source_new(s->in_wake, G_IO_IN);
+    g_source_set_callback(s->in_watch,
+                          (GSourceFunc)(void (*)(void))incoming_done, m, NULL);
+    g_source_attach(s->in_watch, m->ctx);
+    s->in_thread = g_thread_new("migration-in", incoming_thread, m);
 }
 
 static gboolean incoming_ready(gint fd, GIOCondition cond, gpointer opaque)
@@ -415,6 +545,10 @@ static bool incoming_open(struct machine *m, const char *uri, Error **errp)
     int fd;
 
     s->incoming_started = true;
+    s->incoming = true;
+    s->t0_us = g_get_monotonic_time();
+    memset(&s->stats, 0, sizeof(s->stats));
+    s->ram_total = m->gm ? m->gm->ram_size : 0;
     set_status(m, QAPI_MIGRATION_STATUS_SETUP);
     fd = migration_open_uri(m, uri, true, &layout, &child, &listening, errp);
     if (fd < 0) {
@@ -449,12 +583,13 @@ void qmp_migrate_incoming(struct machine *m, char *uri, Error **errp)
     struct migration_state *s = ms(m);
     Error *err = NULL;
 
-    if (!s->incoming_defer) {
-        error_setg(errp, "'-incoming' was not specified on the command line");
-        return;
-    }
+    /* QEMU 7.2's order: -incoming URI started one too */
     if (s->incoming_started) {
         error_setg(errp, "The incoming migration has already been started");
+        return;
+    }
+    if (!s->incoming_defer) {
+        error_setg(errp, "'-incoming' was not specified on the command line");
         return;
     }
     if (!incoming_open(m, uri, &err)) {
@@ -483,6 +618,26 @@ void qmp_migrate_cancel(struct machine *m, Error **errp)
     shutdown(s->live_fd, SHUT_RDWR);
 }
 
+/* The destination's figures: what arrived (QEMU reports the status
+ * only).  remaining is the RAM the first pass has yet to bring: pages
+ * sent again later are unknown to the destination until they come.  The
+ * destination syncs no dirty memory: dirty-sync-count 0. */
+static struct qapi_migration_stats *incoming_stats(struct migration_state *s,
+                                                   uint64_t ms)
+{
+    struct qapi_migration_stats *r = g_new0(struct qapi_migration_stats, 1);
+    uint64_t pages = s->stats.zero_pages + s->stats.data_pages;
+
+    r->transferred = s->stats.bytes;
+    r->total = s->ram_total;
+    r->remaining = s->ram_total - MIN(s->ram_total, pages * 4096);
+    r->duplicate = s->stats.zero_pages;
+    r->normal = s->stats.data_pages;
+    r->normal_bytes = s->stats.data_pages * 4096;
+    r->mbps = ms ? s->stats.bytes * 8.0 / 1000.0 / ms : 0;
+    return r;
+}
+
 struct qapi_migration_info *qmp_query_migrate(struct machine *m, Error **errp)
 {
     struct migration_state *s = ms(m);
@@ -497,6 +652,21 @@ struct qapi_migration_info *qmp_query_migrate(struct machine *m, Error **errp)
     if (s->error) {
         info->has_error_desc = true;
         info->error_desc = g_strdup(s->error);
+    }
+    if (s->incoming && (s->in || s->status == QAPI_MIGRATION_STATUS_COMPLETED ||
+                        s->status == QAPI_MIGRATION_STATUS_FAILED)) {
+        uint64_t ms = s->in
+                          ? (uint64_t)(g_get_monotonic_time() - s->t0_us) / 1000
+                          : (uint64_t)s->total_ms;
+
+        if (s->in) { /* the thread is reading: what it has so far */
+            migration_load_stats(s->in, &s->stats);
+        }
+        info->has_ram = true;
+        info->ram = incoming_stats(s, ms);
+        info->has_total_time = true;
+        info->total_time = ms;
+        return info;
     }
     if (s->live && (s->status == QAPI_MIGRATION_STATUS_ACTIVE ||
                     s->status == QAPI_MIGRATION_STATUS_CANCELLING)) {
@@ -556,7 +726,9 @@ struct qapi_migration_info *qmp_query_migrate(struct machine *m, Error **errp)
 void qmp_migrate_set_capabilities(struct machine *m, GPtrArray *caps,
                                   Error **errp)
 {
-    if (active(m)) {
+    /* QEMU refuses while an outgoing migration runs; a destination takes
+     * them (events) at any time */
+    if (active(m) && !ms(m)->incoming) {
         error_setg(errp, "There's a migration process in progress");
         return;
     }

@@ -120,36 +120,82 @@ struct kvm_accel *migration_ram_kvm(struct machine *m)
     return m->kvm && !m->type->no_guest ? m->kvm : NULL;
 }
 
-bool migration_load_fd(struct machine *m, int fd, Error **errp)
+struct migration_incoming *migration_load_begin(struct machine *m, int fd,
+                                                Error **errp)
 {
-    struct savevm *sv;
-    struct mig_reader r;
-    bool ok;
+    struct migration_incoming *in;
 
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         g_mutex_lock(&m->vcpus[i]->lock);
         if (m->vcpus[i]->state == VCPU_RUNNING) {
             g_mutex_unlock(&m->vcpus[i]->lock);
             error_setg(errp, "cannot load a state while vCPU %u runs", i);
-            return false;
+            return NULL;
         }
         g_mutex_unlock(&m->vcpus[i]->lock);
     }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         vcpu_pause(m->vcpus[i]);
     }
-    sv = migration_registry(m);
-    mig_reader_init_fd(&r, fd);
-    ok = savevm_load(sv, &r, errp);
-    mig_reader_fini(&r);
-    savevm_free(sv);
+    in = g_new0(struct migration_incoming, 1);
+    in->sv = migration_registry(m);
+    mig_reader_init_fd(&in->r, fd);
+    return in;
+}
+
+bool migration_load_read(struct migration_incoming *in, Error **errp)
+{
+    in->staged = savevm_load_read(in->sv, &in->r, errp);
+    return in->staged != NULL;
+}
+
+void migration_load_stats(struct migration_incoming *in,
+                          struct savevm_stats *st)
+{
+    savevm_load_stats(in->sv, st);
+    st->bytes = mig_reader_received(&in->r);
+}
+
+void migration_load_free(struct migration_incoming *in)
+{
+    if (!in) {
+        return;
+    }
+    savevm_load_discard(in->staged);
+    mig_reader_fini(&in->r);
+    savevm_free(in->sv);
+    g_free(in);
+}
+
+bool migration_load_apply(struct machine *m, struct migration_incoming *in,
+                          Error **errp)
+{
+    struct savevm_load *ld = in->staged;
+
+    in->staged = NULL;
+    if (!savevm_load_apply(ld, errp)) {
+        return false;
+    }
     /* The loaded state replaces the reset a vCPU had pending (a refused
      * stream leaves it pending, the machine exactly as it was). */
-    for (unsigned i = 0; ok && i < m->nr_vcpus; i++) {
+    for (unsigned i = 0; i < m->nr_vcpus; i++) {
         g_mutex_lock(&m->vcpus[i]->lock);
         m->vcpus[i]->pending_reset = false;
         g_mutex_unlock(&m->vcpus[i]->lock);
     }
+    return true;
+}
+
+bool migration_load_fd(struct machine *m, int fd, Error **errp)
+{
+    struct migration_incoming *in = migration_load_begin(m, fd, errp);
+    bool ok;
+
+    if (!in) {
+        return false;
+    }
+    ok = migration_load_read(in, errp) && migration_load_apply(m, in, errp);
+    migration_load_free(in);
     return ok;
 }
 

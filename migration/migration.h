@@ -33,6 +33,28 @@ struct kvm_accel *migration_ram_kvm(struct machine *m);
  * failure m is as it was. */
 bool migration_load_fd(struct machine *m, int fd, Error **errp);
 
+/* The same in steps, so that an incoming migration reads its stream on a
+ * thread while the main loop answers QMP (migration-qmp.c):
+ * migration_load_begin (main loop) stops the vCPUs and builds the
+ * registry; migration_load_read (any one thread) reads, checks and stages
+ * the whole stream without touching the machine; migration_load_apply
+ * (main loop, after a successful read) applies it, or leaves m as it was;
+ * migration_load_free ends it either way. */
+struct migration_incoming {
+    struct savevm *sv;
+    struct mig_reader r; /* r.cancel_fd may be set to stop a read */
+    struct savevm_load *staged;
+};
+struct migration_incoming *migration_load_begin(struct machine *m, int fd,
+                                                Error **errp);
+bool migration_load_read(struct migration_incoming *in, Error **errp);
+bool migration_load_apply(struct machine *m, struct migration_incoming *in,
+                          Error **errp);
+void migration_load_free(struct migration_incoming *in);
+/* What has arrived so far (bytes read, RAM pages); from any thread. */
+void migration_load_stats(struct migration_incoming *in,
+                          struct savevm_stats *st);
+
 /* Opens the stream of a migrate (outgoing) or -incoming URI; returns the
  * fd (and, for the pid of exec:, *child) or -1.  The RAM layout is FILE
  * for file: and STREAM otherwise.  Incoming unix:/tcp: return the
@@ -69,6 +91,17 @@ struct migration_state {
     gint64 t0_us;
     uint64_t dirty_sync_count; /* of the last migration */
     uint64_t mbps_x1000;
+    /* an incoming migration: the stream is read and staged on in_thread,
+     * which writes in_wake when done; the main loop applies it
+     * (migration-qmp.c).  in_cancel stops the read (quit). */
+    bool incoming; /* the last migration was incoming (query-migrate) */
+    struct migration_incoming *in;
+    GThread *in_thread;
+    bool in_ok;
+    Error *in_err;
+    int in_fd, in_wake, in_cancel;
+    GPid in_child;
+    GSource *in_watch;
 };
 /* -incoming URI|defer at start-up (system/main.c): the run state becomes
  * inmigrate; a URI is opened now, the state loaded when it arrives. */

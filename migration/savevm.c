@@ -668,6 +668,15 @@ static void ram_stage_free(struct ram_stage *s)
     s->memfd = -1;
 }
 
+/* Pages received, for query-migrate on the destination: another thread
+ * reads them while the stream is read (savevm_load_stats). */
+static void count_pages(struct loader *l, bool zero, uint64_t n)
+{
+    __atomic_fetch_add(zero ? &l->sv->stats.zero_pages
+                            : &l->sv->stats.data_pages,
+                       n, __ATOMIC_RELAXED);
+}
+
 /* A "ram" chunk: records covering RAM in order, from where the last
  * chunk ended. */
 static bool stage_ram_chunk(struct loader *l, const uint8_t *b, size_t len,
@@ -718,8 +727,10 @@ static bool stage_ram_chunk(struct loader *l, const uint8_t *b, size_t len,
             }
             memcpy(s->map + off, b + pos, n * PAGE);
             pos += n * PAGE;
+            count_pages(l, false, n);
         } else if (type == RAM_REC_ZERO) {
             /* a fresh memfd reads as zero: nothing to write */
+            count_pages(l, true, n);
         } else {
             error_setg(errp, "unknown RAM record type %u at 0x%" PRIx64, type,
                        off);
@@ -778,9 +789,11 @@ static bool stage_ram_dirty(struct loader *l, const uint8_t *b, size_t len,
             }
             memcpy(s->map + off, b + pos, n * PAGE);
             pos += n * PAGE;
+            count_pages(l, false, n);
         } else if (type == RAM_REC_ZERO) {
             /* the page may hold what the first pass sent */
             memset(s->map + off, 0, n * PAGE);
+            count_pages(l, true, n);
         } else {
             error_setg(errp, "unknown RAM record type %u at 0x%" PRIx64, type,
                        off);
@@ -840,6 +853,7 @@ static bool stage_ram_file(struct loader *l, uint64_t body_len, uint32_t *crc,
                 s->memfd = -1;
                 s->file_mapped = true;
                 s->next = size;
+                count_pages(l, false, size / PAGE);
                 return mig_skip(l->r, pad + size, "RAM", errp);
             }
         }
@@ -864,6 +878,7 @@ static bool stage_ram_file(struct loader *l, uint64_t body_len, uint32_t *crc,
     }
     s->file_mapped = true;
     s->next = size;
+    count_pages(l, false, size / PAGE);
     return true;
 }
 
@@ -1142,21 +1157,47 @@ static void cleanup_entries(struct savevm *sv)
     }
 }
 
-bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp)
-{
-    struct loader l = {.sv = sv, .r = r, .ram = {.memfd = -1}};
-    bool ok = false;
-    guint done = 0;
-    GPtrArray *order;
+struct savevm_load {
+    struct loader l;
+};
 
-    if (!load_header(&l, errp)) {
-        goto out;
+void savevm_load_stats(const struct savevm *sv, struct savevm_stats *out)
+{
+    out->bytes = __atomic_load_n(&sv->stats.bytes, __ATOMIC_RELAXED);
+    out->zero_pages = __atomic_load_n(&sv->stats.zero_pages, __ATOMIC_RELAXED);
+    out->data_pages = __atomic_load_n(&sv->stats.data_pages, __ATOMIC_RELAXED);
+}
+
+void savevm_load_discard(struct savevm_load *ld)
+{
+    if (!ld) {
+        return;
+    }
+    ram_stage_free(&ld->l.ram);
+    cleanup_entries(ld->l.sv);
+    g_free(ld);
+}
+
+struct savevm_load *savevm_load_read(struct savevm *sv, struct mig_reader *r,
+                                     Error **errp)
+{
+    struct savevm_load *ld = g_new0(struct savevm_load, 1);
+    struct loader *l = &ld->l;
+
+    l->sv = sv;
+    l->r = r;
+    l->ram.memfd = -1;
+    __atomic_store_n(&sv->stats.bytes, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&sv->stats.zero_pages, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&sv->stats.data_pages, 0, __ATOMIC_RELAXED);
+    if (!load_header(l, errp)) {
+        goto fail;
     }
     for (;;) {
         uint8_t tag;
 
-        if (!rd(&l, &tag, 1, "section tag", NULL, errp)) {
-            goto out;
+        if (!rd(l, &tag, 1, "section tag", NULL, errp)) {
+            goto fail;
         }
         if (tag == TAG_END) {
             break;
@@ -1165,17 +1206,32 @@ bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp)
             error_setg(errp,
                        "bad section tag 0x%02x at offset %" PRIu64
                        " (after %u sections)",
-                       tag, r->pos - 1, l.nsec);
-            goto out;
+                       tag, r->pos - 1, l->nsec);
+            goto fail;
         }
-        if (!load_section(&l, errp)) {
-            goto out;
+        if (!load_section(l, errp)) {
+            goto fail;
         }
-        l.nsec++;
+        l->nsec++;
     }
-    if (!load_end(&l, errp)) {
-        goto out;
+    if (!load_end(l, errp)) {
+        goto fail;
     }
+    __atomic_store_n(&sv->stats.bytes, r->pos, __ATOMIC_RELAXED);
+    l->r = NULL; /* the reader is the caller's again */
+    return ld;
+fail:
+    savevm_load_discard(ld);
+    return NULL;
+}
+
+bool savevm_load_apply(struct savevm_load *ld, Error **errp)
+{
+    struct savevm *sv = ld->l.sv;
+    bool ok = false;
+    guint done = 0;
+    GPtrArray *order;
+
     /* Everything is checked: apply.  Device vmstates first, since their
      * post_load may still refuse a value (and is undone without any KVM
      * write); then the sections staged and checked whole (vCPUs, clock,
@@ -1199,7 +1255,7 @@ bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp)
             break;
         }
     }
-    if (done == order->len && (!sv->gm || commit_ram(&l, errp))) {
+    if (done == order->len && (!sv->gm || commit_ram(&ld->l, errp))) {
         ok = true;
     } else {
         for (guint i = MIN(done + 1, order->len); i-- > 0;) {
@@ -1207,8 +1263,13 @@ bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp)
         }
     }
     g_ptr_array_free(order, TRUE);
-out:
-    ram_stage_free(&l.ram);
-    cleanup_entries(sv);
+    savevm_load_discard(ld);
     return ok;
+}
+
+bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp)
+{
+    struct savevm_load *ld = savevm_load_read(sv, r, errp);
+
+    return ld && savevm_load_apply(ld, errp);
 }

@@ -108,4 +108,23 @@ const struct savevm_stats *savevm_get_stats(const struct savevm *sv);
 /* Reads, checks and applies a whole stream (see above). */
 bool savevm_load(struct savevm *sv, struct mig_reader *r, Error **errp);
 
+/* The same in two steps, so that an incoming migration reads its stream
+ * on a thread while the main loop answers QMP.  savevm_load_read reads,
+ * checks and stages the whole stream; it changes nothing of the machine
+ * (RAM goes to a mapping of its own, device state to staging objects), so
+ * it may run on any thread as long as no other load or save uses sv.
+ * NULL on a refused stream (nothing is kept).  savevm_load_apply then
+ * applies what was staged, on the thread that owns the devices, rolling
+ * back if a post_load refuses; savevm_load_discard drops it instead.
+ * Both free the staged load. */
+struct savevm_load;
+struct savevm_load *savevm_load_read(struct savevm *sv, struct mig_reader *r,
+                                     Error **errp);
+bool savevm_load_apply(struct savevm_load *ld, Error **errp);
+void savevm_load_discard(struct savevm_load *ld);
+/* What the current (or last) load received: RAM pages as zero markers
+ * and with contents, and (once read whole) the stream's bytes.  Safe from
+ * any thread while savevm_load_read runs. */
+void savevm_load_stats(const struct savevm *sv, struct savevm_stats *out);
+
 #endif

@@ -9,6 +9,7 @@
 #include "util/common.h"
 #include "migration/stream.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -154,6 +155,7 @@ void mig_reader_init_fd(struct mig_reader *r, int fd)
 {
     memset(r, 0, sizeof(*r));
     r->fd = fd;
+    r->cancel_fd = -1;
     r->seekable = fd_start(fd, &r->base);
     r->cap = MIG_BUF_SIZE;
     r->buf = g_malloc(r->cap);
@@ -163,6 +165,7 @@ void mig_reader_init_mem(struct mig_reader *r, const void *p, size_t n)
 {
     memset(r, 0, sizeof(*r));
     r->fd = -1;
+    r->cancel_fd = -1;
     r->mem = p;
     r->mem_len = n;
 }
@@ -183,12 +186,32 @@ static bool truncated(struct mig_reader *r, size_t n, size_t got,
     return false;
 }
 
-/* Refills the read-ahead; 0 at end of stream, -1 on error. */
-static ssize_t fill(struct mig_reader *r, Error **errp)
+/* One read(2) of up to n bytes: 0 at end of stream, -1 on error.  With
+ * a cancel_fd, waits for data or for the cancel, whichever comes first
+ * (a pipe or socket whose writer is silent must not hold the reading
+ * thread forever). */
+static ssize_t read_some(struct mig_reader *r, void *p, size_t n, Error **errp)
 {
     for (;;) {
-        ssize_t k = read(r->fd, r->buf, r->cap);
+        ssize_t k;
 
+        if (r->cancel_fd >= 0) {
+            struct pollfd pf[2] = {{.fd = r->fd, .events = POLLIN},
+                                   {.fd = r->cancel_fd, .events = POLLIN}};
+
+            if (poll(pf, 2, -1) < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                error_setg_errno(errp, errno, "migration stream: poll failed");
+                return -1;
+            }
+            if (pf[1].revents) {
+                error_setg(errp, "migration stream: cancelled");
+                return -1;
+            }
+        }
+        k = read(r->fd, p, n);
         if (k < 0 && errno == EINTR) {
             continue;
         }
@@ -196,10 +219,21 @@ static ssize_t fill(struct mig_reader *r, Error **errp)
             error_setg_errno(errp, errno, "migration stream: read failed");
             return -1;
         }
-        r->have = k;
-        r->off = 0;
+        __atomic_fetch_add(&r->received, (uint64_t)k, __ATOMIC_RELAXED);
         return k;
     }
+}
+
+/* Refills the read-ahead; 0 at end of stream, -1 on error. */
+static ssize_t fill(struct mig_reader *r, Error **errp)
+{
+    ssize_t k = read_some(r, r->buf, r->cap, errp);
+
+    if (k >= 0) {
+        r->have = k;
+        r->off = 0;
+    }
+    return k;
 }
 
 bool mig_read(struct mig_reader *r, void *p, size_t n, const char *what,
@@ -228,13 +262,8 @@ bool mig_read(struct mig_reader *r, void *p, size_t n, const char *what,
 
             /* big reads bypass the read-ahead */
             if (n - done >= r->cap) {
-                got = read(r->fd, out + done, n - done);
-                if (got < 0 && errno == EINTR) {
-                    continue;
-                }
+                got = read_some(r, out + done, n - done, errp);
                 if (got < 0) {
-                    error_setg_errno(errp, errno,
-                                     "migration stream: read failed");
                     return false;
                 }
                 if (got == 0) {
@@ -312,6 +341,11 @@ bool mig_skip(struct mig_reader *r, uint64_t n, const char *what, Error **errp)
 uint64_t mig_reader_offset(const struct mig_reader *r)
 {
     return r->base + r->pos;
+}
+
+uint64_t mig_reader_received(const struct mig_reader *r)
+{
+    return __atomic_load_n(&r->received, __ATOMIC_RELAXED);
 }
 
 int mig_reader_mappable_fd(struct mig_reader *r)

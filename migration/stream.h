@@ -26,6 +26,11 @@ struct mig_writer {
 
 struct mig_reader {
     int fd; /* -1: memory reader over mem/mem_len */
+    /* -1, or an fd (an eventfd) whose becoming readable makes a read that
+     * waits fail with "cancelled": set after init, for a reader on a
+     * thread that must be stopped (quit during an incoming migration) */
+    int cancel_fd;
+    uint64_t received; /* bytes read from fd (atomic: mig_reader_received) */
     const uint8_t *mem;
     size_t mem_len;
     uint64_t base;
@@ -60,6 +65,8 @@ bool mig_read(struct mig_reader *r, void *p, size_t n, const char *what,
 /* Discards n bytes (seeks when the fd allows it). */
 bool mig_skip(struct mig_reader *r, uint64_t n, const char *what, Error **errp);
 uint64_t mig_reader_offset(const struct mig_reader *r);
+/* Bytes read from the fd so far; any thread may ask while another reads. */
+uint64_t mig_reader_received(const struct mig_reader *r);
 /* For mmap: the fd when the reader has nothing buffered past `pos` that a
  * seek would lose, else -1.  After mapping, mig_skip the mapped bytes. */
 int mig_reader_mappable_fd(struct mig_reader *r);

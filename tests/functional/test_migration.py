@@ -328,3 +328,87 @@ def test_none_restore_refuses_garbage(none_vm, tmp_path):
     assert b.wait(10) == 1
     assert 'load of migration failed' in b.stderr()
     assert 'magic' in b.stderr()
+
+
+def none_stream(none_vm, tmp_path):
+    """A whole migration stream of the none machine, as bytes."""
+    path = tmp_path / 'none.state'
+    a = none_vm()
+    qa = a.qmp()
+    qa.ok('migrate', {'uri': 'file:%s' % path})
+    assert wait_migration(qa)['status'] == 'completed'
+    a.stop()
+    return path.read_bytes()
+
+
+def wait_received(qmp, n):
+    """Polls query-migrate until the destination read n bytes: it must
+    answer all along (the stream is read on a thread of its own)."""
+    while True:
+        info = qmp.ok('query-migrate')
+        # setup until the main loop accepted the connection
+        assert info['status'] in ('setup', 'active')
+        if info['status'] == 'active' and info['ram']['transferred'] >= n:
+            return info
+        time.sleep(0.02)
+
+
+def test_none_incoming_answers_meanwhile(none_vm, tmp_path):
+    """While the stream arrives (here: half of it, the rest held back),
+    the destination answers QMP: query-status inmigrate, query-migrate
+    active with the bytes received; a second migrate-incoming and a
+    migrate are refused.  With the rest it completes and runs, with
+    QEMU's events on the destination."""
+    data = none_stream(none_vm, tmp_path)
+    half = len(data) // 2
+    sock = str(tmp_path / 'in.sock')
+    b = none_vm(extra=['-incoming', 'defer'])
+    qb = b.qmp()
+    qb.ok('migrate-set-capabilities',
+          {'capabilities': [{'capability': 'events', 'state': True}]})
+    qb.ok('migrate-incoming', {'uri': 'unix:%s' % sock})
+    assert qb.wait_event('MIGRATION')['data']['status'] == 'setup'
+    assert qb.ok('query-migrate')['status'] == 'setup'
+    src = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    src.connect(sock)
+    src.sendall(data[:half])
+    info = wait_received(qb, half)
+    assert info['ram']['transferred'] == half
+    assert qb.wait_event('MIGRATION')['data']['status'] == 'active'
+    assert qb.ok('query-status') == {'status': 'inmigrate',
+                                     'running': False, 'singlestep': False}
+    e = qb.cmd('migrate-incoming', {'uri': 'unix:%s' % sock})['error']
+    assert e['desc'] == 'The incoming migration has already been started'
+    e = qb.cmd('migrate', {'uri': 'file:%s' % (tmp_path / 'x')})['error']
+    assert e['desc'] == 'Guest is waiting for an incoming migration'
+    src.sendall(data[half:])
+    src.close()
+    assert qb.wait_event('MIGRATION')['data']['status'] == 'completed'
+    # the VM ran before "completed" was said (QEMU's order)
+    assert [ev['event'] for ev in qb.events] == ['RESUME']
+    info = qb.ok('query-migrate')
+    assert info['status'] == 'completed'
+    assert info['ram']['transferred'] == len(data)
+    assert qb.ok('query-status')['status'] == 'running'
+
+
+def test_none_incoming_cut(none_vm, tmp_path):
+    """A stream cut mid-way: the destination answered until then, and
+    exits with the reason (QEMU's behaviour after a failed load)."""
+    data = none_stream(none_vm, tmp_path)
+    sock = str(tmp_path / 'in.sock')
+    b = none_vm(extra=['-incoming', 'unix:%s' % sock])
+    qb = b.qmp()
+    src = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    src.connect(sock)
+    src.sendall(data[:len(data) // 2])
+    wait_received(qb, len(data) // 2)
+    assert qb.ok('query-status')['status'] == 'inmigrate'
+    # -incoming URI started it (QEMU 7.2's message)
+    e = qb.cmd('migrate-incoming', {'uri': 'unix:%s' % sock})['error']
+    assert e['desc'] == 'The incoming migration has already been started'
+    src.close()
+    assert b.wait(10) == 1
+    err = b.stderr()
+    assert 'load of migration failed' in err
+    assert 'truncated stream' in err

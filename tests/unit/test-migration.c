@@ -6,7 +6,9 @@
  * (as with -S).  Covers the machine's registry, save to a file and restore
  * (twice), unix: and fd: streams, the pending reset settled before a save
  * and before `info registers` (-S shows the state the vCPU starts from),
- * and a refused stream leaving the destination machine as it was.
+ * a refused stream leaving the destination machine as it was, and the
+ * incoming load on its thread (QMP answers while a pipe is fed, a cut
+ * stream fails with nothing applied, quit stops the reader).
  */
 #include "util/common.h"
 #include "accel/kvm/vcpu.h"
@@ -436,6 +438,16 @@ static void record_event(void *opaque, const char *name, const char *data)
     g_string_append_printf(opaque, "%s%s;", name, data ? data : "");
 }
 
+/* An incoming stream is read on a thread and applied from the main
+ * loop: run m's context until the migration has ended. */
+static void wait_incoming(struct machine *m)
+{
+    while (m->migration->status == QAPI_MIGRATION_STATUS_SETUP ||
+           m->migration->status == QAPI_MIGRATION_STATUS_ACTIVE) {
+        g_main_context_iteration(m->ctx, TRUE);
+    }
+}
+
 /* QMP: migrate to a file (events on), query-migrate, then -incoming defer
  * and migrate-incoming on another machine. */
 static void test_qmp_file(void)
@@ -449,6 +461,8 @@ static void test_qmp_file(void)
         QAPI_MIGRATION_CAPABILITY_EVENTS, true};
     GPtrArray *caps = g_ptr_array_new();
     struct qapi_migration_info *info;
+    g_autofree char *file = NULL;
+    gsize file_len;
     Error *err = NULL;
     int fd = g_file_open_tmp("vireo-qmp-XXXXXX", &path, NULL);
 
@@ -521,11 +535,24 @@ static void test_qmp_file(void)
     qmp_cont(d->m, &err);
     g_assert_null(err);
     g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+    g_assert_true(g_file_get_contents(path, &file, &file_len, NULL));
     qmp_migrate_incoming(d->m, uri, &err);
     g_assert_null(err);
+    wait_incoming(d->m);
     g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
     got = tm_state(d);
     g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    /* read on the thread, still mapped copy-on-write: no memfd backs RAM,
+     * and the guest's writes stay out of the file */
+    g_assert_cmpint(d->m->gm->memfd, ==, -1);
+    memset(d->m->gm->ram, 0xee, RAM);
+    {
+        g_autofree char *after = NULL;
+        gsize after_len;
+
+        g_assert_true(g_file_get_contents(path, &after, &after_len, NULL));
+        g_assert_cmpmem(after, after_len, file, file_len);
+    }
     qmp_migrate_incoming(d->m, uri, &err);
     g_assert_nonnull(strstr(error_get_pretty(err), "already been started"));
     error_free(err), err = NULL;
@@ -602,6 +629,200 @@ static void test_dest_gone(void)
     tm_free(s);
 }
 
+/* A source's stream (the stream layout of a live migration) in memory. */
+static GByteArray *tm_stream(struct tmach *s, struct savevm_stats *st)
+{
+    g_autofree char *path = NULL;
+    GByteArray *b = g_byte_array_new();
+    int fd = g_file_open_tmp("vireo-mig-XXXXXX", &path, NULL);
+    gchar *data;
+    gsize len;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_true(migration_save_fd(s->m, fd, SAVEVM_RAM_STREAM, st, NULL));
+    close(fd);
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    unlink(path);
+    g_byte_array_append(b, (const uint8_t *)data, len);
+    g_free(data);
+    return b;
+}
+
+static void write_all_fd(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+
+        g_assert_cmpint(k, >, 0);
+        p += k;
+        n -= k;
+    }
+}
+
+/* Polls query-migrate until the destination has read `bytes` (the
+ * thread reads on its own: nothing here runs the main loop). */
+static struct qapi_migration_info *wait_received(struct machine *m,
+                                                 uint64_t bytes)
+{
+    for (;;) {
+        struct qapi_migration_info *info = qmp_query_migrate(m, NULL);
+
+        g_assert_true(info->has_ram);
+        if ((uint64_t)info->ram->transferred >= bytes) {
+            return info;
+        }
+        qapi_migration_info_free(info);
+        g_usleep(1000);
+    }
+}
+
+/* migrate-incoming fd:N on a pipe the test feeds: QMP answers while the
+ * stream is in flight (query-status inmigrate, query-migrate active with
+ * the bytes received), other migrations are refused, nothing of the state
+ * is applied before the end; with the rest, the VM runs with the source's
+ * state.  A stream cut mid-way: failed with the reason, exit requested,
+ * the destination exactly as before. */
+static void incoming_pipe(bool cut)
+{
+    struct tmach *s = tm_new(), *d = tm_new();
+    g_autoptr(GString) ev = g_string_new(NULL);
+    struct machine_listener l = {record_event, ev};
+    g_autoptr(GByteArray) stream = NULL, want = NULL, before = NULL;
+    g_autoptr(GByteArray) got = NULL;
+    struct qapi_migration_capability_status cap = {
+        QAPI_MIGRATION_CAPABILITY_EVENTS, true};
+    GPtrArray *caps = g_ptr_array_new();
+    struct qapi_migration_info *info;
+    struct qapi_status_info *st;
+    struct savevm_stats sst;
+    g_autofree char *uri = NULL;
+    Error *err = NULL;
+    size_t half;
+    int p[2];
+
+    tm_scribble(s);
+    want = tm_state(s);
+    stream = tm_stream(s, &sst);
+    half = stream->len / 2;
+    before = tm_state(d);
+    g_ptr_array_add(d->m->listeners, &l);
+    g_ptr_array_add(caps, &cap);
+    d->cfg.start_paused = false;
+    g_assert_true(migration_incoming_start(d->m, "defer", &err));
+    /* QEMU takes capabilities on the destination */
+    qmp_migrate_set_capabilities(d->m, caps, &err);
+    g_assert_null(err);
+    g_assert_cmpint(pipe(p), ==, 0);
+    uri = g_strdup_printf("fd:%d", p[0]);
+    qmp_migrate_incoming(d->m, uri, &err);
+    g_assert_null(err);
+    write_all_fd(p[1], stream->data, half);
+    info = wait_received(d->m, half);
+    g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_ACTIVE);
+    g_assert_cmpuint(info->ram->transferred, ==, half);
+    g_assert_cmpuint(info->ram->total, ==, RAM);
+    g_assert_true(info->has_total_time);
+    qapi_migration_info_free(info);
+    st = qmp_query_status(d->m, &err);
+    g_assert_cmpint(st->status, ==, QAPI_RUN_STATE_INMIGRATE);
+    g_assert_false(st->running);
+    qapi_status_info_free(st);
+    g_assert_cmpstr(ev->str, ==,
+                    "MIGRATION{\"status\":\"setup\"};"
+                    "MIGRATION{\"status\":\"active\"};");
+    /* refused meanwhile, as QEMU */
+    qmp_migrate_incoming(d->m, uri, &err);
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "The incoming migration has already been started");
+    g_clear_pointer(&err, error_free);
+    qmp_migrate(d->m, "file:/dev/null", false, false, false, false, false,
+                false, false, false, &err);
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "Guest is waiting for an incoming migration");
+    g_clear_pointer(&err, error_free);
+    /* nothing applied yet: the vCPU keeps its pending reset */
+    got = tm_state(d);
+    g_assert_cmpmem(got->data, got->len, before->data, before->len);
+    g_clear_pointer(&got, g_byte_array_unref);
+    g_assert_true(d->m->vcpus[0]->pending_reset);
+    if (!cut) {
+        write_all_fd(p[1], stream->data + half, stream->len - half);
+    }
+    close(p[1]);
+    wait_incoming(d->m);
+    info = qmp_query_migrate(d->m, &err);
+    got = tm_state(d);
+    if (cut) {
+        enum shutdown_cause cause;
+
+        g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_FAILED);
+        g_assert_true(info->has_error_desc);
+        g_assert_true(
+            g_str_has_prefix(info->error_desc, "load of migration failed: "));
+        g_assert_nonnull(strstr(info->error_desc, "truncated stream"));
+        /* QEMU's destination exits; nothing of the stream was applied */
+        g_assert_cmpuint(th_take_requests(d->m, &cause), ==, REQ_DEBUG_EXIT);
+        g_assert_cmpint(d->m->exit_status, ==, 1);
+        g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
+        g_assert_cmpmem(got->data, got->len, before->data, before->len);
+        g_assert_true(d->m->vcpus[0]->pending_reset);
+        g_assert_cmpstr(ev->str, ==,
+                        "MIGRATION{\"status\":\"setup\"};"
+                        "MIGRATION{\"status\":\"active\"};"
+                        "MIGRATION{\"status\":\"failed\"};");
+    } else {
+        g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_COMPLETED);
+        g_assert_cmpuint(info->ram->transferred, ==, stream->len);
+        g_assert_cmpuint(info->ram->remaining, ==, 0);
+        g_assert_cmpuint(info->ram->normal, ==, sst.data_pages);
+        g_assert_cmpuint(info->ram->duplicate, ==, sst.zero_pages);
+        g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
+        g_assert_cmpmem(got->data, got->len, want->data, want->len);
+        g_assert_false(d->m->vcpus[0]->pending_reset);
+        /* QEMU's order: the VM runs, then "completed" */
+        g_assert_cmpstr(ev->str, ==,
+                        "MIGRATION{\"status\":\"setup\"};"
+                        "MIGRATION{\"status\":\"active\"};"
+                        "RESUME;"
+                        "MIGRATION{\"status\":\"completed\"};");
+    }
+    qapi_migration_info_free(info);
+    g_ptr_array_free(caps, TRUE);
+    g_ptr_array_remove(d->m->listeners, &l);
+    tm_free(s);
+    tm_free(d);
+}
+
+static void test_incoming_slow(void)
+{
+    incoming_pipe(false);
+}
+
+static void test_incoming_cut(void)
+{
+    incoming_pipe(true);
+}
+
+/* quit while the source sends nothing: the reading thread is stopped
+ * (it waits on the pipe) and joined, nothing leaks. */
+static void test_incoming_quit(void)
+{
+    struct tmach *d = tm_new();
+    g_autofree char *uri = NULL;
+    Error *err = NULL;
+    int p[2];
+
+    g_assert_true(migration_incoming_start(d->m, "defer", &err));
+    g_assert_cmpint(pipe(p), ==, 0);
+    uri = g_strdup_printf("fd:%d", p[0]);
+    qmp_migrate_incoming(d->m, uri, &err);
+    g_assert_null(err);
+    write_all_fd(p[1], (const uint8_t *)SAVEVM_MAGIC, 8);
+    g_assert_nonnull(d->m->migration->in_thread);
+    tm_free(d); /* migration_state_free: stops and joins the reader */
+    close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -614,6 +835,9 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/uri-errors", test_uri_errors);
     g_test_add_func("/migration/qmp-file", test_qmp_file);
     g_test_add_func("/migration/dest-gone", test_dest_gone);
+    g_test_add_func("/migration/incoming-slow", test_incoming_slow);
+    g_test_add_func("/migration/incoming-cut", test_incoming_cut);
+    g_test_add_func("/migration/incoming-quit", test_incoming_quit);
     g_test_add_func("/migration/pause-completes-io", test_pause_completes_io);
     g_test_add_func("/migration/prelaunch-registers", test_prelaunch_registers);
     return g_test_run();
