@@ -11,7 +11,8 @@
  * a quarter of it, each into a unix socket that a thread drains, against
  * plain write(2)s of the same bytes into the same kind of socket.
  *
- * usage: snapshot-bench [MiB] [runs] [dir]
+ * usage: snapshot-bench [MiB] [runs] [dir] [save]
+ * ("save": only the save and cp figures, the slow restores left out)
  */
 #include "util/common.h"
 #include "migration/precopy.h"
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
     uint64_t mib = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 10) : 1024;
     int runs = argc > 2 ? atoi(argv[2]) : 5;
     const char *dir = argc > 3 ? argv[3] : g_get_tmp_dir();
+    bool save_only = argc > 4 && !strcmp(argv[4], "save");
     g_autofree char *snap = g_build_filename(dir, "vireo-bench.snap", NULL);
     g_autofree char *copy = g_build_filename(dir, "vireo-bench.cp", NULL);
     double *save = g_new(double, runs), *cp = g_new(double, runs);
@@ -195,7 +197,7 @@ int main(int argc, char **argv)
         }
         cp[r] = now_ms() - t0;
     }
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs && !save_only; r++) {
         struct guest_mem *d = gm_new(mib << 20, NULL);
         struct savevm *sv = registry(d);
         struct mig_reader rd;
@@ -243,7 +245,7 @@ int main(int argc, char **argv)
         savevm_free(sv);
         gm_free(d);
     }
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs && !save_only; r++) {
         if (!bench_live(gm, &live1[r], &live2[r])) {
             fprintf(stderr, "snapshot-bench: live migration failed\n");
             return 1;
@@ -255,6 +257,9 @@ int main(int argc, char **argv)
     printf("  cp of the same file    %8.1f\n", median(cp, runs));
     printf("  save / cp              %8.2f\n",
            median(save, runs) / median(cp, runs));
+    if (save_only) {
+        goto out;
+    }
     printf("  restore, mapped (file) %8.1f\n", median(map, runs));
     printf("  restore, read (pipe)   %8.1f\n", median(readin, runs));
     printf("  live: first pass (unix socket)   %8.1f (%.0f MiB/s)\n",
@@ -263,6 +268,7 @@ int main(int argc, char **argv)
            median(live2, runs), mib / 4.0 / median(live2, runs) * 1000);
     printf("  write(2) of RAM to a unix socket %8.1f (%.0f MiB/s)\n",
            median(raw, runs), mib / median(raw, runs) * 1000);
+out:
     unlink(snap);
     unlink(copy);
     gm_free(gm);
