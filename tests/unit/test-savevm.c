@@ -708,7 +708,9 @@ static void test_crc32c(void)
                             ==, a);
         }
     }
-    /* lengths that take the three-stream path of the SSE4.2 version */
+    /* lengths that take the three-stream path of the SSE4.2 version and
+     * the AVX-512 folding (from 512 bytes; 256 a step, then the rest
+     * through crc32q) where this CPU has them */
     {
         size_t big = 64 * 1024 + 123;
         g_autofree uint8_t *b = g_malloc(big);
@@ -718,8 +720,20 @@ static void test_crc32c(void)
         }
         for (size_t n = 12 * 1024 - 17; n + 9 < big; n += 7777) {
             for (size_t off = 0; off < 9; off += 3) {
-                g_assert_cmphex(crc32c(0x1234, b + off, n), ==,
-                                crc32c_sw(0x1234, b + off, n));
+                uint32_t want = crc32c_sw(0x1234, b + off, n);
+
+                g_assert_cmphex(crc32c(0x1234, b + off, n), ==, want);
+                g_assert_cmphex(crc32c_nofold(0x1234, b + off, n), ==, want);
+                /* continued at a point that is no multiple of 256 */
+                g_assert_cmphex(crc32c(crc32c(0x1234, b + off, n / 3 + 5),
+                                       b + off + n / 3 + 5, n - n / 3 - 5),
+                                ==, want);
+            }
+        }
+        for (size_t n = 500; n < 1400; n += 3) {
+            for (size_t off = 0; off < 9; off += 4) {
+                g_assert_cmphex(crc32c(~0u, b + off, n), ==,
+                                crc32c_sw(~0u, b + off, n));
             }
         }
     }
