@@ -154,7 +154,8 @@ int main(int argc, char **argv)
     double *save = g_new(double, runs), *cp = g_new(double, runs);
     double *map = g_new(double, runs), *readin = g_new(double, runs);
     double *live1 = g_new(double, runs), *live2 = g_new(double, runs);
-    double *raw = g_new(double, runs);
+    double *raw = g_new(double, runs), *ratio = g_new(double, runs);
+    double ratio_med;
     struct guest_mem *gm = gm_new(mib << 20, NULL);
     uint64_t x = 0x9e3779b97f4a7c15ULL;
 
@@ -196,6 +197,7 @@ int main(int argc, char **argv)
             return 1;
         }
         cp[r] = now_ms() - t0;
+        ratio[r] = save[r] / cp[r];
     }
     for (int r = 0; r < runs && !save_only; r++) {
         struct guest_mem *d = gm_new(mib << 20, NULL);
@@ -255,8 +257,13 @@ int main(int argc, char **argv)
     printf("RAM %" PRIu64 " MiB, %d runs, median ms:\n", mib, runs);
     printf("  save (file layout)     %8.1f\n", median(save, runs));
     printf("  cp of the same file    %8.1f\n", median(cp, runs));
-    printf("  save / cp              %8.2f\n",
-           median(save, runs) / median(cp, runs));
+    /* the ratio of each run's save and cp, back to back: steadier than
+     * the ratio of the medians when the machine's load drifts (median()
+     * sorts, so first) */
+    ratio_med = median(ratio, runs);
+    printf("  save / cp              %8.2f (per run: median %.2f, %.2f-%.2f)\n",
+           median(save, runs) / median(cp, runs), ratio_med, ratio[0],
+           ratio[runs - 1]);
     if (save_only) {
         goto out;
     }
