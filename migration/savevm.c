@@ -324,20 +324,6 @@ bool savevm_save_ram_dirty(struct savevm *sv, struct mig_writer *w,
     return true;
 }
 
-struct crc_job {
-    const uint8_t *p;
-    uint64_t n;
-    uint32_t crc;
-};
-
-static gpointer crc_thread(gpointer opaque)
-{
-    struct crc_job *j = opaque;
-
-    j->crc = crc32c(j->crc, j->p, j->n);
-    return NULL;
-}
-
 /* One section whose data starts page-aligned in the file: a restore maps
  * it (MAP_PRIVATE) where the file is seekable. */
 static bool save_ram_file(struct savevm *sv, struct mig_writer *w, Error **errp)
@@ -362,18 +348,8 @@ static bool save_ram_file(struct savevm *sv, struct mig_writer *w, Error **errp)
         crc = crc32c(crc, "", 1);
     }
     sv->stats.data_pages += gm->ram_size / PAGE;
-    /* The checksum runs on a second thread while the kernel copies RAM
-     * to the file: the save then costs about what cp(1) costs. */
-    {
-        struct crc_job job = {.p = gm->ram, .n = gm->ram_size, .crc = crc};
-        GThread *t = g_thread_new("ram-crc", crc_thread, &job);
-        bool ok = mig_write_copy(w, gm->memfd, 0, gm->ram, gm->ram_size, errp);
-
-        g_thread_join(t);
-        if (!ok) {
-            return false;
-        }
-        crc = job.crc;
+    if (!mig_write_crc(w, gm->ram, gm->ram_size, &crc, errp)) {
+        return false;
     }
     g_byte_array_set_size(h, 0);
     put(h, crc, 4);

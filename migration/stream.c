@@ -8,6 +8,7 @@
  */
 #include "util/common.h"
 #include "migration/stream.h"
+#include "util/crc32c.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,9 @@
 #include <unistd.h>
 
 #define MIG_BUF_SIZE (256 * 1024)
+/* What mig_write_crc checksums and then writes at a time: within a
+ * core's L2, and no smaller than the buffer so it goes straight out. */
+#define MIG_CRC_CHUNK (1024 * 1024)
 
 /* Where the fd is now, when it can tell (a pipe or socket cannot). */
 static bool fd_start(int fd, uint64_t *base)
@@ -95,31 +99,30 @@ bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp)
     return true;
 }
 
-bool mig_write_copy(struct mig_writer *w, int in_fd, uint64_t in_off,
-                    const void *mem, size_t n, Error **errp)
+bool mig_write_crc(struct mig_writer *w, const void *p, size_t n, uint32_t *crc,
+                   Error **errp)
 {
-    loff_t off = in_off;
-    size_t done = 0;
+    const uint8_t *b = p;
 
-    if (!mig_writer_flush(w, errp)) {
-        return false;
-    }
-    /* In-kernel copy (no pass through user space, no page faults on our
-     * side): what cp(1) does.  Refused between some fds (a pipe, another
-     * file system): then plain writes of the rest. */
-    while (in_fd >= 0 && w->seekable && done < n) {
-        ssize_t k = copy_file_range(in_fd, &off, w->fd, NULL, n - done, 0);
+    /* The checksum of a chunk reads it from memory into the cache and
+     * the write then copies it from there: guest RAM is read once, on one
+     * core.  No in-kernel copy: copy_file_range(2) from the RAM's memfd
+     * to a file on another file system is refused (EXDEV, Linux >= 5.19),
+     * and sendfile(2) from it measured slower than write(2).  No checksum
+     * thread: beside one write(2) of all RAM it cost 4x the write's CPU
+     * time on the PVM host of docs/performance.md, and a second core is
+     * not free on a loaded machine. */
+    while (n) {
+        size_t k = MIN(n, MIG_CRC_CHUNK);
 
-        if (k < 0 && errno == EINTR) {
-            continue;
+        *crc = crc32c(*crc, b, k);
+        if (!mig_write(w, b, k, errp)) {
+            return false;
         }
-        if (k <= 0) {
-            break;
-        }
-        done += k;
+        b += k;
+        n -= k;
     }
-    w->pos += done;
-    return mig_write(w, (const uint8_t *)mem + done, n - done, errp);
+    return true;
 }
 
 bool mig_write_zeros(struct mig_writer *w, size_t n, Error **errp)

@@ -42,11 +42,10 @@ struct mig_reader {
 
 void mig_writer_init(struct mig_writer *w, int fd);
 bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp);
-/* Writes the n bytes at mem, which are also [in_off, in_off + n) of
- * in_fd (guest RAM and its memfd): copied in the kernel when both fds
- * allow it, else written from mem. */
-bool mig_write_copy(struct mig_writer *w, int in_fd, uint64_t in_off,
-                    const void *mem, size_t n, Error **errp);
+/* Writes n bytes (guest RAM) and continues the CRC32C *crc over them:
+ * chunk by chunk, each written while still in the cache. */
+bool mig_write_crc(struct mig_writer *w, const void *p, size_t n, uint32_t *crc,
+                   Error **errp);
 /* Writes n zero bytes (padding). */
 bool mig_write_zeros(struct mig_writer *w, size_t n, Error **errp);
 bool mig_writer_flush(struct mig_writer *w, Error **errp);

@@ -425,20 +425,116 @@ static void test_file_snapshot(void)
         got = vm_state(d);
         g_assert_cmpmem(got->data, got->len, want->data, want->len);
         vm_free(d);
-        /* and a flipped RAM byte is caught there */
-        all[len - 4096] ^= 1;
-        d = vm_new(VM_SAME);
-        mig_reader_init_mem(&r, all + sizeof(hdr), len - sizeof(hdr));
-        g_assert_false(savevm_load(d->sv, &r, &err));
-        g_assert_nonnull(strstr(error_get_pretty(err), "'ram-file'"));
-        g_assert_nonnull(strstr(error_get_pretty(err), "bad CRC"));
-        error_free(err);
-        err = NULL;
-        vm_free(d);
+        /* and a flipped RAM byte is caught there: in the last page and
+         * in the first (RAM is checksummed a chunk at a time) */
+        for (int at = 0; at < 2; at++) {
+            size_t ram_end = len - 4 - 9, ram_at = ram_end - RAM_SIZE;
+            size_t flip = at ? ram_at + 10 : ram_end - 4096;
+
+            g_assert_cmpuint(ram_at % 4096, ==, 0);
+            all[flip] ^= 1;
+            d = vm_new(VM_SAME);
+            mig_reader_init_mem(&r, all + sizeof(hdr), len - sizeof(hdr));
+            g_assert_false(savevm_load(d->sv, &r, &err));
+            g_assert_nonnull(strstr(error_get_pretty(err), "'ram-file'"));
+            g_assert_nonnull(strstr(error_get_pretty(err), "bad CRC"));
+            error_free(err);
+            err = NULL;
+            vm_free(d);
+            all[flip] ^= 1;
+        }
     }
     close(fd);
     unlink(path);
     vm_free(s);
+}
+
+struct drain_job {
+    int fd;
+    uint8_t *buf;
+    size_t want, got;
+};
+
+/* Reads at most 1000 bytes at a time: the writer sees short writes. */
+static gpointer drain_small(gpointer opaque)
+{
+    struct drain_job *j = opaque;
+
+    while (j->got < j->want) {
+        ssize_t k = read(j->fd, j->buf + j->got, MIN(1000, j->want - j->got));
+
+        if (k <= 0) {
+            break;
+        }
+        j->got += k;
+    }
+    return NULL;
+}
+
+/* mig_write_crc, which writes the RAM of the file layout: a chunk at a
+ * time, so sizes that are not a multiple of the chunk, a CRC continued
+ * from a header, after bytes still in the writer's buffer, into a file
+ * and into a pipe (short writes). */
+static void test_write_crc(void)
+{
+    static const size_t sizes[] = {
+        0, 1, 4095, 1u << 20, (1u << 20) + 1, (5u << 19) + 123};
+    const size_t max = (5u << 19) + 123;
+    g_autofree uint8_t *src = g_malloc(max), *back = g_malloc(max + 3);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+    for (size_t i = 0; i < max; i++) { /* xorshift64 */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        src[i] = x >> 32;
+    }
+    for (size_t k = 0; k < G_N_ELEMENTS(sizes); k++) {
+        size_t n = sizes[k];
+        g_autofree char *path = NULL;
+        int fd = g_file_open_tmp("vireo-wcrc-XXXXXX", &path, NULL);
+        uint32_t crc = crc32c(0, "hdr", 3);
+        struct mig_writer w;
+        Error *err = NULL;
+
+        g_assert_cmpint(fd, >=, 0);
+        mig_writer_init(&w, fd);
+        g_assert_true(mig_write(&w, "hdr", 3, &err));
+        g_assert_true(mig_write_crc(&w, src, n, &crc, &err));
+        g_assert_true(mig_writer_finish(&w, &err));
+        g_assert_null(err);
+        g_assert_cmpuint(mig_writer_offset(&w), ==, n + 3);
+        /* the bytes are the input and the CRC is the one-shot one over
+         * header and data */
+        g_assert_cmpint(pread(fd, back, n + 3, 0), ==, (ssize_t)(n + 3));
+        g_assert_cmpmem(back, 3, "hdr", 3);
+        g_assert_cmpmem(back + 3, n, src, n);
+        g_assert_cmphex(crc, ==, crc32c_sw(0, back, n + 3));
+        close(fd);
+        unlink(path);
+    }
+    /* a pipe that a thread drains in small reads */
+    {
+        struct drain_job j = {.want = max};
+        uint32_t crc = 0;
+        struct mig_writer w;
+        Error *err = NULL;
+        int p[2];
+        GThread *t;
+
+        g_assert_cmpint(pipe(p), ==, 0);
+        j.fd = p[0];
+        j.buf = back;
+        t = g_thread_new("drain", drain_small, &j);
+        mig_writer_init(&w, p[1]);
+        g_assert_true(mig_write_crc(&w, src, max, &crc, &err));
+        g_assert_true(mig_writer_finish(&w, &err));
+        g_assert_null(err);
+        close(p[1]);
+        g_thread_join(t);
+        close(p[0]);
+        g_assert_cmpuint(j.got, ==, max);
+        g_assert_cmpmem(back, max, src, max);
+        g_assert_cmphex(crc, ==, crc32c_sw(0, src, max));
+    }
 }
 
 static GByteArray *stream_of(enum vm_variant var)
@@ -612,7 +708,9 @@ static void test_crc32c(void)
                             ==, a);
         }
     }
-    /* lengths that take the three-stream path of the SSE4.2 version */
+    /* lengths that take the three-stream path of the SSE4.2 version and
+     * the AVX-512 folding (from 512 bytes; 256 a step, then the rest
+     * through crc32q) where this CPU has them */
     {
         size_t big = 64 * 1024 + 123;
         g_autofree uint8_t *b = g_malloc(big);
@@ -622,8 +720,20 @@ static void test_crc32c(void)
         }
         for (size_t n = 12 * 1024 - 17; n + 9 < big; n += 7777) {
             for (size_t off = 0; off < 9; off += 3) {
-                g_assert_cmphex(crc32c(0x1234, b + off, n), ==,
-                                crc32c_sw(0x1234, b + off, n));
+                uint32_t want = crc32c_sw(0x1234, b + off, n);
+
+                g_assert_cmphex(crc32c(0x1234, b + off, n), ==, want);
+                g_assert_cmphex(crc32c_nofold(0x1234, b + off, n), ==, want);
+                /* continued at a point that is no multiple of 256 */
+                g_assert_cmphex(crc32c(crc32c(0x1234, b + off, n / 3 + 5),
+                                       b + off + n / 3 + 5, n - n / 3 - 5),
+                                ==, want);
+            }
+        }
+        for (size_t n = 500; n < 1400; n += 3) {
+            for (size_t off = 0; off < 9; off += 4) {
+                g_assert_cmphex(crc32c(~0u, b + off, n), ==,
+                                crc32c_sw(~0u, b + off, n));
             }
         }
     }
@@ -688,6 +798,7 @@ int main(int argc, char **argv)
     g_test_add_func("/savevm/file-layout-pipe", test_file_layout_pipe);
     g_test_add_func("/savevm/file-snapshot", test_file_snapshot);
     g_test_add_func("/savevm/load-steps", test_load_steps);
+    g_test_add_func("/savevm/write-crc", test_write_crc);
     g_test_add_func("/savevm/refuse/magic", test_refuse_magic);
     g_test_add_func("/savevm/refuse/major", test_refuse_major);
     g_test_add_func("/savevm/refuse/machine", test_refuse_machine);
