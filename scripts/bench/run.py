@@ -245,6 +245,8 @@ def devices_table(args, measure):
     print('|---|---|---|---|---|')
     for key, r in res.items():
         config, vmm = key.split('|')
+        if vmm == 'qemu' and args.qemu_accel != 'kvm':
+            vmm = 'qemu (%s)' % args.qemu_accel
         if 'error' in r:
             print('| %s | %s | error: %s | | |' % (config, vmm, r['error'][:120]))
         else:
