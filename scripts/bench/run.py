@@ -14,7 +14,17 @@ checked, a wrong one makes the cell an error.  The VMMs' runs are
 interleaved so that load from elsewhere hits them alike.  Prints a markdown table
 (medians; ratios vireo/QEMU and vireo/bare) and the targets.  Stdlib only.
 
+With --devices it also times start-to-exit of ok.bin (vireo and QEMU;
+bare-kvm has no devices) on three configurations (issue 9): microvm with no
+devices, microvm with virtio-blk-device and virtio-net-device, q35 with
+virtio-blk-pci and virtio-net-pci; blk on a raw 16 MiB file, net on a tap
+the VMM creates in a new network namespace (`unshare -n` runs the measure
+wrapper, so the namespace's creation is not timed).  --devices-only skips
+the first table; --vmm limits the VMMs; --qemu-accel tcg lets QEMU run
+without KVM (a check of the script: a TCG start-up is no peer figure).
+
 usage: scripts/bench/run.py [--build DIR] [--runs N] [--qemu PATH]
+       [--devices | --devices-only] [--vmm LIST] [--qemu-accel kvm|tcg]
 """
 import argparse
 import os
@@ -42,7 +52,7 @@ def commands(args):
     vmms['vireo'] = lambda img: [str(vireo)] + COMMON + ['-bios', str(img)]
     qemu = args.qemu or shutil.which('qemu-system-x86_64')
     if qemu:
-        vmms['qemu'] = lambda img: ([qemu, '-M', 'microvm,accel=kvm'] + COMMON
+        vmms['qemu'] = lambda img: ([qemu, '-M', 'microvm,accel=' + args.qemu_accel] + COMMON
                                     + ['-bios', str(img)])
     bare = Path(args.build) / 'scripts' / 'bench' / 'bare-kvm'
     vmms['bare'] = lambda img: [str(bare), '-m', '16', str(img)]
@@ -54,13 +64,38 @@ def commands(args):
     return vmms
 
 
-def run_once(argv, timeout, measure):
-    """One run through the measure wrapper:
-    (wall s, cpu s, maxrss KiB, status, output)."""
+def device_commands(args, image):
+    """--devices: {(config, vmm): argv(img)} for vireo and QEMU."""
+    qemu = args.qemu or shutil.which('qemu-system-x86_64')
+    out = {}
+    for config in ('microvm', 'microvm+blk+net', 'q35+blk+net'):
+        machine = config.split('+')[0]
+        sfx = '-pci' if machine == 'q35' else '-device'
+        devs = []
+        if '+' in config:
+            devs = ['-drive', 'file=%s,format=raw,if=none,id=d0' % image,
+                    '-device', 'virtio-blk%s,drive=d0' % sfx,
+                    '-netdev', 'tap,id=n0,ifname=bench0,script=no,downscript=no',
+                    '-device', 'virtio-net%s,netdev=n0' % sfx]
+        vireo = str(Path(args.build) / 'vireo')
+        out[config, 'vireo'] = (lambda img, m=machine, d=devs:
+                                [vireo, '-M', m] + COMMON + d + ['-bios', str(img)])
+        if qemu:
+            leg = ['-global', 'virtio-mmio.force-legacy=false'] if devs and machine == 'microvm' else []
+            out[config, 'qemu'] = (lambda img, m=machine, d=devs, g=leg:
+                                   [qemu, '-M', '%s,accel=%s' % (m, args.qemu_accel)]
+                                   + COMMON + g + d + ['-bios', str(img)])
+    return {k: v for k, v in out.items() if k[1] in args.vmm.split(',')}
+
+
+def run_once(argv, timeout, measure, prefix=()):
+    """One run through the measure wrapper (prefix: a command that runs
+    the wrapper, as `unshare -n`): (wall s, cpu s, maxrss KiB, status,
+    output)."""
     with tempfile.TemporaryFile() as out, \
             tempfile.NamedTemporaryFile('r') as res:
         try:
-            subprocess.run([str(measure), res.name] + argv,
+            subprocess.run(list(prefix) + [str(measure), res.name] + argv,
                            stdin=subprocess.DEVNULL, stdout=out,
                            stderr=subprocess.STDOUT, timeout=timeout, check=True)
         except subprocess.TimeoutExpired:
@@ -71,7 +106,7 @@ def run_once(argv, timeout, measure):
     return float(wall), float(cpu), int(rss), int(code), text
 
 
-def bench(vmms, img, guest, runs, timeout, measure):
+def bench(vmms, img, guest, runs, timeout, measure, prefix=()):
     """Runs every VMM on img, interleaved (run i of each VMM back to back),
     so that load from elsewhere on the machine hits all of them alike.
     Returns {vmm: {'wall', 'wall_min', 'cpu', 'rss'} or {'error'}}."""
@@ -79,12 +114,13 @@ def bench(vmms, img, guest, runs, timeout, measure):
     samples = {vmm: ([], [], []) for vmm in vmms}
     errors = {}
     for vmm, mk in vmms.items():
-        run_once(mk(img), timeout, measure)  # warm-up (page cache, KVM)
+        run_once(mk(img), timeout, measure, prefix)  # warm-up (page cache, KVM)
     for _ in range(runs):
         for vmm, mk in vmms.items():
             if vmm in errors:
                 continue
-            wall, cpu, maxrss, code, text = run_once(mk(img), timeout, measure)
+            wall, cpu, maxrss, code, text = run_once(mk(img), timeout, measure,
+                                                     prefix)
             if code != want_status or want_text not in text:
                 errors[vmm] = 'status %s, output %r' % (code, text[-200:])
                 continue
@@ -116,12 +152,21 @@ def main():
     ap.add_argument('--runs', type=int, default=10)
     ap.add_argument('--qemu', default=None)
     ap.add_argument('--timeout', type=float, default=60)
+    ap.add_argument('--devices', action='store_true',
+                    help='also start-to-exit with virtio-blk and virtio-net')
+    ap.add_argument('--devices-only', action='store_true')
+    ap.add_argument('--vmm', default='vireo,qemu',
+                    help='VMMs of the --devices table')
+    ap.add_argument('--qemu-accel', default='kvm', choices=('kvm', 'tcg'))
     args = ap.parse_args()
 
     vmms = commands(args)
     measure = Path(args.build) / 'scripts' / 'bench' / 'measure'
     if not measure.exists():
         sys.exit('run.py: %s missing (build first: ninja -C %s)' % (measure, args.build))
+    if args.devices_only:
+        devices_table(args, measure)
+        return
     gdir = Path(args.build) / 'tests' / 'guest'
     results = {}
     for guest in GUESTS:
@@ -174,6 +219,39 @@ def main():
     vh, bh = results['port80', 'vireo'], results['port80', 'bare']
     _target('exit-heavy wall <= 1.05x bare',
             'error' not in vh and vh['wall'] <= 1.05 * bh['wall'])
+    if args.devices:
+        print()
+        devices_table(args, measure)
+
+
+def devices_table(args, measure):
+    """--devices: ok.bin's start-to-exit per configuration and VMM."""
+    img = Path(args.build) / 'tests' / 'guest' / 'ok.bin'
+    load0 = os.getloadavg()[0]
+    with tempfile.NamedTemporaryFile(prefix='run-py-disk.') as disk:
+        disk.truncate(16 << 20)
+        cmds = device_commands(args, disk.name)
+        # one bench() call with every (config, vmm) keeps the runs interleaved
+        flat = {'%s|%s' % k: v for k, v in cmds.items()}
+        res = bench(flat, img, 'ok', args.runs, args.timeout, measure,
+                    prefix=['unshare', '-n'])
+    print('Start-to-exit with devices: %s, load average %.2f at the start, '
+          '%.2f at the end  ' % (datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+                                 load0, os.getloadavg()[0]))
+    print('Command: `%s`  ' % ' '.join(['scripts/bench/run.py'] + sys.argv[1:]))
+    print('Medians of %d runs (interleaved), ok.bin, 16 MiB guest; QEMU '
+          'accel=%s.\n' % (args.runs, args.qemu_accel))
+    print('| configuration | VMM | wall | CPU (user+sys) | peak RSS |')
+    print('|---|---|---|---|---|')
+    for key, r in res.items():
+        config, vmm = key.split('|')
+        if vmm == 'qemu' and args.qemu_accel != 'kvm':
+            vmm = 'qemu (%s)' % args.qemu_accel
+        if 'error' in r:
+            print('| %s | %s | error: %s | | |' % (config, vmm, r['error'][:120]))
+        else:
+            print('| %s | %s | %s | %s | %s |' % (config, vmm, fmt(r['wall'], 'ms'),
+                                                fmt(r['cpu'], 'ms'), fmt(r['rss'], 'MiB')))
 
 
 def _target(text, met):

@@ -432,6 +432,12 @@ static bool test_balloon(struct vdev *d)
     return true;
 }
 
+/* virtio-bench.c overrides this in virtio-bench.bin: the request loops */
+__attribute__((weak)) void vt_bench_device(struct vdev *d)
+{
+    (void)d;
+}
+
 /* ---- hostile rings (virtio-hostile.bin: see virtio-hostile.c) ---- */
 
 /* virtio-hostile.c overrides this in virtio-hostile.bin */
@@ -563,6 +569,7 @@ void vt_test_device(struct vdev *d)
     /* the completions above left an interrupt pending: deliver it */
     if (ok) {
         vt_irq_check(d, vt_dev_name(d->id));
+        vt_bench_device(d);
     }
     /* leave the device quiet: nothing may DMA into RAM we reuse */
     vd_reset(d);

@@ -246,5 +246,9 @@ void vt_test_device(struct vdev *d);
 /* true in virtio-hostile.bin (virtio-hostile.c), false in virtio.bin */
 bool vt_hostile_mode(void);
 const char *vt_dev_name(uint16_t id);
+/* virtio-bench.bin (virtio-bench.c): VT_BENCH_REQS requests on a blk or net
+ * device after its check passed; a no-op in the other images */
+#define VT_BENCH_REQS 20000
+void vt_bench_device(struct vdev *d);
 
 #endif
