@@ -44,6 +44,7 @@ struct vcpu *vcpu_new(const struct vcpu_env *env, unsigned index,
     cpu->env = env;
     cpu->index = index;
     cpu->fd = -1;
+    cpu->stats_fd = -1;
     g_mutex_init(&cpu->lock);
     g_cond_init(&cpu->cond);
     cpu->want_pause = true;
@@ -51,6 +52,13 @@ struct vcpu *vcpu_new(const struct vcpu_env *env, unsigned index,
     cpu->fd = kvm_create_vcpu(env->kvm, apic_id, &cpu->run, errp);
     if (cpu->fd < 0) {
         goto fail;
+    }
+    if (env->kvm->has_stats_fd) {
+        /* a failure only leaves query-stats without this vCPU's (it says
+         * so when asked) */
+        int r = kvm_ioctl(env->kvm, cpu->fd, KVM_GET_STATS_FD, NULL);
+
+        cpu->stats_fd = r < 0 ? -1 : r;
     }
     return cpu;
 fail:
@@ -69,6 +77,9 @@ void vcpu_free(struct vcpu *cpu)
     }
     if (cpu->run) {
         munmap(cpu->run, cpu->env->kvm->vcpu_mmap_size);
+    }
+    if (cpu->stats_fd >= 0) {
+        close(cpu->stats_fd);
     }
     if (cpu->fd >= 0) {
         kvm_dirty_ring_remove_vcpu(cpu->env->kvm, cpu->fd);
