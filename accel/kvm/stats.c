@@ -106,6 +106,17 @@ out:
     return out;
 }
 
+int kvm_stats_vcpu_fd(struct kvm_accel *k, int vcpu_fd)
+{
+    int r;
+
+    if (!k->has_stats_fd) {
+        return -1;
+    }
+    r = kvm_ioctl(k, vcpu_fd, KVM_GET_STATS_FD, NULL);
+    return r < 0 ? -1 : r;
+}
+
 GPtrArray *kvm_stats_read_vm(struct kvm_accel *k, Error **errp)
 {
     int sfd = kvm_ioctl(k, k->vm_fd, KVM_GET_STATS_FD, NULL);

@@ -24,6 +24,9 @@ struct kvm_stat {
 /* Reads every statistic of a statistics fd: a GPtrArray of struct
  * kvm_stat (freeing it frees them), NULL with errp set. */
 GPtrArray *kvm_stats_parse(int stats_fd, Error **errp);
+/* A vCPU's statistics fd (KVM_GET_STATS_FD on vcpu_fd), -1 when KVM has
+ * none; take it before the vCPU first runs (struct vcpu.stats_fd). */
+int kvm_stats_vcpu_fd(struct kvm_accel *k, int vcpu_fd);
 /* The VM's (KVM_GET_STATS_FD on the VM fd, which never waits for a vCPU);
  * a vCPU's fd is taken at its creation (struct vcpu.stats_fd). */
 GPtrArray *kvm_stats_read_vm(struct kvm_accel *k, Error **errp);

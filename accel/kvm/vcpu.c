@@ -9,6 +9,7 @@
  */
 #include "util/common.h"
 #include "accel/kvm/vcpu.h"
+#include "accel/kvm/stats.h"
 #include "accel/kvm/kvm.h"
 #include "system/sandbox.h"
 #include "util/log.h"
@@ -53,13 +54,8 @@ struct vcpu *vcpu_new(const struct vcpu_env *env, unsigned index,
     if (cpu->fd < 0) {
         goto fail;
     }
-    if (env->kvm->has_stats_fd) {
-        /* a failure only leaves query-stats without this vCPU's (it says
-         * so when asked) */
-        int r = kvm_ioctl(env->kvm, cpu->fd, KVM_GET_STATS_FD, NULL);
-
-        cpu->stats_fd = r < 0 ? -1 : r;
-    }
+    /* none only leaves query-stats without this vCPU's (it says so) */
+    cpu->stats_fd = kvm_stats_vcpu_fd(env->kvm, cpu->fd);
     return cpu;
 fail:
     vcpu_free(cpu);
