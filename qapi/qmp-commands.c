@@ -591,8 +591,8 @@ static struct qapi_block_device_stats *block_stats(struct blk_backend *be,
     return o;
 }
 
-/* One entry per drive (as query-block), or with query-nodes one per
- * named node (-blockdev). */
+/* One entry per -drive and per -blockdev node a device uses, or with
+ * query-nodes one per named node (-blockdev). */
 GPtrArray *qmp_query_blockstats(struct machine *m, bool has_query_nodes,
                                 bool query_nodes, Error **errp)
 {
@@ -603,7 +603,9 @@ GPtrArray *qmp_query_blockstats(struct machine *m, bool has_query_nodes,
         const struct drive *d = g_ptr_array_index(m->drives, i);
         struct qapi_block_stats *b;
 
-        if (nodes && !d->blockdev) {
+        /* QEMU lists block backends: a -drive, or a -blockdev node once
+         * a device uses it */
+        if (nodes ? !d->blockdev : d->blockdev && !d->user) {
             continue;
         }
         b = g_new0(struct qapi_block_stats, 1);
