@@ -464,7 +464,7 @@ void fake_kvm_set_stats(struct fake_kvm *f, bool vcpu,
         char name[FAKE_STATS_NAME_SIZE] = {0};
 
         g_assert_cmpuint(strlen(stats[i].name), <, sizeof(name));
-        strcpy(name, stats[i].name);
+        g_strlcpy(name, stats[i].name, sizeof(name));
         g_byte_array_append(b, (const guint8 *)&d, sizeof(d));
         g_byte_array_append(b, (const guint8 *)name, sizeof(name));
         data_off += stats[i].size * 8u;
