@@ -19,6 +19,7 @@
 #include "hw/char/chardev.h"
 #include "hw/core/device.h"
 #include "hw/block/drive.h"
+#include "hw/block/block-backend.h"
 #include "target-i386/cpu.h"
 
 #include <unistd.h>
@@ -543,6 +544,106 @@ GPtrArray *qmp_query_block(struct machine *m, Error **errp)
         g_ptr_array_add(list, b);
     }
     return list;
+}
+
+/* QEMU's BlockDeviceStats from a drive's counters (hw/block/
+ * block-backend.h); `acct`: the request counters belong to this entry (a
+ * device's drive), else only wr_highest_offset does (a node, as QEMU's
+ * query-nodes answer). */
+static struct qapi_block_device_stats *block_stats(struct blk_backend *be,
+                                                   bool acct)
+{
+    struct qapi_block_device_stats *o =
+        g_new0(struct qapi_block_device_stats, 1);
+    struct blk_acct_stats st;
+
+    blk_stats_read(be, &st);
+    o->wr_highest_offset = (int64_t)st.wr_highest_offset;
+    o->timed_stats = g_ptr_array_new();
+    if (!acct) {
+        return o;
+    }
+    o->account_invalid = true;
+    o->account_failed = true;
+    o->rd_bytes = (int64_t)st.bytes[BLK_ACCT_READ];
+    o->wr_bytes = (int64_t)st.bytes[BLK_ACCT_WRITE];
+    o->unmap_bytes = (int64_t)st.bytes[BLK_ACCT_UNMAP];
+    o->rd_operations = (int64_t)st.ops[BLK_ACCT_READ];
+    o->wr_operations = (int64_t)st.ops[BLK_ACCT_WRITE];
+    o->flush_operations = (int64_t)st.ops[BLK_ACCT_FLUSH];
+    o->unmap_operations = (int64_t)st.ops[BLK_ACCT_UNMAP];
+    o->rd_total_time_ns = (int64_t)st.total_time_ns[BLK_ACCT_READ];
+    o->wr_total_time_ns = (int64_t)st.total_time_ns[BLK_ACCT_WRITE];
+    o->flush_total_time_ns = (int64_t)st.total_time_ns[BLK_ACCT_FLUSH];
+    o->unmap_total_time_ns = (int64_t)st.total_time_ns[BLK_ACCT_UNMAP];
+    o->failed_rd_operations = (int64_t)st.failed_ops[BLK_ACCT_READ];
+    o->failed_wr_operations = (int64_t)st.failed_ops[BLK_ACCT_WRITE];
+    o->failed_flush_operations = (int64_t)st.failed_ops[BLK_ACCT_FLUSH];
+    o->failed_unmap_operations = (int64_t)st.failed_ops[BLK_ACCT_UNMAP];
+    o->invalid_rd_operations = (int64_t)st.invalid_ops[BLK_ACCT_READ];
+    o->invalid_wr_operations = (int64_t)st.invalid_ops[BLK_ACCT_WRITE];
+    o->invalid_flush_operations = (int64_t)st.invalid_ops[BLK_ACCT_FLUSH];
+    o->invalid_unmap_operations = (int64_t)st.invalid_ops[BLK_ACCT_UNMAP];
+    if (st.last_access_ns) {
+        o->has_idle_time_ns = true;
+        o->idle_time_ns = blk_clock_ns() - st.last_access_ns;
+    }
+    return o;
+}
+
+/* One entry per -drive and per -blockdev node a device uses, or with
+ * query-nodes one per named node (-blockdev). */
+GPtrArray *qmp_query_blockstats(struct machine *m, bool has_query_nodes,
+                                bool query_nodes, Error **errp)
+{
+    GPtrArray *list = g_ptr_array_new();
+    bool nodes = has_query_nodes && query_nodes;
+
+    for (guint i = 0; m->drives && i < m->drives->len; i++) {
+        const struct drive *d = g_ptr_array_index(m->drives, i);
+        struct qapi_block_stats *b;
+
+        /* QEMU lists block backends: a -drive, or a -blockdev node once
+         * a device uses it */
+        if (nodes ? !d->blockdev : d->blockdev && !d->user) {
+            continue;
+        }
+        b = g_new0(struct qapi_block_stats, 1);
+        if (!nodes) {
+            b->has_device = true;
+            b->device = g_strdup(d->blockdev ? "" : d->id);
+            if (d->user) {
+                b->has_qdev = true;
+                b->qdev =
+                    g_strdup(d->user->id ? d->user->id : d->user->cls->name);
+            }
+        }
+        if (d->blockdev) {
+            b->has_node_name = true;
+            b->node_name = g_strdup(d->id);
+        }
+        b->stats = block_stats(d->be, !nodes);
+        g_ptr_array_add(list, b);
+    }
+    return list;
+}
+
+/* vireo has no -object iothread: QEMU's answer without one. */
+GPtrArray *qmp_query_iothreads(struct machine *m, Error **errp)
+{
+    return g_ptr_array_new();
+}
+
+/* No calc-dirty-rate exists, so no measurement ever started: QEMU's
+ * answer before its first calc-dirty-rate. */
+struct qapi_dirty_rate_info *qmp_query_dirty_rate(struct machine *m,
+                                                  Error **errp)
+{
+    struct qapi_dirty_rate_info *r = g_new0(struct qapi_dirty_rate_info, 1);
+
+    r->status = QAPI_DIRTY_RATE_STATUS_UNSTARTED;
+    r->mode = QAPI_DIRTY_RATE_MEASURE_MODE_PAGE_SAMPLING;
+    return r;
 }
 
 /* No background jobs exist without block devices (QEMU's jobs are block

@@ -341,7 +341,7 @@ class Schema:
             for m in t.get('members', []):
                 yield m.elem
             for v in t.get('variants', {}).values():
-                yield v
+                yield v[0] if isinstance(v, list) else v
         for c in self.commands + self.events:
             for m in c.get('arg_members') or []:
                 yield m.elem
@@ -841,6 +841,8 @@ struct json_value *%(cn)s_to_json(const struct %(cn)s *obj)
         self.c.append('')
 
     def alt_kind(self, typ):
+        if isinstance(typ, list):
+            return 'QAPI_ALT_ARRAY'
         if typ in BUILTINS:
             j = BUILTINS[typ][1]
             return {'string': 'QAPI_ALT_STRING', 'int': 'QAPI_ALT_INT',

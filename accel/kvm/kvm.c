@@ -85,6 +85,7 @@ const char *kvm_ioctl_name(unsigned long req)
         N(KVM_GET_CPUID2);
         N(KVM_NMI);
         N(KVM_GET_DIRTY_LOG);
+        N(KVM_GET_STATS_FD);
         N(KVM_CLEAR_DIRTY_LOG);
         N(KVM_RESET_DIRTY_RINGS);
         N(KVM_ENABLE_CAP);
@@ -450,6 +451,7 @@ struct kvm_accel *kvm_accel_new_typed(const struct kvm_backend *be,
     k->has_x2apic_api = kvm_check_extension(k, KVM_CAP_X2APIC_API) > 0;
     k->has_smm = kvm_check_extension(k, KVM_CAP_X86_SMM) > 0;
     k->has_adjust_clock = kvm_check_extension(k, KVM_CAP_ADJUST_CLOCK) > 0;
+    k->has_stats_fd = kvm_check_extension(k, KVM_CAP_BINARY_STATS_FD) > 0;
 
     r = kvm_ioctl(k, k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
     if (r < 0) {

@@ -93,6 +93,7 @@ struct kvm_accel {
     bool has_x2apic_api;
     bool has_smm;          /* KVM_CAP_X86_SMM: vCPU events carry SMM state */
     bool has_adjust_clock; /* KVM_CAP_ADJUST_CLOCK: KVM_GET/SET_CLOCK */
+    bool has_stats_fd;     /* KVM_CAP_BINARY_STATS_FD (accel/kvm/stats.h) */
     /* Dirty logging (accel/kvm/dirty.c): KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2
      * enabled, so KVM_GET_DIRTY_LOG leaves pages writable and
      * KVM_CLEAR_DIRTY_LOG re-protects them chunk by chunk. */

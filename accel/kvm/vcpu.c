@@ -9,6 +9,7 @@
  */
 #include "util/common.h"
 #include "accel/kvm/vcpu.h"
+#include "accel/kvm/stats.h"
 #include "accel/kvm/kvm.h"
 #include "system/sandbox.h"
 #include "util/log.h"
@@ -44,6 +45,7 @@ struct vcpu *vcpu_new(const struct vcpu_env *env, unsigned index,
     cpu->env = env;
     cpu->index = index;
     cpu->fd = -1;
+    cpu->stats_fd = -1;
     g_mutex_init(&cpu->lock);
     g_cond_init(&cpu->cond);
     cpu->want_pause = true;
@@ -52,6 +54,8 @@ struct vcpu *vcpu_new(const struct vcpu_env *env, unsigned index,
     if (cpu->fd < 0) {
         goto fail;
     }
+    /* none only leaves query-stats without this vCPU's (it says so) */
+    cpu->stats_fd = kvm_stats_vcpu_fd(env->kvm, cpu->fd);
     return cpu;
 fail:
     vcpu_free(cpu);
@@ -69,6 +73,9 @@ void vcpu_free(struct vcpu *cpu)
     }
     if (cpu->run) {
         munmap(cpu->run, cpu->env->kvm->vcpu_mmap_size);
+    }
+    if (cpu->stats_fd >= 0) {
+        close(cpu->stats_fd);
     }
     if (cpu->fd >= 0) {
         kvm_dirty_ring_remove_vcpu(cpu->env->kvm, cpu->fd);

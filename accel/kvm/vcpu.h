@@ -71,6 +71,9 @@ struct vcpu {
     const struct vcpu_env *env;
     unsigned index;
     int fd;
+    /* KVM_GET_STATS_FD, taken at creation because KVM serves that ioctl
+     * only between two KVM_RUNs; reading it never waits (-1: none) */
+    int stats_fd;
     struct kvm_run *run;
     struct x86_cpu *arch;
     pthread_t thread;

@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BLK_URING_ENTRIES 256
@@ -63,6 +64,7 @@ struct blk_backend {
     struct blk_request *uring_wait_head, *uring_wait_tail; /* ring full */
     struct blk_pool pool;
     unsigned inflight;
+    struct blk_acct_stats stats;
 };
 
 /* ---- option parsing -------------------------------------------------- */
@@ -858,6 +860,81 @@ void blk_close(struct blk_backend *be)
     }
     g_free(be->filename);
     g_free(be);
+}
+
+/* ---- accounting ------------------------------------------------------ */
+
+int64_t blk_clock_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct blk_acct_stats *blk_stats(struct blk_backend *be)
+{
+    return &be->stats;
+}
+
+static void acct_add(uint64_t *p, uint64_t v)
+{
+    __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+void blk_acct_start(struct blk_acct_cookie *c, enum blk_acct_type type,
+                    uint64_t bytes)
+{
+    c->type = type;
+    c->bytes = bytes;
+    c->start_ns = blk_clock_ns();
+}
+
+void blk_acct_done(struct blk_backend *be, const struct blk_acct_cookie *c,
+                   int ret)
+{
+    struct blk_acct_stats *st = &be->stats;
+    int64_t now = blk_clock_ns();
+
+    if (ret == 0) {
+        acct_add(&st->bytes[c->type], c->bytes);
+        acct_add(&st->ops[c->type], 1);
+    } else {
+        acct_add(&st->failed_ops[c->type], 1);
+    }
+    /* QEMU adds the latency of failed requests too (account_failed=on) */
+    acct_add(&st->total_time_ns[c->type], (uint64_t)(now - c->start_ns));
+    __atomic_store_n(&st->last_access_ns, now, __ATOMIC_RELAXED);
+}
+
+void blk_acct_invalid(struct blk_backend *be, enum blk_acct_type type)
+{
+    acct_add(&be->stats.invalid_ops[type], 1);
+    __atomic_store_n(&be->stats.last_access_ns, blk_clock_ns(),
+                     __ATOMIC_RELAXED);
+}
+
+void blk_acct_write_end(struct blk_backend *be, uint64_t end)
+{
+    uint64_t cur =
+        __atomic_load_n(&be->stats.wr_highest_offset, __ATOMIC_RELAXED);
+
+    while (end > cur && !__atomic_compare_exchange_n(
+                            &be->stats.wr_highest_offset, &cur, end, false,
+                            __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+void blk_stats_read(struct blk_backend *be, struct blk_acct_stats *out)
+{
+    const uint64_t *src = (const uint64_t *)&be->stats;
+    uint64_t *dst = (uint64_t *)out;
+
+    /* every member is a 64-bit counter (last_access_ns included) */
+    G_STATIC_ASSERT(sizeof(*out) % sizeof(uint64_t) == 0);
+    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++) {
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    }
 }
 
 uint64_t blk_size(const struct blk_backend *be)

@@ -103,6 +103,54 @@ unsigned blk_poll(struct blk_backend *be);
 void blk_drain(struct blk_backend *be);
 unsigned blk_inflight(const struct blk_backend *be);
 
+/*
+ * I/O accounting, QEMU's BlockAcctStats (block/accounting.c) as
+ * query-blockstats reports it.  The device model decides what counts
+ * (QEMU's virtio-blk: read, write and write-zeroes as reads/writes, discard
+ * as unmap, flush; a request refused before it reached the image is
+ * "invalid", one the image failed is "failed").  Updated with the device
+ * lock held; QMP reads them from the main thread, so each counter is a
+ * relaxed atomic (a snapshot may mix two requests, never tear a value).
+ */
+enum blk_acct_type {
+    BLK_ACCT_READ,
+    BLK_ACCT_WRITE,
+    BLK_ACCT_FLUSH,
+    BLK_ACCT_UNMAP,
+    BLK_ACCT__MAX,
+};
+
+struct blk_acct_stats {
+    uint64_t bytes[BLK_ACCT__MAX];
+    uint64_t ops[BLK_ACCT__MAX];
+    uint64_t failed_ops[BLK_ACCT__MAX];
+    uint64_t invalid_ops[BLK_ACCT__MAX];
+    uint64_t total_time_ns[BLK_ACCT__MAX];
+    uint64_t wr_highest_offset; /* end of the highest write, bytes */
+    int64_t last_access_ns;     /* monotonic; 0: no request finished yet */
+};
+
+/* One request being accounted (kept by the caller while in flight). */
+struct blk_acct_cookie {
+    enum blk_acct_type type;
+    uint64_t bytes;
+    int64_t start_ns;
+};
+
+int64_t blk_clock_ns(void);
+struct blk_acct_stats *blk_stats(struct blk_backend *be);
+void blk_acct_start(struct blk_acct_cookie *c, enum blk_acct_type type,
+                    uint64_t bytes);
+/* Completion: ret 0 counts the request done (bytes, time), else failed. */
+void blk_acct_done(struct blk_backend *be, const struct blk_acct_cookie *c,
+                   int ret);
+/* A request refused before it was started (bad range, read-only image). */
+void blk_acct_invalid(struct blk_backend *be, enum blk_acct_type type);
+/* A write reached [offset, offset + bytes): raises wr_highest_offset. */
+void blk_acct_write_end(struct blk_backend *be, uint64_t end);
+/* A consistent copy of the counters (relaxed atomic loads). */
+void blk_stats_read(struct blk_backend *be, struct blk_acct_stats *out);
+
 /* Parsers for the option values (QEMU's spellings), precise errors. */
 bool blk_parse_cache(const char *s, enum blk_cache *out, Error **errp);
 bool blk_parse_aio(const char *s, enum blk_aio *out, Error **errp);

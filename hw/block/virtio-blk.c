@@ -27,8 +27,9 @@ struct vblk_req {
     struct virtq_elem elem; /* first: virtq_pop allocates the request */
     struct virtio_blk *s;
     struct blk_request io;
-    uint8_t *status;  /* the last writable byte, in guest RAM */
-    uint32_t in_data; /* bytes the device writes before the status */
+    uint8_t *status;             /* the last writable byte, in guest RAM */
+    uint32_t in_data;            /* bytes the device writes before the status */
+    struct blk_acct_cookie acct; /* query-blockstats */
 };
 
 const struct prop virtio_blk_props[] = {VIRTIO_BLK_PROPS(0), PROP_END};
@@ -95,6 +96,10 @@ static void io_done(struct blk_request *io, int ret)
 
     /* The guest sees the error in the status byte (QEMU's rerror/werror
      * "report"); a BLOCK_IO_ERROR QMP event is for the QMP layer. */
+    blk_acct_done(r->s->be, &r->acct, ret);
+    if (ret == 0 && r->acct.type == BLK_ACCT_WRITE) {
+        blk_acct_write_end(r->s->be, io->offset + r->acct.bytes);
+    }
     finish(r, ret == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 }
 
@@ -121,12 +126,37 @@ static bool range_ok(struct virtio_blk *s, uint64_t sector, uint64_t bytes)
            n <= s->capacity - sector;
 }
 
+/* Accounted as QEMU's virtio-blk does: write-zeroes is a write of its
+ * length, discard an unmap. */
 static void submit(struct vblk_req *r, enum blk_op op, uint64_t sector)
 {
+    static const enum blk_acct_type acct[] = {
+        [BLK_OP_READ] = BLK_ACCT_READ,
+        [BLK_OP_WRITE] = BLK_ACCT_WRITE,
+        [BLK_OP_FLUSH] = BLK_ACCT_FLUSH,
+        [BLK_OP_DISCARD] = BLK_ACCT_UNMAP,
+        [BLK_OP_WRITE_ZEROES] = BLK_ACCT_WRITE,
+    };
+    uint64_t bytes = op == BLK_OP_READ    ? r->elem.in_len
+                     : op == BLK_OP_WRITE ? r->elem.out_len
+                     : op == BLK_OP_FLUSH ? 0
+                                          : r->io.len;
+
     r->io.op = op;
     r->io.offset = sector * VIRTIO_BLK_SECTOR;
     r->io.cb = io_done;
+    blk_acct_start(&r->acct, acct[op], bytes);
     blk_submit(r->s->be, &r->io);
+}
+
+/* A write to a read-only image: QEMU's block layer fails it (EPERM), so
+ * it counts as a failed request, not an invalid one. */
+static void refuse_readonly(struct vblk_req *r, enum blk_acct_type type,
+                            uint64_t bytes)
+{
+    blk_acct_start(&r->acct, type, bytes);
+    blk_acct_done(r->s->be, &r->acct, -EPERM);
+    finish(r, VIRTIO_BLK_S_IOERR);
 }
 
 static void discard_or_zeroes(struct virtio_blk *s, struct vblk_req *r,
@@ -158,11 +188,16 @@ static void discard_or_zeroes(struct virtio_blk *s, struct vblk_req *r,
         finish(r, VIRTIO_BLK_S_UNSUPP);
         return;
     }
-    if (blk_is_readonly(s->be) ||
-        nsec >
+    if (nsec >
             (zeroes ? s->max_write_zeroes_sectors : s->max_discard_sectors) ||
         !range_ok(s, sector, (uint64_t)nsec * VIRTIO_BLK_SECTOR)) {
+        blk_acct_invalid(s->be, zeroes ? BLK_ACCT_WRITE : BLK_ACCT_UNMAP);
         finish(r, VIRTIO_BLK_S_IOERR);
+        return;
+    }
+    if (blk_is_readonly(s->be)) {
+        refuse_readonly(r, zeroes ? BLK_ACCT_WRITE : BLK_ACCT_UNMAP,
+                        (uint64_t)nsec * VIRTIO_BLK_SECTOR);
         return;
     }
     if (nsec == 0) {
@@ -209,6 +244,7 @@ static void handle_request(struct virtio_blk *s, struct vblk_req *r)
     switch (type) {
     case VIRTIO_BLK_T_IN:
         if (!range_ok(s, sector, e->in_len)) {
+            blk_acct_invalid(s->be, BLK_ACCT_READ);
             finish(r, VIRTIO_BLK_S_IOERR);
             return;
         }
@@ -218,8 +254,13 @@ static void handle_request(struct virtio_blk *s, struct vblk_req *r)
         submit(r, BLK_OP_READ, sector);
         return;
     case VIRTIO_BLK_T_OUT:
-        if (blk_is_readonly(s->be) || !range_ok(s, sector, e->out_len)) {
+        if (!range_ok(s, sector, e->out_len)) {
+            blk_acct_invalid(s->be, BLK_ACCT_WRITE);
             finish(r, VIRTIO_BLK_S_IOERR);
+            return;
+        }
+        if (blk_is_readonly(s->be)) {
+            refuse_readonly(r, BLK_ACCT_WRITE, e->out_len);
             return;
         }
         r->io.iov = e->out_sg;

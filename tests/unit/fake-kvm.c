@@ -5,6 +5,8 @@
 #include "util/common.h"
 #include "tests/unit/fake-kvm.h"
 #include "target-i386/cpu-internal.h"
+#include <sys/mman.h>
+#include <unistd.h>
 
 static int find_msr(struct fake_kvm *f, uint32_t index)
 {
@@ -419,6 +421,64 @@ static bool fake_sev_ioctl(struct fake_kvm *f, int fd, unsigned long req,
                            void *arg, int *ret);
 static void fake_sev_destroy(struct fake_kvm *f);
 
+/* KVM_GET_STATS_FD: a file of its own each time, as KVM's anon inode. */
+static int stats_fd(struct fake_kvm *f, bool vcpu)
+{
+    GByteArray *b = f->stats_file[vcpu];
+    int fd;
+
+    if (!b) {
+        return -ENOTTY;
+    }
+    fd = memfd_create("fake-kvm-stats", MFD_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, b->data, b->len), ==, (ssize_t)b->len);
+    return fd;
+}
+
+void fake_kvm_set_stats(struct fake_kvm *f, bool vcpu,
+                        const struct fake_stat *stats, unsigned n)
+{
+    struct kvm_stats_header h = {
+        .name_size = FAKE_STATS_NAME_SIZE,
+        .num_desc = n,
+        .id_offset = sizeof(h),
+    };
+    size_t stride = sizeof(struct kvm_stats_desc) + FAKE_STATS_NAME_SIZE;
+    char id[FAKE_STATS_NAME_SIZE] = "kvm-1234";
+    GByteArray *b = g_byte_array_new();
+    uint32_t data_off = 0;
+
+    h.desc_offset = h.id_offset + FAKE_STATS_NAME_SIZE;
+    h.data_offset = h.desc_offset + (uint32_t)(stride * n);
+    g_byte_array_append(b, (const guint8 *)&h, sizeof(h));
+    g_byte_array_append(b, (const guint8 *)id, sizeof(id));
+    for (unsigned i = 0; i < n; i++) {
+        struct kvm_stats_desc d = {
+            .flags = stats[i].flags,
+            .exponent = stats[i].exponent,
+            .size = stats[i].size,
+            .offset = data_off,
+            .bucket_size = stats[i].bucket_size,
+        };
+        char name[FAKE_STATS_NAME_SIZE] = {0};
+
+        g_assert_cmpuint(strlen(stats[i].name), <, sizeof(name));
+        g_strlcpy(name, stats[i].name, sizeof(name));
+        g_byte_array_append(b, (const guint8 *)&d, sizeof(d));
+        g_byte_array_append(b, (const guint8 *)name, sizeof(name));
+        data_off += stats[i].size * 8u;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        g_byte_array_append(b, (const guint8 *)stats[i].values,
+                            stats[i].size * 8u);
+    }
+    if (f->stats_file[vcpu]) {
+        g_byte_array_free(f->stats_file[vcpu], TRUE);
+    }
+    f->stats_file[vcpu] = b;
+}
+
 static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 {
     struct fake_kvm *f = opaque;
@@ -473,6 +533,9 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
         (req == KVM_CHECK_EXTENSION &&
          (long)arg == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) {
         return dirty_ioctl(f, req, arg);
+    }
+    if (req == KVM_GET_STATS_FD && (fd == FAKE_VM_FD || fd == FAKE_VCPU_FD)) {
+        return stats_fd(f, fd == FAKE_VCPU_FD);
     }
     if (fd == FAKE_VM_FD) {
         return vm_ioctl(f, req, arg);
@@ -729,6 +792,11 @@ void fake_kvm_init(struct fake_kvm *f)
 void fake_kvm_destroy(struct fake_kvm *f)
 {
     fake_sev_destroy(f);
+    for (unsigned i = 0; i < 2; i++) {
+        if (f->stats_file[i]) {
+            g_byte_array_free(f->stats_file[i], TRUE);
+        }
+    }
     g_array_free(f->calls, TRUE);
     g_array_free(f->last_set_msrs, TRUE);
     g_array_free(f->msis, TRUE);

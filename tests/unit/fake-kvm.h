@@ -112,6 +112,12 @@ struct fake_kvm {
     uint32_t run_exit;
     unsigned run_calls;
 
+    /* KVM's binary statistics: KVM_GET_STATS_FD on FAKE_VM_FD ([0]) and
+     * FAKE_VCPU_FD ([1]) returns a new memfd holding this file (header,
+     * id, descriptors, data; built by fake_kvm_set_stats, and tests may
+     * corrupt it); NULL: ENOTTY, a KVM before 5.14. */
+    GByteArray *stats_file[2];
+
     GArray *calls;         /* unsigned long: every request, in order */
     GArray *last_set_msrs; /* uint32_t: indices of the last KVM_SET_MSRS */
     struct fake_fail fails[8];
@@ -150,6 +156,22 @@ bool fake_kvm_ring_push_raw(struct fake_kvm *f, int vcpu_fd, uint32_t slot,
 unsigned fake_kvm_ring_used(const struct fake_kvm *f, int vcpu_fd);
 /* Whether any slot has KVM_MEM_LOG_DIRTY_PAGES. */
 bool fake_kvm_logging(const struct fake_kvm *f);
+/* One statistic for fake_kvm_set_stats: `size` values. */
+struct fake_stat {
+    const char *name;
+    uint32_t flags; /* KVM_STATS_TYPE_* | KVM_STATS_UNIT_* | KVM_STATS_BASE_* */
+    int16_t exponent;
+    uint32_t bucket_size;
+    uint16_t size;
+    const uint64_t *values;
+};
+/* KVM's names are at most this long, NUL included (KVM_STATS_NAME_SIZE) */
+#define FAKE_STATS_NAME_SIZE 48
+/* Builds the statistics file of the VM (vcpu false) or the vCPU as KVM
+ * lays it out: header, id "kvm-1234", descriptors, then the data. */
+void fake_kvm_set_stats(struct fake_kvm *f, bool vcpu,
+                        const struct fake_stat *stats, unsigned n);
+
 /* CPUID register of the last KVM_SET_CPUID2 table (0 if absent). */
 uint32_t fake_kvm_cpuid(const struct fake_kvm *f, uint32_t leaf,
                         uint32_t subleaf, int reg);

@@ -174,6 +174,30 @@ static void test_read_through_doorbell(void)
         qapi_block_info_free(b);
         g_ptr_array_free(l, TRUE);
     }
+    /* query-blockstats: the read the guest did, under the drive's id */
+    {
+        GPtrArray *l = qmp_query_blockstats(f.m, false, false, &err);
+        struct qapi_block_stats *b;
+
+        g_assert_cmpuint(l->len, ==, 1);
+        b = g_ptr_array_index(l, 0);
+        g_assert_cmpstr(b->device, ==, "d0");
+        g_assert_cmpstr(b->qdev, ==, "virtio-blk-device");
+        g_assert_false(b->has_node_name);
+        g_assert_cmpint(b->stats->rd_operations, ==, 1);
+        g_assert_cmpint(b->stats->rd_bytes, ==, 512);
+        g_assert_cmpint(b->stats->wr_operations, ==, 0);
+        g_assert_true(b->stats->has_idle_time_ns);
+        g_assert_cmpint(b->stats->idle_time_ns, >=, 0);
+        g_assert_true(b->stats->account_invalid);
+        g_assert_cmpuint(b->stats->timed_stats->len, ==, 0);
+        qapi_block_stats_free(b);
+        g_ptr_array_free(l, TRUE);
+        /* a -drive has no named node */
+        l = qmp_query_blockstats(f.m, true, true, &err);
+        g_assert_cmpuint(l->len, ==, 0);
+        g_ptr_array_free(l, TRUE);
+    }
     /* the drive is taken: a second device on it is refused */
     g_assert_null(add_blk(&f, "d0", &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "already in use"));

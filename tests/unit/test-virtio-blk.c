@@ -362,6 +362,84 @@ static void test_bad_requests(void)
     bfx_fini(&f);
 }
 
+static void put_seg(struct bfx *f, unsigned slot, uint32_t type, uint64_t sec,
+                    uint32_t n)
+{
+    uint8_t seg[16] = {0};
+
+    memcpy(seg, &sec, 8);
+    memcpy(seg + 8, &n, 4);
+    memcpy(slot_data(f, slot), seg, 16);
+    put_req(f, 0, slot, type, 0, 16, false);
+}
+
+/* query-blockstats' counters as QEMU's virtio-blk accounts: write-zeroes
+ * is a write, discard an unmap, get-id and unknown types nothing; a
+ * request past the end is invalid, a write to a read-only image failed. */
+static void test_stats(void)
+{
+    struct bfx f;
+    struct blk_acct_stats st;
+    uint64_t cap = IMG_SIZE / 512;
+
+    bfx_init(&f, false, BLK_CACHE_WRITEBACK, BLK_AIO_THREADS, 1);
+    blk_stats_read(f.be, &st);
+    g_assert_cmpuint(st.ops[BLK_ACCT_READ], ==, 0);
+    g_assert_cmpint(st.last_access_ns, ==, 0);
+    put_req(&f, 0, 0, VIRTIO_BLK_T_IN, 3, 1536, true);
+    put_req(&f, 0, 1, VIRTIO_BLK_T_OUT, 10, 1024, false);
+    put_req(&f, 0, 2, VIRTIO_BLK_T_FLUSH, 0, 0, false);
+    put_seg(&f, 3, VIRTIO_BLK_T_DISCARD, 200, 8);
+    put_seg(&f, 4, VIRTIO_BLK_T_WRITE_ZEROES, 100, 4);
+    put_req(&f, 0, 5, VIRTIO_BLK_T_IN, cap, 512, true);  /* past the end */
+    put_req(&f, 0, 6, VIRTIO_BLK_T_OUT, 0, 100, false);  /* not sectors */
+    put_req(&f, 0, 7, VIRTIO_BLK_T_GET_ID, 0, 20, true); /* not counted */
+    put_req(&f, 0, 8, 0x55, 0, 0, false);                /* not counted */
+    put_seg(&f, 9, VIRTIO_BLK_T_DISCARD, cap - 1, 2);    /* past the end */
+    run(&f, 0, 10);
+    blk_stats_read(f.be, &st);
+    g_assert_cmpuint(st.bytes[BLK_ACCT_READ], ==, 1536);
+    g_assert_cmpuint(st.ops[BLK_ACCT_READ], ==, 1);
+    g_assert_cmpuint(st.bytes[BLK_ACCT_WRITE], ==, 1024 + 2048);
+    g_assert_cmpuint(st.ops[BLK_ACCT_WRITE], ==, 2);
+    g_assert_cmpuint(st.ops[BLK_ACCT_FLUSH], ==, 1);
+    g_assert_cmpuint(st.bytes[BLK_ACCT_FLUSH], ==, 0);
+    g_assert_cmpuint(st.bytes[BLK_ACCT_UNMAP], ==, 4096);
+    g_assert_cmpuint(st.ops[BLK_ACCT_UNMAP], ==, 1);
+    g_assert_cmpuint(st.invalid_ops[BLK_ACCT_READ], ==, 1);
+    g_assert_cmpuint(st.invalid_ops[BLK_ACCT_WRITE], ==, 1);
+    g_assert_cmpuint(st.invalid_ops[BLK_ACCT_UNMAP], ==, 1);
+    g_assert_cmpuint(st.invalid_ops[BLK_ACCT_FLUSH], ==, 0);
+    for (unsigned t = 0; t < BLK_ACCT__MAX; t++) {
+        g_assert_cmpuint(st.failed_ops[t], ==, 0);
+    }
+    /* the write-zeroes at sector 100 ends highest */
+    g_assert_cmpuint(st.wr_highest_offset, ==, 104 * 512);
+    /* each accounted request took some time (submission to completion) */
+    g_assert_cmpuint(st.total_time_ns[BLK_ACCT_READ], >, 0);
+    g_assert_cmpuint(st.total_time_ns[BLK_ACCT_WRITE], >, 0);
+    g_assert_cmpuint(st.total_time_ns[BLK_ACCT_FLUSH], >, 0);
+    g_assert_cmpuint(st.total_time_ns[BLK_ACCT_UNMAP], >, 0);
+    g_assert_cmpint(st.last_access_ns, >, 0);
+    g_assert_cmpint(st.last_access_ns, <=, blk_clock_ns());
+    bfx_fini(&f);
+
+    /* read-only: writes fail (QEMU's block layer refuses them), reads
+     * still count */
+    bfx_init(&f, true, BLK_CACHE_WRITEBACK, BLK_AIO_THREADS, 1);
+    put_req(&f, 0, 0, VIRTIO_BLK_T_OUT, 1, 512, false);
+    put_seg(&f, 1, VIRTIO_BLK_T_WRITE_ZEROES, 1, 1);
+    put_req(&f, 0, 2, VIRTIO_BLK_T_IN, 1, 512, true);
+    run(&f, 0, 3);
+    blk_stats_read(f.be, &st);
+    g_assert_cmpuint(st.failed_ops[BLK_ACCT_WRITE], ==, 2);
+    g_assert_cmpuint(st.ops[BLK_ACCT_WRITE], ==, 0);
+    g_assert_cmpuint(st.bytes[BLK_ACCT_WRITE], ==, 0);
+    g_assert_cmpuint(st.wr_highest_offset, ==, 0);
+    g_assert_cmpuint(st.ops[BLK_ACCT_READ], ==, 1);
+    bfx_fini(&f);
+}
+
 static void test_readonly(void)
 {
     struct bfx f;
@@ -801,6 +879,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/io/bounce", test_bounce);
     g_test_add_func("/virtio-blk/bad-requests", test_bad_requests);
     g_test_add_func("/virtio-blk/readonly", test_readonly);
+    g_test_add_func("/virtio-blk/stats", test_stats);
     g_test_add_func("/virtio-blk/malformed", test_malformed);
     g_test_add_func("/virtio-blk/config", test_config);
     g_test_add_func("/virtio-blk/props", test_props);
