@@ -136,3 +136,83 @@ def test_debian_bzimage_64bit_entry(bench, linux, vireo, kvm):
             '-append', bench.CMDLINE]
     seen, log, rc = bench.boot(argv, max(TIMEOUT, 420))
     check_log(log.replace('\r', ''), 'vireo bzImage')
+
+
+# ---- -M q35 (issue 9): PCI enumeration and the virtio drivers ----
+
+Q35_MARKS = [
+    'PCI host bridge to bus 0000:00',
+    '[8086:29c0]',                # the Q35 host bridge (mch)
+    '[1af4:1042]',                # virtio-blk-pci, modern
+    '[1af4:1041]',                # virtio-net-pci, modern
+    'virtio-pci 0000:00:',        # virtio-pci bound a function
+    'virtio_blk virtio',          # virtio_blk bound: "[vda] N 512-byte..."
+    'virtio_net virtio',          # virtio_net bound (or its eth0 rename)
+]
+
+
+def q35_marks(log):
+    """What of Q35_MARKS a boot log shows, in order."""
+    out = [m for m in Q35_MARKS if m in log]
+    if 'virtio_net virtio' not in out and re.search(
+            r'virtio_net virtio\d+ \w+: renamed from eth', log):
+        out.append('virtio_net virtio')
+    return out
+
+
+def q35_argv(binary, bench, vmlinux, initrd, tmp_path, who):
+    img = tmp_path / ('%s-disk.img' % who)
+    img.write_bytes(bytes(8 << 20))
+    return [str(binary), '-M', 'q35', '-m', '%dM' % MEM_MIB, '-smp',
+            str(CPUS), '-nodefaults', '-nographic', '-serial', 'stdio',
+            '-cpu', 'qemu64,-cx16', '-kernel', str(vmlinux), '-initrd',
+            str(initrd), '-append', bench.CMDLINE,
+            '-drive', 'file=%s,format=raw,if=none,id=d0' % img,
+            '-device', 'virtio-blk-pci,drive=d0',
+            '-netdev', 'user,id=n0',
+            '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56']
+
+
+def test_debian_kernel_q35_qemu_tcg(bench, linux, qemu, tmp_path):
+    """The reference: QEMU 7.2 with TCG boots the kernel on q35 with a
+    virtio-blk-pci disk and a virtio-net-pci NIC; its log shows the host
+    bridge, both virtio functions and virtio_blk binding.  TCG boots of
+    this kernel take minutes: bounded by VIREO_LINUX_TIMEOUT."""
+    vmlinux, initrd = linux
+    argv = q35_argv(qemu, bench, vmlinux, initrd, tmp_path, 'qemu')
+    argv[1:1] = ['-accel', 'tcg']
+    seen, log, rc = bench.boot(argv, TIMEOUT)
+    log = log.replace('\r', '')
+    assert 'Linux version' in log, log[-3000:]
+    marks = q35_marks(log)
+    for m in Q35_MARKS[:4]:
+        assert m in marks, 'QEMU: no %r in the log:\n%s' % (m, log[-4000:])
+
+
+def test_debian_kernel_q35(bench, linux, vireo, kvm, tmp_path):
+    """vireo on -M q35 with the same command line as QEMU (TCG, the
+    reference, run alongside): the kernel enumerates the PCI devices and
+    the virtio drivers bind at least as far as under QEMU."""
+    vmlinux, initrd = linux
+    runs = {'vireo': q35_argv(vireo, bench, vmlinux, initrd, tmp_path,
+                              'vireo')}
+    qemu = os.environ.get('VIREO_QEMU') or shutil.which('qemu-system-x86_64')
+    if qemu:
+        q = q35_argv(qemu, bench, vmlinux, initrd, tmp_path, 'qemu')
+        q[1:1] = ['-accel', 'tcg']
+        runs['qemu'] = q
+    with concurrent.futures.ThreadPoolExecutor(len(runs)) as ex:
+        futs = {k: ex.submit(bench.boot, argv, TIMEOUT)
+                for k, argv in runs.items()}
+        res = {k: f.result() for k, f in futs.items()}
+    vlog = res['vireo'][1].replace('\r', '')
+    assert 'Linux version' in vlog, vlog[-3000:]
+    vmarks = q35_marks(vlog)
+    for m in Q35_MARKS[:4]:
+        assert m in vmarks, 'vireo: no %r in the log:\n%s' % (m,
+                                                              vlog[-4000:])
+    if 'qemu' in res:
+        qmarks = q35_marks(res['qemu'][1].replace('\r', ''))
+        assert set(qmarks) <= set(vmarks), (
+            'vireo bound fewer devices than QEMU:\nvireo: %s\nqemu:  %s'
+            % (vmarks, qmarks))

@@ -37,6 +37,18 @@
 #define VT_BLK_SECTOR 8
 #define VT_BLK_SECTORS 2
 
+/* virtio-crash.bin writes VT_CRASH_REQS requests of VT_CRASH_REQ_SECTORS
+ * sectors from VT_CRASH_SECTOR (byte i of the range is vt_blk_pattern(i)),
+ * VT_CRASH_BATCH in flight at a time, flushes, prints "crash: flushed",
+ * then writes VT_CRASH_DIRTY bytes over as many sectors from
+ * VT_CRASH_DIRTY_SECTOR, again and again, never flushing. */
+#define VT_CRASH_SECTOR 64
+#define VT_CRASH_REQ_SECTORS 8
+#define VT_CRASH_REQS 64
+#define VT_CRASH_BATCH 4
+#define VT_CRASH_DIRTY_SECTOR 1024
+#define VT_CRASH_DIRTY 0xdd
+
 /* Timeouts in TSC ticks (the TSC runs at the host's rate, ~1-4 GHz, under
  * both TCG and KVM). */
 #define VT_TSC_SHORT (4ULL << 30)
@@ -245,6 +257,9 @@ void vt_irq_check(struct vdev *d, const char *name);
 void vt_test_device(struct vdev *d);
 /* true in virtio-hostile.bin (virtio-hostile.c), false in virtio.bin */
 bool vt_hostile_mode(void);
+/* true in virtio-crash.bin (virtio-crash.c): only virtio-blk is driven,
+ * by the crash-safety writer, which never returns while it works */
+bool vt_crash_mode(void);
 const char *vt_dev_name(uint16_t id);
 /* virtio-bench.bin (virtio-bench.c): VT_BENCH_REQS requests on a blk or net
  * device after its check passed; a no-op in the other images */
