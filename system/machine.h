@@ -298,5 +298,8 @@ extern const struct machine_type *const machine_types[];
 const struct machine_type *machine_type_find(const char *name);
 const struct machine_type *machine_type_default(void);
 char *machine_types_help(void);
+/* The -machine keys of cfg are ones its machine type takes (what
+ * machine_new checks first; needs no KVM). */
+bool machine_check_opts(const struct machine_config *cfg, Error **errp);
 
 #endif

@@ -96,6 +96,20 @@ static bool machine_opts(const struct machine_config *cfg,
     return ok;
 }
 
+bool machine_check_opts(const struct machine_config *cfg, Error **errp)
+{
+    const struct machine_type *t = cfg->machine_type
+                                       ? machine_type_find(cfg->machine_type)
+                                       : machine_type_default();
+    enum kvm_irqchip_mode mode;
+
+    if (!t) {
+        error_setg(errp, "unsupported machine type '%s'", cfg->machine_type);
+        return false;
+    }
+    return machine_opts(cfg, t, &mode, errp);
+}
+
 const struct machine_type *machine_type_find(const char *name)
 {
     for (const struct machine_type *const *t = machine_types; *t; t++) {
