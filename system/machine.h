@@ -258,6 +258,9 @@ struct machine_type {
     /* No RAM, no vCPU, no guest ("none", for QMP probing): KVM is
      * optional and nothing guest-facing (power button) exists. */
     bool no_guest;
+    /* No default serial port (QEMU's no_serial): the command line then
+     * gives no "-serial stdio" of its own. */
+    bool no_serial;
     unsigned max_cpus;          /* -smp maxcpus limit */
     const char *default_ram_id; /* query-machines "default-ram-id" */
     /* -machine keys the board understands beyond accel= and

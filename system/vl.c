@@ -1685,8 +1685,8 @@ static bool finish(struct vl_state *st, Error **errp)
         st->default_serial = false;
         st->default_monitor = false;
     }
-    if (!strcmp(cfg->machine_type, "none")) {
-        st->default_serial = false; /* as QEMU: the none machine has none */
+    if (machine_type_find(cfg->machine_type)->no_serial) {
+        st->default_serial = false; /* as QEMU: e.g. the none machine */
     }
     ram_size_from_backend(cfg);
     if (cfg->nographic && cfg->daemonize &&
