@@ -1826,8 +1826,11 @@ enum vl_result vl_parse(int argc, char **argv, struct machine_config *cfg,
             arg = argv[++i];
         }
         if (!handle(&st, o, arg, &err)) {
-            if (o->opt == OPT_LOG || o->opt == OPT_DEVICE) {
-                /* already says "-d:" / "-device TEXT:" */
+            g_autofree char *own = g_strdup_printf("%s:", a);
+
+            if (o->opt == OPT_LOG || o->opt == OPT_DEVICE ||
+                g_str_has_prefix(error_get_pretty(err), own)) {
+                /* already says "-d:" / "-device TEXT:" / "-drive:"... */
                 error_propagate(errp, err);
             } else {
                 error_prepend(&err, "%s: ", a);

@@ -1002,6 +1002,36 @@ static void test_libvirt_argv_q35(void)
     close(fd);
 }
 
+/* An option's error names the option once (the parsers of -drive and
+ * -blockdev say it themselves; it was "-drive: -drive: ..."). */
+static void test_error_prefix_once(void)
+{
+    static const char *const cases[][2] = {
+        {"-drive file=x,if=ide",
+         "-drive: if=ide is not supported by vireo (use if=virtio or "
+         "if=none)"},
+        {"-drive if=virtio,file=x,foo=1", "-drive: invalid parameter 'foo'"},
+        {"-blockdev driver=raw,node-name=a,file..x=1",
+         "-blockdev: invalid key 'file..x'"},
+        {"-blockdev driver=file,filename=/x,node-name=n,aio=bogus",
+         "-blockdev: invalid aio option 'bogus'"},
+        {"-m lots", "-m: "},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct parsed p;
+
+        parse_line(&p, cases[i][0]);
+        g_assert_cmpint(p.r, ==, VL_ERROR);
+        if (i + 1 < G_N_ELEMENTS(cases)) {
+            g_assert_cmpstr(p.err, ==, cases[i][1]);
+        } else {
+            g_assert_true(g_str_has_prefix(p.err, cases[i][1]));
+        }
+        parsed_clear(&p);
+    }
+}
+
 static void test_help_version(void)
 {
     static const char *const opts[] = {
@@ -1231,6 +1261,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vl/libvirt-options", test_libvirt_options);
     g_test_add_func("/vl/libvirt-argv", test_libvirt_argv);
     g_test_add_func("/vl/libvirt-argv-q35", test_libvirt_argv_q35);
+    g_test_add_func("/vl/error-prefix-once", test_error_prefix_once);
     g_test_add_func("/vl/help-version", test_help_version);
     g_test_add_func("/vl/syntax", test_syntax);
     g_test_add_func("/vl/man-page", test_man_page);
