@@ -240,6 +240,11 @@ int machine_vcpu_thread_id(struct machine *m, unsigned index)
 
 bool machine_inject_nmi(struct machine *m, Error **errp)
 {
+    /* QEMU's answer where the machine has no NMI to raise (none) */
+    if (m->type && m->type->no_guest) {
+        error_setg(errp, "this feature or command is not currently supported");
+        return false;
+    }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         struct vcpu *cpu = m->vcpus[i];
         g_mutex_lock(&cpu->lock);
