@@ -119,12 +119,25 @@ static void hmp_migrate(struct machine *m, const char *args, int64_t cpu,
     Error *err = NULL;
     g_autofree char *uri = NULL;
 
-    if (g_str_has_prefix(args, "-d ")) {
-        args += 3;
+    /* QEMU's "migrate [-d] uri": -d (detach) is what vireo's migrate
+     * always does (the command returns at once), so it is taken as is. */
+    while (g_ascii_isspace(*args)) {
+        args++;
+    }
+    if (g_str_has_prefix(args, "-d") &&
+        (!args[2] || g_ascii_isspace(args[2]))) {
+        args += 2;
     }
     uri = g_strstrip(g_strdup(args));
     if (!*uri) {
-        g_string_append(out, "migrate: missing URI\n");
+        g_string_append(out, "migrate: missing URI (usage: migrate [-d] "
+                             "uri)\n");
+        return;
+    }
+    if (uri[0] == '-') {
+        g_string_append_printf(out,
+                               "migrate: unsupported option %.*s (only -d)\n",
+                               (int)strcspn(uri, " \t"), uri);
         return;
     }
     qmp_migrate(m, uri, false, false, false, false, false, false, false, false,

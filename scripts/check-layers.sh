@@ -25,9 +25,20 @@ rule "$(grep -rlE '\bkvm_(set_irq|signal_msi|irqfd|ioeventfd|msi_route_[a-z]+|se
     grep -v '^hw/intc/')" \
     'devices raise interrupts through hw/core/irq.h, not KVM'
 # Board policy stays behind struct machine_type.
-rule "$(grep -rlE '"microvm"|hw/i386/' system accel qapi migration util \
-    target-i386 --include='*.c')" \
+# No machine is recognised by its name outside the boards: every name and
+# alias a struct machine_type declares (hw/), as a literal -- except
+# "none", a word options use too, which may not be compared with a machine
+# type's name -- and no comparison of a machine type name with a literal.
+machine_names=$(grep -rhoE '^\s*\.(name|alias) = "[^"]+"' \
+    $(grep -rlE 'const struct machine_type [a-z0-9_]+ = \{' hw) |
+    sed -E 's/.*"(.*)"/\1/' | grep -vx none | sed 's/\./\\./g' | paste -sd'|')
+rule "$(grep -rlE "\"($machine_names)\"|hw/i386/" system accel qapi migration \
+    util target-i386 --include='*.c')" \
     'board-specific code belongs behind struct machine_type hooks'
+rule "$(grep -rlE '(machine_type|type->(name|alias))\b[^;]*"[^"]*"|"[^"]*"[^;]*(machine_type|type->(name|alias))\b' \
+    system accel qapi migration util target-i386 net sev --include='*.c' |
+    xargs -r grep -lE 'str(n)?cmp\(|g_str_equal\(')" \
+    'a machine is told by its struct machine_type properties, not its name'
 # Devices map their registers as owned regions (device_map), so teardown
 # and BAR moves are safe while vCPUs run.
 rule "$(grep -rlE '\bas_map\(' hw --include='*.c' | grep -v '^hw/i386/')" \

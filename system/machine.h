@@ -258,6 +258,9 @@ struct machine_type {
     /* No RAM, no vCPU, no guest ("none", for QMP probing): KVM is
      * optional and nothing guest-facing (power button) exists. */
     bool no_guest;
+    /* No default serial port (QEMU's no_serial): the command line then
+     * gives no "-serial stdio" of its own. */
+    bool no_serial;
     unsigned max_cpus;          /* -smp maxcpus limit */
     const char *default_ram_id; /* query-machines "default-ram-id" */
     /* -machine keys the board understands beyond accel= and
@@ -298,5 +301,8 @@ extern const struct machine_type *const machine_types[];
 const struct machine_type *machine_type_find(const char *name);
 const struct machine_type *machine_type_default(void);
 char *machine_types_help(void);
+/* The -machine keys of cfg are ones its machine type takes (what
+ * machine_new checks first; needs no KVM). */
+bool machine_check_opts(const struct machine_config *cfg, Error **errp);
 
 #endif

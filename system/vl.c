@@ -1685,8 +1685,8 @@ static bool finish(struct vl_state *st, Error **errp)
         st->default_serial = false;
         st->default_monitor = false;
     }
-    if (!strcmp(cfg->machine_type, "none")) {
-        st->default_serial = false; /* as QEMU: the none machine has none */
+    if (machine_type_find(cfg->machine_type)->no_serial) {
+        st->default_serial = false; /* as QEMU: e.g. the none machine */
     }
     ram_size_from_backend(cfg);
     if (cfg->nographic && cfg->daemonize &&
@@ -1826,8 +1826,11 @@ enum vl_result vl_parse(int argc, char **argv, struct machine_config *cfg,
             arg = argv[++i];
         }
         if (!handle(&st, o, arg, &err)) {
-            if (o->opt == OPT_LOG || o->opt == OPT_DEVICE) {
-                /* already says "-d:" / "-device TEXT:" */
+            g_autofree char *own = g_strdup_printf("%s:", a);
+
+            if (o->opt == OPT_LOG || o->opt == OPT_DEVICE ||
+                g_str_has_prefix(error_get_pretty(err), own)) {
+                /* already says "-d:" / "-device TEXT:" / "-drive:"... */
                 error_propagate(errp, err);
             } else {
                 error_prepend(&err, "%s: ", a);

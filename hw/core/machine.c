@@ -96,6 +96,20 @@ static bool machine_opts(const struct machine_config *cfg,
     return ok;
 }
 
+bool machine_check_opts(const struct machine_config *cfg, Error **errp)
+{
+    const struct machine_type *t = cfg->machine_type
+                                       ? machine_type_find(cfg->machine_type)
+                                       : machine_type_default();
+    enum kvm_irqchip_mode mode;
+
+    if (!t) {
+        error_setg(errp, "unsupported machine type '%s'", cfg->machine_type);
+        return false;
+    }
+    return machine_opts(cfg, t, &mode, errp);
+}
+
 const struct machine_type *machine_type_find(const char *name)
 {
     for (const struct machine_type *const *t = machine_types; *t; t++) {
@@ -226,6 +240,11 @@ int machine_vcpu_thread_id(struct machine *m, unsigned index)
 
 bool machine_inject_nmi(struct machine *m, Error **errp)
 {
+    /* QEMU's answer where the machine has no NMI to raise (none) */
+    if (m->type && m->type->no_guest) {
+        error_setg(errp, "this feature or command is not currently supported");
+        return false;
+    }
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
         struct vcpu *cpu = m->vcpus[i];
         g_mutex_lock(&cpu->lock);

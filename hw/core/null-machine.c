@@ -43,6 +43,7 @@ const struct machine_type none_machine_type = {
     .name = "none",
     .desc = "empty machine",
     .no_guest = true,
+    .no_serial = true,
     .max_cpus = 1,
     /* KVM wants a place for its identity map and TSS even in a VM that
      * never runs; QEMU's default address (no guest memory to avoid). */

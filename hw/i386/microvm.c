@@ -23,149 +23,29 @@
 #include "hw/i386/x86-board.h"
 #include "hw/i386/x86-boot.h"
 #include "hw/intc/x86-intc.h"
-#include "system/guest-mem.h"
-#include "system/memory.h"
 #include "hw/virtio/virtio-mmio.h"
-#include "system/object.h"
-#include "util/keyval.h"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/* The -machine properties of microvm, beyond kernel-irqchip. */
-struct microvm_opts {
-    char *memory_backend; /* -object id guest RAM comes from, or NULL */
-    bool dump_guest_core; /* default on: guest RAM in core dumps */
-    bool acpi;            /* default on: power button and sleep control */
-};
-
-/*
- * Guest RAM: vireo's own memfd, or the memory backend named by
- * memory-backend= (libvirt names one because query-machines reports a
- * default-ram-id).  As QEMU, the backend's size must be the RAM size.
- */
-static struct guest_mem *ram_from_backend(struct machine *m, const char *id,
-                                          Error **errp)
-{
-    struct object *obj = object_find(m->cfg->objects, id);
-    uint64_t size;
-    int fd;
-
-    if (!obj || !object_is_memory_backend(obj)) {
-        error_setg(errp, "-machine memory-backend=%s: %s", id,
-                   obj ? "not a memory backend" : "no such -object");
-        return NULL;
-    }
-    size = object_get_size(obj, "size");
-    if (size != m->cfg->ram_size) {
-        error_setg(errp,
-                   "Machine memory size (%" PRIu64 " bytes, -m) does not "
-                   "match the size of the memory backend '%s' (%" PRIu64
-                   " bytes)",
-                   m->cfg->ram_size, id, size);
-        return NULL;
-    }
-    fd = fcntl(obj->fd, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0) {
-        error_setg_errno(errp, errno, "memory backend '%s'", id);
-        return NULL;
-    }
-    return gm_new_fd(fd, size, object_get_bool(obj, "share"), errp);
-}
 
 /* -machine keys microvm understands beyond accel= and kernel-irqchip=
- * (machine_opts() refuses any other).  QEMU's other microvm keys (pic=,
- * rtc=, x-option-roms=...) are refused rather than accepted and ignored
- * (house rule 4); usb= is accepted only as off (libvirt gives it). */
-static const char *const microvm_options[] = {
-    "memory-backend", "dump-guest-core", "acpi", "usb", NULL,
-};
-
-/*
- * Reads microvm's -machine keys (the hooks only get the machine, so each
- * that needs them reads them again; the key set was already checked by
- * machine_opts()).  Checks the values, whichever hook asks first.
- */
-static bool microvm_read_opts(struct machine *m, struct microvm_opts *o,
-                              Error **errp)
-{
-    struct keyval *kv;
-    const char *acpi, *be;
-    bool usb, ok = false;
-
-    o->memory_backend = NULL;
-    o->dump_guest_core = true;
-    o->acpi = true;
-    if (!m->cfg->machine_opts || !*m->cfg->machine_opts) {
-        return true;
-    }
-    kv = keyval_parse(m->cfg->machine_opts, NULL, errp);
-    if (!kv) {
-        error_prepend(errp, "-machine: ");
-        return false;
-    }
-    acpi = keyval_get(kv, "acpi");
-    be = keyval_get(kv, "memory-backend");
-    if (!keyval_get_bool(kv, "usb", false, &usb, errp) ||
-        !keyval_get_bool(kv, "dump-guest-core", true, &o->dump_guest_core,
-                         errp)) {
-        goto out;
-    }
-    if (usb) {
-        error_setg(errp, "-machine microvm: usb=on: microvm has no USB "
-                         "controller");
-        goto out;
-    }
-    if (acpi && strcmp(acpi, "auto") != 0 && !parse_bool(acpi, &o->acpi)) {
-        error_setg(errp,
-                   "-machine microvm: acpi=%s: expected on, off or "
-                   "auto",
-                   acpi);
-        goto out;
-    }
-    if (!o->acpi && m->cfg->kernel) {
-        /* the -kernel path always gives the kernel ACPI tables */
-        error_setg(errp, "-machine microvm: acpi=off (-no-acpi) is not "
-                         "supported with -kernel");
-        goto out;
-    }
-    o->memory_backend = g_strdup(be);
-    ok = true;
-out:
-    keyval_free(kv);
-    return ok;
-}
+ * (machine_opts() refuses any other; x86_board_read_opts reads them).
+ * QEMU's other microvm keys (pic=, rtc=, x-option-roms=...) are refused
+ * rather than accepted and ignored (house rule 4). */
+static const char *const microvm_options[] = {X86_BOARD_OPTIONS, NULL};
 
 static bool microvm_init_memory(struct machine *m, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
-    g_autofree char *backend = NULL;
-    struct microvm_opts o;
+    struct x86_board_opts o;
 
-    if (!microvm_read_opts(m, &o, errp)) {
+    if (!x86_board_read_opts(m, &o, errp)) {
         return false;
     }
-    backend = o.memory_backend;
     if (!cfg->bios && !cfg->kernel) {
+        x86_board_opts_clear(&o);
         error_setg(errp, "no firmware or kernel to boot: give -bios FILE "
                          "or -kernel FILE");
         return false;
     }
-    if (o.memory_backend) {
-        m->gm = ram_from_backend(m, o.memory_backend, errp);
-        if (!m->gm) {
-            return false;
-        }
-    }
-    if (!x86_setup_ram(m, MICROVM_LOWMEM_END, cfg->bios != NULL, errp)) {
-        return false;
-    }
-    /* dump-guest-core=off: keep guest memory out of vireo's core dumps. */
-    if (!o.dump_guest_core &&
-        madvise(m->gm->ram, m->gm->ram_size, MADV_DONTDUMP) < 0) {
-        error_setg_errno(errp, errno, "dump-guest-core=off: madvise");
+    if (!x86_board_ram(m, &o, MICROVM_LOWMEM_END, errp)) {
         return false;
     }
     return !cfg->bios || x86_bios_load(m, cfg->bios, errp);
@@ -183,12 +63,12 @@ G_STATIC_ASSERT(MICROVM_GED_PWR_DOWN_EVT == ACPI_GED_PWR_DOWN_EVT);
 
 static bool microvm_init_devices(struct machine *m, Error **errp)
 {
-    struct microvm_opts o;
+    struct x86_board_opts o;
 
-    if (!microvm_read_opts(m, &o, errp)) {
+    if (!x86_board_read_opts(m, &o, errp)) {
         return false;
     }
-    g_free(o.memory_backend);
+    x86_board_opts_clear(&o);
     /* acpi=off (-no-acpi): no acpi-ged, so no ACPI registers (a -bios
      * guest then finds no PM block) and no power button to press. */
     if (o.acpi && !device_create(m, "acpi-ged", NULL, 0, errp)) {

@@ -28,7 +28,10 @@
 #define Q35_LOWMEM_LARGE 0x80000000ULL
 #define Q35_HOLE64_SIZE (32 * GiB)
 
-static const char *const q35_options[] = {NULL};
+/* -machine keys q35 understands beyond accel= and kernel-irqchip=: the ones
+ * libvirt always gives (QEMU's meaning, x86-board.c).  QEMU's other q35
+ * keys are refused rather than accepted and ignored. */
+static const char *const q35_options[] = {X86_BOARD_OPTIONS, NULL};
 
 static uint64_t q35_lowmem_end(uint64_t ram)
 {
@@ -38,14 +41,18 @@ static uint64_t q35_lowmem_end(uint64_t ram)
 static bool q35_init_memory(struct machine *m, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
+    struct x86_board_opts o;
 
+    if (!x86_board_read_opts(m, &o, errp)) {
+        return false;
+    }
     if (!cfg->bios && !cfg->kernel) {
+        x86_board_opts_clear(&o);
         error_setg(errp, "no firmware or kernel to boot: give -bios FILE "
                          "or -kernel FILE");
         return false;
     }
-    if (!x86_setup_ram(m, q35_lowmem_end(cfg->ram_size), cfg->bios != NULL,
-                       errp)) {
+    if (!x86_board_ram(m, &o, q35_lowmem_end(cfg->ram_size), errp)) {
         return false;
     }
     return !cfg->bios || x86_bios_load(m, cfg->bios, errp);

@@ -48,9 +48,6 @@ def test_domcapabilities_probe(vireo, embed_root):
     r = virsh(embed_root, 'domcapabilities', '--emulatorbin', str(vireo),
               '--arch', 'x86_64', '--virttype', 'kvm')
     out = r.stdout + r.stderr
-    if 'query-migrate-capabilities' in out and 'not been found' in out:
-        pytest.xfail('libvirt needs query-migrate-capabilities (migration '
-                     'branch): ' + out.strip().splitlines()[-1])
     kvm = os.access('/dev/kvm', os.R_OK | os.W_OK)
     if kvm:
         assert r.returncode == 0, out

@@ -564,6 +564,25 @@ static void test_qmp_file(void)
 
         g_assert_nonnull(strstr(hmp, "Error: file:/nonexistent/dir/x"));
     }
+    /* HMP's -d (detach) flag without a URI, or no URI at all: named as a
+     * missing URI (it was "unknown migration protocol: '-d'") */
+    {
+        static const char *const lines[][2] = {
+            {"migrate -d",
+             "migrate: missing URI (usage: migrate [-d] uri)\r\n"},
+            {"migrate", "migrate: missing URI (usage: migrate [-d] uri)\r\n"},
+            {"migrate -d  ",
+             "migrate: missing URI (usage: migrate [-d] uri)\r\n"},
+            {"migrate -b tcp:h:1",
+             "migrate: unsupported option -b (only -d)\r\n"},
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
+            g_autofree char *hmp = hmp_run(d->m, lines[i][0], -1);
+
+            g_assert_cmpstr(hmp, ==, lines[i][1]);
+        }
+    }
     g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
     info = qmp_query_migrate(d->m, &err);
     g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_FAILED);

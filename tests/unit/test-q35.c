@@ -20,7 +20,9 @@
 #include "system/guest-mem.h"
 #include "system/machine.h"
 #include "system/memory.h"
+#include "system/object.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 
 struct fx {
@@ -30,9 +32,12 @@ struct fx {
     char *bios;
 };
 
-static void fx_init(struct fx *x, uint64_t ram)
+/* The board with -machine keys `opts` and an -object `object` (realized,
+ * as machine_new does before the hooks); false with errp set if a hook
+ * refused. */
+static bool fx_try(struct fx *x, uint64_t ram, const char *opts,
+                   const char *object, Error **errp)
 {
-    Error *err = NULL;
     g_autofree uint8_t *img = g_malloc(128 * KiB);
     const struct machine_type *t = machine_type_find("q35");
 
@@ -49,6 +54,17 @@ static void fx_init(struct fx *x, uint64_t ram)
     machine_config_init(&x->cfg);
     x->cfg.ram_size = ram;
     x->cfg.bios = g_strdup(x->bios);
+    if (opts) {
+        g_free(x->cfg.machine_opts);
+        x->cfg.machine_opts = g_strdup(opts);
+    }
+    if (object) {
+        struct object *o = object_parse(object, NULL);
+
+        g_assert_nonnull(o);
+        g_assert_true(object_realize(o, NULL));
+        g_ptr_array_add(x->cfg.objects, o);
+    }
     x->m.cfg = &x->cfg;
     x->m.type = t;
     x->m.kvm = &x->f.accel;
@@ -59,8 +75,15 @@ static void fx_init(struct fx *x, uint64_t ram)
     x->m.mmio = as_new("mmio", &x->m.log);
     x->m.devices = g_ptr_array_new();
     x->m.chardevs = g_ptr_array_new();
-    if (!t->init_memory(&x->m, &err) || !t->init_interrupts(&x->m, &err) ||
-        !t->init_devices(&x->m, &err)) {
+    return t->init_memory(&x->m, errp) && t->init_interrupts(&x->m, errp) &&
+           t->init_devices(&x->m, errp);
+}
+
+static void fx_init(struct fx *x, uint64_t ram)
+{
+    Error *err = NULL;
+
+    if (!fx_try(x, ram, NULL, NULL, &err)) {
         g_error("%s", error_get_pretty(err));
     }
 }
@@ -247,11 +270,82 @@ static void test_acpi(void)
     fx_clear(&x);
 }
 
+/*
+ * The -machine keys libvirt always gives q35: usb=off, dump-guest-core=off,
+ * acpi=on and memory-backend=pc.ram naming a memory-backend-file with
+ * share=off (as the migration benchmark gives it): guest RAM is the
+ * file's (a private mapping of it, so the guest sees its content).
+ */
+static void test_libvirt_opts(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vireo-q35-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "ram", NULL);
+    g_autofree char *obj = g_strdup_printf(
+        "memory-backend-file,id=pc.ram,size=16M,mem-path=%s,share=off", file);
+    static const char pattern[] = "vireo-backend";
+    char got[sizeof(pattern)];
+    int fd = open(file, O_CREAT | O_RDWR, 0600);
+    struct fx x;
+    Error *err = NULL;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 16 * MiB), ==, 0);
+    g_assert_cmpint(pwrite(fd, pattern, sizeof(pattern), 2 * MiB), ==,
+                    sizeof(pattern));
+    close(fd);
+    if (!fx_try(&x, 16 * MiB,
+                "usb=off,dump-guest-core=off,acpi=on,memory-backend=pc.ram",
+                obj, &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_true(gm_read(x.m.gm, 2 * MiB, got, sizeof(got)));
+    g_assert_cmpstr(got, ==, pattern);
+    g_assert_nonnull(ich9_lpc_find(&x.m));
+    fx_clear(&x);
+    /* acpi=off with -bios: the firmware owns the tables (vireo gives a
+     * -bios guest none); the board is the same */
+    if (!fx_try(&x, 16 * MiB, "acpi=off,usb=off", NULL, &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_nonnull(ich9_lpc_find(&x.m));
+    fx_clear(&x);
+    unlink(file);
+    g_rmdir(dir);
+}
+
+/* What q35 refuses of those keys, naming why. */
+static void test_bad_opts(void)
+{
+    static const char *const bad[][3] = {
+        {"usb=on", NULL, "usb=on: pc-q35-7.2 has no USB controller"},
+        {"acpi=sometimes", NULL, "acpi=sometimes: expected on, off or auto"},
+        {"dump-guest-core=2", NULL, "dump-guest-core"},
+        {"memory-backend=nosuch", NULL,
+         "memory-backend=nosuch: no such -object"},
+        {"memory-backend=pc.ram", "memory-backend-ram,id=pc.ram,size=32M",
+         "does not match the size of the memory backend 'pc.ram'"},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        struct fx x;
+        Error *err = NULL;
+
+        g_assert_false(fx_try(&x, 16 * MiB, bad[i][0], bad[i][1], &err));
+        if (!strstr(error_get_pretty(err), bad[i][2])) {
+            g_error("%s: got \"%s\"", bad[i][0], error_get_pretty(err));
+        }
+        error_free(err);
+        fx_clear(&x);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/q35/layout", test_layout);
     g_test_add_func("/q35/board", test_board);
     g_test_add_func("/q35/acpi", test_acpi);
+    g_test_add_func("/q35/libvirt-opts", test_libvirt_opts);
+    g_test_add_func("/q35/bad-opts", test_bad_opts);
     return g_test_run();
 }

@@ -894,6 +894,144 @@ static void test_libvirt_argv(void)
     close(fd);
 }
 
+/*
+ * What libvirt 9.0 generates for a q35 domain with a virtio disk, a virtio
+ * NIC, a virtio-serial channel and the default balloon (docs/libvirt.md's
+ * q35 domain; `virsh domxml-to-native qemu-argv`, with the NIC as
+ * libvirt-qmp.md records it and the monitor and channel sockets passed as
+ * fds, as on a real start; without the disk's "bootindex":1, which vireo
+ * does not have: no fw_cfg to hand a boot order to firmware).  Every
+ * option parses, and the -machine keys are
+ * ones q35 takes (what machine_new checks before opening /dev/kvm).
+ */
+static void test_libvirt_argv_q35(void)
+{
+    struct parsed p;
+    Error *err = NULL;
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    char *line = g_strdup_printf(
+        "-name guest=vireo-q35,debug-threads=on -S "
+        "-object {\"qom-type\":\"secret\",\"id\":\"masterKey0\","
+        "\"format\":\"raw\",\"file\":\"/var/lib/libvirt/qemu/"
+        "domain-1-vireo-q35/master-key.aes\"} "
+        "-machine pc-q35-7.2,usb=off,dump-guest-core=off,memory-backend=pc.ram "
+        "-accel kvm -cpu qemu64 -m 256 "
+        "-object {\"qom-type\":\"memory-backend-ram\",\"id\":\"pc.ram\","
+        "\"size\":268435456} "
+        "-overcommit mem-lock=off -smp 1,sockets=1,cores=1,threads=1 "
+        "-uuid 1eaa6e63-73b9-40ca-b69d-24bf8dd53ad0 -display none "
+        "-no-user-config -nodefaults "
+        "-chardev socket,id=charmonitor,fd=%d,server=on,wait=off "
+        "-mon chardev=charmonitor,id=monitor,mode=control -rtc base=utc "
+        "-no-shutdown -boot strict=on "
+        "-kernel /var/lib/libvirt/images/bzImage "
+        "-append console=ttyS0\x1froot=/dev/vda "
+        "-device {\"driver\":\"pcie-root-port\",\"port\":8,\"chassis\":1,"
+        "\"id\":\"pci.1\",\"bus\":\"pcie.0\",\"multifunction\":true,"
+        "\"addr\":\"0x1\"} "
+        "-device {\"driver\":\"pcie-root-port\",\"port\":9,\"chassis\":2,"
+        "\"id\":\"pci.2\",\"bus\":\"pcie.0\",\"addr\":\"0x1.0x1\"} "
+        "-device {\"driver\":\"pcie-root-port\",\"port\":10,\"chassis\":3,"
+        "\"id\":\"pci.3\",\"bus\":\"pcie.0\",\"addr\":\"0x1.0x2\"} "
+        "-device {\"driver\":\"pcie-root-port\",\"port\":11,\"chassis\":4,"
+        "\"id\":\"pci.4\",\"bus\":\"pcie.0\",\"addr\":\"0x1.0x3\"} "
+        "-device {\"driver\":\"pcie-root-port\",\"port\":12,\"chassis\":5,"
+        "\"id\":\"pci.5\",\"bus\":\"pcie.0\",\"addr\":\"0x1.0x4\"} "
+        "-device {\"driver\":\"virtio-serial-pci\",\"id\":\"virtio-serial0\","
+        "\"bus\":\"pci.2\",\"addr\":\"0x0\"} "
+        "-blockdev {\"driver\":\"file\",\"filename\":"
+        "\"/var/lib/libvirt/images/root.img\",\"node-name\":"
+        "\"libvirt-1-storage\",\"auto-read-only\":true,\"discard\":"
+        "\"unmap\"} "
+        "-blockdev {\"node-name\":\"libvirt-1-format\",\"read-only\":false,"
+        "\"driver\":\"raw\",\"file\":\"libvirt-1-storage\"} "
+        "-device {\"driver\":\"virtio-blk-pci\",\"bus\":\"pci.3\","
+        "\"addr\":\"0x0\",\"drive\":\"libvirt-1-format\",\"id\":"
+        "\"virtio-disk0\"} "
+        "-netdev {\"type\":\"user\",\"id\":\"hostnet0\"} "
+        "-device {\"driver\":\"virtio-net-pci\",\"netdev\":\"hostnet0\","
+        "\"id\":\"net0\",\"mac\":\"52:54:00:12:34:56\",\"bus\":\"pci.1\","
+        "\"addr\":\"0x0\"} "
+        "-chardev pty,id=charserial0 "
+        "-device {\"driver\":\"isa-serial\",\"chardev\":\"charserial0\","
+        "\"id\":\"serial0\",\"index\":0} "
+        "-chardev socket,id=charchannel0,fd=%d,server=on,wait=off "
+        "-device {\"driver\":\"virtserialport\",\"bus\":\"virtio-serial0.0\","
+        "\"nr\":1,\"chardev\":\"charchannel0\",\"id\":\"channel0\","
+        "\"name\":\"org.qemu.guest_agent.0\"} "
+        "-audiodev {\"id\":\"audio1\",\"driver\":\"none\"} "
+        "-device {\"driver\":\"virtio-balloon-pci\",\"id\":\"balloon0\","
+        "\"bus\":\"pci.4\",\"addr\":\"0x0\"} "
+        "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+        "resourcecontrol=deny -msg timestamp=on",
+        fd, fd);
+
+    ok_line(&p, line);
+    if (!machine_check_opts(&p.cfg, &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_cmpstr(p.cfg.machine_type, ==, "pc-q35-7.2");
+    g_assert_cmpstr(p.cfg.append, ==, "console=ttyS0 root=/dev/vda");
+    g_assert_cmpuint(p.cfg.objects->len, ==, 2);
+    g_assert_cmpuint(p.cfg.chardevs->len, ==, 3);
+    g_assert_cmpuint(p.cfg.devices->len, ==, 11);
+    g_assert_cmpuint(p.cfg.blockdevs->len, ==, 2);
+    g_assert_cmpuint(p.cfg.netdevs->len, ==, 1);
+    g_assert_cmpuint(p.cfg.ram_size, ==, 256 * MiB);
+    parsed_clear(&p);
+    g_free(line);
+    /* before the fix: any of these was "invalid parameter" on q35 */
+    ok_line(&p, "-M q35,usb=off,dump-guest-core=off,acpi=on "
+                "-object memory-backend-ram,id=pc.ram,size=64M "
+                "-machine memory-backend=pc.ram");
+    if (!machine_check_opts(&p.cfg, &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_cmpuint(p.cfg.ram_size, ==, 64 * MiB);
+    parsed_clear(&p);
+    ok_line(&p, "-M q35 -no-acpi");
+    if (!machine_check_opts(&p.cfg, &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    parsed_clear(&p);
+    ok_line(&p, "-M q35,pic=off");
+    g_assert_false(machine_check_opts(&p.cfg, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "pic"));
+    error_free(err);
+    parsed_clear(&p);
+    close(fd);
+}
+
+/* An option's error names the option once (the parsers of -drive and
+ * -blockdev say it themselves; it was "-drive: -drive: ..."). */
+static void test_error_prefix_once(void)
+{
+    static const char *const cases[][2] = {
+        {"-drive file=x,if=ide",
+         "-drive: if=ide is not supported by vireo (use if=virtio or "
+         "if=none)"},
+        {"-drive if=virtio,file=x,foo=1", "-drive: invalid parameter 'foo'"},
+        {"-blockdev driver=raw,node-name=a,file..x=1",
+         "-blockdev: invalid key 'file..x'"},
+        {"-blockdev driver=file,filename=/x,node-name=n,aio=bogus",
+         "-blockdev: invalid aio option 'bogus'"},
+        {"-m lots", "-m: "},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct parsed p;
+
+        parse_line(&p, cases[i][0]);
+        g_assert_cmpint(p.r, ==, VL_ERROR);
+        if (i + 1 < G_N_ELEMENTS(cases)) {
+            g_assert_cmpstr(p.err, ==, cases[i][1]);
+        } else {
+            g_assert_true(g_str_has_prefix(p.err, cases[i][1]));
+        }
+        parsed_clear(&p);
+    }
+}
+
 static void test_help_version(void)
 {
     static const char *const opts[] = {
@@ -1122,6 +1260,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vl/add-fd", test_add_fd);
     g_test_add_func("/vl/libvirt-options", test_libvirt_options);
     g_test_add_func("/vl/libvirt-argv", test_libvirt_argv);
+    g_test_add_func("/vl/libvirt-argv-q35", test_libvirt_argv_q35);
+    g_test_add_func("/vl/error-prefix-once", test_error_prefix_once);
     g_test_add_func("/vl/help-version", test_help_version);
     g_test_add_func("/vl/syntax", test_syntax);
     g_test_add_func("/vl/man-page", test_man_page);
