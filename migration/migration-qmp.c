@@ -6,12 +6,17 @@
  *
  * migrate to unix:, tcp:, fd: and exec: is live (pre-copy,
  * migration/precopy.h): the RAM passes run on a migration thread while
- * QMP keeps answering; when they converge the main loop stops the vCPUs,
- * sends the rest and the device state (the downtime), and the run state
- * becomes postmigrate.  migrate to file: stops the VM and writes the
- * page-aligned snapshot layout before it returns (as libvirt's save,
- * which pauses first).  On any failure or cancel the VM goes on as it
- * was, with dirty logging off.
+ * QMP keeps answering; when they converge the main loop stops the vCPUs
+ * and captures the device state (pre_save: a virtio model's drain writes
+ * RAM), then the thread sends the last dirty RAM and that state (the
+ * downtime); for exec: a child watch waits for the command to exit; then
+ * the run state becomes postmigrate.  The main loop never waits for the
+ * stream, so QMP (migrate_cancel, query-migrate) answers in every phase;
+ * the thread never runs main-loop code inline (it posts sources), so quit
+ * during a migration cancels it and joins the thread.  migrate to file: stops
+ * the VM and writes the page-aligned snapshot layout before it returns (as
+ * libvirt's save, which pauses first).  On any failure or cancel the VM goes on
+ * as it was, with dirty logging off.
  *
  * Incoming (-incoming URI, migrate-incoming): unix:/tcp: listen from the
  * main loop; once a stream is there (any URI) a thread reads, checks and
@@ -54,6 +59,8 @@ static struct migration_state *ms(struct machine *m)
         m->migration->in_fd = -1;
         m->migration->in_wake = -1;
         m->migration->in_cancel = -1;
+        g_mutex_init(&m->migration->go_lock);
+        g_cond_init(&m->migration->go_cond);
     }
     return m->migration;
 }
@@ -69,14 +76,39 @@ void migration_state_free(struct machine *m)
     if (!s) {
         return;
     }
-    if (s->thread) { /* quit during a live migration */
+    if (s->thread) { /* quit during a live migration: cancel it */
         precopy_cancel(s->live);
         shutdown(s->live_fd, SHUT_RDWR);
+        if (s->live_child) {
+            kill(s->live_child, SIGTERM); /* a write blocked on its pipe */
+        }
+        g_mutex_lock(&s->go_lock);
+        if (!s->go) {
+            s->go = -1;
+        }
+        g_cond_signal(&s->go_cond);
+        g_mutex_unlock(&s->go_lock);
         g_thread_join(s->thread);
         s->thread = NULL;
     }
+    if (s->live_src) { /* posted, never run */
+        g_source_destroy(s->live_src);
+        g_clear_pointer(&s->live_src, g_source_unref);
+    }
     if (s->live) {
         live_cleanup(m);
+    }
+    if (s->live_child) {
+        kill(s->live_child, SIGTERM);
+        reap(s->live_child, NULL);
+        s->live_child = 0;
+    }
+    if (s->child_watch) { /* quit while exec:'s command reads the end */
+        g_source_destroy(s->child_watch);
+        g_clear_pointer(&s->child_watch, g_source_unref);
+        kill(s->wait_child, SIGTERM);
+        reap(s->wait_child, NULL);
+        s->wait_child = 0;
     }
     if (s->in_thread) { /* quit during an incoming migration */
         uint64_t one = 1;
@@ -100,6 +132,11 @@ void migration_state_free(struct machine *m)
     if (s->live_err) {
         error_free(s->live_err);
     }
+    if (s->state_err) {
+        error_free(s->state_err);
+    }
+    g_mutex_clear(&s->go_lock);
+    g_cond_clear(&s->go_cond);
     if (s->listen_watch) {
         g_source_remove(s->listen_watch);
     }
@@ -180,10 +217,15 @@ static void live_on_pass(void *opaque, unsigned pass)
     struct machine *m = opaque;
     struct pass_msg *p = g_new(struct pass_msg, 1);
 
+    GSource *src = g_idle_source_new();
+
     p->m = m;
     p->pass = pass;
-    g_main_context_invoke_full(m->ctx, G_PRIORITY_DEFAULT, pass_event_cb, p,
-                               g_free);
+    /* a source, never inline: the main thread may be joining us */
+    g_source_set_priority(src, G_PRIORITY_DEFAULT);
+    g_source_set_callback(src, pass_event_cb, p, g_free);
+    g_source_attach(src, m->ctx);
+    g_source_unref(src);
 }
 
 /* Keeps the figures query-migrate shows after the end. */
@@ -206,35 +248,138 @@ static void live_cleanup(struct machine *m)
     }
 }
 
-/* Main loop, once the thread is done: the stopped phase, or the
- * source going on as before. */
+/* Migration thread, under go_lock: has the main loop run fn (a source
+ * of its own, never inline: the main thread may be the one joining us).
+ * A source posted before and not run yet is dropped. */
+static void post_locked(struct machine *m, GSourceFunc fn)
+{
+    struct migration_state *s = m->migration;
+    GSource *src = g_idle_source_new();
+
+    g_source_set_priority(src, G_PRIORITY_DEFAULT);
+    g_source_set_callback(src, fn, m, NULL);
+    if (s->live_src) {
+        g_source_destroy(s->live_src);
+        g_source_unref(s->live_src);
+    }
+    s->live_src = src;
+    g_source_attach(src, m->ctx);
+}
+
+/* Main loop: the source that called us has run. */
+static void live_src_ran(struct migration_state *s)
+{
+    g_mutex_lock(&s->go_lock);
+    g_clear_pointer(&s->live_src, g_source_unref);
+    g_mutex_unlock(&s->go_lock);
+}
+
+/* The source goes on as it was: vCPUs running again if they ran. */
+static void live_resume(struct machine *m)
+{
+    struct migration_state *s = ms(m);
+
+    if (s->stopped && s->was_running) {
+        machine_resume(m);
+    }
+    s->stopped = false;
+}
+
+static void live_completed(struct machine *m)
+{
+    m->state = RUN_STATE_POSTMIGRATE;
+    ms(m)->stopped = false;
+    set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
+}
+
+/* Main loop, exec: the command exited after reading the stream. */
+static void live_child_exited(GPid pid, gint status, gpointer opaque)
+{
+    struct machine *m = opaque;
+    struct migration_state *s = ms(m);
+    Error *err = NULL;
+
+    g_clear_pointer(&s->child_watch, g_source_unref); /* removed on return */
+    s->wait_child = 0;
+    g_spawn_close_pid(pid);
+    s->total_ms = (g_get_monotonic_time() - s->t0_us) / 1000;
+    if (s->status == QAPI_MIGRATION_STATUS_CANCELLING) {
+        live_resume(m);
+        set_status(m, QAPI_MIGRATION_STATUS_CANCELLED);
+        return;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        error_setg(&err, "exec: the command failed (status 0x%x)", status);
+        fail(m, err);
+        error_free(err);
+        live_resume(m);
+        return;
+    }
+    live_completed(m);
+}
+
+/* Main loop, once the passes converged: the vCPUs stopped (STOP event)
+ * and the device state captured where devices are saved; the thread
+ * then sends the rest. */
+static gboolean live_converged(gpointer opaque)
+{
+    struct machine *m = opaque;
+    struct migration_state *s = ms(m);
+    Error *err = NULL;
+    int go = 1;
+
+    live_src_ran(s);
+    if (g_atomic_int_get(&s->live->cancel)) {
+        go = -1;
+    } else {
+        s->was_running = m->state == RUN_STATE_RUNNING;
+        s->t_stop = g_get_monotonic_time();
+        s->stopped = true;
+        machine_pause(m);
+        migration_stop_vcpus(m);
+        if (!precopy_save_state(s->live, &err)) {
+            s->state_err = err;
+            go = -1;
+        }
+    }
+    g_mutex_lock(&s->go_lock);
+    s->go = go;
+    g_cond_signal(&s->go_cond);
+    g_mutex_unlock(&s->go_lock);
+    return G_SOURCE_REMOVE;
+}
+
+/* Main loop, once the thread is done: the end, or the source going on
+ * as before. */
 static gboolean live_done(gpointer opaque)
 {
     struct machine *m = opaque;
     struct migration_state *s = ms(m);
     Error *err = NULL;
-    bool was_running, ok;
     GPid child = s->live_child;
-    gint64 t_stop;
 
-    if (!s->thread) {
-        return G_SOURCE_REMOVE; /* already joined (quit) */
-    }
-    g_thread_join(s->thread);
+    live_src_ran(s);
+    g_thread_join(s->thread); /* orders the thread's results before us */
     s->thread = NULL;
     s->live_child = 0;
-    if (s->live_result != PRECOPY_CONVERGED) {
-        bool cancelled = s->live_result == PRECOPY_CANCELLED;
+    s->total_ms = (g_get_monotonic_time() - s->t0_us) / 1000;
+    if (s->live_result != PRECOPY_CONVERGED || s->go < 0) {
+        bool cancelled = s->live_result == PRECOPY_CANCELLED ||
+                         (s->live_result == PRECOPY_CONVERGED && !s->state_err);
 
-        err = s->live_err;
+        err = s->state_err ? s->state_err : s->live_err;
+        s->state_err = NULL;
+        if (s->live_err && err != s->live_err) {
+            error_free(s->live_err);
+        }
         s->live_err = NULL;
         live_cleanup(m);
         if (child) {
             kill(child, SIGTERM);
         }
         reap(child, NULL);
-        s->total_ms = (g_get_monotonic_time() - s->t0_us) / 1000;
-        if (cancelled) {
+        live_resume(m);
+        if (cancelled || s->status == QAPI_MIGRATION_STATUS_CANCELLING) {
             error_free(err);
             set_status(m, QAPI_MIGRATION_STATUS_CANCELLED);
         } else {
@@ -243,27 +388,20 @@ static gboolean live_done(gpointer opaque)
         }
         return G_SOURCE_REMOVE;
     }
-    /* The downtime: vCPUs stopped (STOP event), the last dirty pages and
-     * the state sections. */
-    was_running = m->state == RUN_STATE_RUNNING;
-    t_stop = g_get_monotonic_time();
-    machine_pause(m);
-    migration_stop_vcpus(m);
-    ok = precopy_complete(s->live, &err);
     live_cleanup(m); /* closes the fd: the reader sees the end */
-    ok = reap(child, ok ? &err : NULL) && ok;
-    s->downtime_ms = (g_get_monotonic_time() - t_stop) / 1000;
-    s->total_ms = (g_get_monotonic_time() - s->t0_us) / 1000;
-    if (!ok) {
-        fail(m, err);
-        error_free(err);
-        if (was_running) {
-            machine_resume(m); /* the source goes on as before */
-        }
+    s->downtime_ms = (g_get_monotonic_time() - s->t_stop) / 1000;
+    if (child) {
+        /* the stream is complete when the command has read it: wait for
+         * it from the main loop, not in it */
+        s->wait_child = child;
+        s->child_watch = g_child_watch_source_new(child);
+        g_source_set_callback(s->child_watch,
+                              (GSourceFunc)(void (*)(void))live_child_exited, m,
+                              NULL);
+        g_source_attach(s->child_watch, m->ctx);
         return G_SOURCE_REMOVE;
     }
-    m->state = RUN_STATE_POSTMIGRATE;
-    set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
+    live_completed(m);
     return G_SOURCE_REMOVE;
 }
 
@@ -271,9 +409,27 @@ static gpointer live_thread(gpointer opaque)
 {
     struct machine *m = opaque;
     struct migration_state *s = m->migration;
+    int go;
 
     s->live_result = precopy_run(s->live, &s->live_err);
-    g_main_context_invoke(m->ctx, live_done, m);
+    g_mutex_lock(&s->go_lock);
+    if (s->live_result == PRECOPY_CONVERGED) {
+        if (!s->go) {
+            post_locked(m, live_converged);
+        }
+        while (!s->go) {
+            g_cond_wait(&s->go_cond, &s->go_lock);
+        }
+    }
+    go = s->go;
+    g_mutex_unlock(&s->go_lock);
+    if (go > 0 && !precopy_complete(s->live, &s->live_err)) {
+        s->live_result = g_atomic_int_get(&s->live->cancel) ? PRECOPY_CANCELLED
+                                                            : PRECOPY_FAILED;
+    }
+    g_mutex_lock(&s->go_lock);
+    post_locked(m, live_done);
+    g_mutex_unlock(&s->go_lock);
     return NULL;
 }
 
@@ -291,6 +447,8 @@ static bool live_start(struct machine *m, int fd, GPid child, Error **errp)
     s->live = p;
     s->live_fd = fd;
     s->live_child = child;
+    s->go = 0;
+    s->stopped = false;
     if (!precopy_start(p, m->gm, migration_ram_kvm(m), migration_registry(m),
                        fd, errp)) {
         live_cleanup(m);
@@ -609,13 +767,22 @@ void qmp_migrate_cancel(struct machine *m, Error **errp)
     struct migration_state *s = ms(m);
 
     /* file: completes before it returns: nothing is in flight then */
-    if (!s->thread || s->status == QAPI_MIGRATION_STATUS_CANCELLING) {
+    if (s->status == QAPI_MIGRATION_STATUS_CANCELLING ||
+        (!s->thread && !s->child_watch)) {
         return;
     }
     set_status(m, QAPI_MIGRATION_STATUS_CANCELLING);
+    if (s->child_watch) { /* exec:'s command has not finished reading */
+        kill(s->wait_child, SIGTERM);
+        return;
+    }
     precopy_cancel(s->live);
-    /* a write blocked on a destination that does not read returns */
+    /* a write blocked on a destination that does not read returns: a
+     * socket shut down, exec:'s command ended (its pipe then breaks) */
     shutdown(s->live_fd, SHUT_RDWR);
+    if (s->live_child) {
+        kill(s->live_child, SIGTERM);
+    }
 }
 
 /* The destination's figures: what arrived (QEMU reports the status

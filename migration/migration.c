@@ -309,6 +309,11 @@ int migration_open_uri(struct machine *m, const char *uri, bool incoming,
         }
         return (int)n;
     }
+    if (!strcmp(uri, "unix:")) {
+        /* an empty path would be an abstract socket nobody can name */
+        error_setg(errp, "unix: needs a socket path (unix:PATH)");
+        return -1;
+    }
     if (g_str_has_prefix(uri, "unix:") || g_str_has_prefix(uri, "tcp:")) {
         int fd = uri[0] == 'u' ? unix_stream_socket(uri + 5, incoming, errp)
                                : tcp_socket(uri + 4, incoming, errp);

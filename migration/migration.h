@@ -80,14 +80,25 @@ struct migration_state {
     char *error;
     int listen_fd;
     guint listen_watch;
-    /* a live migration (not file:): the engine runs on `thread`; the
-     * main loop completes it (migration-qmp.c) */
+    /* a live migration (not file:): the engine runs on `thread`, which
+     * posts live_src (never runs anything inline) when it converged and
+     * when done; at convergence the main loop stops the vCPUs, captures
+     * the device state and sets go (1: send it, -1: abort, with state_err
+     * if the capture failed) under go_lock (migration-qmp.c) */
     struct precopy *live;
     GThread *thread;
     enum precopy_result live_result;
-    Error *live_err;
+    Error *live_err, *state_err;
+    GMutex go_lock;
+    GCond go_cond;
+    int go;
+    GSource *live_src;
+    bool stopped, was_running; /* the vCPUs stopped for the completion */
+    gint64 t_stop;
     int live_fd;
     GPid live_child;
+    GSource *child_watch; /* exec: waiting for the command to exit */
+    GPid wait_child;
     gint64 t0_us;
     uint64_t dirty_sync_count; /* of the last migration */
     uint64_t mbps_x1000;

@@ -200,15 +200,55 @@ fail:
     return g_atomic_int_get(&p->cancel) ? PRECOPY_CANCELLED : PRECOPY_FAILED;
 }
 
-bool precopy_complete(struct precopy *p, Error **errp)
+bool precopy_save_state(struct precopy *p, Error **errp)
 {
-    uint64_t dirty = 0;
+    uint64_t dirty = 0, page = 0;
 
-    if (p->gm &&
-        (!sync_dirty(p, &dirty, errp) || !send_dirty(p, false, errp))) {
+    g_clear_pointer(&p->state.buf, g_free);
+    g_clear_pointer(&p->ram.buf, g_free);
+    mig_writer_init(&p->state, -1);
+    mig_writer_init(&p->ram, -1);
+    p->state_saved = false;
+    if (!savevm_save_state(p->sv, &p->state, errp)) {
         return false;
     }
-    if (!savevm_save_state(p->sv, &p->w, errp) ||
+    /* After the drain: the last sync (what the drain wrote is in it) and
+     * a copy of those pages, so that RAM and the device state are of one
+     * instant even if a device writes RAM once the main loop runs on. */
+    if (p->gm && !sync_dirty(p, &dirty, errp)) {
+        return false;
+    }
+    while (p->gm && page < p->pages) {
+        if (!savevm_save_ram_dirty(p->sv, &p->ram, p->bitmap, &page, errp)) {
+            return false;
+        }
+    }
+    p->state_saved = true;
+    return true;
+}
+
+/* Writes a buffer captured by precopy_save_state, cancel acting between
+ * slices. */
+static bool send_captured(struct precopy *p, const struct mig_writer *c,
+                          Error **errp)
+{
+    for (size_t off = 0; off < c->len; off += PRECOPY_STEP) {
+        if (cancelled(p, errp) ||
+            !mig_write(&p->w, c->buf + off, MIN(c->len - off, PRECOPY_STEP),
+                       errp)) {
+            return false;
+        }
+        set_transferred(p);
+    }
+    return !cancelled(p, errp);
+}
+
+bool precopy_complete(struct precopy *p, Error **errp)
+{
+    g_assert(p->state_saved);
+    /* the stream's order: the last RAM, then the state sections */
+    if (!send_captured(p, &p->ram, errp) ||
+        !send_captured(p, &p->state, errp) ||
         !savevm_save_end(p->sv, &p->w, errp)) {
         return false;
     }
@@ -234,6 +274,8 @@ void precopy_finish(struct precopy *p)
     /* what is still buffered is dropped: after a completion it was
      * flushed, after a failure or cancel nobody wants it */
     g_clear_pointer(&p->w.buf, g_free);
+    g_clear_pointer(&p->state.buf, g_free);
+    g_clear_pointer(&p->ram.buf, g_free);
     g_clear_pointer(&p->bitmap, g_free);
 }
 

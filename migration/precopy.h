@@ -10,8 +10,10 @@
  *
  * Threads: precopy_run() runs on the migration thread; precopy_progress()
  * and the parameter setters on any thread (progress under p->lock);
- * precopy_cancel() from any thread.  Start and completion run where the
- * caller has the machine to itself (migration-qmp.c: the main loop).
+ * precopy_cancel() from any thread.  Start and precopy_save_state run
+ * where the caller has the machine to itself (migration-qmp.c: the main
+ * loop, vCPUs stopped); precopy_complete then sends on the migration
+ * thread, so the main loop answers QMP during the downtime.
  */
 #ifndef MIGRATION_PRECOPY_H
 #define MIGRATION_PRECOPY_H
@@ -69,6 +71,10 @@ struct precopy {
      * MIGRATION_PASS), and (unit tests) where a guest would run */
     void (*on_pass)(void *opaque, unsigned pass);
     void *opaque;
+    /* captured by precopy_save_state: the state sections, the last
+     * dirty RAM */
+    struct mig_writer state, ram;
+    bool state_saved;
     GMutex lock; /* progress */
     struct precopy_progress progress;
 };
@@ -79,8 +85,17 @@ bool precopy_start(struct precopy *p, struct guest_mem *gm,
                    Error **errp);
 /* The live phase (migration thread). */
 enum precopy_result precopy_run(struct precopy *p, Error **errp);
-/* With the vCPUs stopped: the last sync, the rest of the dirty pages,
- * the state sections, the end marker. */
+/* With the vCPUs stopped, where the devices may be saved (their locks,
+ * the main loop): every state section, then the last dirty sync and a
+ * copy of those pages, into memory.  The device models' pre_save runs
+ * first (a virtio model's drain completes in-flight requests into guest
+ * RAM), so the last sync has what it wrote; RAM and state are of the
+ * same instant whatever devices do once the main loop runs on.  The copy
+ * is at most what was still dirty at convergence. */
+bool precopy_save_state(struct precopy *p, Error **errp);
+/* After precopy_save_state, on one thread (the migration thread): the
+ * captured RAM and state sections, the end marker; a cancel stops it
+ * between 1 MiB slices. */
 bool precopy_complete(struct precopy *p, Error **errp);
 /* Dirty logging off (whatever happened), buffers freed; the fd stays
  * open. */

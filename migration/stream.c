@@ -76,6 +76,9 @@ static bool write_all(struct mig_writer *w, const uint8_t *p, size_t n,
 
 bool mig_writer_flush(struct mig_writer *w, Error **errp)
 {
+    if (w->fd < 0) {
+        return true; /* a memory writer keeps everything */
+    }
     if (w->len && !write_all(w, w->buf, w->len, errp)) {
         return false;
     }
@@ -88,6 +91,15 @@ bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp)
     const uint8_t *b = p;
 
     w->pos += n;
+    if (w->fd < 0) { /* a memory writer: the buffer grows */
+        if (w->len + n > w->cap) {
+            w->cap = MAX(w->cap * 2, w->len + n);
+            w->buf = g_realloc(w->buf, w->cap);
+        }
+        memcpy(w->buf + w->len, b, n);
+        w->len += n;
+        return true;
+    }
     if (n >= w->cap) { /* big blocks (RAM) go straight to the fd */
         return mig_writer_flush(w, errp) && write_all(w, b, n, errp);
     }

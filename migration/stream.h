@@ -40,6 +40,9 @@ struct mig_reader {
     size_t have, off, cap;
 };
 
+/* fd -1: a memory writer: everything written stays in buf (len bytes)
+ * and flushes are no-ops (a live migration captures the device state on
+ * the main loop and sends it from its thread). */
 void mig_writer_init(struct mig_writer *w, int fd);
 bool mig_write(struct mig_writer *w, const void *p, size_t n, Error **errp);
 /* Writes n bytes (guest RAM) and continues the CRC32C *crc over them:

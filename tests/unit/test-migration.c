@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -414,6 +415,13 @@ static void test_uri_errors(void)
                                        &layout, &child, &listening, &err),
                     ==, -1);
     g_assert_nonnull(strstr(error_get_pretty(err), "-sandbox off"));
+    error_free(err), err = NULL;
+    /* an empty path: an abstract socket nobody could reach */
+    g_assert_cmpint(migration_open_uri(t->m, "unix:", true, &layout, &child,
+                                       &listening, &err),
+                    ==, -1);
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "unix: needs a socket path (unix:PATH)");
     error_free(err), err = NULL;
     tm_free(t);
 }
@@ -842,6 +850,130 @@ static void test_incoming_quit(void)
     close(p[1]);
 }
 
+/* The destination of a live migration: reads until the end. */
+static gpointer drain_thread(gpointer opaque)
+{
+    int fd = GPOINTER_TO_INT(opaque);
+    GByteArray *b = g_byte_array_new();
+    uint8_t buf[65536];
+    ssize_t n;
+
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        g_byte_array_append(b, buf, n);
+    }
+    close(fd);
+    return b;
+}
+
+/* migrate fd: on a socket another thread drains; fd[1] is its end. */
+static GThread *live_migrate(struct tmach *s)
+{
+    g_autofree char *uri = NULL;
+    Error *err = NULL;
+    int sv[2];
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==,
+                    0);
+    uri = g_strdup_printf("fd:%d", sv[0]);
+    qmp_migrate(s->m, uri, false, false, false, false, false, false, false,
+                false, &err);
+    g_assert_null(err);
+    return g_thread_new("drain", drain_thread, GINT_TO_POINTER(sv[1]));
+}
+
+/* quit right after migrate (live, a reader draining), before and after
+ * the passes converged: the migration is cancelled and its thread
+ * joined; the thread never runs the completion inline (it used to join
+ * itself there, and the main thread it: a hang). */
+static void test_live_quit(gconstpointer converged_p)
+{
+    struct tmach *s = tm_new();
+    GThread *rd = live_migrate(s);
+    struct migration_state *ms = s->m->migration;
+
+    if (GPOINTER_TO_INT(converged_p)) {
+        /* the thread has posted the completion and waits for it */
+        for (;;) {
+            bool posted;
+
+            g_mutex_lock(&ms->go_lock);
+            posted = ms->live_src != NULL;
+            g_mutex_unlock(&ms->go_lock);
+            if (posted) {
+                break;
+            }
+            g_usleep(1000);
+        }
+    }
+    tm_free(s); /* migration_state_free */
+    g_byte_array_unref(g_thread_join(rd));
+}
+
+static void wait_status(struct machine *m, int status)
+{
+    while (m->migration->status != status) {
+        g_main_context_iteration(m->ctx, TRUE);
+    }
+}
+
+/* A live migration through QMP to the end, the main loop running: the
+ * stream loads into another machine with the source's state. */
+static void test_live_complete(void)
+{
+    struct tmach *s = tm_new(), *d = tm_new();
+    g_autoptr(GByteArray) want = NULL, got = NULL;
+    GByteArray *stream;
+    GThread *rd;
+    Error *err = NULL;
+    int fd = memfd_create("live", MFD_CLOEXEC);
+
+    tm_scribble(s);
+    want = tm_state(s);
+    rd = live_migrate(s);
+    wait_status(s->m, QAPI_MIGRATION_STATUS_COMPLETED);
+    g_assert_cmpint(s->m->state, ==, RUN_STATE_POSTMIGRATE);
+    g_assert_false(g_atomic_int_get(&s->m->gm->logging));
+    stream = g_thread_join(rd);
+    write_all_fd(fd, stream->data, stream->len);
+    g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
+    g_assert_true(migration_load_fd(d->m, fd, &err));
+    g_assert_null(err);
+    got = tm_state(d);
+    g_assert_cmpmem(got->data, got->len, want->data, want->len);
+    close(fd);
+    g_byte_array_unref(stream);
+    tm_free(s);
+    tm_free(d);
+}
+
+/* exec: to a command that never reads: the main loop never waits for
+ * it, so QMP answers (query-migrate: active), and migrate_cancel ends it
+ * (the command is stopped, its pipe breaks): cancelled, the source as
+ * before with dirty logging off. */
+static void test_live_exec_cancel(void)
+{
+    struct tmach *s = tm_new();
+    struct qapi_migration_info *info;
+    Error *err = NULL;
+
+    s->cfg.sandbox = false;
+    s->m->state = RUN_STATE_PAUSED;
+    qmp_migrate(s->m, "exec:exec sleep 60", false, false, false, false, false,
+                false, false, false, &err);
+    g_assert_null(err);
+    g_main_context_iteration(s->m->ctx, FALSE);
+    info = qmp_query_migrate(s->m, &err);
+    g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_ACTIVE);
+    qapi_migration_info_free(info);
+    qmp_migrate_cancel(s->m, &err);
+    g_assert_null(err);
+    wait_status(s->m, QAPI_MIGRATION_STATUS_CANCELLED);
+    g_assert_cmpint(s->m->state, ==, RUN_STATE_PAUSED);
+    g_assert_false(g_atomic_int_get(&s->m->gm->logging));
+    g_assert_null(s->m->migration->thread);
+    tm_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -854,6 +986,12 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/uri-errors", test_uri_errors);
     g_test_add_func("/migration/qmp-file", test_qmp_file);
     g_test_add_func("/migration/dest-gone", test_dest_gone);
+    g_test_add_data_func("/migration/live-quit/at-once", GINT_TO_POINTER(0),
+                         test_live_quit);
+    g_test_add_data_func("/migration/live-quit/converged", GINT_TO_POINTER(1),
+                         test_live_quit);
+    g_test_add_func("/migration/live-complete", test_live_complete);
+    g_test_add_func("/migration/live-exec-cancel", test_live_exec_cancel);
     g_test_add_func("/migration/incoming-slow", test_incoming_slow);
     g_test_add_func("/migration/incoming-cut", test_incoming_cut);
     g_test_add_func("/migration/incoming-quit", test_incoming_quit);

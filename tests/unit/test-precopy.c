@@ -695,6 +695,7 @@ static void test_resend(gconstpointer ring_p)
     /* the stopped phase: a last write is sent too */
     memset(r.e.gm->ram + 5 * PAGE, 0x55, PAGE);
     guest_dirty(&r.e, 1, 5 * PAGE);
+    g_assert_true(precopy_save_state(&r.p, NULL));
     g_assert_true(precopy_complete(&r.p, NULL));
     /* 5 syncs: the bitmap reads 2 slots each; the ring replaced it
      * (KVM_GET_DIRTY_LOG would fail) and is reset after each sync that
@@ -723,6 +724,7 @@ static void test_pass_limit(void)
     r.p.max_passes = 4;
     g_assert_cmpint(precopy_run(&r.p, NULL), ==, PRECOPY_CONVERGED);
     g_assert_cmpuint(r.passes, ==, 5);
+    g_assert_true(precopy_save_state(&r.p, NULL));
     g_assert_true(precopy_complete(&r.p, NULL));
     g_assert_true(load_stream(r.fd, &dst, NULL));
     g_assert_cmpint(memcmp(dst->ram, r.e.gm->ram, RAM_SIZE), ==, 0);
@@ -742,6 +744,7 @@ static void test_downtime_limit(void)
     precopy_get_progress(&r.p, &pr);
     g_assert_cmpuint(pr.remaining, >, 0); /* left for the stopped phase */
     g_assert_cmpuint(pr.expected_downtime, <=, 100000);
+    g_assert_true(precopy_save_state(&r.p, NULL));
     g_assert_true(precopy_complete(&r.p, NULL));
     run_fini(&r);
 }
@@ -758,7 +761,32 @@ static void test_cancel(gconstpointer at_p)
 
     run_init(&r, 1000, 0, ring);
     r.cancel_at = at;
+    if (!at) { /* the setup phase: before the thread ran at all */
+        precopy_cancel(&r.p);
+    }
     g_assert_cmpint(precopy_run(&r.p, &err), ==, PRECOPY_CANCELLED);
+    g_assert_nonnull(strstr(error_get_pretty(err), "cancelled"));
+    g_clear_pointer(&err, error_free);
+    g_assert_false(load_stream(r.fd, &dst, &err));
+    g_assert_nonnull(err);
+    error_free(err);
+    run_fini(&r);
+}
+
+/* Cancel in the completion phase (vCPUs stopped, the state captured, the last
+ * pass not sent): refused with "cancelled", the stream incomplete, dirty
+ * logging off (run_fini) so the source runs on as before. */
+static void test_cancel_completion(void)
+{
+    struct guest_mem *dst = NULL;
+    Error *err = NULL;
+    struct run r;
+
+    run_init(&r, 2, 1000, false);
+    g_assert_cmpint(precopy_run(&r.p, NULL), ==, PRECOPY_CONVERGED);
+    g_assert_true(precopy_save_state(&r.p, NULL));
+    precopy_cancel(&r.p);
+    g_assert_false(precopy_complete(&r.p, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "cancelled"));
     g_clear_pointer(&err, error_free);
     g_assert_false(load_stream(r.fd, &dst, &err));
@@ -784,6 +812,7 @@ static void test_throttle(void)
     g_assert_cmpint(g_get_monotonic_time() - t0, >=,
                     (gint64)((pr.transferred - PRECOPY_STEP - 64 * KiB) *
                              1000000.0 / (8 * MiB)));
+    g_assert_true(precopy_save_state(&r.p, NULL));
     g_assert_true(precopy_complete(&r.p, NULL));
     run_fini(&r);
 }
@@ -873,6 +902,9 @@ int main(int argc, char **argv)
                          test_cancel);
     g_test_add_data_func("/precopy/dirty-ring/cancel", GUINT_TO_POINTER(0x103),
                          test_cancel);
+    g_test_add_data_func("/precopy/cancel/setup", GUINT_TO_POINTER(0),
+                         test_cancel);
+    g_test_add_func("/precopy/cancel/completion", test_cancel_completion);
     g_test_add_func("/precopy/throttle", test_throttle);
     g_test_add_func("/precopy/ram-dirty-order", test_ram_dirty_order);
     return g_test_run();
