@@ -687,6 +687,8 @@ static struct json_value *device_get(struct device *dev, const char *prop,
             return json_new_uint(*(const uint16_t *)base);
         case PROP_U32:
             return json_new_uint(*(const uint32_t *)base);
+        case PROP_I32:
+            return json_new_int(*(const int32_t *)base);
         case PROP_U64:
         case PROP_SIZE:
             return json_new_uint(*(const uint64_t *)base);

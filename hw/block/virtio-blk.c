@@ -42,6 +42,7 @@ void virtio_blk_set_defaults(struct virtio_blk *s)
     s->write_zeroes = true;
     s->max_discard_sectors = VBLK_MAX_REQUEST_SECTORS;
     s->max_write_zeroes_sectors = VBLK_MAX_REQUEST_SECTORS;
+    s->bootindex = -1;
 }
 
 static struct virtio_blk *to_blk(struct virtio_dev *vdev)
@@ -370,6 +371,13 @@ bool virtio_blk_setup(struct virtio_blk *s, struct blk_backend *be,
                    "invalid queue-size property (%" PRIu32
                    "), must be a power of 2 in [4, 1024]",
                    qs);
+        return false;
+    }
+    if (s->bootindex < -1) {
+        error_setg(errp,
+                   "Invalid bootindex %" PRId32
+                   " (-1 or a non-negative integer)",
+                   s->bootindex);
         return false;
     }
     if (s->serial && strlen(s->serial) > VIRTIO_BLK_ID_BYTES) {

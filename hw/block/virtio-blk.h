@@ -65,6 +65,9 @@ struct virtio_blk {
     uint32_t max_discard_sectors;
     uint32_t max_write_zeroes_sectors;
     bool packed;
+    /* accepted as QEMU's (libvirt sets it on a domain's disk); vireo has
+     * no firmware boot menu: -kernel/-bios decide what boots */
+    int32_t bootindex;
     /* state */
     struct virtio_dev vdev;
     struct blk_backend *be;
@@ -98,9 +101,12 @@ struct virtio_blk {
         {"max-write-zeroes-sectors", PROP_U32,                                 \
          (base) + offsetof(struct virtio_blk, max_write_zeroes_sectors),       \
          "4194303", "most sectors in one write-zeroes"},                       \
+        {"packed", PROP_BOOL, (base) + offsetof(struct virtio_blk, packed),    \
+         "off", "offer packed virtqueues (VIRTIO_F_RING_PACKED)"},             \
     {                                                                          \
-        "packed", PROP_BOOL, (base) + offsetof(struct virtio_blk, packed),     \
-            "off", "offer packed virtqueues (VIRTIO_F_RING_PACKED)"            \
+        "bootindex", PROP_I32,                                                 \
+            (base) + offsetof(struct virtio_blk, bootindex), "-1",             \
+            "boot order (accepted; no effect: vireo has no boot menu)"         \
     }
 
 /* The same list, standalone (tests). */

@@ -159,6 +159,18 @@ static bool value_from_json(struct device_opts *o, const struct prop *p,
         }
         out->s = keep(o, v->u.str.s);
         return true;
+    case PROP_I32:
+        if (v->type == JSON_INT) {
+            out->u = (uint64_t)v->u.i;
+            return prop_value_check(o->cls, p, out->u, errp);
+        }
+        if (v->type == JSON_UINT) {
+            error_setg(errp,
+                       "%s: property '%s' value '%" PRIu64 "' is out of range",
+                       o->cls->name, p->name, v->u.u);
+            return false;
+        }
+        goto type;
     default:
         if (v->type == JSON_INT && v->u.i >= 0) {
             out->u = (uint64_t)v->u.i;

@@ -50,6 +50,17 @@ static uint64_t prop_max(enum prop_type t)
 bool prop_value_check(const struct device_class *cls, const struct prop *p,
                       uint64_t u, Error **errp)
 {
+    if (p->type == PROP_I32) {
+        int64_t i = (int64_t)u;
+
+        if (i < INT32_MIN || i > INT32_MAX) {
+            error_setg(errp,
+                       "%s: property '%s' value '%" PRId64 "' is out of range",
+                       cls->name, p->name, i);
+            return false;
+        }
+        return true;
+    }
     if (u > prop_max(p->type)) {
         error_setg(errp,
                    "%s: property '%s' value '%" PRIu64 "' is out of range",
@@ -82,6 +93,18 @@ bool prop_value_from_text(const struct device_class *cls, const struct prop *p,
             goto bad;
         }
         return true;
+    case PROP_I32: {
+        char *end = NULL;
+        gint64 i;
+
+        errno = 0;
+        i = g_ascii_strtoll(text, &end, 0);
+        if (!*text || errno || !end || *end) {
+            goto bad;
+        }
+        out->u = (uint64_t)i;
+        return prop_value_check(cls, p, out->u, errp);
+    }
     default:
         if (!parse_u64(text, &out->u)) {
             goto bad;
@@ -122,6 +145,9 @@ static void apply_value(struct device *dev, const struct prop *p,
         break;
     case PROP_U32:
         *(uint32_t *)base = (uint32_t)v->u;
+        break;
+    case PROP_I32:
+        *(int32_t *)base = (int32_t)(int64_t)v->u;
         break;
     case PROP_U64:
     case PROP_SIZE:
@@ -356,6 +382,8 @@ const char *device_prop_type_name(enum prop_type t)
         return "uint16";
     case PROP_U32:
         return "uint32";
+    case PROP_I32:
+        return "int32";
     case PROP_U64:
         return "uint64";
     case PROP_SIZE:

@@ -34,6 +34,7 @@ enum prop_type {
     PROP_U16,
     PROP_U32,
     PROP_U64,
+    PROP_I32, /* int32_t; -1 is QEMU's "unset" for bootindex */
     PROP_SIZE,
     PROP_STR,     /* char * (owned by the device) */
     PROP_CHARDEV, /* char * chardev id; realize looks it up */

@@ -111,6 +111,44 @@ static void test_errors(void)
            "Parameter 'id' expects an identifier");
 }
 
+/* A signed property (bootindex, int32): negative values in both forms,
+ * the int32 range enforced, text that is not a number refused. */
+static void test_signed(void)
+{
+    struct device_opts *t =
+        device_opts_parse("virtio-blk-pci,bootindex=-1", NULL);
+    struct device_opts *j =
+        from_json("{\"driver\": \"virtio-blk-pci\", \"bootindex\": 2}", NULL);
+
+    g_assert_nonnull(t);
+    g_assert_nonnull(j);
+    g_assert_cmpint((int64_t)val(t, "bootindex")->u, ==, -1);
+    g_assert_cmpint((int64_t)val(j, "bootindex")->u, ==, 2);
+    device_opts_free(t);
+    device_opts_free(j);
+    t = device_opts_parse("virtio-blk-pci,bootindex=-2147483648", NULL);
+    g_assert_nonnull(t);
+    g_assert_cmpint((int64_t)val(t, "bootindex")->u, ==, INT32_MIN);
+    device_opts_free(t);
+    EXPECT(device_opts_parse("virtio-blk-pci,bootindex=2147483648", &err),
+           "'bootindex' value '2147483648' is out of range");
+    EXPECT(device_opts_parse("virtio-blk-pci,bootindex=1x", &err),
+           "'bootindex' does not accept '1x'");
+    EXPECT(device_opts_parse("virtio-blk-pci,bootindex=", &err),
+           "'bootindex' does not accept ''");
+    EXPECT(from_json("{\"driver\": \"virtio-blk-pci\", \"bootindex\": "
+                     "-2147483649}",
+                     &err),
+           "'bootindex' value '-2147483649' is out of range");
+    EXPECT(from_json("{\"driver\": \"virtio-blk-pci\", \"bootindex\": "
+                     "18446744073709551615}",
+                     &err),
+           "'bootindex' value '18446744073709551615' is out of range");
+    EXPECT(from_json("{\"driver\": \"virtio-blk-pci\", \"bootindex\": \"1\"}",
+                     &err),
+           "Invalid parameter type for 'bootindex', expected: integer");
+}
+
 /* Board code: typed values, checked against the class all the same. */
 static void test_board_values(void)
 {
@@ -210,6 +248,7 @@ int main(int argc, char **argv)
     g_test_add_func("/device-opts/text-and-json-agree",
                     test_text_and_json_agree);
     g_test_add_func("/device-opts/errors", test_errors);
+    g_test_add_func("/device-opts/signed", test_signed);
     g_test_add_func("/device-opts/board-values", test_board_values);
     g_test_add_func("/device-opts/qmp-device-add-del", test_qmp_device_add_del);
     return g_test_run();

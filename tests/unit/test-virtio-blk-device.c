@@ -227,6 +227,17 @@ static void test_errors(void)
                     "'nope'");
     error_free(err);
     err = NULL;
+    /* bootindex below -1 (QEMU: -1 or a non-negative index) */
+    {
+        const char *props[] = {"drive", "d0", "bootindex", "-2", NULL};
+
+        g_assert_null(
+            th_device_new(f.m, &virtio_blk_device_class, props, &err));
+        g_assert_cmpstr(error_get_pretty(err), ==,
+                        "Invalid bootindex -2 (-1 or a non-negative integer)");
+        error_free(err);
+        err = NULL;
+    }
     /* no virtio-mmio on the board */
     f.m->type = &no_virtio;
     g_assert_null(add_blk(&f, "d0", &err));

@@ -566,6 +566,10 @@ static void test_prop_defaults(void)
             g_assert_true(parse_u64(p->defval, &v));
             g_assert_cmpuint(v, ==, *(const uint32_t *)field);
             break;
+        case PROP_I32:
+            g_assert_cmpint(g_ascii_strtoll(p->defval, NULL, 0), ==,
+                            *(const int32_t *)field);
+            break;
         case PROP_STR:
             g_assert_null(p->defval);
             g_assert_null(*(char *const *)field);

@@ -899,8 +899,8 @@ static void test_libvirt_argv(void)
  * NIC, a virtio-serial channel and the default balloon (docs/libvirt.md's
  * q35 domain; `virsh domxml-to-native qemu-argv`, with the NIC as
  * libvirt-qmp.md records it and the monitor and channel sockets passed as
- * fds, as on a real start; without the disk's "bootindex":1, which vireo
- * does not have: no fw_cfg to hand a boot order to firmware).  Every
+ * fds, as on a real start; the disk's "bootindex":1 is accepted and has
+ * no effect: no fw_cfg hands a boot order to firmware).  Every
  * option parses, and the -machine keys are
  * ones q35 takes (what machine_new checks before opening /dev/kvm).
  */
@@ -947,7 +947,7 @@ static void test_libvirt_argv_q35(void)
         "\"driver\":\"raw\",\"file\":\"libvirt-1-storage\"} "
         "-device {\"driver\":\"virtio-blk-pci\",\"bus\":\"pci.3\","
         "\"addr\":\"0x0\",\"drive\":\"libvirt-1-format\",\"id\":"
-        "\"virtio-disk0\"} "
+        "\"virtio-disk0\",\"bootindex\":1} "
         "-netdev {\"type\":\"user\",\"id\":\"hostnet0\"} "
         "-device {\"driver\":\"virtio-net-pci\",\"netdev\":\"hostnet0\","
         "\"id\":\"net0\",\"mac\":\"52:54:00:12:34:56\",\"bus\":\"pci.1\","
