@@ -168,9 +168,12 @@ def q35_argv(binary, bench, vmlinux, initrd, tmp_path, who):
             '-cpu', 'qemu64,-cx16', '-kernel', str(vmlinux), '-initrd',
             str(initrd), '-append', bench.CMDLINE,
             '-drive', 'file=%s,format=raw,if=none,id=d0' % img,
-            '-device', 'virtio-blk-pci,drive=d0',
+            # modern-only, as vireo's: QEMU's functions on the q35 root
+            # bus are otherwise transitional (1af4:1001 / 1af4:1000)
+            '-device', 'virtio-blk-pci,drive=d0,disable-legacy=on',
             '-netdev', 'user,id=n0',
-            '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56']
+            '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,'
+            'disable-legacy=on']
 
 
 def test_debian_kernel_q35_qemu_tcg(bench, linux, qemu, tmp_path):
