@@ -749,13 +749,27 @@ static void test_downtime_limit(void)
     run_fini(&r);
 }
 
+/* A cancelled run: err says so, the partial stream is refused, and
+ * run_fini checks dirty logging is off (the source runs on as before). */
+static void expect_cancelled(struct run *r, Error *err)
+{
+    struct guest_mem *dst = NULL;
+
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(error_get_pretty(err), "cancelled"));
+    g_clear_pointer(&err, error_free);
+    g_assert_false(load_stream(r->fd, &dst, &err));
+    g_assert_nonnull(err);
+    error_free(err);
+    run_fini(r);
+}
+
 /* Cancel between passes and in a throttled first pass: logging is off
  * afterwards and the partial stream is refused. */
 static void test_cancel(gconstpointer at_p)
 {
     unsigned at = GPOINTER_TO_UINT(at_p) & 0xff;
     bool ring = GPOINTER_TO_UINT(at_p) & 0x100;
-    struct guest_mem *dst = NULL;
     Error *err = NULL;
     struct run r;
 
@@ -765,12 +779,7 @@ static void test_cancel(gconstpointer at_p)
         precopy_cancel(&r.p);
     }
     g_assert_cmpint(precopy_run(&r.p, &err), ==, PRECOPY_CANCELLED);
-    g_assert_nonnull(strstr(error_get_pretty(err), "cancelled"));
-    g_clear_pointer(&err, error_free);
-    g_assert_false(load_stream(r.fd, &dst, &err));
-    g_assert_nonnull(err);
-    error_free(err);
-    run_fini(&r);
+    expect_cancelled(&r, err);
 }
 
 /* Cancel in the completion phase (vCPUs stopped, the state captured, the last
@@ -778,7 +787,6 @@ static void test_cancel(gconstpointer at_p)
  * logging off (run_fini) so the source runs on as before. */
 static void test_cancel_completion(void)
 {
-    struct guest_mem *dst = NULL;
     Error *err = NULL;
     struct run r;
 
@@ -787,12 +795,7 @@ static void test_cancel_completion(void)
     g_assert_true(precopy_save_state(&r.p, NULL));
     precopy_cancel(&r.p);
     g_assert_false(precopy_complete(&r.p, &err));
-    g_assert_nonnull(strstr(error_get_pretty(err), "cancelled"));
-    g_clear_pointer(&err, error_free);
-    g_assert_false(load_stream(r.fd, &dst, &err));
-    g_assert_nonnull(err);
-    error_free(err);
-    run_fini(&r);
+    expect_cancelled(&r, err);
 }
 
 /* max-bandwidth: the live phase takes at least bytes / bandwidth (a
