@@ -48,6 +48,9 @@
  * - the LAPIC timer's current count (TMCCT) in one-shot mode counts down
  *   from A's: A's - T <= B's <= A's (a count lasts at least 1 ns: KVM's
  *   APIC bus runs at 1 GHz at most).  In TSC-deadline mode both read 0.
+ *   vireo carries the whole register page, TMCCT included; a kernel that
+ *   restarts a restored timer from TMICT instead would fail here, naming
+ *   TMCCT (a guest timer that restarts on migration).
  *
  * The timer runs in both of its modes, one case each: one-shot with an
  * initial count, and TSC-deadline with IA32_TSC_DEADLINE armed far in the
