@@ -606,9 +606,15 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
         f->xcrs = *x;
         return 0;
     }
-    case KVM_GET_VCPU_EVENTS:
-        memcpy(arg, &f->events, sizeof(f->events));
+    case KVM_GET_VCPU_EVENTS: {
+        struct kvm_vcpu_events *e = arg;
+
+        /* flags say what KVM reports, not what the last SET carried */
+        memcpy(e, &f->events, sizeof(f->events));
+        e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING |
+                   KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
         return 0;
+    }
     case KVM_SET_VCPU_EVENTS:
         memcpy(&f->events, arg, sizeof(f->events));
         return 0;
@@ -636,6 +642,8 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
     case KVM_SET_MP_STATE:
         memcpy(&f->mp, arg, sizeof(f->mp));
         return 0;
+    case KVM_GET_TSC_KHZ:
+        return FAKE_TSC_KHZ; /* the fake's TSC does not advance */
     case KVM_RUN:
         if (f->run) {
             return fake_run(f);

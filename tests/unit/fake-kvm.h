@@ -4,7 +4,10 @@
  * memory (regs, sregs2, MSRs, xsave, xcrs, events, debug registers, LAPIC,
  * mp_state, CPUID), applies the checks KVM applies where tests rely on
  * them (KVM_SET_SREGS* consistency, KVM_SET_MSRS stopping at the first
- * refused MSR), records every ioctl so tests can assert exactly which were
+ * refused MSR), reports vCPU event flags as KVM_GET_VCPU_EVENTS does
+ * (NMI pending, shadow and SMM valid, whatever the last SET said; the
+ * SET's flags stay in `events.flags`), records every ioctl so tests can
+ * assert exactly which were
  * made, and can fail the Nth call of a given ioctl with a chosen errno.
  * It exists because the real KVM here cannot be made to fail on demand and
  * cannot run SEV-ES.
@@ -25,6 +28,8 @@
  * accel.vm_fd to this to use it */
 #define FAKE_VM_FD 43
 #define FAKE_MAX_MSRS 128
+/* KVM_GET_TSC_KHZ on the vCPU fd */
+#define FAKE_TSC_KHZ 2400000
 #define FAKE_XSAVE2_SIZE 8192
 #define FAKE_MAX_SLOTS 32
 #define FAKE_MAX_RINGS 8
