@@ -25,7 +25,8 @@
  * answers meanwhile (query-status: inmigrate, query-migrate: active with
  * what arrived).  The thread then wakes the main loop (an eventfd), which
  * applies the state under the device locks, starts the VM (unless -S or
- * stop) and reports completed; a refused stream ends the process, as
+ * stop, or the source was not running: its "globalstate" section,
+ * migration.h) and reports completed; a refused stream ends the process, as
  * QEMU's destination does.  file: goes the same way: its RAM is mapped
  * copy-on-write on the thread, so the read there is quick anyway.
  */
@@ -333,6 +334,7 @@ static gboolean live_converged(gpointer opaque)
         go = -1;
     } else {
         s->was_running = m->state == RUN_STATE_RUNNING;
+        s->gs.state = m->state; /* the "globalstate" section says it */
         s->t_stop = g_get_monotonic_time();
         s->stopped = true;
         machine_pause(m);
@@ -449,8 +451,8 @@ static bool live_start(struct machine *m, int fd, GPid child, Error **errp)
     s->live_child = child;
     s->go = 0;
     s->stopped = false;
-    if (!precopy_start(p, m->gm, migration_ram_kvm(m), migration_registry(m),
-                       fd, errp)) {
+    if (!precopy_start(p, m->gm, migration_ram_kvm(m),
+                       migration_registry(m, &s->gs), fd, errp)) {
         live_cleanup(m);
         return false;
     }
@@ -485,6 +487,13 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
      * migration is another state) but waits for its stream */
     if (m->state == RUN_STATE_INMIGRATE) {
         error_setg(errp, "Guest is waiting for an incoming migration");
+        return;
+    }
+    /* QEMU's: the state was sent once (and "postmigrate" is no state to
+     * leave a destination in) */
+    if (m->state == RUN_STATE_POSTMIGRATE) {
+        error_setg(errp, "Can't migrate the vm that was paused due to "
+                         "previous migration");
         return;
     }
     if (active(m)) {
@@ -535,8 +544,8 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
         qapi_event_send_migration_pass(m, 1);
     }
     /* file: (a snapshot): the whole save happens with the vCPUs stopped
-     * (STOP event), RAM page-aligned for a mapped restore. */
-    machine_pause(m);
+     * (STOP event; the state before it goes into the stream), RAM
+     * page-aligned for a mapped restore. */
     ok = migration_save_fd(m, fd, layout, &s->stats, &err);
     close(fd); /* the reader sees the end of the stream */
     ok = reap(child, ok ? &err : NULL) && ok;
@@ -592,6 +601,7 @@ static gboolean incoming_done(gint fd, GIOCondition cond, gpointer opaque)
     struct machine *m = opaque;
     struct migration_state *s = ms(m);
     GPid child = s->in_child;
+    struct migration_globalstate gs = {0};
     Error *err;
     bool ok;
 
@@ -605,6 +615,7 @@ static gboolean incoming_done(gint fd, GIOCondition cond, gpointer opaque)
     s->in_child = 0;
     if (ok) {
         ok = migration_load_apply(m, s->in, &err);
+        gs = s->in->gs;
     }
     migration_load_stats(s->in, &s->stats);
     incoming_cleanup(s); /* closes the fd: an exec: child sees the end */
@@ -615,10 +626,18 @@ static gboolean incoming_done(gint fd, GIOCondition cond, gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     /* QEMU's order: the run state first (RESUME), then "completed", so
-     * that whoever sees the event finds the VM as it will be. */
-    m->state = RUN_STATE_PAUSED;
-    if (s->autostart == 1 || (s->autostart < 0 && !m->cfg->start_paused)) {
-        machine_resume(m);
+     * that whoever sees the event finds the VM as it will be.  QEMU's
+     * rule: without a global state (an older stream) or with "running",
+     * autostart decides (-S, stop / cont while inmigrate); any other
+     * state the source was in ("paused", "prelaunch", ...) is entered as
+     * it is and the VM does not start, whatever autostart says. */
+    if (gs.received && gs.state != RUN_STATE_RUNNING) {
+        m->state = gs.state;
+    } else {
+        m->state = RUN_STATE_PAUSED;
+        if (s->autostart == 1 || (s->autostart < 0 && !m->cfg->start_paused)) {
+            machine_resume(m);
+        }
     }
     set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
     return G_SOURCE_REMOVE;

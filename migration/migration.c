@@ -30,7 +30,82 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct savevm *migration_registry(struct machine *m)
+/* ---- the "globalstate" section: body = the run state's QMP name ---- */
+
+#define GLOBALSTATE_NAME_MAX 32 /* longer than any run state name */
+
+static bool globalstate_save(void *opaque, GByteArray *out, Error **errp)
+{
+    const struct migration_globalstate *gs = opaque;
+    const char *name = run_state_name(gs->state);
+
+    g_byte_array_append(out, (const uint8_t *)name, strlen(name));
+    return true;
+}
+
+/* The states a destination can be left in: what a source can be in when
+ * migrate stops it (not inmigrate: it refuses; not postmigrate: QEMU's
+ * refusal, qmp_migrate). */
+static bool globalstate_for_destination(enum run_state s)
+{
+    return s != RUN_STATE_INMIGRATE && s != RUN_STATE_POSTMIGRATE;
+}
+
+static void *globalstate_stage(void *opaque, const uint8_t *body, size_t len,
+                               Error **errp)
+{
+    char shown[GLOBALSTATE_NAME_MAX + 1];
+    int *staged;
+
+    if (len == 0 || len > GLOBALSTATE_NAME_MAX) {
+        error_setg(errp, "run state name of %zu bytes (1..%d)", len,
+                   GLOBALSTATE_NAME_MAX);
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        shown[i] = g_ascii_isprint(body[i]) ? body[i] : '?';
+    }
+    shown[len] = 0;
+    for (int s = RUN_STATE_PRELAUNCH; s <= RUN_STATE_POSTMIGRATE; s++) {
+        const char *name = run_state_name(s);
+
+        if (strlen(name) != len || memcmp(name, body, len)) {
+            continue;
+        }
+        if (!globalstate_for_destination(s)) {
+            error_setg(errp,
+                       "run state '%s' cannot be a destination's run state",
+                       shown);
+            return NULL;
+        }
+        staged = g_new(int, 1);
+        *staged = s;
+        return staged;
+    }
+    error_setg(errp, "unknown run state '%s'", shown);
+    return NULL;
+}
+
+static bool globalstate_commit(void *opaque, void *staged, Error **errp)
+{
+    struct migration_globalstate *gs = opaque;
+
+    gs->state = *(int *)staged;
+    gs->received = true;
+    return true;
+}
+
+static const struct savevm_ops globalstate_ops = {
+    .version = 1,
+    .optional = true, /* format 1.1 and older: not in the stream */
+    .save = globalstate_save,
+    .stage = globalstate_stage,
+    .commit = globalstate_commit,
+    .free_staged = g_free,
+};
+
+struct savevm *migration_registry(struct machine *m,
+                                  struct migration_globalstate *gs)
 {
     const struct machine_config *cfg = m->cfg;
     const struct machine_type *t = m->type ? m->type : machine_type_default();
@@ -46,6 +121,7 @@ struct savevm *migration_registry(struct machine *m)
                            !m->kvm                             ? "none"
                            : m->kvm->irqchip == KVM_IRQCHIP_ON ? "on"
                                                                : "split");
+    savevm_register_ops(sv, "globalstate", 0, &globalstate_ops, gs);
     for (guint i = 0; i < m->devices->len; i++) {
         struct device *d = g_ptr_array_index(m->devices, i);
         uint32_t instance = 0;
@@ -99,12 +175,14 @@ void migration_stop_vcpus(struct machine *m)
 bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
                        struct savevm_stats *stats, Error **errp)
 {
+    struct migration_globalstate gs = {.state = m->state};
     struct savevm *sv;
     struct mig_writer w;
     bool ok;
 
+    machine_pause(m);
     migration_stop_vcpus(m);
-    sv = migration_registry(m);
+    sv = migration_registry(m, &gs);
     mig_writer_init(&w, fd);
     ok = savevm_save(sv, &w, layout, errp);
     ok = mig_writer_finish(&w, ok ? errp : NULL) && ok;
@@ -138,7 +216,9 @@ struct migration_incoming *migration_load_begin(struct machine *m, int fd,
         vcpu_pause(m->vcpus[i]);
     }
     in = g_new0(struct migration_incoming, 1);
-    in->sv = migration_registry(m);
+    /* what a rollback would put back: no stage accepts it */
+    in->gs.state = RUN_STATE_INMIGRATE;
+    in->sv = migration_registry(m, &in->gs);
     mig_reader_init_fd(&in->r, fd);
     return in;
 }
@@ -174,6 +254,7 @@ bool migration_load_apply(struct machine *m, struct migration_incoming *in,
 
     in->staged = NULL;
     if (!savevm_load_apply(ld, errp)) {
+        in->gs.received = false;
         return false;
     }
     /* The loaded state replaces the reset a vCPU had pending (a refused
@@ -186,7 +267,8 @@ bool migration_load_apply(struct machine *m, struct migration_incoming *in,
     return true;
 }
 
-bool migration_load_fd(struct machine *m, int fd, Error **errp)
+bool migration_load_fd(struct machine *m, int fd,
+                       struct migration_globalstate *gs, Error **errp)
 {
     struct migration_incoming *in = migration_load_begin(m, fd, errp);
     bool ok;
@@ -195,6 +277,9 @@ bool migration_load_fd(struct machine *m, int fd, Error **errp)
         return false;
     }
     ok = migration_load_read(in, errp) && migration_load_apply(m, in, errp);
+    if (ok && gs) {
+        *gs = in->gs;
+    }
     migration_load_free(in);
     return ok;
 }

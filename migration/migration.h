@@ -18,10 +18,25 @@
 
 struct machine;
 
-/* The registry of m: fingerprint, devices with state, vCPUs, KVM clock,
- * the in-kernel irqchip (kernel-irqchip=on), RAM. */
-struct savevm *migration_registry(struct machine *m);
-/* Stops the vCPUs (they stay stopped) and writes the whole stream. */
+/* The "globalstate" section (QEMU's name and rule): the source's run state
+ * at the moment the final phase stopped it ("running", "paused",
+ * "prelaunch", ...).  The destination starts (or not) by the autostart
+ * rule when it received none or "running", and otherwise enters the state
+ * received and does not start (migration-qmp.c).  A stream of format 1.1
+ * or older has no such section. */
+struct migration_globalstate {
+    int state;     /* enum run_state: source: set before the stop;
+                    * destination: the state received */
+    bool received; /* destination: the stream carried the section (valid
+                    * only after a successful load) */
+};
+
+/* The registry of m: fingerprint, global state (gs), devices with state,
+ * vCPUs, KVM clock, the in-kernel irqchip (kernel-irqchip=on), RAM. */
+struct savevm *migration_registry(struct machine *m,
+                                  struct migration_globalstate *gs);
+/* Keeps m's run state as the global state, stops m (STOP event if it ran;
+ * the vCPUs stay stopped) and writes the whole stream. */
 bool migration_save_fd(struct machine *m, int fd, enum savevm_ram_layout layout,
                        struct savevm_stats *stats, Error **errp);
 /* Pauses every vCPU (out of KVM_RUN) and settles its pending reset. */
@@ -30,8 +45,9 @@ void migration_stop_vcpus(struct machine *m);
  * without guest: its RAM is in no KVM slot). */
 struct kvm_accel *migration_ram_kvm(struct machine *m);
 /* Loads a whole stream into m, whose vCPUs must not be running; on
- * failure m is as it was. */
-bool migration_load_fd(struct machine *m, int fd, Error **errp);
+ * failure m is as it was.  gs (may be NULL) gets the global state. */
+bool migration_load_fd(struct machine *m, int fd,
+                       struct migration_globalstate *gs, Error **errp);
 
 /* The same in steps, so that an incoming migration reads its stream on a
  * thread while the main loop answers QMP (migration-qmp.c):
@@ -41,6 +57,7 @@ bool migration_load_fd(struct machine *m, int fd, Error **errp);
  * (main loop, after a successful read) applies it, or leaves m as it was;
  * migration_load_free ends it either way. */
 struct migration_incoming {
+    struct migration_globalstate gs; /* once applied: what the stream said */
     struct savevm *sv;
     struct mig_reader r; /* r.cancel_fd may be set to stop a read */
     struct savevm_load *staged;
@@ -93,7 +110,8 @@ struct migration_state {
     GCond go_cond;
     int go;
     GSource *live_src;
-    bool stopped, was_running; /* the vCPUs stopped for the completion */
+    bool stopped, was_running;       /* the vCPUs stopped for the completion */
+    struct migration_globalstate gs; /* the run state before that stop */
     gint64 t_stop;
     int live_fd;
     GPid live_child;

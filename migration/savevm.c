@@ -1015,7 +1015,7 @@ static bool load_end(struct loader *l, Error **errp)
     for (guint i = 0; i < l->sv->entries->len; i++) {
         struct savevm_entry *e = g_ptr_array_index(l->sv->entries, i);
 
-        if (!e->seen) {
+        if (!e->seen && !(e->ops && e->ops->optional)) {
             error_setg(errp,
                        "section '%s' instance %" PRIu32 ": missing from the "
                        "stream",
@@ -1217,7 +1217,9 @@ bool savevm_load_apply(struct savevm_load *ld, Error **errp)
         for (guint i = 0; i < sv->entries->len; i++) {
             struct savevm_entry *e = g_ptr_array_index(sv->entries, i);
 
-            if ((pass == 0) == (e->vmsd != NULL)) {
+            /* an optional section the stream did not carry: nothing to
+             * apply (load_end refused any other missing one) */
+            if (e->seen && (pass == 0) == (e->vmsd != NULL)) {
                 g_ptr_array_add(order, e);
             }
         }

@@ -24,7 +24,9 @@ struct guest_mem;
 
 #define SAVEVM_MAGIC "VIREOVM\n"
 #define SAVEVM_MAJOR 1
-#define SAVEVM_MINOR 1 /* 1: "ram-dirty" sections (live pre-copy) */
+/* 1: "ram-dirty" sections (live pre-copy); 2: the "globalstate" section
+ * (the source's run state, migration.c) */
+#define SAVEVM_MINOR 2
 
 /* Sections other than RAM are built in memory: bound what a stream may
  * make us allocate. */
@@ -39,6 +41,9 @@ struct guest_mem;
 /* A section whose state is not (only) a vmstate table. */
 struct savevm_ops {
     unsigned version;
+    /* A stream may lack the section (one from a vireo of an older format
+     * MINOR): the load goes on without it and commit is not called. */
+    bool optional;
     /* Appends the section body. */
     bool (*save)(void *opaque, GByteArray *out, Error **errp);
     /* Parses and checks a body against this destination; applies nothing.

@@ -102,6 +102,7 @@ enum run_state {
     RUN_STATE_GUEST_PANICKED,
     RUN_STATE_INMIGRATE,   /* -incoming: waiting for / loading a state */
     RUN_STATE_POSTMIGRATE, /* the state was sent: stopped for good */
+    /* last: migration.c looks a name up over PRELAUNCH..POSTMIGRATE */
 };
 const char *run_state_name(enum run_state s);
 

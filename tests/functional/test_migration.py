@@ -291,7 +291,12 @@ def test_none_save_restore_libvirt_way(none_vm, tmp_path):
     assert st == ['setup', 'active', 'completed']
     assert qa.ok('query-migrate')['status'] == 'completed'
     assert qa.ok('query-status')['status'] == 'postmigrate'
+    # QEMU refuses to migrate again from postmigrate; once running again
     # the name was used up: a second migrate cannot write to a closed fd
+    e = qa.cmd('migrate', {'uri': 'fd:migrate'})['error']
+    assert e['desc'] == ("Can't migrate the vm that was paused due to "
+                         "previous migration")
+    qa.ok('cont')
     e = qa.cmd('migrate', {'uri': 'fd:migrate'})['error']
     assert e['desc'] == ("fd:migrate: File descriptor named 'migrate' "
                          "not found")
@@ -412,3 +417,117 @@ def test_none_incoming_cut(none_vm, tmp_path):
     err = b.stderr()
     assert 'load of migration failed' in err
     assert 'truncated stream' in err
+
+
+# The source's run state travels (QEMU's "globalstate" section): each case
+# is (id, source -S, source commands before migrate, destination -S,
+# destination commands while inmigrate, destination status once loaded).
+# Run under vireo and under QEMU 7.2, which these are taken from.
+GLOBALSTATE_CASES = [
+    ('running', False, [], False, [], 'running'),
+    ('paused', False, ['stop'], False, [], 'paused'),
+    ('running-dest-S', False, [], True, [], 'paused'),
+    ('paused-dest-S', False, ['stop'], True, [], 'paused'),
+    # cont while inmigrate does not start what the source had stopped
+    ('paused-dest-cont', False, ['stop'], False, ['cont'], 'paused'),
+    ('paused-dest-S-cont', False, ['stop'], True, ['cont'], 'paused'),
+    ('running-dest-stop', False, [], False, ['stop'], 'paused'),
+    ('running-dest-S-cont', False, [], True, ['cont'], 'running'),
+    # a source that never ran (-S, stop there keeps prelaunch)
+    ('prelaunch', True, [], False, [], 'prelaunch'),
+    ('prelaunch-stop-dest-S', True, ['stop'], True, [], 'prelaunch'),
+]
+
+
+def events_on(qmp):
+    qmp.ok('migrate-set-capabilities',
+           {'capabilities': [{'capability': 'events', 'state': True}]})
+
+
+def globalstate_run(make, tmp_path, proto, src_S, src_cmds, dst_S,
+                    dst_cmds):
+    """Migrates a none machine by proto (exec: through a file, or a unix:
+    socket: live) after src_cmds, into a destination that got dst_cmds
+    while inmigrate; returns the destination's QMP once completed."""
+    sandbox = ['-sandbox', 'off']  # exec: runs a command (both accept it)
+    a = make(paused=src_S, extra=sandbox)
+    qa = a.qmp()
+    for c in src_cmds:
+        qa.ok(c)
+    b = make(paused=dst_S, extra=sandbox + ['-incoming', 'defer'])
+    qb = b.qmp()
+    events_on(qb)
+    for c in dst_cmds:
+        qb.ok(c)
+    assert qb.ok('query-status')['status'] == 'inmigrate'
+    if proto == 'exec':
+        path = tmp_path / 'state'
+        qa.ok('migrate', {'uri': 'exec:cat > %s' % path})
+        assert wait_migration(qa)['status'] == 'completed'
+        qb.ok('migrate-incoming', {'uri': 'exec:cat %s' % path})
+    else:
+        sock = str(tmp_path / 'gs.sock')
+        qb.ok('migrate-incoming', {'uri': 'unix:%s' % sock})
+        assert qb.wait_event('MIGRATION')['data']['status'] == 'setup'
+        qa.ok('migrate', {'uri': 'unix:%s' % sock})
+        assert wait_migration(qa)['status'] == 'completed'
+    assert qa.ok('query-status')['status'] == 'postmigrate'
+    deadline = time.monotonic() + 10
+    while qb.ok('query-migrate').get('status') != 'completed':
+        assert time.monotonic() < deadline and b.alive()
+        time.sleep(0.05)
+    return qb
+
+
+@pytest.mark.parametrize('impl', ['vireo', 'qemu'])
+@pytest.mark.parametrize('case', GLOBALSTATE_CASES,
+                         ids=[c[0] for c in GLOBALSTATE_CASES])
+def test_none_globalstate(request, tmp_path, impl, case):
+    """The destination's run state once loaded, as QEMU 7.2: the source's
+    (paused, prelaunch) if it was not running, else -S / stop / cont while
+    inmigrate decide.  Only a destination that runs says RESUME; cont
+    then runs any of them."""
+    make = request.getfixturevalue('none_vm' if impl == 'vireo'
+                                   else 'qemu_none_vm')
+    _, src_S, src_cmds, dst_S, dst_cmds, want = case
+    qb = globalstate_run(make, tmp_path, 'exec', src_S, src_cmds, dst_S,
+                         dst_cmds)
+    st = qb.ok('query-status')
+    assert (st['status'], st['running']) == (want, want == 'running')
+    seen = [e['event'] for e in qb.events if e['event'] != 'MIGRATION']
+    assert seen == (['RESUME'] if want == 'running' else [])
+    qb.ok('cont')
+    assert qb.ok('query-status')['status'] == 'running'
+
+
+@pytest.mark.parametrize('impl', ['vireo', 'qemu'])
+def test_none_globalstate_live(request, tmp_path, impl):
+    """A live migration (unix:) of a paused source: paused at the
+    destination too, as QEMU 7.2."""
+    make = request.getfixturevalue('none_vm' if impl == 'vireo'
+                                   else 'qemu_none_vm')
+    qb = globalstate_run(make, tmp_path, 'unix', False, ['stop'], False, [])
+    assert qb.ok('query-status')['status'] == 'paused'
+    (tmp_path / 'again').mkdir()
+    qb = globalstate_run(make, tmp_path / 'again', 'unix', False, [], False,
+                         [])
+    assert qb.ok('query-status')['status'] == 'running'
+
+
+def test_none_globalstate_file_snapshot(none_vm, tmp_path):
+    """A file: snapshot of a running source (vireo's; QEMU 7.2 has no
+    file:) says "running": the restore runs; of a paused one: paused."""
+    for src_cmds, want in (([], 'running'), (['stop'], 'paused')):
+        path = tmp_path / ('snap-%s' % want)
+        a = none_vm()
+        qa = a.qmp()
+        for c in src_cmds:
+            qa.ok(c)
+        qa.ok('migrate', {'uri': 'file:%s' % path})
+        assert wait_migration(qa)['status'] == 'completed'
+        e = qa.cmd('migrate', {'uri': 'file:%s' % path})['error']
+        assert e['desc'] == ("Can't migrate the vm that was paused due to "
+                             "previous migration")
+        b = none_vm(extra=['-incoming', 'file:%s' % path])
+        qb = b.qmp()
+        wait_status(qb, want)

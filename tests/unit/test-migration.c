@@ -20,6 +20,7 @@
 #include "target-i386/cpu.h"
 #include "tests/unit/dev-harness.h"
 #include "tests/unit/fake-kvm.h"
+#include "util/bytes.h"
 #include "util/crc32c.h"
 
 #include <arpa/inet.h>
@@ -196,7 +197,7 @@ static void test_file_save_restore(void)
         fd = migration_open_uri(d->m, uri, true, &layout, &child, &listening,
                                 &err);
         g_assert_null(err);
-        g_assert_true(migration_load_fd(d->m, fd, &err));
+        g_assert_true(migration_load_fd(d->m, fd, NULL, &err));
         g_assert_null(err);
         close(fd);
         /* the reset the destination vCPU had pending is gone: the loaded
@@ -236,7 +237,7 @@ static void test_refused_other_config(void)
         g_assert_true(
             migration_save_fd(s->m, fd, SAVEVM_RAM_STREAM, NULL, NULL));
         lseek(fd, 0, SEEK_SET);
-        g_assert_false(migration_load_fd(d->m, fd, &err));
+        g_assert_false(migration_load_fd(d->m, fd, NULL, &err));
         fclose(f);
     }
     g_assert_nonnull(
@@ -301,7 +302,7 @@ static void stream_between(const char *uri)
     th = g_thread_new("send", send_thread, &snd);
     fd = migration_accept(fd, &err);
     g_assert_null(err);
-    g_assert_true(migration_load_fd(d->m, fd, &err));
+    g_assert_true(migration_load_fd(d->m, fd, NULL, &err));
     g_assert_null(err);
     close(fd);
     g_thread_join(th);
@@ -374,7 +375,7 @@ static void test_named_fd(void)
     got_fd = migration_open_uri(d->m, in_uri, true, &layout, &child, &listening,
                                 &err);
     g_assert_null(err);
-    g_assert_true(migration_load_fd(d->m, got_fd, &err));
+    g_assert_true(migration_load_fd(d->m, got_fd, NULL, &err));
     g_assert_null(err);
     close(fd);
     got = tm_state(d);
@@ -536,7 +537,9 @@ static void test_qmp_file(void)
 
     g_assert_true(migration_incoming_start(d->m, "defer", &err));
     g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
-    /* stop while waiting: stays paused once loaded; cont: runs */
+    /* stop while waiting: stays paused once loaded; cont: runs, but the
+     * source was paused (its "globalstate" section): the destination is
+     * paused whatever autostart says, as QEMU's */
     d->cfg.start_paused = false;
     qmp_stop(d->m, &err);
     g_assert_cmpint(d->m->state, ==, RUN_STATE_INMIGRATE);
@@ -547,7 +550,7 @@ static void test_qmp_file(void)
     qmp_migrate_incoming(d->m, uri, &err);
     g_assert_null(err);
     wait_incoming(d->m);
-    g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_PAUSED);
     got = tm_state(d);
     g_assert_cmpmem(got->data, got->len, want->data, want->len);
     /* read on the thread, still mapped copy-on-write: no memfd backs RAM,
@@ -591,7 +594,7 @@ static void test_qmp_file(void)
             g_assert_cmpstr(hmp, ==, lines[i][1]);
         }
     }
-    g_assert_cmpint(d->m->state, ==, RUN_STATE_RUNNING);
+    g_assert_cmpint(d->m->state, ==, RUN_STATE_PAUSED);
     info = qmp_query_migrate(d->m, &err);
     g_assert_cmpint(info->status, ==, QAPI_MIGRATION_STATUS_FAILED);
     g_assert_true(info->has_error_desc);
@@ -729,6 +732,8 @@ static void incoming_pipe(bool cut)
 
     tm_scribble(s);
     want = tm_state(s);
+    /* a running source: its destination runs once loaded */
+    s->m->state = RUN_STATE_RUNNING;
     stream = tm_stream(s, &sst);
     half = stream->len / 2;
     before = tm_state(d);
@@ -936,7 +941,7 @@ static void test_live_complete(void)
     stream = g_thread_join(rd);
     write_all_fd(fd, stream->data, stream->len);
     g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
-    g_assert_true(migration_load_fd(d->m, fd, &err));
+    g_assert_true(migration_load_fd(d->m, fd, NULL, &err));
     g_assert_null(err);
     got = tm_state(d);
     g_assert_cmpmem(got->data, got->len, want->data, want->len);
@@ -974,6 +979,192 @@ static void test_live_exec_cancel(void)
     tm_free(s);
 }
 
+/* ---- the "globalstate" section ---- */
+
+/* The source's stream (stream layout) with its run state set to st. */
+static GByteArray *gs_stream(enum run_state st)
+{
+    struct tmach *s = tm_new();
+    GByteArray *b;
+
+    tm_scribble(s);
+    s->m->state = st;
+    b = tm_stream(s, NULL);
+    /* the save stopped a running source (QEMU's STOP) */
+    g_assert_cmpint(s->m->state, ==,
+                    st == RUN_STATE_RUNNING ? RUN_STATE_PAUSED : st);
+    tm_free(s);
+    return b;
+}
+
+/* Where the "globalstate" section starts in b and its length, tag to CRC. */
+static size_t gs_find(const GByteArray *b, size_t *len)
+{
+    static const char head[] = "\x01\x0bglobalstate";
+    const size_t hl = sizeof(head) - 1;
+
+    for (size_t i = 0; i + hl + 16 <= b->len; i++) {
+        if (!memcmp(b->data + i, head, hl)) {
+            *len = hl + 16 + le_load(b->data + i + hl + 8, 8) + 4;
+            return i;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* Replaces the section's body by body (its CRC made right), or drops the
+ * section (body NULL) as a vireo of format 1.1 wrote the stream: minor 1,
+ * one section fewer in the end marker, CRCs made right. */
+static void gs_rewrite(GByteArray *b, const char *body)
+{
+    size_t len, at = gs_find(b, &len);
+    const size_t hl = 13;
+
+    if (body) {
+        g_autoptr(GByteArray) sec = g_byte_array_new();
+        uint8_t t[8];
+
+        g_byte_array_append(sec, b->data + at, hl + 8);
+        le_store(t, strlen(body), 8);
+        g_byte_array_append(sec, t, 8);
+        g_byte_array_append(sec, (const uint8_t *)body, strlen(body));
+        le_store(t, crc32c(0, sec->data, sec->len), 4);
+        g_byte_array_append(sec, t, 4);
+        g_byte_array_append(sec, b->data + at + len, b->len - at - len);
+        g_byte_array_set_size(b, at);
+        g_byte_array_append(b, sec->data, sec->len);
+    } else {
+        size_t mtl = b->data[13], fpl = le_load(b->data + 14 + mtl, 4);
+        size_t hdr = 14 + mtl + 4 + fpl;
+        uint8_t *end;
+
+        g_byte_array_remove_range(b, at, len);
+        le_store(b->data + 10, 1, 2);
+        le_store(b->data + hdr, crc32c(0, b->data, hdr), 4);
+        end = b->data + b->len - 9;
+        g_assert_cmpint(end[0], ==, 0x02);
+        le_store(end + 1, le_load(end + 1, 4) - 1, 4);
+        le_store(end + 5, crc32c(0, end, 5), 4);
+    }
+}
+
+/* Loads b into a fresh machine: whether it took it, the global state,
+ * the error (freed by the caller). */
+static bool gs_load(const GByteArray *b, struct migration_globalstate *gs,
+                    Error **errp)
+{
+    struct tmach *d = tm_new();
+    g_autoptr(GByteArray) before = tm_state(d), after = NULL;
+    FILE *f = tmpfile();
+    bool ok;
+
+    g_assert_cmpint(fwrite(b->data, 1, b->len, f), ==, b->len);
+    fflush(f);
+    lseek(fileno(f), 0, SEEK_SET);
+    gs->received = false;
+    gs->state = -1;
+    ok = migration_load_fd(d->m, fileno(f), gs, errp);
+    fclose(f);
+    if (!ok) { /* refused before anything was applied */
+        after = tm_state(d);
+        g_assert_cmpmem(after->data, after->len, before->data, before->len);
+        g_assert_true(d->m->vcpus[0]->pending_reset);
+    }
+    tm_free(d);
+    return ok;
+}
+
+/* The source's run state at the stop travels; the save pauses a running
+ * source first, the section still says "running". */
+static void test_globalstate_present(void)
+{
+    static const enum run_state states[] = {
+        RUN_STATE_RUNNING, RUN_STATE_PAUSED, RUN_STATE_PRELAUNCH,
+        RUN_STATE_SHUTDOWN, RUN_STATE_GUEST_PANICKED};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(states); i++) {
+        g_autoptr(GByteArray) b = gs_stream(states[i]);
+        struct migration_globalstate gs;
+        size_t len, at = gs_find(b, &len);
+        Error *err = NULL;
+
+        g_assert_cmpuint(le_load(b->data + 10, 2), ==, 2); /* format 1.2 */
+        g_assert_cmpmem(b->data + at + 29, len - 33, run_state_name(states[i]),
+                        strlen(run_state_name(states[i])));
+        g_assert_true(gs_load(b, &gs, &err));
+        g_assert_null(err);
+        g_assert_true(gs.received);
+        g_assert_cmpint(gs.state, ==, states[i]);
+    }
+}
+
+/* A stream of format 1.1 (no section) loads as before: nothing received,
+ * the destination's autostart rule decides. */
+static void test_globalstate_absent(void)
+{
+    g_autoptr(GByteArray) b = gs_stream(RUN_STATE_PAUSED);
+    struct migration_globalstate gs;
+    Error *err = NULL;
+
+    gs_rewrite(b, NULL);
+    g_assert_true(gs_load(b, &gs, &err));
+    g_assert_null(err);
+    g_assert_false(gs.received);
+}
+
+/* A name this vireo does not know, one no destination can be in, one not
+ * a name at all: refused naming the section and the value, nothing
+ * applied. */
+static void test_globalstate_bad(void)
+{
+    static const char *const bad[][2] = {
+        {"suspended", "section 'globalstate' instance 0: unknown run state "
+                      "'suspended'"},
+        {"Running", "section 'globalstate' instance 0: unknown run state "
+                    "'Running'"},
+        {"paused\n", "section 'globalstate' instance 0: unknown run state "
+                     "'paused?'"},
+        {"inmigrate", "section 'globalstate' instance 0: run state "
+                      "'inmigrate' cannot be a destination's run state"},
+        {"postmigrate", "section 'globalstate' instance 0: run state "
+                        "'postmigrate' cannot be a destination's run state"},
+        {"",
+         "section 'globalstate' instance 0: run state name of 0 bytes (1..32)"},
+        {"running-running-running-running-x",
+         "section 'globalstate' instance 0: run state name of 33 bytes "
+         "(1..32)"},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GByteArray) b = gs_stream(RUN_STATE_PAUSED);
+        struct migration_globalstate gs;
+        Error *err = NULL;
+
+        gs_rewrite(b, bad[i][0]);
+        g_assert_false(gs_load(b, &gs, &err));
+        g_assert_nonnull(err);
+        g_assert_cmpstr(error_get_pretty(err), ==, bad[i][1]);
+        error_free(err);
+    }
+}
+
+/* As QEMU's: a source that migrated once is not migrated again. */
+static void test_postmigrate_refused(void)
+{
+    struct tmach *s = tm_new();
+    Error *err = NULL;
+
+    s->m->state = RUN_STATE_POSTMIGRATE;
+    qmp_migrate(s->m, "file:/dev/null", false, false, false, false, false,
+                false, false, false, &err);
+    g_assert_nonnull(err);
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "Can't migrate the vm that was paused due to previous "
+                    "migration");
+    error_free(err);
+    tm_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -997,5 +1188,9 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/incoming-quit", test_incoming_quit);
     g_test_add_func("/migration/pause-completes-io", test_pause_completes_io);
     g_test_add_func("/migration/prelaunch-registers", test_prelaunch_registers);
+    g_test_add_func("/migration/globalstate/present", test_globalstate_present);
+    g_test_add_func("/migration/globalstate/absent", test_globalstate_absent);
+    g_test_add_func("/migration/globalstate/bad", test_globalstate_bad);
+    g_test_add_func("/migration/postmigrate-refused", test_postmigrate_refused);
     return g_test_run();
 }
