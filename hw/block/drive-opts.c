@@ -314,6 +314,7 @@ static bool parse_node_into(struct node_ctx *c, struct blockdev_node *n,
     }
     if (!strcmp(s, "file") || !strcmp(s, "host_device")) {
         n->driver = BLOCKDEV_FILE;
+        n->host_device = !strcmp(s, "host_device");
     } else if (!strcmp(s, "raw")) {
         n->driver = BLOCKDEV_RAW;
     } else if (known_unsupported(s)) {
@@ -506,11 +507,30 @@ static struct blockdev_node *find_node(GPtrArray *nodes, const char *name)
     return NULL;
 }
 
+const char *blockdev_driver_name(const struct blockdev_node *n)
+{
+    if (n->driver == BLOCKDEV_RAW) {
+        return "raw";
+    }
+    return n->host_device ? "host_device" : "file";
+}
+
+void blockdev_child_flags(const struct blockdev_node *top,
+                          const struct blockdev_node *f, bool *readonly,
+                          bool *direct, bool *no_flush)
+{
+    bool inl = top->file == f;
+
+    *readonly = f->read_only || (inl && top->read_only);
+    *direct = f->cache_direct || (inl && top->cache_direct);
+    *no_flush = f->cache_no_flush || (inl && top->cache_no_flush);
+}
+
 bool blockdev_resolve(GPtrArray *nodes, const char *name,
                       struct drive_opts *out, Error **errp)
 {
     struct blockdev_node *top = find_node(nodes, name), *f;
-    bool direct, no_flush;
+    bool direct, no_flush, ro;
 
     memset(out, 0, sizeof(*out));
     if (!top) {
@@ -540,11 +560,9 @@ bool blockdev_resolve(GPtrArray *nodes, const char *name,
                 return false;
             }
         }
-        /* an inline child inherits the parent's cache options; a
-         * referenced one has its own (libvirt sets both alike) */
-        direct = top->file ? direct || f->cache_direct : f->cache_direct;
-        no_flush =
-            top->file ? no_flush || f->cache_no_flush : f->cache_no_flush;
+        /* the I/O happens at the protocol node: its cache options rule
+         * (libvirt sets both nodes alike) */
+        blockdev_child_flags(top, f, &ro, &direct, &no_flush);
     }
     if (direct && no_flush) {
         error_setg(errp,
