@@ -81,6 +81,30 @@ static bool known_unsupported(const char *name)
 
 /* ---- -drive -------------------------------------------------------- */
 
+/* cache.direct= / cache.no-flush= over the mode cache= set (QEMU applies
+ * cache= as their defaults, so an explicit flag wins). */
+static bool drive_cache_flags(struct keyval *kv, enum blk_cache *cache,
+                              Error **errp)
+{
+    bool direct = *cache == BLK_CACHE_NONE;
+    bool no_flush = *cache == BLK_CACHE_UNSAFE;
+
+    if (!keyval_get_bool(kv, "cache.direct", direct, &direct, errp) ||
+        !keyval_get_bool(kv, "cache.no-flush", no_flush, &no_flush, errp)) {
+        error_prepend(errp, "-drive: ");
+        return false;
+    }
+    if (direct && no_flush) {
+        error_setg(errp, "-drive: cache.direct=on with cache.no-flush=on is "
+                         "not supported by vireo");
+        return false;
+    }
+    *cache = direct     ? BLK_CACHE_NONE
+             : no_flush ? BLK_CACHE_UNSAFE
+                        : BLK_CACHE_WRITEBACK;
+    return true;
+}
+
 bool drive_parse(const char *text, struct drive_opts *out, Error **errp)
 {
     struct keyval *kv = keyval_parse(text, NULL, errp);
@@ -151,6 +175,9 @@ bool drive_parse(const char *text, struct drive_opts *out, Error **errp)
         ((v = keyval_get(kv, "discard")) &&
          !parse_discard(v, &out->discard_unmap, errp))) {
         error_prepend(errp, "-drive: ");
+        goto fail;
+    }
+    if (!drive_cache_flags(kv, &out->cache, errp)) {
         goto fail;
     }
     if ((v = keyval_get(kv, "file.locking")) ||

@@ -41,6 +41,12 @@ CONFIGS = {
                      'cache=unsafe'],
     'drive-writeback': ['-drive', 'file={IMG},format=raw,if=none,id=d0,'
                         'cache=writeback'],
+    'drive-cache-direct': ['-drive', 'file={IMG},format=raw,if=none,id=d0,'
+                           'cache.direct=on,cache.no-flush=off'],
+    'drive-cache-no-flush': ['-drive', 'file={IMG},format=raw,if=none,'
+                             'id=d0,cache.no-flush=on'],
+    'drive-unsafe-flush-off': ['-drive', 'file={IMG},format=raw,if=none,'
+                               'id=d0,cache=unsafe,cache.no-flush=off'],
     'blockdev-dotted': ['-blockdev', 'driver=file,node-name=s0,'
                         'filename={IMG}',
                         '-blockdev', 'driver=raw,node-name=f0,file=s0'],
