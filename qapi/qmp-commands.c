@@ -680,9 +680,10 @@ GPtrArray *qmp_query_blockstats(struct machine *m, bool has_query_nodes,
                     g_strdup(d->user->id ? d->user->id : d->user->cls->name);
             }
         }
-        if (d->blockdev) {
+        /* the backend's top node (a -drive's auto-named format node) */
+        if (d->blockdev || !nodes) {
             b->has_node_name = true;
-            b->node_name = g_strdup(d->id);
+            b->node_name = g_strdup(d->nodes[0].name);
         }
         b->stats = block_stats(d->be, !nodes);
         g_ptr_array_add(list, b);

@@ -8,10 +8,11 @@
  * read landing in guest RAM and the level line; and the errors a user sees
  * before the guest starts (missing image, unknown or busy drive id,
  * if=virtio on a board without a virtio bus).  query-block and
- * query-named-block-nodes with a device on libvirt's -blockdev pair.  Migration: a queue in use
- * saved through the stream loader (migration/savevm.c) with RAM, loaded
- * into a fresh machine that goes on using it; a request in flight at the
- * save completed, not lost; hostile states refused, naming the queue.
+ * query-named-block-nodes with a device on libvirt's -blockdev pair.
+ * Migration: a queue in use saved through the stream loader
+ * (migration/savevm.c) with RAM, loaded into a fresh machine that goes on
+ * using it; a request in flight at the save completed, not lost; hostile
+ * states refused, naming the queue.
  */
 #include "util/common.h"
 #include "hw/block/drive.h"
@@ -192,7 +193,7 @@ static void test_read_through_doorbell(void)
         b = g_ptr_array_index(l, 0);
         g_assert_cmpstr(b->device, ==, "d0");
         g_assert_cmpstr(b->qdev, ==, "virtio-blk-device");
-        g_assert_false(b->has_node_name);
+        g_assert_cmpstr(b->node_name, ==, "#block001");
         g_assert_cmpint(b->stats->rd_operations, ==, 1);
         g_assert_cmpint(b->stats->rd_bytes, ==, 512);
         g_assert_cmpint(b->stats->wr_operations, ==, 0);
@@ -202,7 +203,7 @@ static void test_read_through_doorbell(void)
         g_assert_cmpuint(b->stats->timed_stats->len, ==, 0);
         qapi_block_stats_free(b);
         g_ptr_array_free(l, TRUE);
-        /* a -drive has no named node */
+        /* query-nodes lists the -blockdev nodes only (not -drive's) */
         l = qmp_query_blockstats(f.m, true, true, &err);
         g_assert_cmpuint(l->len, ==, 0);
         g_ptr_array_free(l, TRUE);
