@@ -505,42 +505,104 @@ void qmp_device_del(struct machine *m, char *id, Error **errp)
     error_setg(errp, "Device '%s' does not support hotplugging", d->cls->name);
 }
 
-/* vireo has no block layer yet: these are the true, empty answers (and
- * they become real lists when disks exist). */
+/* One node as QEMU 7.2's bdrv_block_device_info() describes it: a raw
+ * node shows its protocol child's file (raw passes it through); the
+ * image is the file, whatever the node.  vireo has no throttling,
+ * detect-zeroes, encryption, backing files or write thresholds: their
+ * members are QEMU's values without them.  `writeback`: the device's
+ * write cache (QEMU reports a node's as on; vireo has no writethrough). */
+static struct qapi_block_device_info *
+block_device_info(const struct drive *d, const struct drive_node *n)
+{
+    struct qapi_block_device_info *in =
+        g_new0(struct qapi_block_device_info, 1);
+    struct qapi_image_info *img = g_new0(struct qapi_image_info, 1);
+    int64_t alloc = blk_allocated_size(d->be);
+
+    in->file = g_strdup(blk_filename(d->be));
+    in->has_node_name = true;
+    in->node_name = g_strdup(n->name);
+    in->ro = n->readonly;
+    in->drv = g_strdup(n->driver);
+    in->detect_zeroes = QAPI_BLOCKDEV_DETECT_ZEROES_OPTIONS_OFF;
+    img->filename = g_strdup(blk_filename(d->be));
+    img->format = g_strdup(n->driver);
+    img->has_dirty_flag = true;
+    img->has_actual_size = alloc >= 0;
+    img->actual_size = alloc;
+    img->virtual_size = (int64_t)blk_size(d->be);
+    in->image = img;
+    in->cache = g_new0(struct qapi_blockdev_cache_info, 1);
+    in->cache->writeback = true;
+    in->cache->direct = n->direct;
+    in->cache->no_flush = n->no_flush;
+    return in;
+}
+
+struct node_ref {
+    const struct drive *d;
+    const struct drive_node *n;
+};
+
+static gint node_newer_first(gconstpointer a, gconstpointer b)
+{
+    unsigned x = ((const struct node_ref *)a)->n->seq;
+    unsigned y = ((const struct node_ref *)b)->n->seq;
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Every node of every drive, newest first: QEMU 7.2 builds the list by
+ * prepending as it walks its nodes in creation order.  Raw nodes have no
+ * backing image, so `flat` changes nothing. */
 GPtrArray *qmp_query_named_block_nodes(struct machine *m, bool has_flat,
                                        bool flat, Error **errp)
 {
-    return g_ptr_array_new();
+    GArray *refs = g_array_new(FALSE, FALSE, sizeof(struct node_ref));
+    GPtrArray *list = g_ptr_array_new();
+
+    for (guint i = 0; m->drives && i < m->drives->len; i++) {
+        const struct drive *d = g_ptr_array_index(m->drives, i);
+
+        for (unsigned j = 0; j < d->nr_nodes; j++) {
+            struct node_ref r = {d, &d->nodes[j]};
+            g_array_append_val(refs, r);
+        }
+    }
+    g_array_sort(refs, node_newer_first);
+    for (guint i = 0; i < refs->len; i++) {
+        const struct node_ref *r = &g_array_index(refs, struct node_ref, i);
+        g_ptr_array_add(list, block_device_info(r->d, r->n));
+    }
+    g_array_free(refs, TRUE);
+    return list;
 }
 
-/* The drive table (hw/block/drive.h): one entry per -drive / -blockdev,
- * with its image; QEMU names -drive backends in "device" and leaves it
- * empty for -blockdev nodes, which carry a node name instead. */
+/* QEMU's block backends: each -drive (`device` is its id) and each
+ * -blockdev node once a device uses it (`device` empty); `inserted` is
+ * the node the backend sits on.  A drive no device uses has removable
+ * media in QEMU's eyes (no device says otherwise). */
 GPtrArray *qmp_query_block(struct machine *m, Error **errp)
 {
     GPtrArray *list = g_ptr_array_new();
 
     for (guint i = 0; m->drives && i < m->drives->len; i++) {
         const struct drive *d = g_ptr_array_index(m->drives, i);
-        struct qapi_block_info *b = g_new0(struct qapi_block_info, 1);
-        struct qapi_block_device_info *in =
-            g_new0(struct qapi_block_device_info, 1);
+        struct qapi_block_info *b;
 
+        if (d->blockdev && !d->user) {
+            continue;
+        }
+        b = g_new0(struct qapi_block_info, 1);
         b->device = g_strdup(d->blockdev ? "" : d->id);
         if (d->user) {
             b->has_qdev = true;
             b->qdev = g_strdup(d->user->id ? d->user->id : d->user->cls->name);
         }
         b->type = g_strdup("unknown");
-        in->file = g_strdup(blk_filename(d->be));
-        if (d->blockdev) {
-            in->has_node_name = true;
-            in->node_name = g_strdup(d->id);
-        }
-        in->ro = blk_is_readonly(d->be);
-        in->drv = g_strdup("raw");
+        b->removable = !d->user;
         b->has_inserted = true;
-        b->inserted = in;
+        b->inserted = block_device_info(d, &d->nodes[0]);
         g_ptr_array_add(list, b);
     }
     return list;
@@ -618,9 +680,10 @@ GPtrArray *qmp_query_blockstats(struct machine *m, bool has_query_nodes,
                     g_strdup(d->user->id ? d->user->id : d->user->cls->name);
             }
         }
-        if (d->blockdev) {
+        /* the backend's top node (a -drive's auto-named format node) */
+        if (d->blockdev || !nodes) {
             b->has_node_name = true;
-            b->node_name = g_strdup(d->id);
+            b->node_name = g_strdup(d->nodes[0].name);
         }
         b->stats = block_stats(d->be, !nodes);
         g_ptr_array_add(list, b);

@@ -55,6 +55,7 @@ struct blk_backend {
     int efd; /* completions: io_uring's CQ and the pool both signal it */
     uint64_t size;
     bool readonly;
+    bool host_device; /* a block device (QEMU's host_device driver) */
     enum blk_cache cache;
     bool use_uring;
     bool sandbox_workers;
@@ -780,6 +781,7 @@ struct blk_backend *blk_open(const struct blk_options *o, Error **errp)
             goto fail;
         }
         be->size = sz;
+        be->host_device = true;
     } else if (S_ISREG(st.st_mode)) {
         be->size = (uint64_t)st.st_size;
     } else {
@@ -960,6 +962,23 @@ const char *blk_aio_name(const struct blk_backend *be)
 const char *blk_filename(const struct blk_backend *be)
 {
     return be->filename;
+}
+
+bool blk_is_host_device(const struct blk_backend *be)
+{
+    return be->host_device;
+}
+
+/* QEMU's raw-posix answer: the blocks the host allocated, now (a sparse
+ * image grows as the guest writes). */
+int64_t blk_allocated_size(const struct blk_backend *be)
+{
+    struct stat st;
+
+    if (fstat(be->fd, &st) < 0) {
+        return -errno;
+    }
+    return (int64_t)st.st_blocks * 512;
 }
 
 int blk_event_fd(const struct blk_backend *be)

@@ -90,6 +90,10 @@ enum blk_cache blk_cache_mode(const struct blk_backend *be);
 /* What is in use: "io_uring" or "threads" (after a fallback). */
 const char *blk_aio_name(const struct blk_backend *be);
 const char *blk_filename(const struct blk_backend *be);
+/* The image is a block device (QEMU's "host_device" protocol driver). */
+bool blk_is_host_device(const struct blk_backend *be);
+/* Bytes the host allocated to the image (st_blocks * 512), or -errno. */
+int64_t blk_allocated_size(const struct blk_backend *be);
 
 /* Readable when blk_poll has completions to deliver. */
 int blk_event_fd(const struct blk_backend *be);

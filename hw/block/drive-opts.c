@@ -81,6 +81,30 @@ static bool known_unsupported(const char *name)
 
 /* ---- -drive -------------------------------------------------------- */
 
+/* cache.direct= / cache.no-flush= over the mode cache= set (QEMU applies
+ * cache= as their defaults, so an explicit flag wins). */
+static bool drive_cache_flags(struct keyval *kv, enum blk_cache *cache,
+                              Error **errp)
+{
+    bool direct = *cache == BLK_CACHE_NONE;
+    bool no_flush = *cache == BLK_CACHE_UNSAFE;
+
+    if (!keyval_get_bool(kv, "cache.direct", direct, &direct, errp) ||
+        !keyval_get_bool(kv, "cache.no-flush", no_flush, &no_flush, errp)) {
+        error_prepend(errp, "-drive: ");
+        return false;
+    }
+    if (direct && no_flush) {
+        error_setg(errp, "-drive: cache.direct=on with cache.no-flush=on is "
+                         "not supported by vireo");
+        return false;
+    }
+    *cache = direct     ? BLK_CACHE_NONE
+             : no_flush ? BLK_CACHE_UNSAFE
+                        : BLK_CACHE_WRITEBACK;
+    return true;
+}
+
 bool drive_parse(const char *text, struct drive_opts *out, Error **errp)
 {
     struct keyval *kv = keyval_parse(text, NULL, errp);
@@ -151,6 +175,9 @@ bool drive_parse(const char *text, struct drive_opts *out, Error **errp)
         ((v = keyval_get(kv, "discard")) &&
          !parse_discard(v, &out->discard_unmap, errp))) {
         error_prepend(errp, "-drive: ");
+        goto fail;
+    }
+    if (!drive_cache_flags(kv, &out->cache, errp)) {
         goto fail;
     }
     if ((v = keyval_get(kv, "file.locking")) ||
@@ -314,6 +341,7 @@ static bool parse_node_into(struct node_ctx *c, struct blockdev_node *n,
     }
     if (!strcmp(s, "file") || !strcmp(s, "host_device")) {
         n->driver = BLOCKDEV_FILE;
+        n->host_device = !strcmp(s, "host_device");
     } else if (!strcmp(s, "raw")) {
         n->driver = BLOCKDEV_RAW;
     } else if (known_unsupported(s)) {
@@ -506,11 +534,30 @@ static struct blockdev_node *find_node(GPtrArray *nodes, const char *name)
     return NULL;
 }
 
+const char *blockdev_driver_name(const struct blockdev_node *n)
+{
+    if (n->driver == BLOCKDEV_RAW) {
+        return "raw";
+    }
+    return n->host_device ? "host_device" : "file";
+}
+
+void blockdev_child_flags(const struct blockdev_node *top,
+                          const struct blockdev_node *f, bool *readonly,
+                          bool *direct, bool *no_flush)
+{
+    bool inl = top->file == f;
+
+    *readonly = f->read_only || (inl && top->read_only);
+    *direct = f->cache_direct || (inl && top->cache_direct);
+    *no_flush = f->cache_no_flush || (inl && top->cache_no_flush);
+}
+
 bool blockdev_resolve(GPtrArray *nodes, const char *name,
                       struct drive_opts *out, Error **errp)
 {
     struct blockdev_node *top = find_node(nodes, name), *f;
-    bool direct, no_flush;
+    bool direct, no_flush, ro;
 
     memset(out, 0, sizeof(*out));
     if (!top) {
@@ -540,11 +587,9 @@ bool blockdev_resolve(GPtrArray *nodes, const char *name,
                 return false;
             }
         }
-        /* an inline child inherits the parent's cache options; a
-         * referenced one has its own (libvirt sets both alike) */
-        direct = top->file ? direct || f->cache_direct : f->cache_direct;
-        no_flush =
-            top->file ? no_flush || f->cache_no_flush : f->cache_no_flush;
+        /* the I/O happens at the protocol node: its cache options rule
+         * (libvirt sets both nodes alike) */
+        blockdev_child_flags(top, f, &ro, &direct, &no_flush);
     }
     if (direct && no_flush) {
         error_setg(errp,

@@ -50,6 +50,7 @@ enum blockdev_driver {
 
 struct blockdev_node {
     enum blockdev_driver driver;
+    bool host_device; /* BLOCKDEV_FILE given as driver=host_device */
     char *node_name;
     bool read_only;
     bool auto_read_only;
@@ -68,6 +69,14 @@ struct blockdev_node {
 /* -blockdev TEXT, dotted keys or JSON (text starting with '{'). */
 struct blockdev_node *blockdev_parse(const char *text, Error **errp);
 void blockdev_node_free(struct blockdev_node *n);
+/* QEMU's driver name: "raw", "file" or "host_device". */
+const char *blockdev_driver_name(const struct blockdev_node *n);
+/* The options the protocol child f of raw node top ends up with: an
+ * inline child inherits the parent's read-only and cache options, a
+ * referenced one (file=NODE) keeps its own (QEMU's rule). */
+void blockdev_child_flags(const struct blockdev_node *top,
+                          const struct blockdev_node *f, bool *readonly,
+                          bool *direct, bool *no_flush);
 /* Follows node `name` among nodes (struct blockdev_node *) down to its
  * file; the cache mode comes from the node the device uses. */
 bool blockdev_resolve(GPtrArray *nodes, const char *name,

@@ -47,6 +47,9 @@ static void drive_free(struct drive *d)
         blk_close(d->be);
     }
     drive_opts_clear(&d->opts);
+    for (unsigned i = 0; i < d->nr_nodes; i++) {
+        g_free(d->nodes[i].name);
+    }
     g_free(d->id);
     g_free(d);
 }
@@ -64,8 +67,9 @@ static struct drive *drive_find(struct machine *m, const char *id)
 }
 
 /* Takes o (cleared on return) and opens it under id. */
-static bool drive_add(struct machine *m, const char *id, struct drive_opts *o,
-                      const char *what, Error **errp)
+static struct drive *drive_add(struct machine *m, const char *id,
+                               struct drive_opts *o, const char *what,
+                               Error **errp)
 {
     struct drive *d;
     struct blk_options bo = {
@@ -80,13 +84,13 @@ static bool drive_add(struct machine *m, const char *id, struct drive_opts *o,
     if (drive_find(m, id)) {
         error_setg(errp, "%s: Duplicate ID '%s' for drive", what, id);
         drive_opts_clear(o);
-        return false;
+        return NULL;
     }
     if (!o->file) {
         error_setg(errp, "%s: A block device must be specified for \"file\"",
                    what);
         drive_opts_clear(o);
-        return false;
+        return NULL;
     }
     d = g_new0(struct drive, 1);
     d->id = g_strdup(id);
@@ -96,10 +100,83 @@ static bool drive_add(struct machine *m, const char *id, struct drive_opts *o,
     if (!d->be) {
         error_prepend(errp, "%s: ", what);
         drive_free(d);
-        return false;
+        return NULL;
     }
     g_ptr_array_add(m->drives, d);
-    return true;
+    return d;
+}
+
+static void node_set(struct drive_node *n, const char *name, unsigned seq,
+                     const char *driver, bool readonly, bool direct,
+                     bool no_flush)
+{
+    n->name = name ? g_strdup(name) : g_strdup_printf("#block%03u", seq);
+    n->seq = seq;
+    n->driver = driver;
+    n->readonly = readonly;
+    n->direct = direct;
+    n->no_flush = no_flush;
+}
+
+/* A -drive's two nodes, as QEMU's blockdev_init() makes them: a raw
+ * format node over the protocol node its file probes to, both with the
+ * drive's read-only and cache options. */
+static void drive_nodes_from_opts(struct drive *d, unsigned seq)
+{
+    bool direct = d->opts.cache == BLK_CACHE_NONE;
+    bool no_flush = d->opts.cache == BLK_CACHE_UNSAFE;
+
+    node_set(&d->nodes[0], NULL, seq + 1, "raw", d->opts.readonly, direct,
+             no_flush);
+    node_set(&d->nodes[1], NULL, seq,
+             blk_is_host_device(d->be) ? "host_device" : "file",
+             d->opts.readonly, direct, no_flush);
+    d->nr_nodes = 2;
+}
+
+/* The index of -blockdev `name` among nodes, or -1. */
+static int blockdev_index(GPtrArray *nodes, const char *name)
+{
+    for (guint i = 0; i < nodes->len; i++) {
+        const struct blockdev_node *n = g_ptr_array_index(nodes, i);
+
+        if (n->node_name && !strcmp(n->node_name, name)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* A -blockdev drive's nodes: top (the i-th -blockdev) and, for raw, its
+ * protocol child (inline, made just before top, or its own -blockdev). */
+static void drive_nodes_from_blockdev(struct drive *d, GPtrArray *nodes,
+                                      guint i)
+{
+    const struct blockdev_node *top = g_ptr_array_index(nodes, i);
+    const struct blockdev_node *f;
+    unsigned seq;
+    bool ro, direct, no_flush;
+
+    node_set(&d->nodes[0], top->node_name, 2 * i + 1, blockdev_driver_name(top),
+             top->read_only, top->cache_direct, top->cache_no_flush);
+    d->nr_nodes = 1;
+    if (top->driver != BLOCKDEV_RAW) {
+        return;
+    }
+    if (top->file) {
+        f = top->file;
+        seq = 2 * i;
+    } else {
+        /* blockdev_resolve() found it, so it exists */
+        guint j = (guint)blockdev_index(nodes, top->file_ref);
+
+        f = g_ptr_array_index(nodes, j);
+        seq = 2 * j + 1;
+    }
+    blockdev_child_flags(top, f, &ro, &direct, &no_flush);
+    node_set(&d->nodes[1], f->node_name, seq, blockdev_driver_name(f), ro,
+             direct, no_flush);
+    d->nr_nodes = 2;
 }
 
 /* Whether node `name` is some other node's file child (by reference). */
@@ -131,13 +208,15 @@ bool machine_open_drives(struct machine *m, Error **errp)
 {
     const struct machine_config *cfg = m->cfg;
     unsigned nvirtio = 0;
+    /* QEMU opens every -blockdev before any -drive */
+    unsigned nblockdevs = cfg->blockdevs ? cfg->blockdevs->len : 0;
 
     m->drives = g_ptr_array_new_with_free_func((GDestroyNotify)drive_free);
     for (guint i = 0; cfg->drives && i < cfg->drives->len; i++) {
         const struct drive_opts *src = g_ptr_array_index(cfg->drives, i);
         struct drive_opts o = *src;
+        struct drive *d;
         char *id;
-        bool ok;
 
         /* QEMU names an anonymous if=virtio drive "virtio<N>" */
         id = src->id ? g_strdup(src->id)
@@ -155,15 +234,17 @@ bool machine_open_drives(struct machine *m, Error **errp)
         }
         o.id = g_strdup(id);
         o.file = g_strdup(src->file);
-        ok = drive_add(m, id, &o, "-drive", errp);
+        d = drive_add(m, id, &o, "-drive", errp);
         g_free(id);
-        if (!ok) {
+        if (!d) {
             return false;
         }
+        drive_nodes_from_opts(d, 2 * (nblockdevs + i));
     }
     for (guint i = 0; cfg->blockdevs && i < cfg->blockdevs->len; i++) {
         const struct blockdev_node *n = g_ptr_array_index(cfg->blockdevs, i);
         struct drive_opts o = {0};
+        struct drive *d;
 
         /* a protocol node under a format node is opened through it */
         if (blockdev_is_child(cfg->blockdevs, n->node_name)) {
@@ -173,11 +254,12 @@ bool machine_open_drives(struct machine *m, Error **errp)
             error_prepend(errp, "-blockdev: ");
             return false;
         }
-        if (!drive_add(m, n->node_name, &o, "-blockdev", errp)) {
+        d = drive_add(m, n->node_name, &o, "-blockdev", errp);
+        if (!d) {
             return false;
         }
-        ((struct drive *)g_ptr_array_index(m->drives, m->drives->len - 1))
-            ->blockdev = true;
+        d->blockdev = true;
+        drive_nodes_from_blockdev(d, cfg->blockdevs, i);
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
         const struct device_opts *o = g_ptr_array_index(cfg->devices, i);

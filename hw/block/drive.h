@@ -15,12 +15,32 @@
 struct machine;
 struct device;
 
+/*
+ * One node of QEMU's block graph, as query-named-block-nodes shows it: a
+ * drive is a raw format node over a protocol node (-drive, a -blockdev
+ * raw node) or a protocol node alone (a -blockdev file node a device
+ * uses directly).  Nodes QEMU names itself ("#blockNNN" for -drive's and
+ * for an unnamed inline child) get vireo's "#block<seq>".
+ */
+struct drive_node {
+    char *name;
+    const char *driver; /* "raw", "file", "host_device" */
+    bool readonly;
+    bool direct;   /* cache.direct (cache=none) */
+    bool no_flush; /* cache.no-flush (cache=unsafe) */
+    unsigned seq;  /* QEMU's creation order: every -blockdev in order
+                      (an inline child before its parent), then -drive */
+};
+
 struct drive {
     char *id; /* -drive id= (or QEMU's "virtioN") / node name */
     struct drive_opts opts;
     struct blk_backend *be;
     struct device *user; /* the device using it, or NULL */
     bool blockdev;       /* a -blockdev node (id is its node name) */
+    /* nodes[0]: the node a device uses; nodes[1]: its protocol child */
+    struct drive_node nodes[2];
+    unsigned nr_nodes;
 };
 
 struct machine_config;

@@ -57,10 +57,14 @@ def test_duplicate_and_no_bus(vireo, image):
 def test_query_block(none_vm, image):
     vm = none_vm(extra=('-drive', 'file=%s,if=none,id=d0,readonly=on' % image,
                         '-blockdev', 'driver=file,node-name=f,filename=%s,'
-                        'read-only=on' % image))
-    blocks = vm.qmp().ok('query-block')
-    assert [b['device'] for b in blocks] == ['d0', '']
+                        'read-only=on' % image)).qmp()
+    blocks = vm.ok('query-block')
+    # a -blockdev node no device uses is no block backend (as QEMU)
+    assert [b['device'] for b in blocks] == ['d0']
     assert blocks[0]['inserted']['file'] == str(image)
     assert blocks[0]['inserted']['ro'] is True
-    assert blocks[1]['inserted']['node-name'] == 'f'
+    assert blocks[0]['removable'] is True
     assert all('qdev' not in b for b in blocks)
+    # it is a node all the same (tests/functional/test_block_nodes.py)
+    nodes = vm.ok('query-named-block-nodes')
+    assert [(n['node-name'], n['drv']) for n in nodes][-1] == ('f', 'file')

@@ -60,6 +60,27 @@ static void test_drive(void)
     g_assert_true(o.readonly);
     g_assert_cmpint(o.cache, ==, BLK_CACHE_UNSAFE);
     drive_opts_clear(&o);
+    /* cache.direct / cache.no-flush win over the mode cache= sets */
+    {
+        static const struct {
+            const char *opts;
+            enum blk_cache cache;
+        } flags[] = {
+            {"cache.direct=on", BLK_CACHE_NONE},
+            {"cache.no-flush=on", BLK_CACHE_UNSAFE},
+            {"cache=unsafe,cache.no-flush=off", BLK_CACHE_WRITEBACK},
+            {"cache=none,cache.direct=off", BLK_CACHE_WRITEBACK},
+            {"cache.direct=off,cache=none", BLK_CACHE_WRITEBACK},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+            g_autofree char *t =
+                g_strdup_printf("file=x,if=none,%s", flags[i].opts);
+
+            g_assert_true(drive_parse(t, &o, &err));
+            g_assert_cmpint(o.cache, ==, flags[i].cache);
+            drive_opts_clear(&o);
+        }
+    }
 
     expect_drive_error("if=virtio", "file is required");
     expect_drive_error("file=x", "if= is required");
@@ -71,6 +92,9 @@ static void test_drive(void)
     expect_drive_error("file=x,if=none,cache=directsync",
                        "cache mode 'directsync' is not supported");
     expect_drive_error("file=x,if=none,cache=fast", "invalid cache option");
+    expect_drive_error("file=x,if=none,cache=none,cache.no-flush=on",
+                       "cache.direct=on with cache.no-flush=on");
+    expect_drive_error("file=x,if=none,cache.direct=maybe", "cache.direct");
     expect_drive_error("file=x,if=none,aio=native", "aio=native");
     expect_drive_error("file=x,if=none,readonly=maybe", "readonly");
     expect_drive_error("file=x,if=none,id=0bad", "identifier");

@@ -7,10 +7,12 @@
  * space, QueueNotify as an eventfd doorbell kicked on the main context, a
  * read landing in guest RAM and the level line; and the errors a user sees
  * before the guest starts (missing image, unknown or busy drive id,
- * if=virtio on a board without a virtio bus).  Migration: a queue in use
- * saved through the stream loader (migration/savevm.c) with RAM, loaded
- * into a fresh machine that goes on using it; a request in flight at the
- * save completed, not lost; hostile states refused, naming the queue.
+ * if=virtio on a board without a virtio bus).  query-block and
+ * query-named-block-nodes with a device on libvirt's -blockdev pair.
+ * Migration: a queue in use saved through the stream loader
+ * (migration/savevm.c) with RAM, loaded into a fresh machine that goes on
+ * using it; a request in flight at the save completed, not lost; hostile
+ * states refused, naming the queue.
  */
 #include "util/common.h"
 #include "hw/block/drive.h"
@@ -174,6 +176,11 @@ static void test_read_through_doorbell(void)
         g_assert_cmpstr(b->inserted->file, ==, f.path);
         g_assert_false(b->inserted->ro);
         g_assert_cmpstr(b->inserted->drv, ==, "raw");
+        /* a device's drive: no removable media (virtio-blk) */
+        g_assert_false(b->removable);
+        /* the -drive's format node, under vireo's auto name */
+        g_assert_cmpstr(b->inserted->node_name, ==, "#block001");
+        g_assert_cmpint(b->inserted->image->virtual_size, ==, 64 * 512);
         qapi_block_info_free(b);
         g_ptr_array_free(l, TRUE);
     }
@@ -186,7 +193,7 @@ static void test_read_through_doorbell(void)
         b = g_ptr_array_index(l, 0);
         g_assert_cmpstr(b->device, ==, "d0");
         g_assert_cmpstr(b->qdev, ==, "virtio-blk-device");
-        g_assert_false(b->has_node_name);
+        g_assert_cmpstr(b->node_name, ==, "#block001");
         g_assert_cmpint(b->stats->rd_operations, ==, 1);
         g_assert_cmpint(b->stats->rd_bytes, ==, 512);
         g_assert_cmpint(b->stats->wr_operations, ==, 0);
@@ -196,7 +203,7 @@ static void test_read_through_doorbell(void)
         g_assert_cmpuint(b->stats->timed_stats->len, ==, 0);
         qapi_block_stats_free(b);
         g_ptr_array_free(l, TRUE);
-        /* a -drive has no named node */
+        /* query-nodes lists the -blockdev nodes only (not -drive's) */
         l = qmp_query_blockstats(f.m, true, true, &err);
         g_assert_cmpuint(l->len, ==, 0);
         g_ptr_array_free(l, TRUE);
@@ -209,6 +216,89 @@ static void test_read_through_doorbell(void)
     /* system reset puts the device back to status 0 */
     th_reset(g_ptr_array_index(f.m->devices, 0));
     g_assert_cmpuint(rd(&f, VIRTIO_MMIO_STATUS), ==, 0);
+    dfx_fini(&f);
+}
+
+/* A device on libvirt's pair of -blockdev nodes (a raw format node over
+ * a file node named by reference), next to an unused -blockdev node:
+ * query-block lists the device's backend only, with the format node as
+ * `inserted`; query-named-block-nodes every node, newest first, each
+ * with its own read-only and cache flags. */
+static void test_query_block_nodes(void)
+{
+    struct dfx f;
+    Error *err = NULL;
+    GPtrArray *l;
+    struct qapi_block_info *b;
+    struct qapi_block_device_info *n;
+    const char *names[] = {"spare", "libvirt-1-format", "libvirt-1-storage"};
+    g_autofree char *storage = NULL, *spare = NULL;
+
+    dfx_init(&f, NULL);
+    storage = g_strdup_printf(
+        "{\"driver\":\"file\",\"filename\":\"%s\",\"node-name\":"
+        "\"libvirt-1-storage\",\"auto-read-only\":true,\"discard\":"
+        "\"unmap\",\"cache\":{\"direct\":false,\"no-flush\":true}}",
+        f.path);
+    spare = g_strdup_printf("driver=file,node-name=spare,filename=%s,"
+                            "read-only=on",
+                            f.path);
+    g_assert_true(machine_config_add_blockdev(&f.cfg, storage, &err));
+    g_assert_true(machine_config_add_blockdev(
+        &f.cfg,
+        "{\"node-name\":\"libvirt-1-format\",\"read-only\":true,"
+        "\"driver\":\"raw\",\"file\":\"libvirt-1-storage\"}",
+        &err));
+    g_assert_true(machine_config_add_blockdev(&f.cfg, spare, &err));
+    g_assert_true(machine_open_drives(f.m, &err));
+    g_assert_nonnull(add_blk(&f, "libvirt-1-format", &err));
+    g_assert_null(err);
+
+    l = qmp_query_block(f.m, &err);
+    g_assert_cmpuint(l->len, ==, 1);
+    b = g_ptr_array_index(l, 0);
+    g_assert_cmpstr(b->device, ==, "");
+    g_assert_cmpstr(b->qdev, ==, "virtio-blk-device");
+    g_assert_false(b->removable);
+    g_assert_cmpstr(b->inserted->node_name, ==, "libvirt-1-format");
+    g_assert_cmpstr(b->inserted->drv, ==, "raw");
+    g_assert_true(b->inserted->ro);
+    g_assert_true(b->inserted->cache->writeback);
+    g_assert_false(b->inserted->cache->no_flush);
+    qapi_block_info_free(b);
+    g_ptr_array_free(l, TRUE);
+
+    l = qmp_query_named_block_nodes(f.m, true, true, &err);
+    g_assert_cmpuint(l->len, ==, 3);
+    for (guint i = 0; i < l->len; i++) {
+        n = g_ptr_array_index(l, i);
+        g_assert_cmpstr(n->node_name, ==, names[i]);
+        g_assert_cmpstr(n->file, ==, f.path);
+        g_assert_cmpstr(n->image->filename, ==, f.path);
+        g_assert_cmpstr(n->image->format, ==, n->drv);
+        g_assert_cmpint(n->image->virtual_size, ==, 64 * 512);
+        g_assert_true(n->image->has_actual_size);
+        g_assert_cmpint(n->image->actual_size, >, 0);
+        g_assert_cmpint(n->backing_file_depth, ==, 0);
+        g_assert_false(n->cache->direct);
+    }
+    n = g_ptr_array_index(l, 0);
+    g_assert_cmpstr(n->drv, ==, "file");
+    g_assert_true(n->ro);
+    n = g_ptr_array_index(l, 1);
+    g_assert_cmpstr(n->drv, ==, "raw");
+    g_assert_true(n->ro);
+    g_assert_false(n->cache->no_flush);
+    /* the storage node keeps its own flags, as in QEMU: auto-read-only
+     * left it writable, cache.no-flush is its own */
+    n = g_ptr_array_index(l, 2);
+    g_assert_cmpstr(n->drv, ==, "file");
+    g_assert_false(n->ro);
+    g_assert_true(n->cache->no_flush);
+    for (guint i = 0; i < l->len; i++) {
+        qapi_block_device_info_free(g_ptr_array_index(l, i));
+    }
+    g_ptr_array_free(l, TRUE);
     dfx_fini(&f);
 }
 
@@ -695,6 +785,8 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk-device/read-through-doorbell",
                     test_read_through_doorbell);
     g_test_add_func("/virtio-blk-device/errors", test_errors);
+    g_test_add_func("/virtio-blk-device/query-block-nodes",
+                    test_query_block_nodes);
     g_test_add_func("/virtio-blk-device/migrate-and-continue",
                     test_migrate_and_continue);
     g_test_add_func("/virtio-blk-device/migrate-in-flight",
