@@ -287,7 +287,7 @@ static void live_resume(struct machine *m)
 
 static void live_completed(struct machine *m)
 {
-    m->state = RUN_STATE_POSTMIGRATE;
+    machine_set_state(m, RUN_STATE_POSTMIGRATE);
     ms(m)->stopped = false;
     set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
 }
@@ -550,7 +550,7 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
         }
         return;
     }
-    m->state = RUN_STATE_POSTMIGRATE;
+    machine_set_state(m, RUN_STATE_POSTMIGRATE);
     set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
 }
 
@@ -616,7 +616,7 @@ static gboolean incoming_done(gint fd, GIOCondition cond, gpointer opaque)
     }
     /* QEMU's order: the run state first (RESUME), then "completed", so
      * that whoever sees the event finds the VM as it will be. */
-    m->state = RUN_STATE_PAUSED;
+    machine_set_state(m, RUN_STATE_PAUSED);
     if (s->autostart == 1 || (s->autostart < 0 && !m->cfg->start_paused)) {
         machine_resume(m);
     }
@@ -724,7 +724,7 @@ static bool incoming_open(struct machine *m, const char *uri, Error **errp)
 
 bool migration_incoming_start(struct machine *m, const char *uri, Error **errp)
 {
-    m->state = RUN_STATE_INMIGRATE;
+    machine_set_state(m, RUN_STATE_INMIGRATE);
     if (!strcmp(uri, "defer")) {
         ms(m)->incoming_defer = true;
         return true;
