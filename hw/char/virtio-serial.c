@@ -11,6 +11,8 @@
  * port waits for its chardev to drain, while a console drops what its
  * chardev cannot take, as the UART does (Linux's hvc driver spins with
  * interrupts off until its buffer comes back, so a console must not wait).
+ * While the machine is not running no input, control message or output
+ * chain touches guest RAM (vser_model_run_state).
  * The device migrates with its ports' state (see "migration" below).
  */
 #include "util/common.h"

@@ -8,6 +8,9 @@
  * (num_buffers in the header, all published at once).  When the ring has
  * too few buffers the device says "full": the backend keeps the frame and
  * stops reading the tap until the driver kicks the rx queue (5.1.6.3).
+ * While the machine is not running nothing is taken at all (the peer's
+ * can_receive: a tap's frames stay in the kernel) and kicks wait; both
+ * go on when it runs (vnet_model_run_state).
  * Transmit: on a kick, each chain is a header and a frame; a header the
  * negotiated features do not allow is dropped (logged), a chain without
  * a header breaks the device (the driver violated 5.1.6.2).
