@@ -288,7 +288,7 @@ static void live_resume(struct machine *m)
 
 static void live_completed(struct machine *m)
 {
-    m->state = RUN_STATE_POSTMIGRATE;
+    machine_set_state(m, RUN_STATE_POSTMIGRATE);
     ms(m)->stopped = false;
     set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
 }
@@ -559,7 +559,7 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
         }
         return;
     }
-    m->state = RUN_STATE_POSTMIGRATE;
+    machine_set_state(m, RUN_STATE_POSTMIGRATE);
     set_status(m, QAPI_MIGRATION_STATUS_COMPLETED);
 }
 
@@ -632,9 +632,9 @@ static gboolean incoming_done(gint fd, GIOCondition cond, gpointer opaque)
      * state the source was in ("paused", "prelaunch", ...) is entered as
      * it is and the VM does not start, whatever autostart says. */
     if (gs.received && gs.state != RUN_STATE_RUNNING) {
-        m->state = gs.state;
+        machine_set_state(m, gs.state);
     } else {
-        m->state = RUN_STATE_PAUSED;
+        machine_set_state(m, RUN_STATE_PAUSED);
         if (s->autostart == 1 || (s->autostart < 0 && !m->cfg->start_paused)) {
             machine_resume(m);
         }
@@ -743,7 +743,7 @@ static bool incoming_open(struct machine *m, const char *uri, Error **errp)
 
 bool migration_incoming_start(struct machine *m, const char *uri, Error **errp)
 {
-    m->state = RUN_STATE_INMIGRATE;
+    machine_set_state(m, RUN_STATE_INMIGRATE);
     if (!strcmp(uri, "defer")) {
         ms(m)->incoming_defer = true;
         return true;

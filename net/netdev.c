@@ -74,6 +74,26 @@ void netdev_poll(struct netdev *nd)
     nd->ops->poll(nd);
 }
 
+static bool peer_can_receive(struct netdev *nd)
+{
+    return !nd->peer || !nd->peer->can_receive ||
+           nd->peer->can_receive(nd->peer_opaque);
+}
+
+bool netdev_input_held(struct netdev *nd, int *resume)
+{
+    if (peer_can_receive(nd)) {
+        return false;
+    }
+    /* the peer sets its state before it calls netdev_resume(): either
+     * the second question sees it, or the flag does */
+    __atomic_store_n(resume, 0, __ATOMIC_SEQ_CST);
+    if (peer_can_receive(nd)) {
+        return false;
+    }
+    return !__atomic_load_n(resume, __ATOMIC_SEQ_CST);
+}
+
 /* ---- options -------------------------------------------------------- */
 
 void netdev_opts_free(gpointer p)

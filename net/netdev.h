@@ -16,7 +16,8 @@
  * them (slirp queues its replies), so the peer's lock is never taken
  * inside a backend lock.  Back-pressure: when receive returns false the
  * backend keeps the frame and stops reading the host until the peer calls
- * netdev_resume() (the guest made rx buffers available).
+ * netdev_resume() (the guest made rx buffers available, or the machine
+ * runs again: see can_receive).
  */
 #ifndef NET_NETDEV_H
 #define NET_NETDEV_H
@@ -46,6 +47,11 @@ struct netdev_peer_ops {
     /* A frame (header included when nd->vnet_hdr) arrived.  Returns false
      * if the peer has no room now: the backend keeps it and pauses. */
     bool (*receive)(void *opaque, const uint8_t *frame, size_t len);
+    /* Optional (QEMU's can_receive): false while the peer takes nothing
+     * at all (its machine is not running).  The backend then reads
+     * nothing from the host (a tap's frames wait in the kernel, slirp's
+     * in its bounded queue) until the peer calls netdev_resume(). */
+    bool (*can_receive)(void *opaque);
 };
 
 struct netdev_ops {
@@ -95,6 +101,11 @@ bool netdev_send(struct netdev *nd, const struct iovec *iov, unsigned n);
 bool netdev_set_offload(struct netdev *nd, unsigned offloads, Error **errp);
 void netdev_resume(struct netdev *nd);
 void netdev_poll(struct netdev *nd);
+/* For a backend's read loop: true when it must stop reading the host
+ * because the peer takes nothing now (can_receive); *resume is the
+ * backend's netdev_resume() flag, so a resume racing with the answer is
+ * not lost (false then: read on). */
+bool netdev_input_held(struct netdev *nd, int *resume);
 
 /* ---- the machine's netdev table ------------------------------------ */
 

@@ -20,8 +20,9 @@
 #include <arpa/inet.h>
 #include <slirp/libslirp.h>
 
-/* Frames queued for a peer that is full; beyond it they are dropped
- * (TCP retransmits). */
+/* Frames queued for a peer that is full or whose machine is stopped;
+ * beyond it they are dropped (TCP retransmits), as QEMU's queue drops
+ * beyond its bound. */
 #define SLIRP_RXQ_MAX 1024
 
 struct stimer {
@@ -245,6 +246,11 @@ static void deliver(struct nslirp *s)
         gsize len;
         const uint8_t *p;
 
+        /* a stopped machine: slirp runs on, its frames wait in rxq */
+        if (netdev_input_held(nd, &s->resume)) {
+            s->paused = true;
+            break;
+        }
         g_mutex_lock(&s->lock);
         b = g_queue_pop_head(&s->rxq);
         g_mutex_unlock(&s->lock);

@@ -10,7 +10,9 @@
  * The fd is watched by a GSource on the machine's main context.  A frame
  * the peer cannot take yet stays in the backend's buffer and the fd is
  * no longer polled (back-pressure), until netdev_resume() - from any
- * thread - sets `resume` and wakes the context.
+ * thread - sets `resume` and wakes the context.  The same holds while the
+ * peer takes nothing at all (its machine is stopped: can_receive), before
+ * anything is read, so those frames stay in the kernel's queue.
  */
 #include "util/common.h"
 #include "net/netdev.h"
@@ -103,6 +105,12 @@ static void tap_poll(struct netdev *nd)
     for (unsigned i = 0; i < TAP_BURST; i++) {
         ssize_t r;
 
+        /* a stopped machine: frames wait in the tap's kernel queue (the
+         * kernel drops beyond it, as a full wire would) */
+        if (netdev_input_held(nd, &t->resume)) {
+            t->paused = true;
+            break;
+        }
         if (t->pending) {
             if (!tap_deliver(t)) {
                 if (t->paused) {

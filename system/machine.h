@@ -215,6 +215,8 @@ void machine_request(struct machine *m, enum machine_req req,
 void machine_request_exit(struct machine *m, int status);
 
 /* Main thread only. */
+/* Moves to state s; devices hear a move into or out of running. */
+void machine_set_state(struct machine *m, enum run_state s);
 void machine_pause(struct machine *m);  /* "stop" */
 void machine_resume(struct machine *m); /* "cont" */
 bool machine_reset(struct machine *m, Error **errp);

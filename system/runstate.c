@@ -129,6 +129,28 @@ void machine_request_exit(struct machine *m, int status)
     machine_request(m, REQ_DEBUG_EXIT, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
 }
 
+/*
+ * Every change of m->state goes through here: a device with a run_state
+ * hook (hw/core/device.h) hears each move into and out of running, after
+ * the vCPUs stopped (stop, migration's last phase, shutdown, errors) and
+ * before they run again (cont, start-up, an incoming migration's end), as
+ * QEMU's vm_state_notify.  runstate.c knows no device type: each class
+ * says what quiescing means for it.
+ */
+void machine_set_state(struct machine *m, enum run_state s)
+{
+    bool was = m->state == RUN_STATE_RUNNING;
+    bool now = s == RUN_STATE_RUNNING;
+
+    m->state = s;
+    if (was == now || !m->devices) {
+        return;
+    }
+    for (guint i = 0; i < m->devices->len; i++) {
+        device_run_state(g_ptr_array_index(m->devices, i), now);
+    }
+}
+
 static void pause_vcpus(struct machine *m)
 {
     for (unsigned i = 0; i < m->nr_vcpus; i++) {
@@ -150,7 +172,7 @@ void machine_pause(struct machine *m)
         return;
     }
     pause_vcpus(m);
-    m->state = RUN_STATE_PAUSED;
+    machine_set_state(m, RUN_STATE_PAUSED);
     qapi_event_send_stop(m);
 }
 
@@ -166,7 +188,7 @@ void machine_resume(struct machine *m)
         error_report_err(err);
         return;
     }
-    m->state = RUN_STATE_RUNNING;
+    machine_set_state(m, RUN_STATE_RUNNING);
     resume_vcpus(m);
     qapi_event_send_resume(m);
 }
@@ -204,7 +226,7 @@ bool machine_system_reset(struct machine *m, enum shutdown_cause cause,
      * new and waits in prelaunch for "cont".  This is what lets libvirt's
      * reboot (system_reset then cont after the guest powered off) work. */
     if (m->state != RUN_STATE_RUNNING && m->state != RUN_STATE_INMIGRATE) {
-        m->state = RUN_STATE_PRELAUNCH;
+        machine_set_state(m, RUN_STATE_PRELAUNCH);
     }
     return ok;
 }
@@ -234,7 +256,7 @@ static void handle_requests(struct machine *m)
     }
     if (req & REQ_INTERNAL_ERROR) {
         pause_vcpus(m);
-        m->state = RUN_STATE_INTERNAL_ERROR;
+        machine_set_state(m, RUN_STATE_INTERNAL_ERROR);
         qapi_event_send_stop(m);
         if (m->cfg->monitors->len == 0) {
             /* Nobody can inspect or resume the VM: report and exit. */
@@ -262,7 +284,7 @@ static void handle_requests(struct machine *m)
         qapi_event_send_shutdown(m, cause_is_guest(cause), qapi_cause(cause));
         if (m->cfg->no_shutdown) {
             pause_vcpus(m);
-            m->state = RUN_STATE_SHUTDOWN;
+            machine_set_state(m, RUN_STATE_SHUTDOWN);
             qapi_event_send_stop(m);
             return;
         }
@@ -359,7 +381,7 @@ bool machine_runstate_init(struct machine *m, Error **errp)
 int machine_run(struct machine *m)
 {
     /* -S: stay in prelaunch (QEMU's state name) until the first cont. */
-    m->state = RUN_STATE_PRELAUNCH;
+    machine_set_state(m, RUN_STATE_PRELAUNCH);
     if (m->cfg->incoming) {
         Error *err = NULL;
 
@@ -369,7 +391,7 @@ int machine_run(struct machine *m)
             return 1;
         }
     } else if (!m->cfg->start_paused) {
-        m->state = RUN_STATE_RUNNING;
+        machine_set_state(m, RUN_STATE_RUNNING);
         resume_vcpus(m);
     }
     g_main_loop_run(m->loop);

@@ -11,6 +11,8 @@
  * port waits for its chardev to drain, while a console drops what its
  * chardev cannot take, as the UART does (Linux's hvc driver spins with
  * interrupts off until its buffer comes back, so a console must not wait).
+ * While the machine is not running no input, control message or output
+ * chain touches guest RAM (vser_model_run_state).
  * The device migrates with its ports' state (see "migration" below).
  */
 #include "util/common.h"
@@ -103,6 +105,9 @@ static void ctrl_flush(struct virtio_serial *s)
     struct virtqueue *vq = &s->vdev.vqs[CTRL_RX_QUEUE];
     bool pushed = false;
 
+    if (!s->running) {
+        return; /* they wait in ctrl_out (carried by a migration) */
+    }
     while (!g_queue_is_empty(&s->ctrl_out)) {
         struct virtq_elem *e = virtq_pop(vq, sizeof(*e));
         GByteArray *msg;
@@ -256,6 +261,9 @@ static void port_flush_tx(struct virtio_serial_port *p)
     struct virtqueue *vq = tx_vq(p);
     bool pushed = false;
 
+    if (!p->vser->running) {
+        return; /* the machine runs again: vser_model_run_state */
+    }
     if (p->throttled && p->chr &&
         chardev_out_pending(p->chr) < CHARDEV_OUT_BOUND) {
         p->throttled = false; /* a drain we did not hear about */
@@ -329,7 +337,8 @@ static size_t port_can_read(void *opaque)
         return 0;
     }
     vser_lock(s);
-    if (port_open_for_input(p) && port_rx_buffer(p)) {
+    /* a stopped machine takes nothing: the bytes wait in the chardev */
+    if (s->running && port_open_for_input(p) && port_rx_buffer(p)) {
         n = (size_t)MIN(p->rx_elem->in_len, (uint64_t)SIZE_MAX);
     }
     vser_unlock(s);
@@ -374,8 +383,11 @@ static void port_set_host_connected(struct virtio_serial_port *p, bool on)
     }
     p->host_connected = on;
     if (!on) {
-        /* nobody to write to: what waited is discarded (QEMU's rule) */
-        tx_done(p, true);
+        /* nobody to write to: what waited is discarded (QEMU's rule);
+         * on a stopped machine by the flush when it runs again */
+        if (s->running) {
+            tx_done(p, true);
+        }
         p->throttled = false;
     }
     if (p->guest_ready && multiport(s)) {
@@ -674,6 +686,7 @@ bool virtio_serial_setup(struct virtio_serial *s, struct guest_mem *gm,
     virtio_init(&s->vdev, "virtio-serial", &vser_ops, gm, log, f,
                 2 * s->max_ports + 2, VIRTIO_SERIAL_QUEUE_SIZE);
     s->set_up = true;
+    s->running = true; /* a device hears the machine's state at realize */
     return true;
 }
 
@@ -1223,7 +1236,33 @@ static const struct vmstate_desc vser_vmsd = {
     .post_load = vser_post_load,
 };
 
+/* The machine stops (stop, migration's last phase, postmigrate) or runs
+ * again: stopped, no chardev input is taken into receive buffers
+ * (can_read answers 0), no control message is sent and no output chain
+ * is used, so nothing reaches guest RAM after a migration captured the
+ * device; running, what waited goes on: the control messages, each
+ * port's output, and input (the chardevs are asked again). */
+static void vser_model_run_state(void *model, bool running)
+{
+    struct virtio_serial *s = model;
+
+    s->running = running;
+    if (!running || !s->set_up) {
+        return;
+    }
+    ctrl_flush(s);
+    for (uint32_t i = 0; i < s->max_ports; i++) {
+        struct virtio_serial_port *p = s->ports[i];
+
+        if (p) {
+            port_flush_tx(p);
+            port_wake_input(p);
+        }
+    }
+}
+
 const struct virtio_model_class virtio_serial_model = {
+    .run_state = vser_model_run_state,
     .name = "virtio-serial",
     .device_id = VIRTIO_ID_CONSOLE,
     .pci_class = 0x078000, /* communication, other: what QEMU reports */

@@ -122,6 +122,9 @@ struct virtio_serial {
     unsigned ctrl_dropped; /* messages over the bound (guest gave none) */
     bool guest_ready;      /* DEVICE_READY received */
     bool set_up;
+    /* the machine runs (a standalone device always does): stopped, no
+     * chardev input is taken, no control message or output chain used */
+    bool running;
     /* migration: filled before a save, checked by a load and put to work
      * once nothing can refuse it any more (virtio-serial.c) */
     struct virtio_serial_port_state *mig_ports; /* max_ports, by nr */

@@ -251,6 +251,11 @@ bool device_realize(struct device *dev, Error **errp)
         return false;
     }
     dev->realized = true;
+    /* a device starts knowing whether the machine runs (prelaunch and
+     * inmigrate do not; a unit test's bare machine may) */
+    if (dev->m) {
+        device_run_state(dev, dev->m->state == RUN_STATE_RUNNING);
+    }
     return true;
 }
 
@@ -329,6 +334,15 @@ void device_reset(struct device *dev)
     if (dev->cls->reset) {
         g_mutex_lock(&dev->lock);
         dev->cls->reset(dev);
+        g_mutex_unlock(&dev->lock);
+    }
+}
+
+void device_run_state(struct device *dev, bool running)
+{
+    if (dev->realized && dev->cls->run_state) {
+        g_mutex_lock(&dev->lock);
+        dev->cls->run_state(dev, running);
         g_mutex_unlock(&dev->lock);
     }
 }

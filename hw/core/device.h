@@ -138,6 +138,14 @@ struct device_class {
      * named on any host. */
     bool (*check_opts)(const struct device_opts *o, GPtrArray *all, guint index,
                        Error **errp);
+    /* Optional: the machine entered (running) or left the running state
+     * (QEMU's VM change state handlers).  Called on the main thread with
+     * dev->lock held, once after realize with the state then, and on
+     * every change after (system/runstate.c: machine_set_state).  While
+     * not running a device takes no input from its backends into guest
+     * RAM and runs no timer that writes it (tap frames stay in the kernel,
+     * chardev bytes in the chardev); on running it delivers what waited. */
+    void (*run_state)(struct device *dev, bool running);
 };
 
 struct device {
@@ -223,6 +231,8 @@ bool device_map(struct device *dev, struct address_space *as, uint64_t base,
 /* Unmaps dev's region at base (a BAR moving); safe under dev->lock. */
 bool device_unmap(struct device *dev, struct address_space *as, uint64_t base);
 void device_reset(struct device *dev);
+/* Tells dev (realized, with a run_state hook) the machine's run state. */
+void device_run_state(struct device *dev, bool running);
 void device_destroy(struct device *dev);
 /* "bool", "uint32", "size", "str", "chardev": a property's type name in
  * help texts and qom-list-properties. */

@@ -8,6 +8,9 @@
  * (num_buffers in the header, all published at once).  When the ring has
  * too few buffers the device says "full": the backend keeps the frame and
  * stops reading the tap until the driver kicks the rx queue (5.1.6.3).
+ * While the machine is not running nothing is taken at all (the peer's
+ * can_receive: a tap's frames stay in the kernel) and kicks wait; both
+ * go on when it runs (vnet_model_run_state).
  * Transmit: on a kick, each chain is a header and a frame; a header the
  * negotiated features do not allow is dropped (logged), a chain without
  * a header breaks the device (the driver violated 5.1.6.2).
@@ -315,6 +318,9 @@ static bool vnet_receive_locked(struct virtio_net *s, const uint8_t *frame,
     uint32_t lens[VIRTIO_NET_QUEUE_SIZE];
     unsigned k = 0;
 
+    if (!__atomic_load_n(&s->running, __ATOMIC_SEQ_CST)) {
+        return false; /* the backend holds it until the machine runs */
+    }
     if (!s->link_up || !(s->vdev.status & VIRTIO_STATUS_DRIVER_OK) ||
         s->vdev.broken || !vq->ready) {
         s->rx_dropped++; /* no driver: the wire drops it */
@@ -387,8 +393,16 @@ bool virtio_net_receive(void *opaque, const uint8_t *frame, size_t len)
     return ok;
 }
 
+static bool vnet_can_receive(void *opaque)
+{
+    struct virtio_net *s = opaque;
+
+    return __atomic_load_n(&s->running, __ATOMIC_SEQ_CST);
+}
+
 static const struct netdev_peer_ops vnet_peer_ops = {
     .receive = virtio_net_receive,
+    .can_receive = vnet_can_receive,
 };
 
 /* ---- device --------------------------------------------------------- */
@@ -397,6 +411,14 @@ static void vnet_queue_notify(struct virtio_dev *vdev, struct virtqueue *vq)
 {
     struct virtio_net *s = to_net(vdev);
 
+    /* Only the transport's kicks after a load reach a machine that is
+     * not running (its vCPUs cannot kick): what they would send or
+     * acknowledge waits for it to run, as QEMU's virtio-net starts its
+     * queues from the VM state change. */
+    if (!__atomic_load_n(&s->running, __ATOMIC_SEQ_CST)) {
+        s->deferred |= 1u << vq->index;
+        return;
+    }
     switch (vq->index) {
     case 0:
         /* new rx buffers: a paused backend delivers again */
@@ -459,6 +481,7 @@ static void vnet_reset(struct virtio_dev *vdev)
         virtq_discard(&vdev->vqs[0], s->rx_held[i]);
     }
     s->rx_nheld = 0;
+    s->deferred = 0;
 }
 
 static const struct virtio_device_ops vnet_ops = {
@@ -507,6 +530,7 @@ bool virtio_net_setup(struct virtio_net *s, struct netdev *nd,
 {
     memcpy(s->mac, mac, 6);
     s->link_up = true;
+    s->running = 1; /* a device hears the machine's state at realize */
     s->nd = nd;
     s->rx_held = g_new0(struct virtq_elem *, VIRTIO_NET_QUEUE_SIZE);
     s->tx_iov = g_new(struct iovec, VIRTQ_MAX_SEGS + 1);
@@ -585,6 +609,33 @@ static void vnet_model_unrealize(void *model)
     virtio_net_teardown(s);
     netdev_detach(nd);
     s->nd = NULL;
+}
+
+/* The machine runs (cont, start-up, a migration's end or failure) or
+ * stops (stop, a migration's last phase, postmigrate, shutdown): stopped,
+ * no frame is taken from the backend (can_receive); running again, the
+ * queues kicked meanwhile are served and the backend delivers what
+ * waited (QEMU: qemu_flush_queued_packets from the NIC's VM state
+ * change handler). */
+static void vnet_model_run_state(void *model, bool running)
+{
+    struct virtio_net *s = model;
+    unsigned kicked;
+
+    __atomic_store_n(&s->running, running, __ATOMIC_SEQ_CST);
+    if (!running) {
+        return;
+    }
+    kicked = s->deferred;
+    s->deferred = 0;
+    for (unsigned i = 0; i < s->vdev.num_queues; i++) {
+        if (kicked & (1u << i) && s->vdev.vqs[i].ready) {
+            vnet_queue_notify(&s->vdev, &s->vdev.vqs[i]);
+        }
+    }
+    if (s->nd) {
+        netdev_resume(s->nd);
+    }
 }
 
 /* ---- migration ------------------------------------------------------ */
@@ -703,4 +754,5 @@ const struct virtio_model_class virtio_net_model = {
     .vmsd = &vnet_vmsd,
     .drain = vnet_model_drain,
     .loaded = vnet_model_loaded,
+    .run_state = vnet_model_run_state,
 };

@@ -82,6 +82,12 @@ struct virtio_net {
     struct virtq_elem **rx_held;
     unsigned rx_nheld;
     struct iovec *tx_iov; /* VIRTQ_MAX_SEGS + 1 */
+    /* the machine runs (atomic: the backend asks without the lock); a
+     * standalone model always does */
+    int running;
+    /* queues kicked while the machine did not run (after a load): served
+     * when it runs again, bit n for queue n */
+    unsigned deferred;
     uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
 };
 

@@ -292,7 +292,9 @@ void virtio_balloon_request_stats(struct virtio_balloon *s)
 {
     struct virtqueue *vq;
 
-    if (!s->stats_elem || s->vdev.broken ||
+    /* a stopped machine's guest answers nothing, and its RAM is not
+     * written (QEMU's polling timer is on the virtual clock) */
+    if (!s->stats_elem || s->vdev.broken || !s->running ||
         !(s->vdev.status & VIRTIO_STATUS_DRIVER_OK)) {
         return;
     }
@@ -324,6 +326,7 @@ static void vb_queue_notify(struct virtio_dev *vdev, struct virtqueue *vq)
 
 static void drop_repop(struct virtio_balloon *s)
 {
+    s->repop_wanted = false;
     if (s->repop) {
         g_source_destroy(s->repop);
         g_source_unref(s->repop);
@@ -407,6 +410,7 @@ bool virtio_balloon_setup(struct virtio_balloon *s, struct guest_mem *gm,
                 s->page_poison ? &vb_ops_full : &vb_ops_short, gm, log, f, nq,
                 VIRTIO_BALLOON_QUEUE_SIZE);
     s->set_up = true;
+    s->running = true; /* a device hears the machine's state at realize */
     return true;
 }
 
@@ -630,7 +634,11 @@ static gboolean vb_repop(gpointer opaque)
     if (s->repop == g_main_current_source()) {
         g_source_unref(s->repop);
         s->repop = NULL;
-        stats_queue(s, &s->vdev.vqs[VIRTIO_BALLOON_Q_STATS]);
+        if (s->running) {
+            stats_queue(s, &s->vdev.vqs[VIRTIO_BALLOON_Q_STATS]);
+        } else {
+            s->repop_wanted = true; /* after the migration, if it fails */
+        }
     }
     if (s->lock) {
         g_mutex_unlock(s->lock);
@@ -674,7 +682,21 @@ static void vb_model_loaded(void *model)
     }
 }
 
+/* Stopped: no stats request, no look at the stats queue; running again:
+ * the look a drain asked for meanwhile. */
+static void vb_model_run_state(void *model, bool running)
+{
+    struct virtio_balloon *s = model;
+
+    s->running = running;
+    if (running && s->repop_wanted) {
+        s->repop_wanted = false;
+        stats_queue(s, &s->vdev.vqs[VIRTIO_BALLOON_Q_STATS]);
+    }
+}
+
 const struct virtio_model_class virtio_balloon_model = {
+    .run_state = vb_model_run_state,
     .vmsd = &vb_vmsd,
     .drain = vb_model_drain,
     .loaded = vb_model_loaded,

@@ -89,6 +89,9 @@ struct virtio_balloon {
      * if set, wins), and the drain's look for the buffer it gave back */
     uint32_t saved_poll_interval;
     GSource *repop;
+    /* the machine runs (a standalone device always does): stopped, no
+     * stats request is answered and the drain's look waits (repop_wanted) */
+    bool running, repop_wanted;
     /* Counters for tests and `info balloon` style diagnostics. */
     uint64_t pages_released, bad_pfns;
     /* Called (under the lock, on any thread) when `actual` changed: the

@@ -143,6 +143,7 @@ void virtio_mmio_proxy_unrealize(struct device *dev);
         .vmsd = &cname##_vmsd,                                                 \
         .class_data = &cname##_binding,                                        \
         .qom = &virtio_model_qom_ops,                                          \
+        .run_state = virtio_model_run_state,                                   \
         .migration_blocked = virtio_model_migration_blocked,                   \
     }
 

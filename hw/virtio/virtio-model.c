@@ -55,3 +55,12 @@ bool virtio_model_migration_blocked(const struct device *dev)
     return ((const struct virtio_binding *)dev->cls->class_data)
         ->model->unmigratable;
 }
+
+void virtio_model_run_state(struct device *dev, bool running)
+{
+    const struct virtio_model_class *mc = virtio_binding_of(dev)->model;
+
+    if (mc->run_state) {
+        mc->run_state(virtio_model_of(dev), running);
+    }
+}

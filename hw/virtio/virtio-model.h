@@ -95,10 +95,18 @@ struct virtio_model_class {
      * pair's class sets (the device is the pair, virtio_model_of() gives
      * the model). */
     const struct device_qom_ops *qom;
+    /* Optional: the machine entered or left the running state (see
+     * device_class.run_state, hw/core/device.h), under the device lock:
+     * while not running the model writes nothing into guest RAM from its
+     * backends or timers, and delivers what waited when it runs again. */
+    void (*run_state)(void *model, bool running);
 };
 
 /* A pair's device_class.migration_blocked: the model's `unmigratable`. */
 bool virtio_model_migration_blocked(const struct device *dev);
+
+/* A pair's device_class.run_state: forwards to its model's. */
+void virtio_model_run_state(struct device *dev, bool running);
 
 /* A pair's device_class.qom: forwards to its model class's qom. */
 extern const struct device_qom_ops virtio_model_qom_ops;

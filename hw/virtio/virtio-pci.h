@@ -174,6 +174,7 @@ void virtio_pci_bar_write(struct virtio_pci_proxy *p, uint64_t off,
         .migration_blocked = virtio_model_migration_blocked,                   \
         .class_data = &cname##_binding,                                        \
         .qom = &virtio_model_qom_ops,                                          \
+        .run_state = virtio_model_run_state,                                   \
     }
 
 extern const struct device_class virtio_blk_pci_class;

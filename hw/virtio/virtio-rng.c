@@ -311,6 +311,13 @@ static void vrng_process(struct virtio_rng *s)
     if (!vq->ready || s->vdev.broken) {
         return; /* a parked request waits for the reset */
     }
+    if (!s->running) {
+        /* a timer or the file's readiness on a stopped machine: nothing
+         * is written to guest RAM after a migration captured it (QEMU's
+         * rate-limit timer is on the virtual clock, stopped with the VM);
+         * vrng_model_run_state looks again */
+        return;
+    }
     for (;;) {
         struct virtq_elem *e = s->pending;
         ssize_t n;
@@ -405,6 +412,7 @@ bool virtio_rng_setup(struct virtio_rng *s, int fd, const char *source,
     s->source = g_strdup(source);
     virtio_init(&s->vdev, "virtio-rng", &vrng_ops, gm, log, f, 1,
                 VIRTIO_RNG_QUEUE_SIZE);
+    s->running = true; /* a device hears the machine's state at realize */
     return true;
 fail:
     if (fd >= 0) {
@@ -645,7 +653,20 @@ static void vrng_model_loaded(void *model)
     }
 }
 
+/* Stopped: requests wait (vrng_process); running again: served, as far
+ * as the quota and the source allow. */
+static void vrng_model_run_state(void *model, bool running)
+{
+    struct virtio_rng *s = model;
+
+    s->running = running;
+    if (running) {
+        vrng_process(s);
+    }
+}
+
 const struct virtio_model_class virtio_rng_model = {
+    .run_state = vrng_model_run_state,
     .vmsd = &vrng_vmsd,
     .drain = vrng_model_drain,
     .loaded = vrng_model_loaded,

@@ -48,6 +48,9 @@ struct virtio_rng {
     struct virtq_elem *pending; /* popped, waiting for quota or entropy */
     bool source_failed;         /* the failure is reported once */
     uint32_t period_left_ms;    /* migration: of the open period */
+    /* the machine runs (a standalone device always does): stopped, no
+     * timer or watch fills a request */
+    bool running;
     /* counters (tests; never reset by the guest) */
     uint64_t delivered; /* bytes given to the guest */
     uint64_t periods;   /* periods begun */

@@ -62,6 +62,9 @@ static inline struct machine *th_machine_new(void)
     m->pio = as_new("pio", &m->log);
     g_mutex_init(&m->req_lock);
     m->req_event_fd = -1; /* requests are only recorded */
+    /* as after machine_run: devices take input; a test stops them with
+     * machine_set_state (system/runstate.c) */
+    m->state = RUN_STATE_RUNNING;
     return m;
 }
 

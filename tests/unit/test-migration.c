@@ -951,6 +951,88 @@ static void test_live_complete(void)
     tm_free(d);
 }
 
+/* A device that logs what it hears: run-state changes ("run", "stop") and
+ * the capture of its state ("save"). */
+struct probe {
+    struct device dev;
+    GString *log;   /* set after realize */
+    int at_realize; /* what realize told it: -1 nothing, 0 stop, 1 run */
+};
+
+static bool probe_realize(struct device *dev, struct machine *m, Error **errp)
+{
+    ((struct probe *)dev)->at_realize = -1;
+    return true;
+}
+
+static void probe_run_state(struct device *dev, bool running)
+{
+    struct probe *p = (struct probe *)dev;
+
+    if (!p->log) {
+        p->at_realize = running;
+        return;
+    }
+    g_string_append(p->log, running ? "run;" : "stop;");
+}
+
+static bool probe_pre_save(void *opaque, Error **errp)
+{
+    struct probe *p = opaque;
+
+    g_string_append(p->log, "save;");
+    return true;
+}
+
+static const struct vmstate_field probe_fields[] = {VMS_END};
+static const struct vmstate_desc probe_vmsd = {
+    .name = "probe",
+    .version = 1,
+    .fields = probe_fields,
+    .pre_save = probe_pre_save,
+};
+static const struct device_class probe_class = {
+    .name = "probe",
+    .size = sizeof(struct probe),
+    .realize = probe_realize,
+    .run_state = probe_run_state,
+    .vmsd = &probe_vmsd,
+};
+
+/* A live migration of a running machine: its devices hear the stop
+ * before their state is captured for the last phase, and nothing after:
+ * postmigrate keeps them quiet (the QEMU rule: no backend delivers into
+ * a source that has handed its state over). */
+static void test_live_devices_quiesced(void)
+{
+    struct tmach *s = tm_new();
+    g_autoptr(GString) log = g_string_new(NULL);
+    struct probe *p;
+    GThread *rd;
+    Error *err = NULL;
+
+    p = (struct probe *)th_device_new(s->m, &probe_class, NULL, &err);
+    g_assert_null(err);
+    p->log = log;
+    g_ptr_array_add(s->m->devices, p);
+    /* realized in prelaunch: told it does not run */
+    g_assert_cmpint(p->at_realize, ==, 0);
+    /* no vCPU thread to resume or pause here */
+    s->m->nr_vcpus = 0;
+    machine_set_state(s->m, RUN_STATE_RUNNING);
+    g_assert_cmpstr(log->str, ==, "run;");
+    rd = live_migrate(s);
+    wait_status(s->m, QAPI_MIGRATION_STATUS_COMPLETED);
+    g_byte_array_unref(g_thread_join(rd));
+    g_assert_cmpint(s->m->state, ==, RUN_STATE_POSTMIGRATE);
+    g_assert_cmpstr(log->str, ==, "run;stop;save;");
+    /* cont after a completed migration: the devices run again */
+    machine_resume(s->m);
+    g_assert_cmpstr(log->str, ==, "run;stop;save;run;");
+    s->m->nr_vcpus = 1;
+    tm_free(s);
+}
+
 /* exec: to a command that never reads: the main loop never waits for
  * it, so QMP answers (query-migrate: active), and migrate_cancel ends it
  * (the command is stopped, its pipe breaks): cancelled, the source as
@@ -1183,6 +1265,8 @@ int main(int argc, char **argv)
                          test_live_quit);
     g_test_add_func("/migration/live-complete", test_live_complete);
     g_test_add_func("/migration/live-exec-cancel", test_live_exec_cancel);
+    g_test_add_func("/migration/live-devices-quiesced",
+                    test_live_devices_quiesced);
     g_test_add_func("/migration/incoming-slow", test_incoming_slow);
     g_test_add_func("/migration/incoming-cut", test_incoming_cut);
     g_test_add_func("/migration/incoming-quit", test_incoming_quit);

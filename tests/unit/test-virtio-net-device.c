@@ -11,6 +11,9 @@
  * is served by the destination; the control queue, the MAC and the link
  * go on where they were; the destination announces the MAC (RARP).
  * Hostile or mismatched states are refused, naming what was wrong.
+ * While the machine is not running (stop, migration's last phase,
+ * postmigrate, inmigrate) no frame reaches the guest's rings: it waits
+ * in the tap's queue and arrives once the machine runs again.
  */
 #include "util/common.h"
 #include "hw/core/device.h"
@@ -443,11 +446,136 @@ static void test_migrate_refused(void)
     nfx_fini(&c);
 }
 
+/* Runs f's main loop until nothing is left to dispatch: a readable tap
+ * that is polled is read and delivered by the first iteration. */
+static void run_idle(struct nfx *f)
+{
+    for (unsigned i = 0; i < 100 && g_main_context_iteration(f->m->ctx, FALSE);
+         i++) {
+    }
+}
+
+static uint16_t used_idx(struct nfx *f, unsigned q)
+{
+    return vr_used_p(&f->r[q])[1];
+}
+
+/* The 3 buffers of a frame sent with send_frame(f, seed). */
+static void expect_frame(struct nfx *f, uint8_t seed)
+{
+    uint8_t out[3 * 64];
+    uint32_t id, len;
+    uint16_t nb;
+
+    for (unsigned i = 0; i < 3; i++) {
+        wait_used(f, 0, &id, &len);
+        g_assert_cmpuint(id, ==, i);
+        memcpy(out + 64 * i, vr_ptr(f->m->gm, RXBUF + 0x100ULL * i, 64), 64);
+    }
+    memcpy(&nb, out + 10, 2);
+    g_assert_cmpuint(nb, ==, 3);
+    for (unsigned i = 0; i < 150; i++) {
+        g_assert_cmpuint(out[12 + i], ==, (uint8_t)(seed + i));
+    }
+}
+
+/* stop: a frame on the wire stays there (the used ring does not move,
+ * however long the main loop runs); cont: it arrives whole. */
+static void test_stopped_rx(void)
+{
+    struct nfx a;
+
+    nfx_init(&a, NULL);
+    a.m->listeners = g_ptr_array_new_with_free_func(g_free);
+    driver_start(&a);
+    for (unsigned i = 0; i < 3; i++) {
+        put_rx(&a, i);
+    }
+    machine_pause(a.m);
+    g_assert_cmpint(a.m->state, ==, RUN_STATE_PAUSED);
+    send_frame(&a, 3);
+    run_idle(&a);
+    g_assert_cmpuint(used_idx(&a, 0), ==, 0);
+    g_assert_cmpuint(vdev_of(&a)->vqs[0].last_avail_idx, ==, 0);
+    machine_resume(a.m);
+    expect_frame(&a, 3);
+    g_ptr_array_free(a.m->listeners, TRUE);
+    nfx_fini(&a);
+}
+
+/* Migration's last phase: the source stops, then its state is captured;
+ * a frame arriving after the stop is not taken (it is in neither the
+ * stream nor the source's rings).  A cancelled migration resumes the
+ * source, which receives it then; a completed one (postmigrate) keeps
+ * it on the wire.  The destination takes nothing while it is not
+ * running (inmigrate), and the frame once it runs. */
+static void test_stopped_migration(void)
+{
+    struct nfx a, b;
+    Error *err = NULL;
+    GByteArray *stream;
+
+    nfx_init(&a, NULL);
+    nfx_init(&b, NULL);
+    a.m->listeners = g_ptr_array_new_with_free_func(g_free);
+    b.m->listeners = g_ptr_array_new_with_free_func(g_free);
+    driver_start(&a);
+    for (unsigned i = 0; i < 3; i++) {
+        put_rx(&a, i);
+    }
+    /* the last phase, cancelled: live_converged's stop, the capture,
+     * live_resume's cont */
+    machine_pause(a.m);
+    send_frame(&a, 5);
+    run_idle(&a);
+    stream = save_stream(&a, &err);
+    g_assert_null(err);
+    g_byte_array_unref(stream);
+    run_idle(&a);
+    g_assert_cmpuint(used_idx(&a, 0), ==, 0);
+    machine_resume(a.m);
+    expect_frame(&a, 5);
+
+    /* again (a new driver start), completed: postmigrate stays quiet */
+    driver_start(&a);
+    for (unsigned i = 0; i < 3; i++) {
+        put_rx(&a, i);
+    }
+    machine_pause(a.m);
+    stream = save_stream(&a, &err);
+    g_assert_null(err);
+    machine_set_state(a.m, RUN_STATE_POSTMIGRATE);
+    send_frame(&a, 9);
+    run_idle(&a);
+    g_assert_cmpuint(used_idx(&a, 0), ==, 0);
+
+    /* the destination: loaded while inmigrate, a frame on its wire
+     * waits until it runs */
+    machine_set_state(b.m, RUN_STATE_INMIGRATE);
+    g_assert_true(load_stream(&b, stream, &err));
+    g_assert_null(err);
+    g_byte_array_unref(stream);
+    rings_moved(&b, &a);
+    send_frame(&b, 11);
+    run_idle(&b);
+    g_assert_cmpuint(used_idx(&b, 0), ==, 0);
+    machine_set_state(b.m, RUN_STATE_PAUSED);
+    machine_resume(b.m);
+    expect_frame(&b, 11);
+    g_ptr_array_free(a.m->listeners, TRUE);
+    g_ptr_array_free(b.m->listeners, TRUE);
+    nfx_fini(&a);
+    nfx_fini(&b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-net-device/migrate-rx-held", test_migrate_rx_held);
     g_test_add_func("/virtio-net-device/migrate-tx-ctrl", test_migrate_tx_ctrl);
     g_test_add_func("/virtio-net-device/migrate-refused", test_migrate_refused);
+    g_test_add_func("/virtio-net-device/stopped-rx", test_stopped_rx);
+    g_test_add_func("/virtio-net-device/stopped-migration",
+                    test_stopped_migration);
     return g_test_run();
 }

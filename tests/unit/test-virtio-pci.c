@@ -80,6 +80,8 @@ static void fx_init_if(struct fx *x, const char *dev_text, const char *iface)
     drive = g_strdup_printf("file=%s,format=raw,if=%s,id=d0", x->image, iface);
     g_assert_true(machine_config_add_drive(&x->cfg, drive, &err));
     x->m.cfg = &x->cfg;
+    /* as after machine_run: the devices take input */
+    x->m.state = RUN_STATE_RUNNING;
     x->m.type = machine_type_find("q35");
     x->m.kvm = &x->f.accel;
     vlog_init(&x->m.log);

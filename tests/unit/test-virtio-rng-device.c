@@ -11,7 +11,8 @@
  * the rate limit given back to the ring and served by the destination
  * when the carried period ends; one parked for entropy filled at the save
  * when the source has bytes; a rate limit the destination's properties
- * cannot hold refused.
+ * cannot hold refused.  A stopped machine's rate-limit timer fills no
+ * request; the machine running again does.
  */
 #include "util/common.h"
 #include "hw/core/device.h"
@@ -404,6 +405,43 @@ static void test_migrate_rate_limited(void)
     dfx_fini(&b);
 }
 
+/* A request parked for the rate limit while the machine stops (as for a
+ * migration's last phase): the period's end fills nothing (guest RAM is
+ * not written after the state was captured); cont serves it. */
+static void test_stopped_timer(void)
+{
+    const char *props[] = {"rng",    "r0", "max-bytes", "16",
+                           "period", "50", NULL};
+    struct dfx a;
+    struct device *da;
+    struct virtio_rng *sa;
+    struct vr r;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    da = mig_init(&a, props);
+    sa = rng_of(da);
+    driver_start(&a, BASE, &r, 0x1000);
+    g_assert_cmpuint(request(&a, BASE, &r, 0, 0x10000, 32), ==, 16);
+    post(&r, 1, 0x11000, 32);
+    kick(da);
+    g_assert_nonnull(sa->pending);
+    machine_set_state(a.m, RUN_STATE_PAUSED);
+    /* the period ends (its timer ran) with the request still parked */
+    while (sa->period_timer) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_main_context_iteration(a.m->ctx, FALSE);
+        g_usleep(1000);
+    }
+    for (unsigned i = 0; i < 20; i++) {
+        g_main_context_iteration(a.m->ctx, FALSE);
+    }
+    g_assert_nonnull(sa->pending);
+    g_assert_cmpuint(vr_used_p(&r)[1], ==, 1);
+    machine_set_state(a.m, RUN_STATE_RUNNING);
+    g_assert_cmpuint(wait_used(&a, &r, 1), ==, 16);
+    dfx_fini(&a);
+}
+
 /* A request parked for entropy (a pipe with nothing in it) is filled by
  * the save when the pipe has bytes by then: its completion and data are in
  * the RAM the destination loads. */
@@ -531,5 +569,6 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-rng-device/migrate-filled-at-save",
                     test_migrate_filled_at_save);
     g_test_add_func("/virtio-rng-device/migrate-hostile", test_migrate_hostile);
+    g_test_add_func("/virtio-rng-device/stopped-timer", test_stopped_timer);
     return g_test_run();
 }

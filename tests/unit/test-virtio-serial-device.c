@@ -13,7 +13,10 @@
  * machine: output held on a full chardev (each byte delivered once, the
  * rest by the destination), a receive buffer given back, control messages
  * waiting for buffers, the host side re-announced where it differs, and a
- * destination with other ports refused naming the port.
+ * destination with other ports refused naming the port.  While the
+ * machine is stopped (stop, migration's last phase) no input reaches a
+ * receive buffer and no control message is sent: both arrive once it
+ * runs again.
  */
 #include "util/common.h"
 #include "hw/char/chardev.h"
@@ -755,6 +758,49 @@ static void test_migrate_held(void)
     vm_fini(&b);
 }
 
+/* Stopped (as in migration's last phase, the state then captured): bytes
+ * from the agent's host side and the news that it hung up stay out of
+ * guest RAM however long the main loop runs; after cont (a cancelled
+ * migration) the input is in the buffer and PORT_OPEN 0 in c_ivq. */
+static void test_stopped_input(void)
+{
+    struct vm a;
+    Error *err = NULL;
+    GByteArray *stream;
+    uint32_t head, len;
+    uint16_t rx_head;
+
+    vm_init(&a, default_ports);
+    a.f.m->listeners = g_ptr_array_new_with_free_func(g_free);
+    vm_driver_start(&a);
+    /* two receive buffers: after "ping" the chardev still has room and
+     * sees the hang-up */
+    rx_head = vm_buf(&a, 4, M_RX, 256, true);
+    vm_buf(&a, 4, M_RX + 256, 256, true);
+    vm_kick(&a, 4);
+    vm_ctrl_bufs(&a, 1);
+    machine_pause(a.f.m);
+    g_assert_cmpint(write(a.agent, "ping", 4), ==, 4);
+    vm_no_ctrl(&a);
+    g_assert_false(vr_get_used(&a.r[4], &head, &len));
+    stream = vm_save(&a, &err);
+    g_assert_null(err);
+    g_byte_array_unref(stream);
+    close(a.agent);
+    a.agent = -1;
+    vm_no_ctrl(&a);
+    g_assert_false(vr_get_used(&a.r[4], &head, &len));
+    g_assert_cmpuint(vr_used_p(&a.r[4])[1], ==, 0);
+    machine_resume(a.f.m);
+    wait_used(&a.f, &a.r[4], &head, &len);
+    g_assert_cmpuint(head, ==, rx_head);
+    g_assert_cmpuint(len, ==, 4);
+    g_assert_cmpmem(vr_ptr(a.f.m->gm, M_RX, 4), 4, "ping", 4);
+    vm_ctrl_expect(&a, 1, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL);
+    g_ptr_array_free(a.f.m->listeners, TRUE);
+    vm_fini(&a);
+}
+
 /* The destination's agent socket has no client: the guest, told the
  * port was open on the source, learns it is closed here. */
 static void test_migrate_host_side_changed(void)
@@ -886,6 +932,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-serial-device/numbering", test_numbering);
     g_test_add_func("/virtio-serial-device/help", test_help);
     g_test_add_func("/virtio-serial-device/migrate-held", test_migrate_held);
+    g_test_add_func("/virtio-serial-device/stopped-input", test_stopped_input);
     g_test_add_func("/virtio-serial-device/migrate-host-side-changed",
                     test_migrate_host_side_changed);
     g_test_add_func("/virtio-serial-device/migrate-layout",
