@@ -16,9 +16,13 @@
  * turns logging on and off for itself: they are refused while a
  * migration runs, and a migration started during one ends it at once.
  *
- * Nothing blocks the main loop: the measurement starts in the command,
- * a GLib timeout ends it; hashing 512 pages per GiB at either end takes
- * about a millisecond per GiB.  Main thread only.
+ * The main loop does not wait for calc-time: the measurement starts in
+ * the command and a GLib timeout ends it.  The hashing at either end
+ * does run on the main loop: about 7 us a page on the (nested) machine
+ * where it was measured, so 3.5 ms per GiB of RAM at the default 512
+ * pages per GiB and 115 ms per GiB at the maximum 16384.  Pages the
+ * memfd holds no data for are not read (dirtyrate.c).  Main thread
+ * only.
  */
 #ifndef MIGRATION_DIRTYRATE_H
 #define MIGRATION_DIRTYRATE_H

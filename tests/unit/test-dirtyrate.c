@@ -19,6 +19,8 @@
 #include "qapi/qapi-gen-types.h"
 #include "system/guest-mem.h"
 
+#include <unistd.h>
+
 #define RAM_LOW (2 * MiB)
 #define RAM_SIZE (4 * MiB)
 #define HIGH_GPA (4ULL * GiB)
@@ -189,6 +191,42 @@ static void test_sample_unsampled_and_same(void)
     g_assert_cmpuint(dirtyrate_sample_end(&s, gm), >=, 1);
     gm->ram[s.page[0] * PAGE] = old;
     g_assert_cmpuint(dirtyrate_sample_end(&s, gm), ==, 0);
+    dirtyrate_sample_free(&s);
+    g_rand_free(r);
+    gm_free(gm);
+}
+
+/* Pages the memfd holds no data for are hashed as zeros without being
+ * read (and so allocated): zeros written there are no change, other
+ * bytes are; a page the balloon gives back reads as zeros again. */
+static void test_sample_holes(void)
+{
+    struct guest_mem *gm = gm_new(RAM_SIZE, NULL);
+    GRand *r = g_rand_new_with_seed(5);
+    struct dirtyrate_sample s;
+    uint64_t a, b;
+
+    g_assert_true(gm_add_ram(gm, 0, 0, RAM_SIZE, "ram", NULL));
+    dirtyrate_sample_begin(&s, gm, DIRTYRATE_MAX_SAMPLE_PAGES, r);
+    a = s.page[0];
+    b = s.page[1] != a ? s.page[1] : (a + 1) % (RAM_SIZE / PAGE);
+    g_assert_cmpint(lseek(gm->memfd, 0, SEEK_DATA), <, 0); /* all holes */
+    memset(gm->ram + a * PAGE, 0, PAGE); /* allocated, still zeros */
+    g_assert_cmpint(lseek(gm->memfd, 0, SEEK_DATA), ==, (off_t)(a * PAGE));
+    g_assert_cmpuint(dirtyrate_sample_end(&s, gm), ==, 0);
+    gm->ram[a * PAGE + 4095] = 1;
+    g_assert_cmpuint(dirtyrate_sample_end(&s, gm), >=, 1);
+    dirtyrate_sample_free(&s);
+
+    /* from data to a hole: a change only if the data was not zeros */
+    memset(gm->ram + b * PAGE, 0x11, PAGE);
+    g_rand_set_seed(r, 5);
+    dirtyrate_sample_begin(&s, gm, DIRTYRATE_MAX_SAMPLE_PAGES, r);
+    g_assert_cmpuint(s.page[0], ==, a); /* the same seed, the same pick */
+    g_assert_cmpuint(dirtyrate_sample_end(&s, gm), ==, 0);
+    g_assert_true(gm_discard(gm, gm->ram + a * PAGE, PAGE, NULL));
+    g_assert_true(gm_discard(gm, gm->ram + b * PAGE, PAGE, NULL));
+    g_assert_cmpuint(dirtyrate_sample_end(&s, gm), >=, 1 + (s.page[1] == b));
     dirtyrate_sample_free(&s);
     g_rand_free(r);
     gm_free(gm);
@@ -547,6 +585,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dirtyrate/sample/fraction", test_sample_fraction);
     g_test_add_func("/dirtyrate/sample/unsampled-and-same",
                     test_sample_unsampled_and_same);
+    g_test_add_func("/dirtyrate/sample/holes", test_sample_holes);
     g_test_add_func("/dirtyrate/sample/edges", test_sample_edges);
     g_test_add_func("/dirtyrate/start/refusals", test_start_refusals);
     g_test_add_func("/dirtyrate/sampling", test_sampling_measurement);
