@@ -103,11 +103,13 @@ CALC_REFUSED = [
 
 def settled(q):
     """query-dirty-rate once QEMU's measuring thread is done (without
-    RAM it ends at once, but on a thread of its own)."""
+    RAM it ends at once, but on a thread of its own, which also moves
+    the status from "unstarted" to "measuring": only a calc started
+    before this is waited for)."""
     deadline = time.monotonic() + 30
     while True:
         r = q.ok('query-dirty-rate')
-        if r['status'] != 'measuring' or time.monotonic() > deadline:
+        if r['status'] == 'measured' or time.monotonic() > deadline:
             return r
         time.sleep(0.05)
 
