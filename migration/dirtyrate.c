@@ -366,7 +366,13 @@ void qmp_calc_dirty_rate(struct machine *m, int64_t calc_time,
 struct qapi_dirty_rate_info *qmp_query_dirty_rate(struct machine *m,
                                                   Error **errp)
 {
-    const struct dirtyrate *d = dirtyrate_of(m);
+    /* before any calc-dirty-rate: QEMU's initial answer (a query
+     * allocates nothing) */
+    static const struct dirtyrate unstarted = {
+        .status = QAPI_DIRTY_RATE_STATUS_UNSTARTED,
+        .mode = QAPI_DIRTY_RATE_MEASURE_MODE_PAGE_SAMPLING,
+    };
+    const struct dirtyrate *d = m->dirtyrate ? m->dirtyrate : &unstarted;
     struct qapi_dirty_rate_info *r = g_new0(struct qapi_dirty_rate_info, 1);
 
     r->status = (enum qapi_dirty_rate_status)d->status;
