@@ -55,9 +55,9 @@ static uint32_t page_hash(const struct guest_mem *gm, uint64_t page)
     return crc32c(0, gm->ram + page * PAGE, PAGE);
 }
 
-void dirtyrate_sample_begin(struct dirtyrate_sample *s,
-                            const struct guest_mem *gm, uint64_t per_gib,
-                            GRand *rand)
+void dirtyrate_sample_pick(struct dirtyrate_sample *s,
+                           const struct guest_mem *gm, uint64_t per_gib,
+                           GRand *rand)
 {
     uint64_t pages;
 
@@ -75,8 +75,37 @@ void dirtyrate_sample_begin(struct dirtyrate_sample *s,
         uint64_t r = (uint64_t)g_rand_int(rand) << 32 | g_rand_int(rand);
 
         s->page[i] = r % pages;
-        s->hash[i] = page_hash(gm, s->page[i]);
     }
+}
+
+bool dirtyrate_sample_hash_step(struct dirtyrate_sample *s,
+                                const struct guest_mem *gm, uint64_t max)
+{
+    for (; s->hashed < s->n && max; s->hashed++, max--) {
+        s->hash[s->hashed] = page_hash(gm, s->page[s->hashed]);
+    }
+    return s->hashed == s->n;
+}
+
+bool dirtyrate_sample_compare_step(struct dirtyrate_sample *s,
+                                   const struct guest_mem *gm, uint64_t max)
+{
+    if (!gm || gm->ram_size != s->ram_size) {
+        s->dirty = 0; /* resized: nothing comparable (QEMU's rule) */
+        s->compared = s->n;
+    }
+    for (; s->compared < s->n && max; s->compared++, max--) {
+        s->dirty += page_hash(gm, s->page[s->compared]) != s->hash[s->compared];
+    }
+    return s->compared == s->n;
+}
+
+void dirtyrate_sample_begin(struct dirtyrate_sample *s,
+                            const struct guest_mem *gm, uint64_t per_gib,
+                            GRand *rand)
+{
+    dirtyrate_sample_pick(s, gm, per_gib, rand);
+    dirtyrate_sample_hash_step(s, gm, UINT64_MAX);
 }
 
 uint64_t dirtyrate_sample_end(const struct dirtyrate_sample *s,
@@ -98,7 +127,7 @@ void dirtyrate_sample_free(struct dirtyrate_sample *s)
 {
     g_clear_pointer(&s->page, g_free);
     g_clear_pointer(&s->hash, g_free);
-    s->n = s->ram_size = 0;
+    memset(s, 0, sizeof(*s));
 }
 
 int64_t dirtyrate_sample_rate(uint64_t dirty, uint64_t n, uint64_t ram_size,
@@ -174,19 +203,34 @@ static int64_t logged_rate(struct dirtyrate *d, int64_t msec)
     return sum;
 }
 
+static void drop_work(struct dirtyrate *d)
+{
+    if (d->work) {
+        g_source_destroy(d->work);
+        g_clear_pointer(&d->work, g_source_unref);
+    }
+}
+
+static uint64_t batch(const struct dirtyrate *d)
+{
+    return d->batch ? d->batch : DIRTYRATE_BATCH;
+}
+
 void dirtyrate_finish_at(struct dirtyrate *d, int64_t msec)
 {
     if (d->status != QAPI_DIRTY_RATE_STATUS_MEASURING) {
         return;
     }
     drop_timer(d);
+    drop_work(d);
     msec = MAX(msec, 0);
     d->calc_time = msec / 1000;
     if (d->mode == QAPI_DIRTY_RATE_MEASURE_MODE_PAGE_SAMPLING) {
-        uint64_t dirty = dirtyrate_sample_end(&d->sample, d->env.gm);
-
-        d->dirty_rate =
-            dirtyrate_sample_rate(dirty, d->sample.n, d->sample.ram_size, msec);
+        /* what the steps left, now */
+        dirtyrate_sample_hash_step(&d->sample, d->env.gm, UINT64_MAX);
+        dirtyrate_sample_compare_step(&d->sample, d->env.gm, UINT64_MAX);
+        d->dirty_rate = dirtyrate_sample_rate(d->sample.dirty, d->sample.n,
+                                              d->sample.ram_size, msec);
         dirtyrate_sample_free(&d->sample);
     } else {
         d->dirty_rate = logged_rate(d, msec);
@@ -197,12 +241,53 @@ void dirtyrate_finish_at(struct dirtyrate *d, int64_t msec)
     d->status = QAPI_DIRTY_RATE_STATUS_MEASURED;
 }
 
+/* page-sampling's hashing, a batch per main-loop iteration: the first
+ * hashes until done, then (once calc-time is up) the second. */
+static gboolean work_step(gpointer opaque)
+{
+    struct dirtyrate *d = opaque;
+    struct dirtyrate_sample *s = &d->sample;
+
+    if (s->hashed < s->n) {
+        dirtyrate_sample_hash_step(s, d->env.gm, batch(d));
+        return G_SOURCE_CONTINUE;
+    }
+    if (d->time_up && !dirtyrate_sample_compare_step(s, d->env.gm, batch(d))) {
+        return G_SOURCE_CONTINUE;
+    }
+    g_clear_pointer(&d->work, g_source_unref);
+    if (d->time_up) {
+        dirtyrate_finish_at(d, d->msec);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void schedule_work(struct dirtyrate *d)
+{
+    if (!d->work) {
+        d->work = g_idle_source_new();
+        g_source_set_priority(d->work, G_PRIORITY_DEFAULT);
+        g_source_set_callback(d->work, work_step, d, NULL);
+        g_source_attach(d->work, d->env.ctx);
+    }
+}
+
 static gboolean timer_fired(gpointer opaque)
 {
     struct dirtyrate *d = opaque;
+    int64_t msec = (g_get_monotonic_time() - d->t0_us) / 1000;
 
     g_clear_pointer(&d->timer, g_source_unref);
-    dirtyrate_finish_at(d, (g_get_monotonic_time() - d->t0_us) / 1000);
+    if (d->mode != QAPI_DIRTY_RATE_MEASURE_MODE_PAGE_SAMPLING ||
+        (d->sample.hashed == d->sample.n &&
+         d->sample.n - d->sample.compared <= batch(d))) {
+        dirtyrate_finish_at(d, msec);
+    } else {
+        /* the time is taken now; the hashing goes on in steps */
+        d->time_up = true;
+        d->msec = msec;
+        schedule_work(d);
+    }
     return G_SOURCE_REMOVE;
 }
 
@@ -301,10 +386,14 @@ bool dirtyrate_start(struct dirtyrate *d, const struct dirtyrate_env *env,
     if (mode == QAPI_DIRTY_RATE_MEASURE_MODE_PAGE_SAMPLING) {
         GRand *own = d->rand ? NULL : g_rand_new();
 
-        dirtyrate_sample_begin(&d->sample, env->gm, (uint64_t)sample_pages,
-                               d->rand ? d->rand : own);
+        dirtyrate_sample_pick(&d->sample, env->gm, (uint64_t)sample_pages,
+                              d->rand ? d->rand : own);
         if (own) {
             g_rand_free(own);
+        }
+        d->time_up = false;
+        if (!dirtyrate_sample_hash_step(&d->sample, env->gm, batch(d))) {
+            schedule_work(d); /* the rest, a batch per iteration */
         }
         if (!d->sample.ram_size) {
             /* nothing to sample (QEMU: measured at once, rate -1) */
@@ -328,6 +417,7 @@ void dirtyrate_free(struct dirtyrate *d)
         return;
     }
     drop_timer(d);
+    drop_work(d);
     stop_logging(d);
     dirtyrate_sample_free(&d->sample);
     g_free(d->vcpu_rates);

@@ -18,11 +18,13 @@
  *
  * The main loop does not wait for calc-time: the measurement starts in
  * the command and a GLib timeout ends it.  The hashing at either end
- * does run on the main loop: about 7 us a page on the (nested) machine
+ * runs on the main loop, DIRTYRATE_BATCH samples per iteration so that
+ * QMP answers in between: about 7 us a page on the (nested) machine
  * where it was measured, so 3.5 ms per GiB of RAM at the default 512
- * pages per GiB and 115 ms per GiB at the maximum 16384.  Pages the
- * memfd holds no data for are not read (dirtyrate.c).  Main thread
- * only.
+ * pages per GiB and 115 ms per GiB at the maximum 16384.  The time is
+ * taken when calc-time is up, before the second hashing (QEMU's order).
+ * Pages the memfd holds no data for are not read (dirtyrate.c).  Main
+ * thread only.
  */
 #ifndef MIGRATION_DIRTYRATE_H
 #define MIGRATION_DIRTYRATE_H
@@ -49,7 +51,25 @@ struct dirtyrate_sample {
     uint64_t n;        /* pages sampled: ram_size * per_gib / 1 GiB */
     uint64_t *page;    /* RAM page numbers (a page may come twice) */
     uint32_t *hash;    /* their CRC-32C at the start */
+    uint64_t hashed;   /* how many are (the start hashes in steps) */
+    uint64_t compared, dirty; /* the end, in steps: changed so far */
 };
+
+/* Samples hashed per main-loop iteration beyond the first batch (about
+ * 30 ms on the machine measured): a large sample does not stall QMP. */
+#define DIRTYRATE_BATCH 4096
+
+/* The two halves of dirtyrate_sample_begin: the pick, then the hashes in
+ * steps of at most max (true once all are hashed). */
+void dirtyrate_sample_pick(struct dirtyrate_sample *s,
+                           const struct guest_mem *gm, uint64_t per_gib,
+                           GRand *rand);
+bool dirtyrate_sample_hash_step(struct dirtyrate_sample *s,
+                                const struct guest_mem *gm, uint64_t max);
+/* The end in steps: compares at most max more samples, counting changes
+ * in s->dirty (0 if RAM was resized); true once all are compared. */
+bool dirtyrate_sample_compare_step(struct dirtyrate_sample *s,
+                                   const struct guest_mem *gm, uint64_t max);
 
 /* Picks and hashes the sample of gm's RAM (gm NULL: nothing to sample);
  * rand: the random source (tests seed it). */
@@ -88,6 +108,10 @@ struct dirtyrate {
     unsigned nr_vcpu_rates;
     /* while measuring */
     GSource *timer;
+    GSource *work; /* page-sampling's hashing in steps */
+    bool time_up;  /* calc-time passed (msec) while hashing went on */
+    int64_t msec;
+    uint64_t batch; /* samples per step; 0: DIRTYRATE_BATCH (tests) */
     gint64 t0_us;
     struct dirtyrate_env env;
     struct dirtyrate_sample sample;

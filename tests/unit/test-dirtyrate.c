@@ -384,6 +384,51 @@ static void test_sampling_measurement(void)
     env_fini(&e); /* freed while measuring */
 }
 
+/* A sample larger than a batch is hashed a batch per main-loop
+ * iteration at either end; finishing early does what is left at once. */
+static void test_sampling_steps(void)
+{
+    struct env e;
+
+    env_init(&e, true, false);
+    e.d->batch = 8;
+    /* 2 s: the 7 steps of the start are done long before */
+    g_assert_true(dirtyrate_start(e.d, &e.de, 2, true, 16384, false, 0, NULL));
+    g_assert_cmpuint(e.d->sample.n, ==, 64);
+    g_assert_cmpuint(e.d->sample.hashed, ==, 8); /* the first batch now */
+    g_assert_nonnull(e.d->work);
+    while (e.d->work) {
+        g_main_context_iteration(e.de.ctx, TRUE);
+    }
+    g_assert_cmpuint(e.d->sample.hashed, ==, 64);
+    g_assert_cmpint(e.d->status, ==, QAPI_DIRTY_RATE_STATUS_MEASURING);
+    memset(e.gm->ram, 0x5a, RAM_SIZE);
+    while (e.d->status == QAPI_DIRTY_RATE_STATUS_MEASURING) {
+        g_main_context_iteration(e.de.ctx, TRUE);
+    }
+    /* the time was taken when calc-time was up, the comparing went on */
+    g_assert_true(e.d->time_up);
+    g_assert_cmpint(e.d->msec, >=, 2000);
+    g_assert_cmpint(e.d->dirty_rate, ==, 4 * 1000 / e.d->msec);
+    g_assert_cmpint(e.d->calc_time, ==, e.d->msec / 1000);
+    g_assert_null(e.d->work);
+    g_assert_null(e.d->timer);
+
+    /* ended before the steps ran: the rest is hashed then, after the
+     * guest's writes, so only the first batch sees them */
+    g_assert_true(dirtyrate_start(e.d, &e.de, 1, true, 16384, false, 0, NULL));
+    g_assert_false(e.d->time_up);
+    memset(e.gm->ram, 0xa5, RAM_SIZE);
+    dirtyrate_finish_at(e.d, 100);
+    g_assert_cmpint(e.d->dirty_rate, ==, 8 * 4 * 1000 / (64 * 100));
+    g_assert_null(e.d->work);
+
+    /* freed while stepping */
+    g_assert_true(dirtyrate_start(e.d, &e.de, 1, true, 16384, false, 0, NULL));
+    g_assert_nonnull(e.d->work);
+    env_fini(&e);
+}
+
 /* The calc-time timeout ends the measurement on the main loop. */
 static void test_timeout(void)
 {
@@ -589,6 +634,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dirtyrate/sample/edges", test_sample_edges);
     g_test_add_func("/dirtyrate/start/refusals", test_start_refusals);
     g_test_add_func("/dirtyrate/sampling", test_sampling_measurement);
+    g_test_add_func("/dirtyrate/sampling-steps", test_sampling_steps);
     g_test_add_func("/dirtyrate/timeout", test_timeout);
     g_test_add_func("/dirtyrate/no-ram", test_no_ram);
     g_test_add_func("/dirtyrate/bitmap", test_bitmap);
