@@ -32,6 +32,7 @@
  */
 #include "util/common.h"
 #include "migration/migration.h"
+#include "migration/dirtyrate.h"
 #include "hw/core/device.h"
 #include "sev/sev.h"
 #include "qapi/qapi-gen-types.h"
@@ -171,6 +172,12 @@ static bool active(struct machine *m)
     return st == QAPI_MIGRATION_STATUS_SETUP ||
            st == QAPI_MIGRATION_STATUS_ACTIVE ||
            st == QAPI_MIGRATION_STATUS_CANCELLING;
+}
+
+bool migration_in_progress(struct machine *m)
+{
+    return m->state == RUN_STATE_INMIGRATE ||
+           (m->migration && (active(m) || m->migration->in_thread));
 }
 
 /* exec: children: the stream is complete when the command has read it. */
@@ -514,6 +521,9 @@ void qmp_migrate(struct machine *m, char *uri, bool has_blk, bool blk,
             return;
         }
     }
+    /* a dirty-bitmap/dirty-ring measurement holds KVM's dirty log, which
+     * the migration turns on and off for itself: it ends now */
+    dirtyrate_end_logging(m->dirtyrate);
     g_clear_pointer(&s->error, g_free);
     memset(&s->stats, 0, sizeof(s->stats));
     s->ram_total = m->gm ? m->gm->ram_size : 0;

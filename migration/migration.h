@@ -139,5 +139,8 @@ void migration_state_free(struct machine *m);
 /* cont / stop while inmigrate: whether the VM runs once loaded (default:
  * unless -S). */
 void migration_set_autostart(struct machine *m, bool on);
+/* A migration runs: outgoing (setup, active, cancelling) or incoming
+ * (waiting for or reading its stream). */
+bool migration_in_progress(struct machine *m);
 
 #endif

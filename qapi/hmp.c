@@ -222,6 +222,145 @@ static void hmp_balloon(struct machine *m, const char *args, int64_t cpu,
     report(out, err);
 }
 
+static void hmp_info_dirty_rate(struct machine *m, const char *args,
+                                int64_t cpu, GString *out)
+{
+    Error *err = NULL;
+    struct qapi_dirty_rate_info *i = qmp_query_dirty_rate(m, &err);
+
+    if (!i) {
+        report(out, err);
+        return;
+    }
+    /* QEMU 7.2's lines ("(ms)" is its label for what are seconds) */
+    g_string_append_printf(out,
+                           "Status: %s\n"
+                           "Start Time: %" PRId64 " (ms)\n"
+                           "Sample Pages: %" PRId64 " (per GB)\n"
+                           "Period: %" PRId64 " (sec)\n"
+                           "Mode: %s\n"
+                           "Dirty rate: ",
+                           qapi_dirty_rate_status_str(i->status), i->start_time,
+                           i->sample_pages, i->calc_time,
+                           qapi_dirty_rate_measure_mode_str(i->mode));
+    if (!i->has_dirty_rate) {
+        g_string_append(out, "(not ready)\n");
+    } else {
+        g_string_append_printf(out, "%" PRId64 " (MB/s)\n", i->dirty_rate);
+    }
+    for (guint k = 0; i->has_vcpu_dirty_rate && k < i->vcpu_dirty_rate->len;
+         k++) {
+        const struct qapi_dirty_rate_vcpu *v =
+            g_ptr_array_index(i->vcpu_dirty_rate, k);
+
+        g_string_append_printf(
+            out, "vcpu[%" PRId64 "], Dirty rate: %" PRId64 " (MB/s)\n", v->id,
+            v->dirty_rate);
+    }
+    qapi_dirty_rate_info_free(i);
+}
+
+/* QEMU's monitor words for a bad argument of calc_dirty_rate */
+static void calc_usage(GString *out, const char *what)
+{
+    g_string_append_printf(out,
+                           "%s\nTry \"help calc_dirty_rate\" for more "
+                           "information\n",
+                           what);
+}
+
+/* One integer word of calc_dirty_rate (QEMU's expression argument: vireo
+ * takes a plain integer); false with the error written. */
+static bool calc_int(const char *w, int64_t *v, GString *out)
+{
+    char *end;
+
+    if (!w) {
+        calc_usage(out, "unexpected end of expression");
+        return false;
+    }
+    errno = 0;
+    *v = g_ascii_strtoll(w, &end, 0);
+    if (end == w || *end || errno) {
+        g_autofree char *msg = g_strdup_printf(
+            "invalid char '%c' in expression", end == w || !*end ? *w : *end);
+
+        calc_usage(out, msg);
+        return false;
+    }
+    return true;
+}
+
+/* calc_dirty_rate [-r] [-b] second [sample_pages_per_GB] */
+static void hmp_calc_dirty_rate(struct machine *m, const char *args,
+                                int64_t cpu, GString *out)
+{
+    g_auto(GStrv) w = g_strsplit_set(args, " \t", -1);
+    bool ring = false, bitmap = false, has_pages = false;
+    int64_t sec, pages = 0;
+    const char *words[3] = {NULL};
+    unsigned n = 0, i = 0;
+    Error *err = NULL;
+
+    for (; w[i] && (!*w[i] || w[i][0] == '-'); i++) {
+        if (!*w[i]) {
+            continue;
+        }
+        for (const char *c = w[i] + 1; *c || c == w[i] + 1; c++) {
+            if (*c == 'r') {
+                ring = true;
+            } else if (*c == 'b') {
+                bitmap = true;
+            } else {
+                g_autofree char *msg = g_strdup_printf(
+                    "calc_dirty_rate: unsupported option -%c", *c);
+
+                calc_usage(out, msg);
+                return;
+            }
+        }
+    }
+    for (; w[i]; i++) {
+        if (!*w[i]) {
+            continue;
+        }
+        if (n == 2) {
+            calc_usage(out, "calc_dirty_rate: extraneous characters at the "
+                            "end of line");
+            return;
+        }
+        words[n++] = w[i];
+    }
+    if (!calc_int(words[0], &sec, out) ||
+        (words[1] && !calc_int(words[1], &pages, out))) {
+        return;
+    }
+    has_pages = words[1] != NULL;
+    if (!sec) {
+        g_string_append(out, "Incorrect period length specified!\n");
+        return;
+    }
+    if (ring && bitmap) {
+        g_string_append(out, "Either dirty ring or dirty bitmap can be "
+                             "specified!\n");
+        return;
+    }
+    qmp_calc_dirty_rate(m, sec, has_pages, pages, true,
+                        bitmap ? QAPI_DIRTY_RATE_MEASURE_MODE_DIRTY_BITMAP
+                        : ring ? QAPI_DIRTY_RATE_MEASURE_MODE_DIRTY_RING
+                               : QAPI_DIRTY_RATE_MEASURE_MODE_PAGE_SAMPLING,
+                        &err);
+    if (err) {
+        report(out, err);
+        return;
+    }
+    g_string_append_printf(out,
+                           "Starting dirty rate measurement with period "
+                           "%" PRId64 " seconds\n"
+                           "[Please use 'info dirty_rate' to check results]\n",
+                           sec);
+}
+
 static void hmp_help(struct machine *m, const char *args, int64_t cpu,
                      GString *out);
 static void hmp_info(struct machine *m, const char *args, int64_t cpu,
@@ -232,6 +371,12 @@ static const struct hmp_cmd hmp_cmds[] = {
      "balloon target -- request VM to change its memory allocation "
      "(in MB)",
      hmp_balloon, true},
+    {"calc_dirty_rate",
+     "calc_dirty_rate [-r] [-b] second [sample_pages_per_GB] -- start a "
+     "round of guest dirty rate measurement (using -r to\n\t\t\t specify "
+     "dirty ring as the method of calculation and\n\t\t\t -b to specify "
+     "dirty bitmap as method of calculation)",
+     hmp_calc_dirty_rate, true},
     {"cont", "cont|c -- resume emulation", hmp_cont},
     {"c", NULL, hmp_cont},
     {"help", "help|? [cmd] -- show the help", hmp_help},
@@ -253,6 +398,8 @@ static const struct hmp_cmd hmp_cmds[] = {
 static const struct hmp_cmd hmp_info_cmds[] = {
     {"balloon", "info balloon -- show balloon information", hmp_info_balloon},
     {"cpus", "info cpus -- show infos for each CPU", hmp_info_cpus},
+    {"dirty_rate", "info dirty_rate -- show dirty rate information",
+     hmp_info_dirty_rate},
     {"migrate", "info migrate -- show migration status", hmp_info_migrate},
     {"registers", "info registers [-a] -- show the cpu registers",
      hmp_info_registers},

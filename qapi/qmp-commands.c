@@ -697,18 +697,6 @@ GPtrArray *qmp_query_iothreads(struct machine *m, Error **errp)
     return g_ptr_array_new();
 }
 
-/* No calc-dirty-rate exists, so no measurement ever started: QEMU's
- * answer before its first calc-dirty-rate. */
-struct qapi_dirty_rate_info *qmp_query_dirty_rate(struct machine *m,
-                                                  Error **errp)
-{
-    struct qapi_dirty_rate_info *r = g_new0(struct qapi_dirty_rate_info, 1);
-
-    r->status = QAPI_DIRTY_RATE_STATUS_UNSTARTED;
-    r->mode = QAPI_DIRTY_RATE_MEASURE_MODE_PAGE_SAMPLING;
-    return r;
-}
-
 /* No background jobs exist without block devices (QEMU's jobs are block
  * jobs and snapshot jobs). */
 GPtrArray *qmp_query_jobs(struct machine *m, Error **errp)

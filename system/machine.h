@@ -29,6 +29,7 @@ struct msi_sender_ops;
 struct vcpu_env;
 struct sev_config;
 struct fdsets;
+struct dirtyrate;
 
 enum mon_mode { MON_MODE_READLINE = 0, MON_MODE_CONTROL };
 
@@ -194,6 +195,8 @@ struct machine {
     int sev_fd;
     /* migrate / -incoming (migration/migration.h), created on first use */
     struct migration_state *migration;
+    /* calc-dirty-rate (migration/dirtyrate.h), created on first use */
+    struct dirtyrate *dirtyrate;
     struct fdsets *fdsets; /* -add-fd, for "/dev/fdset/N" file names */
     /* QMP fd passing (main thread): the chardev of the monitor whose input
      * is being dispatched (set by qapi/qmp-server.c), so getfd can take

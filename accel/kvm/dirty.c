@@ -46,6 +46,9 @@ struct kvm_vcpu_ring {
     unsigned index;
     struct kvm_dirty_gfn *gfns;
     uint32_t fetch; /* free-running: the next entry to look at */
+    /* entries taken while logging, ever (calc-dirty-rate's dirty-ring
+     * mode: the pages this vCPU wrote, as QEMU counts them per vCPU) */
+    uint64_t kept;
 };
 
 /* A KVM slot id while logging: which RAM pages its offsets are. */
@@ -270,6 +273,7 @@ static void harvest_ring(struct kvm_accel *k, struct kvm_vcpu_ring *r,
         }
         if (keep) {
             record(k, e->slot, e->offset, h);
+            r->kept++;
         }
         __atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
         r->fetch++;
@@ -371,6 +375,24 @@ static bool ring_sync(struct kvm_accel *k, unsigned long *bitmap, Error **errp)
     }
     g_mutex_unlock(&k->ring_lock);
     return ok;
+}
+
+bool kvm_dirty_ring_count(struct kvm_accel *k, unsigned index, uint64_t *count)
+{
+    bool found = false;
+
+    g_mutex_lock(&k->ring_lock);
+    for (guint i = 0; k->rings && i < k->rings->len; i++) {
+        const struct kvm_vcpu_ring *r = g_ptr_array_index(k->rings, i);
+
+        if (r->index == index) {
+            *count = r->kept;
+            found = true;
+            break;
+        }
+    }
+    g_mutex_unlock(&k->ring_lock);
+    return found;
 }
 
 bool kvm_dirty_log_start(struct kvm_accel *k, struct guest_mem *gm,

@@ -232,6 +232,10 @@ void kvm_dirty_ring_free(struct kvm_accel *k);
  * entries collected (0 twice in a row means KVM does not make progress).
  * False with errp set if KVM refused the reset. */
 bool kvm_dirty_ring_full(struct kvm_accel *k, unsigned *n, Error **errp);
+/* How many entries vCPU `index`'s ring has given while logging since it
+ * was mapped (each a page it wrote; a page written again after a reset
+ * counts again, as QEMU's per-vCPU count); false if it has no ring. */
+bool kvm_dirty_ring_count(struct kvm_accel *k, unsigned index, uint64_t *count);
 
 /* ---- interrupts (accel/kvm/irq.c) ----------------------------------
  * Only hw/intc/ calls these: devices drive a struct irq_line or a struct

@@ -8,6 +8,7 @@
  */
 #include "util/common.h"
 #include "migration/migration.h"
+#include "migration/dirtyrate.h"
 #include "system/machine.h"
 #include "accel/kvm/kvm.h"
 #include "accel/kvm/vcpu.h"
@@ -489,6 +490,7 @@ void machine_free(struct machine *m)
         vcpu_stop_thread(m->vcpus[i]);
     }
     migration_state_free(m);
+    g_clear_pointer(&m->dirtyrate, dirtyrate_free);
     if (m->listeners) {
         monitor_free_all(m);
     }

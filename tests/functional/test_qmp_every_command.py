@@ -30,6 +30,7 @@ def names_for(member, ctx):
                  '/objects', '/nosuch', 'relative', '//'],
         'property': ['type', 'realized', 'guest-stats', 'nosuch'],
         'command-line': ['info status', 'info registers', 'info migrate',
+                         'info dirty_rate', 'calc_dirty_rate -b 1 128',
                          'migrate file:%s/hmp-mig' % tmp, 'migrate',
                          'help', 'info', 'stop', 'cont', 'system_reset',
                          'nosuch', ''],

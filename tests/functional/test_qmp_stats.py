@@ -8,7 +8,16 @@ reports, zero before any I/O; documented differences aside).  The
 counters themselves are checked with guest requests in
 tests/unit/test-virtio-blk.c (stats) and the KVM statistics with the
 fake KVM in tests/unit/test-kvm-stats.c.
+
+calc-dirty-rate (libvirt's `virsh domdirtyrate-calc`) on the same
+machine: QEMU's refusals and, without RAM, its page-sampling result
+(measured at once, dirty-rate -1), over QMP and HMP; the measurement
+itself is tested in tests/unit/test-dirtyrate.c.  QEMU 7.2 under TCG
+crashes on the dirty-ring and dirty-bitmap modes (it asks KVM whether a
+ring is on), so those are checked on vireo alone.
 """
+import time
+
 import pytest
 
 from qmp_fixtures import *  # noqa: F401,F403
@@ -78,3 +87,101 @@ def test_blockstats_shape(none_vm, qemu_none_vm, tmp_path):
     assert nodes[0]['stats']['account_invalid'] is False
     assert all(v == 0 for k, v in nodes[0]['stats'].items()
                if isinstance(v, int) and not isinstance(v, bool))
+
+
+# QEMU 7.2's refusals, in its order (each breaks one rule first)
+CALC_REFUSED = [
+    {'calc-time': 0}, {'calc-time': 61}, {'calc-time': -1},
+    {'calc-time': 2 ** 63 - 1},
+    {'calc-time': 1, 'sample-pages': 127},
+    {'calc-time': 1, 'sample-pages': 16385},
+    {'calc-time': 1, 'sample-pages': -(2 ** 63)},
+    {'calc-time': 1, 'sample-pages': 512, 'mode': 'dirty-ring'},
+    {'calc-time': 0, 'sample-pages': 5, 'mode': 'dirty-ring'},
+    {'calc-time': 1, 'mode': 'nosuch'}, {'sample-pages': 512},
+    {'calc-time': 1.5}, {'calc-time': '1'}, {'calc-time': 1, 'x': 1},
+]
+
+
+def settled(q):
+    """query-dirty-rate once QEMU's measuring thread is done (without
+    RAM it ends at once, but on a thread of its own, which also moves
+    the status from "unstarted" to "measuring": only a calc started
+    before this is waited for)."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = q.ok('query-dirty-rate')
+        if r['status'] == 'measured' or time.monotonic() > deadline:
+            return r
+        time.sleep(0.05)
+
+
+def test_calc_dirty_rate_as_qemu(none_vm, qemu_none_vm):
+    v = none_vm().qmp()
+    q = qemu_none_vm().qmp()
+    assert 'calc-dirty-rate' in {c['name'] for c in v.ok('query-commands')}
+    for args in CALC_REFUSED:
+        a, b = v.cmd('calc-dirty-rate', args), q.cmd('calc-dirty-rate', args)
+        assert a.get('error') == b.get('error'), (args, a, b)
+        assert 'error' in a, args
+    assert v.ok('query-dirty-rate') == q.ok('query-dirty-rate')
+    for args in [{'calc-time': 1, 'sample-pages': 128},
+                 {'calc-time': 60},
+                 {'calc-time': 3, 'sample-pages': 16384,
+                  'mode': 'page-sampling'}]:
+        before = time.monotonic()
+        assert v.ok('calc-dirty-rate', args) == {}
+        after = time.monotonic()
+        assert q.ok('calc-dirty-rate', args) == {}
+        a, b = v.ok('query-dirty-rate'), settled(q)
+        # both read the monotonic clock, in whole seconds
+        assert int(before) <= a.pop('start-time') <= after
+        b.pop('start-time')
+        assert a == b, args
+        assert a['status'] == 'measured' and a['dirty-rate'] == -1
+
+
+def hmp(vm, line):
+    return vm.ok('human-monitor-command', {'command-line': line})
+
+
+def test_hmp_dirty_rate_as_qemu(none_vm, qemu_none_vm):
+    v = none_vm().qmp()
+    q = qemu_none_vm().qmp()
+    for line in ['calc_dirty_rate 0', 'calc_dirty_rate -r -b 1',
+                 'calc_dirty_rate 1 100', 'calc_dirty_rate',
+                 'calc_dirty_rate x', 'calc_dirty_rate 70',
+                 'calc_dirty_rate -1', 'calc_dirty_rate 1 x',
+                 'calc_dirty_rate 1 200 3', 'calc_dirty_rate 2 200']:
+        assert hmp(v, line) == hmp(q, line), line
+    settled(q)
+    a, b = hmp(v, 'info dirty_rate'), hmp(q, 'info dirty_rate')
+    assert a.startswith('Status: measured\r\nStart Time: ')
+    strip = [ln for ln in a.split('\r\n') if not ln.startswith('Start')]
+    assert strip == [ln for ln in b.split('\r\n')
+                     if not ln.startswith('Start')]
+    assert 'Sample Pages: 200 (per GB)' in strip
+    assert 'Dirty rate: -1 (MB/s)' in strip
+
+
+def test_logging_modes_without_ram(none_vm):
+    """No KVM, no ring: dirty-ring is refused with QEMU's text (what it
+    says under KVM without a ring); dirty-bitmap measures, and no RAM
+    is written."""
+    v = none_vm().qmp()
+    r = v.cmd('calc-dirty-rate', {'calc-time': 1, 'mode': 'dirty-ring'})
+    assert r['error']['desc'] == ('mode dirty-ring is not enabled, use '
+                                  'other method instead.')
+    assert v.ok('calc-dirty-rate', {'calc-time': 1, 'mode': 'dirty-bitmap',
+                                    'sample-pages': 256}) == {}
+    r = v.ok('query-dirty-rate')
+    assert r['status'] == 'measuring' and r['sample-pages'] == 256
+    assert 'dirty-rate' not in r
+    r = v.cmd('calc-dirty-rate', {'calc-time': 1})
+    assert r['error']['desc'] == 'the dirty rate is already being measured.'
+    assert 'Dirty rate: (not ready)' in hmp(v, 'info dirty_rate')
+    r = settled(v)
+    assert r['status'] == 'measured'
+    assert (r['dirty-rate'], r['sample-pages'], r['mode']) == \
+        (0, 0, 'dirty-bitmap')
+    assert 'vcpu-dirty-rate' not in r

@@ -12,6 +12,7 @@
  */
 #include "util/common.h"
 #include "accel/kvm/vcpu.h"
+#include "migration/dirtyrate.h"
 #include "migration/migration.h"
 #include "migration/vmstate.h"
 #include "qapi/monitor.h"
@@ -113,6 +114,7 @@ static void tm_free(struct tmach *t)
     g_ptr_array_free(t->m->devices, TRUE);
     g_ptr_array_free(t->m->listeners, TRUE);
     migration_state_free(t->m);
+    g_clear_pointer(&t->m->dirtyrate, dirtyrate_free);
     gm_free(t->m->gm);
     fake_kvm_destroy(&t->f);
     th_machine_free(t->m);
@@ -1247,6 +1249,60 @@ static void test_postmigrate_refused(void)
     tm_free(s);
 }
 
+static int dirtyrate_status(struct machine *m, int64_t *calc_time)
+{
+    Error *err = NULL;
+    struct qapi_dirty_rate_info *i = qmp_query_dirty_rate(m, &err);
+    int st;
+
+    g_assert_null(err);
+    st = i->status;
+    *calc_time = i->calc_time;
+    g_assert_true(i->has_dirty_rate == (st == QAPI_DIRTY_RATE_STATUS_MEASURED));
+    qapi_dirty_rate_info_free(i);
+    return st;
+}
+
+/* calc-dirty-rate's logging modes share KVM's dirty log with a live
+ * migration (migration/dirtyrate.h): migrate ends a dirty-bitmap
+ * measurement at once; while the migration runs the logging modes are
+ * refused, page-sampling is not. */
+static void test_dirtyrate_and_migrate(void)
+{
+    struct tmach *s = tm_new();
+    int64_t calc_time;
+    Error *err = NULL;
+
+    s->cfg.sandbox = false;
+    s->m->state = RUN_STATE_PAUSED;
+    qmp_calc_dirty_rate(s->m, 60, false, 0, true,
+                        QAPI_DIRTY_RATE_MEASURE_MODE_DIRTY_BITMAP, &err);
+    g_assert_null(err);
+    g_assert_cmpint(dirtyrate_status(s->m, &calc_time), ==,
+                    QAPI_DIRTY_RATE_STATUS_MEASURING);
+    g_assert_cmpint(calc_time, ==, 60);
+    qmp_migrate(s->m, "exec:exec sleep 60", false, false, false, false, false,
+                false, false, false, &err);
+    g_assert_null(err);
+    g_assert_cmpint(dirtyrate_status(s->m, &calc_time), ==,
+                    QAPI_DIRTY_RATE_STATUS_MEASURED);
+    g_assert_cmpint(calc_time, <, 60);
+    qmp_calc_dirty_rate(s->m, 1, false, 0, true,
+                        QAPI_DIRTY_RATE_MEASURE_MODE_DIRTY_BITMAP, &err);
+    g_assert_nonnull(err);
+    g_assert_nonnull(
+        strstr(error_get_pretty(err), "while a migration is in progress"));
+    g_clear_pointer(&err, error_free);
+    qmp_calc_dirty_rate(s->m, 1, false, 0, false, 0, &err);
+    g_assert_null(err);
+    g_assert_cmpint(dirtyrate_status(s->m, &calc_time), ==,
+                    QAPI_DIRTY_RATE_STATUS_MEASURING);
+    qmp_migrate_cancel(s->m, &err);
+    g_assert_null(err);
+    wait_status(s->m, QAPI_MIGRATION_STATUS_CANCELLED);
+    tm_free(s); /* page-sampling still measuring: freed with the machine */
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1267,6 +1323,7 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/live-exec-cancel", test_live_exec_cancel);
     g_test_add_func("/migration/live-devices-quiesced",
                     test_live_devices_quiesced);
+    g_test_add_func("/migration/dirtyrate", test_dirtyrate_and_migrate);
     g_test_add_func("/migration/incoming-slow", test_incoming_slow);
     g_test_add_func("/migration/incoming-cut", test_incoming_cut);
     g_test_add_func("/migration/incoming-quit", test_incoming_quit);
