@@ -207,6 +207,23 @@ def guest(guest_dir):
     return get
 
 
+# Fixtures that skip without /dev/kvm.  Tests using one are marked `kvm`,
+# so that `-m kvm` selects what a host without KVM skipped: that is what
+# scripts/nested-kvm runs inside a QEMU VM with nested KVM.
+KVM_FIXTURES = {'kvm', 'vireo_bin'}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'kvm: needs /dev/kvm (uses the kvm or vireo_bin fixture)')
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if KVM_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.kvm)
+
+
 @pytest.fixture(scope='session')
 def kvm():
     if not os.access('/dev/kvm', os.R_OK | os.W_OK):
