@@ -218,10 +218,41 @@ def pytest_configure(config):
         'markers', 'kvm: needs /dev/kvm (uses the kvm or vireo_bin fixture)')
 
 
+# Under scripts/nested-kvm (VIREO_NESTED=1) the guest runs under QEMU TCG's
+# emulation of SVM, which gets these wrong (measured there, each case
+# passing on hardware KVM): they are skipped there, naming why.
+NESTED_SKIP = {
+    'test_triple_fault_resets':
+        'nested (TCG SVM): after the SHUTDOWN exit and reset, the first '
+        'fetch at 0xfffffff0 faults in NPT forever (kvm_exit npf with the '
+        'reserved bit, not one exit to vireo)',
+}
+
+
+NESTED_SKIP['test_triple_reference'] = NESTED_SKIP['test_triple_fault_resets']
+
+# AMD's KVM (kvm_amd) INITs the vCPU at a SHUTDOWN exit before userspace
+# sees it ("VMCB is undefined after a SHUTDOWN intercept", svm.c), so the
+# registers at a triple fault are gone: -d cpu_reset shows the reset
+# state under QEMU and vireo alike.  Intel's keeps them.
+AMD_KVM = os.path.isdir('/sys/module/kvm_amd')
+AMD_SHUTDOWN_WHY = ('AMD KVM re-INITs the vCPU at the SHUTDOWN exit: no '
+                    'registers from the triple fault to dump')
+AMD_SKIP = {'test_longmode_dump_reference', 'test_longmode_dump_same_as_qemu',
+            'test_protected_mode_dump_same_as_qemu'}
+
+
 def pytest_collection_modifyitems(config, items):
+    nested = os.environ.get('VIREO_NESTED') == '1'
     for item in items:
         if KVM_FIXTURES & set(getattr(item, 'fixturenames', ())):
             item.add_marker(pytest.mark.kvm)
+        name = getattr(item, 'originalname', None) or item.name
+        why = NESTED_SKIP.get(name)
+        if nested and why:
+            item.add_marker(pytest.mark.skip(reason=why))
+        elif AMD_KVM and name in AMD_SKIP:
+            item.add_marker(pytest.mark.skip(reason=AMD_SHUTDOWN_WHY))
 
 
 @pytest.fixture(scope='session')

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import serial_lines, run
+from conftest import AMD_KVM, serial_lines, run
 
 from conftest import BANNER_TEXT as BANNER
 
@@ -136,6 +136,8 @@ def test_longmode(vm_args, guest, tmp_path):
     assert 'FAIL' not in r.serial, r
     assert r.returncode == 0, r
     text = log.read_text() if log.exists() else r.stderr
+    if AMD_KVM:  # the state at the triple fault is gone (conftest.py)
+        return
     _check_longmode_dump(_last_dump(text))
 
 
