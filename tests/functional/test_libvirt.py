@@ -298,6 +298,9 @@ def test_virsh_reboot_sequence(vireo, kvm, guest, spawn, tmp_path):
         c.ok('system_powerdown')
         c.wait_event('SHUTDOWN', timeout=30)
         c.wait_event('STOP')
+        # QEMU's order: POWERDOWN (the button), SHUTDOWN, STOP
+        assert [e['event'] for e in c.events] == ['POWERDOWN']
+        c.events.clear()
         assert c.ok('query-status')['status'] == 'shutdown'
         c.cmd('system_reset')
         assert [e['event'] for e in c.events] == ['RESET']

@@ -144,6 +144,7 @@ def test_live_migration_cancel(make_vm, tmp_path):
     partial stream (and exits, as QEMU)."""
     sock = str(tmp_path / 'mig.sock')
     b = make_vm(paused=True, extra=['-incoming', 'unix:%s' % sock])
+    b.qmp()  # up, so listening (a slow host may take a while)
     a = make_vm(paused=False)
     qa = a.qmp()
     qa.ok('migrate-set-parameters', {'max-bandwidth': 1000})
@@ -158,10 +159,11 @@ def test_live_migration_cancel(make_vm, tmp_path):
         b.stderr()
     # a second migration works after the cancel
     b2 = make_vm(paused=True, extra=['-incoming', 'unix:%s.2' % sock])
+    qb2 = b2.qmp()
     qa.ok('migrate-set-parameters', {'max-bandwidth': 0})
     qa.ok('migrate', {'uri': 'unix:%s.2' % sock})
     assert wait_migration(qa)['status'] == 'completed'
-    wait_status(b2.qmp(), 'paused')
+    wait_status(qb2, 'paused')
 
 
 def test_live_migration_dead_destination(make_vm, tmp_path):
@@ -169,6 +171,7 @@ def test_live_migration_dead_destination(make_vm, tmp_path):
     and runs on."""
     sock = str(tmp_path / 'mig.sock')
     b = make_vm(paused=True, extra=['-incoming', 'unix:%s' % sock])
+    b.qmp()
     a = make_vm(paused=False)
     qa = a.qmp()
     # slow enough that the destination dies mid-stream, fast enough
