@@ -18,6 +18,11 @@ that exercises the devices and prints `VT: KEY VALUE` lines:
   server the test runs on the host's 127.0.0.1 (slirp maps 10.0.2.2 to the
   host's loopback): a short GET, a 4 MiB GET (rx) posted back (tx, the
   server answers its MD5), then written to the disk with O_DIRECT;
+- virtio-serial: a line to the virtconsole (hvc0) and one to a named
+  virtserialport (found by its name in sysfs), both to chardev files;
+- virtio-balloon: the test sets the target to 64 MiB below -m through QMP
+  `balloon` while the kernel boots; the driver, loaded after the init noted
+  MemTotal, must take exactly 64 MiB from it;
 - no driver's probe failed (dmesg: 'probe of ... failed'; vireo's microvm
   once flagged an i8042 that Linux could not get IRQs for);
 - then `poweroff -f`: the VMM must exit 0.
@@ -30,9 +35,10 @@ QEMU (`accel=kvm`) runs the same guest as the reference when installed, and
 both must report the same devices, sizes and results.  The figures
 (seconds per boot, guest uptime at each step) are printed (`-s` shows
 them).  Inside scripts/nested-kvm on two busy cores a boot with its
-workload takes about 30 s under vireo and 40-55 s under QEMU, the kernel
-reaching /init after 7-8 s of guest time (TCG runs the nested guest);
-VIREO_LINUX_NO_QEMU=1 leaves the reference out.
+workload takes 25-60 s under vireo and 30-90 s under QEMU (the load of
+the machine decides), the kernel reaching /init after 6-12 s of guest time
+(TCG runs the nested guest); VIREO_LINUX_NO_QEMU=1 leaves the reference
+out.
 """
 import gzip
 import hashlib
@@ -43,6 +49,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -51,6 +58,7 @@ import pytest
 
 # the kernel cache and boot-bench.py's helpers, as test_boot_linux uses them
 from test_boot_linux import bench, linux  # noqa: F401 (fixtures)
+from qmp_client import QMPClient
 
 MEM_MIB = 256
 TIMEOUT = float(os.environ.get('VIREO_LINUX_TIMEOUT', '240'))
@@ -61,7 +69,11 @@ DIRECT_OFF, BUFFERED_OFF = 2 * MIB, 3 * MIB
 # fetched over HTTP, posted back, then written to the disk at 8 MiB
 BULK_MIB, BULK_OFF = 4, 8 * MIB
 MODULES = ['virtio_mmio', 'virtio_pci', 'virtio_blk', 'virtio_net',
-           'virtio-rng']
+           'virtio-rng', 'virtio_console', 'virtio_balloon']
+# the balloon's target, set through QMP as the guest starts: the driver
+# (loaded last, after the guest noted MemTotal) inflates to it at once
+BALLOON_MIB = MEM_MIB - 64
+PORT_NAME = 'org.vireo.test.0'
 HTTP_BODY = b'vireo-linux-virtio-http-ok'
 CMDLINE = 'console=ttyS0 panic=-1 quiet noxsave clearcpuid=cx16 ' \
           'mitigations=off'
@@ -74,8 +86,12 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 r() { echo "VT: $*"; }
 for m in $(cat /lib/modules/order); do
+    [ $m = virtio_balloon ] && continue
     insmod /lib/modules/$m.ko || r insmod-failed $m
 done
+memtotal() { sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
+m0=$(memtotal)
+insmod /lib/modules/virtio_balloon.ko || r insmod-failed virtio_balloon
 r t-init $(cut -d' ' -f1 /proc/uptime)
 r cmdline $(cat /proc/cmdline)
 r uname $(uname -r)
@@ -147,6 +163,21 @@ if [ -e /sys/class/net/eth0 ]; then
 else
     r net-missing
 fi
+# ---- virtio-serial: the console and a named port, to chardev files ----
+[ -e /dev/hvc0 ] && echo vireo-hvc0-ok > /dev/hvc0
+for p in /sys/class/virtio-ports/*; do
+    [ "$(cat $p/name 2>/dev/null)" = "PORT_NAME" ] && \
+        r serial-port $(basename $p) && echo vireo-port-ok > /dev/$(basename $p)
+done
+
+# ---- virtio-balloon: inflated to the target the host set (64 MiB) ----
+for i in $(seq 150); do
+    [ $((m0 - $(memtotal))) -ge 65536 ] && break
+    usleep 200000
+done
+r balloon-kib $((m0 - $(memtotal)))
+r t-balloon $(cut -d' ' -f1 /proc/uptime)
+
 r failed-probes $(dmesg | grep -c 'probe of .* failed')
 r i8042 $(dmesg | sed -n 's/.*i8042: \(PNP: .*\)/\1/p' | head -1)
 dmesg | grep -i -e virtio -e vda -e hw_random -e i8042 -e serio -e error | sed 's/^/VT-dmesg: /'
@@ -204,7 +235,8 @@ def initramfs(bench, linux, tmp_path_factory):
              ('dev', d, b''), ('tmp', d, b''), ('lib', d, b''),
              ('lib/modules', d, b''),
              ('bin/busybox', f, (root / 'bin' / 'busybox').read_bytes()),
-             ('init', f, INIT.encode()), ('dhcp.sh', f, DHCP_SCRIPT.encode())]
+             ('init', f, INIT.replace('PORT_NAME', PORT_NAME).encode()),
+             ('dhcp.sh', f, DHCP_SCRIPT.encode())]
     names = []
     for ko in kos:
         name = ko.name[:-3]
@@ -273,8 +305,13 @@ def guest_pattern(word):
     return (line * (MIB // len(line) + 1))[:MIB]
 
 
-def machine_args(machine, img):
-    drive = 'file=%s,format=raw,if=none,id=d0' % img
+def machine_args(machine, work):
+    drive = 'file=%s,format=raw,if=none,id=d0' % (work / 'disk.img')
+    chardevs = ['-chardev', 'file,id=c0,path=%s' % (work / 'hvc0.out'),
+                '-chardev', 'file,id=c1,path=%s' % (work / 'port.out')]
+    ports = ['-device', 'virtconsole,chardev=c0,bus=vs0.0',
+             '-device', 'virtserialport,chardev=c1,bus=vs0.0,name=' +
+             PORT_NAME]
     if machine == 'microvm':
         return ['-drive', drive,
                 '-device', 'virtio-blk-device,drive=d0',
@@ -282,41 +319,65 @@ def machine_args(machine, img):
                 '-device', 'virtio-rng-device,rng=r0',
                 '-netdev', 'user,id=n0',
                 '-device', 'virtio-net-device,netdev=n0,'
-                'mac=52:54:00:12:34:56']
+                'mac=52:54:00:12:34:56',
+                '-device', 'virtio-serial-device,id=vs0',
+                '-device', 'virtio-balloon-device,id=b0'] + chardevs + ports
     # q35 as libvirt lays it out: one pcie-root-port per device, the
     # ports as functions of 00:02
-    return ['-device', 'pcie-root-port,port=0x10,chassis=1,id=pci.1,'
-            'bus=pcie.0,multifunction=on,addr=0x2',
-            '-device', 'pcie-root-port,port=0x11,chassis=2,id=pci.2,'
-            'bus=pcie.0,addr=0x2.0x1',
-            '-device', 'pcie-root-port,port=0x12,chassis=3,id=pci.3,'
-            'bus=pcie.0,addr=0x2.0x2',
-            '-drive', drive,
-            '-device', 'virtio-blk-pci,drive=d0,bus=pci.1,addr=0x0',
-            '-netdev', 'user,id=n0',
-            '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,'
-            'bus=pci.2,addr=0x0',
-            '-object', 'rng-random,id=r0,filename=/dev/urandom',
-            '-device', 'virtio-rng-pci,rng=r0,bus=pci.3,addr=0x0']
+    rp = []
+    for i in range(5):
+        rp += ['-device', 'pcie-root-port,port=0x%x,chassis=%d,id=pci.%d,'
+               'bus=pcie.0,addr=0x2.0x%x%s' % (0x10 + i, i + 1, i + 1, i,
+                                               ',multifunction=on'
+                                               if i == 0 else '')]
+    return rp + [
+        '-drive', drive,
+        '-device', 'virtio-blk-pci,drive=d0,bus=pci.1,addr=0x0',
+        '-netdev', 'user,id=n0',
+        '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,'
+        'bus=pci.2,addr=0x0',
+        '-object', 'rng-random,id=r0,filename=/dev/urandom',
+        '-device', 'virtio-rng-pci,rng=r0,bus=pci.3,addr=0x0',
+        '-device', 'virtio-serial-pci,id=vs0,bus=pci.4,addr=0x0',
+        '-device', 'virtio-balloon-pci,id=b0,bus=pci.5,addr=0x0'] + \
+        chardevs + ports
 
 
-def run_guest(binary, machine, vmlinux, initrd, img, port):
+def run_guest(binary, machine, vmlinux, initrd, work, port, qemu):
+    """Boots the guest with its disk and chardev files in work; sets the
+    balloon's target through QMP while the kernel boots.  Returns (serial
+    log, exit status or 'timeout', seconds, QMP error or None)."""
+    # (a socket of its own in /tmp: binding one on a 9p share fails)
+    sockdir = tempfile.TemporaryDirectory(prefix='vireo-lv-')
+    sock = Path(sockdir.name) / 'qmp.sock'
     argv = [str(binary), '-M', machine + ',accel=kvm', '-m', '%dM' % MEM_MIB,
             '-smp', '1', '-cpu', 'qemu64,-cx16', '-nodefaults',
             '-nographic', '-serial', 'stdio', '-no-reboot',
+            '-qmp', 'unix:%s,server=on,wait=off' % sock,
             '-kernel', str(vmlinux), '-initrd', str(initrd),
             '-append', '%s vt.port=%d' % (CMDLINE, port)] + \
-        machine_args(machine, img)
+        machine_args(machine, work)
     start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    qmp_error = None
     try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=TIMEOUT)
-        out, rc = p.stdout, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out, rc = e.stdout or b'', 'timeout'
+        q = QMPClient(sock, timeout=30, qemu=qemu)
+        q.ok('balloon', {'value': BALLOON_MIB * MIB})
+        q.close()
+    except Exception as e:  # reported with the guest's results
+        qmp_error = repr(e)
+    try:
+        out, _ = proc.communicate(timeout=TIMEOUT)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        rc = 'timeout'
     elapsed = time.monotonic() - start
-    return out.decode(errors='replace').replace('\r', ''), rc, elapsed
+    sockdir.cleanup()
+    return (out.decode(errors='replace').replace('\r', ''), rc, elapsed,
+            qmp_error)
 
 
 def report(log):
@@ -330,7 +391,7 @@ def report(log):
     return rep
 
 
-def check(who, log, rc, img):
+def check(who, log, rc, work, qmp_error):
     rep = report(log)
     tail = log[-5000:]
     assert rep.get('done') is not None, \
@@ -341,14 +402,15 @@ def check(who, log, rc, img):
                 k == 'insmod-failed'], '%s: %s' % (who, rep)
     devs = rep['virtio-devices'].split()
     assert devs == ['0x0001:virtio_net', '0x0002:virtio_blk',
-                    '0x0004:virtio_rng'], '%s: %s' % (who, devs)
+                    '0x0003:virtio_console', '0x0004:virtio_rng',
+                    '0x0005:virtio_balloon'], '%s: %s' % (who, devs)
     assert rep['blk-bytes'] == str(DISK_MIB * MIB), (who, rep)
     assert rep['blk-ro'] == '0', (who, rep)
     assert rep['blk-read'] == hashlib.md5(known_pattern()).hexdigest(), \
         '%s: the known pattern read back wrong: %s' % (who, rep)
     assert rep['blk-write'] == '0 0 0', (who, rep)
     assert rep['blk-readback'] == rep['blk-expect'], (who, rep)
-    data = Path(img).read_bytes()
+    data = (work / 'disk.img').read_bytes()
     assert data[:MIB] == known_pattern(), who
     assert data[DIRECT_OFF:DIRECT_OFF + MIB] == \
         guest_pattern('vireo-direct-pattern'), \
@@ -373,6 +435,13 @@ def check(who, log, rc, img):
     assert rep['blk-bulk'] == '0 ' + md5, (who, rep)
     assert data[BULK_OFF:BULK_OFF + len(bulk)] == bulk, \
         '%s: the downloaded data is not in the image' % who
+    assert 'vireo-hvc0-ok' in (work / 'hvc0.out').read_text(), who
+    assert rep.get('serial-port', '').startswith('vport'), (who, rep)
+    assert (work / 'port.out').read_text() == 'vireo-port-ok\n', who
+    assert qmp_error is None, '%s: QMP balloon: %s' % (who, qmp_error)
+    kib = int(rep['balloon-kib'])
+    assert kib == (MEM_MIB - BALLOON_MIB) * 1024, \
+        '%s: the balloon took %d KiB of MemTotal' % (who, kib)
     # every driver that probed succeeded (vireo's microvm once advertised
     # an i8042 whose IRQs Linux could not map: -EINVAL)
     assert rep['failed-probes'] == '0', '%s: %s' % (
@@ -384,7 +453,7 @@ def check(who, log, rc, img):
 SAME = ['virtio-devices', 'uname', 'blk-bytes', 'blk-ro', 'blk-read',
         'blk-write', 'blk-readback', 'rng-current', 'net-mac', 'net-dhcp',
         'net-addr', 'net-ping', 'net-http', 'net-bulk-get', 'net-bulk-post',
-        'blk-bulk', 'failed-probes']
+        'blk-bulk', 'serial-port', 'failed-probes']
 
 
 @pytest.mark.parametrize('machine', ['microvm', 'q35'])
@@ -398,17 +467,19 @@ def test_linux_virtio(kvm, machine, linux, initramfs, http_port, vireo,
         runs['qemu'] = qemu
     reps = {}
     for who, binary in runs.items():
-        img = tmp_path / ('%s.img' % who)
-        make_disk(img)
-        log, rc, secs = run_guest(binary, machine, vmlinux, initramfs, img,
-                                  http_port)
-        (tmp_path / ('%s.log' % who)).write_text(log)
+        work = tmp_path / who
+        work.mkdir()
+        make_disk(work / 'disk.img')
+        log, rc, secs, qmp_error = run_guest(binary, machine, vmlinux,
+                                             initramfs, work, http_port,
+                                             who == 'qemu')
+        (work / 'serial.log').write_text(log)
         reps[who] = rep = report(log)
         print('%s %s: %.1f s, status %s; guest uptime at %s' % (
             machine, who, secs, rc, ', '.join(
                 '%s %s' % (k[2:], v) for k, v in rep.items()
                 if k.startswith('t-'))))
-        check('%s %s' % (who, machine), log, rc, img)
+        check('%s %s' % (who, machine), log, rc, work, qmp_error)
     if 'qemu' in reps:
         diff = {k: (reps['vireo'].get(k), reps['qemu'].get(k)) for k in SAME
                 if reps['vireo'].get(k) != reps['qemu'].get(k)}
