@@ -489,6 +489,31 @@ static void build_ged(GByteArray *sb)
     aml_add(sb, aml_device("GED", dev));
 }
 
+/* A legacy ISA device in \_SB: _HID, _UID when uid >= 0, and a _CRS with
+ * its I/O ranges and one ISA IRQ (IRQNoFlags: edge, active high). */
+struct isa_io {
+    uint16_t base;
+    uint8_t len;
+};
+
+static void add_isa_device(GByteArray *sb, const char *name, const char *hid,
+                           int uid, const struct isa_io *io, unsigned nr_io,
+                           unsigned irq)
+{
+    GByteArray *dev = aml_new(), *res = aml_new();
+
+    aml_add(dev, aml_name("_HID", aml_eisaid(hid)));
+    if (uid >= 0) {
+        aml_add(dev, aml_name("_UID", aml_int((uint64_t)uid)));
+    }
+    for (unsigned i = 0; i < nr_io; i++) {
+        res_io(res, io[i].base, io[i].len);
+    }
+    res_irq(res, irq);
+    aml_add(dev, aml_name("_CRS", aml_resources(res)));
+    aml_add(sb, aml_device(name, dev));
+}
+
 static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
 {
     GByteArray *sb = aml_new(), *dev, *res, *top = aml_new();
@@ -497,24 +522,21 @@ static GByteArray *build_dsdt_body(const struct acpi_build_params *p)
     /* with a PM block, SLP_TYP 0 is soft-off (as QEMU's ICH9) */
     static const uint64_t s5_pm[] = {0, 0, 0, 0};
 
-    /* COM1 */
-    dev = aml_new();
-    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0501")));
-    aml_add(dev, aml_name("_UID", aml_int(1)));
-    res = aml_new();
-    res_io(res, MICROVM_COM1_PORT, 8);
-    res_irq(res, MICROVM_COM1_IRQ);
-    aml_add(dev, aml_name("_CRS", aml_resources(res)));
-    aml_add(sb, aml_device("COM1", dev));
+    static const struct isa_io com1_io[] = {{MICROVM_COM1_PORT, 8}};
+    static const struct isa_io rtc_io[] = {{0x70, 2}};
+    static const struct isa_io kbd_io[] = {{0x60, 1}, {0x64, 1}};
 
-    /* CMOS RTC */
-    dev = aml_new();
-    aml_add(dev, aml_name("_HID", aml_eisaid("PNP0B00")));
-    res = aml_new();
-    res_io(res, 0x70, 2);
-    res_irq(res, 8);
-    aml_add(dev, aml_name("_CRS", aml_resources(res)));
-    aml_add(sb, aml_device("RTC", dev));
+    add_isa_device(sb, "COM1", "PNP0501", 1, com1_io, 1, MICROVM_COM1_IRQ);
+    add_isa_device(sb, "RTC", "PNP0B00", -1, rtc_io, 1, 8);
+    if (p->has_i8042) {
+        /* The i8042's keyboard and mouse ports, as PC firmware (and QEMU's
+         * q35) describe them.  Linux's i8042 takes its IRQs from these; with
+         * hardware-reduced ACPI it has no legacy IRQs to fall back on, and
+         * without them its probe fails with -EINVAL after the FADT flag
+         * made it look. */
+        add_isa_device(sb, "KBD", "PNP0303", -1, kbd_io, 2, ACPI_I8042_KBD_IRQ);
+        add_isa_device(sb, "MOU", "PNP0F13", -1, NULL, 0, ACPI_I8042_MOUSE_IRQ);
+    }
 
     if (p->pci) {
         aml_add(sb, build_pci0(p->pci));

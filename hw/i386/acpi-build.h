@@ -45,12 +45,17 @@ struct acpi_pm_desc {
     uint8_t reset_value;
 };
 
+/* The board's i8042 (its kbd-irq and mouse-irq defaults), described in the
+ * DSDT when has_i8042. */
+#define ACPI_I8042_KBD_IRQ 1
+#define ACPI_I8042_MOUSE_IRQ 12
+
 struct acpi_build_params {
     const struct acpi_pci_desc *pci; /* NULL: no PCI */
     const struct acpi_pm_desc *pm;   /* NULL: hardware-reduced (GED) */
     uint64_t base;                   /* guest-physical address of the blob */
     unsigned nr_cpus;                /* LAPIC ids 0..nr_cpus-1 */
-    bool has_i8042;                  /* FADT IAPC_BOOT_ARCH 8042 flag */
+    bool has_i8042;                  /* FADT 8042 flag; DSDT KBD and MOU */
     bool has_pic;                    /* MADT PCAT_COMPAT: dual 8259s present */
     /* virtio-mmio windows (512 bytes) and their level GSIs: DSDT devices
      * LNRO0005, as QEMU's microvm describes them */

@@ -138,12 +138,34 @@ def prepare(cache):
     return vmlinux, initrd
 
 
-def boot(argv, timeout, idle=20):
+def drain(proc, sel, seconds):
+    """What proc still writes until it exits (EOF) or seconds pass."""
+    out = b''
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not sel.select(timeout=0.5):
+            if proc.poll() is not None:
+                break
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        out += chunk
+    try:
+        proc.wait(max(0.1, end - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        pass
+    return out
+
+
+def boot(argv, timeout, idle=20, exit_wait=0):
     """Runs argv with the serial console on stdout; returns
     ({milestone: seconds}, output, status) and stops the VMM once the last
     milestone is seen, on exit, at timeout, or when it has printed nothing
     for `idle` seconds after the FXSAVE line (the guest is stuck at the
-    emulator's int3: QEMU then spins forever)."""
+    emulator's int3: QEMU then spins forever).  With exit_wait, the VMM
+    gets that many seconds after the last milestone to exit by itself (the
+    init powers off), so that its status is its own, not SIGKILL's."""
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -173,6 +195,8 @@ def boot(argv, timeout, idle=20):
                     seen[name] = now
             if 'init' in seen:
                 break
+        if 'init' in seen and exit_wait:
+            out += drain(proc, sel, exit_wait)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -80,6 +80,24 @@ static void test_structure(void)
     g_assert_nonnull(memmem(d, len, "_S5_", 4));
     g_assert_nonnull(memmem(d, len, "PWRB", 4));
     g_assert_nonnull(memmem(d, len, "ACPI0013", 8));
+    /* the i8042 with its ports and IRQs: hardware-reduced ACPI leaves Linux
+     * no legacy IRQ 1/12 unless a _CRS names them */
+    {
+        static const uint8_t kbd_res[] = {
+            0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,  /* IO 0x60 */
+            0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,  /* IO 0x64 */
+            0x22, 0x02, 0x00};                               /* IRQ 1 */
+        static const uint8_t mou_res[] = {0x22, 0x00, 0x10}; /* IRQ 12 */
+        static const uint8_t pnp0303[] = {0x0c, 0x41, 0xd0, 0x03, 0x03};
+        static const uint8_t pnp0f13[] = {0x0c, 0x41, 0xd0, 0x0f, 0x13};
+
+        g_assert_nonnull(memmem(d, len, "KBD_", 4));
+        g_assert_nonnull(memmem(d, len, "MOU_", 4));
+        g_assert_nonnull(memmem(d, len, pnp0303, sizeof(pnp0303)));
+        g_assert_nonnull(memmem(d, len, pnp0f13, sizeof(pnp0f13)));
+        g_assert_nonnull(memmem(d, len, kbd_res, sizeof(kbd_res)));
+        g_assert_nonnull(memmem(d, len, mou_res, sizeof(mou_res)));
+    }
 
     m = table(&t, t.madt, "APIC", &mlen);
     g_assert_cmphex(ld_le32(m + 36), ==, MICROVM_LAPIC_ADDR);
@@ -345,6 +363,7 @@ static void test_virtio_mmio(void)
 
     g_assert_true(acpi_build_tables(&p, &t, NULL));
     d = table(&t, t.dsdt, "DSDT", &len);
+    g_assert_null(memmem(d, len, "KBD_", 4)); /* no has_i8042 */
     g_assert_nonnull(memmem(d, len, "VR00", 4));
     g_assert_nonnull(memmem(d, len, "VR01", 4));
     g_assert_null(memmem(d, len, "VR02", 4));
