@@ -211,11 +211,17 @@ def guest(guest_dir):
 # so that `-m kvm` selects what a host without KVM skipped: that is what
 # scripts/nested-kvm runs inside a QEMU VM with nested KVM.
 KVM_FIXTURES = {'kvm', 'vireo_bin'}
+# Tests booting Debian's kernel (the `linux` fixture) are also marked
+# `linux`: minutes each inside scripts/nested-kvm, run there by a meson test
+# of their own (tests/functional/meson.build).
+LINUX_FIXTURES = {'linux'}
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         'markers', 'kvm: needs /dev/kvm (uses the kvm or vireo_bin fixture)')
+    config.addinivalue_line(
+        'markers', "linux: boots Debian's kernel (uses the linux fixture)")
 
 
 # Under scripts/nested-kvm (VIREO_NESTED=1) the guest runs under QEMU TCG's
@@ -245,8 +251,11 @@ AMD_SKIP = {'test_longmode_dump_reference', 'test_longmode_dump_same_as_qemu',
 def pytest_collection_modifyitems(config, items):
     nested = os.environ.get('VIREO_NESTED') == '1'
     for item in items:
-        if KVM_FIXTURES & set(getattr(item, 'fixturenames', ())):
+        fixtures = set(getattr(item, 'fixturenames', ()))
+        if KVM_FIXTURES & fixtures:
             item.add_marker(pytest.mark.kvm)
+        if LINUX_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.linux)
         name = getattr(item, 'originalname', None) or item.name
         why = NESTED_SKIP.get(name)
         if nested and why:
