@@ -108,9 +108,10 @@ static bool bench_live(struct guest_mem *gm, double *first, double *second)
     ok = fd >= 0 && precopy_start(&p, gm, NULL, sv, fd, NULL);
     ok = ok && precopy_run(&p, NULL) == PRECOPY_CONVERGED;
     *first = l.t_pass2 - t0;
-    /* the pages marked after the first sync go in the last pass */
+    /* the pages marked after the first sync go in the last pass: the
+     * last sync and copy (vCPUs stopped), then the send */
     t0 = now_ms();
-    ok = ok && precopy_complete(&p, NULL);
+    ok = ok && precopy_save_state(&p, NULL) && precopy_complete(&p, NULL);
     *second = now_ms() - t0;
     precopy_finish(&p);
     g_mutex_clear(&p.lock);
