@@ -8,9 +8,10 @@
  * (num_buffers in the header, all published at once).  When the ring has
  * too few buffers the device says "full": the backend keeps the frame and
  * stops reading the tap until the driver kicks the rx queue (5.1.6.3).
- * While the machine is not running nothing is taken at all (the peer's
- * can_receive: a tap's frames stay in the kernel) and kicks wait; both
- * go on when it runs (vnet_model_run_state).
+ * While the machine is not running, or the driver has not set
+ * DRIVER_OK, nothing is taken at all (the peer's can_receive: a tap's
+ * frames stay in the kernel) and kicks wait; both go on when it runs
+ * (vnet_model_run_state) or at DRIVER_OK (vnet_driver_ok).
  * Transmit: on a kick, each chain is a header and a frame; a header the
  * negotiated features do not allow is dropped (logged), a chain without
  * a header breaks the device (the driver violated 5.1.6.2).
@@ -321,10 +322,15 @@ static bool vnet_receive_locked(struct virtio_net *s, const uint8_t *frame,
     if (!__atomic_load_n(&s->running, __ATOMIC_SEQ_CST)) {
         return false; /* the backend holds it until the machine runs */
     }
-    if (!s->link_up || !(s->vdev.status & VIRTIO_STATUS_DRIVER_OK) ||
-        s->vdev.broken || !vq->ready) {
-        s->rx_dropped++; /* no driver: the wire drops it */
+    if (!s->link_up || s->vdev.broken) {
+        s->rx_dropped++; /* link down or a broken device: the wire drops it */
         return true;
+    }
+    if (!(s->vdev.status & VIRTIO_STATUS_DRIVER_OK) || !vq->ready) {
+        /* no driver yet: the backend holds it (a tap's frames stay in the
+         * kernel) until DRIVER_OK resumes it, as QEMU's can_receive; a
+         * frame sent before the guest's driver came up is not lost */
+        return false;
     }
     if (s->nd && s->nd->vnet_hdr) {
         memcpy(hdr, frame, NETDEV_VNET_HDR_LEN);

@@ -57,7 +57,8 @@ def vmm_argv(vmm, machine, args, tmp):
     a = ['-nodefaults', '-nographic', '-serial', 'stdio', '-m', '16M',
          '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
          '-bios', str(Path(args.build) / 'tests' / 'guest' / 'virtio-bench.bin')]
-    a += ['-drive', 'file=%s/disk.img,format=raw,if=none,id=d0,cache=none,aio=threads' % tmp,
+    a += ['-drive', 'file=%s/disk.img,format=raw,if=none,id=d0,cache=%s,aio=threads'
+          % (tmp, args.cache),
           '-device', dev('virtio-blk') + ',drive=d0',
           '-netdev', 'tap,id=n0,ifname=%s,script=no,downscript=no' % TAP,
           '-device', '%s,netdev=n0,mac=%s' % (dev('virtio-net'), GUEST_MAC)]
@@ -180,6 +181,10 @@ def main():
                     help='print the command lines and stop')
     ap.add_argument('--verbose', action='store_true',
                     help="each thread's CPU time per loop on stderr")
+    # tmpfs (scripts/nested-kvm's /tmp) has no O_DIRECT: writeback there
+    ap.add_argument('--cache', default='none',
+                    choices=('none', 'writeback', 'unsafe'),
+                    help='the disk image\'s cache= for both VMMs (default none)')
     args = ap.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
