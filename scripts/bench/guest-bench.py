@@ -223,8 +223,11 @@ def main():
                         if attempt == args.retries:
                             raise
                         failed[vmm, machine] = failed.get((vmm, machine), 0) + 1
+                        why = [l for l in str(e).splitlines()
+                               if 'FAIL' in l or l.startswith('bench:')]
                         print('guest-bench.py: failed run, retried: %s'
-                              % str(e).splitlines()[0], file=sys.stderr)
+                              % '; '.join(str(e).splitlines()[:1] + why),
+                              file=sys.stderr)
                 for dev, r in res.items():
                     samples.setdefault((machine, vmm, dev), []).append(r)
     print('Date: %s, load average %.2f at the start, %.2f at the end  '
