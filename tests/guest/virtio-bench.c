@@ -20,9 +20,10 @@
 #define BENCH_NET_HDR 12
 
 /* One request, waited for up to VT_TSC_LONG, not vq_xfer's VT_TSC_SHORT:
- * under nested KVM (scripts/nested-kvm) a request now and then waits
- * over a second for the VMM's threads, QEMU's as vireo's; a slow request
- * belongs in the wall time, not in a failed run. */
+ * a slow request belongs in the wall time, not in a failed run.  (Under
+ * scripts/nested-kvm requests still time out now and then, QEMU's as
+ * vireo's, when the nested kernel misses its timer interrupts: the
+ * bench's --retries reruns those.) */
 static bool bench_xfer(struct vdev *d, struct vq *vq, const struct vbuf *b,
                        unsigned n)
 {
